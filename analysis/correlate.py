@@ -1,0 +1,183 @@
+"""Case level: what several dumps of one customer say together.
+
+The seed case in one function: two dumps, two different bug checks (0x1A,
+0x139), the same two AsiaInfo/Trend Micro drivers on both stacks -> one
+vendor, high confidence, the vendor's known issue for that Windows build."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from analysis import catalog
+from analysis.attribution import identify
+from analysis.model import CaseReport, DumpReport, KnownIssue, ModuleInfo, Reason, module_key
+
+# Vendors that are one product line under two names.  The key is how the
+# family is named in a verdict; both names count as the same vendor.
+VENDOR_FAMILIES = {
+    "trend micro": "AsiaInfo Security",
+    "asiainfo security": "AsiaInfo Security",
+    "asiainfo": "AsiaInfo Security",
+}
+FAMILY_MEMBERS = {"AsiaInfo Security": ("AsiaInfo Security", "Trend Micro")}
+
+_HARDWARE_CODES = {0x124, 0x9C, 0x101, 0x1000009C}
+
+
+def family(vendor: str | None) -> str | None:
+    if not vendor:
+        return None
+    return VENDOR_FAMILIES.get(vendor.lower(), vendor)
+
+
+def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
+    """lm evidence pooled over the case: the lmvm shown for dump 1 also
+    describes the same file on the same machines in dump 2."""
+    pooled: dict[str, ModuleInfo] = {}
+    for d in dumps:
+        for key, info in d.modules.items():
+            if key in pooled:
+                pooled[key].merge(info)
+            else:
+                pooled[key] = ModuleInfo(**{s: getattr(info, s) for s in info.__slots__})
+    return pooled
+
+
+def module_vendor(name: str, pooled: dict[str, ModuleInfo]) -> str | None:
+    info = pooled.get(module_key(name))
+    if info:
+        row = catalog.vendor_from_text(info.path) or catalog.vendor_from_text(info.company)
+        if row:
+            return row.vendor
+    drv = catalog.driver(name)
+    return drv.vendor if drv else None
+
+
+def correlate(dumps: list[DumpReport]) -> CaseReport:
+    pooled = case_modules(dumps)
+    case = CaseReport(dumps=dumps)
+    reasons: list[Reason] = []
+    for d in dumps:
+        if d.culprit:
+            identify(d.culprit, {**pooled, **d.modules} if d.modules else pooled)
+
+    codes = [d.bugcheck.code for d in dumps if d.bugcheck]
+    case.bugcheck_codes = list(dict.fromkeys(codes))
+    case.os_builds = list(dict.fromkeys(d.os.build for d in dumps if d.os.build))
+
+    # Vendors behind each dump: its culprit, and the third-party modules on its stack.
+    per_dump_vendors: list[set[str]] = []
+    vendor_modules: dict[str, list[str]] = {}
+    culprit_families: Counter = Counter()
+    vendor_names: dict[str, tuple[str | None, str | None]] = {}
+    for d in dumps:
+        seen: set[str] = set()
+        c = d.culprit
+        if c and c.third_party and c.vendor:
+            fam = family(c.vendor)
+            culprit_families[fam] += 1
+            seen.add(fam)
+            vendor_names.setdefault(fam, (c.vendor_zh, c.product))
+            _add_module(vendor_modules, fam, c.module)
+        for name in d.third_party_modules:
+            v = family(module_vendor(name, pooled))
+            if v:
+                seen.add(v)
+                _add_module(vendor_modules, v, name)
+        per_dump_vendors.append(seen)
+
+    blamed = [d for d in dumps if d.culprit and d.culprit.third_party]
+    if culprit_families:
+        top, hits = culprit_families.most_common(1)[0]
+        case.vendor = top
+        zh, product = vendor_names.get(top, (None, None))
+        case.vendor_zh, case.product = zh, product
+        named = {"vendor": top, "vendor_zh": zh}
+        case.modules = vendor_modules.get(top, [])
+        on_all = sum(1 for s in per_dump_vendors if top in s)
+        distinct_codes = len(set(codes))
+        if len(culprit_families) == 1 and hits >= 2:
+            case.confidence = "high"
+            case.pattern = "single-vendor"
+            reasons.append(Reason("same_vendor_all_dumps", {"n": hits, **named, "codes": case.bugcheck_codes,
+                                                           "distinct": distinct_codes}))
+        elif len(culprit_families) == 1:
+            strongest = max((d.culprit.confidence for d in blamed), key=_rank)
+            case.confidence = strongest
+            case.pattern = "single-vendor"
+            reasons.append(Reason("single_dump_vendor", {**named, "basis": blamed[0].culprit.basis}))
+        else:
+            case.confidence = "medium" if hits > len(dumps) / 2 else "low"
+            case.pattern = "mixed"
+            reasons.append(Reason("several_vendors", {"vendors": [v for v, _ in culprit_families.most_common()]}))
+        if on_all > hits:
+            reasons.append(Reason("vendor_on_other_stacks", {**named, "n": on_all}))
+        for d in dumps:
+            c = d.culprit
+            if c and c.windbg_blamed and c.basis == "stack":
+                reasons.append(Reason("windbg_overruled", {"windbg": c.windbg_blamed, "module": c.module,
+                                                          "source": d.source}))
+        for d in dumps:
+            if d.process and family(module_vendor(d.process, pooled)) == top:
+                reasons.append(Reason("process_of_vendor", {"process": d.process, **named}))
+                break
+        lm_basis = next((d.culprit.vendor_basis for d in blamed if d.culprit.vendor_basis
+                         and d.culprit.vendor_basis.startswith("lmvm")), None)
+        if lm_basis:
+            reasons.append(Reason("vendor_from_lmvm", {"basis": lm_basis}))
+        case.recommendation = "update_or_remove_vendor"
+    elif any(d.bugcheck and (d.bugcheck.code in _HARDWARE_CODES) for d in dumps) or any(
+        d.culprit and d.culprit.basis == "hardware" for d in dumps
+    ):
+        case.pattern = "hardware"
+        case.confidence = "medium"
+        reasons.append(Reason("hardware_bugcheck", {"codes": case.bugcheck_codes}))
+        case.recommendation = "hardware_diagnostics"
+    elif len(set(codes)) >= 3 and not any(d.third_party_modules for d in dumps):
+        case.pattern = "hardware"
+        case.confidence = "medium"
+        reasons.append(Reason("varied_inbox_only", {"n": len(dumps), "distinct": len(set(codes))}))
+        case.recommendation = "hardware_diagnostics"
+    elif dumps and all(d.culprit is None or d.culprit.third_party is False or d.culprit.module is None for d in dumps):
+        case.pattern = "inbox-only"
+        case.confidence = "low"
+        reasons.append(Reason("inbox_only", {"n": len(dumps)}))
+        case.recommendation = "collect_more"
+    else:
+        case.confidence = "low"
+        case.recommendation = "collect_more"
+
+    case.known_issues = match_known_issues(case, dumps)
+    case.reasons = reasons
+    return case
+
+
+def _add_module(table: dict[str, list[str]], vendor: str, module: str | None) -> None:
+    if not module:
+        return
+    mods = table.setdefault(vendor, [])
+    if module_key(module) not in {module_key(m) for m in mods}:
+        mods.append(module)
+
+
+def _rank(conf: str) -> int:
+    return {"low": 0, "medium": 1, "high": 2}.get(conf, 0)
+
+
+def match_known_issues(case: CaseReport, dumps: list[DumpReport]) -> list[KnownIssue]:
+    vendors = {v.lower() for v in FAMILY_MEMBERS.get(case.vendor or "", (case.vendor,)) if v}
+    modules = {module_key(m) for d in dumps for m in d.third_party_modules}
+    modules |= {module_key(d.culprit.module) for d in dumps if d.culprit and d.culprit.module}
+    builds = set(case.os_builds)
+    found = []
+    for rule in catalog.known_issues():
+        if rule.vendors and not (vendors & set(rule.vendors)):
+            continue
+        if rule.modules and not (modules & set(rule.modules)):
+            continue
+        if rule.builds and not (builds & set(rule.builds)):
+            continue
+        if rule.bugchecks and not (set(case.bugcheck_codes) & set(rule.bugchecks)):
+            continue
+        found.append(KnownIssue(rule.id, rule.title, rule.url, rule.advice_en, rule.advice_zh, rule.title_zh))
+    return found

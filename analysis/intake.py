@@ -1,0 +1,220 @@
+"""What an uploaded file is, judged by its content, and unpacking of the
+containers customers send (zip, gzip) with hard limits: archives are
+streamed member by member, never extracted to paths named by the archive,
+and a bomb is refused before it costs memory or disk."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import mmap
+import os
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+# Limits on what one upload may unpack to.
+MAX_MEMBERS = 200
+MAX_MEMBER_BYTES = 8 * 1024**3  # a zipped MEMORY.DMP may be large; it goes to disk
+MAX_TOTAL_BYTES = 16 * 1024**3
+MAX_RATIO = 200  # real dumps and logs compress 3-30:1; more is a bomb
+RATIO_FLOOR = 8 * 1024**2  # small members may compress as they like
+IN_MEMORY_BYTES = 64 * 1024**2  # larger members are spooled to a temp file
+MAX_DEPTH = 2
+
+KIND_KERNEL64 = "kernel-dump-64"
+KIND_KERNEL32 = "kernel-dump-32"
+KIND_APP = "app-minidump"
+KIND_ZIP = "zip"
+KIND_GZIP = "gzip"
+KIND_TEXT = "text"
+
+
+class Rejected(ValueError):
+    """One input that cannot be analysed, with the reason in plain words."""
+
+
+@dataclass
+class Blob:
+    """One piece of evidence: its label and its bytes (bytes or a mapped file)."""
+
+    name: str
+    data: bytes | mmap.mmap | memoryview
+    depth: int = 0
+    notes: list[str] = field(default_factory=list)
+    _keep: object = None  # the temp file behind a spooled member
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def head(self, n: int = 8192) -> bytes:
+        return bytes(self.data[:n])
+
+    def close(self) -> None:
+        if isinstance(self.data, mmap.mmap):
+            try:
+                self.data.close()
+            except BufferError:
+                pass  # a reader still holds a view; the OS frees it on exit
+        if self._keep is not None:
+            self._keep.close()
+
+
+def sniff(head: bytes) -> str:
+    if head.startswith(b"PAGEDU64"):
+        return KIND_KERNEL64
+    if head.startswith(b"PAGEDUMP"):
+        return KIND_KERNEL32
+    if head.startswith(b"MDMP"):
+        return KIND_APP
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return KIND_ZIP
+    if head.startswith(b"\x1f\x8b"):
+        return KIND_GZIP
+    if head.startswith(b"MSCF"):
+        raise Rejected("a CAB archive: please send the files inside it, or a .zip of them")
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        raise Rejected("a 7-Zip archive: please send a .zip instead")
+    if head.startswith(b"Rar!"):
+        raise Rejected("a RAR archive: please send a .zip instead")
+    if head.startswith(b"PAGE") and len(head) >= 8:
+        raise Rejected("a crash dump header with an unknown signature (not PAGEDU64 or PAGEDUMP)")
+    return KIND_TEXT
+
+
+def open_path(path: str) -> Blob:
+    """Map a file read-only; a dump of many GB costs only the pages read."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise Rejected("no such file") from None
+    except IsADirectoryError:
+        raise Rejected("is a directory, not a file") from None
+    except PermissionError:
+        raise Rejected("permission denied") from None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise Rejected("the file is empty")
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    return Blob(os.path.basename(path), data)
+
+
+def safe_member_name(name: str) -> str:
+    """A label for an archive member: never a path to write to."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts) or "member"
+
+
+def _spool(reader, declared: int, budget: int, label: str) -> tuple[bytes | mmap.mmap, object]:
+    """Copy a decompressing stream, refusing to exceed what it declared."""
+    limit = min(declared if declared >= 0 else budget, budget)
+    if declared >= 0 and declared <= IN_MEMORY_BYTES:
+        data = reader.read(limit + 1)
+        if len(data) > limit:
+            raise Rejected(f"{label}: unpacks to more than it declares (a zip bomb?)")
+        return data, None
+    tmp = tempfile.TemporaryFile(prefix="crashdesk-")
+    copied = 0
+    while True:
+        chunk = reader.read(1024 * 1024)
+        if not chunk:
+            break
+        copied += len(chunk)
+        if copied > limit:
+            tmp.close()
+            raise Rejected(f"{label}: unpacks to more than {limit:,} bytes (a zip bomb?)")
+        tmp.write(chunk)
+    tmp.flush()
+    if copied == 0:
+        tmp.close()
+        return b"", None
+    return mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ), tmp
+
+
+def expand(blob: Blob, problems: list[tuple[str, str]]):
+    """Yield the analysable pieces of a blob: itself, or its archive members."""
+    try:
+        kind = sniff(blob.head(16))
+    except Rejected as exc:
+        problems.append((blob.name, str(exc)))
+        return
+    if kind == KIND_ZIP:
+        yield from _expand_zip(blob, problems)
+    elif kind == KIND_GZIP:
+        yield from _expand_gzip(blob, problems)
+    else:
+        yield blob
+
+
+def _expand_zip(blob: Blob, problems):
+    if blob.depth >= MAX_DEPTH:
+        problems.append((blob.name, "archive nested too deeply; skipped"))
+        return
+    try:
+        source = blob.data if isinstance(blob.data, mmap.mmap) else io.BytesIO(blob.data)
+        archive = zipfile.ZipFile(source)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        problems.append((blob.name, f"not a readable zip archive ({exc})"))
+        return
+    if not members:
+        problems.append((blob.name, "the zip archive is empty"))
+        return
+    if len(members) > MAX_MEMBERS:
+        problems.append((blob.name, f"{len(members)} files in the archive; only the first {MAX_MEMBERS} are read"))
+        members = members[:MAX_MEMBERS]
+    total = 0
+    for info in members:
+        label = f"{blob.name}:{safe_member_name(info.filename)}"
+        if info.flag_bits & 0x1:
+            problems.append((label, "encrypted archive member; send it without a password"))
+            continue
+        if info.file_size > MAX_MEMBER_BYTES:
+            problems.append((label, f"declares {info.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,}-byte limit"))
+            continue
+        if info.file_size > RATIO_FLOOR and info.file_size > max(1, info.compress_size) * MAX_RATIO:
+            problems.append((label, f"compression ratio {info.file_size // max(1, info.compress_size)}:1 looks like a zip bomb; skipped"))
+            continue
+        if total + info.file_size > MAX_TOTAL_BYTES:
+            problems.append((label, "the archive unpacks to more than the total limit; the rest is skipped"))
+            break
+        try:
+            with archive.open(info) as reader:
+                data, keep = _spool(reader, info.file_size, MAX_MEMBER_BYTES, label)
+        except Rejected as exc:
+            problems.append((label, str(exc)))
+            continue
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+            problems.append((label, f"cannot unpack ({exc})"))
+            continue
+        total += len(data)
+        if not len(data):
+            problems.append((label, "the file is empty"))
+            continue
+        yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems)
+
+
+def _expand_gzip(blob: Blob, problems):
+    if blob.depth >= MAX_DEPTH:
+        problems.append((blob.name, "archive nested too deeply; skipped"))
+        return
+    label = blob.name[:-3] if blob.name.lower().endswith(".gz") else blob.name + ":gunzip"
+    source = blob.data if isinstance(blob.data, mmap.mmap) else io.BytesIO(blob.data)
+    if isinstance(source, mmap.mmap):
+        source.seek(0)
+    budget = min(MAX_MEMBER_BYTES, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
+    try:
+        with gzip.GzipFile(fileobj=source) as reader:
+            data, keep = _spool(reader, -1, budget, label)
+    except Rejected as exc:
+        problems.append((label, str(exc)))
+        return
+    except (OSError, EOFError, zlib.error) as exc:
+        problems.append((label, f"not a readable gzip file ({exc})"))
+        return
+    if not len(data):
+        problems.append((label, "the file is empty"))
+        return
+    yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems)

@@ -1,0 +1,194 @@
+"""The verdict's vocabulary: what every reader (text or binary) produces and
+every renderer consumes.  Plain dataclasses so that the handlers and the store
+can carry them around without knowing how they were read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def hex_code(value: int | None) -> str | None:
+    """Bug check codes and arguments as WinDbg users write them in tickets:
+    upper-case hex, no zero padding."""
+    if value is None:
+        return None
+    return "0x%X" % value
+
+
+@dataclass(slots=True)
+class BugCheck:
+    code: int
+    args: list[int | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Frame:
+    """One call-stack frame.  ``module`` is spelled as the debugger printed it
+    (``VSApiNt``, ``nt``); ``address`` holds the instruction address when only
+    a raw number was printed (``0xa028448b``)."""
+
+    module: str | None
+    function: str | None = None
+    offset: int | None = None
+    index: int | None = None
+    child_sp: int | None = None
+    return_address: int | None = None
+    address: int | None = None
+
+    def label(self) -> str:
+        if self.module is None:
+            return "0x%x" % self.address if self.address is not None else "?"
+        text = self.module
+        if self.function:
+            text += "!" + self.function
+        if self.offset is not None:
+            text += "+0x%x" % self.offset
+        return text
+
+
+@dataclass(slots=True)
+class ModuleInfo:
+    """What is known about one loaded image: from ``lmvm`` text or a dump's
+    driver list.  ``name`` is the module name without extension."""
+
+    name: str
+    image: str | None = None
+    path: str | None = None
+    base: int | None = None
+    size: int | None = None
+    timestamp: int | None = None
+    checksum: int | None = None
+    file_version: str | None = None
+    product_version: str | None = None
+    company: str | None = None
+    product_name: str | None = None
+    description: str | None = None
+    unloaded: bool = False
+
+    def merge(self, other: "ModuleInfo") -> None:
+        """Fill what this record lacks from another sighting of the module."""
+        for slot in self.__slots__:
+            if getattr(self, slot) in (None, "") and getattr(other, slot) not in (None, ""):
+                setattr(self, slot, getattr(other, slot))
+
+
+@dataclass(slots=True)
+class Evidence:
+    """A line a senior engineer would quote to justify the verdict."""
+
+    kind: str  # e.g. "module_name", "stack", "lmvm_path", "param", "context_ip", "raw_stack"
+    text: str
+
+
+@dataclass(slots=True)
+class Culprit:
+    module: str | None
+    image: str | None = None
+    vendor: str | None = None
+    vendor_zh: str | None = None
+    product: str | None = None
+    category: str | None = None
+    third_party: bool | None = None
+    basis: str = "unknown"
+    confidence: str = "low"  # high | medium | low
+    evidence: list[Evidence] = field(default_factory=list)
+    # WinDbg's own answer when we overruled it (it blamed nt while a
+    # third-party driver sat on the faulting stack).
+    windbg_blamed: str | None = None
+    vendor_basis: str | None = None
+    built: str | None = None  # ISO date of the image timestamp when it is a date
+
+
+@dataclass(slots=True)
+class OsInfo:
+    build: int | None = None
+    revision: int | None = None
+    version: str | None = None  # "10.0.17134.1"
+    buildlab: str | None = None
+    arch: str | None = None  # x64 | x86 | arm64
+    product: str | None = None  # "Windows 10 1803"
+    release: str | None = None  # "April 2018 Update"
+    codename: str | None = None  # "rs4"
+
+
+@dataclass(slots=True)
+class DumpReport:
+    """One crash: a dump file, or one dump's worth of debugger text."""
+
+    source: str
+    kind: str  # windbg-text | kernel-minidump | kernel-memory-dump | app-minidump
+    bugcheck: BugCheck | None = None
+    culprit: Culprit | None = None
+    process: str | None = None
+    os: OsInfo = field(default_factory=OsInfo)
+    failure_bucket: str | None = None
+    symbol: str | None = None
+    module_name: str | None = None  # WinDbg's MODULE_NAME
+    image_name: str | None = None  # WinDbg's IMAGE_NAME
+    probably_caused_by: str | None = None
+    failure_hash: str | None = None
+    exception_code: int | None = None
+    exception_address: int | None = None
+    fast_fail: str | None = None
+    dump_file: str | None = None  # "Loading Dump File [...]"
+    crash_time: str | None = None
+    uptime: str | None = None
+    processors: int | None = None
+    dump_type: str | None = None
+    stack: list[Frame] = field(default_factory=list)
+    modules: dict[str, ModuleInfo] = field(default_factory=dict)  # key: lower-case name
+    third_party_modules: list[str] = field(default_factory=list)
+    partial: bool = False
+    notes: list[str] = field(default_factory=list)
+    # Mark of identity used to recognise a quoted copy of the same dump.
+    identity: tuple = ()
+
+    def module(self, name: str | None) -> ModuleInfo | None:
+        if not name:
+            return None
+        return self.modules.get(module_key(name))
+
+
+@dataclass(slots=True)
+class KnownIssue:
+    id: str
+    title: str
+    url: str
+    advice_en: str
+    advice_zh: str
+    title_zh: str | None = None
+
+
+@dataclass(slots=True)
+class Reason:
+    """One reason behind the case verdict, as a message code and its values,
+    so that each language words it its own way."""
+
+    code: str
+    params: dict
+
+
+@dataclass(slots=True)
+class CaseReport:
+    dumps: list[DumpReport]
+    vendor: str | None = None
+    vendor_zh: str | None = None
+    product: str | None = None
+    modules: list[str] = field(default_factory=list)
+    confidence: str = "low"
+    reasons: list[Reason] = field(default_factory=list)
+    pattern: str | None = None  # "single-vendor" | "hardware" | "mixed" | "inbox-only" | None
+    recommendation: str | None = None  # code, rendered per language
+    known_issues: list[KnownIssue] = field(default_factory=list)
+    bugcheck_codes: list[int] = field(default_factory=list)
+    os_builds: list[int] = field(default_factory=list)
+
+
+def module_key(name: str) -> str:
+    """Modules are compared case-insensitively and without extension:
+    WinDbg prints VSapiNt, VSApiNt and VSApiNt.sys for one file."""
+    name = name.strip().lower()
+    for ext in (".sys", ".dll", ".exe", ".drv"):
+        if name.endswith(ext):
+            return name[: -len(ext)]
+    return name

@@ -1,0 +1,99 @@
+"""All the evidence of one case in, one CaseReport out.
+
+Pure: bytes (or mapped files) in, verdict out; whoever calls it decides
+where the bytes came from and where the verdict goes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from analysis.attribution import Clues, blame
+from analysis.correlate import correlate
+from analysis.intake import (
+    KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
+)
+from analysis.model import CaseReport, DumpReport
+
+
+@dataclass
+class Outcome:
+    case: CaseReport
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+
+    @property
+    def analysed(self) -> bool:
+        return bool(self.case.dumps)
+
+
+def read_blob(blob: Blob) -> list[tuple[DumpReport, Clues]]:
+    """One file (not a container) -> the crashes it describes."""
+    kind = sniff(blob.head(16))
+    if kind in (KIND_KERNEL64, KIND_KERNEL32):
+        from analysis.binary.kernel import read_kernel_dump
+
+        return [read_kernel_dump(blob.data, blob.name)]
+    if kind == KIND_APP:
+        from analysis.binary.app import read_app_dump
+
+        return [read_app_dump(blob.data, blob.name)]
+    assert kind == KIND_TEXT
+    from analysis import text
+
+    try:
+        if len(blob) > text.WHOLE_TEXT_LIMIT:
+            chunks = (bytes(blob.data[i : i + 4 * 1024 * 1024]) for i in range(0, len(blob), 4 * 1024 * 1024))
+            return text.read_large_text(chunks, blob.head(), blob.name)
+        return text.read_text(bytes(blob.data), blob.name)
+    except text.NotText:
+        raise Rejected("not a WinDbg log, a crash dump, or an archive of them") from None
+    except text.NoCrashFound as exc:
+        raise Rejected(f"readable text, but {exc}") from None
+
+
+def analyze_blobs(blobs: list[Blob]) -> Outcome:
+    problems: list[tuple[str, str]] = []
+    found: list[tuple[DumpReport, Clues]] = []
+    seen_digests: set[bytes] = set()
+    for blob in blobs:
+        for piece in expand(blob, problems):
+            digest = hashlib.sha256(piece.data).digest() if len(piece) <= 256 * 1024**2 else None
+            if digest is not None:
+                if digest in seen_digests:
+                    problems.append((piece.name, "same content as another input; counted once"))
+                    continue
+                seen_digests.add(digest)
+            try:
+                found.extend(read_blob(piece))
+            except Rejected as exc:
+                problems.append((piece.name, str(exc)))
+            finally:
+                if piece is not blob:
+                    piece.close()
+    reports: list[DumpReport] = []
+    identities: list[set] = []
+    for report, clues in found:
+        ident = set(report.identity)
+        if ident and any(ident & other for other in identities):
+            continue  # the same crash described again in another file
+        identities.append(ident)
+        if report.culprit is None:
+            report.culprit = blame(report, clues)
+        reports.append(report)
+    return Outcome(correlate(reports), problems)
+
+
+def analyze_paths(paths: list[str]) -> Outcome:
+    blobs, problems = [], []
+    for path in paths:
+        try:
+            blobs.append(open_path(path))
+        except Rejected as exc:
+            problems.append((path, str(exc)))
+    try:
+        outcome = analyze_blobs(blobs)
+    finally:
+        for b in blobs:
+            b.close()
+    outcome.problems[:0] = problems
+    return outcome

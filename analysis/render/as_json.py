@@ -1,0 +1,135 @@
+"""The JSON contract of DESIGN.md: codes upper-case hex without padding,
+modules without extension as WinDbg prints them, null where unknown."""
+
+from __future__ import annotations
+
+from analysis import catalog
+from analysis.model import CaseReport, Culprit, DumpReport, ModuleInfo, hex_code
+from analysis.render.verdict import reason_lines, recommendation
+
+ENGINE_VERSION = "1"
+
+
+def culprit_json(c: Culprit | None) -> dict | None:
+    if c is None:
+        return None
+    return {
+        "module": c.module,
+        "image": c.image,
+        "vendor": c.vendor,
+        "vendor_zh": c.vendor_zh,
+        "product": c.product,
+        "category": c.category,
+        "third_party": c.third_party,
+        "basis": c.basis,
+        "confidence": c.confidence,
+        "windbg_blamed": c.windbg_blamed,
+        "vendor_basis": c.vendor_basis,
+        "built": c.built,
+        "evidence": [e.text for e in c.evidence],
+    }
+
+
+def bugcheck_json(d: DumpReport, lang: str) -> dict | None:
+    if d.bugcheck is None:
+        return None
+    info = catalog.bugcheck(d.bugcheck.code)
+    params = []
+    for i, value in enumerate(d.bugcheck.args):
+        meaning = None
+        if info:
+            if lang == "zh" and i < len(info.params_zh):
+                meaning = info.params_zh[i]
+            elif i < len(info.params):
+                meaning = info.params[i]
+        params.append({"n": i + 1, "value": hex_code(value), "meaning": meaning})
+    sub_en, sub_zh = info.subtype(d.bugcheck.args) if info else (None, None)
+    return {
+        "code": hex_code(d.bugcheck.code),
+        "name": info.name if info else None,
+        "name_zh": info.zh if info else None,
+        "args": [hex_code(a) for a in d.bugcheck.args],
+        "params": params,
+        "subtype": (sub_zh or sub_en) if lang == "zh" else sub_en,
+        "category": info.category if info else None,
+        "summary": (info.summary_zh if lang == "zh" else info.summary_en) if info else None,
+    }
+
+
+def module_json(m: ModuleInfo) -> dict:
+    return {
+        "name": m.name,
+        "image": m.image,
+        "path": m.path,
+        "base": hex_code(m.base),
+        "size": m.size,
+        "timestamp": m.timestamp,
+        "file_version": m.file_version,
+        "company": m.company,
+        "unloaded": m.unloaded or None,
+        "third_party": catalog.is_third_party(m.name),
+    }
+
+
+def dump_json(d: DumpReport, lang: str) -> dict:
+    return {
+        "source": d.source,
+        "kind": d.kind,
+        "bugcheck": bugcheck_json(d, lang),
+        "culprit": culprit_json(d.culprit),
+        "process": d.process,
+        "os_build": d.os.build,
+        "os": {
+            "build": d.os.build,
+            "version": d.os.version,
+            "product": d.os.product,
+            "release": d.os.release,
+            "codename": d.os.codename,
+            "buildlab": d.os.buildlab,
+            "arch": d.os.arch,
+        },
+        "arch": d.os.arch,
+        "failure_bucket": d.failure_bucket,
+        "symbol": d.symbol,
+        "module_name": d.module_name,
+        "image_name": d.image_name,
+        "exception_code": hex_code(d.exception_code),
+        "exception_address": hex_code(d.exception_address),
+        "fast_fail": d.fast_fail,
+        "crash_time": d.crash_time,
+        "uptime": d.uptime,
+        "processors": d.processors,
+        "dump_type": d.dump_type,
+        "third_party_modules": d.third_party_modules,
+        "stack": [
+            {"module": f.module, "function": f.function, "offset": hex_code(f.offset), "address": hex_code(f.address)}
+            for f in d.stack
+        ],
+        "modules": [module_json(m) for m in d.modules.values()],
+        "partial": d.partial,
+        "notes": d.notes,
+    }
+
+
+def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = None) -> dict:
+    return {
+        "engine": ENGINE_VERSION,
+        "lang": lang,
+        "dumps": [dump_json(d, lang) for d in case.dumps],
+        "case": {
+            "vendor": case.vendor,
+            "vendor_zh": case.vendor_zh,
+            "product": case.product,
+            "modules": case.modules,
+            "confidence": case.confidence,
+            "pattern": case.pattern,
+            "bugchecks": [hex_code(c) for c in case.bugcheck_codes],
+            "os_builds": case.os_builds,
+            "reasons": reason_lines(case, lang),
+            "recommendation": recommendation(case, lang) if case.recommendation else None,
+            "known_issues": [{"id": k.id, "title": k.title, "url": k.url,
+                              "advice": k.advice_zh if lang == "zh" else k.advice_en} for k in case.known_issues],
+            "dump_count": len(case.dumps),
+        },
+        "errors": errors or [],
+    }

@@ -1,0 +1,205 @@
+"""CaseReport -> Doc, in English or Chinese."""
+
+from __future__ import annotations
+
+from analysis import catalog
+from analysis.model import CaseReport, Culprit, DumpReport, hex_code
+from analysis.render.doc import Doc
+from analysis.render.texts import t
+
+MAX_STACK_LINES = 12
+
+
+def code_label(code: int | None, lang: str) -> str:
+    if code is None:
+        return t(lang, "unknown")
+    info = catalog.bugcheck(code)
+    if not info:
+        return hex_code(code)
+    if lang == "zh" and info.zh:
+        return f"{hex_code(code)} {info.name}（{info.zh}）"
+    return f"{hex_code(code)} {info.name}"
+
+
+def arg_lines(d: DumpReport, lang: str) -> list[str]:
+    if not d.bugcheck:
+        return []
+    info = catalog.bugcheck(d.bugcheck.code)
+    lines = []
+    sub_en, sub_zh = info.subtype(d.bugcheck.args) if info else (None, None)
+    hints = subtype_hints(sub_zh if lang == "zh" and sub_zh else sub_en)
+    for i, value in enumerate(d.bugcheck.args):
+        if value is None:
+            continue
+        meaning = None
+        if info:
+            if lang == "zh" and i < len(info.params_zh):
+                meaning = info.params_zh[i]
+            elif i < len(info.params):
+                meaning = info.params[i]
+            if info.subtype_param == i + 1 and (sub_en or sub_zh):
+                meaning = (sub_zh if lang == "zh" and sub_zh else sub_en) or meaning
+            elif i + 1 in hints:
+                meaning = hints[i + 1]
+            if i == 0 and info.exception_codes:
+                exc = info.exception_codes.get(hex_code(value))
+                if exc:
+                    meaning = f"{meaning}: {exc}" if meaning else exc
+        text = f"Arg{i + 1} {hex_code(value)}"
+        if meaning and (value or "reserved" not in meaning.lower()):
+            text += f" — {meaning}"
+        lines.append(text)
+    return lines
+
+
+def subtype_hints(text: str | None) -> dict[int, str]:
+    """'corrupted PTE [p2=PTE address; p3=PTE low part]' -> {2: 'PTE address', 3: 'PTE low part'}"""
+    if not text or "[" not in text:
+        return {}
+    inner = text[text.rfind("[") + 1 :].rstrip("] ")
+    hints = {}
+    for part in inner.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key[:1] in ("p", "参") and key[-1:].isdigit() and value:
+            hints[int(key[-1])] = value.strip()
+    return hints
+
+
+def os_line(d: DumpReport, lang: str) -> str | None:
+    o = d.os
+    if not o.build:
+        return None
+    parts = [o.product or "Windows"]
+    extra = [x for x in (o.release, o.codename) if x]
+    if extra:
+        parts.append("(" + ", ".join(extra) + ")")
+    parts.append(f"build {o.build}" if lang == "en" else f"内部版本 {o.build}")
+    if o.arch:
+        parts.append(o.arch)
+    return " ".join(parts)
+
+
+def culprit_line(c: Culprit | None, lang: str) -> str:
+    if c is None or (c.module is None and c.basis != "hardware"):
+        return t(lang, "no_culprit")
+    if c.module is None:
+        return t(lang, "basis_hardware")
+    name = c.module
+    if c.image and c.image.lower() != c.module.lower():
+        name += f" ({c.image})"
+    who = []
+    vendor = c.vendor_zh if lang == "zh" and c.vendor_zh else c.vendor
+    if vendor:
+        who.append(vendor + (f" {c.product}" if c.product else ""))
+    who.append(t(lang, "third_party_yes") if c.third_party else t(lang, "third_party_no") if c.third_party is False else "")
+    if c.built:
+        who.append(t(lang, "built", date=c.built))
+    who = [w for w in who if w]
+    line = name + (" — " + ("，" if lang == "zh" else ", ").join(who) if who else "")
+    basis = t(lang, f"basis_{c.basis}")
+    return f"{line} [{basis}; {t(lang, 'confidence')}: {t(lang, 'conf_' + c.confidence)}]"
+
+
+def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
+    if not c:
+        return []
+    lines = [e.text for e in c.evidence if e.kind != "windbg_overruled"]
+    if c.windbg_blamed and c.basis == "stack":
+        lines.insert(0, t(lang, "overruled", windbg=c.windbg_blamed, module=c.module))
+    if c.vendor_basis:
+        lines.append(c.vendor_basis)
+    return lines
+
+
+def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
+    doc = Doc()
+    doc.heading(t(lang, "dump_title", i=i, source=d.source))
+    if d.kind == "app-minidump":
+        doc.para(t(lang, "app_crash"))
+        doc.field(t(lang, "app_process"), d.process)
+        doc.field(t(lang, "exception_code"), hex_code(d.exception_code))
+        doc.field(t(lang, "faulting_module"), culprit_line(d.culprit, lang))
+        doc.bullets(t(lang, "evidence"), evidence_lines(d.culprit, lang))
+        doc.field(t(lang, "os"), os_line(d, lang))
+        return doc
+    info = catalog.bugcheck(d.bugcheck.code) if d.bugcheck else None
+    doc.field(t(lang, "bugcheck"), code_label(d.bugcheck.code if d.bugcheck else None, lang))
+    doc.bullets(t(lang, "args"), arg_lines(d, lang))
+    if info:
+        doc.field(t(lang, "meaning"), info.summary_zh if lang == "zh" else info.summary_en)
+    doc.field(t(lang, "culprit"), culprit_line(d.culprit, lang))
+    doc.bullets(t(lang, "evidence"), evidence_lines(d.culprit, lang))
+    if d.third_party_modules:
+        doc.field(t(lang, "third_party_on_stack"), ", ".join(d.third_party_modules))
+    doc.field(t(lang, "process"), d.process)
+    if d.exception_code is not None:
+        doc.field(t(lang, "exception"), hex_code(d.exception_code) + (f" {d.fast_fail}" if d.fast_fail else ""))
+    doc.field(t(lang, "os"), os_line(d, lang))
+    doc.field(t(lang, "bucket"), d.failure_bucket)
+    doc.field(t(lang, "crash_time"), d.crash_time)
+    doc.field(t(lang, "uptime"), d.uptime)
+    if d.stack:
+        doc.bullets(t(lang, "stack"), [f.label() for f in d.stack[:MAX_STACK_LINES]])
+    if info and d.culprit and d.culprit.third_party is not True:
+        doc.field(t(lang, "usual_cause"), info.likely_zh if lang == "zh" else info.likely_en)
+    if d.partial:
+        doc.para(t(lang, "partial"))
+    return doc
+
+
+def _codes(codes: list[int]) -> str:
+    return ", ".join(hex_code(c) for c in codes)
+
+
+def reason_lines(case: CaseReport, lang: str) -> list[str]:
+    lines = []
+    for r in case.reasons:
+        p = dict(r.params)
+        if "codes" in p:
+            p["codes"] = _codes(p["codes"])
+        if "vendors" in p:
+            p["vendors"] = ", ".join(p["vendors"])
+        if lang == "zh" and p.get("vendor_zh"):
+            p["vendor"] = p["vendor_zh"]
+        if "basis" in p and r.code == "single_dump_vendor":
+            p["basis"] = t(lang, f"basis_{p['basis']}")
+        key = "r_" + r.code
+        if r.code == "same_vendor_all_dumps" and p.get("distinct") == 1:
+            key += "_same"
+        lines.append(t(lang, key, **p))
+    return lines
+
+
+def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True) -> Doc:
+    doc = Doc()
+    vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor)
+    if vendor and case.pattern == "single-vendor":
+        vendors = t(lang, "one_vendor", vendor=vendor)
+    elif case.pattern == "mixed":
+        names = next((r.params["vendors"] for r in case.reasons if r.code == "several_vendors"), [])
+        vendors = t(lang, "several_vendors", vendors=", ".join(names))
+    else:
+        vendors = t(lang, "no_vendor")
+    doc.heading(t(lang, "case_title"))
+    doc.para(t(lang, "case_summary", n=len(case.dumps), codes=len(case.bugcheck_codes), vendors=vendors))
+    if case.vendor:
+        doc.field(t(lang, "vendor"), " ".join(x for x in (vendor, case.product) if x))
+    doc.field(t(lang, "modules"), ", ".join(case.modules))
+    doc.field(t(lang, "bugcheck"), ", ".join(code_label(c, lang) for c in case.bugcheck_codes))
+    doc.field(t(lang, "confidence"), t(lang, "conf_" + case.confidence))
+    doc.bullets(t(lang, "why"), reason_lines(case, lang))
+    for ki in case.known_issues:
+        doc.link(f"{t(lang, 'known_issue')}: {ki.title_zh if lang == 'zh' and ki.title_zh else ki.title}", ki.url)
+        doc.para(ki.advice_zh if lang == "zh" else ki.advice_en)
+    if case.recommendation:
+        doc.field(t(lang, "recommendation"), recommendation(case, lang))
+    if with_dumps:
+        for i, d in enumerate(case.dumps, 1):
+            doc.divider()
+            doc.extend(dump_doc(d, i, lang))
+    return doc
+
+
+def recommendation(case: CaseReport, lang: str) -> str:
+    vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor) or ""
+    return t(lang, "rec_" + case.recommendation, vendor=vendor, product=case.product or "").replace("  ", " ")

@@ -1,0 +1,80 @@
+"""WinDbg transcripts (and what forums and mail clients did to them) in,
+one DumpReport per crash out."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.attribution import Clues
+from analysis.model import DumpReport
+from analysis.text.assemble import fold, group, to_report
+from analysis.text.clean import clean
+from analysis.text.decode import NotText, decode, iter_decoded, sniff_encoding
+from analysis.text.events import scan
+
+__all__ = ["read_text", "read_large_text", "NotText", "NoCrashFound", "WHOLE_TEXT_LIMIT"]
+
+# Texts up to this size are parsed whole; larger ones (a 200 MB log of
+# !process 0 7) only around the places that mention a crash.
+WHOLE_TEXT_LIMIT = 8 * 1024 * 1024
+_WINDOW = 256 * 1024
+_MAX_WINDOWS = 32
+_ANCHOR = re.compile(
+    r"Bugcheck Analysis|BugCheck [0-9A-Fa-f]{1,8}, \{|Probably caused by|Loading Dump File|"
+    r"FAILURE_BUCKET_ID|BUGCHECK_CODE|^[A-Z][A-Z0-9_]{3,80} \([0-9a-fA-F]{1,8}\)\s*$",
+    re.M,
+)
+
+
+class NoCrashFound(ValueError):
+    """Readable text, but no bug check, stack or analysis in it."""
+
+
+def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Clues]]:
+    text = decode(data)
+    return parse_text(text, source)
+
+
+def parse_text(text: str, source: str) -> list[tuple[DumpReport, Clues]]:
+    cleaned = clean(text)
+    drafts = fold(group(scan(cleaned)))
+    results = [to_report(d, source) for d in drafts if d.has_crash() or d.stacks]
+    if not results:
+        raise NoCrashFound("no bug check, stack or !analyze output found")
+    return results
+
+
+def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, Clues]]:
+    """Stream a huge log: decode chunk by chunk, keep only windows around
+    crash anchors, parse those.  Memory stays bounded by the window count."""
+    encoding, _ = sniff_encoding(head)
+    windows: list[str] = []
+    pending = ""  # decoded text not yet searched to the end
+    truncated = False
+    pieces = iter_decoded(chunks, head)
+    done = False
+    while not done and not truncated:
+        piece = next(pieces, None)
+        done = piece is None
+        block = pending + (piece or "")
+        # An anchor in the last window's length is searched again with the
+        # next chunk, so that its window is whole.
+        limit = len(block) if done else max(0, len(block) - _WINDOW)
+        covered = 0
+        for m in _ANCHOR.finditer(block, 0, limit):
+            if m.start() < covered:
+                continue  # already inside the previous window
+            if len(windows) >= _MAX_WINDOWS:
+                truncated = True
+                break
+            windows.append(block[max(0, m.start() - 4096) : m.start() + _WINDOW])
+            covered = m.start() + _WINDOW
+        pending = block[min(len(block), max(limit - 4096, covered, 0)) :]
+    if not windows:
+        raise NoCrashFound(f"no crash analysis found in the {encoding} text")
+    results = parse_text("\n".join(windows), source)
+    for report, _ in results:
+        report.notes.append("large_text_windows")
+        if truncated:
+            report.partial = True
+    return results

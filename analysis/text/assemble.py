@@ -1,0 +1,574 @@
+"""Group the events of one transcript into dumps.
+
+A thread of e-mails holds several dumps, each split across commands
+(!analyze -v, k, lmvm, !thread), and quotes earlier messages.  We cut a new
+draft wherever a fact contradicts the current one or a new analysis starts,
+then fold drafts that describe the same crash (same failure hash, bucket,
+dump file or bug check arguments) back together, so a quoted copy never
+counts as a second dump."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from analysis import catalog
+from analysis.attribution import Clues
+from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, OsInfo, module_key
+from analysis.text.events import Event
+from analysis.winbuilds import fill as fill_os
+
+# Fields whose differing values prove two texts describe different crashes.
+IDENTITY_FIELDS = (
+    "MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "BUCKET_ID",
+    "PROCESS_NAME", "FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "BUGCHECK_CODE",
+    "BUGCHECK_P1", "BUGCHECK_P2", "BUGCHECK_P3", "BUGCHECK_P4", "OS_VERSION",
+)
+# Fields that alone are enough to recognise the same crash in a quote.
+MATCHING_FIELDS = ("FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "FAILURE_BUCKET_ID", "BUCKET_ID", "SYMBOL_NAME")
+_ANALYSIS_KINDS = {"field", "name_code", "arg", "bugcheck", "caused_by"}
+_COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header"}
+_BUCKET_CODE = re.compile(r"(?:^|_)0x([0-9a-f]{1,8})(?=_|$)", re.I)
+
+
+def _norm(value: str) -> str:
+    return " ".join(value.lower().split())
+
+
+def bucket_code(bucket: str | None) -> int | None:
+    if not bucket:
+        return None
+    m = _BUCKET_CODE.search(bucket)
+    return int(m[1], 16) if m else None
+
+
+@dataclass
+class Draft:
+    start: int = 0
+    fields: dict = field(default_factory=dict)
+    code: int | None = None
+    name: str | None = None
+    args: list = field(default_factory=lambda: [None, None, None, None])
+    arg_meanings: dict = field(default_factory=dict)
+    caused_by: str | None = None
+    kernel_version: tuple | None = None
+    built_by: str | None = None
+    loading: str | None = None
+    dump_kind: str | None = None
+    session_time: str | None = None
+    uptime: str | None = None
+    thread_process: str | None = None
+    exception_code: int | None = None
+    exception_address: tuple | None = None
+    subcode: tuple | None = None
+    instruction: str | None = None
+    stacks: list = field(default_factory=list)
+    lms: dict = field(default_factory=dict)
+    mentioned: list = field(default_factory=list)
+    bsv: dict = field(default_factory=dict)
+    whocrashed: tuple | None = None
+    bugcheck_name: str | None = None
+    prose_codes: list = field(default_factory=list)
+    mode: str | None = None
+    saw_name_code: bool = False
+    analysis_seen: bool = False
+
+    # -- what the draft knows ------------------------------------------
+    def has_crash(self) -> bool:
+        return bool(
+            self.code is not None or self.fields.get("FAILURE_BUCKET_ID") or self.fields.get("MODULE_NAME")
+            or self.caused_by or self.bsv or self.whocrashed
+        )
+
+    def has_anything(self) -> bool:
+        return bool(self.has_crash() or self.fields or self.stacks or self.lms or self.kernel_version
+                    or self.built_by or self.loading or self.thread_process or self.prose_codes)
+
+    def identity(self) -> set:
+        keys = set()
+        for name in MATCHING_FIELDS:
+            if self.fields.get(name):
+                keys.add((name, _norm(self.fields[name])))
+        if self.loading:
+            keys.add(("loading", _norm(self.loading)))
+        if self.session_time:
+            keys.add(("session", _norm(self.session_time)))
+        if self.code is not None and all(a is not None for a in self.args):
+            keys.add(("bugcheck", self.code, tuple(self.args)))
+        return keys
+
+    # -- contradiction tests ---------------------------------------------
+    def conflicts(self, e: Event) -> bool:
+        k, v = e.kind, e.value
+        if k == "field":
+            key, value = v
+            if key in IDENTITY_FIELDS and self.fields.get(key) and _norm(self.fields[key]) != _norm(value):
+                return True
+            if key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR") and self.code is not None:
+                code = bucket_code(value)
+                if code is not None and code != self.code:
+                    return True
+            if key == "BUGCHECK_CODE" and self.code is not None:
+                try:
+                    return int(value, 16) != self.code
+                except ValueError:
+                    return False
+            return False
+        if k == "name_code":
+            if self.code is not None and v[1] != self.code:
+                return True
+            return self.saw_name_code and all(a is not None for a in self.args)
+        if k == "arg":
+            n, value, _ = v
+            old = self.args[n - 1]
+            return old is not None and old != value
+        if k == "bugcheck":
+            code, args = v
+            if self.code is not None and code != self.code:
+                return True
+            return any(a is not None and b is not None and a != b for a, b in zip(self.args, args))
+        if k == "caused_by":
+            return self.caused_by is not None and _norm(self.caused_by) != _norm(v)
+        if k == "thread_process":
+            known = self.fields.get("PROCESS_NAME") or self.thread_process
+            return bool(known) and known.lower() != v.lower()
+        if k == "lm":
+            old = self.lms.get(module_key(v[2]))
+            return old is not None and old.base is not None and old.base != v[0]
+        if k == "loading":
+            return self.loading is not None and _norm(self.loading) != _norm(v)
+        return False
+
+    def compatible(self, other: "Draft") -> bool:
+        for key in IDENTITY_FIELDS:
+            a, b = self.fields.get(key), other.fields.get(key)
+            if a and b and _norm(a) != _norm(b):
+                return False
+        if self.code is not None and other.code is not None and self.code != other.code:
+            return False
+        for code in (bucket_code(self.fields.get("FAILURE_BUCKET_ID")), bucket_code(other.fields.get("FAILURE_BUCKET_ID"))):
+            if code is not None and (self.code or other.code) not in (None, code):
+                return False
+        if any(a is not None and b is not None and a != b for a, b in zip(self.args, other.args)):
+            return False
+        for a, b in ((self.loading, other.loading), (self.caused_by, other.caused_by)):
+            if a and b and _norm(a) != _norm(b):
+                return False
+        pa = self.fields.get("PROCESS_NAME") or self.thread_process
+        pb = other.fields.get("PROCESS_NAME") or other.thread_process
+        return not (pa and pb and pa.lower() != pb.lower())
+
+    # -- accumulation ------------------------------------------------------
+    def add(self, e: Event) -> None:
+        k, v = e.kind, e.value
+        if k == "field":
+            key, value = v
+            if value and not self.fields.get(key):
+                self.fields[key] = value
+            if key in ("BUGCHECK_CODE",) and self.code is None:
+                try:
+                    self.code = int(value, 16)
+                except ValueError:
+                    pass
+            elif key.startswith("BUGCHECK_P") and key[-1] in "1234":
+                n = int(key[-1])
+                if self.args[n - 1] is None:
+                    try:
+                        self.args[n - 1] = int(value.replace("`", ""), 16)
+                    except ValueError:
+                        pass
+            self.analysis_seen = True
+        elif k == "name_code":
+            self.name, self.code = v[0], v[1]
+            self.saw_name_code = True
+            self.analysis_seen = True
+        elif k == "arg":
+            n, value, meaning = v
+            self.args[n - 1] = value
+            if meaning:
+                self.arg_meanings[n] = meaning
+            self.analysis_seen = True
+        elif k == "bugcheck":
+            code, args = v
+            self.code = code if self.code is None else self.code
+            for i, a in enumerate(args):
+                if self.args[i] is None:
+                    self.args[i] = a
+            self.analysis_seen = True
+        elif k == "caused_by":
+            self.caused_by = self.caused_by or v
+            self.analysis_seen = True
+        elif k == "kernel_version":
+            self.kernel_version = self.kernel_version or v
+        elif k == "built_by":
+            self.built_by = self.built_by or v
+        elif k == "loading":
+            self.loading = self.loading or v
+        elif k == "dump_kind":
+            self.dump_kind = self.dump_kind or v
+        elif k == "session_time":
+            self.session_time = self.session_time or v
+        elif k == "uptime":
+            self.uptime = self.uptime or v
+        elif k == "thread_process":
+            self.thread_process = self.thread_process or v
+        elif k == "exception_code":
+            self.exception_code = self.exception_code or v
+        elif k == "exception_address":
+            self.exception_address = self.exception_address or v
+        elif k == "subcode":
+            self.subcode = self.subcode or v
+        elif k == "instruction":
+            self.instruction = self.instruction or v
+        elif k == "mentioned_module":
+            if v not in self.mentioned:
+                self.mentioned.append(v)
+        elif k == "bsv":
+            self.bsv.setdefault(v[0], v[1])
+        elif k == "whocrashed_module":
+            self.whocrashed = self.whocrashed or v
+        elif k == "bugcheck_name":
+            self.bugcheck_name = self.bugcheck_name or v
+        elif k == "prose_code":
+            self.prose_codes.append(v)
+
+    def absorb(self, other: "Draft") -> None:
+        """Fill what this draft lacks from another view of the same crash."""
+        for key, value in other.fields.items():
+            self.fields.setdefault(key, value)
+        if self.code is None:
+            self.code, self.name = other.code, other.name
+        self.name = self.name or other.name
+        self.args = [a if a is not None else b for a, b in zip(self.args, other.args)]
+        for n, meaning in other.arg_meanings.items():
+            self.arg_meanings.setdefault(n, meaning)
+        for slot in ("caused_by", "kernel_version", "built_by", "loading", "dump_kind", "session_time", "uptime",
+                     "thread_process", "exception_code", "exception_address", "subcode", "instruction",
+                     "whocrashed", "bugcheck_name"):
+            if getattr(self, slot) is None:
+                setattr(self, slot, getattr(other, slot))
+        self.stacks.extend(s for s in other.stacks if s)
+        for key, info in other.lms.items():
+            if key in self.lms:
+                self.lms[key].merge(info)
+            else:
+                self.lms[key] = info
+        for name in other.mentioned:
+            if name not in self.mentioned:
+                self.mentioned.append(name)
+        for key, value in other.bsv.items():
+            self.bsv.setdefault(key, value)
+        self.prose_codes.extend(other.prose_codes)
+
+
+def group(events: list[Event]) -> list[Draft]:
+    drafts = [Draft()]
+    cur = drafts[0]
+    stack: list[Frame] | None = None
+    last_kind = None
+    lm: ModuleInfo | None = None
+
+    def new(pos: int, mode: str | None) -> Draft:
+        nonlocal cur, stack, lm
+        cur = Draft(start=pos, mode=mode)
+        drafts.append(cur)
+        stack, lm = None, None
+        return cur
+
+    for e in events:
+        k = e.kind
+        if k == "prompt":
+            command = e.value.lower()
+            if command.startswith("!analyze"):
+                if cur.has_crash():
+                    new(e.pos, "analysis")
+                cur.mode = "analysis"
+            elif command:
+                cur.mode = "command"
+            stack, lm, last_kind = None, None, k
+            continue
+        if k in ("banner", "loading"):
+            if cur.has_crash() or cur.conflicts(e):
+                new(e.pos, "analysis")
+            cur.mode = "analysis"
+            if k == "loading":
+                cur.add(e)
+            last_kind = k
+            continue
+        if k in _ANALYSIS_KINDS:
+            if cur.mode == "command" and cur.analysis_seen:
+                new(e.pos, "analysis")
+            elif cur.conflicts(e):
+                new(e.pos, cur.mode)
+            if cur.mode != "command":
+                cur.mode = "analysis"
+        elif k in _COMMAND_MARKERS:
+            if cur.conflicts(e):
+                new(e.pos, "command")
+            cur.mode = "command"
+        elif cur.conflicts(e):
+            new(e.pos, cur.mode)
+
+        if k == "frame":
+            frame: Frame = e.value
+            if stack is None or last_kind != "frame" or (
+                frame.index is not None and stack and stack[-1].index is not None and frame.index <= stack[-1].index
+            ):
+                stack = []
+                cur.stacks.append(stack)
+            stack.append(frame)
+        elif k == "lm":
+            start, end, name, symbols, image = e.value
+            info = ModuleInfo(name=name, image=image if image and "." in image else None, base=start,
+                              size=(end - start) if end > start else None)
+            key = module_key(name)
+            if key in cur.lms:
+                cur.lms[key].merge(info)
+                lm = cur.lms[key]
+            else:
+                cur.lms[key] = lm = info
+        elif k == "unloaded":
+            start, end, image = e.value
+            key = module_key(image)
+            cur.lms.setdefault(key, ModuleInfo(name=image.rsplit(".", 1)[0], image=image, base=start,
+                                               size=end - start if end > start else None, unloaded=True))
+        elif k == "lm_detail":
+            if lm is not None:
+                _lm_detail(lm, *e.value)
+        else:
+            cur.add(e)
+        last_kind = k
+    return [d for d in drafts if d.has_anything()]
+
+
+def _lm_detail(info: ModuleInfo, key: str, value: str) -> None:
+    if not value:
+        return
+    if key == "image path":
+        info.path = info.path or value
+    elif key == "image name":
+        info.image = info.image or value
+    elif key == "loaded symbol image file":
+        if "." in value and not info.image:
+            info.image = value.rsplit("\\", 1)[-1]
+    elif key == "timestamp":
+        m = re.search(r"\(([0-9A-Fa-f]{8})\)", value)
+        if m:
+            info.timestamp = int(m[1], 16)
+    elif key == "checksum":
+        try:
+            info.checksum = int(value.split()[0], 16)
+        except (ValueError, IndexError):
+            pass
+    elif key == "imagesize":
+        try:
+            info.size = info.size or int(value.split()[0], 16)
+        except (ValueError, IndexError):
+            pass
+    elif key in ("file version", "fileversion"):
+        info.file_version = info.file_version or value
+    elif key in ("product version", "productversion"):
+        info.product_version = info.product_version or value
+    elif key == "companyname":
+        info.company = info.company or value
+    elif key == "productname":
+        info.product_name = info.product_name or value
+    elif key == "filedescription":
+        info.description = info.description or value
+
+
+def fold(drafts: list[Draft]) -> list[Draft]:
+    """Merge drafts that describe the same crash; attach fragments that
+    carry no crash of their own (an lm block, a lone stack) to a neighbour."""
+    kept: list[Draft] = []
+    for d in drafts:
+        target = None
+        ident = d.identity()
+        if ident:
+            for k in kept:
+                if k.identity() & ident and k.compatible(d):
+                    target = k
+                    break
+        if target is None and not d.has_crash() and kept and kept[-1].compatible(d):
+            target = kept[-1]
+        if target is not None:
+            target.absorb(d)
+        else:
+            kept.append(d)
+    # A leading crash-less fragment (lmvm pasted before !analyze) joins the next draft.
+    result: list[Draft] = []
+    pending: Draft | None = None
+    for d in kept:
+        if pending is not None and d.compatible(pending):
+            d.absorb(pending)
+            pending = None
+        if not d.has_crash() and not result and pending is None and len(kept) > 1:
+            pending = d
+            continue
+        result.append(d)
+    if pending is not None:
+        result.append(pending)
+    return result
+
+
+# ----------------------------------------------------------- to DumpReports
+
+def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
+    report = DumpReport(source=source, kind="windbg-text")
+    f = d.fields
+    code, notes = d.code, []
+    if code is None and d.bsv.get("Bug Check Code"):
+        try:
+            code = int(d.bsv["Bug Check Code"], 16)
+        except ValueError:
+            pass
+    if code is None and d.bsv.get("Bug Check String"):
+        code = catalog.bugcheck_by_name(d.bsv["Bug Check String"])
+    if code is None and d.bugcheck_name:
+        code = catalog.bugcheck_by_name(d.bugcheck_name)
+    if code is None and d.name:
+        code = catalog.bugcheck_by_name(d.name)
+    if code is None:
+        for key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR", "BUCKET_ID", "DEFAULT_BUCKET_ID"):
+            code = bucket_code(f.get(key))
+            if code is not None:
+                notes.append("bugcheck_from_bucket")
+                break
+    if code is None and d.prose_codes:
+        code = d.prose_codes[0]
+        notes.append("bugcheck_from_prose")
+    args = list(d.args)
+    if d.bsv:
+        for n in range(4):
+            if args[n] is None and d.bsv.get(f"Parameter {n + 1}"):
+                try:
+                    args[n] = int(d.bsv[f"Parameter {n + 1}"], 16)
+                except ValueError:
+                    pass
+    if code is not None:
+        while args and args[-1] is None:
+            args.pop()
+        report.bugcheck = BugCheck(code=code, args=args)
+        if any(a is None for a in d.args):
+            report.partial = report.partial or not d.saw_name_code and d.code is None
+    else:
+        report.partial = True
+        notes.append("no_bugcheck")
+
+    report.failure_bucket = f.get("FAILURE_BUCKET_ID") or f.get("BUCKET_ID") or f.get("BUGCHECK_STR")
+    report.symbol = f.get("SYMBOL_NAME")
+    report.module_name = _clean_name(f.get("MODULE_NAME") or f.get("FAILURE_MODULE_NAME"))
+    report.image_name = _clean_name(f.get("IMAGE_NAME") or f.get("FAILURE_IMAGE_NAME"))
+    report.probably_caused_by = d.caused_by
+    report.failure_hash = f.get("FAILURE_ID_HASH") or f.get("FAILURE_ID_HASH_STRING")
+    report.process = _clean_name(f.get("PROCESS_NAME")) or d.thread_process
+    report.dump_file = d.loading
+    report.crash_time = d.session_time or d.bsv.get("Crash Time")
+    report.uptime = d.uptime
+    report.dump_type = d.dump_kind
+    exc = d.exception_code
+    for key in ("EXCEPTION_CODE_STR", "EXCEPTION_CODE", "ERROR_CODE"):
+        if exc is None and f.get(key):
+            m = re.search(r"(?:0x)?([0-9a-fA-F]{8})\b", f[key])
+            if m:
+                exc = int(m[1], 16)
+    report.exception_code = exc
+    if d.exception_address:
+        report.exception_address = d.exception_address[0]
+    if d.subcode:
+        report.fast_fail = d.subcode[1]
+
+    os = OsInfo()
+    version = f.get("OS_VERSION")
+    if version:
+        report.os = os
+        parts = version.split(".")
+        if len(parts) >= 3 and parts[2].isdigit():
+            os.version = version
+            os.build = int(parts[2])
+    if d.kernel_version:
+        name, build, rest = d.kernel_version
+        os.build = os.build or build
+        if "x64" in rest:
+            os.arch = "x64"
+        elif "x86" in rest:
+            os.arch = "x86"
+        elif "ARM" in rest.upper():
+            os.arch = "arm64"
+        m = re.search(r"\((\d+) procs?\)", rest)
+        if m:
+            report.processors = int(m[1])
+    os.buildlab = d.built_by or f.get("BUILDLAB_STR")
+    platform = (f.get("OSPLATFORM_TYPE") or "").lower()
+    if platform in ("x64", "x86", "arm64"):
+        os.arch = os.arch or platform
+    if os.build is None and d.bsv.get("Minor Version", "").isdigit():
+        os.build = int(d.bsv["Minor Version"])
+    if os.build is None and f.get("OSBUILD", "").isdigit():
+        os.build = int(f["OSBUILD"])
+    if os.arch is None:
+        os.arch = _arch_from_stacks(d.stacks)
+    report.os = fill_os(os)
+
+    report.stack = _best_stack(d.stacks)
+    report.modules = d.lms
+    for name in d.mentioned:
+        key = module_key(name)
+        report.modules.setdefault(key, ModuleInfo(name=name.rsplit(".", 1)[0], image=name))
+    report.notes = notes
+    report.identity = tuple(sorted(map(str, d.identity())))
+    clues = Clues(
+        windbg_module=report.module_name,
+        windbg_image=report.image_name,
+        caused_by=d.caused_by,
+        stacks=d.stacks,
+        instruction=d.instruction or _symbol_part(f.get("FAULTING_IP")),
+        exception_symbol=d.exception_address[1] if d.exception_address else None,
+        tool_blame=_tool_blame(d),
+        mentioned=list(d.mentioned),
+        faulting_module=_clean_name(f.get("FAULTING_MODULE")),
+    )
+    return report, clues
+
+
+def _symbol_part(value: str | None) -> str | None:
+    if not value:
+        return None
+    token = value.split()[0]
+    return token if ("!" in token or "+" in token) else None
+
+
+def _tool_blame(d: Draft) -> str | None:
+    """What BlueScreenView or WhoCrashed blamed, when their report was pasted."""
+    if d.bsv.get("Caused By Driver"):
+        return d.bsv["Caused By Driver"]
+    if d.whocrashed:
+        return d.whocrashed[0]
+    return None
+
+
+def _clean_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().strip("`'\"")
+    return value.split()[0] if value else None
+
+
+def _best_stack(stacks: list[list[Frame]]) -> list[Frame]:
+    """The faulting thread's stack: the one through KeBugCheck if shown,
+    else the longest."""
+    if not stacks:
+        return []
+    for s in stacks:
+        if any(f.function and f.function.lower().startswith("kebugcheck") for f in s[:3]):
+            return s
+    return max(stacks, key=len)
+
+
+def _arch_from_stacks(stacks: list[list[Frame]]) -> str | None:
+    for s in stacks:
+        for f in s:
+            value = f.return_address or f.child_sp
+            if value:
+                return "x64" if value > 0xFFFFFFFF else "x86"
+    return None

@@ -1,0 +1,92 @@
+"""Call-stack lines in every shape WinDbg prints them (k, kb, kv, kn, kP, kc,
+STACK_TEXT, 32- and 64-bit) and the shapes forums leave of them."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.model import Frame
+
+HEX = r"[0-9a-fA-F]"
+ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum typo
+
+# One regex for every frame layout with addresses:
+#   [nn] child-sp retaddr [: args... :] site
+#   [nn] childebp retaddr args... site        (x86 kb/kv)
+#   [nn] retaddr : args... : site             (x64 kb of newer debuggers)
+FRAME_WITH_ADDR = re.compile(
+    rf"^[ ]*(?:(?P<idx>{HEX}{{2,4}})[ ]+)?(?P<sp>{ADDR})(?:[ ]+(?P<ret>{ADDR}))?"
+    rf"(?:[ ]+:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?)?[ ]+(?P<site>(?!{HEX}+(?:[ ]|$))[^\s:(].*)$",
+    re.M,
+)
+# A frame whose call site a mail client pushed onto the next line.
+WRAPPED_FRAME = re.compile(
+    rf"^([ ]*(?:{HEX}{{2,4}}[ ]+)?{ADDR}[ ]+{ADDR}(?:[ ]+:?(?:[ ]*{ADDR})*)?[ ]*:?)\n(?=[ ]*(?:{ADDR}[ ]+)*:?[ ]*[A-Za-z_]\w*[!+])",
+    re.M,
+)
+# kc / "k" with only frame numbers and call sites.
+FRAME_SITE_ONLY = re.compile(
+    rf"^[ ]*(?P<idx>{HEX}{{2,4}})[ ]+(?P<site>[\w.$-]+![^\s]+|[\w.$-]+\+0x{HEX}+)[ ]*$",
+    re.M,
+)
+
+_SITE = re.compile(
+    rf"^(?P<mod>[A-Za-z_][\w.$-]*?)"
+    rf"(?:!(?P<fn>[^\s+]+?))?"
+    rf"(?:\+(?:0x)?(?P<off>{HEX}+))?"
+    rf"(?:[ ]+(?:\[.*\]|\(.*\)|<.*>))*[ ]*$"
+)
+# Forum copies sometimes lose the "!": "VSApiNt VSSwapShortTable+0x136d".
+_SITE_SPACED = re.compile(rf"^(?P<mod>[A-Za-z_][\w.$-]*)[ ]+(?P<fn>[A-Za-z_?@$][\w@?$:<>~]*)\+(?:0x)?(?P<off>{HEX}+)\b")
+_SITE_NEG = re.compile(rf"^(?P<mod>[A-Za-z_][\w.$-]*)[ ]+-0x{HEX}+\b")
+_RAW = re.compile(rf"^0x(?P<addr>{HEX}+)\b")
+_TRAILER = re.compile(r"[ ]+(?:\(TrapFrame @.*|\(Inline Function.*|\(FPO:.*|\(CONTEXT @.*|\[.*\]|\(.*\))$")
+
+# Names that look like modules but are not loaded images.
+_NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
+
+
+def parse_site(site: str) -> Frame | None:
+    site = site.strip()
+    trailer = False
+    while True:
+        trimmed = _TRAILER.sub("", site)
+        if trimmed == site:
+            break
+        site, trailer = trimmed, True
+    if not site:
+        return None
+    m = _RAW.match(site)
+    if m:
+        return Frame(module=None, address=int(m["addr"], 16))
+    m = _SITE.match(site)
+    if m and m["mod"].lower() not in _NOT_MODULES:
+        if trailer and not (m["fn"] or m["off"]):
+            return None  # "name (deferred)": an lm line, not a frame
+        return Frame(
+            module=m["mod"],
+            function=m["fn"] or None,
+            offset=int(m["off"], 16) if m["off"] else None,
+        )
+    m = _SITE_SPACED.match(site)
+    if m:
+        return Frame(module=m["mod"], function=m["fn"], offset=int(m["off"], 16))
+    m = _SITE_NEG.match(site)
+    if m:
+        return Frame(module=m["mod"])
+    return None
+
+
+def frame_from_match(m: re.Match) -> Frame | None:
+    frame = parse_site(m["site"])
+    if frame is None:
+        return None
+    idx = m["idx"]
+    frame.index = int(idx, 16) if idx else None
+    if "sp" in m.re.groupindex:
+        if m["ret"]:
+            frame.child_sp = int(m["sp"], 16)
+            frame.return_address = int(m["ret"], 16)
+        else:
+            frame.return_address = int(m["sp"], 16)
+    return frame

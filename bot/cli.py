@@ -1,0 +1,72 @@
+"""The ``crashdesk`` command.  Each subcommand imports only what it uses, so
+``crashdesk analyze`` starts without loading the chat stack."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crashdesk", description="Windows blue-screen case desk.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="analyse dumps and WinDbg logs of one case")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="WinDbg text, .dmp, or .zip/.gz of them")
+    a.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    a.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the verdict")
+    a.add_argument("--markdown", action="store_true", help="chat markdown instead of plain text")
+    return p
+
+
+def cmd_analyze(args) -> int:
+    from analysis.pipeline import analyze_paths
+
+    outcome = analyze_paths(args.paths)
+    for source, message in outcome.problems:
+        print(f"crashdesk: {source}: {message}", file=sys.stderr)
+    if not outcome.analysed:
+        print("crashdesk: nothing could be analysed", file=sys.stderr)
+        if args.json:
+            import json
+
+            from analysis.render.as_json import case_json
+
+            errors = [{"source": s, "message": m} for s, m in outcome.problems]
+            print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
+        return 1
+    if args.json:
+        import json
+
+        from analysis.render.as_json import case_json
+
+        errors = [{"source": s, "message": m} for s, m in outcome.problems]
+        print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
+    else:
+        from analysis.render.doc import to_markdown, to_plain
+        from analysis.render.verdict import case_doc
+
+        doc = case_doc(outcome.case, args.lang)
+        print(to_markdown(doc) if args.markdown else to_plain(doc), end="")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "analyze":
+            return cmd_analyze(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    parser.print_help(sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

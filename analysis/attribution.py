@@ -32,6 +32,7 @@ class Clues:
     tool_blame: str | None = None  # BlueScreenView / WhoCrashed
     mentioned: list[str] = field(default_factory=list)
     faulting_module: str | None = None
+    broken_driver: str | None = None  # "Driver at fault:" of a live kernel debugger
 
 
 def _caused_by_module(text: str | None) -> tuple[str | None, str | None]:
@@ -124,6 +125,12 @@ def blame(report: DumpReport, clues: Clues) -> Culprit | None:
     instr_module = _symbol_module(clues.instruction) or _symbol_module(clues.exception_symbol)
     param_hit = _param_hit(report, info)
 
+    # 0. The kernel itself named the driver at fault (live debugger, BAD_POOL_CALLER...).
+    if clues.broken_driver and third_party(clues.broken_driver):
+        name = clues.broken_driver.rsplit(".", 1)[0]
+        return culprit(name, "broken_driver", "high", Evidence("broken_driver", f"Driver at fault: {clues.broken_driver}"),
+                       image=clues.broken_driver)
+
     # 1. WinDbg (or the analysis tool the engineer ran) named a third-party module.
     if windbg and third_party(windbg):
         on = module_key(windbg) in {module_key(m) for m in on_stack}
@@ -163,14 +170,25 @@ def blame(report: DumpReport, clues: Clues) -> Culprit | None:
                        Evidence("param", f"parameter {n} = 0x{addr:x} = {mod.name}+0x{addr - mod.base:x}"),
                        blamed=windbg_said)
 
-    # 4. A hardware verdict.
+    # 4. WinDbg had to load a third-party image to analyse the crash ("Unable to
+    #    load image x.sys", "symbols could not be loaded for x.sys"): without a
+    #    stack that is the only trace of the driver involved.
+    mentioned = [m for m in clues.mentioned if third_party(m)]
+    if mentioned and not faulting and not (info and info.hardware):
+        name = mentioned[0].rsplit(".", 1)[0]
+        return culprit(name, "mentioned", "low",
+                       Evidence("mentioned", f"WinDbg loaded {mentioned[0]} while analysing this crash"),
+                       Evidence("windbg_overruled", f"WinDbg blamed {windbg_said}") if windbg_said else None,
+                       image=mentioned[0], blamed=windbg_said)
+
+    # 5. A hardware verdict.
     if (info and info.hardware) or (windbg and (catalog.is_pseudo(windbg) and "hardware" in windbg.lower())) or is_cpu_pseudo(windbg):
         return Culprit(module=None, basis="hardware", confidence="medium", third_party=None,
                        evidence=[Evidence("bugcheck", f"{info.name if info else hex(code or 0)} points at hardware")]
                        + ([Evidence("module_name", f"WinDbg: {windbg}")] if windbg else []),
                        category="hardware", windbg_blamed=windbg_said)
 
-    # 5. Only Windows' own modules: report WinDbg's answer, and say so.
+    # 6. Only Windows' own modules: report WinDbg's answer, and say so.
     if windbg and not catalog.is_pseudo(windbg):
         return culprit(windbg, "windbg_inbox", "low",
                        Evidence("module_name", f"WinDbg: {windbg}"),
@@ -208,7 +226,8 @@ def _stack_evidence(stack: list[Frame], module: str, modules: dict[str, ModuleIn
 def _param_hit(report: DumpReport, info) -> tuple[int, ModuleInfo, int] | None:
     if not info or not report.bugcheck:
         return None
-    params = [info.culprit_param] if info.culprit_param else list(info.code_params)
+    chosen = info.code_param(report.bugcheck.args)
+    params = [chosen] if chosen else list(info.code_params)
     for n in params:
         if n and n <= len(report.bugcheck.args):
             value = report.bugcheck.args[n - 1]

@@ -33,6 +33,7 @@ class BugCheckInfo:
     code_params: tuple[int, ...]  # 1-based parameters holding a code address
     culprit_param: int | None  # the one that points at the faulting code
     culprit_param_is_target: bool
+    culprit_param_by_subtype: dict
     subtype_param: int | None
     subtypes: dict
     subtypes_zh: dict
@@ -44,6 +45,14 @@ class BugCheckInfo:
     likely_zh: str | None
     hardware: bool
     manual: bool
+
+    def code_param(self, args: list[int | None]) -> int | None:
+        """The parameter that points at the responsible code, for these arguments."""
+        if self.culprit_param_by_subtype and self.subtype_param and len(args) >= self.subtype_param:
+            value = args[self.subtype_param - 1]
+            if value is not None and "0x%X" % value in self.culprit_param_by_subtype:
+                return self.culprit_param_by_subtype["0x%X" % value]
+        return self.culprit_param
 
     def subtype(self, args: list[int | None]) -> tuple[str | None, str | None]:
         """English and Chinese meaning of the subtype selected by the arguments."""
@@ -85,6 +94,8 @@ def bugcheck(code: int | None) -> BugCheckInfo | None:
         code_params=tuple(entry.get("code_params") or base.get("code_params") or ()),
         culprit_param=g.get("culprit_param"),
         culprit_param_is_target=bool(g.get("culprit_param_is_target")),
+        culprit_param_by_subtype={"0x" + k.upper().removeprefix("0X"): v
+                                  for k, v in (g.get("culprit_param_by_subtype") or {}).items()},
         subtype_param=subtype_param,
         subtypes=subtypes,
         subtypes_zh=zh_subtypes,

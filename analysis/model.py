@@ -34,6 +34,7 @@ class Frame:
     child_sp: int | None = None
     return_address: int | None = None
     address: int | None = None
+    args: tuple[int, ...] | None = None  # "Args to Child" of kb
 
     def label(self) -> str:
         if self.module is None:

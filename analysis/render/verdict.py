@@ -53,15 +53,39 @@ def arg_lines(d: DumpReport, lang: str) -> list[str]:
 
 
 def subtype_hints(text: str | None) -> dict[int, str]:
-    """'corrupted PTE [p2=PTE address; p3=PTE low part]' -> {2: 'PTE address', 3: 'PTE low part'}"""
-    if not text or "[" not in text:
+    """'corrupted PTE [p2=PTE address; p3=PTE low part]' -> {2: 'PTE address', 3: 'PTE low part'}.
+
+    The hint block may hold nested tags ('[p2=caller [code addr]]'), so it
+    is cut out by bracket depth rather than by the last '['."""
+    if not text:
         return {}
-    inner = text[text.rfind("[") + 1 :].rstrip("] ")
-    hints = {}
-    for part in inner.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key[:1] in ("p", "参") and key[-1:].isdigit() and value:
-            hints[int(key[-1])] = value.strip()
+    starts = [i for i in range(len(text)) if text.startswith("[p", i) or text.startswith("[参数", i)]
+    if not starts:
+        return {}
+    begin, depth, end = starts[-1], 0, len(text)
+    for i in range(begin, len(text)):
+        if text[i] == "[":
+            depth += 1
+        elif text[i] == "]":
+            depth -= 1
+            if depth == 0:
+                end = i
+                break
+    hints, depth, part = {}, 0, ""
+    for ch in text[begin + 1 : end] + ";":
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == ";" and depth == 0:
+            key, _, value = part.strip().partition("=")
+            key = key.strip()
+            value = value.replace("[code addr]", "").replace("[driver/image]", "").strip()
+            if key[-1:].isdigit() and value:
+                hints[int(key[-1])] = value
+            part = ""
+        else:
+            part += ch
     return hints
 
 

@@ -31,6 +31,13 @@ _COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header"}
 _BUCKET_CODE = re.compile(r"(?:^|_)0x([0-9a-f]{1,8})(?=_|$)", re.I)
 
 
+def same_code(a: int | None, b: int | None) -> bool:
+    """0x1000008E is 0x8E raised by a newer kernel (the _M twin)."""
+    if a is None or b is None:
+        return True
+    return (a & ~0x10000000) == (b & ~0x10000000)
+
+
 def _norm(value: str) -> str:
     return " ".join(value.lower().split())
 
@@ -68,6 +75,7 @@ class Draft:
     bsv: dict = field(default_factory=dict)
     whocrashed: tuple | None = None
     bugcheck_name: str | None = None
+    driver_at_fault: str | None = None
     prose_codes: list = field(default_factory=list)
     mode: str | None = None
     saw_name_code: bool = False
@@ -106,16 +114,16 @@ class Draft:
                 return True
             if key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR") and self.code is not None:
                 code = bucket_code(value)
-                if code is not None and code != self.code:
+                if code is not None and not same_code(code, self.code):
                     return True
             if key == "BUGCHECK_CODE" and self.code is not None:
                 try:
-                    return int(value, 16) != self.code
+                    return not same_code(int(value, 16), self.code)
                 except ValueError:
                     return False
             return False
         if k == "name_code":
-            if self.code is not None and v[1] != self.code:
+            if not same_code(v[1], self.code):
                 return True
             return self.saw_name_code and all(a is not None for a in self.args)
         if k == "arg":
@@ -124,7 +132,7 @@ class Draft:
             return old is not None and old != value
         if k == "bugcheck":
             code, args = v
-            if self.code is not None and code != self.code:
+            if not same_code(code, self.code):
                 return True
             return any(a is not None and b is not None and a != b for a, b in zip(self.args, args))
         if k == "caused_by":
@@ -144,10 +152,10 @@ class Draft:
             a, b = self.fields.get(key), other.fields.get(key)
             if a and b and _norm(a) != _norm(b):
                 return False
-        if self.code is not None and other.code is not None and self.code != other.code:
+        if not same_code(self.code, other.code):
             return False
         for code in (bucket_code(self.fields.get("FAILURE_BUCKET_ID")), bucket_code(other.fields.get("FAILURE_BUCKET_ID"))):
-            if code is not None and (self.code or other.code) not in (None, code):
+            if not same_code(code, self.code if self.code is not None else other.code):
                 return False
         if any(a is not None and b is not None and a != b for a, b in zip(self.args, other.args)):
             return False
@@ -179,7 +187,7 @@ class Draft:
                         pass
             self.analysis_seen = True
         elif k == "name_code":
-            self.name, self.code = v[0], v[1]
+            self.name, self.code = v[0] or self.name, v[1]
             self.saw_name_code = True
             self.analysis_seen = True
         elif k == "arg":
@@ -228,7 +236,10 @@ class Draft:
         elif k == "whocrashed_module":
             self.whocrashed = self.whocrashed or v
         elif k == "bugcheck_name":
-            self.bugcheck_name = self.bugcheck_name or v
+            if catalog.bugcheck_by_name(v) is not None:
+                self.bugcheck_name = self.bugcheck_name or v
+        elif k == "driver_at_fault":
+            self.driver_at_fault = self.driver_at_fault or v
         elif k == "prose_code":
             self.prose_codes.append(v)
 
@@ -244,7 +255,7 @@ class Draft:
             self.arg_meanings.setdefault(n, meaning)
         for slot in ("caused_by", "kernel_version", "built_by", "loading", "dump_kind", "session_time", "uptime",
                      "thread_process", "exception_code", "exception_address", "subcode", "instruction",
-                     "whocrashed", "bugcheck_name"):
+                     "whocrashed", "bugcheck_name", "driver_at_fault"):
             if getattr(self, slot) is None:
                 setattr(self, slot, getattr(other, slot))
         self.stacks.extend(s for s in other.stacks if s)
@@ -434,6 +445,10 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
             if code is not None:
                 notes.append("bugcheck_from_bucket")
                 break
+    if code is None:
+        code = _code_from_stack_args(d.stacks)
+        if code is not None:
+            notes.append("bugcheck_from_stack")
     if code is None and d.prose_codes:
         code = d.prose_codes[0]
         notes.append("bugcheck_from_prose")
@@ -458,6 +473,9 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
     report.failure_bucket = f.get("FAILURE_BUCKET_ID") or f.get("BUCKET_ID") or f.get("BUGCHECK_STR")
     report.symbol = f.get("SYMBOL_NAME")
     report.module_name = _clean_name(f.get("MODULE_NAME") or f.get("FAILURE_MODULE_NAME"))
+    if report.module_name and report.module_name.lower() in ("unknown", "none"):
+        report.module_name = None
+    bucket_module = module_from_bucket(report.failure_bucket)
     report.image_name = _clean_name(f.get("IMAGE_NAME") or f.get("FAILURE_IMAGE_NAME"))
     report.probably_caused_by = d.caused_by
     report.failure_hash = f.get("FAILURE_ID_HASH") or f.get("FAILURE_ID_HASH_STRING")
@@ -498,7 +516,7 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
         m = re.search(r"\((\d+) procs?\)", rest)
         if m:
             report.processors = int(m[1])
-    os.buildlab = d.built_by or f.get("BUILDLAB_STR")
+    os.buildlab = d.built_by or f.get("BUILD_VERSION_STRING") or f.get("BUILDLAB_STR")
     platform = (f.get("OSPLATFORM_TYPE") or "").lower()
     if platform in ("x64", "x86", "arm64"):
         os.arch = os.arch or platform
@@ -518,7 +536,7 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
     report.notes = notes
     report.identity = tuple(sorted(map(str, d.identity())))
     clues = Clues(
-        windbg_module=report.module_name,
+        windbg_module=report.module_name or bucket_module,
         windbg_image=report.image_name,
         caused_by=d.caused_by,
         stacks=d.stacks,
@@ -526,7 +544,8 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
         exception_symbol=d.exception_address[1] if d.exception_address else None,
         tool_blame=_tool_blame(d),
         mentioned=list(d.mentioned),
-        faulting_module=_clean_name(f.get("FAULTING_MODULE")),
+        faulting_module=_last_name(f.get("FAULTING_MODULE")),
+        broken_driver=d.driver_at_fault,
     )
     return report, clues
 
@@ -544,6 +563,39 @@ def _tool_blame(d: Draft) -> str | None:
         return d.bsv["Caused By Driver"]
     if d.whocrashed:
         return d.whocrashed[0]
+    return None
+
+
+_BUCKET_IMAGE = re.compile(r"_IMAGE_([\w.$~-]+?)(?:\.(?:sys|dll|exe))?(?:_|$)", re.I)
+_BUCKET_SYMBOL = re.compile(r"(?:^|_)([A-Za-z][\w.$~-]*?)(?:!|\+[0-9a-f]+$)")
+
+
+def module_from_bucket(bucket: str | None) -> str | None:
+    """'0x116_IMAGE_igdkmdnd64.sys' -> igdkmdnd64; 'AV_VSApiNt!unknown_function' -> VSApiNt."""
+    if not bucket:
+        return None
+    m = _BUCKET_IMAGE.search(bucket) or _BUCKET_SYMBOL.search(bucket)
+    if not m:
+        return None
+    name = m[1]
+    return None if name.lower() in ("unknown", "corrupt", "list", "entry") else name
+
+
+def _last_name(value: str | None) -> str | None:
+    """'FAULTING_MODULE: fffff80539f20000 MemoryMon' -> 'MemoryMon'"""
+    if not value:
+        return None
+    return value.split()[-1]
+
+
+def _code_from_stack_args(stacks: list[list[Frame]]) -> int | None:
+    """kb shows KeBugCheckEx's first argument: the bug check code."""
+    for stack in stacks:
+        for frame in stack[:6]:
+            if frame.function and frame.function.lower() == "kebugcheckex" and frame.args:
+                code = frame.args[0]
+                if catalog.bugcheck(code) is not None:
+                    return code
     return None
 
 

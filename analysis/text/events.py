@@ -43,12 +43,22 @@ ANALYSIS_FIELDS = {
     "LAST_CONTROL_TRANSFER", "PROCESS_OBJECT", "IMAGE_NAME_STR", "BUGCHECK_STR_EXTENDED",
     "FAULTING_THREAD", "READ_ADDRESS", "WRITE_ADDRESS", "FAILED_INSTRUCTION_ADDRESS",
     "DUMP_FILE_ATTRIBUTES", "KEY_VALUES_STRING", "SYMBOL_STACK_INDEX", "DRIVER_VERIFIER_IO_VIOLATION_TYPE",
-    "MODULE_PATH", "IMAGE_PATH", "FAULTING_SOURCE_FILE",
+    "MODULE_PATH", "IMAGE_PATH", "FAULTING_SOURCE_FILE", "BUILD_VERSION_STRING", "BUGCHECK_CODE_STR",
 }
 
 _FIELD = re.compile(r"^[ ]*([A-Z][A-Z0-9_]{2,40}):[ ]*(.*)$", re.M)
 _BANNER = re.compile(r"^[ *]*Bugcheck Analysis[ *]*$", re.M | re.I)
-_NAME_CODE = re.compile(r"^[ ]*([A-Z][A-Z0-9_]{3,80}) \((" + HEX + r"{1,8})\)[ ]*$", re.M)
+_NAME_CODE = re.compile(r"^[ #*]*([A-Z][A-Z0-9_]{3,80}) \((?:0x)?(" + HEX + r"{1,8})\)[ *]*$", re.M)
+_UNKNOWN_CODE = re.compile(r"^[ ]*Unknown bugcheck code \((" + HEX + r"{1,8})\)", re.M)
+_NAME_ONLY = re.compile(r"^[ #*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+)[ *]*$", re.M)
+_STOP_CODE = re.compile(
+    r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Z][A-Z0-9_]{3,80})(?:[ ]*\((?:0x)?(" + HEX + r"{1,8})\))?", re.I
+)
+_FATAL_ERROR = re.compile(
+    r"Fatal System Error: 0x(" + HEX + r"{8})\s*\(([^)]*)\)"
+)
+_DRIVER_AT_FAULT = re.compile(r"Driver at fault:[ ]*\n?\*{0,3}[ ]*([\w.$~-]+\.sys)", re.I)
+_KEY_VALUE = re.compile(r"^[ ]*Key[ ]*:[ ]*([\w.]+)[ ]*\n[ ]*Value:[ ]*(.*)$", re.M)
 _ARG = re.compile(r"^[ ]*Arg([1-4]): ?(" + HEX + r"+)\b(?:,? ?(.*(?:\n[ ]{3,}\S.*)*))?", re.M)
 _BUGCHECK_LINE = re.compile(r"BugCheck (?:0x)?(" + HEX + r"{1,8}), \{([^}\n]*)\}", re.I)
 _BUGCHECK_CMD = re.compile(
@@ -85,9 +95,10 @@ _LM_DETAIL = re.compile(
 )
 _MISSING_SYMBOLS = re.compile(
     r"(?:Unable to load image|symbols could not be loaded for|Unable to verify timestamp for|"
-    r"Unable to verify checksum for)[ ]+(?:\\\S*\\)?([\w.$~-]+\.(?:sys|dll|exe))",
+    r"Unable to verify checksum for)[ ]+(?:\\?\S*\\)?([\w.$~-]+\.(?:sys|dll|exe))",
     re.I,
 )
+_DBGHELP = re.compile(r"^[ ]*DBGHELP: ([\w.$~-]+?)(?:\.(?:sys|dll|exe))? (?:is not source indexed|- (?:public|private|export) symbols)", re.M | re.I)
 # Reports of other tools engineers paste: BlueScreenView and WhoCrashed.
 _BSV = re.compile(
     r"^[ ]*(Bug Check String|Bug Check Code|Parameter [1-4]|Caused By Driver|Caused By Address|"
@@ -125,6 +136,27 @@ def scan(text: str) -> list[Event]:
         add(Event(m.start(), "banner", None))
     for m in _NAME_CODE.finditer(text):
         add(Event(m.start(), "name_code", (m[1], int(m[2], 16))))
+    for m in _UNKNOWN_CODE.finditer(text):
+        add(Event(m.start(), "name_code", (None, int(m[1], 16))))
+    for m in _NAME_ONLY.finditer(text):
+        add(Event(m.start(), "bugcheck_name", m[1]))
+    for m in _STOP_CODE.finditer(text):
+        if m[2]:
+            add(Event(m.start(), "bugcheck", (int(m[2], 16), [])))
+        add(Event(m.start(), "bugcheck_name", m[1].upper()))
+    for m in _FATAL_ERROR.finditer(text):
+        args = [_hex(a) for a in m[2].split(",")][:4]
+        add(Event(m.start(), "bugcheck", (int(m[1], 16), args)))
+    for m in _DRIVER_AT_FAULT.finditer(text):
+        add(Event(m.start(), "driver_at_fault", m[1]))
+    for m in _KEY_VALUE.finditer(text):
+        key, value = m[1].lower(), m[2].strip()
+        if key in ("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata") and _hex(value) is not None:
+            add(Event(m.start(), "field", ("BUGCHECK_CODE", value.lower().removeprefix("0x"))))
+        elif key == "failure.bucket":
+            add(Event(m.start(), "field", ("FAILURE_BUCKET_ID", value)))
+        elif key == "failure.hash":
+            add(Event(m.start(), "field", ("FAILURE_ID_HASH", value)))
     for m in _ARG.finditer(text):
         meaning = " ".join((m[3] or "").split())
         add(Event(m.start(), "arg", (int(m[1]), int(m[2], 16), meaning)))
@@ -176,6 +208,8 @@ def scan(text: str) -> list[Event]:
         add(Event(m.start(), "lm_detail", (m[1].lower(), m[2].strip())))
     for m in _MISSING_SYMBOLS.finditer(text):
         add(Event(m.start(), "mentioned_module", m[1]))
+    for m in _DBGHELP.finditer(text):
+        add(Event(m.start(), "mentioned_module", m[1] + ".sys" if "." not in m[1] else m[1]))
     for m in _BSV.finditer(text):
         add(Event(m.start(), "bsv", (m[1], m[2].strip())))
     for m in _WHOCRASHED_MODULE.finditer(text):

@@ -16,7 +16,7 @@ ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum 
 #   [nn] retaddr : args... : site             (x64 kb of newer debuggers)
 FRAME_WITH_ADDR = re.compile(
     rf"^[ ]*(?:(?P<idx>{HEX}{{2,4}})[ ]+)?(?P<sp>{ADDR})(?:[ ]+(?P<ret>{ADDR}))?"
-    rf"(?:[ ]+:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?)?[ ]+(?P<site>(?!{HEX}+(?:[ ]|$))[^\s:(].*)$",
+    rf"(?P<args>[ ]+:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?)?[ ]+(?P<site>(?!{HEX}+(?:[ ]|$))[^\s:(].*)$",
     re.M,
 )
 # A frame whose call site a mail client pushed onto the next line.
@@ -25,8 +25,9 @@ WRAPPED_FRAME = re.compile(
     re.M,
 )
 # kc / "k" with only frame numbers and call sites.
+# Bare call sites (a stack retyped in a bug report) need "!" or "+0x" to count.
 FRAME_SITE_ONLY = re.compile(
-    rf"^[ ]*(?P<idx>{HEX}{{2,4}})[ ]+(?P<site>[\w.$-]+![^\s]+|[\w.$-]+\+0x{HEX}+)[ ]*$",
+    rf"^[ ]*(?:(?P<idx>{HEX}{{2,4}})[ ]+)?(?P<site>[A-Za-z_][\w.$-]*![^\s:]+|[A-Za-z_][\w.$-]*\+0x{HEX}+)[ ]*$",
     re.M,
 )
 
@@ -47,7 +48,7 @@ _NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
 
 
 def parse_site(site: str) -> Frame | None:
-    site = site.strip()
+    site = site.strip().rstrip("(")  # kP opens the parameter list on the frame line
     trailer = False
     while True:
         trimmed = _TRAILER.sub("", site)
@@ -61,8 +62,11 @@ def parse_site(site: str) -> Frame | None:
         return Frame(module=None, address=int(m["addr"], 16))
     m = _SITE.match(site)
     if m and m["mod"].lower() not in _NOT_MODULES:
-        if trailer and not (m["fn"] or m["off"]):
-            return None  # "name (deferred)": an lm line, not a frame
+        if not (m["fn"] or m["off"]):
+            # A bare word after two numbers is as often a disassembly line
+            # ("fffff80c`994c0b62 4183795003 cmp") or an lm line as a frame.
+            if trailer or not _known_module(m["mod"]):
+                return None
         return Frame(
             module=m["mod"],
             function=m["fn"] or None,
@@ -77,6 +81,12 @@ def parse_site(site: str) -> Frame | None:
     return None
 
 
+def _known_module(name: str) -> bool:
+    from analysis import catalog
+
+    return catalog.is_inbox(name) or catalog.driver(name) is not None
+
+
 def frame_from_match(m: re.Match) -> Frame | None:
     frame = parse_site(m["site"])
     if frame is None:
@@ -84,6 +94,8 @@ def frame_from_match(m: re.Match) -> Frame | None:
     idx = m["idx"]
     frame.index = int(idx, 16) if idx else None
     if "sp" in m.re.groupindex:
+        if m["args"]:
+            frame.args = tuple(int(a, 16) for a in re.findall(ADDR, m["args"]))
         if m["ret"]:
             frame.child_sp = int(m["sp"], 16)
             frame.return_address = int(m["ret"], 16)

@@ -1,0 +1,30 @@
+"""Shared test helpers.  The real sample dumps and the seed case live in
+../shared (read-only test data, never copied into the project)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CRASHDESK_SHARED", ROOT.parent / "shared"))
+FIXTURES = ROOT / "tests" / "fixtures"
+SEED = SHARED / "seed" / "000_e491b5df55a129aa.txt"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not present: {path}")
+    return path
+
+
+@pytest.fixture
+def seed_bytes() -> bytes:
+    return shared_file("seed", "000_e491b5df55a129aa.txt").read_bytes()

@@ -1,0 +1,169 @@
+"""Debugger output in the shapes support engineers actually paste."""
+
+from pathlib import Path
+
+import pytest
+
+from analysis.intake import Blob
+from analysis.model import module_key
+from analysis.pipeline import analyze_blobs
+from analysis.text import parse_text
+
+FIX = Path(__file__).parent / "fixtures" / "text"
+
+
+def one(name: str):
+    outcome = analyze_blobs([Blob(name, (FIX / name).read_bytes())])
+    assert len(outcome.case.dumps) == 1, outcome.problems
+    return outcome.case.dumps[0], outcome
+
+
+def test_windbg_blames_inbox_but_mcafee_on_stack():
+    d, _ = one("win7_x64_0xD1_tcpip_blamed_mcafee_on_stack.txt")
+    assert d.bugcheck.code == 0xD1
+    assert d.bugcheck.args == [0xFFFFFA800B2F1010, 2, 0, 0xFFFFF88001A4F2C3]
+    assert d.module_name == "tcpip"
+    c = d.culprit
+    assert module_key(c.module) == "mfewfpk"
+    assert c.basis == "stack"
+    assert c.windbg_blamed == "tcpip"
+    assert c.third_party is True
+    assert c.vendor == "McAfee"
+    assert "mfewfpk" in [module_key(m) for m in d.third_party_modules]
+    assert d.os.build == 7601 and d.os.arch == "x64"
+    assert d.dump_file.endswith("031514-21590-01.dmp")
+    assert d.process == "System"
+    assert len(d.stack) == 16
+
+
+def test_one_line_summary_and_probably_caused_by():
+    d, _ = one("oneline_0x3B_probably_caused_by.txt")
+    assert d.bugcheck.code == 0x3B
+    assert d.bugcheck.args == [0xC0000005, 0xFFFFF8016C9A1B2D, 0xFFFFD000236F1AC0, 0]
+    assert d.culprit.module == "nvlddmkm"
+    assert d.culprit.image == "nvlddmkm.sys"
+    assert d.culprit.vendor == "NVIDIA"
+
+
+def test_x86_kv_stack_and_m_variant():
+    d, _ = one("win7_x86_kv_0x8E_avg.txt")
+    assert d.bugcheck.code == 0x1000008E
+    assert d.os.arch == "x86"
+    assert d.culprit.module == "avgtdix"
+    assert d.culprit.basis == "windbg"
+    assert d.stack[0].module == "avgtdix" and d.stack[0].offset == 0x12C71
+    assert d.process == "svchost.exe"
+
+
+def test_new_windbg_keys_and_lmvm_path():
+    d, outcome = one("win11_0x139_keyvalues_crowdstrike.txt")
+    assert d.bugcheck.code == 0x139 and d.bugcheck.args[0] == 3
+    assert d.os.build == 22621 and d.os.product.startswith("Windows 11")
+    assert d.culprit.module == "csagent"
+    assert d.culprit.vendor == "CrowdStrike"
+    assert d.fast_fail == "FAST_FAIL_CORRUPT_LIST_ENTRY"
+    assert d.culprit.built == "2024-08-16"
+
+
+def test_whea_is_hardware_not_a_driver():
+    d, outcome = one("whea_0x124_genuineintel.txt")
+    assert d.bugcheck.code == 0x124
+    assert d.culprit.module is None
+    assert d.culprit.basis == "hardware"
+    assert outcome.case.pattern == "hardware"
+    assert outcome.case.recommendation == "hardware_diagnostics"
+
+
+def test_bluescreenview_report():
+    d, _ = one("bluescreenview_report.txt")
+    assert d.bugcheck.code == 0xD1
+    assert d.bugcheck.args[3] == 0xFFFFF8064B6A1B2E
+    assert d.culprit.module == "rtwlane"
+    assert d.culprit.vendor == "Realtek"
+    assert d.os.build == 22621
+
+
+def test_session_without_a_crash_is_refused():
+    outcome = analyze_blobs([Blob("s.txt", (FIX / "no_crash_session.txt").read_bytes())])
+    assert not outcome.case.dumps
+    assert "no bug check" in outcome.problems[0][1]
+
+
+STACKS = {
+    "k x64 with frame numbers": """
+ # Child-SP          RetAddr               Call Site
+00 ffffa807`2f0f6b38 fffff801`4c8a6d69     nt!KeBugCheckEx
+01 ffffa807`2f0f6b40 fffff801`4c8a2e43     nt!KiBugCheckDispatch+0x69
+02 ffffa807`2f0f6c80 fffff801`5e1a2b3c     nt!KiPageFault+0x443
+03 ffffa807`2f0f6e10 fffff801`4c7a1f2d     klif+0x2b3c
+04 ffffa807`2f0f6e60 fffff801`4c7a1a08     FLTMGR!FltpPerformPreCallbacks+0x2fd
+""",
+    "kb new style": """
+ # RetAddr               : Args to Child                                                           : Call Site
+00 fffff801`4c8a6d69     : 00000000`0000000a 00000000`00000010 00000000`00000002 00000000`00000000 : nt!KeBugCheckEx
+01 fffff801`4c8a2e43     : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : nt!KiBugCheckDispatch+0x69
+02 fffff801`5e1a2b3c     : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : nt!KiPageFault+0x443
+03 fffff801`4c7a1f2d     : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : klif+0x2b3c
+""",
+    "kc call sites only": """
+ # Call Site
+00 nt!KeBugCheckEx
+01 nt!KiBugCheckDispatch
+02 nt!KiPageFault
+03 klif!KlTransferMessage
+04 FLTMGR!FltpPerformPreCallbacks
+""",
+    "kP with parameters": """
+ # Child-SP          RetAddr               Call Site
+00 ffffa807`2f0f6b38 fffff801`4c8a6d69     nt!KeBugCheckEx(
+			unsigned long BugCheckCode = 0xa,
+			unsigned int64 BugCheckParameter1 = 0x10,
+			unsigned int64 BugCheckParameter2 = 2,
+			unsigned int64 BugCheckParameter3 = 0,
+			unsigned int64 BugCheckParameter4 = 0xfffff801`5e1a2b3c)
+01 ffffa807`2f0f6b40 fffff801`5e1a2b3c     nt!KiPageFault+0x443
+02 ffffa807`2f0f6e10 fffff801`4c7a1f2d     klif!KlTransferMessage+0x2c(
+			void * Context = 0xffffd00a`12345678)
+""",
+    "wrapped by a mail client": """
+fffff880`0331f5c8 fffff800`02ed6be9 : 00000000`0000000a 00000000`00000010 00000000`00000002
+00000000`00000000 : nt!KeBugCheckEx
+fffff880`0331f5d0 fffff800`02ed5860 : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : nt!KiBugCheckDispatch+0x69
+fffff880`0331f710 fffff880`04a12b3c : 00000000`00000000 00000000`00000000 00000000`00000000
+00000000`00000000 : nt!KiPageFault+0x260
+fffff880`0331f8a0 fffff880`0180f2ba : 00000000`00000000 00000000`00000000 00000000`00000000 00000000`00000000 : klif+0x2b3c
+""",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(STACKS))
+def test_stack_shapes_blame_the_third_party_frame(shape):
+    text = "BugCheck A, {10, 2, 0, fffff8015e1a2b3c}\nProbably caused by : ntkrnlmp.exe ( nt!KiPageFault+443 )\n" + STACKS[shape]
+    (report, clues), = parse_text(text, "t.txt")
+    from analysis.attribution import blame
+
+    culprit = blame(report, clues)
+    assert culprit.module.lower() == "klif", shape
+    assert culprit.basis == "stack"
+    assert culprit.windbg_blamed == "nt"
+    assert report.stack[0].function == "KeBugCheckEx"
+
+
+def test_backticks_code_spans_and_markdown_escapes():
+    text = (
+        "**Bug check**: `BugCheck 50, {ffffe70b1a2b3c4d, 0, fffff8063c1f2a3b, 2}`\n"
+        "`Probably caused by : aswSP.sys ( aswSP+2a3b )`\n"
+        "MODULE\\_NAME: aswSP\n"
+    )
+    (report, clues), = parse_text(text, "t.md")
+    assert report.bugcheck.code == 0x50
+    assert report.bugcheck.args[2] == 0xFFFFF8063C1F2A3B
+    assert report.module_name == "aswSP"
+
+
+def test_two_different_dumps_in_one_paste_are_split():
+    a = (FIX / "win7_x64_0xD1_tcpip_blamed_mcafee_on_stack.txt").read_text()
+    b = (FIX / "win11_0x139_keyvalues_crowdstrike.txt").read_text()
+    outcome = analyze_blobs([Blob("both.txt", (a + "\n\n" + b).encode())])
+    assert [d.bugcheck.code for d in outcome.case.dumps] == [0xD1, 0x139]
+    assert outcome.case.pattern == "mixed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from analysis import catalog
 from analysis.model import Culprit, DumpReport, Evidence, Frame, ModuleInfo, module_key
@@ -59,6 +60,7 @@ def is_cpu_pseudo(name: str | None) -> bool:
     return bool(name) and module_key(name) in _CPU_PSEUDO
 
 
+@lru_cache(maxsize=4096)
 def third_party(name: str | None) -> bool | None:
     if not name or is_cpu_pseudo(name):
         return None

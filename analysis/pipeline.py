@@ -5,7 +5,6 @@ where the bytes came from and where the verdict goes."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from analysis.attribution import Clues, blame
@@ -42,8 +41,7 @@ def read_blob(blob: Blob) -> list[tuple[DumpReport, Clues]]:
 
     try:
         if len(blob) > text.WHOLE_TEXT_LIMIT:
-            chunks = (bytes(blob.data[i : i + 4 * 1024 * 1024]) for i in range(0, len(blob), 4 * 1024 * 1024))
-            return text.read_large_text(chunks, blob.head(), blob.name)
+            return text.read_large_text(blob.chunks(), blob.head(), blob.name)
         return text.read_text(bytes(blob.data), blob.name)
     except text.NotText:
         raise Rejected("not a WinDbg log, a crash dump, or an archive of them") from None
@@ -57,12 +55,11 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
     seen_digests: set[bytes] = set()
     for blob in blobs:
         for piece in expand(blob, problems):
-            digest = hashlib.sha256(piece.data).digest() if len(piece) <= 256 * 1024**2 else None
-            if digest is not None:
-                if digest in seen_digests:
-                    problems.append((piece.name, "same content as another input; counted once"))
-                    continue
-                seen_digests.add(digest)
+            digest = piece.digest()
+            if digest in seen_digests:
+                problems.append((piece.name, "same content as another input; counted once"))
+                continue
+            seen_digests.add(digest)
             try:
                 found.extend(read_blob(piece))
             except Rejected as exc:

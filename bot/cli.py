@@ -26,7 +26,8 @@ def cmd_analyze(args) -> int:
     for source, message in outcome.problems:
         print(f"crashdesk: {source}: {message}", file=sys.stderr)
     if not outcome.analysed:
-        print("crashdesk: nothing could be analysed", file=sys.stderr)
+        if len(args.paths) > 1 or not outcome.problems:
+            print("crashdesk: none of the inputs could be analysed", file=sys.stderr)
         if args.json:
             import json
 

@@ -3,8 +3,6 @@ one DumpReport per crash out."""
 
 from __future__ import annotations
 
-import re
-
 from analysis.attribution import Clues
 from analysis.model import DumpReport
 from analysis.text.assemble import fold, group, to_report
@@ -19,11 +17,23 @@ __all__ = ["read_text", "read_large_text", "NotText", "NoCrashFound", "WHOLE_TEX
 WHOLE_TEXT_LIMIT = 8 * 1024 * 1024
 _WINDOW = 256 * 1024
 _MAX_WINDOWS = 32
-_ANCHOR = re.compile(
-    r"Bugcheck Analysis|BugCheck [0-9A-Fa-f]{1,8}, \{|Probably caused by|Loading Dump File|"
-    r"FAILURE_BUCKET_ID|BUGCHECK_CODE|^[A-Z][A-Z0-9_]{3,80} \([0-9a-fA-F]{1,8}\)\s*$",
-    re.M,
+# Literal marks of crash output.  str.find scans for one at memchr speed,
+# where a regex alternation would try every branch at every position.
+_ANCHORS = (
+    "Bugcheck Analysis", "BugCheck ", "Probably caused by", "Loading Dump File",
+    "FAILURE_BUCKET_ID", "BUGCHECK_CODE", "\nArguments:", "Bug Check Code",
 )
+
+
+def _anchor_positions(block: str, limit: int) -> list[int]:
+    found = []
+    for needle in _ANCHORS:
+        pos = block.find(needle, 0, limit)
+        while pos >= 0:
+            found.append(pos)
+            pos = block.find(needle, pos + 1, limit)
+    found.sort()
+    return found
 
 
 class NoCrashFound(ValueError):
@@ -61,14 +71,14 @@ def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, 
         # next chunk, so that its window is whole.
         limit = len(block) if done else max(0, len(block) - _WINDOW)
         covered = 0
-        for m in _ANCHOR.finditer(block, 0, limit):
-            if m.start() < covered:
+        for pos in _anchor_positions(block, limit):
+            if pos < covered:
                 continue  # already inside the previous window
             if len(windows) >= _MAX_WINDOWS:
                 truncated = True
                 break
-            windows.append(block[max(0, m.start() - 4096) : m.start() + _WINDOW])
-            covered = m.start() + _WINDOW
+            windows.append(block[max(0, pos - 4096) : pos + _WINDOW])
+            covered = pos + _WINDOW
         pending = block[min(len(block), max(limit - 4096, covered, 0)) :]
     if not windows:
         raise NoCrashFound(f"no crash analysis found in the {encoding} text")

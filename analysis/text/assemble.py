@@ -27,7 +27,7 @@ IDENTITY_FIELDS = (
 # Fields that alone are enough to recognise the same crash in a quote.
 MATCHING_FIELDS = ("FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "FAILURE_BUCKET_ID", "BUCKET_ID", "SYMBOL_NAME")
 _ANALYSIS_KINDS = {"field", "name_code", "arg", "bugcheck", "caused_by"}
-_COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header"}
+_COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header", "bare_module"}
 _BUCKET_CODE = re.compile(r"(?:^|_)0x([0-9a-f]{1,8})(?=_|$)", re.I)
 
 
@@ -278,6 +278,7 @@ def group(events: list[Event]) -> list[Draft]:
     stack: list[Frame] | None = None
     last_kind = None
     lm: ModuleInfo | None = None
+    in_unloaded = False
 
     def new(pos: int, mode: str | None) -> Draft:
         nonlocal cur, stack, lm
@@ -288,6 +289,8 @@ def group(events: list[Event]) -> list[Draft]:
 
     for e in events:
         k = e.kind
+        if k not in ("bare_module", "unloaded_header"):
+            in_unloaded = False
         if k == "prompt":
             command = e.value.lower()
             if command.startswith("!analyze"):
@@ -338,11 +341,16 @@ def group(events: list[Event]) -> list[Draft]:
                 lm = cur.lms[key]
             else:
                 cur.lms[key] = lm = info
-        elif k == "unloaded":
+        elif k == "bare_module":
+            # "start end name.sys": an entry of "Unloaded modules:" when it
+            # follows that header, else an lm line cut short.
             start, end, image = e.value
+            unloaded = last_kind in ("unloaded_header", "bare_module") and in_unloaded
             key = module_key(image)
             cur.lms.setdefault(key, ModuleInfo(name=image.rsplit(".", 1)[0], image=image, base=start,
-                                               size=end - start if end > start else None, unloaded=True))
+                                               size=end - start if end > start else None, unloaded=unloaded))
+        elif k == "unloaded_header":
+            in_unloaded = True
         elif k == "lm_detail":
             if lm is not None:
                 _lm_detail(lm, *e.value)

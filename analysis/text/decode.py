@@ -13,6 +13,9 @@ _BOMS = (
 )
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
 class NotText(ValueError):
     """The bytes are not a text log (binary junk, an unknown binary format)."""
 
@@ -54,7 +57,7 @@ def looks_binary(head: bytes) -> bool:
     if not head:
         return False
     sample = head[:8192]
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > len(sample) * 0.02
 
 

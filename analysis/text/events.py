@@ -1,8 +1,10 @@
-"""Find every fact a debugger transcript states, with its position.
+"""Find every fact a debugger transcript states, in the order stated.
 
-Each pattern runs once over the whole cleaned text (``finditer`` in C), so
-lines that say nothing cost no Python work.  The result is a position-ordered
-list of events that ``assemble`` groups into dumps."""
+One pass over the lines.  Each line is sent by its first character (and
+for text lines its first word) to the two or three patterns that could fit
+it, so a 50 KB log costs a few thousand short regex matches rather than
+dozens of whole-text scans.  The result is an ordered list of events that
+``assemble`` groups into dumps; an event's ``pos`` is its line number."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.text.stack import FRAME_SITE_ONLY, FRAME_WITH_ADDR, WRAPPED_FRAME, frame_from_match
+from analysis.text.stack import ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, frame_from_addr_groups, frame_from_site_groups
 
 HEX = r"[0-9a-fA-F]"
 
@@ -20,7 +22,6 @@ class Event:
     pos: int
     kind: str
     value: Any
-    end: int = 0
 
 
 # Fields !analyze prints as "KEY:  value".  The set decides what counts as
@@ -46,76 +47,73 @@ ANALYSIS_FIELDS = {
     "MODULE_PATH", "IMAGE_PATH", "FAULTING_SOURCE_FILE", "BUILD_VERSION_STRING", "BUGCHECK_CODE_STR",
 }
 
-_FIELD = re.compile(r"^[ ]*([A-Z][A-Z0-9_]{2,40}):[ ]*(.*)$", re.M)
-_BANNER = re.compile(r"^[ *]*Bugcheck Analysis[ *]*$", re.M | re.I)
-_NAME_CODE = re.compile(r"^[ #*]*([A-Z][A-Z0-9_]{3,80}) \((?:0x)?(" + HEX + r"{1,8})\)[ *]*$", re.M)
-_UNKNOWN_CODE = re.compile(r"^[ ]*Unknown bugcheck code \((" + HEX + r"{1,8})\)", re.M)
-_NAME_ONLY = re.compile(r"^[ #*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+)[ *]*$", re.M)
-_STOP_CODE = re.compile(
-    r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Z][A-Z0-9_]{3,80})(?:[ ]*\((?:0x)?(" + HEX + r"{1,8})\))?", re.I
-)
-_FATAL_ERROR = re.compile(
-    r"Fatal System Error: 0x(" + HEX + r"{8})\s*\(([^)]*)\)"
-)
-_DRIVER_AT_FAULT = re.compile(r"Driver at fault:[ ]*\n?\*{0,3}[ ]*([\w.$~-]+\.sys)", re.I)
-_KEY_VALUE = re.compile(r"^[ ]*Key[ ]*:[ ]*([\w.]+)[ ]*\n[ ]*Value:[ ]*(.*)$", re.M)
-_ARG = re.compile(r"^[ ]*Arg([1-4]): ?(" + HEX + r"+)\b(?:,? ?(.*(?:\n[ ]{3,}\S.*)*))?", re.M)
-_BUGCHECK_LINE = re.compile(r"BugCheck (?:0x)?(" + HEX + r"{1,8}), \{([^}\n]*)\}", re.I)
-_BUGCHECK_CMD = re.compile(
-    r"^[ ]*Bugcheck code (" + HEX + r"{8})[ ]*\n[ ]*Arguments((?:[ ]+" + HEX + r"{8,17}){1,4})", re.M | re.I
-)
-_CAUSED_BY = re.compile(r"^[ ]*Probably caused by ?: ?(.+)$", re.M)
-_KERNEL_VERSION = re.compile(
-    r"^[ ]*(Windows[\w .]*?) Kernel Version (\d{4,5})(.*)$", re.M
-)
-_BUILT_BY = re.compile(r"^[ ]*(?:Built by|Edition build lab):[ ]*(\S+)", re.M)
-_LOADING = re.compile(r"^[ ]*Loading Dump File \[(.+?)\]", re.M)
-_DUMP_KIND = re.compile(r"^[ ]*((?:Mini Kernel|Kernel Bitmap|Kernel Summary|Kernel Complete|Full Kernel|Complete|Kernel Summary|User Mini|Automatic) Dump File)\b", re.M | re.I)
-_SESSION_TIME = re.compile(r"^[ ]*Debug session time:[ ]*(.+)$", re.M)
-_UPTIME = re.compile(r"^[ ]*System Uptime:[ ]*(.+)$", re.M)
-_PROMPT = re.compile(r"^[ ]*(?:\d+: )?(?:l?kd|\d+:\d+(?::\w+)?)> ?(.*)$", re.M)
-_THREAD_PROCESS = re.compile(r"Owning Process[ ]+" + HEX + r"+[ ]+Image:[ ]+(\S+)")
-_THREAD_HEAD = re.compile(r"^[ ]*THREAD " + HEX + r"{8,17}[ ]+Cid", re.M)
-_EXCEPTION_CODE = re.compile(r"^[ ]*ExceptionCode: (" + HEX + r"{8})\b(?: \(([^)]*)\))?", re.M)
-_EXCEPTION_ADDR = re.compile(r"^[ ]*ExceptionAddress: (" + HEX + r"{8,17})(?: \(([^)]*)\))?", re.M)
-_SUBCODE = re.compile(r"^[ ]*Subcode: (0x" + HEX + r"+)[ ]+(\w+)", re.M)
-_INSTR = re.compile(r"^([A-Za-z_][\w.$-]*(?:![^\s:]+|\+0x" + HEX + r"+)):[ ]*$", re.M)
-_LM_HEADER = re.compile(r"^[ ]*start[ ]+end[ ]+module name[ ]*$", re.M)
-_LM_LINE = re.compile(
-    r"^[ ]*(" + HEX + r"{8,17})[ ]+(" + HEX + r"{8,17})[ ]+([\w.$~-]+)[ ]+(?:[TCM# ]*)\(([^)]*)\)[ ]*(\S+)?[ ]*$",
-    re.M,
-)
-_UNLOADED_HEADER = re.compile(r"^[ ]*Unloaded modules:[ ]*$", re.M)
-_UNLOADED_LINE = re.compile(r"^[ ]*(" + HEX + r"{8,17})[ ]+(" + HEX + r"{8,17})[ ]+([\w.$~-]+\.(?:sys|dll|exe))[ ]*$", re.M | re.I)
-_LM_DETAIL = re.compile(
-    r"^[ ]*(Loaded symbol image file|Image path|Image name|Timestamp|CheckSum|ImageSize|"
-    r"File version|Product version|CompanyName|ProductName|FileDescription|OriginalFilename|"
-    r"InternalName|FileVersion|ProductVersion|LegalCopyright)[ ]*:[ ]*(.*)$",
-    re.M | re.I,
-)
-_MISSING_SYMBOLS = re.compile(
+
+
+def _c(body: str, flags: int = 0) -> re.Pattern:
+    return re.compile(body.replace("HEX", HEX), flags)
+
+
+_FIELD = _c(r"[ ]*([A-Z][A-Z0-9_]{2,40}):[ ]*(.*)$")
+_NAME_CODE = _c(r"[ #*]*([A-Z][A-Z0-9_]{3,80}) \((?:0x)?(HEX{1,8})\)[ *]*$")
+_NAME_ONLY = _c(r"[ #*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+)[ *]*$")
+_UNKNOWN_CODE = _c(r"[ ]*Unknown bugcheck code \((HEX{1,8})\)")
+_ARG = _c(r"[ ]*Arg([1-4]): ?(HEX+)\b(?:,? ?(.*))?$")
+_BUGCHECK_CMD = _c(r"[ ]*Bugcheck code (HEX{8})[ ]*$", re.I)
+_ARGUMENTS = _c(r"[ ]*Arguments((?:[ ]+HEX{8,17}){1,4})")
+_CAUSED_BY = _c(r"[ ]*Probably caused by ?: ?(.+)$")
+_KERNEL_VERSION = _c(r"[ ]*(Windows[\w .]*?) Kernel Version (\d{4,5})(.*)$")
+_BUILT_BY = _c(r"[ ]*(?:Built by|Edition build lab):[ ]*(\S+)")
+_LOADING = _c(r"[ ]*Loading Dump File \[(.+?)\]")
+_DUMP_KIND = _c(r"[ ]*((?:Mini Kernel|Kernel Bitmap|Kernel Summary|Kernel Complete|Full Kernel|Complete|User Mini|Automatic) Dump File)\b", re.I)
+_SESSION_TIME = _c(r"[ ]*Debug session time:[ ]*(.+)$")
+_UPTIME = _c(r"[ ]*System Uptime:[ ]*(.+)$")
+_PROMPT = _c(r"[ ]*(?:\d+: )?(?:l?kd|\d+:\d+(?::\w+)?)> ?(.*)$")
+_THREAD = _c(r"[ ]*THREAD HEX{8,17}[ ]+Cid")
+_EXCEPTION_CODE = _c(r"[ ]*ExceptionCode: (HEX{8})\b")
+_EXCEPTION_ADDR = _c(r"[ ]*ExceptionAddress: (HEX{8,17})(?: \(([^)]*)\))?")
+_SUBCODE = _c(r"[ ]*Subcode: (0xHEX+)[ ]+(\w+)")
+_LM_HEADER = _c(r"[ ]*start[ ]+end[ ]+module name[ ]*$")
+_LM_DETAIL = _c(
+    r"[ ]*(Loaded symbol image file|Image path|Image name|Timestamp|CheckSum|ImageSize|File version|"
+    r"Product version|CompanyName|ProductName|FileDescription|OriginalFilename|InternalName|FileVersion|"
+    r"ProductVersion|LegalCopyright)[ ]*:[ ]*(.*)$", re.I)
+_DBGHELP = _c(r"[ ]*DBGHELP: ([\w.$~-]+?)(?:\.(?:sys|dll|exe))? (?:is not source indexed|- (?:public|private|export) symbols)")
+_BSV = _c(r"[ ]*(Bug Check String|Bug Check Code|Parameter [1-4]|Caused By Driver|Caused By Address|"
+          r"Crash Address|Processor|Major Version|Minor Version|Dump File|Crash Time)[ ]*:[ ]*(.*)$")
+_WHOCRASHED_CODE = _c(r"[ ]*Bug ?check code:[ ]*0x(HEX{1,8})[ ]*\(([^)]*)\)?", re.I)
+_WHOCRASHED_NAME = _c(r"[ ]*Bugcheck name:[ ]*([A-Z][A-Z0-9_]+)", re.I)
+_KEY = _c(r"[ ]*Key[ ]*:[ ]*([\w.]+)[ ]*$")
+_VALUE = _c(r"[ ]*Value:[ ]*(.*)$")
+_LM = _c(r"[ ]*(HEX{8,17})[ ]+(HEX{8,17})[ ]+([\w.$~-]+)[ ]+(?:[TCM# ]*)\(([^)]*)\)[ ]*(\S+)?[ ]*$")
+_BARE_MODULE = _c(r"[ ]*(HEX{8,17})[ ]+(HEX{8,17})[ ]+([\w.$~-]+\.(?:sys|dll|exe))[ ]*$", re.I)
+_INSTRUCTION = _c(r"[ ]*([A-Za-z_][\w.$-]*(?:![^\s:]+|\+0xHEX+)):[ ]*$")
+_FRAME = re.compile(FRAME_ADDR_BODY)
+_FRAME_SITE = re.compile(FRAME_SITE_BODY)
+# A frame line whose call site (or last arguments) went to the next line.
+_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:?(?:[ ]*ADDR)*)?[ ]*:?$".replace("ADDR", ADDR))
+
+# Facts found mid-line.
+_BUGCHECK_LINE = _c(r"BugCheck (?:0x)?(HEX{1,8}), \{([^}]*)\}", re.I)
+_THREAD_PROCESS = _c(r"Owning Process[ ]+HEX+[ ]+Image:[ ]+(\S+)")
+_FATAL_ERROR = _c(r"Fatal System Error: 0x(HEX{8})")
+_PAREN_ARGS = _c(r"\s*\(([^)]*)\)")
+_DRIVER_AT_FAULT = _c(r"\*{0,3}[ ]*([\w.$~-]+\.sys)\b", re.I)
+_MISSING = _c(
     r"(?:Unable to load image|symbols could not be loaded for|Unable to verify timestamp for|"
-    r"Unable to verify checksum for)[ ]+(?:\\?\S*\\)?([\w.$~-]+\.(?:sys|dll|exe))",
-    re.I,
-)
-_DBGHELP = re.compile(r"^[ ]*DBGHELP: ([\w.$~-]+?)(?:\.(?:sys|dll|exe))? (?:is not source indexed|- (?:public|private|export) symbols)", re.M | re.I)
-# Reports of other tools engineers paste: BlueScreenView and WhoCrashed.
-_BSV = re.compile(
-    r"^[ ]*(Bug Check String|Bug Check Code|Parameter [1-4]|Caused By Driver|Caused By Address|"
-    r"Crash Address|Processor|Major Version|Minor Version|Dump File|Crash Time)[ ]*:[ ]*(.*)$",
-    re.M,
-)
-_WHOCRASHED_MODULE = re.compile(
-    r"probably caused by the following module:[ ]*([\w.$~-]+)(?:[ ]*\(([^)]*)\))?", re.I
-)
-_WHOCRASHED_CODE = re.compile(
-    r"^[ ]*Bug ?check code:[ ]*0x(" + HEX + r"{1,8})[ ]*\(([^)]*)\)", re.M | re.I
-)
-_WHOCRASHED_NAME = re.compile(r"^[ ]*Bugcheck name:[ ]*([A-Z][A-Z0-9_]+)", re.M | re.I)
-# What an engineer types in prose: "BugCheck: 0x1a", "蓝屏代码 0x139", "stop code 0x...".
-_PROSE_CODE = re.compile(
-    r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*(?:is )?0x(" + HEX + r"{1,8})\b", re.I
-)
+    r"Unable to verify checksum for)[ ]+(?:\\?\S*\\)?([\w.$~-]+\.(?:sys|dll|exe))", re.I)
+_WHOCRASHED_MODULE = _c(r"probably caused by the following module:[ ]*([\w.$~-]+)(?:[ ]*\(([^)]*)\))?", re.I)
+_STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Za-z][A-Za-z0-9_]{3,80})(?:[ ]*\((?:0x)?(HEX{1,8})\))?", re.I)
+# What an engineer types in prose: "BugCheck: 0x1a", "蓝屏代码 0x139".
+_PROSE_CODE = _c(r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*(?:is )?0x(HEX{1,8})\b", re.I)
+
+_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_LM_DETAIL_WORDS = frozenset((
+    "Loaded", "Image", "Timestamp:", "CheckSum:", "Checksum:", "ImageSize:", "File", "Product", "CompanyName:",
+    "ProductName:", "FileDescription:", "OriginalFilename:", "InternalName:", "FileVersion:", "ProductVersion:",
+    "LegalCopyright:",
+))
+_BSV_WORDS = frozenset(("Bug", "Parameter", "Caused", "Crash", "Processor", "Major", "Minor", "Dump"))
+_DUMP_KIND_WORDS = frozenset(("Mini", "Kernel", "Full", "Complete", "User", "Automatic"))
 
 
 def _hex(text: str) -> int | None:
@@ -128,125 +126,310 @@ def _hex(text: str) -> int | None:
         return None
 
 
-def scan(text: str) -> list[Event]:
-    ev: list[Event] = []
-    add = ev.append
+def _args(text: str, sep: str | None = ",") -> list[int | None]:
+    return [_hex(a) for a in text.split(sep)][:4]
 
-    for m in _BANNER.finditer(text):
-        add(Event(m.start(), "banner", None))
-    for m in _NAME_CODE.finditer(text):
-        add(Event(m.start(), "name_code", (m[1], int(m[2], 16))))
-    for m in _UNKNOWN_CODE.finditer(text):
-        add(Event(m.start(), "name_code", (None, int(m[1], 16))))
-    for m in _NAME_ONLY.finditer(text):
-        add(Event(m.start(), "bugcheck_name", m[1]))
-    for m in _STOP_CODE.finditer(text):
-        if m[2]:
-            add(Event(m.start(), "bugcheck", (int(m[2], 16), [])))
-        add(Event(m.start(), "bugcheck_name", m[1].upper()))
-    for m in _FATAL_ERROR.finditer(text):
-        args = [_hex(a) for a in m[2].split(",")][:4]
-        add(Event(m.start(), "bugcheck", (int(m[1], 16), args)))
-    for m in _DRIVER_AT_FAULT.finditer(text):
-        add(Event(m.start(), "driver_at_fault", m[1]))
-    for m in _KEY_VALUE.finditer(text):
-        key, value = m[1].lower(), m[2].strip()
-        if key in ("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata") and _hex(value) is not None:
-            add(Event(m.start(), "field", ("BUGCHECK_CODE", value.lower().removeprefix("0x"))))
-        elif key == "failure.bucket":
-            add(Event(m.start(), "field", ("FAILURE_BUCKET_ID", value)))
-        elif key == "failure.hash":
-            add(Event(m.start(), "field", ("FAILURE_ID_HASH", value)))
-    for m in _ARG.finditer(text):
-        meaning = " ".join((m[3] or "").split())
-        add(Event(m.start(), "arg", (int(m[1]), int(m[2], 16), meaning)))
-    for m in _BUGCHECK_LINE.finditer(text):
-        args = [_hex(a) for a in m[2].split(",")][:4]
-        add(Event(m.start(), "bugcheck", (int(m[1], 16), args)))
-    for m in _BUGCHECK_CMD.finditer(text):
-        args = [_hex(a) for a in m[2].split()][:4]
-        add(Event(m.start(), "bugcheck", (int(m[1], 16), args)))
-    for m in _CAUSED_BY.finditer(text):
-        add(Event(m.start(), "caused_by", m[1].strip()))
-    for m in _KERNEL_VERSION.finditer(text):
-        add(Event(m.start(), "kernel_version", (m[1].strip(), int(m[2]), m[3])))
-    for m in _BUILT_BY.finditer(text):
-        add(Event(m.start(), "built_by", m[1]))
-    for m in _LOADING.finditer(text):
-        add(Event(m.start(), "loading", m[1].strip()))
-    for m in _DUMP_KIND.finditer(text):
-        add(Event(m.start(), "dump_kind", m[1]))
-    for m in _SESSION_TIME.finditer(text):
-        add(Event(m.start(), "session_time", m[1].strip()))
-    for m in _UPTIME.finditer(text):
-        add(Event(m.start(), "uptime", m[1].strip()))
-    for m in _PROMPT.finditer(text):
-        add(Event(m.start(), "prompt", m[1].strip()))
-    for m in _THREAD_HEAD.finditer(text):
-        add(Event(m.start(), "thread", None))
-    for m in _THREAD_PROCESS.finditer(text):
-        add(Event(m.start(), "thread_process", m[1]))
-    for m in _EXCEPTION_CODE.finditer(text):
-        add(Event(m.start(), "exception_code", int(m[1], 16)))
-    for m in _EXCEPTION_ADDR.finditer(text):
-        add(Event(m.start(), "exception_address", (int(m[1], 16), m[2])))
-    for m in _SUBCODE.finditer(text):
-        add(Event(m.start(), "subcode", (int(m[1], 16), m[2])))
-    for m in _INSTR.finditer(text):
-        add(Event(m.start(), "instruction", m[1]))
-    for m in _LM_HEADER.finditer(text):
-        add(Event(m.start(), "lm_header", None))
-    lm_lines = set()
-    for m in _LM_LINE.finditer(text):
-        lm_lines.add(m.start())
-        add(Event(m.start(), "lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5])))
-    for m in _UNLOADED_HEADER.finditer(text):
-        add(Event(m.start(), "unloaded_header", None))
-    for m in _UNLOADED_LINE.finditer(text):
-        add(Event(m.start(), "unloaded", (int(m[1], 16), int(m[2], 16), m[3])))
-    for m in _LM_DETAIL.finditer(text):
-        add(Event(m.start(), "lm_detail", (m[1].lower(), m[2].strip())))
-    for m in _MISSING_SYMBOLS.finditer(text):
-        add(Event(m.start(), "mentioned_module", m[1]))
-    for m in _DBGHELP.finditer(text):
-        add(Event(m.start(), "mentioned_module", m[1] + ".sys" if "." not in m[1] else m[1]))
-    for m in _BSV.finditer(text):
-        add(Event(m.start(), "bsv", (m[1], m[2].strip())))
-    for m in _WHOCRASHED_MODULE.finditer(text):
-        add(Event(m.start(), "whocrashed_module", (m[1], m[2])))
-    for m in _WHOCRASHED_CODE.finditer(text):
-        args = [_hex(a) for a in m[2].split(",")][:4]
-        add(Event(m.start(), "bugcheck", (int(m[1], 16), args)))
-    for m in _WHOCRASHED_NAME.finditer(text):
-        add(Event(m.start(), "bugcheck_name", m[1]))
-    for m in _PROSE_CODE.finditer(text):
-        add(Event(m.start(), "prose_code", int(m[1], 16)))
-    for m in _FIELD.finditer(text):
+
+class _Scanner:
+    __slots__ = ("lines", "i", "out")
+
+    def __init__(self, text: str):
+        self.lines = text.split("\n")
+        self.out: list[Event] = []
+
+    def add(self, kind: str, value: Any) -> None:
+        self.out.append(Event(self.i, kind, value))
+
+    def peek(self, k: int = 1) -> str:
+        j = self.i + k
+        return self.lines[j] if j < len(self.lines) else ""
+
+    def run(self) -> list[Event]:
+        lines = self.lines
+        n = len(lines)
+        self.i = 0
+        while self.i < n:
+            line = lines[self.i]
+            stripped = line.lstrip(" ")
+            if stripped:
+                first = stripped[0]
+                if first in _HEX_CHARS and self._hex_line(line, stripped):
+                    pass
+                elif "A" <= first <= "Z" and self._upper_line(line, stripped):
+                    pass
+                elif "a" <= first <= "z" and self._lower_line(line, stripped):
+                    pass
+                elif first in "*#" and self._star_line(line, stripped):
+                    pass
+                self._midline(line)
+            self.i += 1
+        return self.out
+
+    # -- line kinds ----------------------------------------------------------
+    def _hex_line(self, line: str, s: str) -> bool:
+        if ">" in line:
+            m = _PROMPT.match(line)
+            if m:
+                self.add("prompt", m[1].strip())
+                return True
+        m = _LM.match(line)
+        if m:
+            self.add("lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5]))
+            return True
+        m = _FRAME.match(line)
+        if m:
+            return self._frame(m)
+        m = _BARE_MODULE.match(line)
+        if m:
+            self.add("bare_module", (int(m[1], 16), int(m[2], 16), m[3]))
+            return True
+        if _FRAME_PREFIX.match(line):
+            m = _FRAME.match(line + "\n" + self.peek())
+            if m:
+                self.i += 1
+                return self._frame(m)
+        if "!" in s or "+0x" in s:
+            return self._site_line(line)
+        return False
+
+    def _frame(self, m: re.Match) -> bool:
+        frame = frame_from_addr_groups(*m.groups())
+        if frame is not None:
+            self.add("frame", frame)
+        return True
+
+    def _site_line(self, line: str) -> bool:
+        m = _INSTRUCTION.match(line)
+        if m:
+            self.add("instruction", m[1])
+            return True
+        m = _FRAME_SITE.match(line)
+        if m:
+            frame = frame_from_site_groups(*m.groups())
+            if frame is not None:
+                self.add("frame", frame)
+            return True
+        return False
+
+    def _upper_line(self, line: str, s: str) -> bool:
+        m = _FIELD.match(line)
+        if m and self._field(m):
+            return True
+        word = s.split(None, 1)[0]
+        handler = _UPPER_WORDS.get(word)
+        if handler is not None and handler(self, line):
+            return True
+        if word in _LM_DETAIL_WORDS and self._lm_detail(line):
+            return True
+        if word in _BSV_WORDS:
+            m = _BSV.match(line)
+            if m:
+                self.add("bsv", (m[1], m[2].strip()))
+                return True
+        if word in _DUMP_KIND_WORDS:
+            m = _DUMP_KIND.match(line)
+            if m:
+                self.add("dump_kind", m[1])
+                return True
+        m = _NAME_CODE.match(line)
+        if m:
+            self.add("name_code", (m[1], int(m[2], 16)))
+            return True
+        m = _NAME_ONLY.match(line)
+        if m:
+            self.add("bugcheck_name", m[1])
+            return True
+        if first_is_hex(s) and self._hex_line(line, s):
+            return True
+        if "!" in s or "+0x" in s:
+            return self._site_line(line)
+        return False
+
+    def _lower_line(self, line: str, s: str) -> bool:
+        if s.startswith("start") and _LM_HEADER.match(line):
+            self.add("lm_header", None)
+            return True
+        if ">" in s:
+            m = _PROMPT.match(line)
+            if m:
+                self.add("prompt", m[1].strip())
+                return True
+        if s.startswith(("bugcheck code", "bug check code")):
+            return _whocrashed_or_cmd(self, line)
+        if self._lm_detail(line):
+            return True
+        if "!" in s or "+0x" in s:
+            return self._site_line(line)
+        return False
+
+    def _star_line(self, line: str, s: str) -> bool:
+        if "ugcheck Analysis" in s or "UGCHECK ANALYSIS" in s:
+            self.add("banner", None)
+            return True
+        if s.startswith("#"):
+            m = _NAME_CODE.match(line)
+            if m:
+                self.add("name_code", (m[1], int(m[2], 16)))
+                return True
+            m = _NAME_ONLY.match(line)
+            if m:
+                self.add("bugcheck_name", m[1])
+                return True
+        if "Fatal System Error" in s:
+            m = _FATAL_ERROR.search(line)
+            if m:
+                following = line[m.end():] + "\n" + self.peek()
+                pm = _PAREN_ARGS.match(following)
+                self.add("bugcheck", (int(m[1], 16), _args(pm[1]) if pm else []))
+                return True
+        return False
+
+    def _midline(self, line: str) -> None:
+        if "ug" in line or "UG" in line:
+            if "heck " in line or "HECK " in line:
+                m = _BUGCHECK_LINE.search(line)
+                if m:
+                    self.add("bugcheck", (int(m[1], 16), _args(m[2])))
+        if "Owning Process" in line:
+            m = _THREAD_PROCESS.search(line)
+            if m:
+                self.add("thread_process", m[1])
+        if "nable to" in line or "could not be loaded" in line:
+            for m in _MISSING.finditer(line):
+                self.add("mentioned_module", m[1])
+        if "t fault" in line:
+            low = line.lower()
+            if "driver at fault" in low:
+                rest = line[low.index("driver at fault") + 15 :].lstrip(":") or self.peek()
+                m = _DRIVER_AT_FAULT.search(rest) or _DRIVER_AT_FAULT.search(self.peek())
+                if m:
+                    self.add("driver_at_fault", m[1])
+        if "following module" in line:
+            m = _WHOCRASHED_MODULE.search(line)
+            if m:
+                self.add("whocrashed_module", (m[1], m[2]))
+        if "code" in line or "Code" in line or "代码" in line or "CODE" in line:
+            low = line.lower()
+            if "stop code" in low or "stopcode" in low or "停止代码" in line or "终止代码" in line:
+                for m in _STOP_CODE.finditer(line):
+                    if m[2]:
+                        self.add("bugcheck", (int(m[2], 16), []))
+                    self.add("bugcheck_name", m[1].upper())
+        if "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line):
+            for m in _PROSE_CODE.finditer(line):
+                self.add("prose_code", int(m[1], 16))
+
+    # -- multi-line facts ------------------------------------------------------
+    def _field(self, m: re.Match) -> bool:
         key = m[1]
-        if key in ANALYSIS_FIELDS:
-            value = m[2].strip()
-            if not value and key in ("FAULTING_IP", "FOLLOWUP_IP"):
-                # The symbol is on the next line: "FAULTING_IP:\nnt!KiPageFault+260"
-                nl = text.find("\n", m.end() + 1)
-                value = text[m.end() + 1 : nl if nl >= 0 else len(text)].strip()
-            add(Event(m.start(), "field", (key, value), m.end()))
+        if key not in ANALYSIS_FIELDS:
+            return False
+        value = m[2].strip()
+        if not value and key in ("FAULTING_IP", "FOLLOWUP_IP"):
+            value = self.peek().strip()  # "FAULTING_IP:\\nnt!KiPageFault+260"
+        self.add("field", (key, value))
+        return True
 
-    if "\n" in text:
-        text = WRAPPED_FRAME.sub(r"\1 ", text) if _has_wrapped(text) else text
-    for m in FRAME_WITH_ADDR.finditer(text):
-        if m.start() in lm_lines:
-            continue
-        frame = frame_from_match(m)
-        if frame is not None:
-            add(Event(m.start(), "frame", frame))
-    for m in FRAME_SITE_ONLY.finditer(text):
-        frame = frame_from_match(m)
-        if frame is not None:
-            add(Event(m.start(), "frame", frame))
-
-    ev.sort(key=lambda e: e.pos)
-    return ev
+    def _lm_detail(self, line: str) -> bool:
+        m = _LM_DETAIL.match(line)
+        if m:
+            self.add("lm_detail", (m[1].lower(), m[2].strip()))
+            return True
+        return False
 
 
-def _has_wrapped(text: str) -> bool:
-    return WRAPPED_FRAME.search(text) is not None
+def first_is_hex(s: str) -> bool:
+    return s[:1] in _HEX_CHARS
+
+
+def _arg(sc: _Scanner, line: str) -> bool:
+    m = _ARG.match(line)
+    if not m:
+        return False
+    meaning = m[3] or ""
+    # WinDbg wraps long meanings onto lines indented under the text.
+    while True:
+        nxt = sc.peek()
+        if nxt.startswith("   ") and nxt.strip() and not nxt.lstrip().startswith("Arg"):
+            meaning += " " + nxt.strip()
+            sc.i += 1
+        else:
+            break
+    sc.add("arg", (int(m[1]), int(m[2], 16), " ".join(meaning.split())))
+    return True
+
+
+def _whocrashed_or_cmd(sc: _Scanner, line: str) -> bool:
+    m = _BUGCHECK_CMD.match(line)
+    if m:
+        a = _ARGUMENTS.match(sc.peek())
+        sc.add("bugcheck", (int(m[1], 16), _args(a[1], None) if a else []))
+        return True
+    m = _WHOCRASHED_CODE.match(line)
+    if m:
+        args = m[2]
+        if ")" not in line:  # the argument list was wrapped
+            args += " " + sc.peek().split(")", 1)[0]
+        sc.add("bugcheck", (int(m[1], 16), _args(args)))
+        return True
+    m = _WHOCRASHED_NAME.match(line)
+    if m:
+        sc.add("bugcheck_name", m[1].upper())
+        return True
+    return False
+
+
+def _key(sc: _Scanner, line: str) -> bool:
+    m = _KEY.match(line)
+    if not m:
+        return False
+    v = _VALUE.match(sc.peek())
+    if not v:
+        return True
+    sc.i += 1
+    key, value = m[1].lower(), v[1].strip()
+    if key in ("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata"):
+        if _hex(value) is not None:
+            sc.add("field", ("BUGCHECK_CODE", value.lower().removeprefix("0x")))
+    elif key == "failure.bucket":
+        sc.add("field", ("FAILURE_BUCKET_ID", value))
+    elif key == "failure.hash":
+        sc.add("field", ("FAILURE_ID_HASH", value))
+    return True
+
+
+def _one(kind: str, pattern: re.Pattern, convert=lambda m: m[1]):
+    def handler(sc: _Scanner, line: str) -> bool:
+        m = pattern.match(line)
+        if m:
+            sc.add(kind, convert(m))
+            return True
+        return False
+    return handler
+
+
+_UPPER_WORDS = {
+    **{f"Arg{n}:": _arg for n in "1234"},
+    "Unknown": _one("name_code", _UNKNOWN_CODE, lambda m: (None, int(m[1], 16))),
+    "Bugcheck": _whocrashed_or_cmd,
+    "BugCheck": _whocrashed_or_cmd,
+    "Bug": _whocrashed_or_cmd,
+    "Probably": _one("caused_by", _CAUSED_BY, lambda m: m[1].strip()),
+    "Windows": _one("kernel_version", _KERNEL_VERSION, lambda m: (m[1].strip(), int(m[2]), m[3])),
+    "Built": _one("built_by", _BUILT_BY),
+    "Edition": _one("built_by", _BUILT_BY),
+    "Loading": _one("loading", _LOADING, lambda m: m[1].strip()),
+    "Debug": _one("session_time", _SESSION_TIME, lambda m: m[1].strip()),
+    "System": _one("uptime", _UPTIME, lambda m: m[1].strip()),
+    "THREAD": _one("thread", _THREAD, lambda m: None),
+    "ExceptionCode:": _one("exception_code", _EXCEPTION_CODE, lambda m: int(m[1], 16)),
+    "ExceptionAddress:": _one("exception_address", _EXCEPTION_ADDR, lambda m: (int(m[1], 16), m[2])),
+    "Subcode:": _one("subcode", _SUBCODE, lambda m: (int(m[1], 16), m[2])),
+    "DBGHELP:": _one("mentioned_module", _DBGHELP, lambda m: m[1] if "." in m[1] else m[1] + ".sys"),
+    "Key": _key,
+    "Unloaded": _one("unloaded_header", re.compile(r"[ ]*Unloaded modules:[ ]*$"), lambda m: None),
+}
+
+
+def scan(text: str) -> list[Event]:
+    return _Scanner(text).run()

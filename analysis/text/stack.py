@@ -10,26 +10,22 @@ from analysis.model import Frame
 HEX = r"[0-9a-fA-F]"
 ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum typo
 
-# One regex for every frame layout with addresses:
+# Frame layouts, as bodies of the line regex in events.py (groups are
+# positional there):
 #   [nn] child-sp retaddr [: args... :] site
 #   [nn] childebp retaddr args... site        (x86 kb/kv)
 #   [nn] retaddr : args... : site             (x64 kb of newer debuggers)
-FRAME_WITH_ADDR = re.compile(
-    rf"^[ ]*(?:(?P<idx>{HEX}{{2,4}})[ ]+)?(?P<sp>{ADDR})(?:[ ]+(?P<ret>{ADDR}))?"
-    rf"(?P<args>[ ]+:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?)?[ ]+(?P<site>(?!{HEX}+(?:[ ]|$))[^\s:(].*)$",
-    re.M,
+# A mail client may have wrapped the arguments or the call site onto the next
+# line; one such break is joined back, and only before hex or a call site.
+_BREAK = r"(?:[ ]+|[ ]*\n[ ]*)"
+FRAME_ADDR_BODY = (
+    rf"[ ]*(?:({HEX}{{2,4}})[ ]+)?({ADDR})(?:[ ]+({ADDR}))?"
+    rf"((?:{_BREAK}:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?){{0,2}})"
+    rf"(?:[ ]+(?!{HEX}+(?:[ ]|$))([^\s:(].*)|[ ]*\n[ ]*([A-Za-z_][\w.$~-]*[!+].*))$"
 )
-# A frame whose call site a mail client pushed onto the next line.
-WRAPPED_FRAME = re.compile(
-    rf"^([ ]*(?:{HEX}{{2,4}}[ ]+)?{ADDR}[ ]+{ADDR}(?:[ ]+:?(?:[ ]*{ADDR})*)?[ ]*:?)\n(?=[ ]*(?:{ADDR}[ ]+)*:?[ ]*[A-Za-z_]\w*[!+])",
-    re.M,
-)
-# kc / "k" with only frame numbers and call sites.
-# Bare call sites (a stack retyped in a bug report) need "!" or "+0x" to count.
-FRAME_SITE_ONLY = re.compile(
-    rf"^[ ]*(?:(?P<idx>{HEX}{{2,4}})[ ]+)?(?P<site>[A-Za-z_][\w.$-]*![^\s:]+|[A-Za-z_][\w.$-]*\+0x{HEX}+)[ ]*$",
-    re.M,
-)
+# kc, or a stack retyped in a bug report: only call sites, which then need
+# "!" or "+0x" to count.
+FRAME_SITE_BODY = rf"[ ]*(?:({HEX}{{2,4}})[ ]+)?([A-Za-z_][\w.$-]*![^\s:]+|[A-Za-z_][\w.$-]*\+0x{HEX}+)[ ]*$"
 
 _SITE = re.compile(
     rf"^(?P<mod>[A-Za-z_][\w.$-]*?)"
@@ -50,7 +46,7 @@ _NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
 def parse_site(site: str) -> Frame | None:
     site = site.strip().rstrip("(")  # kP opens the parameter list on the frame line
     trailer = False
-    while True:
+    while " " in site:
         trimmed = _TRAILER.sub("", site)
         if trimmed == site:
             break
@@ -87,18 +83,23 @@ def _known_module(name: str) -> bool:
     return catalog.is_inbox(name) or catalog.driver(name) is not None
 
 
-def frame_from_match(m: re.Match) -> Frame | None:
-    frame = parse_site(m["site"])
+def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | None:
+    frame = parse_site(site or wrapped_site)
     if frame is None:
         return None
-    idx = m["idx"]
     frame.index = int(idx, 16) if idx else None
-    if "sp" in m.re.groupindex:
-        if m["args"]:
-            frame.args = tuple(int(a, 16) for a in re.findall(ADDR, m["args"]))
-        if m["ret"]:
-            frame.child_sp = int(m["sp"], 16)
-            frame.return_address = int(m["ret"], 16)
-        else:
-            frame.return_address = int(m["sp"], 16)
+    if args:
+        frame.args = tuple(int(a, 16) for a in re.findall(ADDR, args))
+    if ret:
+        frame.child_sp = int(sp, 16)
+        frame.return_address = int(ret, 16)
+    else:
+        frame.return_address = int(sp, 16)
+    return frame
+
+
+def frame_from_site_groups(idx, site) -> Frame | None:
+    frame = parse_site(site)
+    if frame is not None:
+        frame.index = int(idx, 16) if idx else None
     return frame

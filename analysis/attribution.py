@@ -53,7 +53,10 @@ def _symbol_module(symbol: str | None) -> str | None:
     if not symbol:
         return None
     m = re.match(r"([A-Za-z_][\w.$~-]*?)(?:!|\+0x|\+[0-9a-f]+\b|$)", symbol.strip())
-    return m[1] if m else None
+    if not m:
+        return None
+    name = m[1]
+    return name.rsplit(".", 1)[0] if name.lower().endswith((".sys", ".dll", ".exe")) else name
 
 
 def is_cpu_pseudo(name: str | None) -> bool:
@@ -263,24 +266,27 @@ def identify(culprit: Culprit, modules: dict[str, ModuleInfo]) -> None:
         if info.image and not culprit.image:
             culprit.image = info.image
         culprit.built = built_date(info.timestamp)
+    lm_product = info.product_name if info and not _placeholder(info.product_name) else None
     if row:
         culprit.vendor, culprit.vendor_zh = row.vendor, row.vendor_zh
-        culprit.product = row.product or (info.product_name if info and not _placeholder(info.product_name) else None) or (drv.product if drv else None)
+        culprit.product = row.product or lm_product
         where = info.path if info.path and row.pattern in info.path.lower().replace("/", "\\") else info.company
         culprit.vendor_basis = f"lmvm: {where}"
         if drv and drv.vendor.lower() != row.vendor.lower():
             culprit.vendor_basis += f" (catalog: {drv.vendor})"
     elif info and info.company and not _placeholder(info.company):
         culprit.vendor = _CORP_SUFFIX.sub("", info.company.strip())
-        culprit.product = info.product_name if not _placeholder(info.product_name) else (drv.product if drv else None)
+        culprit.product = lm_product
         culprit.vendor_basis = f"lmvm CompanyName: {info.company}"
         if drv and drv.vendor.lower() in culprit.vendor.lower():
             culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
     elif drv:
-        culprit.vendor, culprit.vendor_zh, culprit.product = drv.vendor, drv.vendor_zh, drv.product
+        culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
+        culprit.product = lm_product
         culprit.vendor_basis = f"catalog: {drv.image}"
     if drv:
         culprit.category = culprit.category or drv.category
+        culprit.description = drv.product
     if culprit.third_party is False:
         culprit.vendor = culprit.vendor or "Microsoft"
         culprit.vendor_zh = culprit.vendor_zh or "微软"

@@ -87,7 +87,8 @@ class Culprit:
     image: str | None = None
     vendor: str | None = None
     vendor_zh: str | None = None
-    product: str | None = None
+    product: str | None = None  # product line: "OfficeScan"
+    description: str | None = None  # what the file is, from the catalog
     category: str | None = None
     third_party: bool | None = None
     basis: str = "unknown"

@@ -20,7 +20,7 @@ from analysis.model import Culprit, Evidence, Frame
 _CORE = frozenset({"ntoskrnl", "ntkrnlmp", "ntkrnlpa", "ntkrpamp", "hal", "halmacpi", "halacpi", "halaacpi"})
 _BUGCHECK_UNLOADED = 0xCE
 STACK_EVIDENCE_MODULES = 8
-PRESENT_LISTED = 12
+PRESENT_LISTED = 40
 
 
 @dataclass

@@ -107,7 +107,7 @@ def scan_stack(raw: bytes, start: int, ptr_size: int, images: ImageMap) -> Stack
     raw = raw[skip : skip + MAX_STACK_BYTES]
     n = len(raw) // ptr_size
     scan.words = n
-    values = struct.unpack_from("<%d%s" % (n, "Q" if ptr_size == 8 else "I"), raw, 0)
+    values = struct.unpack_from(f"<{n}{'Q' if ptr_size == 8 else 'I'}", raw, 0)
     slot = start + skip
     for value in values:
         hit = images.find(value)

@@ -13,8 +13,6 @@ tables point everywhere cannot make a walk run for long."""
 
 from __future__ import annotations
 
-import struct
-
 from analysis.binary.physmem import PAGE, PhysicalMemory
 from analysis.binary.view import DumpFormatError
 
@@ -162,7 +160,3 @@ class X86Space(AddressSpace):
             return None
         return (pte & 0xFFFFF000) | (va & 0xFFF)
 
-
-def unpack_pointers(raw: bytes, size: int) -> tuple[int, ...]:
-    n = len(raw) // size
-    return struct.unpack_from("<%d%s" % (n, "Q" if size == 8 else "I"), raw, 0)

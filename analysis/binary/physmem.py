@@ -121,7 +121,7 @@ class BitmapMap(PhysicalMemory):
             i = len(prefix) - 1
             prefix.append(prefix[i] + self._count(i * _BLOCK, (i + 1) * _BLOCK))
         before = prefix[block] + self._count(block * _BLOCK, byte)
-        before += ((self.view.data[self._off + byte] & ((1 << bit) - 1))).bit_count()
+        before += (self.view.data[self._off + byte] & ((1 << bit) - 1)).bit_count()
         return self._first + before * PAGE
 
     def page_count(self) -> int:

@@ -19,6 +19,7 @@ def culprit_json(c: Culprit | None) -> dict | None:
         "vendor": c.vendor,
         "vendor_zh": c.vendor_zh,
         "product": c.product,
+        "description": c.description,
         "category": c.category,
         "third_party": c.third_party,
         "basis": c.basis,

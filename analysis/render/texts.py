@@ -5,6 +5,8 @@ factual, polite ("建议升级...", "从 dump 中分析与...有关")."""
 
 from __future__ import annotations
 
+import re
+
 LANGS = ("en", "zh")
 
 T: dict[str, dict[str, str]] = {
@@ -134,24 +136,24 @@ T: dict[str, dict[str, str]] = {
         "basis_exception_address": "异常地址位于该模块",
         "basis_unloaded": "地址位于已卸载的驱动中",
         "basis_mentioned": "WinDbg 分析时加载的唯一第三方模块（未提供 callstack）",
-        "inbox_note": "Windows 自带模块；WinDbg 指向 {windbg}",
-        "overruled": "WinDbg 指向 {windbg}，但出错线程的 callstack 中有第三方模块 {module}",
+        "inbox_note": "Windows 自带模块；WinDbg 指向{windbg}",
+        "overruled": "WinDbg 指向{windbg}，但出错线程的 callstack 中有第三方模块{module}",
         "third_party_yes": "第三方",
         "third_party_no": "Windows 自带",
-        "r_same_vendor_all_dumps": "{n} 个 dump 虽然 BugCheck 代码不一样（{codes}），但都指向 {vendor}",
-        "r_same_vendor_all_dumps_same": "{n} 个 dump 的 BugCheck 相同（{codes}），都指向 {vendor}",
-        "r_single_dump_vendor": "单个 dump，指向 {vendor}：{basis}",
+        "r_same_vendor_all_dumps": "{n} 个 dump 虽然 BugCheck 代码不一样（{codes}），但都指向{vendor}",
+        "r_same_vendor_all_dumps_same": "{n} 个 dump 的 BugCheck 相同（{codes}），都指向{vendor}",
+        "r_single_dump_vendor": "单个 dump，指向{vendor}：{basis}",
         "r_several_vendors": "各 dump 指向不同厂商：{vendors}",
-        "r_vendor_on_other_stacks": "{n} 个 dump 的 callstack 中都有 {vendor} 的驱动",
-        "r_windbg_overruled": "{source}：WinDbg 指向 {windbg}，但出错线程的 callstack 中有 {module}",
-        "r_process_of_vendor": "出错进程 {process} 属于 {vendor}",
+        "r_vendor_on_other_stacks": "{n} 个 dump 的 callstack 中都有{vendor}的驱动",
+        "r_windbg_overruled": "{source}：WinDbg 指向{windbg}，但出错线程的 callstack 中有{module}",
+        "r_process_of_vendor": "出错进程{process}属于{vendor}",
         "r_vendor_from_lmvm": "厂商信息来自客户环境中的模块路径（{basis}）",
         "r_hardware_bugcheck": "硬件上报的 BugCheck（{codes}）：建议先排查 CPU、内存和固件",
         "r_varied_inbox_only": "{n} 个 dump 出现 {distinct} 种不相关的 BugCheck，且只涉及 Windows 自带模块：怀疑内存或硬件问题",
         "r_inbox_only": "只涉及 Windows 自带模块，需要收集更多 dump",
-        "rec_update_or_remove_vendor": "建议升级 {vendor} {product} 到支持当前 Windows 版本的最新版本；如升级后仍出现蓝屏，可暂时卸载该软件观察，以便确认。",
-        "rec_hardware_diagnostics": "建议进行内存和硬件检测（Windows 内存诊断或 MemTest86、厂商提供的 CPU/硬盘检测工具），升级 BIOS/固件，并检查温度和超频设置。",
-        "rec_collect_more": "请继续收集新的蓝屏 dump（C:\\Windows\\Minidump）以及 callstack 中相关模块的 lmvm 输出，以便进一步分析对比。",
+        "rec_update_or_remove_vendor": "将{vendor}{product}升级到支持当前 Windows 版本的最新版本；如升级后仍出现蓝屏，可暂时卸载该软件观察，以便确认。",
+        "rec_hardware_diagnostics": "进行内存和硬件检测（Windows 内存诊断或 MemTest86、厂商提供的 CPU/硬盘检测工具），升级 BIOS/固件，并检查温度和超频设置。",
+        "rec_collect_more": "继续收集新的蓝屏 dump（C:\\Windows\\Minidump）以及 callstack 中相关模块的 lmvm 输出，以便进一步分析对比。",
         "app_process": "进程",
         "exception_code": "异常代码",
         "faulting_module": "出错模块",
@@ -165,7 +167,17 @@ T: dict[str, dict[str, str]] = {
 }
 
 
+_CJK_LATIN = re.compile(r"([\u4e00-\u9fff])([A-Za-z0-9\\])|([A-Za-z0-9.)])([\u4e00-\u9fff])")
+
+
+def cjk_space(text: str) -> str:
+    """A space between Chinese and Latin words, as the team writes:
+    "与亚信安全的相关模块 VSApiNt 和 TmXPFlt 有关"."""
+    return _CJK_LATIN.sub(lambda m: f"{m[1]} {m[2]}" if m[1] else f"{m[3]} {m[4]}", text)
+
+
 def t(lang: str, key: str, **params) -> str:
     table = T.get(lang) or T["en"]
     template = table.get(key) or T["en"].get(key) or key
-    return template.format(**params) if params else template
+    text = template.format(**params) if params else template
+    return cjk_space(text) if lang == "zh" and params else text

@@ -131,7 +131,7 @@ def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
     if c.windbg_blamed and c.basis == "stack":
         lines.insert(0, t(lang, "overruled", windbg=c.windbg_blamed, module=c.module))
     if c.vendor_basis:
-        lines.append(c.vendor_basis)
+        lines.append(c.vendor_basis + (f" — {c.description}" if c.description and "catalog" in c.vendor_basis else ""))
     return lines
 
 

@@ -48,7 +48,10 @@ def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Clues]]:
 def parse_text(text: str, source: str) -> list[tuple[DumpReport, Clues]]:
     cleaned = clean(text)
     drafts = fold(group(scan(cleaned)))
-    results = [to_report(d, source) for d in drafts if d.has_crash() or d.stacks]
+    crashes = [d for d in drafts if d.has_crash()]
+    # A stack with no crash around it is reported only when nothing better
+    # is there: next to real crashes it is some other thread's output.
+    results = [to_report(d, source) for d in (crashes or [d for d in drafts if d.stacks])]
     if not results:
         raise NoCrashFound("no bug check, stack or !analyze output found")
     return results
@@ -77,9 +80,12 @@ def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, 
             if len(windows) >= _MAX_WINDOWS:
                 truncated = True
                 break
-            windows.append(block[max(0, pos - 4096) : pos + _WINDOW])
+            # A little context before the anchor (the bug check name sits a
+            # line above "Arguments:"), cut at a line start.
+            start = block.rfind("\n", 0, max(0, pos - 512)) + 1 if pos > 512 else 0
+            windows.append(block[start : pos + _WINDOW])
             covered = pos + _WINDOW
-        pending = block[min(len(block), max(limit - 4096, covered, 0)) :]
+        pending = block[min(len(block), max(limit - 1024, covered, 0)) :]
     if not windows:
         raise NoCrashFound(f"no crash analysis found in the {encoding} text")
     results = parse_text("\n".join(windows), source)

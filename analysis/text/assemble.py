@@ -400,20 +400,23 @@ def fold(drafts: list[Draft]) -> list[Draft]:
     """Merge drafts that describe the same crash; attach fragments that
     carry no crash of their own (an lm block, a lone stack) to a neighbour."""
     kept: list[Draft] = []
+    idents: list[set] = []
     for d in drafts:
         target = None
         ident = d.identity()
         if ident:
-            for k in kept:
-                if k.identity() & ident and k.compatible(d):
-                    target = k
+            for i, k in enumerate(kept):
+                if idents[i] & ident and k.compatible(d):
+                    target = i
                     break
         if target is None and not d.has_crash() and kept and kept[-1].compatible(d):
-            target = kept[-1]
+            target = len(kept) - 1
         if target is not None:
-            target.absorb(d)
+            kept[target].absorb(d)
+            idents[target] = kept[target].identity()
         else:
             kept.append(d)
+            idents.append(ident)
     # A leading crash-less fragment (lmvm pasted before !analyze) joins the next draft.
     result: list[Draft] = []
     pending: Draft | None = None

@@ -1,5 +1,6 @@
 """Undo what e-mail clients, forums and chat apps do to debugger output
-before the parsers see it.  Whole-text regex passes, so a 50 KB log costs
+before the parsers see it.  (Quote markers, "> " at a line start, are
+dropped by the line scanner, which looks at every line start anyway.)  Whole-text regex passes, so a 50 KB log costs
 a few C-level scans instead of a Python loop per character."""
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ _REPLACE = (
 _HTML_BREAK = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.I)
 _HTML_TAG = re.compile(r"</?(?:p|div|span|pre|code|font|b|i|strong|em|li|ul|ol|blockquote|tt|table|tr|td)(?:\s[^>]*)?>", re.I)
 _BBCODE = re.compile(r"\[/?(?:code|quote|spoiler|b|i|u|size|font|color|noparse|plain|icode)(?:=[^\]]*)?\]", re.I)
-_QUOTE_MARKS = re.compile(r"^[ ]{0,3}(?:>[ ]?)+", re.M)
-_QUOTE_HINTS = ("\n>", "\n >", "\n  >", "\n   >")
-_FENCE = re.compile(r"^[ ]*(?:```|~~~)[\w+-]*[ ]*$", re.M)
 _MD_ESCAPE = re.compile(r"\\([_*#`\[\]<>!|-])")
 
 
@@ -44,18 +42,10 @@ def clean(text: str) -> str:
         text = _HTML_TAG.sub("", text)
     if "[/" in text or "[code" in text or "[CODE" in text or "[quote" in text or "[QUOTE" in text:
         text = _BBCODE.sub("", text)
-    if text.startswith(">") or any(h in text for h in _QUOTE_HINTS):
-        text = _QUOTE_MARKS.sub("", text)
-    if "```" in text or "~~~" in text:
-        text = _FENCE.sub("", text)
     if "\\_" in text or "\\*" in text or "\\#" in text or "\\[" in text or "\\>" in text:
         text = _MD_ESCAPE.sub(r"\1", text)
     if "`" in text:
         # Backticks either split a 64-bit address (fffff801`cc98ce55) or
-        # are markdown code spans: dropping them serves both.
+        # are markdown code spans and fences: dropping them serves all.
         text = text.replace("`", "")
-    if "**" in text:
-        # Markdown bold around a field (**MODULE_NAME:** x) but not the
-        # asterisk banner of !analyze.
-        text = re.sub(r"(?<=[\w:])\*\*|\*\*(?=\w)", "", text)
     return text

@@ -151,11 +151,19 @@ class _Scanner:
         while self.i < n:
             line = lines[self.i]
             stripped = line.lstrip(" ")
+            if stripped[:1] == ">":
+                # E-mail quoting: "> > Arg1: ..." is Arg1.
+                line = stripped = stripped.lstrip("> ")
+            if stripped[:2] == "**" and "**" in stripped[2:] and not stripped.startswith("***"):
+                # Markdown bold around a field: "**MODULE_NAME:** VSApiNt"
+                line = stripped = line.replace("**", "").lstrip(" ")
             if stripped:
                 first = stripped[0]
-                if first in _HEX_CHARS and self._hex_line(line, stripped):
-                    pass
-                elif "A" <= first <= "Z" and self._upper_line(line, stripped):
+                if first in _HEX_CHARS and _hex_start(stripped) and self._hex_line(line, stripped):
+                    # Frames, lm and unloaded-module lines state nothing mid-line.
+                    self.i += 1
+                    continue
+                if "A" <= first <= "Z" and self._upper_line(line, stripped):
                     pass
                 elif "a" <= first <= "z" and self._lower_line(line, stripped):
                     pass
@@ -172,17 +180,19 @@ class _Scanner:
             if m:
                 self.add("prompt", m[1].strip())
                 return True
-        m = _LM.match(line)
-        if m:
-            self.add("lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5]))
-            return True
+        if "(" in line:
+            m = _LM.match(line)
+            if m:
+                self.add("lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5]))
+                return True
         m = _FRAME.match(line)
         if m:
             return self._frame(m)
-        m = _BARE_MODULE.match(line)
-        if m:
-            self.add("bare_module", (int(m[1], 16), int(m[2], 16), m[3]))
-            return True
+        if "." in line:
+            m = _BARE_MODULE.match(line)
+            if m:
+                self.add("bare_module", (int(m[1], 16), int(m[2], 16), m[3]))
+                return True
         if _FRAME_PREFIX.match(line):
             m = _FRAME.match(line + "\n" + self.peek())
             if m:
@@ -212,9 +222,10 @@ class _Scanner:
         return False
 
     def _upper_line(self, line: str, s: str) -> bool:
-        m = _FIELD.match(line)
-        if m and self._field(m):
-            return True
+        if ":" in s:
+            m = _FIELD.match(line)
+            if m and self._field(m):
+                return True
         word = s.split(None, 1)[0]
         handler = _UPPER_WORDS.get(word)
         if handler is not None and handler(self, line):
@@ -231,15 +242,17 @@ class _Scanner:
             if m:
                 self.add("dump_kind", m[1])
                 return True
-        m = _NAME_CODE.match(line)
-        if m:
-            self.add("name_code", (m[1], int(m[2], 16)))
-            return True
-        m = _NAME_ONLY.match(line)
-        if m:
-            self.add("bugcheck_name", m[1])
-            return True
-        if first_is_hex(s) and self._hex_line(line, s):
+        if "_" in s:
+            if "(" in s:
+                m = _NAME_CODE.match(line)
+                if m:
+                    self.add("name_code", (m[1], int(m[2], 16)))
+                    return True
+            m = _NAME_ONLY.match(line)
+            if m:
+                self.add("bugcheck_name", m[1])
+                return True
+        if _hex_start(s) and self._hex_line(line, s):
             return True
         if "!" in s or "+0x" in s:
             return self._site_line(line)
@@ -338,8 +351,18 @@ class _Scanner:
         return False
 
 
-def first_is_hex(s: str) -> bool:
-    return s[:1] in _HEX_CHARS
+_DIGITS = frozenset("0123456789")
+_HEX_STR = "0123456789abcdefABCDEF"
+
+
+def _hex_start(s: str) -> bool:
+    """Does the line open with a number (frame, lm line, prompt) rather than
+    a word that merely starts with a-f ("Arguments:", "because")?"""
+    if s[0] in _DIGITS:
+        return True
+    end = s.find(" ")
+    word = s if end < 0 else s[:end]
+    return len(word) >= 2 and not word.strip(_HEX_STR)
 
 
 def _arg(sc: _Scanner, line: str) -> bool:

@@ -1,0 +1,236 @@
+"""The body of a small memory dump (dump type 4, C:\\Windows\\Minidump\\*.dmp):
+TRIAGE_DUMP64 at 0x2000 or TRIAGE_DUMP32 at 0x1000.
+
+Every *Offset field is an absolute file offset and is checked against the
+file before use; a part that does not fit is skipped with a note, and the
+rest is still read.  Layout: ../shared/research/dump-formats.md §4-§5, §8."""
+
+from __future__ import annotations
+
+import bisect
+import struct
+from dataclasses import dataclass, field
+
+from analysis.binary.header import KernelHeader
+from analysis.binary.images import MAX_STACK_BYTES, Image, image_name
+from analysis.binary.view import DumpFormatError, View, ascii_z, utf16
+
+# Windows keeps at most 50 unloaded drivers; lists of drivers run to a few
+# hundred.  Anything beyond these is a damaged count.
+MAX_DRIVERS = 4096
+MAX_UNLOADED = 256
+MAX_DATA_BLOCKS = 1 << 16
+MAX_NAME_UNITS = 1024
+
+_TRIAGE_VALID = b"TRGD"
+_KDBG_TAG = b"KDBG"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Offsets of TRIAGE_DUMP fields relative to its start, per width."""
+
+    top_of_stack: int
+    data_page: tuple[int, int, int]  # address, offset, size
+    debugger_data: tuple[int, int]  # offset, size
+    data_blocks: tuple[int, int]  # offset, count
+    block_size: int
+    entry_size: int  # DUMP_DRIVER_ENTRY
+    entry_base: int  # DllBase inside the entry
+    entry_size_of_image: int
+    entry_checksum: int
+    entry_timestamp: int
+
+
+_WIDE = _Layout(0x48, (0x60, 0x68, 0x6C), (0x70, 0x74), (0x78, 0x7C), 16, 0x90, 0x38, 0x48, 0x80, 0x88)
+_NARROW = _Layout(0x48, (0x4C, 0x50, 0x54), (0x58, 0x5C), (0x60, 0x64), 12, 0x4C, 0x1C, 0x24, 0x44, 0x48)
+
+
+@dataclass
+class TriageDump:
+    drivers: list[Image] = field(default_factory=list)
+    unloaded: list[Image] = field(default_factory=list)
+    broken: Image | None = None
+    stack_top: int | None = None
+    stack: bytes = b""
+    buildlab: str | None = None
+    notes: list[str] = field(default_factory=list)
+    _blocks: list[tuple[int, int, int]] = field(default_factory=list)  # (VA, file offset, size), by VA
+    _starts: list[int] = field(default_factory=list)
+
+    def read_va(self, view: View, va: int, length: int) -> bytes:
+        """Memory the dump happened to capture (data blocks, stack): up to
+        ``length`` bytes from ``va``, as far as one captured range goes."""
+        i = bisect.bisect_right(self._starts, va) - 1
+        if i < 0:
+            return b""
+        start, off, size = self._blocks[i]
+        n = min(length, start + size - va)
+        if n <= 0 or not view.has(off + va - start, n):
+            return b""
+        return view.bytes(off + va - start, n)
+
+
+def read_triage(view: View, h: KernelHeader) -> TriageDump:
+    base = h.size
+    lay = _WIDE if h.wide else _NARROW
+    t = TriageDump()
+    view.need(base, 0x48, "triage dump header")
+    field_at = lambda off: view.u32(base + off)
+    valid_offset, unloaded_offset = field_at(0x08), field_at(0x18)
+    stack_offset, stack_size = field_at(0x28), field_at(0x2C)
+    driver_offset, driver_count, pool_offset = field_at(0x30), field_at(0x34), field_at(0x38)
+    broken_offset = field_at(0x40)
+    if not (view.has(valid_offset, 4) and view.bytes(valid_offset, 4) == _TRIAGE_VALID):
+        t.notes.append("triage_not_validated")
+
+    _read_drivers(view, lay, t, driver_offset, driver_count, pool_offset)
+    _read_unloaded(view, h, t, unloaded_offset)
+    if broken_offset:
+        try:
+            t.broken = _driver_entry(view, lay, broken_offset)
+        except DumpFormatError:
+            t.notes.append("broken_driver_unreadable")
+    _read_stack(view, h, lay, t, stack_offset, stack_size)
+    _read_blocks(view, h, lay, t)
+    _read_buildlab(view, h, lay, t)
+    return t
+
+
+def dump_string(view: View, offset: int) -> str:
+    """DUMP_STRING: a length in UTF-16 code units, then the text."""
+    units = view.u32(offset, "driver name length")
+    if units > MAX_NAME_UNITS:
+        raise DumpFormatError(f"driver name of {units} characters")
+    return utf16(view.bytes(offset + 4, units * 2, "driver name"))
+
+
+def _driver_entry(view: View, lay: _Layout, offset: int) -> Image:
+    view.need(offset, lay.entry_size, "driver entry")
+    name_offset = view.u32(offset)
+    path = dump_string(view, name_offset)
+    wide = lay is _WIDE
+    return Image(
+        image=image_name(path) or "?",
+        path=path or None,
+        base=view.ptr(offset + lay.entry_base, wide),
+        size=view.u32(offset + lay.entry_size_of_image),
+        checksum=view.u32(offset + lay.entry_checksum) or None,
+        timestamp=view.u32(offset + lay.entry_timestamp) or None,
+    )
+
+
+def _read_drivers(view: View, lay: _Layout, t: TriageDump, offset: int, count: int, pool: int) -> None:
+    if not offset or not count:
+        t.notes.append("no_driver_list")
+        return
+    stride = lay.entry_size
+    # The string pool follows the list: the gap confirms the entry size.
+    if pool > offset and (pool - offset) % count == 0 and (pool - offset) // count != stride:
+        t.notes.append("driver_entry_size_unexpected")
+    fit = view.clip(offset, count * stride, MAX_DRIVERS * stride) // stride
+    if fit < count:
+        t.notes.append("driver_list_truncated")
+    bad = 0
+    for i in range(fit):
+        try:
+            t.drivers.append(_driver_entry(view, lay, offset + i * stride))
+        except DumpFormatError:
+            bad += 1
+    if bad:
+        t.notes.append("driver_entries_unreadable")
+
+
+def _read_unloaded(view: View, h: KernelHeader, t: TriageDump, offset: int) -> None:
+    """ULONG count, then DUMP_UNLOADED_DRIVERS: UNICODE_STRING (Length in
+    bytes), WCHAR[12] name cut to 12 characters, start and end addresses."""
+    if not offset or not view.has(offset, 4):
+        return
+    count = view.u32(offset)
+    p = h.ptr_size
+    size = 0x38 if h.wide else 0x28
+    first = offset + (8 if h.wide else 4)  # the 64-bit array is 8-byte aligned
+    name_at, start_at = (0x10, 0x28) if h.wide else (0x08, 0x20)
+    fit = view.clip(first, count * size, MAX_UNLOADED * size) // size
+    if fit < count:
+        t.notes.append("unloaded_list_truncated")
+    for i in range(fit):
+        e = first + i * size
+        length = view.u16(e)
+        name = utf16(view.bytes(e + name_at, min(length, 24) & ~1))
+        start, end = view.ptr(e + start_at, h.wide), view.ptr(e + start_at + p, h.wide)
+        if name and end > start:
+            t.unloaded.append(Image(image=name, base=start, size=end - start, unloaded=True))
+
+
+def _read_stack(view: View, h: KernelHeader, lay: _Layout, t: TriageDump, offset: int, size: int) -> None:
+    top_at = h.size + lay.top_of_stack
+    if not view.has(top_at, h.ptr_size):
+        return
+    t.stack_top = view.ptr(top_at, h.wide)
+    have = view.clip(offset, size, MAX_STACK_BYTES)
+    if have < size:
+        t.notes.append("stack_clipped")
+    if have:
+        t.stack = view.bytes(offset, have, "stack", MAX_STACK_BYTES)
+        _add_block(t, t.stack_top, offset, have)
+
+
+def _add_block(t: TriageDump, va: int, offset: int, size: int) -> None:
+    if size <= 0:
+        return
+    i = bisect.bisect_right(t._starts, va)
+    t._starts.insert(i, va)
+    t._blocks.insert(i, (va, offset, size))
+
+
+def _read_blocks(view: View, h: KernelHeader, lay: _Layout, t: TriageDump) -> None:
+    base = h.size
+    if not view.has(base + lay.data_blocks[1], 4):
+        return
+    blocks_at = view.u32(base + lay.data_blocks[0])
+    count = view.u32(base + lay.data_blocks[1])
+    if not blocks_at or not count:
+        return
+    fit = view.clip(blocks_at, count * lay.block_size, MAX_DATA_BLOCKS * lay.block_size) // lay.block_size
+    if fit < count:
+        t.notes.append("data_blocks_truncated")
+    raw = view.bytes(blocks_at, fit * lay.block_size, "data blocks", MAX_DATA_BLOCKS * lay.block_size)
+    fmt = "<QII" if h.wide else "<III"
+    found = []
+    for va, off, size in struct.iter_unpack(fmt, raw):
+        if size and view.has(off, size):
+            found.append((va, off, size))
+    found.sort()
+    # One sorted insert per block would be quadratic; merge with what is there.
+    merged = sorted(found + t._blocks)
+    t._blocks = merged
+    t._starts = [b[0] for b in merged]
+    # The data page is one more captured range.
+    dp = lay.data_page
+    if view.has(base + dp[2], 4):
+        va = view.ptr(base + dp[0], h.wide)
+        off, size = view.u32(base + dp[1]), view.u32(base + dp[2])
+        if va and size and view.has(off, size):
+            _add_block(t, va, off, size)
+
+
+def _read_buildlab(view: View, h: KernelHeader, lay: _Layout, t: TriageDump) -> None:
+    """NtBuildLab via the KDDEBUGGER_DATA64 copy: a pointer at +0x208 whose
+    target string one of the data blocks holds."""
+    base = h.size
+    if not view.has(base + lay.debugger_data[1], 4):
+        return
+    kd_at = view.u32(base + lay.debugger_data[0])
+    kd_size = view.u32(base + lay.debugger_data[1])
+    if not kd_at or kd_size < 0x210 or not view.has(kd_at, 0x210):
+        return
+    if view.bytes(kd_at + 0x10, 4) != _KDBG_TAG:
+        t.notes.append("debugger_data_not_kdbg")
+        return
+    pointer = view.u64(kd_at + 0x208)
+    if not h.wide:
+        pointer &= 0xFFFFFFFF  # KDDEBUGGER_DATA64 sign-extends 32-bit pointers
+    lab = ascii_z(t.read_va(view, pointer, 128)).strip()
+    if lab and lab.isprintable():
+        t.buildlab = lab

@@ -1,0 +1,127 @@
+"""Text analysis speed, as ratios against a baseline measured in the same run.
+
+    .venv/bin/python bench/bench_text.py [--logs 1000]
+
+1. Throughput on a corpus of >= 1,000 logs of mixed sizes (1 KB to 1 MB),
+   built from the test fixtures: `crashdesk`'s analysis vs just reading the
+   bytes, decoding them and running one regex scan over them.
+2. Latency of one 50 KB log (median of many runs).
+3. Cold start of `crashdesk analyze` as a new process vs `python -c pass`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.intake import Blob  # noqa: E402
+from analysis.pipeline import analyze_blobs  # noqa: E402
+
+_BASELINE = re.compile(r"^[ ]*([A-Za-z_][\w]*)", re.M)
+
+
+def sources() -> list[bytes]:
+    files = sorted((ROOT / "tests" / "fixtures").rglob("*.txt")) + [ROOT / "examples" / "seed-shaped-thread.txt"]
+    return [f.read_bytes() for f in files if f.stat().st_size > 200]
+
+
+def build_corpus(folder: Path, count: int, rng: random.Random) -> list[Path]:
+    texts = sources()
+    paths = []
+    for i in range(count):
+        # Mostly small pastes, some long session logs: 1 KB .. 1 MB, log-uniform.
+        size = int(10 ** rng.uniform(3, 6))
+        parts, total = [], 0
+        while total < size:
+            t = rng.choice(texts)
+            parts.append(t)
+            total += len(t)
+        data = b"\n".join(parts)[:size]
+        path = folder / f"log{i:04d}.txt"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def baseline(paths: list[Path]) -> float:
+    t0 = time.perf_counter()
+    for p in paths:
+        text = p.read_bytes().decode("utf-8", "replace")
+        sum(1 for _ in _BASELINE.finditer(text))
+    return time.perf_counter() - t0
+
+
+def ours(paths: list[Path]) -> float:
+    t0 = time.perf_counter()
+    for p in paths:
+        analyze_blobs([Blob(p.name, p.read_bytes())])
+    return time.perf_counter() - t0
+
+
+def fifty_kb() -> tuple[float, float]:
+    texts = sources()
+    data = b"\n".join(texts)[: 50 * 1024]
+    analyze_blobs([Blob("warm", data)])
+    runs = []
+    for _ in range(60):
+        t0 = time.perf_counter()
+        analyze_blobs([Blob("x", data)])
+        runs.append(time.perf_counter() - t0)
+    base = []
+    for _ in range(60):
+        t0 = time.perf_counter()
+        sum(1 for _ in _BASELINE.finditer(data.decode("utf-8", "replace")))
+        base.append(time.perf_counter() - t0)
+    return statistics.median(runs), statistics.median(base)
+
+
+def cold_start() -> tuple[float, float]:
+    exe = [sys.executable, "-m", "bot.cli", "analyze", str(ROOT / "examples" / "seed-shaped-thread.txt"), "--json"]
+    bare = [sys.executable, "-c", "pass"]
+
+    def best(cmd):
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return best(exe), best(bare)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--logs", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = build_corpus(Path(tmp), args.logs, random.Random(args.seed))
+        total = sum(p.stat().st_size for p in paths)
+        baseline(paths)  # warm the page cache for both
+        b = baseline(paths)
+        o = ours(paths)
+    mb = total / 1e6
+    print(f"corpus: {len(paths)} logs, {mb:.1f} MB")
+    print(f"  baseline (read+decode+regex scan): {b:.2f} s = {mb / b:7.1f} MB/s")
+    print(f"  crashdesk analysis:                {o:.2f} s = {mb / o:7.1f} MB/s   ratio {o / b:.1f}x baseline")
+    lat, base = fifty_kb()
+    print(f"50 KB log: {lat * 1000:.2f} ms (baseline scan {base * 1000:.2f} ms, ratio {lat / base:.1f}x)")
+    cold, bare = cold_start()
+    print(f"cold start `crashdesk analyze` (python -m bot.cli): {cold * 1000:.0f} ms; "
+          f"`python -c pass` {bare * 1000:.0f} ms; ratio {cold / bare:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

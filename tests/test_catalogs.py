@@ -1,0 +1,64 @@
+"""The reference tables a support lead edits by hand: they must stay loadable
+and consistent, because every verdict reads them."""
+
+import csv
+import json
+
+from analysis import catalog
+from analysis.catalog import DATA
+from analysis.model import module_key
+
+CATEGORIES = {
+    "antivirus", "edr", "firewall", "dlp", "encryption", "backup", "graphics", "network", "wifi", "bluetooth",
+    "storage", "chipset", "audio", "input", "usb", "virtualization", "vpn", "anti-cheat", "monitoring",
+    "remote-access", "hardware-utility", "file-system", "other",
+}
+
+
+def test_driver_catalog_is_large_unique_and_categorised():
+    rows = list(csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8")))
+    assert len(rows) >= 400
+    keys = [module_key(r["module"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a module listed twice"
+    assert {r["category"] for r in rows} <= CATEGORIES
+    assert all(r["vendor"].strip() for r in rows)
+    # Chinese security vendors are part of the mandate.
+    vendors = {r["vendor"] for r in rows}
+    assert {"Qihoo 360", "Tencent", "Huorong", "Kingsoft", "AsiaInfo Security", "Sangfor"} <= vendors
+
+
+def test_inbox_and_third_party_never_overlap():
+    rows = list(csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8")))
+    assert not [r["module"] for r in rows if catalog.is_inbox(r["module"])]
+    for name in ("nt", "ntkrnlmp", "ntoskrnl.exe", "hal", "win32kfull", "fltmgr", "tcpip", "ndis", "NETIO"):
+        assert catalog.is_inbox(name), name
+    for name in ("VSApiNt", "TmXPFlt", "nvlddmkm", "csagent", "klif", "360FsFlt", "sysdiag"):
+        assert catalog.is_third_party(name), name
+    assert catalog.is_third_party("memory_corruption") is None
+
+
+def test_every_bug_check_has_a_name_and_the_guide_matches():
+    facts = json.loads((DATA / "bugchecks.json").read_text(encoding="utf-8"))
+    guide = json.loads((DATA / "bugcheck_guide.json").read_text(encoding="utf-8"))
+    assert len(facts) >= 400
+    for key, entry in guide.items():
+        if key.startswith("_"):
+            continue
+        assert key in facts and facts[key]["name"] == entry["name"], key
+    info = catalog.bugcheck(0x1A)
+    assert info.name == "MEMORY_MANAGEMENT" and info.zh
+    assert info.subtype([0x41792])[0].startswith("corrupted PTE")
+    assert catalog.bugcheck(0x139).subtype([3])[1]  # Chinese subtype text exists
+    assert catalog.bugcheck(0x1000007E).code_param([0xC0000005, 1, 2, 3]) == 2
+
+
+def test_vendor_paths_resolve_the_seed():
+    row = catalog.vendor_from_text(r"\??\C:\Program Files (x86)\Asiainfo Security\OfficeScan Client\VSApiNt.sys")
+    assert (row.vendor, row.vendor_zh, row.product) == ("AsiaInfo Security", "亚信安全", "OfficeScan")
+    assert catalog.vendor_from_text(r"C:\Program Files (x86)\Trend Micro\OfficeScan Client\x.sys").vendor == "Trend Micro"
+
+
+def test_known_issues_load():
+    rules = catalog.known_issues()
+    assert rules and all(r.url.startswith("https://") for r in rules)
+    assert any(17134 in r.builds for r in rules)

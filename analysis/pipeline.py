@@ -94,3 +94,25 @@ def analyze_paths(paths: list[str]) -> Outcome:
             b.close()
     outcome.problems[:0] = problems
     return outcome
+
+
+
+def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
+    """Files under the labels a person knows them by (upload names, not the
+    paths they are stored at); each dump's ``source`` is its label."""
+    blobs, problems = [], []
+    for label, path in items:
+        try:
+            blob = open_path(path)
+        except Rejected as exc:
+            problems.append((label, str(exc)))
+            continue
+        blob.name = label
+        blobs.append(blob)
+    try:
+        outcome = analyze_blobs(blobs)
+    finally:
+        for b in blobs:
+            b.close()
+    outcome.problems[:0] = problems
+    return outcome

@@ -16,6 +16,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     a.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the verdict")
     a.add_argument("--markdown", action="store_true", help="chat markdown instead of plain text")
+
+    c = sub.add_parser("chat", help="the case desk in this terminal (no chat platform needed)")
+    c.add_argument("--db", help="SQLite file (default: $CRASHDESK_DB or crashdesk.db)")
+    c.add_argument("--data-dir", help="where uploads are kept (default: $CRASHDESK_DATA_DIR or ./data)")
+    c.add_argument("--lang", choices=("en", "zh"), help="language of the replies")
+    c.add_argument("--user", help="your name on the case record (default: $USER)")
     return p
 
 
@@ -52,6 +58,37 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_chat(args) -> int:
+    import asyncio
+    import getpass
+
+    from bot.config import Settings
+    from bot.console import run
+    from handlers.desk import Desk, DeskConfig
+    from store import Store, StoreError
+
+    settings = Settings.load()
+    store = Store(args.db or settings.db)
+    config = DeskConfig(data_dir=args.data_dir or settings.data_dir, lang=args.lang or settings.lang,
+                        tz=settings.tz, max_upload=settings.max_upload,
+                        digest_priorities=settings.digest_priorities)
+    desk = Desk(store, config)
+    user = args.user or settings.get("USER") or getpass.getuser()
+
+    async def main_loop() -> int:
+        await store.open()
+        return await run(desk, user)
+
+    try:
+        return asyncio.run(main_loop())
+    except StoreError as exc:
+        print(f"crashdesk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        desk.close()
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -61,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return cmd_analyze(args)
+        if args.command == "chat":
+            return cmd_chat(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

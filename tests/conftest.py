@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("CRASHDESK_SHARED", ROOT.parent / "shared"))
+def _shared() -> Path:
+    """The team's read-only test data: next to the checkout, or where this
+    workplace keeps it."""
+    for candidate in (os.environ.get("CRASHDESK_SHARED"), ROOT.parent / "shared", "/work/shared"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared()
 FIXTURES = ROOT / "tests" / "fixtures"
 SEED = SHARED / "seed" / "000_e491b5df55a129aa.txt"
 

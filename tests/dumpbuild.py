@@ -165,7 +165,6 @@ def triage_dump(*, wide: bool = True, drivers: list[Driver] | None = None,
     """A small memory dump.  ``overrides`` maps a TRIAGE_DUMP field offset to
     a ULONG to write over the computed value (for the malformed shapes)."""
     drivers = drivers if drivers is not None else standard_drivers(wide=wide)
-    p = 8 if wide else 4
     pf = "Q" if wide else "I"
     if stack_top is None:
         stack_top = 0xFFFF850429890EE8 if wide else 0x8D3F1C00
@@ -365,10 +364,24 @@ class KernelMemory:
     sp: int
     drivers: list[Driver]
     entries: list[int] = field(default_factory=list)  # VA of each KLDR entry
+    wide: bool = True
+    pae: bool = False
 
     @property
     def dtb(self) -> int:
         return self.tables.dtb
+
+
+def pe_header(timestamp: int, checksum: int) -> bytes:
+    """The first bytes of a PE image: 'MZ', e_lfanew, 'PE', the file header's
+    TimeDateStamp and the optional header's CheckSum."""
+    page = bytearray(0x200)
+    page[0:2] = b"MZ"
+    _put(page, 0x3C, "I", 0xE8)
+    page[0xE8:0xEC] = b"PE\x00\x00"
+    _put(page, 0xE8 + 4, "HHI", 0x8664, 6, timestamp)
+    _put(page, 0xE8 + 0x18 + 0x40, "I", checksum)
+    return bytes(page)
 
 
 NT_DATA = NT_BASE + 0xC00000  # a 2 MB-aligned data section of ntoskrnl, mapped with a large page
@@ -380,7 +393,7 @@ STACK_PAGES = 6
 def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[str, int, int]] = (),
                   stack_words: list[int] = (), ip: int = NT_BASE + 0x3F5A80, first_pfn: int = 0x100,
                   huge_pfn: int | None = None, buildlab: str | None = BUILDLAB, kdbg_tag: bytes = b"KDBG",
-                  transition_stack: bool = True) -> KernelMemory:
+                  transition_stack: bool = True, pe_headers: bool = True) -> KernelMemory:
     """Lay out the kernel structures a reader needs, through real page tables."""
     mem = Memory(first_pfn)
     t = X64Tables(mem)
@@ -389,25 +402,24 @@ def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[s
     large = mem.alloc(align=512)  # 2 MB of physical memory, only touched pages are stored
     mem.cursor = large + 512
     t.map_large(NT_DATA, large)
-    if huge_pfn is not None:
-        t.map_huge(POOL, huge_pfn)
-    else:
-        for i in range(64):
-            t.map(POOL + i * PAGE, mem.alloc())
-
     head = NT_DATA + 0x2A300
     kdbg = NT_DATA + 0x4C000
     lab_va = NT_DATA + 0x4C400
     unloaded_var = NT_DATA + 0x2A308
     last_unloaded = NT_DATA + 0x2A310
-    ring = POOL + 0x30000
 
-    # Loader entries: 0xA0 bytes each, names after them.
+    # Loader entries: 0xA0 bytes each, then their names, then the unloaded ring.
     entries, cursor = [], POOL + 0x100
     for d in drivers:
         entries.append(cursor)
         cursor += 0xA0
     names_at = cursor
+    ring = _align(cursor + sum(2 * (len(d.path) + len(d.image)) + 16 for d in drivers), PAGE)
+    if huge_pfn is not None:
+        t.map_huge(POOL, huge_pfn)
+    else:
+        for va in range(POOL, ring + 2 * PAGE + 50 * 64, PAGE):
+            t.map(va, mem.alloc())
     for i, d in enumerate(drivers):
         full = d.path.encode("utf-16-le")
         base_name = d.image.encode("utf-16-le")
@@ -424,6 +436,11 @@ def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[s
         _put(e, 0x58, "HHIQ", len(base_name), len(base_name) + 2, 0, base_va)
         t.write(entries[i], bytes(e))
     t.write(head, struct.pack("<QQ", entries[0] if entries else head, entries[-1] if entries else head))
+    if pe_headers:
+        for d in drivers:
+            if t.translate(d.base) is None:
+                t.map(d.base, mem.alloc())
+            t.write(d.base, pe_header(d.timestamp, d.checksum))
 
     kd = bytearray(0x380)
     kd[0x10:0x14] = kdbg_tag
@@ -459,8 +476,11 @@ def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[s
 
 def _memory_header(k: KernelMemory, dump_type: int, **kw) -> bytearray:
     kw.setdefault("code", 0x1000007E)
-    return kernel_header(dump_type=dump_type, dtb=k.dtb, module_list=k.module_list, kdbg=k.kdbg, ip=k.ip,
-                         sp=k.sp, **kw)
+    if not k.wide:
+        kw.setdefault("pae", k.pae)
+        kw.setdefault("build", 7601)
+    return kernel_header(wide=k.wide, dump_type=dump_type, dtb=k.dtb, module_list=k.module_list, kdbg=k.kdbg,
+                         ip=k.ip, sp=k.sp, **kw)
 
 
 def bitmap_dump(k: KernelMemory, *, total_pages: int | None = None, dump_type: int = 5,
@@ -520,7 +540,7 @@ def full_dump(k: KernelMemory, **header) -> bytes:
     """Type 1: the header's PhysicalMemoryBlock runs, pages from 0x2000 in run order."""
     pfns = sorted(k.mem.pages)
     runs = _ranges(pfns)
-    assert len(runs) <= 42, "the 64-bit header holds at most 42 runs"
+    assert len(runs) <= (42 if k.wide else 86), "more runs than the header holds"
     return bytes(_memory_header(k, 1, runs=runs, **header)) + b"".join(bytes(k.mem.pages[p]) for p in pfns)
 
 
@@ -541,6 +561,137 @@ def rdmp_dump(k: KernelMemory, dump_type: int = 8, **header) -> bytes:
     return bytes(_memory_header(k, dump_type, **header) + r) + b"".join(bytes(k.mem.pages[p]) for p in pfns)
 
 
+class X86Tables(X64Tables):
+    """32-bit x86 page tables: PAE (4-entry PDPT, 512 x 8-byte entries, 2 MB
+    large pages) or classic (1024 x 4-byte entries, 4 MB large pages)."""
+
+    def __init__(self, mem: Memory, pae: bool) -> None:
+        self.mem, self.pae = mem, pae
+        self.top = mem.alloc()
+        self.pml4 = self.top
+        self.dtb = self.top << 12
+
+    def _levels(self, va: int) -> list[tuple[int, int, int]]:
+        """(shift, index mask, entry size) from the top level down."""
+        if self.pae:
+            return [(30, 3, 8), (21, 0x1FF, 8), (12, 0x1FF, 8)]
+        return [(22, 0x3FF, 4), (12, 0x3FF, 4)]
+
+    def _entry_at(self, table: int, va: int, level: tuple[int, int, int]) -> tuple[bytearray, int, int]:
+        shift, mask, size = level
+        return self.mem.page(table), ((va >> shift) & mask) * size, size
+
+    def _set(self, va: int, depth: int, value: int) -> None:
+        levels = self._levels(va)
+        table = self.top
+        for level in levels[:depth]:
+            page, off, size = self._entry_at(table, va, level)
+            entry = int.from_bytes(page[off : off + size], "little")
+            if not entry & self.PRESENT:
+                nxt = self.mem.alloc()
+                entry = (nxt << 12) | self.PRESENT | (0 if (self.pae and level is levels[0]) else self.WRITE)
+                page[off : off + size] = entry.to_bytes(size, "little")
+            table = (entry & 0x000FFFFFFFFFF000) >> 12
+        page, off, size = self._entry_at(table, va, levels[depth])
+        page[off : off + size] = value.to_bytes(size, "little")
+
+    def map(self, va: int, pfn: int, transition: bool = False) -> None:
+        flags = self.TRANSITION if transition else self.PRESENT | self.WRITE
+        self._set(va, len(self._levels(va)) - 1, (pfn << 12) | flags)
+
+    def map_large(self, va: int, pfn: int) -> None:
+        self._set(va, len(self._levels(va)) - 2, (pfn << 12) | self.PRESENT | self.WRITE | self.LARGE)
+
+    def translate(self, va: int) -> int | None:
+        levels = self._levels(va)
+        table = self.top
+        for i, level in enumerate(levels):
+            page, off, size = self._entry_at(table, va, level)
+            entry = int.from_bytes(page[off : off + size], "little")
+            last = i == len(levels) - 1
+            if not (entry & self.PRESENT or (last and entry & self.TRANSITION)):
+                return None
+            frame = entry & (0x000FFFFFFFFFF000 if self.pae else 0xFFFFF000)
+            if i == len(levels) - 2 and entry & self.LARGE:
+                span = (1 << level[0]) - 1
+                return (frame & ~span) | (va & span)
+            if last:
+                return frame | (va & 0xFFF)
+            table = frame >> 12
+        return None
+
+
+NT_DATA32 = 0x82C00000  # 4 MB aligned: a large page with or without PAE
+POOL32 = 0x85000000
+STACK_BASE32 = 0x8D3F3000
+
+
+def kernel_memory32(*, pae: bool = True, drivers: list[Driver] | None = None, stack_words: list[int] = (),
+                    unloaded: list[tuple[str, int, int]] = (), ip: int = 0x82A3F5A8, buildlab: str | None =
+                    "7601.24545.x86fre.win7sp1_ldr_escrow.200102-1707") -> KernelMemory:
+    """A 32-bit x86 system: the same structures with 4-byte pointers."""
+    mem = Memory(0x100)
+    t = X86Tables(mem, pae)
+    drivers = drivers if drivers is not None else standard_drivers(wide=False)
+    large = mem.alloc(align=1024)
+    mem.cursor = large + 1024
+    t.map_large(NT_DATA32, large)
+    for i in range(32):
+        t.map(POOL32 + i * PAGE, mem.alloc())
+    head, kdbg, lab_va = NT_DATA32 + 0x2A300, NT_DATA32 + 0x4C000, NT_DATA32 + 0x4C400
+    unloaded_var, last_unloaded, ring = NT_DATA32 + 0x2A308, NT_DATA32 + 0x2A310, POOL32 + 0x18000
+    entries, cursor = [], POOL32 + 0x100
+    for _ in drivers:
+        entries.append(cursor)
+        cursor += 0x50
+    names_at = cursor
+    for i, d in enumerate(drivers):
+        full, base_name = d.path.encode("utf-16-le"), d.image.encode("utf-16-le")
+        full_va, names_at = names_at, _align(names_at + len(full) + 2, 8)
+        base_va, names_at = names_at, _align(names_at + len(base_name) + 2, 8)
+        t.write(full_va, full + b"\x00\x00")
+        t.write(base_va, base_name + b"\x00\x00")
+        e = bytearray(0x50)
+        nxt = entries[i + 1] if i + 1 < len(entries) else head
+        prv = entries[i - 1] if i else head
+        _put(e, 0x00, "II", nxt, prv)
+        _put(e, 0x18, "III", d.base, d.base + 0x1000, d.size)
+        _put(e, 0x24, "HHI", len(full), len(full) + 2, full_va)
+        _put(e, 0x2C, "HHI", len(base_name), len(base_name) + 2, base_va)
+        t.write(entries[i], bytes(e))
+    t.write(head, struct.pack("<II", entries[0] if entries else head, entries[-1] if entries else head))
+
+    def sx(v: int) -> int:  # KDDEBUGGER_DATA64 sign-extends 32-bit pointers
+        return v | 0xFFFFFFFF00000000 if v & 0x80000000 else v
+
+    kd = bytearray(0x380)
+    kd[0x10:0x14] = b"KDBG"
+    _put(kd, 0x14, "I", 0x380)
+    _put(kd, 0x18, "Q", sx(drivers[0].base if drivers else 0))
+    _put(kd, 0x48, "Q", sx(head))
+    _put(kd, 0x208, "Q", sx(lab_va) if buildlab else 0)
+    _put(kd, 0x220, "QQ", sx(unloaded_var), sx(last_unloaded))
+    t.write(kdbg, bytes(kd))
+    if buildlab:
+        t.write(lab_va, buildlab.encode() + b"\x00")
+    ring_bytes = bytearray(50 * 0x18)
+    name_va = ring + len(ring_bytes)
+    for i, (name, start, end) in enumerate(unloaded):
+        raw = name.encode("utf-16-le")
+        t.write(name_va, raw)
+        _put(ring_bytes, i * 0x18, "HHIIIQ", len(raw), len(raw), name_va, start, end, 0)
+        name_va = _align(name_va + len(raw), 8)
+    t.write(ring, bytes(ring_bytes))
+    t.write(unloaded_var, struct.pack("<I", ring))
+    t.write(last_unloaded, struct.pack("<I", len(unloaded)))
+    low = STACK_BASE32 - 3 * PAGE
+    for i in range(3):
+        t.map(low + i * PAGE, mem.alloc(), transition=i == 1)
+    sp = low + 0x80
+    t.write(sp, struct.pack(f"<{len(stack_words)}I", *stack_words))
+    return KernelMemory(mem, t, head, kdbg, ip, sp, drivers, entries, wide=False, pae=pae)
+
+
 # ---------------------------------------------------------------- app dumps
 
 @dataclass
@@ -553,12 +704,14 @@ class AppModule:
 
 
 def app_dump(*, modules: list[AppModule], code: int = 0xC0000005, address: int = 0, thread_id: int = 0x1234,
-             arch: int = 9, build: int = 19045, stack_base: int = 0x000000D2A3F00000,
+             arch: int = 9, build: int = 19045, stack_base: int | None = None,
              stack_words: list[int] = (), when: datetime = CRASH_TIME, cpus: int = 8,
              directory_count: int | None = None) -> bytes:
     """MDMP with SystemInfo, ModuleList, Exception (with CONTEXT) and ThreadList streams."""
     wide = arch in (9, 12)
     pf = "Q" if wide else "I"
+    if stack_base is None:
+        stack_base = 0x000000D2A3F00000 if wide else 0x0019F000
     out = bytearray(32)
     streams: list[tuple[int, int, int]] = []
 

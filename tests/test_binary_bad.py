@@ -71,7 +71,7 @@ def test_cut_before_the_bug_check_is_rejected(cut):
 def test_cut_inside_the_header_keeps_the_verdict(cut):
     d = guarded(read_kernel_dump, good_triage()[:cut])
     assert d.bugcheck.code == 0xD1 and d.bugcheck.args == [0x28, 2, 0, TM.base + 0x44]
-    assert d.partial and "header_truncated" in d.notes
+    assert d.partial and "header_truncated" in d.notes and d.kind == "kernel-header-only"
 
 
 @pytest.mark.parametrize("fraction", [0.2, 0.5, 0.7, 0.9, 0.99])
@@ -224,7 +224,7 @@ def test_app_module_count_of_billions():
     blob = good_app()
     d = guarded(read_app_dump, blob)
     assert d.process == "NTRtScan.exe"
-    size, rva = next((s, r) for t, s, r in struct.iter_unpack("<III", blob[32 : 32 + 48]) if t == 4)
+    rva = next(r for t, _, r in struct.iter_unpack("<III", blob[32 : 32 + 48]) if t == 4)
     d = guarded(read_app_dump, patched(blob, rva, "I", 0xFFFFFFFF))
     assert d.partial and "module_list_truncated" in d.notes
 
@@ -246,6 +246,7 @@ def _bases() -> list[tuple[object, bytes]]:
         (read_kernel_dump, db.bitmap_dump(k, code=0x1A)),
         (read_kernel_dump, db.full_dump(k, code=0x1A)),
         (read_kernel_dump, db.rdmp_dump(k, 10, code=0x1A)),
+        (read_kernel_dump, db.full_dump(db.kernel_memory32(stack_words=[0x82800010]), code=0xD1)),
         (read_app_dump, good_app()),
     ]
 

@@ -12,9 +12,9 @@ import tracemalloc
 
 import pytest
 
+from analysis.binary.header import read_header
 from analysis.binary.kernel import read_kernel_dump
 from analysis.binary.memory import physical_map
-from analysis.binary.header import read_header
 from analysis.binary.view import View
 from analysis.intake import open_path
 from tests import dumpbuild as db
@@ -28,7 +28,7 @@ NT = db.NT_BASE
 STACK = [0, NT + 0x3F5A95, 0x41792, NT + 0x2D81C4, VSAPI.base + 0x2D1A, VSAPI.base + 0x5F0,
          NT + 0x21A0C3, TM.base + 0x8C4E]
 UNLOADED = [("dam.sys", 0xFFFFF80487DE0000, 0xFFFFF80487DFC000), ("WdBoot.sys", 0xFFFFF80479D30000, 0xFFFFF80479D42000)]
-PARAMS = dict(code=0x1A, params=(0x41792, 0xFFFFF6FB7DBED000, 0x10000, 0))
+PARAMS = {"code": 0x1A, "params": (0x41792, 0xFFFFF6FB7DBED000, 0x10000, 0)}
 
 
 def machine(**kw) -> db.KernelMemory:
@@ -137,7 +137,8 @@ def test_page_directory_outside_the_file_keeps_header_verdict():
     d = read(bytes(blob))
     assert d.partial and {"module_list_unreadable", "stack_unreadable"} <= set(d.notes)
     assert d.bugcheck.code == 0x1A and d.modules == {}
-    assert d.culprit.module == "ntoskrnl" or d.culprit.module is None
+    assert d.kind == "kernel-header-only" and d.dump_type == "kernel bitmap dump"
+    assert d.culprit.module is None
 
 
 def test_encoded_debugger_data_is_only_a_note():
@@ -152,12 +153,13 @@ def test_damaged_bitmap_header_keeps_header_verdict():
     blob[0x2000:0x2004] = b"XXXX"
     d = read(bytes(blob))
     assert d.partial and "memory_map_unreadable" in d.notes and d.bugcheck.code == 0x1A
+    assert d.kind == "kernel-header-only"
 
 
 def test_arm64_memory_dump_is_header_only_for_now():
     d = read(db.bitmap_dump(machine(), machine=db.MACHINE_ARM64, **PARAMS))
     assert d.partial and "arm64_paging_not_supported" in d.notes
-    assert d.os.arch == "arm64" and d.bugcheck.code == 0x1A
+    assert d.os.arch == "arm64" and d.bugcheck.code == 0x1A and d.kind == "kernel-header-only"
 
 
 def test_physical_maps_agree_on_every_page():
@@ -217,7 +219,7 @@ def test_sparse_4gib_bitmap_dump_costs_what_64mib_does(big_dumps):
     small, large = big_dumps
     assert os.path.getsize(large) > 4 << 30
     assert os.stat(large).st_blocks * 512 < 64 << 20  # sparse: almost nothing on disk
-    r_small, t_small, m_small = _timed_read(small)
+    r_small, _, m_small = _timed_read(small)
     r_large, t_large, m_large = _timed_read(large)
     check_walk(r_small, "kernel bitmap dump")
     check_walk(r_large, "kernel bitmap dump")
@@ -239,3 +241,28 @@ def test_mapped_4gib_dump_touches_few_pages(big_dumps):
             data.close()
     assert report.culprit.module == "VSApiNt"
     assert faults < 5000, faults
+
+
+@pytest.mark.parametrize("pae", [True, False])
+def test_32bit_complete_dump_walks_x86_page_tables(pae):
+    avg = db.Driver("\\SystemRoot\\system32\\drivers\\avgtdix.sys", 0x8F200000, 0x40000)
+    drivers = db.standard_drivers([avg], wide=False)
+    k = db.kernel_memory32(pae=pae, drivers=drivers, stack_words=[0x82800010, avg.base + 0x1234, 0x8B800055],
+                           unloaded=[("dam.sys", 0x90000000, 0x90010000)])
+    blob = db.full_dump(k, code=0x1000008E, params=(0xC0000005, avg.base + 0x12C71, 0x9A3F1B20, 0))
+    assert blob[:8] == b"PAGEDUMP"
+    d = read(blob)
+    assert d.kind == "kernel-memory-dump" and d.dump_type == "complete memory dump" and not d.partial, d.notes
+    assert [m.image for m in d.modules.values() if not m.unloaded] == [x.image for x in drivers]
+    assert d.module("dam").unloaded and d.module("dam").base == 0x90000000
+    assert d.os.arch == "x86" and d.os.buildlab.startswith("7601.24545.x86fre")
+    c = d.culprit
+    assert (c.module, c.basis, c.confidence) == ("avgtdix", "param", "high")
+    assert "stack: ntkrnlpa.exe ×1, avgtdix.sys ×1, Ntfs.sys ×1" in [e.text for e in c.evidence]
+
+
+def test_timestamps_come_from_resident_pe_headers():
+    d = read(db.bitmap_dump(machine(), **PARAMS))
+    assert d.module("TmXPFlt").timestamp == TM.timestamp and d.module("TmXPFlt").checksum == TM.checksum
+    d = read(db.bitmap_dump(machine(pe_headers=False), **PARAMS))
+    assert d.module("TmXPFlt").timestamp is None and not d.partial

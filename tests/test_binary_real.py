@@ -25,7 +25,7 @@ def triage():
     path = shared_file(*TRIAGE)
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == "6875e8ff013eddb9d562165067be24e2a231a8851690bb101f6597ca9534cd28"
-    report, clues = read_kernel_dump(data, path.name)
+    report, _ = read_kernel_dump(data, path.name)
     return report
 
 

@@ -47,6 +47,7 @@ def test_antivirus_on_the_stack_of_0x1A():
     assert d.third_party_modules == ["VSApiNt", "TmXPFlt"]
     assert "stack: ntoskrnl.exe ×4, VSApiNt.sys ×3, TmXPFlt.sys ×1" in [e.text for e in c.evidence]
     assert "context Rip = ntoskrnl.exe+0x3f5a80" in [e.text for e in c.evidence]
+    assert "nearest stack value into it: VSApiNt.sys+0x2d1a (at 0xffff850429890f08)" in [e.text for e in c.evidence]
     assert d.stack[0].label() == "ntoskrnl+0x3f5a80"
     assert [f.label() for f in d.stack[1:4]] == ["ntoskrnl+0x3f5a95", "ntoskrnl+0x2d81c4", "VSApiNt+0x2d1a"]
     assert d.os.build == 17134 and d.os.codename == "rs4" and d.os.buildlab.startswith("17134.1.amd64fre")
@@ -178,7 +179,7 @@ def test_server_product_and_header_fields():
 def test_encrypted_dump_keeps_the_header_verdict():
     d = read(db.triage_dump(code=0xD1, params=(1, 2, 3, 4), attributes=0x100))
     assert d.bugcheck.code == 0xD1 and d.partial and "encrypted_dump" in d.notes
-    assert d.modules == {}
+    assert d.modules == {} and d.kind == "kernel-header-only"
 
 
 def test_checked_build_is_noted():

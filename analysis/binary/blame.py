@@ -97,6 +97,8 @@ def decide(f: Findings) -> tuple[Culprit, list[str], list[Frame]]:
         if first is not None:
             chosen, basis = first, "raw_stack"
 
+    if chosen is not None and basis == "raw_stack":
+        _first_hit_evidence(f, chosen, evidence)
     if chosen is not None:
         agree = sum(1 for img in votes.values() if img.key == chosen.key)
         agree += 1 if chosen.key in {i.key for i in on_stack} else 0
@@ -112,6 +114,7 @@ def decide(f: Findings) -> tuple[Culprit, list[str], list[Frame]]:
             first = next((img for img in on_stack if not _is_core(img)), None) or (on_stack[0] if on_stack else None)
             if first is not None:
                 chosen, basis = first, "raw_stack"
+                _first_hit_evidence(f, chosen, evidence)
         evidence.append(Evidence("inbox_only", "no third-party driver on the faulting stack"))
 
     present = _present_elsewhere(f, tp_stack, chosen)
@@ -161,6 +164,13 @@ def _param(f: Findings, info, args: list[int], evidence: list[Evidence]) -> tupl
         evidence.append(Evidence("param", where))
         return img, "param"
     return None, "param"
+
+
+def _first_hit_evidence(f: Findings, img: Image, evidence: list[Evidence]) -> None:
+    for slot, value, hit in f.stack.hits if f.stack else []:
+        if hit.key == img.key:
+            evidence.append(Evidence("raw_stack", f"nearest stack value into it: {hit.at(value)} (at 0x{slot:x})"))
+            return
 
 
 def _present_elsewhere(f: Findings, on_stack: dict[str, Image], chosen: Image | None) -> list[Image]:

@@ -48,18 +48,18 @@ ATTR_ENCRYPTED = 1 << 8
 
 # Where each layout keeps its fields.  Bug check parameters, pointers and
 # run entries are 8 bytes wide in the 64-bit header and 4 in the 32-bit one.
-_LAYOUT64 = dict(
-    size=0x2000, dtb=0x10, pfn_db=0x18, module_list=0x20, process_head=0x28, machine=0x30, cpus=0x34,
-    code=0x38, params=0x40, kdbg=0x80, runs=0x88, run_entries=0x98, run_max=42, context=0x348,
-    exception=0xF00, dump_type=0xF98, required_space=0xFA0, system_time=0xFA8, uptime=0x1030,
-    minidump_fields=0x1038, product_type=0x1040, suite_mask=0x1044, attributes=0x1050, pae=None,
-)
-_LAYOUT32 = dict(
-    size=0x1000, dtb=0x10, pfn_db=0x14, module_list=0x18, process_head=0x1C, machine=0x20, cpus=0x24,
-    code=0x28, params=0x2C, kdbg=0x60, runs=0x64, run_entries=0x6C, run_max=86, context=0x320,
-    exception=0x7D0, dump_type=0xF88, required_space=0xFA0, system_time=0xFC0, uptime=0xFB8,
-    minidump_fields=0xF8C, product_type=0xF94, suite_mask=0xF98, attributes=0x8A0, pae=0x5C,
-)
+_LAYOUT64 = {
+    "size": 0x2000, "dtb": 0x10, "pfn_db": 0x18, "module_list": 0x20, "process_head": 0x28, "machine": 0x30, "cpus": 0x34,
+    "code": 0x38, "params": 0x40, "kdbg": 0x80, "runs": 0x88, "run_entries": 0x98, "run_max": 42, "context": 0x348,
+    "exception": 0xF00, "dump_type": 0xF98, "required_space": 0xFA0, "system_time": 0xFA8, "uptime": 0x1030,
+    "minidump_fields": 0x1038, "product_type": 0x1040, "suite_mask": 0x1044, "attributes": 0x1050, "pae": None,
+}
+_LAYOUT32 = {
+    "size": 0x1000, "dtb": 0x10, "pfn_db": 0x14, "module_list": 0x18, "process_head": 0x1C, "machine": 0x20, "cpus": 0x24,
+    "code": 0x28, "params": 0x2C, "kdbg": 0x60, "runs": 0x64, "run_entries": 0x6C, "run_max": 86, "context": 0x320,
+    "exception": 0x7D0, "dump_type": 0xF88, "required_space": 0xFA0, "system_time": 0xFC0, "uptime": 0xFB8,
+    "minidump_fields": 0xF8C, "product_type": 0xF94, "suite_mask": 0xF98, "attributes": 0x8A0, "pae": 0x5C,
+}
 
 # CONTEXT: (instruction pointer, stack pointer) offsets per machine, §6.
 _CONTEXT_REGS = {MACHINE_X64: (0xF8, 0x98, 8), MACHINE_ARM64: (0x108, 0x100, 8), MACHINE_X86: (0xB8, 0xC4, 4)}

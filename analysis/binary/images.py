@@ -33,16 +33,16 @@ class Image:
     unloaded: bool = False
     file_version: str | None = None
     product_version: str | None = None
+    key: str = field(init=False, default="")  # module_key of the image, computed once: lookups are hot
+
+    def __post_init__(self) -> None:
+        self.key = module_key(self.image)
 
     @property
     def name(self) -> str:
         """File name without extension, case kept: "ACPI" for ACPI.sys."""
         stem, dot, ext = self.image.rpartition(".")
         return stem if dot and stem and 1 <= len(ext) <= 4 else self.image
-
-    @property
-    def key(self) -> str:
-        return module_key(self.image)
 
     def contains(self, address: int) -> bool:
         return self.base <= address < self.base + self.size

@@ -25,7 +25,6 @@ from analysis.binary.header import (
 from analysis.binary.images import Image, ImageMap, scan_stack
 from analysis.binary.memory import read_memory_dump
 from analysis.binary.osinfo import os_info
-from analysis.binary.paging import BudgetExceeded
 from analysis.binary.triage import read_triage
 from analysis.binary.view import DumpFormatError, View
 from analysis.intake import Rejected
@@ -76,10 +75,8 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
     elif h.dump_type in MEMORY_TYPES:
         try:
             m = read_memory_dump(view, h)
-        except BudgetExceeded:
-            _partial(report, "page_walk_budget_exceeded")
         except DumpFormatError as exc:
-            _partial(report, _memory_note(h, str(exc)))
+            _partial(report, exc.note or "memory_map_unreadable")
         else:
             images, unloaded = m.modules, m.unloaded
             stack, stack_top, buildlab = m.stack, m.stack_top, m.buildlab
@@ -100,7 +97,7 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
     loaded = ImageMap(images)
     for img in images:
         report.modules.setdefault(img.key, img.info())
-    for img in unloaded:
+    for img in unloaded + ([broken] if broken else []):
         report.modules.setdefault(img.key, img.info())
     scan = scan_stack(stack, stack_top, h.ptr_size, loaded) if stack and stack_top else None
     findings = Findings(
@@ -108,22 +105,14 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
         ip=h.ip, ip_register=_IP_REGISTER.get(h.machine or 0, "Rip"), stack=scan, loaded=images,
     )
     report.culprit, report.third_party_modules, report.stack = decide(findings)
+    if not images and not stack:
+        report.kind = KIND_HEADER_ONLY  # nothing came from the body: the header is all there is
     return report, Clues()
 
 
 def _partial(report: DumpReport, note: str) -> None:
     report.partial = True
     report.notes.append(note)
-
-
-def _memory_note(h: KernelHeader, message: str) -> str:
-    if "ARM64" in message:
-        return "arm64_paging_not_supported"
-    if "32-bit" in message:
-        return "x86_body_layout_not_supported"
-    if "page directory" in message:
-        return "no_page_directory"
-    return "memory_map_unreadable"
 
 
 def _header_report(h: KernelHeader, source: str) -> DumpReport:

@@ -29,7 +29,14 @@ from analysis.binary.header import (
     KernelHeader,
 )
 from analysis.binary.images import Image, image_name
-from analysis.binary.paging import AddressSpace, X64Space, X86PaeSpace, X86Space
+from analysis.binary.paging import (
+    MAX_TABLE_READS,
+    AddressSpace,
+    BudgetExceeded,
+    X64Space,
+    X86PaeSpace,
+    X86Space,
+)
 from analysis.binary.physmem import BitmapMap, PhysicalMemory, RangeMap, RunMap
 from analysis.binary.view import DumpFormatError, View, ascii_z, utf16
 
@@ -85,7 +92,7 @@ def physical_map(view: View, h: KernelHeader, notes: list[str]) -> tuple[Physica
         return RunMap(view, h.runs, body), None
     if t in (TYPE_BITMAP_FULL, TYPE_BITMAP_KERNEL, TYPE_SUMMARY):
         if not h.wide:
-            raise DumpFormatError("32-bit bitmap dumps are not supported")
+            raise DumpFormatError("32-bit bitmap dumps are not supported", "x86_bitmap_not_supported")
         view.need(body, 0x38, "bitmap dump header")
         signature, valid = view.bytes(body, 4), view.bytes(body + 4, 4)
         if signature not in _BITMAP_SIGNATURES or valid != b"DUMP":
@@ -98,7 +105,7 @@ def physical_map(view: View, h: KernelHeader, notes: list[str]) -> tuple[Physica
         return BitmapMap(view, body + 0x38, bits, first), signature.decode()
     if t in (TYPE_RDMP_KERNEL, TYPE_RDMP_KERNEL_USER, TYPE_RDMP_COMPLETE):
         if not h.wide:
-            raise DumpFormatError("32-bit RDMP dumps do not exist")
+            raise DumpFormatError("32-bit RDMP dumps do not exist", "x86_rdmp_unexpected")
         view.need(body, 0x30, "RDMP header")
         marker, signature, valid = view.u32(body), view.bytes(body + 4, 4), view.bytes(body + 8, 4)
         if marker != _RDMP_MARKER or signature != b"RDMP" or valid != b"DUMP":
@@ -115,14 +122,14 @@ def physical_map(view: View, h: KernelHeader, notes: list[str]) -> tuple[Physica
 
 def address_space(phys: PhysicalMemory, h: KernelHeader) -> AddressSpace:
     if h.dtb is None:
-        raise DumpFormatError("no page directory base in the header")
+        raise DumpFormatError("no page directory base in the header", "no_page_directory")
     if h.machine == MACHINE_X64:
         return X64Space(phys, h.dtb)
     if h.machine == MACHINE_X86:
         return X86PaeSpace(phys, h.dtb) if h.pae else X86Space(phys, h.dtb)
     if h.machine == MACHINE_ARM64:
-        raise DumpFormatError("ARM64 page tables are not walked yet")
-    raise DumpFormatError(f"page tables of machine 0x{h.machine or 0:x} are not supported")
+        raise DumpFormatError("ARM64 page tables are not walked yet", "arm64_paging_not_supported")
+    raise DumpFormatError(f"page tables of machine 0x{h.machine or 0:x} are not supported", "paging_not_supported")
 
 
 def read_memory_dump(view: View, h: KernelHeader) -> MemoryDump:
@@ -132,23 +139,28 @@ def read_memory_dump(view: View, h: KernelHeader) -> MemoryDump:
     m.notes.extend(phys.notes)
     space = address_space(phys, h)
     ldr = _LDR64 if h.wide else _LDR32
-    try:
-        _walk_modules(space, h, ldr, m)
-    except DumpFormatError:
-        m.notes.append("module_walk_stopped")
-    try:
-        _read_debugger_data(space, h, m)
-    except DumpFormatError:
-        m.notes.append("debugger_data_unreadable")
-    try:
-        if h.sp:
-            m.stack_top = h.sp
-            m.stack = space.read_prefix(h.sp, STACK_WINDOW)
-        if not m.stack:
-            m.notes.append("stack_unreadable")
-    except DumpFormatError:
+    # Each step gets its own page-table budget, so one hostile structure
+    # cannot starve the others.
+    for step, failed in ((lambda: _walk_modules(space, h, ldr, m), "module_walk_stopped"),
+                         (lambda: _read_debugger_data(space, h, m), "debugger_data_unreadable"),
+                         (lambda: _read_stack(space, h, m), "stack_unreadable")):
+        space.budget = MAX_TABLE_READS
+        try:
+            step()
+        except BudgetExceeded:
+            m.notes.append("page_walk_budget_exceeded")
+            m.notes.append(failed)
+        except DumpFormatError:
+            m.notes.append(failed)
+    if not m.stack and "stack_unreadable" not in m.notes:
         m.notes.append("stack_unreadable")
     return m
+
+
+def _read_stack(space: AddressSpace, h: KernelHeader, m: MemoryDump) -> None:
+    if h.sp:
+        m.stack_top = h.sp
+        m.stack = space.read_prefix(h.sp, STACK_WINDOW)
 
 
 def _string(space: AddressSpace, raw: bytes, at: int, ldr: _Ldr) -> str | None:
@@ -196,6 +208,24 @@ def _walk_modules(space: AddressSpace, h: KernelHeader, ldr: _Ldr, m: MemoryDump
     m.walked = True
     if unnamed:
         m.notes.append("module_names_unreadable")
+    for img in m.modules:
+        _read_pe_stamp(space, img)
+
+
+def _read_pe_stamp(space: AddressSpace, img: Image) -> None:
+    """TimeDateStamp and CheckSum from the image's own PE header, when its
+    first page is resident (it usually is for drivers)."""
+    dos = space.read(img.base, 0x40)
+    if dos is None or dos[:2] != b"MZ":
+        return
+    pe_at = int.from_bytes(dos[0x3C:0x40], "little")
+    if not 0x40 <= pe_at <= 0x1000 - 0x60:
+        return
+    pe = space.read(img.base + pe_at, 0x60)
+    if pe is None or pe[:4] != b"PE\x00\x00":
+        return
+    img.timestamp = int.from_bytes(pe[8:12], "little") or None
+    img.checksum = int.from_bytes(pe[0x58:0x5C], "little") or None
 
 
 def _read_debugger_data(space: AddressSpace, h: KernelHeader, m: MemoryDump) -> None:

@@ -21,7 +21,12 @@ _U64 = struct.Struct("<Q")
 
 
 class DumpFormatError(Exception):
-    """A field points outside the file or holds an impossible value."""
+    """A field points outside the file or holds an impossible value.
+    ``note`` is the short code a report carries when this ends a reading step."""
+
+    def __init__(self, message: str, note: str | None = None) -> None:
+        super().__init__(message)
+        self.note = note
 
 
 class View:

@@ -194,7 +194,10 @@ def reason_lines(case: CaseReport, lang: str) -> list[str]:
     return lines
 
 
-def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True) -> Doc:
+def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: set[str] | None = None) -> Doc:
+    """The verdict of a case; ``only`` limits the per-dump detail to dumps
+    from these sources (the files just uploaded), the case part always
+    covers every dump."""
     doc = Doc()
     vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor)
     if vendor and case.pattern == "single-vendor":
@@ -219,6 +222,8 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True) -> Doc
         doc.field(t(lang, "recommendation"), recommendation(case, lang))
     if with_dumps:
         for i, d in enumerate(case.dumps, 1):
+            if only is not None and d.source not in only and d.source.split(":", 1)[0] not in only:
+                continue
             doc.divider()
             doc.extend(dump_doc(d, i, lang))
     return doc

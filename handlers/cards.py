@@ -1,0 +1,67 @@
+"""The case card: a case at a glance, the same on every platform."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from analysis.render.doc import Doc
+from handlers.events import Action, Reply
+from handlers.texts import t
+from store.cases import Case
+
+
+def verdict_line(verdict: dict | None, lang: str) -> str | None:
+    """'0x1A, 0x139 → AsiaInfo Security (VSApiNt, TmXPFlt) · high' from a
+    stored case verdict."""
+    if not verdict:
+        return None
+    case = verdict.get("case", {})
+    codes = ", ".join(case.get("bugchecks") or []) or "?"
+    n = len(verdict.get("dumps", []))
+    vendor = (case.get("vendor_zh") if lang == "zh" and case.get("vendor_zh") else case.get("vendor"))
+    conf = case.get("confidence") or "low"
+    conf_word = {"en": {"high": "high", "medium": "medium", "low": "low"},
+                 "zh": {"high": "可信度高", "medium": "可信度中", "low": "可信度低"}}[lang if lang in ("en", "zh") else "en"][conf]
+    dumps = f"{n} dump" + ("s" if n != 1 and lang != "zh" else "")
+    if vendor:
+        mods = ", ".join(case.get("modules") or [])
+        return f"{dumps}: {codes} → {vendor}" + (f" ({mods})" if mods else "") + f" · {conf_word}"
+    if case.get("pattern") == "hardware":
+        return f"{dumps}: {codes} → " + ("疑似硬件问题" if lang == "zh" else "hardware suspected")
+    return f"{dumps}: {codes} → " + ("未发现第三方模块" if lang == "zh" else "no third-party module") + f" · {conf_word}"
+
+
+def _day(iso: str | None) -> str | None:
+    return iso[:10] if iso else None
+
+
+def age_days(opened_at: str, today: date) -> int:
+    return max(0, (today - datetime.fromisoformat(opened_at).date()).days)
+
+
+def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = True) -> Reply:
+    doc = Doc()
+    status = t(lang, f"status_{case.status}")
+    doc.heading(f"{case.number} · {case.priority} · {status}")
+    doc.para(case.title)
+    doc.field(t(lang, "card_customer"), " ".join(x for x in (case.customer, case.contact) if x) or None)
+    days = age_days(case.opened_at, today)
+    age = t(lang, "card_age_today") if days == 0 else t(lang, "card_age", days=days)
+    doc.field(t(lang, "card_opened"), f"{_day(case.opened_at)} ({age})")
+    doc.field(t(lang, "card_owner"), case.owner)
+    doc.field(t(lang, "card_first_response"), _day(case.first_response_at))
+    doc.field(t(lang, "card_last_contact"), _day(case.last_contact_at))
+    if case.next_action or case.next_action_due:
+        overdue = case.next_action_due and case.status != "archived" and case.next_action_due < today.isoformat()
+        text = " ".join(x for x in (case.next_action, f"({case.next_action_due})" if case.next_action_due else None) if x)
+        doc.field(t(lang, "card_next"), text + (f" — {t(lang, 'card_overdue')}" if overdue else ""))
+    doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang) or case.verdict_line)
+    if dumps:
+        doc.field(t(lang, "card_dumps"), f"{dumps} file" + ("s" if dumps != 1 else "") if lang != "zh" else f"{dumps} 个文件")
+    reply = Reply(doc, kind="card", case_number=case.number, binds_case=case.number)
+    if actions:
+        reply.actions = [Action("call", t(lang, "btn_call"), case.number),
+                         Action("assign_me", t(lang, "btn_assign_me"), case.number)]
+        if case.status != "archived":
+            reply.actions.insert(1, Action("archive", t(lang, "btn_archive"), case.number))
+    return reply

@@ -1,0 +1,339 @@
+"""``case <verb> ...``: the same words on every platform (``/case`` in
+Slack, ``case`` in WeCom and the console)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from analysis.render.doc import Doc
+from handlers import closing
+from handlers.cards import verdict_line
+from handlers.events import Action, Reply
+from handlers.parsing import CrmSubject, crm_subject, find_due, split_next_action, take_case
+from handlers.texts import KIND_NAMES, T, t
+from store import cases, evidence, ops, timeline
+from store.cases import Case, CaseExists
+from store.search import search
+
+FOLLOWUP_VERBS = {"call": "phone", "phone": "phone", "电话": "phone", "email": "email", "mail": "email",
+                  "邮件": "email", "visit": "visit", "现场": "visit", "note": "note", "备注": "note"}
+OBSERVE_WORDS = ("观察", "observe", "monitor", "watch")
+
+
+async def run(desk, ctx, verb: str, rest: str) -> None:
+    handler = _VERBS.get(verb)
+    if verb in FOLLOWUP_VERBS:
+        await followup(desk, ctx, FOLLOWUP_VERBS[verb], verb, rest)
+    elif handler is not None:
+        await handler(desk, ctx, rest)
+    else:
+        await help_(desk, ctx, rest, unknown=verb or None)
+
+
+async def target_case(desk, ctx, rest: str) -> tuple[Case | None, str]:
+    """The case a command is about: its number first in the arguments, else
+    the thread's (or the conversation's) case.  Says so when there is none."""
+    number, rest = take_case(rest)
+    if number:
+        case = await desk.store.call(cases.get, number)
+        if case is None:
+            await ctx.send(desk.offer_open(ctx, number))
+        return case, rest
+    bad = re.match(r"^\s*(CAS[-_]\S*)", rest, re.I)
+    if bad:
+        # A mistyped number must not fall back to the thread's case.
+        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad[1])))
+        return None, rest
+    if ctx.thread_case:
+        return ctx.thread_case, rest
+    await ctx.send(desk.info(t(ctx.lang, "which_case")))
+    return None, rest
+
+
+# ------------------------------------------------------------------- verbs
+
+async def help_(desk, ctx, rest: str, unknown: str | None = None) -> None:
+    doc = Doc()
+    if unknown:
+        doc.para(t(ctx.lang, "unknown_command", word=unknown))
+    doc.heading(t(ctx.lang, "help_title"))
+    doc.para(t(ctx.lang, "help_intro"))
+    doc.code(T[ctx.lang]["help_lines"])
+    doc.para(t(ctx.lang, "help_case_optional"))
+    await ctx.send(Reply(doc, kind="help"))
+
+
+_OPEN_ARGS = re.compile(r"^(?:(?P<priority>P[1-4])\b)?\s*(?:customer[:：](?P<customer>\S+))?\s*(?:contact[:：](?P<contact>\S+))?\s*(?P<title>.*)$", re.I | re.S)
+
+
+async def open_(desk, ctx, rest: str) -> None:
+    subject = crm_subject(rest)
+    if subject:
+        await open_from_subject(desk, ctx, subject)
+        return
+    number, tail = take_case(rest)
+    if not number:
+        bad = re.match(r"^\s*(CAS\S*)", rest, re.I)
+        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad[1]) if bad else t(ctx.lang, "which_case")))
+        return
+    # Options may come in any order: P3 customer:ICBC contact:洪先生 title...
+    priority = customer = contact = None
+    words = tail.split()
+    rest_words = []
+    for w in words:
+        if re.fullmatch(r"P[1-4]", w, re.I) and priority is None:
+            priority = w.upper()
+        elif re.match(r"(?i)customer[:：]", w):
+            customer = re.split(r"[:：]", w, 1)[1]
+        elif re.match(r"(?i)contact[:：]", w):
+            contact = re.split(r"[:：]", w, 1)[1]
+        else:
+            rest_words.append(w)
+    await _open(desk, ctx, number, title=" ".join(rest_words) or None, customer=customer,
+                priority=priority or "P3", contact=contact)
+
+
+async def open_from_subject(desk, ctx, subject: CrmSubject, quiet: bool = False) -> Case | None:
+    """A pasted CRM subject line opens the case it names, or shows it."""
+    existing = await desk.store.call(cases.get, subject.number)
+    if existing:
+        if not quiet:
+            await desk.show_card(ctx, existing)
+        else:
+            await desk.focus(ctx, existing)
+        return existing
+    return await _open(desk, ctx, subject.number, title=subject.title, customer=subject.customer,
+                       priority=subject.priority, contact=None)
+
+
+async def _open(desk, ctx, number: str, *, title, customer, priority, contact) -> Case | None:
+    try:
+        case = await desk.store.call(cases.open_case, number, title=title, customer=customer, priority=priority,
+                                     contact=contact, who=ctx.who, at=desk.iso(ctx.now), lang=ctx.lang,
+                                     platform=ctx.event.platform)
+    except CaseExists:
+        case = await desk.store.call(cases.get, number)
+        await ctx.send(desk.info(t(ctx.lang, "case_exists", number=number)))
+        await desk.show_card(ctx, case)
+        return case
+    await desk.focus(ctx, case)
+    await ctx.send(desk.info(t(ctx.lang, "opened", number=number)))
+    await desk.show_card(ctx, case)
+    # Files uploaded in this thread before the case existed go under it now.
+    parked = await desk.store.call(evidence.take_parked, ctx.event.platform, ctx.event.channel, ctx.thread_root)
+    if parked:
+        from handlers import uploads
+
+        await uploads.file_parked(desk, ctx, case, parked)
+    return case
+
+
+async def show(desk, ctx, rest: str) -> None:
+    case, _ = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    await desk.show_card(ctx, case)
+    recent = (await desk.store.call(timeline.followups, case.id))[-5:]
+    if recent:
+        doc = Doc()
+        lines = []
+        for f in recent:
+            kind = KIND_NAMES[ctx.lang][f["kind"]]
+            line = f"{f['at'][:16].replace('T', ' ')} {kind} ({f['who']}): {f['agreed']}"
+            if f.get("next_action"):
+                line += " → " + f["next_action"] + (f" ({f['due']})" if f.get("due") else "")
+            lines.append(line)
+        doc.bullets("最近跟进" if ctx.lang == "zh" else "Recent follow-ups", lines)
+        await ctx.send(Reply(doc, kind="info", case_number=case.number))
+
+
+_LIST_WORDS = {
+    "open": ("open", "observing"), "observing": ("observing",), "archived": ("archived",),
+    "all": ("open", "observing", "archived"),
+}
+
+
+async def list_(desk, ctx, rest: str) -> None:
+    words = [w.lower() for w in rest.split()]
+    statuses = ("open", "observing")
+    priorities = [w.upper() for w in words if re.fullmatch(r"p[1-4]", w)]
+    owner = stale = None
+    what = []
+    for w in words:
+        if w in _LIST_WORDS:
+            statuses = _LIST_WORDS[w]
+            what.append(w)
+        elif w == "mine":
+            owner = ctx.who
+            what.append("mine" if ctx.lang == "en" else "我的")
+        elif w == "stale":
+            stale = desk.iso(ctx.now - timedelta(days=desk.config.stale_days))
+            what.append("stale" if ctx.lang == "en" else "长时间未联系的")
+    what = " ".join(what + priorities) or ("open" if ctx.lang == "en" else "未结")
+    found = await desk.store.call(cases.listing, statuses=statuses, priorities=priorities or None, owner=owner,
+                                  stale_before=stale, limit=51)
+    doc = Doc()
+    if not found:
+        doc.para(t(ctx.lang, "list_empty", what=what))
+    else:
+        doc.heading(t(ctx.lang, "list_title", what=what, n=len(found) if len(found) <= 50 else "50+"))
+        doc.bullets("", [_case_line(c, ctx.lang, desk.today(ctx.now)) for c in found[:50]])
+    await ctx.send(Reply(doc, kind="info"))
+
+
+def _case_line(c: Case, lang: str, today) -> str:
+    status = t(lang, f"status_{c.status}")
+    line = f"{c.number} · {c.priority} · {status} · {c.customer or '—'} · {c.title or ''}".rstrip(" ·")
+    if c.next_action_due and c.status != "archived" and c.next_action_due < today.isoformat():
+        line += f" · {t(lang, 'card_overdue')} {c.next_action_due}"
+    verdict = verdict_line(c.verdict, lang)
+    if verdict:
+        line += f" · {verdict}"
+    return line
+
+
+async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
+    case, text = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    if not text:
+        await ctx.send(desk.info(t(ctx.lang, "need_text", verb=verb)))
+        return
+    due = find_due(text, desk.today(ctx.now))
+    agreed, next_action = split_next_action(text, due)
+    changes = {}
+    if kind != "note" and case.status == "open" and any(w in text.lower() for w in OBSERVE_WORDS):
+        changes["status"] = "observing"
+    await desk.store.call(timeline.add_followup, case.id, kind=kind, who=ctx.who, at=desk.iso(ctx.now),
+                          agreed=agreed, next_action=next_action, due=due.when.isoformat() if due else None,
+                          platform=ctx.event.platform, case_changes=changes)
+    await desk.focus(ctx, case)
+    doc = Doc()
+    doc.para(t(ctx.lang, "call_logged", kind=KIND_NAMES[ctx.lang][kind], number=case.number))
+    if due:
+        doc.para(t(ctx.lang, "next_due", action=next_action or due.phrase, due=due.when.isoformat()))
+    await ctx.send(Reply(doc, kind="info", case_number=case.number))
+
+
+async def assign(desk, ctx, rest: str) -> None:
+    case, who = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    owner = ctx.who if who.strip().lower() in ("", "me", "我") else who.strip().lstrip("@")
+    await desk.store.call(cases.update, case, {"owner": owner}, who=ctx.who, at=desk.iso(ctx.now),
+                          action="assign", platform=ctx.event.platform)
+    await ctx.send(desk.info(t(ctx.lang, "assigned", number=case.number, owner=owner)))
+
+
+async def priority(desk, ctx, rest: str) -> None:
+    case, value = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    value = value.strip().upper()
+    if not re.fullmatch(r"P[1-4]", value):
+        await ctx.send(desk.info(t(ctx.lang, "bad_priority")))
+        return
+    await desk.store.call(cases.update, case, {"priority": value}, who=ctx.who, at=desk.iso(ctx.now),
+                          action="priority", platform=ctx.event.platform)
+    await ctx.send(desk.info(t(ctx.lang, "priority_set", number=case.number, priority=value)))
+
+
+async def archive(desk, ctx, rest: str) -> None:
+    case, reason = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    if case.status == "archived":
+        await ctx.send(desk.info(t(ctx.lang, "already_archived", number=case.number, when=(case.archived_at or "")[:10])))
+        return
+    if not reason.strip():
+        await ctx.send(desk.info(t(ctx.lang, "need_reason")))
+        return
+    followups = await desk.store.call(timeline.followups, case.id)
+    summary = closing.build(case, case.verdict, followups, reason, ctx.lang)
+    last = next((f for f in reversed(followups) if f["kind"] != "note"), None)
+    mail = closing.email(case, summary, ctx.who, by_phone=bool(last and last["kind"] == "phone"))
+    at = desk.iso(ctx.now)
+    await desk.store.call(timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(),
+                          email=mail, who=ctx.who, at=at, lang=ctx.lang, platform=ctx.event.platform,
+                          case_changes={"status": "archived", "archived_at": at})
+    doc = Doc()
+    doc.para(t(ctx.lang, "archived", number=case.number))
+    doc.heading(t(ctx.lang, "summary_title", number=case.number))
+    doc.code(summary.text())
+    doc.heading(t(ctx.lang, "email_title"))
+    doc.code(mail)
+    await ctx.send(Reply(doc, kind="summary", case_number=case.number))
+    await _state_changed(desk, ctx, case.number)
+
+
+async def reopen(desk, ctx, rest: str) -> None:
+    case, reason = await target_case(desk, ctx, rest)
+    if not case:
+        return
+    if case.status != "archived":
+        await ctx.send(desk.info(t(ctx.lang, "not_archived", number=case.number, status=t(ctx.lang, f"status_{case.status}"))))
+        return
+    await desk.store.call(timeline.add_decision, case.id, kind="reopen", reason=reason or None, summary=None,
+                          email=None, who=ctx.who, at=desk.iso(ctx.now), lang=ctx.lang, platform=ctx.event.platform,
+                          case_changes={"status": "open", "archived_at": None})
+    await ctx.send(desk.info(t(ctx.lang, "reopened", number=case.number)))
+    await _state_changed(desk, ctx, case.number)
+
+
+async def _state_changed(desk, ctx, number: str) -> None:
+    """The case card again, marked so that adapters can update the thread's
+    root message (Slack shows the state at a glance)."""
+    case = await desk.store.call(cases.get, number)
+    await desk.show_card(ctx, case)
+
+
+async def search_(desk, ctx, rest: str) -> None:
+    words = rest.strip()
+    if not words:
+        await ctx.send(desk.info(t(ctx.lang, "no_results", words="")))
+        return
+    found = await desk.store.call(search, words)
+    doc = Doc()
+    if not found:
+        doc.para(t(ctx.lang, "no_results", words=words))
+    else:
+        doc.heading(t(ctx.lang, "search_title", words=words))
+        doc.bullets("", [_case_line(c, ctx.lang, desk.today(ctx.now)) + f" [{', '.join(hits)}]" for c, hits in found])
+    await ctx.send(Reply(doc, kind="info"))
+
+
+async def digest(desk, ctx, rest: str) -> None:
+    from handlers.digest import digest_reply
+
+    priorities = tuple(w.upper() for w in rest.split() if re.fullmatch(r"p[1-4]", w, re.I)) or desk.config.digest_priorities
+    await ctx.send(await digest_reply(desk, ctx.lang, priorities, ctx.now))
+
+
+async def lang(desk, ctx, rest: str) -> None:
+    value = rest.strip().lower()
+    if value not in T:
+        await ctx.send(desk.info(t(ctx.lang, "bad_lang")))
+        return
+    await desk.store.call(ops.set_setting, f"lang:{ctx.event.platform}:{ctx.event.channel}", value)
+    await ctx.send(desk.info(t(value, "lang_set")))
+
+
+async def board(desk, ctx, rest: str) -> None:
+    signer = desk.config.board
+    if signer is None:
+        await ctx.send(desk.info(t(ctx.lang, "board_off")))
+        return
+    number, _ = take_case(rest)
+    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number or (ctx.thread_case.number if ctx.thread_case else None))
+    reply = desk.info(t(ctx.lang, "board_link", url=url, hours=hours))
+    reply.ephemeral = True
+    reply.actions = [Action("board", "Case board" if ctx.lang == "en" else "案例看板", url)]
+    await ctx.send(reply)
+
+
+_VERBS = {
+    "help": help_, "帮助": help_, "open": open_, "new": open_, "show": show, "list": list_, "ls": list_,
+    "assign": assign, "priority": priority, "prio": priority, "archive": archive, "close": archive,
+    "reopen": reopen, "search": search_, "find": search_, "digest": digest, "lang": lang, "board": board,
+}

@@ -1,0 +1,220 @@
+"""The case desk: one ChatEvent in, replies out, the same for every platform.
+
+Routing, in the order a support engineer would expect:
+  1. a delivery seen before does nothing (platform retries);
+  2. a message in a case's thread goes on that case's timeline;
+  3. ``case <command> ...`` runs the command;
+  4. a pasted CRM subject opens (or shows) the case it names;
+  5. attached files are stored, analysed off the event loop, and answered
+     with the verdict in the case's thread;
+  6. case numbers mentioned get the case card."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from analysis.render.doc import Doc
+from handlers import texts
+from handlers.cards import card
+from handlers.events import ChatEvent, Reply, Send
+from handlers.parsing import case_numbers, crm_subject, malformed_numbers, parse_command
+from handlers.texts import t
+from store import Store, StoreError
+from store import cases, evidence, ops, timeline
+from store.cases import Case
+
+log = logging.getLogger("crashdesk.desk")
+
+# Platforms without threads: a case is whatever the user last talked about.
+THREADLESS = frozenset({"console", "wecom"})
+
+
+@dataclass
+class DeskConfig:
+    data_dir: str
+    lang: str = "en"
+    tz: str = "UTC"
+    max_upload: int = 2 * 1024**3
+    digest_priorities: tuple[str, ...] = ("P3",)
+    stale_days: int = 7
+    analysis_timeout: float = 600.0
+    board: object | None = None  # a link signer, when the web board runs
+
+
+@dataclass
+class Ctx:
+    event: ChatEvent
+    lang: str
+    send: Send
+    now: datetime
+    thread_case: Case | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def who(self) -> str:
+        return self.event.user_name or self.event.user
+
+    @property
+    def thread_root(self) -> str:
+        return self.event.thread or self.event.ts
+
+
+def _default_executor() -> Executor:
+    import multiprocessing
+
+    # spawn: worker processes start clean, without the loop's threads.
+    return ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
+class Desk:
+    def __init__(self, store: Store, config: DeskConfig, *, clock: Callable[[], datetime] | None = None,
+                 executor: Executor | None = None):
+        self.store = store
+        self.config = config
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._executor = executor
+        self.tz = ZoneInfo(config.tz)
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = _default_executor()
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- time ---------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or self.now()).astimezone(self.tz).date()
+
+    @staticmethod
+    def iso(now: datetime) -> str:
+        return now.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+    # -- entry points ---------------------------------------------------------
+    async def handle(self, event: ChatEvent, send: Send) -> None:
+        """Never raises: whatever goes wrong is said in the channel and logged."""
+        try:
+            await self._handle(event, send)
+        except StoreError as exc:
+            await send(self.error(t(event.lang or self.config.lang, "db_error", why=exc)))
+        except Exception:
+            log.exception("handling %s event %s failed", event.platform, event.ts)
+            lang = event.lang or self.config.lang
+            await send(self.error("处理出错，已记录日志。" if lang == "zh" else "Something went wrong; it has been logged."))
+
+    async def _handle(self, event: ChatEvent, send: Send) -> None:
+        now = self.now()
+        if event.event_id:
+            first = await self.store.call(ops.first_sighting, f"{event.platform}:{event.event_id}", self.iso(now))
+            if not first:
+                return
+        if event.is_bot:
+            return
+        ctx = Ctx(event, await self.lang_for(event), send, now)
+        if event.thread:
+            ctx.thread_case = await self.store.call(cases.case_for_thread, event.platform, event.channel, event.thread)
+        if ctx.thread_case is None and event.platform in THREADLESS:
+            ctx.thread_case = await self.focused(event)
+        if ctx.thread_case and (event.thread or event.platform in THREADLESS):
+            await self.record_message(ctx, ctx.thread_case)
+
+        from handlers import commands, uploads
+
+        command = parse_command(event.text)
+        if command is not None:
+            await commands.run(self, ctx, *command)
+            return
+        subject = crm_subject(event.text)
+        opened = None
+        if subject:
+            opened = await commands.open_from_subject(self, ctx, subject, quiet=bool(event.files))
+        numbers = case_numbers(event.text)
+        if event.files:
+            target = opened
+            if target is None and numbers:
+                target = await self.store.call(cases.get, numbers[0])
+                if target is None:
+                    await send(self.info(t(ctx.lang, "unknown_case", number=numbers[0])))
+            if target is None:
+                target = ctx.thread_case
+            await uploads.handle(self, ctx, target)
+            return
+        if subject:
+            return
+        if numbers:
+            for number in numbers[:5]:
+                found = await self.store.call(cases.get, number)
+                if found:
+                    await self.show_card(ctx, found)
+                else:
+                    await send(self.offer_open(ctx, number))
+            return
+        for token in malformed_numbers(event.text)[:1]:
+            await send(self.info(t(ctx.lang, "malformed_number", token=token)))
+
+    # -- shared helpers ---------------------------------------------------------
+    async def lang_for(self, event: ChatEvent) -> str:
+        stored = await self.store.call(ops.get_setting, f"lang:{event.platform}:{event.channel}")
+        lang = stored or event.lang or self.config.lang
+        return lang if lang in texts.T else "en"
+
+    async def focused(self, event: ChatEvent) -> Case | None:
+        number = await self.store.call(ops.get_setting, f"focus:{event.platform}:{event.channel}:{event.user}")
+        return await self.store.call(cases.get, number) if number else None
+
+    async def focus(self, ctx: Ctx, case: Case) -> None:
+        """Remember the case this conversation is about, and tie the thread
+        (where the platform has threads) to it."""
+        e = ctx.event
+        if e.platform in THREADLESS:
+            await self.store.call(ops.set_setting, f"focus:{e.platform}:{e.channel}:{e.user}", case.number)
+        else:
+            await self.store.call(cases.bind_thread, case.id, e.platform, e.channel, ctx.thread_root, self.iso(ctx.now))
+        ctx.thread_case = ctx.thread_case or case
+
+    async def record_message(self, ctx: Ctx, case: Case) -> None:
+        e = ctx.event
+        if not e.text.strip():
+            return
+        added = await self.store.call(
+            timeline.add_message, case.id, platform=e.platform, channel=e.channel, thread=e.thread, ts=e.ts,
+            user=ctx.who, text=e.text, is_bot=e.is_bot, at=self.iso(ctx.now))
+        if added:
+            # Everyone in the chat is on the support side: the first human
+            # word in the case's thread is the first response.
+            await self.store.call(cases.mark_first_response, case.id, self.iso(ctx.now))
+
+    async def show_card(self, ctx: Ctx, case: Case) -> None:
+        await self.focus(ctx, case)
+        files = await self.store.call(evidence.case_dumps, case.id)
+        await ctx.send(card(case, ctx.lang, self.today(ctx.now), dumps=len(files)))
+
+    def offer_open(self, ctx: Ctx, number: str) -> Reply:
+        from handlers.events import Action
+
+        reply = self.info(t(ctx.lang, "unknown_case", number=number))
+        reply.actions = [Action("open", t(ctx.lang, "btn_open"), number)]
+        return reply
+
+    @staticmethod
+    def info(text: str, kind: str = "info") -> Reply:
+        doc = Doc()
+        doc.para(text)
+        return Reply(doc, kind=kind)
+
+    def error(self, text: str) -> Reply:
+        return self.info(text, kind="error")

@@ -1,0 +1,66 @@
+"""What every platform adapter hands the desk, and what it gets back.
+
+A ChatEvent is one message as a person sent it: platform, channel, thread,
+user, text, attached files.  A Reply is one message to post: a Doc (worded
+once, rendered per platform), the thread to post it in, and the buttons that
+go with it.  Adapters translate their wire format to and from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from analysis.render.doc import Doc
+
+# What fetching an attachment yields: the bytes, or a path to a local file
+# (the console, the web form) that the desk copies into its data folder.
+FetchResult = bytes | str
+
+
+@dataclass(slots=True)
+class Attachment:
+    name: str
+    fetch: Callable[[], Awaitable[FetchResult]]
+    size: int | None = None
+    id: str | None = None  # the platform's file id: one file is handled once
+
+
+@dataclass(slots=True)
+class ChatEvent:
+    platform: str  # slack | wecom | console | web
+    channel: str
+    user: str
+    text: str
+    ts: str  # the message's own id, unique within the channel
+    thread: str | None = None  # root message of the thread it was posted in
+    user_name: str | None = None
+    files: list[Attachment] = field(default_factory=list)
+    is_bot: bool = False
+    event_id: str | None = None  # delivery id, for dedupe of retried deliveries
+    lang: str | None = None  # the channel's language when the platform knows it
+    via_command: bool = False  # came through /case rather than a message
+
+
+@dataclass(slots=True)
+class Action:
+    """A button: ``id`` says what it does, ``value`` what it applies to."""
+
+    id: str  # call | archive | open | assign_me | show | board
+    label: str
+    value: str
+
+
+@dataclass(slots=True)
+class Reply:
+    doc: Doc
+    kind: str = "info"  # card | verdict | help | error | info | digest | summary | ack
+    thread: str | None = None  # post under this root; None: where the event was
+    case_number: str | None = None
+    actions: list[Action] = field(default_factory=list)
+    ephemeral: bool = False  # only the asking user should see it (Slack)
+    # The case this reply starts a thread for: the adapter binds the thread
+    # it posts into (or the thread of the event) to the case.
+    binds_case: str | None = None
+
+
+Send = Callable[[Reply], Awaitable[None]]

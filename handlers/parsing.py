@@ -1,0 +1,177 @@
+"""Reading what people type: case numbers, CRM subjects, commands, and the
+dates in "next 2021-09-15", "观察一周", "in 7 days"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+CASE_NUMBER = re.compile(r"(?<![\w-])CAS-\d{5}-[A-Z0-9]{6}(?![\w-])", re.I)
+# Something that wants to be a case number but is not one ("CAS-4716-C3F2K9").
+NEAR_NUMBER = re.compile(r"(?<![\w-])CAS[-_ ]?[\w]+(?:-[\w]+)*", re.I)
+
+# "[案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
+CRM_SUBJECT = re.compile(
+    r"\[\s*(?:案例号|案例編號|Case(?: No\.?| number)?)\s*[:：]\s*(?P<number>CAS-\d{5}-[A-Z0-9]{6})\s*\]"
+    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|\s*(?P<customer>[^|]+?)\s*\|\s*(?P<title>[^%\n]+?)\s*(?:%|$)",
+    re.I,
+)
+
+PRIORITY = re.compile(r"^P[1-4]$", re.I)
+
+
+def case_numbers(text: str) -> list[str]:
+    seen = []
+    for m in CASE_NUMBER.finditer(text or ""):
+        number = m[0].upper()
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+def malformed_numbers(text: str) -> list[str]:
+    good = {m.span() for m in CASE_NUMBER.finditer(text or "")}
+    bad = []
+    for m in NEAR_NUMBER.finditer(text or ""):
+        if m.span() in good or any(s <= m.start() < e for s, e in good):
+            continue
+        token = m[0]
+        # "CAS-" followed by something number-like; plain words such as
+        # "case" never match because of the mandatory separator digits.
+        if re.search(r"\d", token) and "-" in token:
+            bad.append(token)
+    return bad
+
+
+@dataclass(slots=True)
+class CrmSubject:
+    number: str
+    priority: str
+    customer: str
+    title: str
+
+
+def crm_subject(text: str) -> CrmSubject | None:
+    m = CRM_SUBJECT.search(text or "")
+    if not m:
+        return None
+    return CrmSubject(m["number"].upper(), m["priority"].upper(), m["customer"].strip(), m["title"].strip())
+
+
+# ------------------------------------------------------------------- dates
+
+_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_IN_DAYS = re.compile(r"\bin\s+(\d{1,3})\s+(day|days|week|weeks)\b", re.I)
+_CN_COUNT = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*(天|日|周|星期|个星期|个月|月)(?:后|之后|以后)?")
+_WORDS = {
+    "tomorrow": 1, "明天": 1, "后天": 2, "next week": 7, "下周": 7, "下星期": 7, "一周": 7, "一星期": 7,
+}
+_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# Words that introduce the next action: "next 2021-09-15", "下次联系 9月15日".
+_NEXT_MARK = re.compile(r"\b(?:next|due|follow[- ]?up)\b\s*[:：]?|下次(?:联系|跟进)?\s*[:：]?|跟进\s*[:：]?", re.I)
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _CN_NUM.get(text[1:], 0)
+    if text.endswith("十"):
+        return _CN_NUM.get(text[0], 0) * 10
+    if "十" in text:
+        a, b = text.split("十", 1)
+        return _CN_NUM.get(a, 0) * 10 + _CN_NUM.get(b, 0)
+    return _CN_NUM.get(text)
+
+
+@dataclass(slots=True)
+class Due:
+    when: date
+    phrase: str  # the words that said it
+
+
+def find_due(text: str, today: date) -> Due | None:
+    """The date a follow-up's next action falls due, if the text names one."""
+    m = _ISO.search(text)
+    if m:
+        try:
+            return Due(date(int(m[1]), int(m[2]), int(m[3])), m[0])
+        except ValueError:
+            pass
+    m = _CN_DATE.search(text)
+    if m:
+        year = int(m[1]) if m[1] else today.year
+        try:
+            when = date(year, int(m[2]), int(m[3]))
+            if not m[1] and when < today:
+                when = date(year + 1, int(m[2]), int(m[3]))
+            return Due(when, m[0])
+        except ValueError:
+            pass
+    m = _IN_DAYS.search(text)
+    if m:
+        n = int(m[1]) * (7 if m[2].lower().startswith("week") else 1)
+        return Due(today + timedelta(days=n), m[0])
+    m = _CN_COUNT.search(text)
+    if m:
+        n = _cn_number(m[1])
+        if n:
+            unit = m[2]
+            days = n * (7 if unit in ("周", "星期", "个星期") else 30 if unit in ("个月", "月") else 1)
+            return Due(today + timedelta(days=days), m[0])
+    for word, days in _WORDS.items():
+        if word in text.lower():
+            return Due(today + timedelta(days=days), word)
+    return None
+
+
+def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
+    """'客户同意升级亚信安全软件，观察一周' -> ('客户同意升级亚信安全软件', '观察一周').
+
+    The next action is the clause that holds the due date; what comes before
+    it is what was agreed."""
+    if due is None:
+        return text.strip(), None
+    mark = _NEXT_MARK.search(text)
+    if mark and mark.start() <= text.find(due.phrase):
+        agreed = text[: mark.start()].strip(" ,，;；.。")
+        action = text[mark.end():].strip(" ,，;；.。")
+        return (agreed or text.strip()), (action or due.phrase)
+    # The clause (between punctuation) that contains the date phrase.
+    parts = re.split(r"(?<=[,，;；。.])\s*", text)
+    for i, part in enumerate(parts):
+        if due.phrase in part:
+            agreed = "".join(parts[:i]).strip(" ,，;；.。")
+            return (agreed or text.strip()), part.strip(" ,，;；.。")
+    return text.strip(), due.phrase
+
+
+def strip_mention(text: str) -> str:
+    """Drop a leading @mention of the bot (Slack <@U123>, WeCom @crashdesk)."""
+    return re.sub(r"^\s*(?:<@[\w.-]+>|@[\w.-]+)\s*", "", text or "")
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'case call CAS-... text' / '/case ...' / '@crashdesk case ...' ->
+    ('call', 'CAS-... text'); None when the message is not a command."""
+    text = strip_mention(text).strip()
+    m = re.match(r"^/?(?:case|案例)(?:\s+|$)(.*)$", text, re.I | re.S)
+    if not m:
+        return None
+    rest = m[1].strip()
+    if not rest:
+        return "", ""
+    verb, _, tail = rest.partition(" ")
+    return verb.lower(), tail.strip()
+
+
+def take_case(rest: str) -> tuple[str | None, str]:
+    """A leading case number off an argument string."""
+    m = re.match(r"^\s*(CAS-\d{5}-[A-Z0-9]{6})\b\s*(.*)$", rest, re.I | re.S)
+    if m:
+        return m[1].upper(), m[2].strip()
+    return None, rest.strip()

@@ -1,0 +1,20 @@
+"""Who changed what: every change to a case is written here, in the same
+transaction as the change itself."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+
+def record(db: Database, *, at: str, who: str | None, action: str, case_id: int | None = None,
+           platform: str | None = None, detail: dict | None = None) -> None:
+    db["audit"].insert({
+        "at": at, "who": who, "platform": platform, "case_id": case_id, "action": action,
+        "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+    })
+
+
+def trail(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select * from audit where case_id = ? order by at, id", [case_id]))

@@ -1,0 +1,154 @@
+"""Cases and the chat threads that belong to them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from store.audit import record
+from store.db import writing
+
+STATUSES = ("open", "observing", "archived")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+@dataclass(slots=True)
+class Case:
+    id: int
+    number: str
+    title: str | None
+    customer: str | None
+    contact: str | None
+    priority: str
+    status: str
+    product: str | None
+    os: str | None
+    owner: str | None
+    opened_at: str
+    opened_by: str | None
+    first_response_at: str | None
+    last_contact_at: str | None
+    next_action: str | None
+    next_action_due: str | None
+    verdict_line: str | None
+    verdict_json: str | None
+    updated_at: str | None
+    archived_at: str | None
+    lang: str | None
+
+    @property
+    def verdict(self) -> dict | None:
+        return json.loads(self.verdict_json) if self.verdict_json else None
+
+
+_FIELDS = tuple(Case.__dataclass_fields__)
+
+
+def _case(row: dict | None) -> Case | None:
+    return Case(**{k: row.get(k) for k in _FIELDS}) if row else None
+
+
+def get(db: Database, number: str) -> Case | None:
+    rows = list(db.query("select * from cases where number = ?", [number.upper()]))
+    return _case(rows[0]) if rows else None
+
+
+def get_by_id(db: Database, case_id: int) -> Case | None:
+    rows = list(db.query("select * from cases where id = ?", [case_id]))
+    return _case(rows[0]) if rows else None
+
+
+class CaseExists(ValueError):
+    pass
+
+
+def open_case(db: Database, number: str, *, title: str | None, customer: str | None, priority: str,
+              who: str | None, at: str, contact: str | None = None, lang: str | None = None,
+              platform: str | None = None) -> Case:
+    number = number.upper()
+    with writing(db):
+        if get(db, number):
+            raise CaseExists(number)
+        db["cases"].insert({
+            "number": number, "title": title, "customer": customer, "contact": contact,
+            "priority": priority, "status": "open", "opened_at": at, "opened_by": who,
+            "updated_at": at, "lang": lang, "owner": None,
+        })
+        case = get(db, number)
+        record(db, at=at, who=who, platform=platform, case_id=case.id, action="open",
+               detail={"title": title, "customer": customer, "priority": priority})
+    return case
+
+
+def update(db: Database, case: Case, changes: dict, *, who: str | None, at: str, action: str,
+           platform: str | None = None) -> Case:
+    """Change fields of a case and say who did it in the audit log."""
+    with writing(db):
+        current = get_by_id(db, case.id)
+        before = {k: getattr(current, k) for k in changes}
+        db["cases"].update(case.id, {**changes, "updated_at": at})
+        record(db, at=at, who=who, platform=platform, case_id=case.id, action=action,
+               detail={"from": before, "to": changes})
+    return get_by_id(db, case.id)
+
+
+def mark_first_response(db: Database, case_id: int, at: str) -> None:
+    """The first answer from the support side is kept once."""
+    with writing(db):
+        db.execute("update cases set first_response_at = ? where id = ? and first_response_at is null", [at, case_id])
+
+
+def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str) -> None:
+    with writing(db):
+        db["cases"].update(case_id, {"verdict_line": line, "verdict_json": json.dumps(verdict, ensure_ascii=False),
+                                     "updated_at": at})
+
+
+def listing(db: Database, *, statuses=("open", "observing"), priorities=None, owner: str | None = None,
+            stale_before: str | None = None, limit: int = 50, newest_first: bool = False) -> list[Case]:
+    where, params = [f"status in ({','.join('?' * len(statuses))})"], list(statuses)
+    if priorities:
+        where.append(f"priority in ({','.join('?' * len(priorities))})")
+        params.extend(priorities)
+    if owner:
+        where.append("owner = ?")
+        params.append(owner)
+    if stale_before:
+        where.append("coalesce(last_contact_at, opened_at) < ?")
+        params.append(stale_before)
+    order = "opened_at desc" if newest_first else "opened_at asc"
+    sql = f"select * from cases where {' and '.join(where)} order by {order}, id limit ?"
+    return [_case(r) for r in db.query(sql, [*params, limit])]
+
+
+def count(db: Database, *, statuses=("open", "observing"), priorities=None) -> int:
+    where, params = [f"status in ({','.join('?' * len(statuses))})"], list(statuses)
+    if priorities:
+        where.append(f"priority in ({','.join('?' * len(priorities))})")
+        params.extend(priorities)
+    return next(db.query(f"select count(*) as n from cases where {' and '.join(where)}", params))["n"]
+
+
+# ----------------------------------------------------------------- threads
+
+def bind_thread(db: Database, case_id: int, platform: str, channel: str, thread: str, at: str) -> None:
+    with writing(db):
+        db.execute(
+            "insert into case_threads (case_id, platform, channel, thread, created_at) values (?, ?, ?, ?, ?) "
+            "on conflict (platform, channel, thread) do nothing",
+            [case_id, platform, channel, thread, at],
+        )
+
+
+def case_for_thread(db: Database, platform: str, channel: str, thread: str) -> Case | None:
+    rows = list(db.query(
+        "select cases.* from case_threads join cases on cases.id = case_threads.case_id "
+        "where platform = ? and channel = ? and thread = ?", [platform, channel, thread]))
+    return _case(rows[0]) if rows else None
+
+
+def threads_of(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select platform, channel, thread from case_threads where case_id = ? order by id",
+                         [case_id]))

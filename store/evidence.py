@@ -1,0 +1,122 @@
+"""Uploaded evidence: the files (one copy per sha256 under the data
+folder), which cases they belong to, and the verdicts read from them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from store.audit import record
+from store.db import writing
+
+
+@dataclass(slots=True)
+class StoredFile:
+    sha256: str
+    path: str
+    size: int
+
+
+def save_file(data_dir: str | Path, name: str, chunks) -> StoredFile:
+    """Write an upload to the data folder, named by its content.  The same
+    dump uploaded twice is stored once; a half-written file never takes the
+    final name (temp file + rename)."""
+    folder = Path(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+        sha = digest.hexdigest()
+        suffix = "".join(Path(name).suffixes[-2:])[:16] if "." in name else ""
+        final = folder / sha[:2] / (sha + "".join(c for c in suffix if c.isalnum() or c == "."))
+        final.parent.mkdir(exist_ok=True)
+        if final.exists():
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return StoredFile(sha, str(final), size)
+
+
+def add_dump(db: Database, stored: StoredFile, name: str, kind: str | None, at: str) -> int:
+    with writing(db):
+        db.execute(
+            "insert into dumps (sha256, name, size, kind, path, created_at) values (?, ?, ?, ?, ?, ?) "
+            "on conflict (sha256) do nothing",
+            [stored.sha256, name, stored.size, kind, stored.path, at],
+        )
+        return next(db.query("select id from dumps where sha256 = ?", [stored.sha256]))["id"]
+
+
+def dump(db: Database, dump_id: int) -> dict | None:
+    rows = list(db.query("select * from dumps where id = ?", [dump_id]))
+    return rows[0] if rows else None
+
+
+def attach(db: Database, case_id: int, dump_id: int, *, who: str | None, at: str, platform: str | None = None) -> bool:
+    """Link a dump to a case; False when it was already linked."""
+    with writing(db):
+        cur = db.execute(
+            "insert into case_dumps (case_id, dump_id, added_at, added_by) values (?, ?, ?, ?) "
+            "on conflict do nothing", [case_id, dump_id, at, who])
+        added = cur.rowcount > 0
+        if added:
+            record(db, at=at, who=who, platform=platform, case_id=case_id, action="attach", detail={"dump_id": dump_id})
+    return added
+
+
+def case_dumps(db: Database, case_id: int) -> list[dict]:
+    return list(db.query(
+        "select dumps.*, case_dumps.added_at, case_dumps.added_by from case_dumps "
+        "join dumps on dumps.id = case_dumps.dump_id where case_id = ? order by case_dumps.added_at, dumps.id",
+        [case_id]))
+
+
+def save_analysis(db: Database, dump_id: int, engine: str, verdict: dict, summary: str, at: str) -> None:
+    with writing(db):
+        db["analyses"].insert({"dump_id": dump_id, "engine": engine,
+                               "verdict_json": json.dumps(verdict, ensure_ascii=False),
+                               "summary": summary, "created_at": at})
+
+
+def latest_analysis(db: Database, dump_id: int, engine: str | None = None) -> dict | None:
+    sql = "select * from analyses where dump_id = ?" + (" and engine = ?" if engine else "") + " order by id desc limit 1"
+    rows = list(db.query(sql, [dump_id, engine] if engine else [dump_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["verdict"] = json.loads(row["verdict_json"])
+    return row
+
+
+# ------------------------------------------------- uploads waiting for a case
+
+def park_upload(db: Database, platform: str, channel: str, thread: str, user: str | None, dump_id: int, at: str) -> None:
+    with writing(db):
+        db["pending_uploads"].insert({"platform": platform, "channel": channel, "thread": thread,
+                                      "user": user, "dump_id": dump_id, "at": at})
+
+
+def take_parked(db: Database, platform: str, channel: str, thread: str) -> list[int]:
+    """Uploads made in a thread before it had a case, handed over once."""
+    with writing(db):
+        rows = list(db.query("select id, dump_id from pending_uploads where platform = ? and channel = ? and thread = ?",
+                             [platform, channel, thread]))
+        if rows:
+            db.execute(f"delete from pending_uploads where id in ({','.join('?' * len(rows))})", [r["id"] for r in rows])
+    return [r["dump_id"] for r in rows]

@@ -1,0 +1,91 @@
+"""What happened on a case, in order: follow-ups (phone, e-mail, visit,
+note), thread messages from every platform, decisions (archive, reopen)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from store.audit import record
+from store.db import writing
+
+FOLLOWUP_KINDS = ("phone", "email", "visit", "note")
+
+
+def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: str, agreed: str,
+                 next_action: str | None, due: str | None, platform: str | None = None,
+                 case_changes: dict | None = None) -> int:
+    """A follow-up, and the case's next action and last contact with it, in
+    one transaction."""
+    with writing(db):
+        fid = db["followups"].insert({"case_id": case_id, "kind": kind, "who": who, "at": at, "agreed": agreed,
+                                      "next_action": next_action, "due": due}).last_pk
+        changes = {"updated_at": at, **(case_changes or {})}
+        if kind != "note":
+            changes["last_contact_at"] = at
+        if next_action or due:
+            changes["next_action"] = next_action
+            changes["next_action_due"] = due
+        db["cases"].update(case_id, changes)
+        record(db, at=at, who=who, platform=platform, case_id=case_id, action=f"followup:{kind}",
+               detail={"agreed": agreed, "next_action": next_action, "due": due})
+    return fid
+
+
+def add_message(db: Database, case_id: int, *, platform: str, channel: str, thread: str | None, ts: str,
+                user: str | None, text: str, is_bot: bool, at: str) -> bool:
+    """A thread message on the case timeline; False for a delivery seen before."""
+    with writing(db):
+        cur = db.execute(
+            "insert into messages (case_id, platform, channel, thread, ts, user, text, is_bot, at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (platform, channel, ts) do nothing",
+            [case_id, platform, channel, thread, ts, user, text, int(is_bot), at])
+        return cur.rowcount > 0
+
+
+def add_decision(db: Database, case_id: int, *, kind: str, reason: str | None, summary: str | None,
+                 email: str | None, who: str | None, at: str, lang: str, case_changes: dict,
+                 platform: str | None = None) -> int:
+    with writing(db):
+        did = db["decisions"].insert({"case_id": case_id, "kind": kind, "reason": reason, "summary": summary,
+                                      "email": email, "who": who, "at": at, "lang": lang}).last_pk
+        db["cases"].update(case_id, {**case_changes, "updated_at": at})
+        record(db, at=at, who=who, platform=platform, case_id=case_id, action=kind,
+               detail={"reason": reason, **case_changes})
+    return did
+
+
+def followups(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select * from followups where case_id = ? order by at, id", [case_id]))
+
+
+def messages(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select * from messages where case_id = ? order by at, id", [case_id]))
+
+
+def decisions(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select * from decisions where case_id = ? order by at, id", [case_id]))
+
+
+def last_decision(db: Database, case_id: int, kind: str | None = None) -> dict | None:
+    sql = "select * from decisions where case_id = ?" + (" and kind = ?" if kind else "") + " order by at desc, id desc limit 1"
+    rows = list(db.query(sql, [case_id, kind] if kind else [case_id]))
+    return rows[0] if rows else None
+
+
+def timeline(db: Database, case_id: int) -> list[dict]:
+    """Everything on the case, oldest first, each item with a ``type``."""
+    items = []
+    for f in followups(db, case_id):
+        items.append({"type": "followup", **f})
+    for m in messages(db, case_id):
+        items.append({"type": "message", **m})
+    for d in decisions(db, case_id):
+        items.append({"type": "decision", **d})
+    for u in db.query(
+        "select dumps.id as dump_id, dumps.name, dumps.size, dumps.kind, case_dumps.added_at as at, "
+        "case_dumps.added_by as who from case_dumps join dumps on dumps.id = case_dumps.dump_id where case_id = ?",
+        [case_id],
+    ):
+        items.append({"type": "upload", **u})
+    items.sort(key=lambda i: (i.get("at") or "", i["type"]))
+    return items

@@ -1,0 +1,75 @@
+"""A desk with no platform: events in, replies collected, time under the
+test's control."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+from analysis.render.doc import to_plain
+from handlers.desk import Desk, DeskConfig
+from handlers.events import Attachment, ChatEvent
+from store import Store
+
+
+class Clock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += timedelta(**kw)
+
+
+class Chat:
+    """One channel of a platform, as the desk sees it."""
+
+    def __init__(self, desk: Desk, platform: str = "slack", channel: str = "C1", user: str = "weiliang"):
+        self.desk, self.platform, self.channel, self.user = desk, platform, channel, user
+        self.replies = []
+        self._ids = itertools.count(1)
+
+    async def send(self, reply) -> None:
+        self.replies.append(reply)
+
+    async def say(self, text: str, *, thread: str | None = None, files=(), user: str | None = None,
+                  event_id: str | None = None, ts: str | None = None):
+        before = len(self.replies)
+        ts = ts or f"{1630000000 + next(self._ids)}.000100"
+        event = ChatEvent(platform=self.platform, channel=self.channel, user=user or self.user, text=text, ts=ts,
+                          thread=thread, files=list(files), event_id=event_id)
+        await self.desk.handle(event, self.send)
+        self.last_ts = ts
+        return self.replies[before:]
+
+    def text(self, replies=None) -> str:
+        return "\n".join(to_plain(r.doc) for r in (self.replies if replies is None else replies))
+
+
+def file_attachment(path, name=None, id=None) -> Attachment:
+    from pathlib import Path
+
+    p = Path(path)
+
+    async def fetch():
+        return p.read_bytes()
+
+    return Attachment(name=name or p.name, fetch=fetch, size=p.stat().st_size, id=id)
+
+
+def bytes_attachment(name: str, data: bytes) -> Attachment:
+    async def fetch():
+        return data
+
+    return Attachment(name=name, fetch=fetch, size=len(data))
+
+
+def make_desk(tmp_path, *, lang="en", start=datetime(2021, 9, 1, 7, 23, tzinfo=timezone.utc), tz="Asia/Shanghai"):
+    store = Store(tmp_path / "desk.db")
+    clock = Clock(start)
+    desk = Desk(store, DeskConfig(data_dir=str(tmp_path / "data"), lang=lang, tz=tz), clock=clock,
+                executor=ThreadPoolExecutor(max_workers=2))
+    return desk, store, clock

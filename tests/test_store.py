@@ -1,0 +1,100 @@
+"""The store's promises: a locked or damaged database is explained, and
+nothing already stored is lost."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from store import Store, StoreError
+from store import cases, ops, search, timeline
+from store.db import connect
+
+AT = "2021-09-01T07:23:00+00:00"
+
+
+def test_damaged_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "cases.db"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a crashdesk database or is damaged"):
+        connect(path)
+    assert path.read_bytes() == before
+
+
+def test_locked_database_is_explained_and_the_write_lands_later(tmp_path):
+    path = tmp_path / "cases.db"
+    store = Store(path, busy_timeout=0.3)
+    store.call_sync(cases.open_case, "CAS-00001-AAAAAA", title="t", customer="c", priority="P3", who="a", at=AT)
+    blocker = sqlite3.connect(path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match="busy"):
+        store.call_sync(cases.open_case, "CAS-00002-AAAAAA", title="t", customer="c", priority="P3", who="a", at=AT)
+    blocker.rollback()
+    blocker.close()
+    store.call_sync(cases.open_case, "CAS-00002-AAAAAA", title="t", customer="c", priority="P3", who="a", at=AT)
+    assert store.call_sync(cases.get, "CAS-00001-AAAAAA") is not None
+    assert store.call_sync(cases.count) == 2
+    store.close()
+
+
+def test_concurrent_writers_in_threads_lose_no_update(tmp_path):
+    path = tmp_path / "cases.db"
+    setup = Store(path)
+    case = setup.call_sync(cases.open_case, "CAS-00001-AAAAAA", title="t", customer="c", priority="P3", who="a", at=AT)
+    setup.close()
+
+    def writer(n):
+        s = Store(path)
+        for i in range(25):
+            s.call_sync(timeline.add_followup, case.id, kind="note", who=f"w{n}", at=AT, agreed=f"{n}-{i}",
+                        next_action=None, due=None)
+        s.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    check = Store(path)
+    assert len(check.call_sync(timeline.followups, case.id)) == 100
+    check.close()
+
+
+def test_migrations_are_idempotent_and_wal_is_on(tmp_path):
+    path = tmp_path / "cases.db"
+    for _ in range(2):
+        db = connect(path)
+        assert db.journal_mode == "wal"
+        assert db.execute("pragma foreign_keys").fetchone()[0] == 1
+        db.close()
+
+
+def test_search_finds_chinese_inside_words_and_short_words(tmp_path):
+    s = Store(tmp_path / "c.db")
+    c = s.call_sync(cases.open_case, "CAS-04716-C3F2K9", title="总行 win10 神州网信政府版电脑蓝屏", customer="ICBC",
+                    priority="P3", who="a", at=AT)
+    s.call_sync(timeline.add_followup, c.id, kind="phone", who="a", at=AT, agreed="客户将升级亚信安全软件",
+                next_action=None, due=None)
+    assert [x.number for x, _ in s.call_sync(search.search, "亚信安全")] == ["CAS-04716-C3F2K9"]
+    assert [x.number for x, _ in s.call_sync(search.search, "蓝屏")] == ["CAS-04716-C3F2K9"]
+    assert s.call_sync(search.search, "100%_\"drop") == []
+    s.close()
+
+
+def test_jobs_are_durable_and_deduplicated(tmp_path):
+    s = Store(tmp_path / "c.db")
+    assert s.call_sync(ops.enqueue, "analyse", {"file": "F1"}, dedupe="slack:F1", at=AT)
+    assert s.call_sync(ops.enqueue, "analyse", {"file": "F1"}, dedupe="slack:F1", at=AT) is None
+    job = s.call_sync(ops.claim_job, AT)
+    assert job["payload"] == {"file": "F1"} and job["attempts"] == 1
+    assert s.call_sync(ops.claim_job, AT) is None
+    s.close()
+    # The process died while running it: after a restart it is queued again.
+    s = Store(tmp_path / "c.db")
+    assert s.call_sync(ops.requeue_running, AT) == 1
+    again = s.call_sync(ops.claim_job, AT)
+    assert again["id"] == job["id"] and again["attempts"] == 2
+    s.call_sync(ops.finish_job, again["id"], AT)
+    assert s.call_sync(ops.pending_jobs) == 0
+    s.close()

@@ -80,6 +80,39 @@ class Blob:
             self._keep.close()
 
 
+class _MappedFile:
+    """A read-only file object over a mapped file: zipfile and gzip ask for
+    seekable(), which mmap only has from Python 3.13."""
+
+    def __init__(self, data: mmap.mmap):
+        self._data = data
+        self._pos = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        end = len(self._data) if n is None or n < 0 else min(len(self._data), self._pos + n)
+        chunk = self._data[self._pos:end]
+        self._pos = end
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: len(self._data)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+
+def _file_of(blob: "Blob"):
+    return _MappedFile(blob.data) if isinstance(blob.data, mmap.mmap) else io.BytesIO(blob.data)
+
+
 def sniff(head: bytes) -> str:
     if head.startswith(b"PAGEDU64"):
         return KIND_KERNEL64
@@ -172,8 +205,7 @@ def _expand_zip(blob: Blob, problems):
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
     try:
-        source = blob.data if isinstance(blob.data, mmap.mmap) else io.BytesIO(blob.data)
-        archive = zipfile.ZipFile(source)
+        archive = zipfile.ZipFile(_file_of(blob))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         problems.append((blob.name, f"not a readable zip archive ({exc})"))
@@ -220,9 +252,7 @@ def _expand_gzip(blob: Blob, problems):
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
     label = blob.name[:-3] if blob.name.lower().endswith(".gz") else blob.name + ":gunzip"
-    source = blob.data if isinstance(blob.data, mmap.mmap) else io.BytesIO(blob.data)
-    if isinstance(source, mmap.mmap):
-        source.seek(0)
+    source = _file_of(blob)
     budget = min(MAX_MEMBER_BYTES, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
     try:
         with gzip.GzipFile(fileobj=source) as reader:

@@ -85,7 +85,7 @@ def build(case: Case, verdict: dict | None, followups: list[dict], reason: str |
                 analysis += "，BugCheck 由硬件上报，建议进行内存和硬件检测"
             analysis += "。"
             for ki in cv.get("known_issues") or []:
-                analysis += f"厂商已知问题：{ki['title']} {ki['url']}。"
+                analysis += f"厂商已知问题：{ki.get('title_zh') or ki['title']} {ki['url']}。"
         else:
             analysis = "本案例未上传 dump。"
         if reason:

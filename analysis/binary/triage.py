@@ -76,7 +76,10 @@ def read_triage(view: View, h: KernelHeader) -> TriageDump:
     lay = _WIDE if h.wide else _NARROW
     t = TriageDump()
     view.need(base, 0x48, "triage dump header")
-    field_at = lambda off: view.u32(base + off)
+
+    def field_at(off: int) -> int:  # the leading fields are ULONGs in both widths
+        return view.u32(base + off)
+
     valid_offset, unloaded_offset = field_at(0x08), field_at(0x18)
     stack_offset, stack_size = field_at(0x28), field_at(0x2C)
     driver_offset, driver_count, pool_offset = field_at(0x30), field_at(0x34), field_at(0x38)
@@ -109,10 +112,12 @@ def _driver_entry(view: View, lay: _Layout, offset: int) -> Image:
     view.need(offset, lay.entry_size, "driver entry")
     name_offset = view.u32(offset)
     path = dump_string(view, name_offset)
+    if not path.strip():
+        raise DumpFormatError("driver entry without a name")
     wide = lay is _WIDE
     return Image(
-        image=image_name(path) or "?",
-        path=path or None,
+        image=image_name(path),
+        path=path,
         base=view.ptr(offset + lay.entry_base, wide),
         size=view.u32(offset + lay.entry_size_of_image),
         checksum=view.u32(offset + lay.entry_checksum) or None,

@@ -128,7 +128,7 @@ def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = No
             "os_builds": case.os_builds,
             "reasons": reason_lines(case, lang),
             "recommendation": recommendation(case, lang) if case.recommendation else None,
-            "known_issues": [{"id": k.id, "title": k.title, "url": k.url,
+            "known_issues": [{"id": k.id, "title": k.title, "title_zh": k.title_zh, "url": k.url,
                               "advice": k.advice_zh if lang == "zh" else k.advice_en} for k in case.known_issues],
             "dump_count": len(case.dumps),
         },

@@ -23,6 +23,7 @@ MAX_RATIO = 200  # real dumps and logs compress 3-30:1; more is a bomb
 RATIO_FLOOR = 8 * 1024**2  # small members may compress as they like
 IN_MEMORY_BYTES = 64 * 1024**2  # larger members are spooled to a temp file
 MAX_DEPTH = 2
+SAMPLED_DIGEST_ABOVE = 64 * 1024**2
 
 KIND_KERNEL64 = "kernel-dump-64"
 KIND_KERNEL32 = "kernel-dump-32"
@@ -65,9 +66,21 @@ class Blob:
                     pass
 
     def digest(self) -> bytes:
+        """Identity of the content, for "the same file twice".  Above 64 MiB
+        it is the length, the header pages and 64 samples spread over the
+        file: a 16 GB MEMORY.DMP must not be read whole just to be compared
+        (its header alone holds the crash time and the bug check)."""
         h = hashlib.sha256()
-        for chunk in self.chunks():
-            h.update(chunk)
+        size = len(self.data)
+        if size <= SAMPLED_DIGEST_ABOVE:
+            for chunk in self.chunks():
+                h.update(chunk)
+            return h.digest()
+        h.update(size.to_bytes(8, "little"))
+        h.update(bytes(self.data[:0x2000]))
+        step = size // 64
+        for i in range(64):
+            h.update(bytes(self.data[i * step : i * step + 4096]))
         return h.digest()
 
     def close(self) -> None:

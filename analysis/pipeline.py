@@ -70,14 +70,26 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
     reports: list[DumpReport] = []
     identities: list[set] = []
     for report, clues in found:
-        ident = set(report.identity)
-        if ident and any(ident & other for other in identities):
-            continue  # the same crash described again in another file
-        identities.append(ident)
         if report.culprit is None:
             report.culprit = blame(report, clues)
+        ident = set(report.identity)
+        same = next((i for i, other in enumerate(identities) if ident and ident & other), None)
+        if same is not None:
+            # The same crash described again (its log next to its dump): keep
+            # whichever says more.
+            if _richness(report) > _richness(reports[same]):
+                reports[same] = report
+                identities[same] |= ident
+            continue
+        identities.append(ident)
         reports.append(report)
     return Outcome(correlate(reports), problems)
+
+
+def _richness(report: DumpReport) -> tuple:
+    c = report.culprit
+    return (bool(c and c.third_party), bool(c and c.module), len(report.third_party_modules),
+            bool(report.stack), len(report.modules), not report.partial)
 
 
 def analyze_paths(paths: list[str]) -> Outcome:

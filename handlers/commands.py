@@ -285,7 +285,7 @@ async def _state_changed(desk, ctx, number: str) -> None:
     """The case card again, marked so that adapters can update the thread's
     root message (Slack shows the state at a glance)."""
     case = await desk.store.call(cases.get, number)
-    await desk.show_card(ctx, case)
+    await desk.show_card(ctx, case, state_changed=True)
 
 
 async def search_(desk, ctx, rest: str) -> None:

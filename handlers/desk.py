@@ -198,10 +198,21 @@ class Desk:
             # word in the case's thread is the first response.
             await self.store.call(cases.mark_first_response, case.id, self.iso(ctx.now))
 
-    async def show_card(self, ctx: Ctx, case: Case) -> None:
+    async def show_card(self, ctx: Ctx, case: Case, state_changed: bool = False) -> None:
         await self.focus(ctx, case)
+        reply = await self.card_for(case, ctx.lang, ctx.now)
+        reply.state_changed = state_changed
+        await ctx.send(reply)
+
+    async def card_for(self, case: Case, lang: str, now: datetime | None = None) -> Reply:
         files = await self.store.call(evidence.case_dumps, case.id)
-        await ctx.send(card(case, ctx.lang, self.today(ctx.now), dumps=len(files)))
+        return card(case, lang, self.today(now), dumps=len(files))
+
+    async def bind(self, number: str, platform: str, channel: str, thread: str) -> None:
+        """Tie a thread an adapter started (a card it posted) to a case."""
+        case = await self.store.call(cases.get, number)
+        if case:
+            await self.store.call(cases.bind_thread, case.id, platform, channel, thread, self.iso(self.now()))
 
     def offer_open(self, ctx: Ctx, number: str) -> Reply:
         from handlers.events import Action

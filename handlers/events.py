@@ -12,8 +12,14 @@ from typing import Awaitable, Callable
 
 from analysis.render.doc import Doc
 
+class TempFile(str):
+    """A path to a download the adapter spooled to disk: the desk removes it
+    once the upload is stored."""
+
+
 # What fetching an attachment yields: the bytes, or a path to a local file
-# (the console, the web form) that the desk copies into its data folder.
+# (the console, the web form, a spooled download) that the desk copies into
+# its data folder.
 FetchResult = bytes | str
 
 
@@ -58,9 +64,12 @@ class Reply:
     case_number: str | None = None
     actions: list[Action] = field(default_factory=list)
     ephemeral: bool = False  # only the asking user should see it (Slack)
-    # The case this reply starts a thread for: the adapter binds the thread
-    # it posts into (or the thread of the event) to the case.
+    # The case this reply is about: an adapter that posts it at the top of a
+    # channel (a slash command's answer) ties the new thread to the case.
     binds_case: str | None = None
+    # The case's state changed (archived, reopened): adapters refresh what
+    # they show of it (Slack: the card at the top of the thread).
+    state_changed: bool = False
 
 
 Send = Callable[[Reply], Awaitable[None]]

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from analysis.render.doc import Doc
-from handlers.events import Action, Reply
+from handlers.events import Action, Reply, TempFile
 from handlers.texts import t
 from handlers.worker import ENGINE_VERSION, analyze_case_files
 from store import cases, evidence
@@ -64,7 +64,11 @@ async def handle(desk, ctx, case: Case | None) -> None:
             await ctx.send(desk.info(t(ctx.lang, "too_large", name=att.name, size=_size(size),
                                        limit=_size(desk.config.max_upload))))
             continue
-        stored = await loop.run_in_executor(None, lambda: evidence.save_file(desk.config.data_dir, att.name, _chunks(data)))
+        try:
+            stored = await loop.run_in_executor(None, lambda: evidence.save_file(desk.config.data_dir, att.name, _chunks(data)))
+        finally:
+            if isinstance(data, TempFile):
+                Path(data).unlink(missing_ok=True)
         dump_id = await desk.store.call(evidence.add_dump, stored, att.name, None, desk.iso(ctx.now))
         if case:
             added = await desk.store.call(evidence.attach, case.id, dump_id, who=ctx.who, at=desk.iso(ctx.now),

@@ -89,8 +89,6 @@ def test_zip_of_minidumps_with_hostile_member_names(tmp_path):
     assert d.culprit.module == "TmXPFlt"
 
 
-@pytest.mark.xfail(reason="analysis/intake.py: zipfile needs seekable(), which mmap lacks before Python 3.13 "
-                          "(a zip given as a path fails in _expand_zip; fix proposed in the issue-3 report)")
 def test_zip_given_as_a_path(tmp_path):
     archive = tmp_path / "dumps.zip"
     _zip_of_minidump(archive)

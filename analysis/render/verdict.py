@@ -163,7 +163,8 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     doc.field(t(lang, "crash_time"), d.crash_time)
     doc.field(t(lang, "uptime"), d.uptime)
     if d.stack:
-        doc.bullets(t(lang, "stack"), [f.label() for f in d.stack[:MAX_STACK_LINES]])
+        label = t(lang, "stack") if d.kind == "windbg-text" else t(lang, "stack_scan")
+        doc.bullets(label, [f.label() for f in d.stack[:MAX_STACK_LINES]])
     if info and d.culprit and d.culprit.third_party is not True:
         doc.field(t(lang, "usual_cause"), info.likely_zh if lang == "zh" else info.likely_en)
     if d.partial:

@@ -1,0 +1,397 @@
+"""Slack: the case desk behind slack-bolt's AsyncApp.
+
+Messages (uploads included) are acknowledged as soon as they are queued as
+durable jobs; the desk answers in the message's thread.  ``/case`` runs the
+same commands; buttons open modals where input is needed.  Web API calls
+that Slack rate-limits are retried after ``Retry-After``; a channel the bot
+is not in is joined once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import tempfile
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.jobs import JobQueue
+from bot.slack_blocks import message
+from handlers.desk import Desk
+from handlers.events import Attachment, ChatEvent, Reply, TempFile
+from handlers.parsing import CASE_NUMBER
+from store import cases, ops
+
+log = logging.getLogger("crashdesk.slack")
+
+# Message subtypes a person produces; edits, joins and bot posts are not.
+HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
+WORKING, DONE, FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
+ARCHIVED_MARK = "lock"
+
+
+class DownloadError(Exception):
+    pass
+
+
+class SlackAdapter:
+    def __init__(self, desk: Desk, jobs: JobQueue, *, token: str, signing_secret: str | None,
+                 api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False):
+        self.desk = desk
+        self.jobs = jobs
+        self.token = token
+        self.max_download = max_download or desk.config.max_upload
+        self.client = AsyncWebClient(
+            token=token, base_url=api_url or "https://slack.com/api/",
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                            AsyncServerErrorRetryHandler(max_retry_count=2),
+                            AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+        )
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
+                            request_verification_enabled=not socket_mode,
+                            raise_error_for_unhandled_request=False, process_before_response=False)
+        self._names: dict[str, str] = {}
+        self._http: aiohttp.ClientSession | None = None
+        jobs.register("slack.message", self._run_message)
+        self._register()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    # ------------------------------------------------------------- listeners
+    def _register(self) -> None:
+        app = self.app
+
+        @app.event("message")
+        async def on_message(body, event):
+            await self.accept(body, event)
+
+        @app.event("app_mention")
+        async def on_mention(body, event):
+            await self.accept(body, event)
+
+        @app.event("file_shared")
+        async def on_file_shared(body):
+            # The file_share message carries the file; this event only its id.
+            return None
+
+        @app.command("/case")
+        async def on_command(ack, command):
+            await ack()
+            await self.run_command(command)
+
+        @app.action(re.compile(r"^crashdesk_\w+$"))
+        async def on_action(ack, body, action):
+            await ack()
+            await self.run_action(body, action)
+
+        @app.view(re.compile(r"^crashdesk_\w+$"))
+        async def on_view(ack, body, view):
+            errors = self.validate_view(view)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()
+            await self.run_view(body, view)
+
+    async def accept(self, body: dict, event: dict) -> None:
+        """Queue a human message as a durable job; retries and the duplicate
+        app_mention of a channel message share channel+ts and are dropped."""
+        if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
+            return
+        await self.jobs.submit("slack.message", {"event": event, "event_id": body.get("event_id")},
+                               dedupe=f"slack:{event.get('channel')}:{event.get('ts')}")
+
+    # ------------------------------------------------------------- messages
+    def to_event(self, ev: dict) -> ChatEvent:
+        thread = ev.get("thread_ts")
+        if thread == ev.get("ts"):
+            thread = None
+        files = [self._attachment(f) for f in ev.get("files") or [] if f.get("mode") != "tombstone"]
+        return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=ev.get("text") or "",
+                         ts=ev["ts"], thread=thread, files=files)
+
+    async def _run_message(self, payload: dict) -> None:
+        ev = payload["event"]
+        event = self.to_event(ev)
+        event.user_name = await self.user_name(event.user)
+        root = event.thread or event.ts
+        if event.files:
+            await self._react(event.channel, event.ts, WORKING)
+        replies: list[Reply] = []
+
+        async def send(reply: Reply) -> None:
+            replies.append(reply)
+            await self.post(reply, event.channel, thread=reply.thread or root, user=event.user)
+
+        await self.desk.handle(event, send)
+        if event.files:
+            await self._unreact(event.channel, event.ts, WORKING)
+            ok = any(r.kind == "verdict" for r in replies)
+            await self._react(event.channel, event.ts, DONE if ok else FAILED)
+
+    # ------------------------------------------------------------- commands
+    async def run_command(self, command: dict) -> None:
+        channel, user = command["channel_id"], command["user_id"]
+        event = ChatEvent(platform="slack", channel=channel, user=user, text="case " + (command.get("text") or ""),
+                          ts=f"cmd-{command.get('trigger_id') or command.get('command_ts', '')}",
+                          user_name=await self.user_name(user), via_command=True)
+        started: dict[str, str] = {}
+
+        async def send(reply: Reply) -> None:
+            if reply.ephemeral or reply.kind in ("help", "error"):
+                await self.post(reply, channel, thread=None, user=user, ephemeral=True)
+                return
+            # A command's answer opens a thread at the top of the channel;
+            # what follows about the same case goes into that thread.
+            thread = started.get(reply.case_number or "")
+            ts = await self.post(reply, channel, thread=thread, user=user)
+            if ts and reply.binds_case and reply.binds_case not in started:
+                started[reply.binds_case] = ts
+                await self.desk.bind(reply.binds_case, "slack", channel, ts)
+
+        await self.desk.handle(event, send)
+
+    # -------------------------------------------------------- buttons, modals
+    async def run_action(self, body: dict, action: dict) -> None:
+        kind = action["action_id"].removeprefix("crashdesk_")
+        value = action.get("value") or ""
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        message = body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+        user = body["user"]["id"]
+        meta = json.dumps({"case": value if value != "-" else "", "channel": channel, "thread": thread})
+        if kind in ("call", "archive", "open"):
+            await self.client.views_open(trigger_id=body["trigger_id"], view=self._modal(kind, value, meta))
+            return
+        text = {"assign_me": f"case assign {value} me", "show": f"case show {value}"}.get(kind)
+        if text:
+            await self._as_message(text, channel, thread, user, key=f"action:{body.get('trigger_id')}")
+
+    def _modal(self, kind: str, number: str, meta: str) -> dict:
+        def text_input(block_id, label, multiline=False, optional=False, initial=None):
+            element = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
+            if initial:
+                element["initial_value"] = initial
+            return {"type": "input", "block_id": block_id, "optional": optional,
+                    "label": {"type": "plain_text", "text": label}, "element": element}
+
+        title = {"call": "Log a call", "archive": "Archive case", "open": "Open a case"}[kind]
+        blocks: list[dict] = []
+        if kind == "call":
+            blocks = [
+                text_input("agreed", "What was agreed", multiline=True),
+                {"type": "input", "block_id": "due", "optional": True, "label": {"type": "plain_text", "text": "Next action due"},
+                 "element": {"type": "datepicker", "action_id": "value"}},
+                text_input("next", "Next action", optional=True),
+            ]
+        elif kind == "archive":
+            blocks = [text_input("reason", "Reason", multiline=True)]
+        else:
+            blocks = [
+                text_input("number", "Case number (CAS-00000-XXXXXX)", initial=number or None),
+                {"type": "input", "block_id": "priority", "label": {"type": "plain_text", "text": "Priority"},
+                 "element": {"type": "static_select", "action_id": "value",
+                             "initial_option": {"text": {"type": "plain_text", "text": "P3"}, "value": "P3"},
+                             "options": [{"text": {"type": "plain_text", "text": p}, "value": p} for p in ("P1", "P2", "P3", "P4")]}},
+                text_input("customer", "Customer", optional=True),
+                text_input("title", "Title"),
+            ]
+        return {"type": "modal", "callback_id": f"crashdesk_{kind}", "private_metadata": meta,
+                "title": {"type": "plain_text", "text": title}, "submit": {"type": "plain_text", "text": "Save"},
+                "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
+
+    @staticmethod
+    def _values(view: dict) -> dict[str, str]:
+        out = {}
+        for block_id, block in (view.get("state") or {}).get("values", {}).items():
+            v = block.get("value") or {}
+            out[block_id] = (v.get("value") or v.get("selected_date") or (v.get("selected_option") or {}).get("value") or "").strip()
+        return out
+
+    def validate_view(self, view: dict) -> dict[str, str] | None:
+        kind = view["callback_id"].removeprefix("crashdesk_")
+        values = self._values(view)
+        if kind == "open" and not CASE_NUMBER.fullmatch(values.get("number", "")):
+            return {"number": "A case number looks like CAS-04716-C3F2K9"}
+        if kind == "call" and not values.get("agreed"):
+            return {"agreed": "Please say what was agreed"}
+        if kind == "archive" and not values.get("reason"):
+            return {"reason": "Please give a reason"}
+        return None
+
+    async def run_view(self, body: dict, view: dict) -> None:
+        kind = view["callback_id"].removeprefix("crashdesk_")
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = self._values(view)
+        number = meta.get("case") or ""
+        if kind == "call":
+            text = f"case call {number} {values['agreed']}"
+            if values.get("next"):
+                text += f", next {values['next']}"
+            if values.get("due"):
+                text += f" {values['due']}" if values.get("next") else f", next {values['due']}"
+        elif kind == "archive":
+            text = f"case archive {number} {values['reason']}"
+        else:
+            customer = values.get("customer", "").replace(" ", "_")
+            text = f"case open {values['number']} {values.get('priority', 'P3')}" + (
+                f" customer:{customer}" if customer else "") + f" {values.get('title', '')}"
+        await self._as_message(text, meta.get("channel"), meta.get("thread"), body["user"]["id"],
+                               key=f"view:{view.get('id')}")
+
+    async def _as_message(self, text: str, channel: str, thread: str | None, user: str, key: str) -> None:
+        event = ChatEvent(platform="slack", channel=channel, user=user, text=text, ts=key, thread=thread,
+                          user_name=await self.user_name(user), event_id=key)
+
+        async def send(reply: Reply) -> None:
+            await self.post(reply, channel, thread=reply.thread or thread, user=user)
+
+        await self.desk.handle(event, send)
+
+    # ---------------------------------------------------------------- posting
+    async def post(self, reply: Reply, channel: str, *, thread: str | None, user: str | None = None,
+                   ephemeral: bool = False) -> str | None:
+        args = message(reply)
+        if thread and not thread.startswith(("cmd-", "view:", "action:")):
+            args["thread_ts"] = thread
+        try:
+            if ephemeral or reply.ephemeral:
+                await self._call("chat_postEphemeral", channel=channel, user=user, **args)
+                return None
+            resp = await self._call("chat_postMessage", channel=channel, **args)
+        except SlackApiError as exc:
+            log.warning("could not post to %s: %s", channel, exc.response.get("error"))
+            return None
+        ts = resp.get("ts")
+        if reply.kind == "card" and reply.case_number and args.get("thread_ts"):
+            # The first card in a thread is the one kept current.
+            key = f"slack:card:{channel}:{args['thread_ts']}"
+            if not await self.desk.store.call(ops.get_setting, key):
+                await self.desk.store.call(ops.set_setting, key, ts)
+        if reply.state_changed and reply.case_number:
+            await self.refresh_case(reply.case_number)
+        return ts
+
+    async def _call(self, method: str, **kwargs) -> Any:
+        try:
+            return await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "not_in_channel" and kwargs.get("channel"):
+                await self.client.conversations_join(channel=kwargs["channel"])
+                return await getattr(self.client, method)(**kwargs)
+            raise
+
+    async def refresh_case(self, number: str) -> None:
+        """After archive/reopen: update the card at the top of every Slack
+        thread of the case, and mark the thread's root message."""
+        case = await self.desk.store.call(cases.get, number)
+        if case is None:
+            return
+        for th in await self.desk.store.call(cases.threads_of, case.id):
+            if th["platform"] != "slack":
+                continue
+            channel, thread = th["channel"], th["thread"]
+            lang = await self.desk.store.call(ops.get_setting, f"lang:slack:{channel}") or self.desk.config.lang
+            card_ts = await self.desk.store.call(ops.get_setting, f"slack:card:{channel}:{thread}")
+            reply = await self.desk.card_for(case, lang)
+            try:
+                if card_ts:
+                    await self._call("chat_update", channel=channel, ts=card_ts, **{k: v for k, v in message(reply).items()
+                                                                                     if k in ("text", "blocks")})
+                if case.status == "archived":
+                    await self._react(channel, thread, ARCHIVED_MARK)
+                else:
+                    await self._unreact(channel, thread, ARCHIVED_MARK)
+            except SlackApiError as exc:
+                log.warning("could not refresh %s in %s: %s", number, channel, exc.response.get("error"))
+
+    async def _react(self, channel: str, ts: str, name: str) -> None:
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                log.info("reaction %s on %s failed: %s", name, ts, exc.response.get("error"))
+
+    async def _unreact(self, channel: str, ts: str, name: str) -> None:
+        try:
+            await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
+        except SlackApiError:
+            pass
+
+    async def user_name(self, user: str) -> str:
+        if user not in self._names:
+            try:
+                resp = await self.client.users_info(user=user)
+                profile = resp["user"].get("profile", {})
+                self._names[user] = profile.get("display_name") or resp["user"].get("real_name") or resp["user"].get("name") or user
+            except (SlackApiError, KeyError, aiohttp.ClientError):
+                return user
+        return self._names[user]
+
+    # ------------------------------------------------------------- downloads
+    def _attachment(self, f: dict) -> Attachment:
+        async def fetch() -> TempFile:
+            return await self.download(f)
+
+        return Attachment(name=f.get("name") or f.get("title") or f.get("id", "file"), fetch=fetch,
+                          size=f.get("size"), id=f.get("id"))
+
+    async def download(self, f: dict) -> TempFile:
+        """The file, spooled to a temp file with the bot token.  Redirects are
+        not followed: Slack redirects to its sign-in page when the token may
+        not read the file."""
+        url = f.get("url_private_download") or f.get("url_private")
+        if not url and f.get("id"):
+            try:
+                info = await self.client.files_info(file=f["id"])
+            except SlackApiError as exc:
+                raise DownloadError(self._explain(exc.response.get("error"))) from None
+            url = info["file"].get("url_private_download") or info["file"].get("url_private")
+        if not url:
+            raise DownloadError("Slack gave no download address for this file")
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600, sock_read=60))
+        async with self._http.get(url, headers={"Authorization": f"Bearer {self.token}"}, allow_redirects=False) as r:
+            if 300 <= r.status < 400:
+                raise DownloadError("Slack sent a sign-in page instead of the file (does the app have the files:read scope?)")
+            if r.status == 404:
+                raise DownloadError(self._explain("file_not_found"))
+            if r.status != 200:
+                raise DownloadError(f"Slack answered HTTP {r.status}")
+            if r.headers.get("Content-Type", "").startswith("text/html"):
+                raise DownloadError("Slack sent a web page instead of the file (does the app have the files:read scope?)")
+            tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-slack-", delete=False)
+            size = 0
+            try:
+                async for chunk in r.content.iter_chunked(1024 * 1024):
+                    size += len(chunk)
+                    if size > self.max_download:
+                        raise DownloadError(f"the file is larger than the {self.max_download // 1024**2} MB limit")
+                    tmp.write(chunk)
+                tmp.close()
+            except BaseException:
+                tmp.close()
+                import os
+
+                os.unlink(tmp.name)
+                raise
+            return TempFile(tmp.name)
+
+    @staticmethod
+    def _explain(error: str | None) -> str:
+        return {
+            "file_not_found": "the file was deleted or is no longer shared (file_not_found)",
+            "file_deleted": "the file was deleted",
+            "missing_scope": "the app lacks the files:read scope",
+        }.get(error or "", f"Slack said {error}")

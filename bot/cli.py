@@ -17,6 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the verdict")
     a.add_argument("--markdown", action="store_true", help="chat markdown instead of plain text")
 
+    sub.add_parser("serve", help="the bot: Slack, WeCom and the case board over HTTP (settings from the environment)")
+
     c = sub.add_parser("chat", help="the case desk in this terminal (no chat platform needed)")
     c.add_argument("--db", help="SQLite file (default: $CRASHDESK_DB or crashdesk.db)")
     c.add_argument("--data-dir", help="where uploads are kept (default: $CRASHDESK_DATA_DIR or ./data)")
@@ -100,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_analyze(args)
         if args.command == "chat":
             return cmd_chat(args)
+        if args.command == "serve":
+            from bot.config import Settings
+            from bot.server import serve
+
+            return serve(Settings.load())
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

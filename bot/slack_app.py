@@ -274,9 +274,10 @@ class SlackAdapter:
             log.warning("could not post to %s: %s", channel, exc.response.get("error"))
             return None
         ts = resp.get("ts")
-        if reply.kind == "card" and reply.case_number and args.get("thread_ts"):
-            # The first card in a thread is the one kept current.
-            key = f"slack:card:{channel}:{args['thread_ts']}"
+        if reply.kind == "card" and reply.case_number and ts:
+            # The first card in a thread (or the card that starts one) is the
+            # one kept current.
+            key = f"slack:card:{channel}:{args.get('thread_ts') or ts}"
             if not await self.desk.store.call(ops.get_setting, key):
                 await self.desk.store.call(ops.set_setting, key, ts)
         if reply.state_changed and reply.case_number:

@@ -1,0 +1,168 @@
+"""``crashdesk serve``: one aiohttp server for every platform.
+
+  /healthz        200 once the database is open and the job worker runs
+  /slack/events   Slack Events API, slash commands, interactivity (signed)
+  /wecom/callback WeCom encrypted callback
+  /               the web case board
+
+With no chat platform configured it serves the board alone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.jobs import JobQueue
+from handlers.desk import Desk, DeskConfig
+from store import Store
+
+log = logging.getLogger("crashdesk.server")
+
+
+class ConfigError(SystemExit):
+    pass
+
+
+@dataclass
+class Platforms:
+    slack: object | None = None
+    slack_socket: object | None = None
+    wecom: object | None = None
+    board: object | None = None
+    tasks: list = field(default_factory=list)
+
+
+def check_settings(settings: Settings) -> list[str]:
+    """Names of settings that a configured platform still needs."""
+    missing = []
+    slack_any = any(settings.get(k) for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
+    if slack_any:
+        if not settings.get("SLACK_BOT_TOKEN"):
+            missing.append("SLACK_BOT_TOKEN")
+        if not settings.get("SLACK_APP_TOKEN") and not settings.get("SLACK_SIGNING_SECRET"):
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+    wecom_keys = ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY")
+    if any(settings.get(k) for k in wecom_keys):
+        missing.extend(k for k in wecom_keys if not settings.get(k))
+    if settings.get("DIGEST_CHANNEL") and not slack_any and not settings.get("WECOM_DIGEST_WEBHOOK"):
+        missing.append("SLACK_BOT_TOKEN or WECOM_DIGEST_WEBHOOK (DIGEST_CHANNEL is set)")
+    return missing
+
+
+class App:
+    """The running bot: store, desk, jobs, platforms, the web server."""
+
+    def __init__(self, settings: Settings, *, clock=None, executor=None, scheduler: bool = True):
+        self.settings = settings
+        self.scheduler = scheduler
+        self.store = Store(settings.db)
+        self.desk = Desk(self.store, DeskConfig(
+            data_dir=settings.data_dir, lang=settings.lang, tz=settings.tz, max_upload=settings.max_upload,
+            digest_priorities=settings.digest_priorities), clock=clock, executor=executor)
+        self.jobs = JobQueue(self.store, clock=clock)
+        self.platforms = Platforms()
+        self.ready = False
+        self.web = web.Application(client_max_size=64 * 1024**2)
+        self.web.router.add_get("/healthz", self.healthz)
+        self.web.on_startup.append(self._startup)
+        self.web.on_cleanup.append(self._cleanup)
+        self._setup_platforms()
+
+    def _setup_platforms(self) -> None:
+        s = self.settings
+        if s.get("SLACK_BOT_TOKEN"):
+            from bot.slack_app import SlackAdapter
+
+            socket = bool(s.get("SLACK_APP_TOKEN"))
+            self.platforms.slack = SlackAdapter(self.desk, self.jobs, token=s.get("SLACK_BOT_TOKEN"),
+                                                signing_secret=s.get("SLACK_SIGNING_SECRET"),
+                                                api_url=s.get("SLACK_API_URL"), socket_mode=socket)
+            if not socket:
+                self.web.router.add_post("/slack/events", self.slack_events)
+        if s.get("WECOM_CORP_ID"):
+            from bot.wecom_app import WeComAdapter
+
+            self.platforms.wecom = WeComAdapter(self.desk, self.jobs, s)
+            self.platforms.wecom.mount(self.web)
+
+    async def slack_events(self, request: web.Request) -> web.Response:
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+        bolt_request = await to_bolt_request(request)
+        response = await self.platforms.slack.app.async_dispatch(bolt_request)
+        if response.status in (401, 403):
+            # Bolt has refused a bad signature or a stale timestamp: nothing
+            # was queued or stored; this line is the only trace.
+            log.warning("refused a Slack request (%s) from %s", response.status, request.remote)
+        return await to_aiohttp_response(response)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        if not self.ready:
+            return web.json_response({"ok": False, "status": "starting"}, status=503)
+        return web.json_response({"ok": True, "platforms": [k for k in ("slack", "wecom") if getattr(self.platforms, k)]})
+
+    async def _startup(self, app: web.Application) -> None:
+        await self.store.open()
+        await self.jobs.start()
+        if self.platforms.slack and self.settings.get("SLACK_APP_TOKEN"):
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(self.platforms.slack.app, self.settings.get("SLACK_APP_TOKEN"))
+            self.platforms.slack_socket = handler
+            await handler.connect_async()
+        if self.platforms.wecom:
+            await self.platforms.wecom.start()
+        from bot.scheduler import digest_loop
+
+        targets = self.digest_targets() if self.scheduler else []
+        if targets:
+            self.platforms.tasks.append(asyncio.create_task(digest_loop(self.desk, targets, self.settings)))
+        self.ready = True
+
+    def digest_targets(self) -> list:
+        """(channel key, post, lang) for each place the daily digest goes."""
+        targets = []
+        channel = self.settings.get("DIGEST_CHANNEL")
+        if channel and self.platforms.slack:
+            slack = self.platforms.slack
+
+            async def post_slack(reply, channel=channel):
+                await slack.post(reply, channel, thread=None)
+
+            targets.append((f"slack:{channel}", post_slack))
+        if self.platforms.wecom and self.settings.get("WECOM_DIGEST_WEBHOOK"):
+            targets.append(("wecom:webhook", self.platforms.wecom.post_webhook))
+        return targets
+
+    async def _cleanup(self, app: web.Application) -> None:
+        self.ready = False
+        for task in self.platforms.tasks:
+            task.cancel()
+        await asyncio.gather(*self.platforms.tasks, return_exceptions=True)
+        if self.platforms.slack_socket:
+            await self.platforms.slack_socket.close_async()
+        await self.jobs.stop()
+        if self.platforms.slack:
+            await self.platforms.slack.close()
+        if self.platforms.wecom:
+            await self.platforms.wecom.close()
+        self.desk.close()
+        self.store.close()
+
+
+def serve(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    missing = check_settings(settings)
+    if missing:
+        import sys
+
+        print("crashdesk: missing settings: " + ", ".join(missing), file=sys.stderr)
+        return 2
+    app = App(settings)
+    web.run_app(app.web, port=settings.port, print=lambda *_: log.info("listening on port %s", settings.port),
+                handle_signals=True)
+    return 0

@@ -172,8 +172,14 @@ class Desk:
         lang = stored or event.lang or self.config.lang
         return lang if lang in texts.T else "en"
 
+    @staticmethod
+    def _focus_key(event: ChatEvent) -> str:
+        # Per person, across chats: a dump sent one to one belongs to the
+        # case that person last talked about in the group.
+        return f"focus:{event.platform}:{event.user}"
+
     async def focused(self, event: ChatEvent) -> Case | None:
-        number = await self.store.call(ops.get_setting, f"focus:{event.platform}:{event.channel}:{event.user}")
+        number = await self.store.call(ops.get_setting, self._focus_key(event))
         return await self.store.call(cases.get, number) if number else None
 
     async def focus(self, ctx: Ctx, case: Case) -> None:
@@ -181,7 +187,7 @@ class Desk:
         (where the platform has threads) to it."""
         e = ctx.event
         if e.platform in THREADLESS:
-            await self.store.call(ops.set_setting, f"focus:{e.platform}:{e.channel}:{e.user}", case.number)
+            await self.store.call(ops.set_setting, self._focus_key(e), case.number)
         else:
             await self.store.call(cases.bind_thread, case.id, e.platform, e.channel, ctx.thread_root, self.iso(ctx.now))
         ctx.thread_case = ctx.thread_case or case

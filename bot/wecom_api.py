@@ -1,0 +1,157 @@
+"""WeCom's server API, as the bot uses it: access token (cached until it
+expires, refetched when WeCom says it is invalid), app messages, media
+downloads, the group webhook.  WeCom silently drops messages past 30 a
+minute to one person and 20 a minute to one webhook, so we pace ourselves
+rather than lose answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+import time
+from collections import defaultdict, deque
+
+import aiohttp
+
+from handlers.events import TempFile
+
+log = logging.getLogger("crashdesk.wecom")
+
+DEFAULT_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+# errcodes after which a fresh access token is worth one more try
+TOKEN_ERRORS = {40001, 40014, 42001}
+MARKDOWN_LIMIT = 2048  # bytes of markdown content in one message
+
+
+class WeComError(Exception):
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"WeCom error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class Pacer:
+    """At most ``rate`` sends per ``per`` seconds to one destination."""
+
+    def __init__(self, rate: int, per: float = 60.0, clock=time.monotonic, sleep=asyncio.sleep):
+        self.rate, self.per = rate, per
+        self.clock, self.sleep = clock, sleep
+        self.sent: dict[str, deque] = defaultdict(deque)
+
+    async def wait(self, key: str) -> None:
+        sent = self.sent[key]
+        now = self.clock()
+        while sent and now - sent[0] >= self.per:
+            sent.popleft()
+        if len(sent) >= self.rate:
+            await self.sleep(self.per - (now - sent[0]) + 0.05)
+            sent.popleft()
+        sent.append(self.clock())
+
+
+class WeComClient:
+    def __init__(self, corp_id: str, secret: str, agent_id: str, *, base_url: str | None = None,
+                 max_download: int = 2 * 1024**3, clock=time.monotonic):
+        self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
+        self.base = (base_url or DEFAULT_BASE).rstrip("/") + "/"
+        self.max_download = max_download
+        self.clock = clock
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+        self._http: aiohttp.ClientSession | None = None
+        self.person_pacer = Pacer(30)
+        self.webhook_pacer = Pacer(20)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600, sock_read=60))
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    async def token(self, refresh: bool = False) -> str:
+        async with self._lock:
+            if refresh or not self._token or self.clock() >= self._expires:
+                async with self.http.get(self.base + "gettoken", params={"corpid": self.corp_id,
+                                                                          "corpsecret": self.secret}) as r:
+                    data = await r.json(content_type=None)
+                if data.get("errcode"):
+                    raise WeComError(data["errcode"], data.get("errmsg", ""))
+                self._token = data["access_token"]
+                # Refresh five minutes early: a token that expires mid-call fails.
+                self._expires = self.clock() + max(60, int(data.get("expires_in", 7200)) - 300)
+            return self._token
+
+    async def _call(self, method: str, path: str, **kwargs) -> dict:
+        for attempt in (0, 1):
+            params = dict(kwargs.pop("params", {}) or {})
+            params["access_token"] = await self.token(refresh=attempt == 1)
+            async with self.http.request(method, self.base + path, params=params, **kwargs) as r:
+                data = await r.json(content_type=None)
+            code = data.get("errcode", 0)
+            if code in TOKEN_ERRORS and attempt == 0:
+                continue
+            if code:
+                raise WeComError(code, data.get("errmsg", ""))
+            return data
+        raise AssertionError("unreachable")
+
+    async def send_markdown(self, user: str, content: str) -> None:
+        await self.person_pacer.wait(user)
+        await self._call("POST", "message/send", json={
+            "touser": user, "msgtype": "markdown", "agentid": int(self.agent_id) if str(self.agent_id).isdigit() else self.agent_id,
+            "markdown": {"content": content}, "enable_duplicate_check": 0})
+
+    async def send_text(self, user: str, content: str) -> None:
+        await self.person_pacer.wait(user)
+        await self._call("POST", "message/send", json={
+            "touser": user, "msgtype": "text", "agentid": int(self.agent_id) if str(self.agent_id).isdigit() else self.agent_id,
+            "text": {"content": content}})
+
+    async def download_media(self, media_id: str) -> TempFile:
+        """media/get: the file, or WeCom's JSON error (media ids live three days)."""
+        for attempt in (0, 1):
+            params = {"access_token": await self.token(refresh=attempt == 1), "media_id": media_id}
+            async with self.http.get(self.base + "media/get", params=params) as r:
+                if r.content_type in ("application/json", "text/plain"):
+                    data = json.loads(await r.text())
+                    if data.get("errcode") in TOKEN_ERRORS and attempt == 0:
+                        continue
+                    if data.get("errcode") == 40007:
+                        raise WeComError(40007, "文件已过期（企业微信只保留三天），请重新发送 / the file has expired "
+                                                "(WeCom keeps uploads three days); please send it again")
+                    raise WeComError(data.get("errcode", -1), data.get("errmsg", "unexpected answer"))
+                return await spool(r, self.max_download)
+        raise AssertionError("unreachable")
+
+    async def post_webhook(self, url: str, content: str) -> None:
+        await self.webhook_pacer.wait(url)
+        async with self.http.post(url, json={"msgtype": "markdown", "markdown": {"content": content}}) as r:
+            data = await r.json(content_type=None)
+        if data.get("errcode"):
+            raise WeComError(data["errcode"], data.get("errmsg", ""))
+
+
+async def spool(response: aiohttp.ClientResponse, limit: int) -> TempFile:
+    tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-wecom-", delete=False)
+    size = 0
+    try:
+        async for chunk in response.content.iter_chunked(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise WeComError(-1, f"the file is larger than the {limit // 1024**2} MB limit")
+            tmp.write(chunk)
+    except BaseException:
+        tmp.close()
+        import os
+
+        os.unlink(tmp.name)
+        raise
+    tmp.close()
+    return TempFile(tmp.name)

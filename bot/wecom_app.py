@@ -1,0 +1,252 @@
+"""WeCom (企业微信): the case desk behind the encrypted callbacks.
+
+  /wecom/callback  the self-built app (自建应用): XML, one-to-one messages
+  /wecom/aibot     the AI bot (智能机器人): JSON, @-mentions in groups and,
+                   one to one, files
+
+WeCom wants an answer within five seconds and retries three times: the
+callback is verified, decrypted, queued as a durable job and answered with
+an empty body at once; the desk's answer goes out through message/send (or
+the AI bot's response_url).  A retry finds its MsgId already queued."""
+
+from __future__ import annotations
+
+import json
+import logging
+import xml.etree.ElementTree as ET
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.jobs import JobQueue
+from bot.wecom_api import WeComClient, WeComError, spool
+from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_bytes
+from bot.wecom_markdown import chunks
+from handlers.desk import Desk
+from handlers.events import Attachment, ChatEvent, Reply, TempFile
+from store import cases
+
+log = logging.getLogger("crashdesk.wecom")
+MAX_CALLBACK_BYTES = 1024 * 1024
+
+
+class WeComAdapter:
+    def __init__(self, desk: Desk, jobs: JobQueue, settings: Settings):
+        self.desk = desk
+        self.jobs = jobs
+        self.settings = settings
+        self.app_crypto = WeComCrypto(settings.get("WECOM_TOKEN"), settings.get("WECOM_ENCODING_AES_KEY"),
+                                      settings.get("WECOM_CORP_ID"))
+        bot_token, bot_key = settings.get("WECOM_BOT_TOKEN"), settings.get("WECOM_BOT_ENCODING_AES_KEY")
+        self.bot_crypto = WeComCrypto(bot_token, bot_key, "") if bot_token and bot_key else None
+        self.client = WeComClient(settings.get("WECOM_CORP_ID"), settings.get("WECOM_SECRET"),
+                                  settings.get("WECOM_AGENT_ID"), base_url=settings.get("WECOM_API_URL"),
+                                  max_download=desk.config.max_upload)
+        hook = settings.get("WECOM_DIGEST_WEBHOOK")
+        # Either the full address WeCom shows, or just its key.
+        self.webhook = hook if not hook or hook.startswith("http") else f"{self.client.base}webhook/send?key={hook}"
+        jobs.register("wecom.message", self._run)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/wecom/callback", self.verify_app)
+        app.router.add_post("/wecom/callback", self.receive_app)
+        if self.bot_crypto:
+            app.router.add_get("/wecom/aibot", self.verify_bot)
+            app.router.add_post("/wecom/aibot", self.receive_bot)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # --------------------------------------------------------------- verify
+    @staticmethod
+    def _query(request: web.Request) -> tuple[str, str, str]:
+        q = request.query  # already percent-decoded once, as WeCom encodes + / =
+        return q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", "")
+
+    async def _verify(self, request: web.Request, crypto: WeComCrypto) -> web.Response:
+        sig, ts, nonce = self._query(request)
+        try:
+            echo = crypto.verify_url(sig, ts, nonce, request.query.get("echostr", ""))
+        except (CryptoError, UnicodeDecodeError):
+            log.warning("refused a WeCom URL verification from %s (bad signature)", request.remote)
+            return web.Response(status=403, text="bad signature")
+        # The plain echo, nothing around it: no quotes, no BOM, no newline.
+        return web.Response(text=echo, content_type="text/plain")
+
+    async def verify_app(self, request: web.Request) -> web.Response:
+        return await self._verify(request, self.app_crypto)
+
+    async def verify_bot(self, request: web.Request) -> web.Response:
+        return await self._verify(request, self.bot_crypto)
+
+    # -------------------------------------------------------------- receive
+    async def _open(self, request: web.Request, crypto: WeComCrypto, encrypted: str | None) -> str | None:
+        sig, ts, nonce = self._query(request)
+        if not encrypted:
+            return None
+        try:
+            return crypto.open(sig, ts, nonce, encrypted)
+        except (CryptoError, UnicodeDecodeError):
+            log.warning("refused a WeCom callback from %s (bad signature or ciphertext)", request.remote)
+            return None
+
+    async def receive_app(self, request: web.Request) -> web.Response:
+        body = await request.content.read(MAX_CALLBACK_BYTES + 1)
+        if len(body) > MAX_CALLBACK_BYTES:
+            return web.Response(status=413)
+        try:
+            outer = ET.fromstring(body)
+        except ET.ParseError:
+            return web.Response(status=400, text="not XML")
+        plain = await self._open(request, self.app_crypto, outer.findtext("Encrypt"))
+        if plain is None:
+            return web.Response(status=403, text="bad signature")
+        try:
+            msg = {child.tag: (child.text or "") for child in ET.fromstring(plain)}
+        except ET.ParseError:
+            return web.Response(status=400, text="not XML")
+        kind = msg.get("MsgType")
+        user = msg.get("FromUserName", "")
+        # Messages are told apart by MsgId, events by sender and time.
+        key = msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}"
+        if kind in ("text", "file") or (kind == "event" and msg.get("Event") == "enter_agent"):
+            await self.jobs.submit("wecom.message", {"source": "app", "msg": msg}, dedupe=f"wecom:{key}")
+        elif kind in ("image", "voice", "video", "location", "link"):
+            await self.jobs.submit("wecom.message", {"source": "app", "msg": {**msg, "MsgType": "unsupported"}},
+                                   dedupe=f"wecom:{key}")
+        # An empty 200 within five seconds: WeCom neither retries nor shows anything.
+        return web.Response(text="")
+
+    async def receive_bot(self, request: web.Request) -> web.Response:
+        raw = await request.content.read(MAX_CALLBACK_BYTES + 1)
+        if len(raw) > MAX_CALLBACK_BYTES:
+            return web.Response(status=413)
+        try:
+            encrypted = json.loads(raw or b"{}").get("encrypt")
+        except (ValueError, AttributeError):
+            return web.Response(status=400, text="not JSON")
+        plain = await self._open(request, self.bot_crypto, encrypted)
+        if plain is None:
+            return web.Response(status=403, text="bad signature")
+        try:
+            msg = json.loads(plain)
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        if msg.get("msgtype") in ("text", "file", "mixed"):
+            await self.jobs.submit("wecom.message", {"source": "bot", "msg": msg}, dedupe=f"wecom-bot:{msg.get('msgid')}")
+        return web.Response(text="")
+
+    # ------------------------------------------------------------ run a job
+    def to_event(self, payload: dict) -> tuple[ChatEvent, dict]:
+        msg = payload["msg"]
+        if payload["source"] == "app":
+            user = msg.get("FromUserName", "")
+            files = []
+            if msg.get("MsgType") == "file" and msg.get("MediaId"):
+                media_id = msg["MediaId"]
+
+                async def fetch(media_id=media_id) -> TempFile:
+                    return await self.client.download_media(media_id)
+
+                files.append(Attachment(name=msg.get("FileName") or f"{media_id}.dmp", fetch=fetch, id=media_id))
+            text = msg.get("Content", "") if msg.get("MsgType") == "text" else ""
+            event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}",
+                              event_id=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh")
+            return event, {"to": user, "group": None, "response_url": None}
+        # AI bot
+        user = (msg.get("from") or {}).get("userid", "")
+        group = msg.get("chatid") if msg.get("chattype") == "group" else None
+        text, files = "", []
+        items = [msg] if msg.get("msgtype") != "mixed" else [
+            {"msgtype": i.get("msgtype"), **i} for i in (msg.get("mixed") or {}).get("msg_item", [])]
+        for item in items:
+            if item.get("msgtype") == "text":
+                text += (item.get("text") or {}).get("content", "")
+            elif item.get("msgtype") == "file":
+                info = item.get("file") or {}
+                files.append(self._bot_file(info, msg.get("msgid", "file")))
+        event = ChatEvent(platform="wecom", channel=f"group:{group}" if group else user, user=user, text=text,
+                          files=files, ts=msg.get("msgid", ""), event_id=f"bot:{msg.get('msgid')}", lang="zh")
+        return event, {"to": user, "group": group, "response_url": msg.get("response_url")}
+
+    def _bot_file(self, info: dict, msgid: str) -> Attachment:
+        url = info.get("url")
+        # A file of the AI bot is encrypted with the bot's key (or its own
+        # aeskey over the long connection).
+        key = aes_key(info["aeskey"]) if info.get("aeskey") else self.bot_crypto.key
+
+        async def fetch() -> bytes:
+            if not url:
+                raise WeComError(-1, "WeCom gave no download address for this file")
+            async with self.client.http.get(url) as r:
+                if r.status != 200:
+                    raise WeComError(r.status, "download failed")
+                tmp = await spool(r, self.desk.config.max_upload)
+            try:
+                with open(tmp, "rb") as fh:
+                    return decrypt_bytes(key, fh.read())
+            except CryptoError:
+                raise WeComError(-1, "the file could not be decrypted") from None
+            finally:
+                import os
+
+                os.unlink(tmp)
+
+        return Attachment(name=info.get("filename") or info.get("name") or f"{msgid}.dmp", fetch=fetch,
+                          size=info.get("size") or info.get("filesize"), id=info.get("url"))
+
+    async def _run(self, payload: dict) -> None:
+        event, route = self.to_event(payload)
+        if payload["msg"].get("MsgType") == "unsupported":
+            await self._deliver(self.desk.info(
+                "企业微信自建应用只能接收文字消息。dump 文件请单聊发送给智能机器人，或使用案例看板上传。"), route)
+            return
+        if payload["msg"].get("MsgType") == "event":
+            return
+        delivered_to_group: set[str] = set()
+
+        async def send(reply: Reply) -> None:
+            await self._deliver(reply, route)
+            if route["group"] and reply.binds_case:
+                await self.desk.bind(reply.binds_case, "wecom", event.channel, "group")
+            if reply.kind == "verdict" and reply.case_number and not route["group"] and reply.case_number not in delivered_to_group:
+                delivered_to_group.add(reply.case_number)
+                await self._to_case_groups(reply)
+
+        await self.desk.handle(event, send)
+
+    async def _deliver(self, reply: Reply, route: dict) -> None:
+        for part in chunks(reply):
+            try:
+                if route["group"] and route["response_url"]:
+                    async with self.client.http.post(route["response_url"], json={
+                            "msgtype": "markdown", "markdown": {"content": part}}) as r:
+                        await r.read()
+                else:
+                    await self.client.send_markdown(route["to"], part)
+            except (WeComError, aiohttp.ClientError) as exc:
+                log.warning("could not deliver to %s: %s", route["to"], exc)
+                return
+
+    async def _to_case_groups(self, reply: Reply) -> None:
+        """A verdict reached from one to one also goes to the group where
+        the case is discussed (through the team group's webhook)."""
+        if not self.webhook:
+            return
+        case = await self.desk.store.call(cases.get, reply.case_number)
+        if case is None:
+            return
+        threads = await self.desk.store.call(cases.threads_of, case.id)
+        if any(t["platform"] == "wecom" and t["channel"].startswith("group:") for t in threads):
+            for part in chunks(reply):
+                await self.client.post_webhook(self.webhook, part)
+
+    async def post_webhook(self, reply: Reply) -> None:
+        """The daily digest to the team group (消息推送 webhook)."""
+        for part in chunks(reply):
+            await self.client.post_webhook(self.webhook, part)

@@ -1,0 +1,75 @@
+"""A Reply as WeCom markdown: the subset WeCom draws (headings, bold,
+links, inline code, quotes, font colours) in messages of at most 2,048
+bytes.  A long verdict is split at line ends into numbered parts; the whole
+record stays one `case show` away."""
+
+from __future__ import annotations
+
+from analysis.render.doc import Doc
+from bot.wecom_api import MARKDOWN_LIMIT
+from handlers.events import Reply
+
+
+COMMANDS = {
+    "call": "case call {} …",
+    "archive": "case archive {} …",
+    "assign_me": "case assign {} me",
+    "open": "case open {} …",
+}
+
+
+def lines(doc: Doc) -> list[str]:
+    out: list[str] = []
+    for b in doc.blocks:
+        if b.kind == "heading":
+            out.append(f"### {b.text}")
+        elif b.kind == "field":
+            out.append(f"**{b.label}**：{b.text}")
+        elif b.kind == "bullets":
+            if b.label:
+                out.append(f"**{b.label}**：")
+            out.extend(f"- {item}" for item in b.items)
+        elif b.kind == "para":
+            out.append(f"[{b.text}]({b.link})" if b.link else b.text)
+        elif b.kind == "code":
+            # No fenced blocks in WeCom markdown: quote the lines instead.
+            out.extend("> " + (line or " ") for line in b.text.splitlines())
+        elif b.kind == "divider":
+            out.append("")
+    return out
+
+
+def _fit(line: str, limit: int) -> list[str]:
+    """A single line longer than a message, cut on character boundaries."""
+    parts, cur = [], ""
+    for ch in line:
+        if len((cur + ch).encode()) > limit:
+            parts.append(cur)
+            cur = ""
+        cur += ch
+    return parts + ([cur] if cur else [])
+
+
+def chunks(reply: Reply, limit: int = MARKDOWN_LIMIT) -> list[str]:
+    room = limit - 64  # space for the "(2/3)" marker and its font tag
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines(reply.doc):
+        for part in _fit(line, room) if len(line.encode()) > room else [line]:
+            need = len(part.encode()) + 1
+            if current and size + need > room:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            current.append(part)
+            size += need
+    if reply.actions:
+        # No buttons in WeCom markdown: show the command each button runs.
+        hint = " · ".join(f"`{COMMANDS[a.id].format(a.value or '<CAS-…>')}`" for a in reply.actions if a.id in COMMANDS)
+        if hint and size + len(hint.encode()) + 1 <= room:
+            current.append(f"<font color=\"comment\">{hint}</font>")
+    if current:
+        pieces.append("\n".join(current))
+    if len(pieces) > 1:
+        pieces = [f"{p}\n<font color=\"comment\">({i}/{len(pieces)})</font>" for i, p in enumerate(pieces, 1)]
+    return pieces

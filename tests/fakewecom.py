@@ -1,0 +1,135 @@
+"""A stand-in for WeCom's server API on 127.0.0.1 (gettoken, message/send,
+media/get, webhook/send, the AI bot's response_url and file host), plus
+helpers that build callbacks encrypted and signed the way WeCom does."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+from aiohttp import web
+
+from bot.wecom_crypto import WeComCrypto, pad, signature
+
+CORP_ID = "ww1436e0e65a779aee"
+TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
+AES_KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+SECRET = "app-secret"
+AGENT_ID = "1000002"
+BOT_TOKEN = "botTokenForTests"
+BOT_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+
+
+class FakeWeCom:
+    def __init__(self):
+        self.tokens_issued = 0
+        self.valid_tokens: set[str] = set()
+        self.sent: list[dict] = []
+        self.webhook: list[dict] = []
+        self.responses: list[dict] = []
+        self.media: dict[str, tuple[str, bytes]] = {}
+        self.bot_files: dict[str, bytes] = {}
+        self.base = ""
+        self._ids = itertools.count(1)
+        app = web.Application(client_max_size=64 * 1024**2)
+        app.router.add_get("/cgi-bin/gettoken", self.gettoken)
+        app.router.add_post("/cgi-bin/message/send", self.message_send)
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
+        app.router.add_post("/cgi-bin/webhook/send", self.webhook_send)
+        app.router.add_post("/aibot/response/{id}", self.response_url)
+        app.router.add_get("/aibot/file/{id}", self.bot_file)
+        self.app = app
+
+    def revoke_tokens(self) -> None:
+        """WeCom may invalidate a token before it expires."""
+        self.valid_tokens.clear()
+
+    def texts(self) -> list[str]:
+        return [m["markdown"]["content"] if m["msgtype"] == "markdown" else m["text"]["content"] for m in self.sent]
+
+    async def gettoken(self, request):
+        q = request.query
+        if q.get("corpid") != CORP_ID or q.get("corpsecret") != SECRET:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        self.tokens_issued += 1
+        token = f"token-{self.tokens_issued}"
+        self.valid_tokens.add(token)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+
+    def _check(self, request):
+        if request.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
+        return None
+
+    async def message_send(self, request):
+        bad = self._check(request)
+        if bad:
+            return bad
+        body = await request.json()
+        self.sent.append(body)
+        if body["msgtype"] == "markdown" and len(body["markdown"]["content"].encode()) > 2048:
+            return web.json_response({"errcode": 44004, "errmsg": "content exceed max length"})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": f"m{next(self._ids)}"})
+
+    async def media_get(self, request):
+        bad = self._check(request)
+        if bad:
+            return bad
+        entry = self.media.get(request.query.get("media_id"))
+        if entry is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        name, data = entry
+        return web.Response(body=data, content_type="application/octet-stream",
+                            headers={"Content-disposition": f'attachment; filename="{name}"'})
+
+    async def webhook_send(self, request):
+        body = await request.json()
+        self.webhook.append({"key": request.query.get("key"), **body})
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def response_url(self, request):
+        self.responses.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def bot_file(self, request):
+        return web.Response(body=self.bot_files[request.match_info["id"]], content_type="application/octet-stream")
+
+    # -- callbacks as WeCom sends them ------------------------------------------
+    def app_callback(self, inner_xml: str, *, nonce: str = "1597212914", timestamp: str | None = None) -> tuple[dict, str]:
+        crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
+        ts = timestamp or str(int(time.time()))
+        encrypted = crypto.encrypt(inner_xml)
+        query = {"msg_signature": signature(TOKEN, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+        body = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+                f"<AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>")
+        return query, body
+
+    def bot_callback(self, message: dict, *, nonce: str = "1372623149") -> tuple[dict, str]:
+        crypto = WeComCrypto(BOT_TOKEN, BOT_AES_KEY, "")
+        ts = str(int(time.time()))
+        encrypted = crypto.encrypt(json.dumps(message, ensure_ascii=False))
+        query = {"msg_signature": signature(BOT_TOKEN, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+        return query, json.dumps({"encrypt": encrypted})
+
+    def add_bot_file(self, file_id: str, data: bytes) -> str:
+        """Stored encrypted with the bot's key, as WeCom hosts AI-bot files."""
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        import base64
+
+        key = base64.b64decode(BOT_AES_KEY + "=")
+        e = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        self.bot_files[file_id] = e.update(pad(data)) + e.finalize()
+        return f"{self.base}/aibot/file/{file_id}"
+
+
+def text_message(user: str, content: str, msg_id: str, created: int = 1476422779) -> str:
+    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
+            f"<MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+
+
+def file_message(user: str, media_id: str, msg_id: str, name: str = "seed.txt") -> str:
+    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>1476422780</CreateTime><MsgType><![CDATA[file]]></MsgType><MediaId><![CDATA[{media_id}]]></MediaId>"
+            f"<FileName><![CDATA[{name}]]></FileName><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")

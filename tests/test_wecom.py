@@ -1,0 +1,196 @@
+"""WeCom end to end against a fake WeCom API: encrypted callbacks in, the
+desk's answers out through message/send, the AI bot and the webhook."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from bot.server import App
+from fakewecom import (AES_KEY, AGENT_ID, BOT_AES_KEY, BOT_TOKEN, CORP_ID, SECRET, TOKEN, FakeWeCom, file_message,
+                       text_message)
+from store import cases, evidence, ops, timeline
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = (ROOT / "examples" / "seed-shaped-thread.txt").read_bytes()
+NUMBER = "CAS-04716-C3F2K9"
+SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
+
+
+@pytest.fixture
+async def wecom(tmp_path):
+    fake = FakeWeCom()
+    server = TestServer(fake.app, host="127.0.0.1")
+    await server.start_server()
+    fake.base = str(server.make_url("")).rstrip("/")
+    settings = Settings({
+        "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": AGENT_ID, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
+        "WECOM_ENCODING_AES_KEY": AES_KEY, "WECOM_API_URL": fake.base + "/cgi-bin/",
+        "WECOM_BOT_TOKEN": BOT_TOKEN, "WECOM_BOT_ENCODING_AES_KEY": BOT_AES_KEY,
+        "WECOM_DIGEST_WEBHOOK": "team-group-key",
+        "CRASHDESK_DB": str(tmp_path / "wecom.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"), "TZ": "Asia/Shanghai",
+    })
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    client = TestClient(TestServer(app.web, host="127.0.0.1"))
+    await client.start_server()
+
+    class Kit:
+        pass
+
+    kit = Kit()
+    kit.fake, kit.app, kit.client = fake, app, client
+
+    async def callback(inner_xml: str, **kw):
+        query, body = fake.app_callback(inner_xml, **kw)
+        return await client.post("/wecom/callback?" + urlencode(query), data=body.encode(),
+                                 headers={"Content-Type": "text/xml"})
+
+    async def bot(message: dict):
+        query, body = fake.bot_callback(message)
+        return await client.post("/wecom/aibot?" + urlencode(query), data=body.encode(),
+                                 headers={"Content-Type": "application/json"})
+
+    async def settle():
+        await app.jobs.drain()
+
+    kit.callback, kit.bot, kit.settle = callback, bot, settle
+    yield kit
+    await client.close()
+    await server.close()
+
+
+async def test_url_verification_with_the_official_vector(wecom):
+    query = {"msg_signature": "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "timestamp": "1476416373", "nonce": "47744683",
+             "echostr": "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=="}
+    resp = await wecom.client.get("/wecom/callback?" + urlencode(query))
+    assert resp.status == 200 and await resp.text() == "1288432023552776189"
+    query["nonce"] = "47744684"
+    assert (await wecom.client.get("/wecom/callback?" + urlencode(query))).status == 403
+
+
+async def test_text_with_a_case_number_gets_the_card(wecom):
+    resp = await wecom.callback(text_message("zhangsan", SUBJECT, "1001"))
+    assert resp.status == 200 and await resp.text() == ""
+    await wecom.settle()
+    resp = await wecom.callback(text_message("zhangsan", f"{NUMBER} 的进展？", "1002"))
+    await wecom.settle()
+    out = "\n".join(wecom.fake.texts())
+    assert "已建立案例 CAS-04716-C3F2K9" in out
+    assert "### CAS-04716-C3F2K9 · P3 · 处理中" in out
+    assert all(m["touser"] == "zhangsan" and m["agentid"] == 1000002 for m in wecom.fake.sent)
+
+
+async def test_file_message_gets_the_verdict_and_goes_under_the_case(wecom):
+    await wecom.callback(text_message("zhangsan", SUBJECT, "2001"))
+    await wecom.settle()
+    wecom.fake.media["MEDIA1"] = ("seed.txt", EXAMPLE)
+    await wecom.callback(file_message("zhangsan", "MEDIA1", "2002"))
+    await wecom.settle()
+    out = "\n".join(wecom.fake.texts())
+    assert "2 个 dump，2 种 BugCheck，指向同一厂商：亚信安全" in out
+    assert all(len(m["markdown"]["content"].encode()) <= 2048 for m in wecom.fake.sent if m["msgtype"] == "markdown")
+    case = await wecom.app.store.call(cases.get, NUMBER)
+    assert len(await wecom.app.store.call(evidence.case_dumps, case.id)) == 1
+
+
+async def test_retried_callback_changes_nothing(wecom):
+    await wecom.callback(text_message("zhangsan", SUBJECT, "3001"))
+    await wecom.settle()
+    call = text_message("zhangsan", f"case call {NUMBER} 客户同意升级亚信安全软件，观察一周", "3002")
+    for _ in range(3):  # WeCom retries three times when it does not hear back in time
+        assert (await wecom.callback(call)).status == 200
+    await wecom.settle()
+    case = await wecom.app.store.call(cases.get, NUMBER)
+    assert len(await wecom.app.store.call(timeline.followups, case.id)) == 1
+    assert sum("电话沟通" in t for t in wecom.fake.texts()) == 1
+
+
+async def test_bad_signature_is_refused_and_leaves_nothing(wecom):
+    query, body = wecom.fake.app_callback(text_message("zhangsan", SUBJECT, "4001"))
+    query["msg_signature"] = "0" * 40
+    resp = await wecom.client.post("/wecom/callback?" + urlencode(query), data=body.encode())
+    assert resp.status == 403
+    garbage = await wecom.client.post("/wecom/callback?" + urlencode(query), data=b"<xml><oops")
+    assert garbage.status in (400, 403)
+    await wecom.settle()
+    assert not wecom.fake.sent
+    assert await wecom.app.store.call(cases.get, NUMBER) is None
+    assert await wecom.app.store.call(ops.pending_jobs) == 0
+
+
+async def test_expired_token_is_fetched_again(wecom):
+    await wecom.callback(text_message("zhangsan", SUBJECT, "5001"))
+    await wecom.settle()
+    issued = wecom.fake.tokens_issued
+    wecom.fake.revoke_tokens()
+    await wecom.callback(text_message("zhangsan", f"case show {NUMBER}", "5002"))
+    await wecom.settle()
+    assert wecom.fake.tokens_issued == issued + 1
+    assert "### CAS-04716-C3F2K9" in wecom.fake.texts()[-1] or any("CAS-04716-C3F2K9" in t for t in wecom.fake.texts()[-2:])
+
+
+async def test_expired_media_is_explained(wecom):
+    await wecom.callback(file_message("zhangsan", "GONE", "6001", name="MEMORY.DMP"))
+    await wecom.settle()
+    assert any("无法下载 MEMORY.DMP" in t and "三天" in t for t in wecom.fake.texts())
+
+
+async def test_ai_bot_group_mention_and_one_to_one_file(wecom):
+    # @crashdesk in the team group: the card goes back through response_url.
+    resp = await wecom.bot({"msgid": "b1", "aibotid": "AIBOT", "chatid": "wrGROUP", "chattype": "group",
+                            "from": {"userid": "zhangsan"}, "response_url": wecom.fake.base + "/aibot/response/1",
+                            "msgtype": "text", "text": {"content": f"@crashdesk {SUBJECT}"}})
+    assert resp.status == 200
+    await wecom.settle()
+    assert any("CAS-04716-C3F2K9" in r["markdown"]["content"] for r in wecom.fake.responses)
+    # The dump, one to one with the bot: the verdict to the sender, and to the group.
+    url = wecom.fake.add_bot_file("f1", EXAMPLE)
+    await wecom.bot({"msgid": "b2", "aibotid": "AIBOT", "chattype": "single", "from": {"userid": "zhangsan"},
+                     "response_url": wecom.fake.base + "/aibot/response/2",
+                     "msgtype": "file", "file": {"url": url, "filename": "seed.txt"}})
+    await wecom.settle()
+    verdicts = [t for t in wecom.fake.texts() if "指向同一厂商：亚信安全" in t]
+    assert verdicts
+    assert any("指向同一厂商：亚信安全" in w["markdown"]["content"] for w in wecom.fake.webhook)
+    assert wecom.fake.webhook[0]["key"] == "team-group-key"
+
+
+async def test_unsupported_message_types_are_explained(wecom):
+    xml = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>"
+           f"<CreateTime>1476422781</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x]]></PicUrl>"
+           f"<MediaId><![CDATA[m]]></MediaId><MsgId>7001</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+    await wecom.callback(xml)
+    await wecom.settle()
+    assert "只能接收文字消息" in wecom.fake.texts()[-1]
+
+
+async def test_digest_goes_to_the_webhook(wecom):
+    from datetime import time as dtime
+
+    from handlers.digest import send_if_due
+
+    await wecom.callback(text_message("zhangsan", SUBJECT, "8001"))
+    await wecom.settle()
+    (key, post), = wecom.app.digest_targets()
+    assert await send_if_due(wecom.app.desk, key, dtime(0, 0), post)
+    assert not await send_if_due(wecom.app.desk, key, dtime(0, 0), post)
+    assert len(wecom.fake.webhook) == 1 and NUMBER in wecom.fake.webhook[0]["markdown"]["content"]
+
+
+def test_markdown_splits_long_verdicts_under_2048_bytes():
+    from analysis.render.doc import Doc
+    from bot.wecom_markdown import chunks
+    from handlers.events import Reply
+
+    doc = Doc()
+    doc.heading("案例结论")
+    doc.bullets("依据", ["很长的一行证据 " * 20] * 30)
+    doc.code("x" * 5000)
+    parts = chunks(Reply(doc))
+    assert len(parts) > 2
+    assert all(len(p.encode()) <= 2048 for p in parts)
+    assert parts[0].endswith(f"(1/{len(parts)})</font>")

@@ -39,16 +39,20 @@ class Pacer:
         self.rate, self.per = rate, per
         self.clock, self.sleep = clock, sleep
         self.sent: dict[str, deque] = defaultdict(deque)
+        self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def wait(self, key: str) -> None:
-        sent = self.sent[key]
-        now = self.clock()
-        while sent and now - sent[0] >= self.per:
-            sent.popleft()
-        if len(sent) >= self.rate:
-            await self.sleep(self.per - (now - sent[0]) + 0.05)
-            sent.popleft()
-        sent.append(self.clock())
+        # One waiter per destination at a time, so that concurrent senders
+        # do not all slip through the same free slot.
+        async with self.locks[key]:
+            sent = self.sent[key]
+            now = self.clock()
+            while sent and now - sent[0] >= self.per:
+                sent.popleft()
+            if len(sent) >= self.rate:
+                await self.sleep(self.per - (now - sent[0]) + 0.05)
+                sent.popleft()
+            sent.append(self.clock())
 
 
 class WeComClient:

@@ -194,3 +194,18 @@ def test_markdown_splits_long_verdicts_under_2048_bytes():
     assert len(parts) > 2
     assert all(len(p.encode()) <= 2048 for p in parts)
     assert parts[0].endswith(f"(1/{len(parts)})</font>")
+
+
+async def test_pacer_keeps_to_thirty_a_minute_per_person():
+    from bot.wecom_api import Pacer
+
+    now = [0.0]
+    slept = []
+
+    async def sleep(d):
+        slept.append(d)
+        now[0] += d
+
+    pacer = Pacer(30, clock=lambda: now[0], sleep=sleep)
+    await asyncio.gather(*[pacer.wait("zhangsan") for _ in range(31)], *[pacer.wait("lisi") for _ in range(5)])
+    assert len(slept) == 1 and 59 < slept[0] <= 60.1  # the 31st message to one person waits out the minute

@@ -75,6 +75,10 @@ def cmd_chat(args) -> int:
                         tz=settings.tz, max_upload=settings.max_upload,
                         digest_priorities=settings.digest_priorities)
     desk = Desk(store, config)
+    from bot.board import Board
+
+    # Links signed here open on the board of `crashdesk serve` on the same database.
+    config.board = Board(desk, settings)
     user = args.user or settings.get("USER") or getpass.getuser()
 
     async def main_loop() -> int:

@@ -57,8 +57,12 @@ class Console:
 
     async def send(self, reply: Reply) -> None:
         text = to_plain(reply.doc).rstrip()
-        if reply.actions:
-            text += "\n[" + "] [".join(a.label for a in reply.actions) + "]"
+        buttons = [a for a in reply.actions if a.id != "board"]
+        if buttons:
+            text += "\n[" + "] [".join(a.label for a in buttons) + "]"
+        for a in reply.actions:
+            if a.id == "board":
+                text += f"\n{a.label}: {a.value}"
         print(text + "\n", file=self.out, flush=True)
 
     async def line(self, line: str) -> None:

@@ -88,6 +88,11 @@ class App:
 
             self.platforms.wecom = WeComAdapter(self.desk, self.jobs, s)
             self.platforms.wecom.mount(self.web)
+        from bot.board import Board
+
+        self.platforms.board = Board(self.desk, s, relay=self.relay)
+        self.platforms.board.mount(self.web)
+        self.desk.config.board = self.platforms.board
 
     async def slack_events(self, request: web.Request) -> web.Response:
         from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -99,6 +104,22 @@ class App:
             # was queued or stored; this line is the only trace.
             log.warning("refused a Slack request (%s) from %s", response.status, request.remote)
         return await to_aiohttp_response(response)
+
+    async def relay(self, reply) -> None:
+        """A verdict reached on the board also goes to the case's chat
+        threads, as if it had been uploaded there."""
+        from store import cases
+
+        case = await self.store.call(cases.get, reply.case_number) if reply.case_number else None
+        if case is None:
+            return
+        threads = await self.store.call(cases.threads_of, case.id)
+        if self.platforms.slack:
+            for th in threads:
+                if th["platform"] == "slack":
+                    await self.platforms.slack.post(reply, th["channel"], thread=th["thread"])
+        if self.platforms.wecom and any(th["platform"] == "wecom" and th["channel"].startswith("group:") for th in threads):
+            await self.platforms.wecom.post_webhook(reply)
 
     async def healthz(self, request: web.Request) -> web.Response:
         if not self.ready:

@@ -68,6 +68,13 @@ def chunks(reply: Reply, limit: int = MARKDOWN_LIMIT) -> list[str]:
         hint = " · ".join(f"`{COMMANDS[a.id].format(a.value or '<CAS-…>')}`" for a in reply.actions if a.id in COMMANDS)
         if hint and size + len(hint.encode()) + 1 <= room:
             current.append(f"<font color=\"comment\">{hint}</font>")
+            size += len(hint.encode()) + 1
+        for a in reply.actions:
+            if a.id == "board" and a.value.startswith("http"):
+                link = f"[{a.label}]({a.value})"
+                if size + len(link.encode()) + 1 <= room:
+                    current.append(link)
+                    size += len(link.encode()) + 1
     if current:
         pieces.append("\n".join(current))
     if len(pieces) > 1:

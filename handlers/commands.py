@@ -250,7 +250,7 @@ async def archive(desk, ctx, rest: str) -> None:
         await ctx.send(desk.info(t(ctx.lang, "need_reason")))
         return
     followups = await desk.store.call(timeline.followups, case.id)
-    summary = closing.build(case, case.verdict, followups, reason, ctx.lang)
+    summary = closing.build(case, case.verdict_in(ctx.lang), followups, reason, ctx.lang)
     last = next((f for f in reversed(followups) if f["kind"] != "note"), None)
     mail = closing.email(case, summary, ctx.who, by_phone=bool(last and last["kind"] == "phone"))
     at = desk.iso(ctx.now)

@@ -33,7 +33,7 @@ from store.cases import Case
 log = logging.getLogger("crashdesk.desk")
 
 # Platforms without threads: a case is whatever the user last talked about.
-THREADLESS = frozenset({"console", "wecom"})
+THREADLESS = frozenset({"console", "wecom", "web"})
 
 
 @dataclass
@@ -208,6 +208,14 @@ class Desk:
         await self.focus(ctx, case)
         reply = await self.card_for(case, ctx.lang, ctx.now)
         reply.state_changed = state_changed
+        board = self.config.board
+        if board is not None and ctx.event.platform != "web":
+            # Every card carries a way onto the board (and, for WeCom
+            # groups, the way to upload files).
+            from handlers.events import Action
+
+            url, _ = await board.link_for(ctx.who, ctx.event.platform, case.number)
+            reply.actions.append(Action("board", "案例看板" if ctx.lang == "zh" else "Case board", url))
         await ctx.send(reply)
 
     async def card_for(self, case: Case, lang: str, now: datetime | None = None) -> Reply:

@@ -143,12 +143,13 @@ async def analyse_case(desk, ctx, case: Case, new_labels: list[str]) -> None:
     result = await _analyse(desk, ctx, items, detail)
     if result is None:
         return
-    verdict, doc, summary = result
+    verdict, verdict_zh, doc, summary = result
     await _save(desk, ctx, items, verdict, summary)
     from handlers.cards import verdict_line
 
     if verdict["dumps"]:
-        await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict, desk.iso(ctx.now))
+        await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict, desk.iso(ctx.now),
+                              verdict_zh)
     for problem in verdict.get("errors", []):
         if any(problem["source"].startswith(d) for d in detail):
             doc.para(t(ctx.lang, "not_analysed", name=problem["source"], why=problem["message"]))
@@ -165,7 +166,7 @@ async def analyse_loose(desk, ctx, new: list[tuple[int, str]]) -> None:
     result = await _analyse(desk, ctx, items, [label for _, label, _ in items])
     if result is None:
         return
-    verdict, doc, summary = result
+    verdict, _, doc, summary = result
     await _save(desk, ctx, items, verdict, summary)
     for problem in verdict.get("errors", []):
         doc.para(t(ctx.lang, "not_analysed", name=problem["source"], why=problem["message"]))

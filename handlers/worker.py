@@ -28,8 +28,13 @@ def summary_text(case: CaseReport) -> str:
     return " | ".join(parts)
 
 
-def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str] | None) -> tuple[dict, Doc, str]:
+def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str] | None) -> tuple[dict, dict, Doc, str]:
+    """The verdict in English and in Chinese (the record keeps both, for the
+    board's language switch), the chat reply in the asker's language, and
+    the searchable summary."""
     outcome = analyze_labelled(items)
-    verdict = case_json(outcome.case, lang, [{"source": s, "message": m} for s, m in outcome.problems])
+    errors = [{"source": s, "message": m} for s, m in outcome.problems]
+    verdict_en = case_json(outcome.case, "en", errors)
+    verdict_zh = case_json(outcome.case, "zh", errors)
     doc = case_doc(outcome.case, lang, only=set(detail) if detail is not None else None)
-    return verdict, doc, summary_text(outcome.case)
+    return verdict_en, verdict_zh, doc, summary_text(outcome.case)

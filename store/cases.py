@@ -37,10 +37,18 @@ class Case:
     updated_at: str | None
     archived_at: str | None
     lang: str | None
+    vendor: str | None = None
+    verdict_zh: str | None = None
 
     @property
     def verdict(self) -> dict | None:
         return json.loads(self.verdict_json) if self.verdict_json else None
+
+    def verdict_in(self, lang: str) -> dict | None:
+        """The verdict worded in a language (Chinese when stored, else English)."""
+        if lang == "zh" and self.verdict_zh:
+            return json.loads(self.verdict_zh)
+        return self.verdict
 
 
 _FIELDS = tuple(Case.__dataclass_fields__)
@@ -100,10 +108,12 @@ def mark_first_response(db: Database, case_id: int, at: str) -> None:
         db.execute("update cases set first_response_at = ? where id = ? and first_response_at is null", [at, case_id])
 
 
-def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str) -> None:
+def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str, verdict_zh: dict | None = None) -> None:
     with writing(db):
-        db["cases"].update(case_id, {"verdict_line": line, "verdict_json": json.dumps(verdict, ensure_ascii=False),
-                                     "updated_at": at})
+        db["cases"].update(case_id, {
+            "verdict_line": line, "verdict_json": json.dumps(verdict, ensure_ascii=False),
+            "verdict_zh": json.dumps(verdict_zh, ensure_ascii=False) if verdict_zh else None,
+            "vendor": (verdict.get("case") or {}).get("vendor"), "updated_at": at})
 
 
 def listing(db: Database, *, statuses=("open", "observing"), priorities=None, owner: str | None = None,

@@ -109,3 +109,12 @@ FTS_COLUMNS = {
     "decisions": ("reason", "summary"),
     "messages": ("text",),
 }
+
+
+@migrations(name="002_vendor_and_chinese_verdict")
+def _m002(db):
+    # The vendor behind a case, kept beside the verdict so the board can
+    # filter and count by it; and the verdict worded in Chinese as well.
+    db["cases"].add_column("vendor", str)
+    db["cases"].add_column("verdict_zh", str)
+    db["cases"].create_index(["vendor"])

@@ -1,0 +1,293 @@
+"""The web case board: all cases at once for a support lead, a case page
+with its whole record, a vendor view, and an upload form (the way WeCom
+groups, which cannot send files to a bot, get dumps in).
+
+Every page and file needs a session; a session starts only from a signed
+link handed out in chat.  Server-rendered, no third-party assets."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web
+
+from bot.board.auth import COOKIE, LINK_TTL, SESSION_TTL, BadToken, Session, Signer, new_key
+from bot.board.svg import vendor_months
+from bot.board.texts import translator
+from bot.config import Settings
+from handlers.cards import age_days, verdict_line
+from handlers.desk import Desk
+from handlers.events import Attachment, ChatEvent, Reply, TempFile
+from store import board as board_store
+from store import cases, ops, timeline
+from store.audit import record
+
+log = logging.getLogger("crashdesk.board")
+HERE = Path(__file__).parent
+LANG_COOKIE = "crashdesk_lang"
+STATIC = {"board.css": "text/css", "upload.js": "application/javascript"}
+
+
+class Board:
+    def __init__(self, desk: Desk, settings: Settings, relay=None):
+        self.desk = desk
+        self.settings = settings
+        self.public_url = (settings.get("CRASHDESK_PUBLIC_URL") or f"http://localhost:{settings.port}").rstrip("/")
+        self.relay = relay  # posts a verdict to the case's chat threads
+        self._signer: Signer | None = None
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                      autoescape=jinja2.select_autoescape(["html"]))
+
+    # ------------------------------------------------------------- the key
+    async def signer(self) -> Signer:
+        if self._signer is None:
+            configured = self.settings.get("CRASHDESK_SECRET")
+            key = configured or await self.desk.store.call(ops.setting_once, "board_secret", new_key)
+            self._signer = Signer(key.encode())
+        return self._signer
+
+    async def link_for(self, user: str, platform: str, case: str | None = None) -> tuple[str, int]:
+        """A sign-in link for chat; (url, hours it stays valid)."""
+        token = (await self.signer()).link_token(user, platform, case)
+        return f"{self.public_url}/auth?{urlencode({'t': token})}", LINK_TTL // 3600
+
+    # ------------------------------------------------------------- routing
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/auth", self.auth)
+        app.router.add_get("/logout", self.logout)
+        app.router.add_get("/", self.cases_page)
+        app.router.add_get("/case/{number}", self.case_page)
+        app.router.add_post("/case/{number}/upload", self.upload)
+        app.router.add_get("/vendors", self.vendors_page)
+        app.router.add_get("/static/{name}", self.static)
+
+    def _lang(self, request: web.Request) -> str:
+        lang = request.query.get("lang") or request.cookies.get(LANG_COOKIE) or self.desk.config.lang
+        return lang if lang in ("en", "zh") else "en"
+
+    def _render(self, request: web.Request, template: str, status: int = 200, **context) -> web.Response:
+        lang = self._lang(request)
+        html = self.env.get_template(template).render(lang=lang, t=translator(lang), **context)
+        response = web.Response(text=html, content_type="text/html", status=status, headers={
+            "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        })
+        if request.query.get("lang") in ("en", "zh"):
+            response.set_cookie(LANG_COOKIE, request.query["lang"], max_age=365 * 24 * 3600, httponly=True,
+                                samesite="Strict")
+        return response
+
+    def _refuse(self, request: web.Request, key: str = "signin_needed", status: int = 401) -> web.Response:
+        t = translator(self._lang(request))
+        return self._render(request, "signin.html", status=status, message=t(key))
+
+    async def _session(self, request: web.Request) -> Session | None:
+        try:
+            return (await self.signer()).session(request.cookies.get(COOKIE))
+        except BadToken:
+            return None
+
+    # --------------------------------------------------------------- pages
+    async def auth(self, request: web.Request) -> web.Response:
+        try:
+            data = (await self.signer()).verify("link", request.query.get("t"))
+        except BadToken as exc:
+            log.warning("refused a board sign-in link from %s: %s", request.remote, exc)
+            return self._refuse(request, "link_bad", status=403)
+        cookie, _ = (await self.signer()).session_cookie(data["u"], data["p"])
+        target = f"/case/{data['c']}" if data.get("c") else "/"
+        response = web.HTTPFound(target)
+        response.set_cookie(COOKIE, cookie, max_age=SESSION_TTL, httponly=True, samesite="Strict",
+                            secure=self.public_url.startswith("https://"), path="/")
+        await self.desk.store.call(record, at=self.desk.iso(self.desk.now()), who=data["u"], platform=data["p"],
+                                   action="board_sign_in", detail={"remote": request.remote})
+        raise response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        response = web.HTTPFound("/")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        if await self._session(request) is None:
+            return self._refuse(request)
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return web.Response(body=(HERE / "static" / name).read_bytes(), content_type=STATIC[name],
+                            headers={"Cache-Control": "private, max-age=300"})
+
+    async def cases_page(self, request: web.Request) -> web.Response:
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        lang = self._lang(request)
+        t = translator(lang)
+        q = request.query
+        status = q.get("status", "open")
+        statuses = {"open": ("open", "observing"), "observing": ("observing",), "archived": ("archived",),
+                    "all": ("open", "observing", "archived")}.get(status, ("open", "observing"))
+        offset = int(q.get("offset", "0")) if q.get("offset", "0").isdigit() else 0
+        filters = {k: (q.get(k) or None) for k in ("priority", "customer", "vendor", "owner", "q")}
+        rows, total = await self.desk.store.call(board_store.case_list, statuses=statuses, limit=200, offset=offset,
+                                                 **filters)
+        facets = await self.desk.store.call(board_store.facets)
+        today = self.desk.today()
+        view = [self._row(c, lang, today) for c in rows]
+        next_offset = offset + 200 if offset + 200 < total else None
+        next_query = urlencode({**{k: v for k, v in q.items() if k != "offset"}, "offset": next_offset or 0})
+        return self._render(request, "cases.html", page="cases", session=session, rows=view, total=total,
+                            f={**filters, "status": status}, facets=facets, next_offset=next_offset,
+                            next_query=next_query,
+                            statuses=[("open", t("st_open")), ("observing", t("st_observing")),
+                                      ("archived", t("st_archived")), ("all", t("st_all"))])
+
+    def _row(self, c, lang: str, today) -> dict:
+        return {
+            "number": c.number, "status": c.status, "priority": c.priority, "customer": c.customer, "title": c.title,
+            "age": age_days(c.opened_at, today), "last_contact": self._local(c.last_contact_at),
+            "next_action": c.next_action, "next_action_due": c.next_action_due,
+            "overdue": bool(c.next_action_due and c.status != "archived" and c.next_action_due < today.isoformat()),
+            "first_response": self._response_time(c.opened_at, c.first_response_at),
+            "verdict": verdict_line(c.verdict_in(lang), lang) or c.verdict_line,
+        }
+
+    def _local(self, iso: str | None, with_time: bool = False) -> str | None:
+        if not iso:
+            return None
+        when = datetime.fromisoformat(iso).astimezone(self.desk.tz)
+        return when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+    @staticmethod
+    def _response_time(opened: str, first: str | None) -> str | None:
+        if not first:
+            return None
+        minutes = int((datetime.fromisoformat(first) - datetime.fromisoformat(opened)).total_seconds() // 60)
+        if minutes < 60:
+            return f"{max(minutes, 0)} min"
+        if minutes < 48 * 60:
+            return f"{minutes // 60} h {minutes % 60:02d}"
+        return f"{minutes // 1440} d"
+
+    async def case_page(self, request: web.Request) -> web.Response:
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        lang = self._lang(request)
+        case = await self.desk.store.call(cases.get, request.match_info["number"])
+        if case is None:
+            return self._render(request, "signin.html", status=404, message=translator(lang)("not_found"))
+        today = self.desk.today()
+        items = []
+        for item in await self.desk.store.call(timeline.timeline, case.id):
+            item["when"] = self._local(item.get("at"), with_time=True)
+            if item["type"] == "upload":
+                item["size_text"] = f"{item['size'] / 1024:.0f} KB" if item["size"] < 1024**2 else f"{item['size'] / 1024**2:.1f} MB"
+            items.append(item)
+        last = await self.desk.store.call(timeline.last_decision, case.id)
+        closing = last if last and last["kind"] == "archive" and case.status == "archived" else None
+        verdict = case.verdict_in(lang)
+        third = {m.lower() for d in (verdict or {}).get("dumps", []) for m in d.get("third_party_modules") or []}
+        info = {"opened": self._local(case.opened_at, True), "age": age_days(case.opened_at, today),
+                "first_response": self._local(case.first_response_at, True), "last_contact": self._local(case.last_contact_at, True),
+                "overdue": bool(case.next_action_due and case.status != "archived" and case.next_action_due < today.isoformat())}
+        return self._render(request, "case.html", page="case", session=session, case=case, info=info,
+                            verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third,
+                            timeline=items, closing=closing, max_upload_mb=self.desk.config.max_upload // 1024**2)
+
+    async def vendors_page(self, request: web.Request) -> web.Response:
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        stats = await self.desk.store.call(board_store.vendor_stats)
+        months = await self.desk.store.call(board_store.vendor_months)
+        dumps = await self.desk.store.call(board_store.dump_count)
+        return self._render(request, "vendors.html", page="vendors", session=session, vendors=stats,
+                            chart=vendor_months(months), dumps=dumps)
+
+    # -------------------------------------------------------------- upload
+    async def upload(self, request: web.Request) -> web.Response:
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        t = translator(self._lang(request))
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        origin = request.headers.get("Origin")
+        if origin and origin.rstrip("/") not in (self.public_url, f"{request.scheme}://{request.host}"):
+            log.warning("refused a cross-site upload from %s (Origin %s)", request.remote, origin)
+            return web.json_response({"message": t("csrf_bad")}, status=403)
+        number = request.match_info["number"]
+        case = await self.desk.store.call(cases.get, number)
+        if case is None:
+            raise web.HTTPNotFound()
+        files, csrf = await self._read_form(request)
+        token = request.headers.get("X-CSRF-Token") or csrf
+        try:
+            if not token or not secrets.compare_digest(token, session.csrf):
+                log.warning("refused an upload with a bad CSRF token from %s", request.remote)
+                return web.json_response({"message": t("csrf_bad")}, status=403)
+            if not files:
+                return web.json_response({"message": t("upload_none")}, status=400)
+            replies: list[Reply] = []
+
+            async def send(reply: Reply) -> None:
+                replies.append(reply)
+
+            event = ChatEvent(platform="web", channel="board", user=session.user, user_name=session.user,
+                              text=number, ts=f"web-{uuid.uuid4().hex}", files=files, lang=self._lang(request))
+            await self.desk.handle(event, send)
+            verdict = next((r for r in replies if r.kind == "verdict"), None)
+            if verdict is not None and self.relay is not None:
+                await self.relay(verdict)
+        finally:
+            for f in files:
+                Path(f.id).unlink(missing_ok=True)
+        fresh = await self.desk.store.call(cases.get, number)
+        line = verdict_line(fresh.verdict_in(self._lang(request)), self._lang(request)) or ""
+        problems = [r for r in replies if r.kind in ("error", "info")]
+        message = t("upload_done", line=line) if verdict else " ".join(
+            b.text for r in problems for b in r.doc.blocks if b.text) or "—"
+        if wants_json:
+            return web.json_response({"ok": verdict is not None, "message": message}, status=200 if verdict else 422)
+        raise web.HTTPSeeOther(f"/case/{number}")
+
+    async def _read_form(self, request: web.Request) -> tuple[list[Attachment], str | None]:
+        """Stream the multipart body to temp files, within the upload cap."""
+        files: list[Attachment] = []
+        csrf = None
+        limit = self.desk.config.max_upload
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "csrf":
+                csrf = (await part.read(decode=True)).decode()[:200]
+                continue
+            if part.name != "files" or not part.filename:
+                continue
+            tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-web-", delete=False)
+            size = 0
+            too_big = False
+            while True:
+                chunk = await part.read_chunk(1024 * 1024)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    too_big = True
+                    break
+                tmp.write(chunk)
+            tmp.close()
+            path = TempFile(tmp.name)
+
+            async def fetch(path=path) -> str:
+                return str(path)  # the desk copies it; the board removes it after
+
+            files.append(Attachment(name=Path(part.filename).name or "upload", fetch=fetch,
+                                    size=size if not too_big else limit + 1, id=str(path)))
+        return files, csrf

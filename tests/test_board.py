@@ -1,0 +1,137 @@
+"""The web case board over HTTP (no browser): who may see it, what it shows."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.board.auth import Signer
+from bot.config import Settings
+from bot.server import App
+from deskkit import Chat, file_attachment
+from store import cases
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
+NUMBER = "CAS-04716-C3F2K9"
+SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应"
+
+
+@pytest.fixture
+async def board(tmp_path):
+    settings = Settings({"CRASHDESK_DB": str(tmp_path / "board.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+                         "TZ": "Asia/Shanghai", "PORT": "8080"})
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    client = TestClient(TestServer(app.web, host="127.0.0.1"))
+    await client.start_server()
+    chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
+    yield app, client, chat
+    await client.close()
+
+
+async def sign_in(app, client, chat, case=None):
+    replies = await chat.say("case board" + (f" {case}" if case else ""))
+    url = next(a.value for r in replies for a in r.actions if a.id == "board")
+    path = url.split("localhost:8080", 1)[1]
+    resp = await client.get(path, allow_redirects=False)
+    assert resp.status == 302
+    return resp
+
+
+async def test_nothing_is_served_without_a_session(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    for path in ("/", f"/case/{NUMBER}", "/vendors", "/static/board.css", "/static/upload.js"):
+        resp = await client.get(path)
+        text = await resp.text()
+        assert resp.status == 401, path
+        assert NUMBER not in text and "ICBC" not in text and "case board" in text
+    resp = await client.post(f"/case/{NUMBER}/upload", data={"csrf": "x"})
+    assert resp.status == 401
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_expired_and_tampered_links_are_refused(board):
+    app, client, chat = board
+    signer = await app.platforms.board.signer()
+    token = signer.link_token("weiliang", "console")
+    body, mac = token.split(".")
+    tampered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + mac
+    assert (await client.get(f"/auth?t={tampered}", allow_redirects=False)).status == 403
+    expired = Signer(signer.key, clock=lambda: 0).link_token("weiliang", "console", ttl=60)
+    assert (await client.get(f"/auth?t={expired}", allow_redirects=False)).status == 403
+    other_key = Signer(b"another key").link_token("weiliang", "console")
+    assert (await client.get(f"/auth?t={other_key}", allow_redirects=False)).status == 403
+    forged = await client.get("/", cookies={"crashdesk_session": token})  # a link is not a session
+    assert forged.status == 401
+
+
+async def test_sign_in_sets_a_strict_httponly_cookie_and_shows_the_cases(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    resp = await sign_in(app, client, chat)
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = await (await client.get("/")).text()
+    assert NUMBER in page and "ICBC" in page and "AsiaInfo Security" in page
+    case_page = await (await client.get(f"/case/{NUMBER}")).text()
+    assert "0x1A MEMORY_MANAGEMENT" in case_page and "0x139 KERNEL_SECURITY_CHECK_FAILURE" in case_page
+    assert 'class="mono third"' in case_page  # third-party frames marked on the stack
+    zh = await (await client.get(f"/case/{NUMBER}?lang=zh")).text()
+    assert "亚信安全" in zh and "内存管理错误" in zh
+    vendors = await (await client.get("/vendors")).text()
+    assert "<svg" in vendors and "AsiaInfo Security" in vendors and "VSApiNt" in vendors
+
+
+async def test_upload_form_needs_its_csrf_token_and_same_origin(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat)
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+    def form(token):
+        data = FormData()
+        data.add_field("csrf", token)
+        data.add_field("files", EXAMPLE.read_bytes(), filename="seed.txt", content_type="text/plain")
+        return data
+
+    assert (await client.post(f"/case/{NUMBER}/upload", data=form("wrong"))).status == 403
+    cross = await client.post(f"/case/{NUMBER}/upload", data=form(csrf), headers={"Origin": "https://evil.example"})
+    assert cross.status == 403
+    case = await app.store.call(cases.get, NUMBER)
+    assert case.verdict_json is None
+    ok = await client.post(f"/case/{NUMBER}/upload", data=form(csrf), headers={"Accept": "application/json"})
+    assert ok.status == 200
+    assert "AsiaInfo Security" in (await ok.json())["message"]
+    assert (await app.store.call(cases.get, NUMBER)).vendor == "AsiaInfo Security"
+
+
+async def test_list_filters_and_search(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await chat.say("case open CAS-00002-BBBBBB P1 customer:BOC other outage")
+    await sign_in(app, client, chat)
+    assert "CAS-00002-BBBBBB" not in await (await client.get("/?priority=P3")).text()
+    assert "CAS-00002-BBBBBB" in await (await client.get("/?customer=BOC")).text()
+    by_vendor = await (await client.get("/?vendor=AsiaInfo+Security")).text()
+    assert NUMBER in by_vendor and "CAS-00002-BBBBBB" not in by_vendor
+    found = await (await client.get("/?q=亚信")).text()
+    assert NUMBER in found and "CAS-00002-BBBBBB" not in found
+
+
+async def test_archive_shows_the_summary_and_email_on_the_page(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await chat.say("case call 客户同意升级亚信安全软件，观察一周")
+    await chat.say("case archive 用户已升级")
+    await sign_in(app, client, chat, case=NUMBER)
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    assert "Closing summary" in page and "E-mail to the customer" in page
+    assert "archived" in page

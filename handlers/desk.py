@@ -129,12 +129,14 @@ class Desk:
             ctx.thread_case = await self.store.call(cases.case_for_thread, event.platform, event.channel, event.thread)
         if ctx.thread_case is None and event.platform in THREADLESS:
             ctx.thread_case = await self.focused(event)
-        if ctx.thread_case and (event.thread or event.platform in THREADLESS):
-            await self.record_message(ctx, ctx.thread_case)
-
         from handlers import commands, uploads
 
         command = parse_command(event.text)
+        # What people say in the case's thread goes on its timeline; commands
+        # leave their own trace (a follow-up, a decision, the audit log).
+        if ctx.thread_case and command is None and (event.thread or event.platform in THREADLESS):
+            await self.record_message(ctx, ctx.thread_case)
+
         if command is not None:
             await commands.run(self, ctx, *command)
             return

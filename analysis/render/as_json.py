@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, ModuleInfo, hex_code
-from analysis.render.verdict import reason_lines, recommendation
+from analysis.render.verdict import param_meanings, reason_lines, recommendation
 
 ENGINE_VERSION = "1"
 
@@ -35,15 +35,8 @@ def bugcheck_json(d: DumpReport, lang: str) -> dict | None:
     if d.bugcheck is None:
         return None
     info = catalog.bugcheck(d.bugcheck.code)
-    params = []
-    for i, value in enumerate(d.bugcheck.args):
-        meaning = None
-        if info:
-            if lang == "zh" and i < len(info.params_zh):
-                meaning = info.params_zh[i]
-            elif i < len(info.params):
-                meaning = info.params[i]
-        params.append({"n": i + 1, "value": hex_code(value), "meaning": meaning})
+    params = [{"n": i + 1, "value": hex_code(value), "meaning": meaning}
+              for i, (value, meaning) in enumerate(zip(d.bugcheck.args, param_meanings(d, lang)))]
     sub_en, sub_zh = info.subtype(d.bugcheck.args) if info else (None, None)
     return {
         "code": hex_code(d.bugcheck.code),

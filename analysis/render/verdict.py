@@ -21,30 +21,40 @@ def code_label(code: int | None, lang: str) -> str:
     return f"{hex_code(code)} {info.name}"
 
 
-def arg_lines(d: DumpReport, lang: str) -> list[str]:
+def param_meanings(d: DumpReport, lang: str) -> list[str | None]:
+    """What each argument means for this very crash: the subtype's own
+    reading of the other parameters when argument 1 picks one."""
     if not d.bugcheck:
         return []
     info = catalog.bugcheck(d.bugcheck.code)
-    lines = []
-    sub_en, sub_zh = info.subtype(d.bugcheck.args) if info else (None, None)
+    if not info:
+        return [None] * len(d.bugcheck.args)
+    sub_en, sub_zh = info.subtype(d.bugcheck.args)
     hints = subtype_hints(sub_zh if lang == "zh" and sub_zh else sub_en)
+    out: list[str | None] = []
     for i, value in enumerate(d.bugcheck.args):
+        meaning = None
+        if lang == "zh" and i < len(info.params_zh):
+            meaning = info.params_zh[i]
+        elif i < len(info.params):
+            meaning = info.params[i]
+        if info.subtype_param == i + 1 and (sub_en or sub_zh):
+            meaning = (sub_zh if lang == "zh" and sub_zh else sub_en) or meaning
+        elif i + 1 in hints:
+            meaning = hints[i + 1]
+        if i == 0 and value is not None and info.exception_codes:
+            exc = info.exception_codes.get(hex_code(value))
+            if exc:
+                meaning = f"{meaning}: {exc}" if meaning else exc
+        out.append(meaning)
+    return out
+
+
+def arg_lines(d: DumpReport, lang: str) -> list[str]:
+    lines = []
+    for i, (value, meaning) in enumerate(zip(d.bugcheck.args if d.bugcheck else [], param_meanings(d, lang))):
         if value is None:
             continue
-        meaning = None
-        if info:
-            if lang == "zh" and i < len(info.params_zh):
-                meaning = info.params_zh[i]
-            elif i < len(info.params):
-                meaning = info.params[i]
-            if info.subtype_param == i + 1 and (sub_en or sub_zh):
-                meaning = (sub_zh if lang == "zh" and sub_zh else sub_en) or meaning
-            elif i + 1 in hints:
-                meaning = hints[i + 1]
-            if i == 0 and info.exception_codes:
-                exc = info.exception_codes.get(hex_code(value))
-                if exc:
-                    meaning = f"{meaning}: {exc}" if meaning else exc
         text = f"Arg{i + 1} {hex_code(value)}"
         if meaning and (value or "reserved" not in meaning.lower()):
             text += f" — {meaning}"

@@ -23,19 +23,22 @@ def vendor_months(rows: list[dict], top: int = 7, width: int = 760, height: int 
         key = r["vendor"] if r["vendor"] in named else "other"
         grid[r["month"]][key] = grid[r["month"]].get(key, 0) + r["n"]
     series = named + (["other"] if any("other" in g for g in grid.values()) else [])
-    peak = max(sum(g.values()) for g in grid.values()) or 1
+    highest = max(sum(g.values()) for g in grid.values()) or 1
+    step = max(1, -(-highest // 4))  # whole cases per grid line
+    peak = step * 4
     left, bottom, top_pad, legend_w = 40, 30, 10, 170
     plot_w, plot_h = width - left - legend_w, height - bottom - top_pad
-    bar = plot_w / len(months)
+    slot = plot_w / len(months)
+    bar = min(slot, 80)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="cases per month by vendor" class="chart">']
     for i in range(5):  # horizontal guides
         y = top_pad + plot_h - plot_h * i / 4
-        value = round(peak * i / 4)
+        value = step * i
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{value}</text>')
     for i, month in enumerate(months):
-        x = left + i * bar + bar * 0.15
+        x = left + i * slot + (slot - bar * 0.7) / 2
         y = top_pad + plot_h
         for j, name in enumerate(series):
             n = grid[month].get(name, 0)

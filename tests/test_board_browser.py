@@ -1,0 +1,149 @@
+"""The board in a real headless Chromium (Debian's, driven by Playwright):
+sign in through the chat link, see the seed case with its two verdicts,
+upload a dump with the form and watch the verdict appear, archive from chat
+and see the page change.  Screenshots go to the test's temp folder."""
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.config import Settings
+from bot.server import App
+from deskkit import Chat, file_attachment
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
+CROWDSTRIKE = ROOT / "tests" / "fixtures" / "text" / "win11_0x139_keyvalues_crowdstrike.txt"
+NUMBER = "CAS-04716-C3F2K9"
+SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+async def site(tmp_path):
+    from playwright.async_api import async_playwright
+
+    server = None
+    settings = Settings({"CRASHDESK_DB": str(tmp_path / "b.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+                         "TZ": "Asia/Shanghai"})
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    server = TestServer(app.web, host="127.0.0.1")
+    await server.start_server()
+    app.platforms.board.public_url = str(server.make_url("")).rstrip("/")
+    chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield app, chat, browser, tmp_path
+        await browser.close()
+    await server.close()
+
+
+async def board_link(chat, case=None) -> str:
+    replies = await chat.say("case board" + (f" {case}" if case else ""))
+    return next(a.value for r in replies for a in r.actions if a.id == "board")
+
+
+async def test_seed_case_end_to_end_in_a_browser(site):
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+
+    # Without the link: a sign-in page and no case data.
+    await page.goto(app.platforms.board.public_url + "/")
+    assert "case board" in await page.content() and NUMBER not in await page.content()
+
+    await page.goto(await board_link(chat, NUMBER))
+    assert page.url.endswith(f"/case/{NUMBER}")
+    verdict = page.locator("#verdict")
+    await verdict.wait_for()
+    text = await verdict.inner_text()
+    assert "0x1A MEMORY_MANAGEMENT" in text and "0x139 KERNEL_SECURITY_CHECK_FAILURE" in text
+    assert "AsiaInfo Security" in text and "VSApiNt" in text
+    await page.screenshot(path=str(out / "1-case.png"), full_page=True)
+
+    # Upload with the form (progress bar, then the page shows the new verdict).
+    await page.set_input_files("#files", str(CROWDSTRIKE))
+    async with page.expect_navigation():
+        await page.click("#upload-form button[type=submit]")
+    await verdict.wait_for()
+    assert "csagent" in await page.locator("#verdict").inner_text()
+    await page.screenshot(path=str(out / "2-after-upload.png"), full_page=True)
+
+    # Archive from chat; the page shows the new state and the summary.
+    await chat.say(f"case archive {NUMBER} customer upgraded OfficeScan")
+    await page.reload()
+    assert await page.locator("#case-status").inner_text() == "archived"
+    closing = await page.locator("#closing").inner_text()
+    assert "Definition:" in closing and "Dear" not in closing or "Hello," in closing
+    await page.screenshot(path=str(out / "3-archived.png"), full_page=True)
+
+    # The list and the vendor view.
+    await page.goto(app.platforms.board.public_url + "/?status=all")
+    assert NUMBER in await page.locator("table.cases").inner_text()
+    await page.goto(app.platforms.board.public_url + "/vendors")
+    assert await page.locator("svg.chart").count() == 1
+    await page.screenshot(path=str(out / "4-vendors.png"), full_page=True)
+    for name in ("1-case.png", "2-after-upload.png", "3-archived.png", "4-vendors.png"):
+        assert (out / name).stat().st_size > 10_000
+
+
+async def test_readable_on_a_phone_in_chinese(site):
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    await page.goto(await board_link(chat))
+    await page.goto(app.platforms.board.public_url + "/?lang=zh")
+    assert "亚信安全" in await page.content()
+    # Nothing wider than the screen but the table's own scroller.
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    await page.screenshot(path=str(out / "phone-list.png"), full_page=True)
+    await page.goto(app.platforms.board.public_url + f"/case/{NUMBER}")
+    assert "内存管理错误" in await page.content()
+    await page.screenshot(path=str(out / "phone-case.png"), full_page=True)
+
+
+async def test_cross_site_form_post_is_refused(site):
+    """A page on another origin posting to the upload form: the strict cookie
+    is not sent, and the Origin check would refuse it anyway."""
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(await board_link(chat))
+    evil = TestServer(_evil_app(app.platforms.board.public_url + f"/case/{NUMBER}/upload"), host="127.0.0.1")
+    await evil.start_server()
+    try:
+        # 127.0.0.1 vs localhost: same machine, different site.
+        evil_url = str(evil.make_url("/")).replace("127.0.0.1", "localhost")
+        await page.goto(evil_url)
+        async with page.expect_navigation():
+            await page.click("button")
+        assert "case board" in await page.content()  # refused: sign-in page, nothing stored
+    finally:
+        await evil.close()
+    from store import cases
+
+    assert (await app.store.call(cases.get, NUMBER)).verdict_json is None
+
+
+def _evil_app(target: str):
+    from aiohttp import web
+
+    async def index(request):
+        return web.Response(content_type="text/html", text=(
+            f'<form method="post" action="{target}" enctype="multipart/form-data">'
+            '<input type="hidden" name="csrf" value="guess"><button>win a prize</button></form>'))
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    return app

@@ -54,8 +54,11 @@ class Console:
         self.user = user
         self.out = out or sys.stdout
         self.counter = itertools.count(1)
+        self.closed = False  # whoever read our output went away (| head)
 
     async def send(self, reply: Reply) -> None:
+        if self.closed:
+            return
         text = to_plain(reply.doc).rstrip()
         buttons = [a for a in reply.actions if a.id != "board"]
         if buttons:
@@ -63,7 +66,10 @@ class Console:
         for a in reply.actions:
             if a.id == "board":
                 text += f"\n{a.label}: {a.value}"
-        print(text + "\n", file=self.out, flush=True)
+        try:
+            print(text + "\n", file=self.out, flush=True)
+        except BrokenPipeError:
+            self.closed = True
 
     async def line(self, line: str) -> None:
         line = line.strip()
@@ -105,4 +111,11 @@ async def run(desk: Desk, user: str, stream=None) -> int:
         if line.strip() in ("exit", "quit", "退出"):
             break
         await console.line(line)
+        if console.closed:
+            break
+    if console.closed:
+        # Keep the interpreter from complaining about the closed stdout at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -92,23 +92,6 @@ def _richness(report: DumpReport) -> tuple:
             bool(report.stack), len(report.modules), not report.partial)
 
 
-def analyze_paths(paths: list[str]) -> Outcome:
-    blobs, problems = [], []
-    for path in paths:
-        try:
-            blobs.append(open_path(path))
-        except Rejected as exc:
-            problems.append((path, str(exc)))
-    try:
-        outcome = analyze_blobs(blobs)
-    finally:
-        for b in blobs:
-            b.close()
-    outcome.problems[:0] = problems
-    return outcome
-
-
-
 def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
     """Files under the labels a person knows them by (upload names, not the
     paths they are stored at); each dump's ``source`` is its label."""
@@ -128,3 +111,8 @@ def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
             b.close()
     outcome.problems[:0] = problems
     return outcome
+
+
+def analyze_paths(paths: list[str]) -> Outcome:
+    """Files named by their paths (the command line)."""
+    return analyze_labelled([(path, path) for path in paths])

@@ -5,7 +5,7 @@ record stays one `case show` away."""
 
 from __future__ import annotations
 
-from analysis.render.doc import Doc
+from analysis.render.doc import WECOM, markdown_lines
 from bot.wecom_api import MARKDOWN_LIMIT
 from handlers.events import Reply
 
@@ -16,27 +16,6 @@ COMMANDS = {
     "assign_me": "case assign {} me",
     "open": "case open {} …",
 }
-
-
-def lines(doc: Doc) -> list[str]:
-    out: list[str] = []
-    for b in doc.blocks:
-        if b.kind == "heading":
-            out.append(f"### {b.text}")
-        elif b.kind == "field":
-            out.append(f"**{b.label}**：{b.text}")
-        elif b.kind == "bullets":
-            if b.label:
-                out.append(f"**{b.label}**：")
-            out.extend(f"- {item}" for item in b.items)
-        elif b.kind == "para":
-            out.append(f"[{b.text}]({b.link})" if b.link else b.text)
-        elif b.kind == "code":
-            # No fenced blocks in WeCom markdown: quote the lines instead.
-            out.extend("> " + (line or " ") for line in b.text.splitlines())
-        elif b.kind == "divider":
-            out.append("")
-    return out
 
 
 def _fit(line: str, limit: int) -> list[str]:
@@ -55,7 +34,7 @@ def chunks(reply: Reply, limit: int = MARKDOWN_LIMIT) -> list[str]:
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for line in lines(reply.doc):
+    for line in markdown_lines(reply.doc, WECOM):
         for part in _fit(line, room) if len(line.encode()) > room else [line]:
             need = len(part.encode()) + 1
             if current and size + need > room:

@@ -73,29 +73,48 @@ def to_plain(doc: Doc) -> str:
     return "\n".join(line for line in out if line is not None).strip() + "\n"
 
 
-def to_markdown(doc: Doc, bold: str = "**") -> str:
-    """CommonMark-ish markdown (WeCom, the web board).  ``bold='*'`` gives
-    Slack's mrkdwn."""
+@dataclass(frozen=True, slots=True)
+class MarkdownStyle:
+    """How one chat platform writes markdown."""
+
+    heading: str = "**{}**"
+    field: str = "**{}**: {}"
+    bullet: str = "• {}"
+    link: str = "[{text}]({url})"
+    code_fence: bool = True  # False: code lines become "> " quotes (WeCom)
+
+
+COMMONMARK = MarkdownStyle()
+WECOM = MarkdownStyle(heading="### {}", field="**{}**：{}", bullet="- {}", code_fence=False)
+
+
+def markdown_lines(doc: Doc, style: MarkdownStyle = COMMONMARK) -> list[str]:
     out: list[str] = []
     for b in doc.blocks:
         if b.kind == "heading":
-            out.append(f"{bold}{b.text}{bold}")
+            out.append(style.heading.format(b.text))
         elif b.kind == "field":
-            out.append(f"{bold}{b.label}{bold}: {b.text}")
+            out.append(style.field.format(b.label, b.text))
         elif b.kind == "bullets":
             if b.label:
-                out.append(f"{bold}{b.label}{bold}:")
-            out.extend(f"• {i}" for i in b.items)
+                out.append(style.field.format(b.label, "").rstrip())
+            out.extend(style.bullet.format(i) for i in b.items)
         elif b.kind == "para":
-            if b.link:
-                out.append(f"<{b.link}|{b.text}>" if bold == "*" else f"[{b.text}]({b.link})")
-            else:
-                out.append(b.text)
+            out.append(style.link.format(text=b.text, url=b.link) if b.link else b.text)
         elif b.kind == "code":
-            out.append("```\n" + b.text + "\n```")
+            if style.code_fence:
+                out.append("```\n" + b.text + "\n```")
+            else:
+                out.extend("> " + (line or " ") for line in b.text.splitlines())
         elif b.kind == "divider":
             out.append("")
-    return "\n".join(out).strip() + "\n"
+    return out
+
+
+def to_markdown(doc: Doc, style: MarkdownStyle = COMMONMARK) -> str:
+    """Markdown for the console's --markdown and for platforms that take
+    CommonMark; WeCom passes its own style."""
+    return "\n".join(markdown_lines(doc, style)).strip() + "\n"
 
 
 def _width(text: str) -> int:

@@ -163,13 +163,18 @@ class _Scanner:
                     # Frames, lm and unloaded-module lines state nothing mid-line.
                     self.i += 1
                     continue
-                if "A" <= first <= "Z" and self._upper_line(line, stripped):
-                    pass
-                elif "a" <= first <= "z" and self._lower_line(line, stripped):
-                    pass
-                elif first in "*#" and self._star_line(line, stripped):
-                    pass
-                self._midline(line)
+                if "A" <= first <= "Z":
+                    handled = self._upper_line(line, stripped)
+                elif "a" <= first <= "z":
+                    handled = self._lower_line(line, stripped)
+                elif first in "*#":
+                    handled = self._star_line(line, stripped)
+                else:
+                    handled = False
+                # A line already read as a field, an argument, an lm detail...
+                # holds no second fact in the middle.
+                if not handled:
+                    self._midline(line)
             self.i += 1
         return self.out
 
@@ -360,6 +365,8 @@ def _hex_start(s: str) -> bool:
     a word that merely starts with a-f ("Arguments:", "because")?"""
     if s[0] in _DIGITS:
         return True
+    if s[1:2] not in _HEX_CHARS:
+        return False  # most words are settled by their second letter
     end = s.find(" ")
     word = s if end < 0 else s[:end]
     return len(word) >= 2 and not word.strip(_HEX_STR)

@@ -13,6 +13,7 @@ T: dict[str, dict[str, str]] = {
     "en": {
         "case_title": "Case verdict",
         "case_summary": "{n} dump(s), {codes} bug check(s), {vendors}",
+        "case_summary_apps": "{n} dump(s): {codes} bug check(s), {apps} application crash(es); {vendors}",
         "one_vendor": "one vendor: {vendor}",
         "several_vendors": "several vendors: {vendors}",
         "no_vendor": "no third-party vendor identified",
@@ -91,6 +92,7 @@ T: dict[str, dict[str, str]] = {
     "zh": {
         "case_title": "案例结论",
         "case_summary": "{n} 个 dump，{codes} 种 BugCheck，{vendors}",
+        "case_summary_apps": "{n} 个 dump：{codes} 种 BugCheck，{apps} 个应用程序崩溃；{vendors}",
         "one_vendor": "指向同一厂商：{vendor}",
         "several_vendors": "涉及多个厂商：{vendors}",
         "no_vendor": "未发现第三方厂商模块",

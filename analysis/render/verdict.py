@@ -219,7 +219,12 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
     else:
         vendors = t(lang, "no_vendor")
     doc.heading(t(lang, "case_title"))
-    doc.para(t(lang, "case_summary", n=len(case.dumps), codes=len(case.bugcheck_codes), vendors=vendors))
+    apps = sum(1 for d in case.dumps if d.kind == "app-minidump")
+    if apps:
+        doc.para(t(lang, "case_summary_apps", n=len(case.dumps), codes=len(case.bugcheck_codes), apps=apps,
+                   vendors=vendors))
+    else:
+        doc.para(t(lang, "case_summary", n=len(case.dumps), codes=len(case.bugcheck_codes), vendors=vendors))
     if case.vendor:
         doc.field(t(lang, "vendor"), " ".join(x for x in (vendor, case.product) if x))
     doc.field(t(lang, "modules"), ", ".join(case.modules))

@@ -87,15 +87,51 @@ def module_at(address: int, modules: dict[str, ModuleInfo]) -> ModuleInfo | None
     return None
 
 
-def stack_third_party(stacks: list[list[Frame]], modules: dict[str, ModuleInfo]) -> list[str]:
-    """Third-party modules on the stacks, nearest the crash first."""
+def in_user_mode(frame: Frame, arch: str | None) -> bool:
+    """A frame running on a user-mode stack: the application that made a
+    system call, not a driver.  Told by the stack pointer, when shown."""
+    sp = frame.child_sp
+    if sp is None:
+        return False
+    if arch == "x86" or (arch is None and sp <= 0xFFFFFFFF):
+        return sp < 0x80000000
+    return sp < 0x0000_8000_0000_0000
+
+
+def stack_third_party(stacks: list[list[Frame]], modules: dict[str, ModuleInfo], arch: str | None = None) -> list[str]:
+    """Third-party kernel modules on the stacks, nearest the crash first."""
     seen: dict[str, str] = {}
     for stack in stacks:
         for frame in stack:
+            if in_user_mode(frame, arch):
+                continue
             name = frame_module(frame, modules)
             if name and third_party(name) and module_key(name) not in seen:
                 seen[module_key(name)] = name
     return list(seen.values())
+
+
+# Frames of the kernel's own crash and exception machinery: the code that
+# failed is the first frame below them.
+_MACHINERY = ("kebugcheck", "kibugcheck", "kipagefault", "kiraisesecuritycheckfailure", "kifastfaildispatch",
+              "kigeneralprotectionfault", "kiexceptiondispatch", "kidispatchexception", "rtldispatchexception",
+              "rtlpexecutehandlerforexception", "kifatalexceptionhandler", "kebugcheck2", "dbgbreakpoint",
+              "kibugcheckdebugbreak", "kisystemservicehandler", "kiinvalidopcodefault", "kidoublefaultabort",
+              "kitrap", "rtlraisestatus", "exraisestatus", "kistackfault")
+
+
+def first_failing_frame(stack: list[Frame], modules: dict[str, ModuleInfo], arch: str | None) -> Frame | None:
+    past_machinery = False
+    for frame in stack:
+        if in_user_mode(frame, arch):
+            return None
+        fn = (frame.function or "").lower()
+        if fn.startswith(_MACHINERY):
+            past_machinery = True
+            continue
+        if past_machinery and frame_module(frame, modules):
+            return frame
+    return None
 
 
 def blame(report: DumpReport, clues: Clues) -> Culprit | None:
@@ -105,7 +141,7 @@ def blame(report: DumpReport, clues: Clues) -> Culprit | None:
     info = catalog.bugcheck(code)
     faulting = report.stack
     ordered = [report.stack] + [s for s in clues.stacks if s is not report.stack]
-    on_stack = stack_third_party(ordered, report.modules)
+    on_stack = stack_third_party(ordered, report.modules, report.os.arch)
     report.third_party_modules = on_stack
 
     windbg = clues.windbg_module
@@ -199,6 +235,21 @@ def blame(report: DumpReport, clues: Clues) -> Culprit | None:
                        Evidence("module_name", f"WinDbg: {windbg}"),
                        Evidence("inbox_only", "no third-party module on the stack") if faulting else None,
                        image=windbg_image if windbg_image and "." in windbg_image else None)
+    # 7. No module named (or only "memory_corruption"): the Windows module
+    #    the failing instruction, or the first frame past the crash
+    #    machinery, lies in -- said as a low-confidence lead, not a verdict.
+    lead = instr_module if instr_module and not catalog.is_pseudo(instr_module) else None
+    where = clues.instruction or clues.exception_symbol
+    if lead is None and faulting:
+        frame = first_failing_frame(faulting, report.modules, report.os.arch)
+        if frame is not None:
+            lead, where = frame_module(frame, report.modules), frame.label()
+    if lead:
+        return culprit(lead, "faulting_inbox", "low",
+                       Evidence("instruction", f"fault in {where}"),
+                       Evidence("module_name", f"WinDbg: {windbg}") if windbg else None,
+                       Evidence("inbox_only", "no third-party module on the stack") if faulting else None,
+                       blamed=windbg)
     if windbg:
         return Culprit(module=None, basis="windbg_pseudo", confidence="low", third_party=None,
                        evidence=[Evidence("module_name", f"WinDbg: {windbg}")], windbg_blamed=windbg)

@@ -31,6 +31,15 @@ _COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header", "bare_module
 _BUCKET_CODE = re.compile(r"(?:^|_)0x([0-9a-f]{1,8})(?=_|$)", re.I)
 
 
+def _first_hex(value: str) -> int | None:
+    word = value.split()[0].replace("`", "") if value.split() else ""
+    word = word[2:] if word[:2].lower() == "0x" else word
+    try:
+        return int(word, 16)
+    except ValueError:
+        return None
+
+
 def same_code(a: int | None, b: int | None) -> bool:
     """0x1000008E is 0x8E raised by a newer kernel (the _M twin)."""
     if a is None or b is None:
@@ -117,10 +126,8 @@ class Draft:
                 if code is not None and not same_code(code, self.code):
                     return True
             if key == "BUGCHECK_CODE" and self.code is not None:
-                try:
-                    return not same_code(int(value, 16), self.code)
-                except ValueError:
-                    return False
+                code = _first_hex(value)
+                return code is not None and not same_code(code, self.code)
             return False
         if k == "name_code":
             if not same_code(v[1], self.code):
@@ -173,18 +180,14 @@ class Draft:
             key, value = v
             if value and not self.fields.get(key):
                 self.fields[key] = value
+            # "BUGCHECK_CODE:  7e   (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED)": the
+            # number is the first word.
             if key in ("BUGCHECK_CODE",) and self.code is None:
-                try:
-                    self.code = int(value, 16)
-                except ValueError:
-                    pass
+                self.code = _first_hex(value)
             elif key.startswith("BUGCHECK_P") and key[-1] in "1234":
                 n = int(key[-1])
                 if self.args[n - 1] is None:
-                    try:
-                        self.args[n - 1] = int(value.replace("`", ""), 16)
-                    except ValueError:
-                        pass
+                    self.args[n - 1] = _first_hex(value)
             self.analysis_seen = True
         elif k == "name_code":
             self.name, self.code = v[0] or self.name, v[1]

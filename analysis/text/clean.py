@@ -24,6 +24,16 @@ _BBCODE = re.compile(r"\[/?(?:code|quote|spoiler|b|i|u|size|font|color|noparse|p
 _MD_ESCAPE = re.compile(r"\\([_*#`\[\]<>!|-])")
 
 
+# A blog that flattened the output glues the fields together:
+# "MODULE_NAME: nvlddmkmIMAGE_NAME: nvlddmkm.sysDEBUG_FLR_IMAGE_TIMESTAMP: ...".
+_GLUED_KEYS = re.compile(
+    r"(?<=[a-z0-9.)\]}])(?=(?:MODULE_NAME|IMAGE_NAME|SYMBOL_NAME|FAILURE_BUCKET_ID|DEFAULT_BUCKET_ID|BUGCHECK_STR|"
+    r"PROCESS_NAME|DEBUG_FLR_IMAGE_TIMESTAMP|FOLLOWUP_NAME|FOLLOWUP_IP|STACK_TEXT|STACK_COMMAND|SYMBOL_STACK_INDEX|"
+    r"IMAGE_VERSION|OS_VERSION|BUCKET_ID|FAULTING_IP|FAULTING_MODULE|CUSTOMER_CRASH_COUNT|CURRENT_IRQL|"
+    r"LAST_CONTROL_TRANSFER|BUGCHECK_CODE|ANALYSIS_VERSION):)"
+)
+
+
 def _replace_all(text: str) -> str:
     for old, new in _REPLACE:
         if old in text:
@@ -44,6 +54,8 @@ def clean(text: str) -> str:
         text = _BBCODE.sub("", text)
     if "\\_" in text or "\\*" in text or "\\#" in text or "\\[" in text or "\\>" in text:
         text = _MD_ESCAPE.sub(r"\1", text)
+    if "_NAME:" in text and _GLUED_KEYS.search(text):
+        text = _GLUED_KEYS.sub("\n", text)
     if "`" in text:
         # Backticks either split a 64-bit address (fffff801`cc98ce55) or
         # are markdown code spans and fences: dropping them serves all.

@@ -238,8 +238,9 @@ def blame(report: DumpReport, clues: Clues) -> Culprit | None:
     # 7. No module named (or only "memory_corruption"): the Windows module
     #    the failing instruction, or the first frame past the crash
     #    machinery, lies in -- said as a low-confidence lead, not a verdict.
-    lead = instr_module if instr_module and not catalog.is_pseudo(instr_module) else None
     where = clues.instruction or clues.exception_symbol
+    in_machinery = bool(where) and "!" in where and where.split("!", 1)[1].lower().startswith(_MACHINERY)
+    lead = instr_module if instr_module and not catalog.is_pseudo(instr_module) and not in_machinery else None
     if lead is None and faulting:
         frame = first_failing_frame(faulting, report.modules, report.os.arch)
         if frame is not None:

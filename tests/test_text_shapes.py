@@ -167,3 +167,62 @@ def test_two_different_dumps_in_one_paste_are_split():
     outcome = analyze_blobs([Blob("both.txt", (a + "\n\n" + b).encode())])
     assert [d.bugcheck.code for d in outcome.case.dumps] == [0xD1, 0x139]
     assert outcome.case.pattern == "mixed"
+
+
+def test_bugcheck_code_followed_by_its_name():
+    text = ("BUGCHECK_CODE:           7e   (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED)\n"
+            "BUGCHECK_P1:             ffffffffc0000005   (STATUS_ACCESS_VIOLATION)\n"
+            "BUGCHECK_P2:             fffff8017b1c2d3e\n")
+    (report, _), = parse_text(text, "t.txt")
+    assert report.bugcheck.code == 0x7E and report.bugcheck.args[:2] == [0xFFFFFFFFC0000005, 0xFFFFF8017B1C2D3E]
+
+
+def test_user_mode_frames_are_the_application_not_a_driver():
+    text = """BugCheck 3B, {c0000005, fffff96000123456, fffff88003a2f0b0, 0}
+Probably caused by : win32k.sys ( win32k!xxxSendMessage+0x2c )
+fffff880`03a2f7d8 fffff800`02a8ae69 : 00000000`0000003b 00000000`c0000005 : nt!KeBugCheckEx
+fffff880`03a2f7e0 fffff960`00123456 : 00000000`00000000 00000000`00000000 : nt!KiSystemServiceHandler+0x7c
+fffff880`03a2fb70 fffff800`02a8a153 : 00000000`00000000 00000000`00000000 : win32k!xxxSendMessage+0x2c
+fffff880`03a2fbe0 00000000`76f1ff2a : 00000000`00000000 00000000`00000000 : nt!KiSystemServiceCopyEnd+0x13
+00000000`0024d968 00000000`76e1b1ea : 00000000`00000000 00000000`00000001 : USER32!ZwUserSendMessage+0xa
+00000000`0024d970 00000000`00000001 : 00000000`00000000 00000000`00000000 : pwned+0x101d
+"""
+    from analysis.attribution import blame
+
+    (report, clues), = parse_text(text, "t.txt")
+    culprit = blame(report, clues)
+    assert culprit.module == "win32k" and culprit.basis == "windbg_inbox"
+    assert report.third_party_modules == []
+
+
+def test_a_windows_only_stack_without_module_name_still_names_where_it_failed():
+    text = """KERNEL_SECURITY_CHECK_FAILURE (139)
+Arguments:
+Arg1: 0000000000000003, A LIST_ENTRY has been corrupted (i.e. double remove).
+Arg2: fffff90ea867ee40, Address of the trap frame for the exception that caused the bugcheck
+Arg3: fffff90ea867ed98, Address of the exception record for the exception that caused the bugcheck
+Arg4: 0000000000000000, Reserved
+nt!DbgBreakPointWithStatus:
+fffff804`194014b0 cc              int     3
+ # Child-SP          RetAddr               Call Site
+00 fffff90e`a867e368 fffff804`19525382     nt!DbgBreakPointWithStatus
+01 fffff90e`a867eae0 fffff804`1941ad69     nt!KeBugCheckEx+0x107
+02 fffff90e`a867eb20 fffff804`1941b190     nt!KiBugCheckDispatch+0x69
+03 fffff90e`a867ec60 fffff804`19419523     nt!KiFastFailDispatch+0xd0
+04 fffff90e`a867ee40 fffff804`1db3f677     nt!KiRaiseSecurityCheckFailure+0x323
+05 fffff90e`a867efd0 fffff804`1daf6c05     HTTP!UlFreeUnknownCodingList+0x63
+06 fffff90e`a867f000 fffff804`1dacd201     HTTP!UlpParseAcceptEncoding+0x299c5
+"""
+    from analysis.attribution import blame
+
+    (report, clues), = parse_text(text, "t.txt")
+    culprit = blame(report, clues)
+    assert (culprit.module, culprit.basis, culprit.third_party, culprit.confidence) == ("HTTP", "faulting_inbox", False, "low")
+
+
+def test_fields_glued_together_by_a_blog_are_split():
+    text = ("VIDEO_TDR_FAILURE (116)\nArguments:\nArg1: fffffa8007b1c010, Optional pointer to internal TDR recovery context\n"
+            "MODULE_NAME: nvlddmkmIMAGE_NAME: nvlddmkm.sysDEBUG_FLR_IMAGE_TIMESTAMP: 4fdf93d7FAILURE_BUCKET_ID: 0x116_IMAGE_nvlddmkm.sys\n")
+    (report, _), = parse_text(text, "t.txt")
+    assert report.module_name == "nvlddmkm" and report.image_name == "nvlddmkm.sys"
+    assert report.failure_bucket == "0x116_IMAGE_nvlddmkm.sys"

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-app-token"
 SECRET = "test-signing-secret"
 
 
@@ -37,6 +38,9 @@ class FakeSlack:
         self.app.router.add_get("/api/{method}", self.api)
         self.app.router.add_get("/files-pri/{file_id}/{name}", self.file)
         self.app.router.add_get("/signin", self.signin)
+        self.app.router.add_get("/link", self.socket)
+        self.sockets: list[web.WebSocketResponse] = []
+        self.acks: list[dict] = []
         self.base = ""  # set once the server listens
 
     # -- scripting ----------------------------------------------------------
@@ -76,6 +80,10 @@ class FakeSlack:
             args.setdefault(key, value)
         auth = request.headers.get("Authorization")
         self.calls.append((method, args, auth))
+        if method == "apps.connections.open":
+            if auth != f"Bearer {APP_TOKEN}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response({"ok": True, "url": self.base.replace("http://", "ws://") + "/link"})
         if auth != f"Bearer {TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         queued = self.failures.get(method)
@@ -105,6 +113,22 @@ class FakeSlack:
             name, data = self.files[fid]
             return {"ok": True, "file": self.add_file(fid, name, data)}
         return {"ok": True}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: Slack's end of the WebSocket the app opened."""
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        async for msg in ws:
+            if msg.type == 1:  # text
+                self.acks.append(json.loads(msg.data))
+        return ws
+
+    async def push(self, envelope: dict) -> None:
+        for ws in list(self.sockets):
+            if not ws.closed:
+                await ws.send_json(envelope)
 
     async def signin(self, request: web.Request) -> web.Response:
         return web.Response(text="<html>sign in</html>", content_type="text/html")

@@ -260,3 +260,40 @@ async def test_digest_goes_to_the_digest_channel_once(slack):
     assert not await send_if_due(slack.app.desk, key, dtime(0, 0), post)
     digests = [p for p in slack.fake.posts() if p["channel"] == "C0DIGEST"]
     assert len(digests) == 1 and NUMBER in digests[0]["text"]
+
+
+async def test_socket_mode_without_a_public_url(tmp_path):
+    """SLACK_APP_TOKEN set: crashdesk connects out over a WebSocket, acks
+    each envelope and answers through the Web API; no /slack/events route."""
+    import json as _json
+
+    from fakeslack import APP_TOKEN
+
+    fake = FakeSlack()
+    server = TestServer(fake.app, host="127.0.0.1")
+    await server.start_server()
+    fake.base = str(server.make_url("")).rstrip("/")
+    settings = Settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.base + "/api/",
+                         "CRASHDESK_DB": str(tmp_path / "sm.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data")})
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    client = TestClient(TestServer(app.web, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        for _ in range(100):
+            if fake.sockets:
+                break
+            await asyncio.sleep(0.05)
+        assert fake.sockets, "crashdesk did not open the Socket Mode connection"
+        assert (await client.post("/slack/events", data=b"{}")).status in (404, 405)
+        body = _json.loads(event_body(message_event(SUBJECT, ts="1630900000.009900"), "EvSock"))
+        await fake.push({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                         "payload": body})
+        for _ in range(100):
+            if any(NUMBER in p.get("text", "") for p in fake.posts()):
+                break
+            await asyncio.sleep(0.05)
+        assert any(a.get("envelope_id") == "env-1" for a in fake.acks)
+        assert any(p.get("thread_ts") == "1630900000.009900" and NUMBER in p.get("text", "") for p in fake.posts())
+    finally:
+        await client.close()
+        await server.close()

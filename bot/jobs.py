@@ -17,6 +17,15 @@ log = logging.getLogger("crashdesk.jobs")
 Runner = Callable[[dict], Awaitable[None]]
 
 
+class Later(Exception):
+    """Raised by a runner that may not act yet (a rate limit): the job goes
+    back in the queue until ``at`` without counting as a failed attempt."""
+
+    def __init__(self, at: datetime):
+        super().__init__(f"not before {at.isoformat()}")
+        self.at = at
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
@@ -91,6 +100,8 @@ class JobQueue:
             await self.runners[job["kind"]](job["payload"])
         except asyncio.CancelledError:
             raise
+        except Later as later:
+            await self.store.call(ops.defer_job, job["id"], _iso(self.clock()), _iso(later.at))
         except Exception as exc:
             log.exception("job %s (%s) failed", job["id"], job["kind"])
             retry = None

@@ -41,6 +41,18 @@ class Pacer:
         self.sent: dict[str, deque] = defaultdict(deque)
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
+    def reserve(self, key: str) -> float:
+        """Take a slot now if one is free (0.0), else say how many seconds
+        until one is; nothing is taken then."""
+        sent = self.sent[key]
+        now = self.clock()
+        while sent and now - sent[0] >= self.per:
+            sent.popleft()
+        if len(sent) >= self.rate:
+            return self.per - (now - sent[0]) + 0.05
+        sent.append(now)
+        return 0.0
+
     async def wait(self, key: str) -> None:
         # One waiter per destination at a time, so that concurrent senders
         # do not all slip through the same free slot.
@@ -106,8 +118,9 @@ class WeComClient:
             return data
         raise AssertionError("unreachable")
 
-    async def send_markdown(self, user: str, content: str) -> None:
-        await self.person_pacer.wait(user)
+    async def send_markdown(self, user: str, content: str, paced: bool = True) -> None:
+        if paced:
+            await self.person_pacer.wait(user)
         await self._call("POST", "message/send", json={
             "touser": user, "msgtype": "markdown", "agentid": int(self.agent_id) if str(self.agent_id).isdigit() else self.agent_id,
             "markdown": {"content": content}, "enable_duplicate_check": 0})

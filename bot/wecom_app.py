@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
-from bot.jobs import JobQueue
+from bot.jobs import JobQueue, Later
 from bot.wecom_api import WeComClient, WeComError, spool
 from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_bytes
 from bot.wecom_markdown import chunks
@@ -47,6 +49,7 @@ class WeComAdapter:
         # Either the full address WeCom shows, or just its key.
         self.webhook = hook if not hook or hook.startswith("http") else f"{self.client.base}webhook/send?key={hook}"
         jobs.register("wecom.message", self._run)
+        jobs.register("wecom.send", self._send)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/wecom/callback", self.verify_app)
@@ -221,17 +224,31 @@ class WeComAdapter:
         await self.desk.handle(event, send)
 
     async def _deliver(self, reply: Reply, route: dict) -> None:
+        """Each part of an answer is its own durable job: WeCom takes 30 a
+        minute per person, and a person's backlog must neither be dropped
+        nor hold up everyone else's answers."""
         for part in chunks(reply):
-            try:
-                if route["group"] and route["response_url"]:
-                    async with self.client.http.post(route["response_url"], json={
-                            "msgtype": "markdown", "markdown": {"content": part}}) as r:
-                        await r.read()
-                else:
-                    await self.client.send_markdown(route["to"], part)
-            except (WeComError, aiohttp.ClientError) as exc:
-                log.warning("could not deliver to %s: %s", route["to"], exc)
+            await self.jobs.submit("wecom.send", {"route": route, "content": part}, dedupe=f"wecom-send:{uuid.uuid4().hex}")
+
+    async def _send(self, payload: dict) -> None:
+        route, part = payload["route"], payload["content"]
+        try:
+            if route["group"] and route["response_url"]:
+                async with self.client.http.post(route["response_url"], json={
+                        "msgtype": "markdown", "markdown": {"content": part}}) as r:
+                    await r.read()
                 return
+            wait = self.client.person_pacer.reserve(route["to"])
+            if wait:
+                raise Later(self.desk.now() + timedelta(seconds=wait))
+            await self.client.send_markdown(route["to"], part, paced=False)
+        except WeComError as exc:
+            if exc.errcode == 45009:  # WeCom's own frequency limit: try again in a minute
+                raise Later(self.desk.now() + timedelta(seconds=60)) from None
+            log.warning("could not deliver to %s: %s", route["to"], exc)
+        except aiohttp.ClientError as exc:
+            log.warning("could not deliver to %s: %s", route["to"], exc)
+            raise
 
     async def _to_case_groups(self, reply: Reply) -> None:
         """A verdict reached from one to one also goes to the group where

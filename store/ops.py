@@ -101,6 +101,13 @@ def finish_job(db: Database, job_id: int, at: str, error: str | None = None, ret
                        ["failed" if error else "done", error, at, job_id])
 
 
+def defer_job(db: Database, job_id: int, at: str, until: str) -> None:
+    """Put a job back to run no sooner than ``until`` (not a failure)."""
+    with writing(db):
+        db.execute("update jobs set status = 'queued', not_before = ?, attempts = max(attempts - 1, 0), "
+                   "updated_at = ? where id = ?", [until, at, job_id])
+
+
 def requeue_running(db: Database, at: str) -> int:
     """After a restart: jobs that were running when the process died."""
     with writing(db):

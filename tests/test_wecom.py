@@ -209,3 +209,30 @@ async def test_pacer_keeps_to_thirty_a_minute_per_person():
     pacer = Pacer(30, clock=lambda: now[0], sleep=sleep)
     await asyncio.gather(*[pacer.wait("zhangsan") for _ in range(31)], *[pacer.wait("lisi") for _ in range(5)])
     assert len(slept) == 1 and 59 < slept[0] <= 60.1  # the 31st message to one person waits out the minute
+
+
+async def test_a_flood_to_one_person_waits_without_holding_up_others(wecom):
+    from analysis.render.doc import Doc
+    from handlers.events import Reply
+
+    adapter = wecom.app.platforms.wecom
+    route = {"to": "zhangsan", "group": None, "response_url": None}
+    for i in range(35):
+        doc = Doc()
+        doc.para(f"message {i}")
+        await adapter._deliver(Reply(doc), route)
+    doc = Doc()
+    doc.para("for lisi")
+    await adapter._deliver(Reply(doc), {"to": "lisi", "group": None, "response_url": None})
+    for _ in range(200):
+        if len(wecom.fake.sent) >= 31:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    to = [m["touser"] for m in wecom.fake.sent]
+    assert to.count("zhangsan") == 30 and to.count("lisi") == 1
+    waiting = await wecom.app.store.call(
+        lambda db: list(db.query("select not_before, created_at from jobs where kind = 'wecom.send' and status = 'queued'")))
+    assert len(waiting) == 5 and all(w["not_before"] > w["created_at"] for w in waiting)
+    assert [m["markdown"]["content"] for m in wecom.fake.sent if m["touser"] == "zhangsan"][:3] == \
+        ["message 0", "message 1", "message 2"]

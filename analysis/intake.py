@@ -15,6 +15,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from analysis.text.decode import looks_binary
+
 # Limits on what one upload may unpack to.
 MAX_MEMBERS = 200
 MAX_MEMBER_BYTES = 8 * 1024**3  # a zipped MEMORY.DMP may be large; it goes to disk
@@ -143,7 +145,8 @@ def sniff(head: bytes) -> str:
         raise Rejected("a 7-Zip archive: please send a .zip instead")
     if head.startswith(b"Rar!"):
         raise Rejected("a RAR archive: please send a .zip instead")
-    if head.startswith(b"PAGE") and len(head) >= 8:
+    if head.startswith(b"PAGE") and len(head) >= 8 and looks_binary(head):
+        # PAGE_FAULT_IN_NONPAGED_AREA (50) on a log's first line is text.
         raise Rejected("a crash dump header with an unknown signature (not PAGEDU64 or PAGEDUMP)")
     return KIND_TEXT
 
@@ -198,22 +201,34 @@ def _spool(reader, declared: int, budget: int, label: str) -> tuple[bytes | mmap
     return mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ), tmp
 
 
-def expand(blob: Blob, problems: list[tuple[str, str]]):
+@dataclass
+class Budget:
+    """What one upload may unpack to, shared by every archive nested in it:
+    otherwise each level of a zip of zips would get the limits anew."""
+
+    bytes_left: int
+    members_left: int
+
+    @classmethod
+    def for_upload(cls, size: int) -> "Budget":
+        return cls(min(MAX_TOTAL_BYTES, max(IN_MEMORY_BYTES, size * MAX_RATIO)), MAX_MEMBERS)
+
+
+def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = None):
     """Yield the analysable pieces of a blob: itself, or its archive members."""
     try:
         kind = sniff(blob.head(16))
     except Rejected as exc:
         problems.append((blob.name, str(exc)))
         return
-    if kind == KIND_ZIP:
-        yield from _expand_zip(blob, problems)
-    elif kind == KIND_GZIP:
-        yield from _expand_gzip(blob, problems)
+    if kind in (KIND_ZIP, KIND_GZIP):
+        budget = budget or Budget.for_upload(len(blob))
+        yield from (_expand_zip if kind == KIND_ZIP else _expand_gzip)(blob, problems, budget)
     else:
         yield blob
 
 
-def _expand_zip(blob: Blob, problems):
+def _expand_zip(blob: Blob, problems, budget: Budget):
     if blob.depth >= MAX_DEPTH:
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
@@ -226,10 +241,11 @@ def _expand_zip(blob: Blob, problems):
     if not members:
         problems.append((blob.name, "the zip archive is empty"))
         return
-    if len(members) > MAX_MEMBERS:
-        problems.append((blob.name, f"{len(members)} files in the archive; only the first {MAX_MEMBERS} are read"))
-        members = members[:MAX_MEMBERS]
-    total = 0
+    if len(members) > budget.members_left:
+        problems.append((blob.name, f"{len(members)} files in the archive; only the first {budget.members_left} are read"
+                         if budget.members_left else "the upload holds more files than are read; this archive is skipped"))
+        members = members[: budget.members_left]
+    budget.members_left -= len(members)
     for info in members:
         label = f"{blob.name}:{safe_member_name(info.filename)}"
         if info.flag_bits & 0x1:
@@ -241,42 +257,43 @@ def _expand_zip(blob: Blob, problems):
         if info.file_size > RATIO_FLOOR and info.file_size > max(1, info.compress_size) * MAX_RATIO:
             problems.append((label, f"compression ratio {info.file_size // max(1, info.compress_size)}:1 looks like a zip bomb; skipped"))
             continue
-        if total + info.file_size > MAX_TOTAL_BYTES:
-            problems.append((label, "the archive unpacks to more than the total limit; the rest is skipped"))
+        if info.file_size > budget.bytes_left:
+            problems.append((label, "the upload unpacks to more than its size allows (a zip bomb?); the rest is skipped"))
             break
         try:
             with archive.open(info) as reader:
-                data, keep = _spool(reader, info.file_size, MAX_MEMBER_BYTES, label)
+                data, keep = _spool(reader, info.file_size, min(MAX_MEMBER_BYTES, budget.bytes_left), label)
         except Rejected as exc:
             problems.append((label, str(exc)))
             continue
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
             problems.append((label, f"cannot unpack ({exc})"))
             continue
-        total += len(data)
+        budget.bytes_left -= len(data)
         if not len(data):
             problems.append((label, "the file is empty"))
             continue
-        yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems)
+        yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget)
 
 
-def _expand_gzip(blob: Blob, problems):
+def _expand_gzip(blob: Blob, problems, budget: Budget):
     if blob.depth >= MAX_DEPTH:
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
     label = blob.name[:-3] if blob.name.lower().endswith(".gz") else blob.name + ":gunzip"
     source = _file_of(blob)
-    budget = min(MAX_MEMBER_BYTES, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
+    limit = min(MAX_MEMBER_BYTES, budget.bytes_left, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
     try:
         with gzip.GzipFile(fileobj=source) as reader:
-            data, keep = _spool(reader, -1, budget, label)
+            data, keep = _spool(reader, -1, limit, label)
     except Rejected as exc:
         problems.append((label, str(exc)))
         return
     except (OSError, EOFError, zlib.error) as exc:
         problems.append((label, f"not a readable gzip file ({exc})"))
         return
+    budget.bytes_left -= len(data)
     if not len(data):
         problems.append((label, "the file is empty"))
         return
-    yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems)
+    yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget)

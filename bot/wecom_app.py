@@ -157,9 +157,10 @@ class WeComAdapter:
 
                 files.append(Attachment(name=msg.get("FileName") or f"{media_id}.dmp", fetch=fetch, id=media_id))
             text = msg.get("Content", "") if msg.get("MsgType") == "text" else ""
+            # No event_id: the job's dedupe key already dropped WeCom's retries,
+            # and a job re-run after a restart must not be taken for one.
             event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
-                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}",
-                              event_id=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh")
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh")
             return event, {"to": user, "group": None, "response_url": None}
         # AI bot
         user = (msg.get("from") or {}).get("userid", "")
@@ -174,7 +175,7 @@ class WeComAdapter:
                 info = item.get("file") or {}
                 files.append(self._bot_file(info, msg.get("msgid", "file")))
         event = ChatEvent(platform="wecom", channel=f"group:{group}" if group else user, user=user, text=text,
-                          files=files, ts=msg.get("msgid", ""), event_id=f"bot:{msg.get('msgid')}", lang="zh")
+                          files=files, ts=msg.get("msgid", ""), lang="zh")
         return event, {"to": user, "group": group, "response_url": msg.get("response_url")}
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:

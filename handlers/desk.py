@@ -93,6 +93,21 @@ class Desk:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
+    def reset_executor(self) -> None:
+        """After an analysis timed out or a worker died: the stuck or broken
+        worker processes are killed and the next analysis gets new ones
+        (a process-pool future cannot be cancelled once it runs)."""
+        executor = self._executor
+        if not isinstance(executor, ProcessPoolExecutor):
+            return  # an injected thread pool (tests) cannot be reset
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            try:
+                process.kill()
+            except (OSError, AttributeError):
+                pass
+        executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = None
+
     # -- time ---------------------------------------------------------------
     def now(self) -> datetime:
         return self.clock()

@@ -14,7 +14,7 @@ NEAR_NUMBER = re.compile(r"(?<![\w-])CAS[-_ ]?[\w]+(?:-[\w]+)*", re.I)
 # "[案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
 CRM_SUBJECT = re.compile(
     r"\[\s*(?:案例号|案例編號|Case(?: No\.?| number)?)\s*[:：]\s*(?P<number>CAS-\d{5}-[A-Z0-9]{6})\s*\]"
-    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|\s*(?P<customer>[^|]+?)\s*\|\s*(?P<title>[^%\n]+?)\s*(?:%|$)",
+    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|\s*(?P<customer>[^|\n]+?)\s*\|\s*(?P<title>[^%\n]+?)\s*(?:%|\n|$)",
     re.I,
 )
 

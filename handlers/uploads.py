@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from analysis.render.doc import Doc
@@ -111,19 +112,22 @@ def _labels(rows: list[dict]) -> list[tuple[int, str, str]]:
     return out
 
 
-async def _analyse(desk, ctx, items: list[tuple[int, str, str]], detail: list[str] | None):
+class AnalysisFailed(Exception):
+    """The worker did not come back: timed out, or died (out of memory)."""
+
+
+async def _analyse(desk, items: list[tuple[int, str, str]], lang: str, detail: list[str] | None):
     loop = asyncio.get_running_loop()
-    job = loop.run_in_executor(desk.executor, analyze_case_files, [(label, path) for _, label, path in items],
-                               ctx.lang, detail)
     try:
+        job = loop.run_in_executor(desk.executor, analyze_case_files, [(label, path) for _, label, path in items],
+                                   lang, detail)
         return await asyncio.wait_for(job, desk.config.analysis_timeout)
     except asyncio.TimeoutError:
-        await ctx.send(desk.info(t(ctx.lang, "not_analysed", name=", ".join(detail or []),
-                                   why="timed out" if ctx.lang == "en" else "分析超时")))
-    except Exception as exc:
-        log.exception("analysis failed")
-        await ctx.send(desk.info(t(ctx.lang, "not_analysed", name=", ".join(detail or []), why=exc)))
-    return None
+        desk.reset_executor()
+        raise AnalysisFailed("timed out" if lang == "en" else "分析超时") from None
+    except BrokenProcessPool:
+        desk.reset_executor()
+        raise AnalysisFailed("the analysis worker died (out of memory?)" if lang == "en" else "分析进程异常退出（内存不足？）") from None
 
 
 async def _save(desk, ctx, items, verdict: dict, summary: str) -> None:
@@ -136,12 +140,24 @@ async def _save(desk, ctx, items, verdict: dict, summary: str) -> None:
 
 
 async def analyse_case(desk, ctx, case: Case, new_labels: list[str]) -> None:
-    rows = await desk.store.call(evidence.case_dumps, case.id)
+    failed = await desk.store.call(evidence.failed_dumps, case.id)
+    rows = [r for r in await desk.store.call(evidence.case_dumps, case.id) if r["id"] not in failed]
     items = _labels(rows)
     label_of = {row["name"]: label for row, (_, label, _) in zip(rows, items)}
     detail = [label_of.get(name, name) for name in new_labels]
-    result = await _analyse(desk, ctx, items, detail)
-    if result is None:
+    try:
+        result = await _analyse(desk, items, ctx.lang, detail)
+    except AnalysisFailed as exc:
+        # The new files are what changed: set them aside and say so; the
+        # case keeps the verdict of the files that could be read.
+        new_ids = [dump_id for dump_id, label, _ in items if label in detail]
+        for dump_id in new_ids:
+            await desk.store.call(evidence.mark_failed, dump_id, ENGINE_VERSION, str(exc), desk.iso(ctx.now))
+        await ctx.send(desk.info(t(ctx.lang, "not_analysed", name=", ".join(detail), why=exc)))
+        return
+    except Exception as exc:
+        log.exception("analysis failed")
+        await ctx.send(desk.info(t(ctx.lang, "not_analysed", name=", ".join(detail), why=exc)))
         return
     verdict, verdict_zh, doc, summary = result
     await _save(desk, ctx, items, verdict, summary)
@@ -163,10 +179,16 @@ async def analyse_case(desk, ctx, case: Case, new_labels: list[str]) -> None:
 async def analyse_loose(desk, ctx, new: list[tuple[int, str]]) -> None:
     rows = [await desk.store.call(evidence.dump, dump_id) for dump_id, _ in new]
     items = _labels(rows)
-    result = await _analyse(desk, ctx, items, [label for _, label, _ in items])
-    if result is None:
+    labels = [label for _, label, _ in items]
+    try:
+        verdict, _, doc, summary = await _analyse(desk, items, ctx.lang, labels)
+    except Exception as exc:
+        if not isinstance(exc, AnalysisFailed):
+            log.exception("analysis failed")
+        for dump_id, _, _ in items:
+            await desk.store.call(evidence.mark_failed, dump_id, ENGINE_VERSION, str(exc), desk.iso(ctx.now))
+        await ctx.send(desk.info(t(ctx.lang, "not_analysed", name=", ".join(labels), why=exc)))
         return
-    verdict, _, doc, summary = result
     await _save(desk, ctx, items, verdict, summary)
     for problem in verdict.get("errors", []):
         doc.para(t(ctx.lang, "not_analysed", name=problem["source"], why=problem["message"]))

@@ -39,8 +39,8 @@ def save_file(data_dir: str | Path, name: str, chunks) -> StoredFile:
                 size += len(chunk)
                 fh.write(chunk)
         sha = digest.hexdigest()
-        suffix = "".join(Path(name).suffixes[-2:])[:16] if "." in name else ""
-        final = folder / sha[:2] / (sha + "".join(c for c in suffix if c.isalnum() or c == "."))
+        # Named by content alone: MEMORY.DMP and memory.dmp are one file.
+        final = folder / sha[:2] / sha
         final.parent.mkdir(exist_ok=True)
         if final.exists():
             os.unlink(tmp)
@@ -102,6 +102,19 @@ def latest_analysis(db: Database, dump_id: int, engine: str | None = None) -> di
     row = rows[0]
     row["verdict"] = json.loads(row["verdict_json"])
     return row
+
+
+def mark_failed(db: Database, dump_id: int, engine: str, reason: str, at: str) -> None:
+    """A file whose analysis timed out or killed its worker: later analyses
+    of the case leave it out rather than fail again on it."""
+    save_analysis(db, dump_id, engine, {"failed": reason}, "", at)
+
+
+def failed_dumps(db: Database, case_id: int) -> set[int]:
+    rows = db.query(
+        "select a.dump_id, a.verdict_json from analyses a join case_dumps cd on cd.dump_id = a.dump_id "
+        "where cd.case_id = ? and a.id = (select max(id) from analyses where dump_id = a.dump_id)", [case_id])
+    return {r["dump_id"] for r in rows if '"failed"' in (r["verdict_json"] or "")[:20]}
 
 
 # ------------------------------------------------- uploads waiting for a case

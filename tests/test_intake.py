@@ -119,3 +119,15 @@ def test_encrypted_member_is_named(monkeypatch):
         data[at + flag_at] |= 0x1
     outcome = analyze_blobs([Blob("locked.zip", bytes(data))])
     assert "encrypted" in outcome.problems[0][1]
+
+
+def test_a_zip_of_zips_shares_one_budget():
+    """Each level of nesting must not get the limits anew: 5 inner zips of
+    200 small members of zeros, 50 KB in all, would otherwise unpack to GBs."""
+    inner = zip_of({f"m{i}.txt": b"\0" * (8 * 1024 * 1024 - 1) for i in range(20)})
+    outer = zip_of({f"inner{i}.zip": inner for i in range(5)}, zipfile.ZIP_STORED)
+    outcome = analyze_blobs([Blob("bomb.zip", outer)])
+    assert not outcome.case.dumps
+    assert any("zip bomb" in message or "more files" in message for _, message in outcome.problems)
+    unpacked = sum(1 for _, m in outcome.problems if "readable text" in m or "not a WinDbg" in m)
+    assert unpacked < 20  # stopped inside the first inner archive

@@ -90,7 +90,9 @@ _INSTRUCTION = _c(r"[ ]*([A-Za-z_][\w.$-]*(?:![^\s:]+|\+0xHEX+)):[ ]*$")
 _FRAME = re.compile(FRAME_ADDR_BODY)
 _FRAME_SITE = re.compile(FRAME_SITE_BODY)
 # A frame line whose call site (or last arguments) went to the next line.
-_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:?(?:[ ]*ADDR)*)?[ ]*:?$".replace("ADDR", ADDR))
+# Numbers must be separated by blanks here: "(?:[ ]*ADDR)*" would let a
+# long run of hex digits be split in exponentially many ways.
+_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:)?(?:[ ]+ADDR)*(?:[ ]+:)?[ ]*$".replace("ADDR", ADDR))
 
 # Facts found mid-line.
 _BUGCHECK_LINE = _c(r"BugCheck (?:0x)?(HEX{1,8}), \{([^}]*)\}", re.I)
@@ -107,6 +109,8 @@ _STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Za-
 _PROSE_CODE = _c(r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*(?:is )?0x(HEX{1,8})\b", re.I)
 
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+MAX_LINE = 2048  # characters of one line any pattern sees
+MAX_VALUE = 512  # characters of a field's value kept
 _LM_DETAIL_WORDS = frozenset((
     "Loaded", "Image", "Timestamp:", "CheckSum:", "Checksum:", "ImageSize:", "File", "Product", "CompanyName:",
     "ProductName:", "FileDescription:", "OriginalFilename:", "InternalName:", "FileVersion:", "ProductVersion:",
@@ -150,6 +154,10 @@ class _Scanner:
         self.i = 0
         while self.i < n:
             line = lines[self.i]
+            if len(line) > MAX_LINE:
+                # No debugger line is this long; a pasted blob is cut so that
+                # no pattern can spend more than a bounded time on it.
+                line = line[:MAX_LINE]
             stripped = line.lstrip(" ")
             if stripped[:1] == ">":
                 # E-mail quoting: "> > Arg1: ..." is Arg1.
@@ -318,8 +326,8 @@ class _Scanner:
         if "t fault" in line:
             low = line.lower()
             if "driver at fault" in low:
-                rest = line[low.index("driver at fault") + 15 :].lstrip(":") or self.peek()
-                m = _DRIVER_AT_FAULT.search(rest) or _DRIVER_AT_FAULT.search(self.peek())
+                rest = line[low.index("driver at fault") + 15 :].lstrip(":")[:300] or self.peek()[:300]
+                m = _DRIVER_AT_FAULT.search(rest) or _DRIVER_AT_FAULT.search(self.peek()[:300])
                 if m:
                     self.add("driver_at_fault", m[1])
         if "following module" in line:
@@ -342,7 +350,7 @@ class _Scanner:
         key = m[1]
         if key not in ANALYSIS_FIELDS:
             return False
-        value = m[2].strip()
+        value = m[2].strip()[:MAX_VALUE]
         if not value and key in ("FAULTING_IP", "FOLLOWUP_IP"):
             value = self.peek().strip()  # "FAULTING_IP:\\nnt!KiPageFault+260"
         self.add("field", (key, value))
@@ -351,7 +359,7 @@ class _Scanner:
     def _lm_detail(self, line: str) -> bool:
         m = _LM_DETAIL.match(line)
         if m:
-            self.add("lm_detail", (m[1].lower(), m[2].strip()))
+            self.add("lm_detail", (m[1].lower(), m[2].strip()[:MAX_VALUE]))
             return True
         return False
 

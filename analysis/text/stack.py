@@ -20,7 +20,7 @@ ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum 
 _BREAK = r"(?:[ ]+|[ ]*\n[ ]*)"
 FRAME_ADDR_BODY = (
     rf"[ ]*(?:({HEX}{{2,4}})[ ]+)?({ADDR})(?:[ ]+({ADDR}))?"
-    rf"((?:{_BREAK}:?(?:[ ]*{ADDR}){{1,4}}[ ]*:?){{0,2}})"
+    rf"((?:{_BREAK}:?[ ]*{ADDR}(?:[ ]+{ADDR}){{0,3}}[ ]*:?){{0,2}})"
     rf"(?:[ ]+(?!{HEX}+(?:[ ]|$))([^\s:(].*)|[ ]*\n[ ]*([A-Za-z_][\w.$~-]*[!+].*))$"
 )
 # kc, or a stack retyped in a bug report: only call sites, which then need

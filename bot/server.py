@@ -152,7 +152,9 @@ class App:
             slack = self.platforms.slack
 
             async def post_slack(reply, channel=channel):
-                await slack.post(reply, channel, thread=None)
+                if await slack.post(reply, channel, thread=None) is None:
+                    # Not marked sent: the next tick tries again.
+                    raise RuntimeError(f"the digest could not be posted to {channel}")
 
             targets.append((f"slack:{channel}", post_slack))
         if self.platforms.wecom and self.settings.get("WECOM_DIGEST_WEBHOOK"):

@@ -41,16 +41,18 @@ class Pacer:
         self.sent: dict[str, deque] = defaultdict(deque)
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    def reserve(self, key: str) -> float:
-        """Take a slot now if one is free (0.0), else say how many seconds
-        until one is; nothing is taken then."""
+    def reserve(self, key: str, n: int = 1) -> float:
+        """Take ``n`` slots now if they are free (0.0), else say how many
+        seconds until they are; nothing is taken then.  More than the rate
+        at once waits for an empty window and then goes."""
         sent = self.sent[key]
         now = self.clock()
         while sent and now - sent[0] >= self.per:
             sent.popleft()
-        if len(sent) >= self.rate:
-            return self.per - (now - sent[0]) + 0.05
-        sent.append(now)
+        over = len(sent) + min(n, self.rate) - self.rate
+        if over > 0:
+            return self.per - (now - sent[over - 1]) + 0.05
+        sent.extend([now] * n)
         return 0.0
 
     async def wait(self, key: str) -> None:

@@ -225,24 +225,27 @@ class WeComAdapter:
         await self.desk.handle(event, send)
 
     async def _deliver(self, reply: Reply, route: dict) -> None:
-        """Each part of an answer is its own durable job: WeCom takes 30 a
+        """An answer is a durable job of its own: WeCom takes 30 messages a
         minute per person, and a person's backlog must neither be dropped
-        nor hold up everyone else's answers."""
-        for part in chunks(reply):
-            await self.jobs.submit("wecom.send", {"route": route, "content": part}, dedupe=f"wecom-send:{uuid.uuid4().hex}")
+        nor hold up everyone else's answers.  One job per answer keeps its
+        numbered parts in order."""
+        await self.jobs.submit("wecom.send", {"route": route, "parts": chunks(reply)},
+                               dedupe=f"wecom-send:{uuid.uuid4().hex}")
 
     async def _send(self, payload: dict) -> None:
-        route, part = payload["route"], payload["content"]
+        route, parts = payload["route"], payload["parts"]
         try:
             if route["group"] and route["response_url"]:
-                async with self.client.http.post(route["response_url"], json={
-                        "msgtype": "markdown", "markdown": {"content": part}}) as r:
-                    await r.read()
+                for part in parts:
+                    async with self.client.http.post(route["response_url"], json={
+                            "msgtype": "markdown", "markdown": {"content": part}}) as r:
+                        await r.read()
                 return
-            wait = self.client.person_pacer.reserve(route["to"])
+            wait = self.client.person_pacer.reserve(route["to"], len(parts))
             if wait:
                 raise Later(self.desk.now() + timedelta(seconds=wait))
-            await self.client.send_markdown(route["to"], part, paced=False)
+            for part in parts:
+                await self.client.send_markdown(route["to"], part, paced=False)
         except WeComError as exc:
             if exc.errcode == 45009:  # WeCom's own frequency limit: try again in a minute
                 raise Later(self.desk.now() + timedelta(seconds=60)) from None

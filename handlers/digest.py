@@ -73,7 +73,8 @@ async def send_if_due(desk, channel: str, at: time, post, lang: str | None = Non
     if local.time() < at:
         return False
     day = local.date().isoformat()
-    if not await desk.store.call(ops.claim_digest, channel, day, desk.iso(now)):
+    stale = desk.iso(now - timedelta(minutes=10))
+    if not await desk.store.call(ops.claim_digest, channel, day, desk.iso(now), stale):
         return False
     try:
         reply = await digest_reply(desk, lang or desk.config.lang, desk.config.digest_priorities, now)

@@ -18,12 +18,20 @@ def first_sighting(db: Database, key: str, at: str) -> bool:
         return cur.rowcount > 0
 
 
-def claim_digest(db: Database, channel: str, day: str, at: str) -> bool:
+def claim_digest(db: Database, channel: str, day: str, at: str, stale_before: str | None = None) -> bool:
     """Take the day's digest for a channel; only one process, once per day,
-    wins, whatever restarts happen."""
+    wins, whatever restarts happen.  A claim older than ``stale_before``
+    that was never marked sent (the claimer died while sending) may be
+    taken over."""
     with writing(db):
         cur = db.execute("insert into digests (channel, day, claimed_at) values (?, ?, ?) "
                          "on conflict (channel, day) do nothing", [channel, day, at])
+        if cur.rowcount > 0:
+            return True
+        if stale_before is None:
+            return False
+        cur = db.execute("update digests set claimed_at = ? where channel = ? and day = ? and sent_at is null "
+                         "and claimed_at < ?", [at, channel, day, stale_before])
         return cur.rowcount > 0
 
 

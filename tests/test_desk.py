@@ -230,3 +230,23 @@ async def test_wecom_style_threadless_focus(tmp_path):
     finally:
         d.close()
         store.close()
+
+
+async def test_crm_subject_followed_by_more_text(desk):
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say(f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 电脑蓝屏\n请看附件，谢谢")
+    case = await store.call(cases.get, NUMBER)
+    assert case.title == "总行 win10 电脑蓝屏" and case.customer == "ICBC"
+
+
+async def test_the_same_dump_under_other_names_is_stored_once(desk, tmp_path):
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say(SUBJECT)
+    root = chat.last_ts
+    data = EXAMPLE.read_bytes()
+    await chat.say("", thread=root, files=[bytes_attachment("MEMORY.DMP", data)])
+    await chat.say("", thread=root, files=[bytes_attachment("memory.dmp", data)])
+    stored = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert len(stored) == 1

@@ -101,3 +101,21 @@ async def test_a_failed_send_is_tried_again(desk):
 
     assert await send_if_due(d, "C-digest", time(9, 0), post)
     assert len(sent) == 1
+
+
+async def test_a_claim_left_by_a_crashed_sender_is_taken_over(desk):
+    from store import ops
+
+    d, store, clock, _ = desk
+    clock.now = datetime(2021, 9, 2, 2, 0, tzinfo=timezone.utc)
+    # Another process claimed today's digest and died before sending it.
+    assert await store.call(ops.claim_digest, "C-digest", "2021-09-02", d.iso(clock.now))
+    sent = []
+
+    async def post(reply):
+        sent.append(reply)
+
+    assert not await send_if_due(d, "C-digest", time(9, 0), post)  # still fresh: leave it alone
+    clock.advance(minutes=11)
+    assert await send_if_due(d, "C-digest", time(9, 0), post)
+    assert len(sent) == 1

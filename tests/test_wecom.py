@@ -236,3 +236,15 @@ async def test_a_flood_to_one_person_waits_without_holding_up_others(wecom):
     assert len(waiting) == 5 and all(w["not_before"] > w["created_at"] for w in waiting)
     assert [m["markdown"]["content"] for m in wecom.fake.sent if m["touser"] == "zhangsan"][:3] == \
         ["message 0", "message 1", "message 2"]
+
+
+async def test_a_job_run_again_after_a_restart_still_answers(wecom):
+    adapter = wecom.app.platforms.wecom
+    payload = {"source": "app", "msg": {"MsgType": "text", "FromUserName": "zhangsan", "Content": SUBJECT,
+                                        "MsgId": "9001", "CreateTime": "1476422779"}}
+    await adapter._run(payload)
+    await wecom.settle()
+    first = len(wecom.fake.sent)
+    await adapter._run(payload)  # requeued after a crash mid-run
+    await wecom.settle()
+    assert first > 0 and len(wecom.fake.sent) > first

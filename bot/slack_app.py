@@ -13,6 +13,7 @@ import logging
 import re
 import tempfile
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -361,6 +362,10 @@ class SlackAdapter:
             url = info["file"].get("url_private_download") or info["file"].get("url_private")
         if not url:
             raise DownloadError("Slack gave no download address for this file")
+        host = urlsplit(url).hostname or ""
+        if not self._trusted_host(host):
+            # The bot token goes only to Slack (or the API base configured).
+            raise DownloadError(f"refusing to send the bot token to {host or 'an unknown host'}")
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600, sock_read=60))
         async with self._http.get(url, headers={"Authorization": f"Bearer {self.token}"}, allow_redirects=False) as r:
@@ -388,6 +393,11 @@ class SlackAdapter:
                 os.unlink(tmp.name)
                 raise
             return TempFile(tmp.name)
+
+    def _trusted_host(self, host: str) -> bool:
+        host = host.lower()
+        api_host = (urlsplit(self.client.base_url).hostname or "").lower()
+        return host == api_host or host == "slack.com" or host.endswith((".slack.com", ".slack-edge.com"))
 
     @staticmethod
     def _explain(error: str | None) -> str:

@@ -11,11 +11,13 @@ the AI bot's response_url).  A retry finds its MsgId already queued."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -23,7 +25,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.jobs import JobQueue, Later
 from bot.wecom_api import WeComClient, WeComError, spool
-from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_bytes
+from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_file
 from bot.wecom_markdown import chunks
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply, TempFile
@@ -184,22 +186,23 @@ class WeComAdapter:
         # aeskey over the long connection).
         key = aes_key(info["aeskey"]) if info.get("aeskey") else self.bot_crypto.key
 
-        async def fetch() -> bytes:
+        async def fetch() -> TempFile:
             if not url:
                 raise WeComError(-1, "WeCom gave no download address for this file")
             async with self.client.http.get(url) as r:
                 if r.status != 200:
                     raise WeComError(r.status, "download failed")
-                tmp = await spool(r, self.desk.config.max_upload)
+                encrypted = await spool(r, self.desk.config.max_upload)
+            plain = TempFile(encrypted + ".plain")
             try:
-                with open(tmp, "rb") as fh:
-                    return decrypt_bytes(key, fh.read())
-            except CryptoError:
+                # Off the event loop: a dump of GBs is decrypted chunk by chunk.
+                await asyncio.get_running_loop().run_in_executor(None, decrypt_file, key, encrypted, plain)
+            except (CryptoError, OSError):
+                Path(plain).unlink(missing_ok=True)
                 raise WeComError(-1, "the file could not be decrypted") from None
             finally:
-                import os
-
-                os.unlink(tmp)
+                Path(encrypted).unlink(missing_ok=True)
+            return plain
 
         return Attachment(name=info.get("filename") or info.get("name") or f"{msgid}.dmp", fetch=fetch,
                           size=info.get("size") or info.get("filesize"), id=info.get("url"))

@@ -64,6 +64,28 @@ def decrypt_bytes(key: bytes, data: bytes) -> bytes:
     return unpad(d.update(data) + d.finalize())
 
 
+def decrypt_file(key: bytes, src: str, dst: str, chunk: int = 1024 * 1024) -> int:
+    """Stream-decrypt a downloaded AI-bot file (a dump may be GBs): one chunk
+    in memory at a time, the padding taken off the last block.  Returns the
+    plaintext size."""
+    d = _cipher(key).decryptor()
+    size = 0
+    held = b""  # the last block is kept back until we know it is the last
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while True:
+            data = fin.read(chunk)
+            if not data:
+                break
+            out = held + d.update(data)
+            held, out = out[-BLOCK:], out[:-BLOCK]
+            fout.write(out)
+            size += len(out)
+        tail = unpad(held + d.finalize())
+        fout.write(tail)
+        size += len(tail)
+    return size
+
+
 class WeComCrypto:
     def __init__(self, token: str, encoding_aes_key: str, receive_id: str):
         self.token = token

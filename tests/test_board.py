@@ -135,3 +135,19 @@ async def test_archive_shows_the_summary_and_email_on_the_page(board):
     page = await (await client.get(f"/case/{NUMBER}")).text()
     assert "Closing summary" in page and "E-mail to the customer" in page
     assert "archived" in page
+
+
+async def test_bad_uploads_are_refused_cleanly_and_leave_no_temp_files(board, tmp_path):
+    import glob
+    import tempfile
+
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat)
+    before = set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*"))
+    plain = await client.post(f"/case/{NUMBER}/upload", data=b"not a form", headers={"Content-Type": "text/plain"})
+    assert plain.status == 400
+    early = await client.post(f"/case/{NUMBER}/upload", data=b"x" * 100,
+                              headers={"X-CSRF-Token": "wrong", "Content-Type": "multipart/form-data; boundary=b"})
+    assert early.status == 403
+    assert set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*")) == before

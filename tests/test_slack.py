@@ -297,3 +297,12 @@ async def test_socket_mode_without_a_public_url(tmp_path):
     finally:
         await client.close()
         await server.close()
+
+
+async def test_the_bot_token_goes_only_to_slack(slack):
+    file = slack.fake.add_file("F0EVIL", "x.txt", b"data")
+    file["url_private_download"] = "http://attacker.invalid/steal"
+    await slack.event(message_event("dump", ts="1630900000.001200", files=[file]), "Ev12")
+    await slack.settle()
+    out = "\n".join(texts(slack.fake, thread_ts="1630900000.001200"))
+    assert "refusing to send the bot token to attacker.invalid" in out

@@ -103,3 +103,18 @@ def test_media_decryption_of_the_ai_bot():
     e = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     blob = e.update(pad(data)) + e.finalize()
     assert decrypt_bytes(key, blob) == data
+
+
+def test_stream_decryption_of_a_large_file(tmp_path):
+    import os
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from bot.wecom_crypto import decrypt_file
+
+    key = base64.b64decode(AES_KEY + "=")
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    e = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    (tmp_path / "enc").write_bytes(e.update(pad(data)) + e.finalize())
+    assert decrypt_file(key, str(tmp_path / "enc"), str(tmp_path / "dec"), chunk=64 * 1024 + 5) == len(data)
+    assert (tmp_path / "dec").read_bytes() == data

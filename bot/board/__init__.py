@@ -227,15 +227,24 @@ class Board:
         case = await self.desk.store.call(cases.get, number)
         if case is None:
             raise web.HTTPNotFound()
-        files, csrf = await self._read_form(request)
-        token = request.headers.get("X-CSRF-Token") or csrf
+        header_token = request.headers.get("X-CSRF-Token")
+        if header_token is not None and not secrets.compare_digest(header_token, session.csrf):
+            # Refused before a byte of the body is read.
+            log.warning("refused an upload with a bad CSRF token from %s", request.remote)
+            return web.json_response({"message": t("csrf_bad")}, status=403)
+        if not request.content_type.startswith("multipart/"):
+            return web.json_response({"message": t("upload_none")}, status=400)
+        files: list[Attachment] = []
+        replies: list[Reply] = []
+        verdict = None
         try:
+            files, csrf = await self._read_form(request)
+            token = header_token or csrf
             if not token or not secrets.compare_digest(token, session.csrf):
                 log.warning("refused an upload with a bad CSRF token from %s", request.remote)
                 return web.json_response({"message": t("csrf_bad")}, status=403)
             if not files:
                 return web.json_response({"message": t("upload_none")}, status=400)
-            replies: list[Reply] = []
 
             async def send(reply: Reply) -> None:
                 replies.append(reply)
@@ -259,35 +268,40 @@ class Board:
         raise web.HTTPSeeOther(f"/case/{number}")
 
     async def _read_form(self, request: web.Request) -> tuple[list[Attachment], str | None]:
-        """Stream the multipart body to temp files, within the upload cap."""
+        """Stream the multipart body to temp files, within the upload cap.
+        Whatever was written is removed if the client goes away mid-way."""
         files: list[Attachment] = []
         csrf = None
         limit = self.desk.config.max_upload
-        reader = await request.multipart()
-        async for part in reader:
-            if part.name == "csrf":
-                csrf = (await part.read(decode=True)).decode()[:200]
-                continue
-            if part.name != "files" or not part.filename:
-                continue
-            tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-web-", delete=False)
-            size = 0
-            too_big = False
-            while True:
-                chunk = await part.read_chunk(1024 * 1024)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    too_big = True
-                    break
-                tmp.write(chunk)
-            tmp.close()
-            path = TempFile(tmp.name)
+        try:
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "csrf":
+                    csrf = (await part.read_chunk(256)).decode("utf-8", "replace")
+                    continue
+                if part.name != "files" or not part.filename:
+                    continue
+                tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-web-", delete=False)
+                path = TempFile(tmp.name)
 
-            async def fetch(path=path) -> str:
-                return str(path)  # the desk copies it; the board removes it after
+                async def fetch(path=path) -> str:
+                    return str(path)  # the desk copies it; the board removes it after
 
-            files.append(Attachment(name=Path(part.filename).name or "upload", fetch=fetch,
-                                    size=size if not too_big else limit + 1, id=str(path)))
+                attachment = Attachment(name=Path(part.filename).name or "upload", fetch=fetch, id=str(path))
+                files.append(attachment)
+                size = 0
+                with tmp:
+                    while True:
+                        chunk = await part.read_chunk(1024 * 1024)
+                        if not chunk:
+                            break
+                        size += len(chunk)
+                        if size > limit:
+                            break
+                        tmp.write(chunk)
+                attachment.size = size if size <= limit else limit + 1
+        except BaseException:
+            for f in files:
+                Path(f.id).unlink(missing_ok=True)
+            raise
         return files, csrf

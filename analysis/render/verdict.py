@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, hex_code
 from analysis.render.doc import Doc
@@ -39,12 +41,15 @@ def param_meanings(d: DumpReport, lang: str) -> list[str | None]:
         elif i < len(info.params):
             meaning = info.params[i]
         if info.subtype_param == i + 1 and (sub_en or sub_zh):
-            meaning = (sub_zh if lang == "zh" and sub_zh else sub_en) or meaning
+            # The bracketed hints go to the other arguments' lines.
+            meaning = _without_hints((sub_zh if lang == "zh" and sub_zh else sub_en) or meaning)
         elif i + 1 in hints:
             meaning = hints[i + 1]
         if i == 0 and value is not None and info.exception_codes:
             exc = info.exception_codes.get(hex_code(value))
             if exc:
+                if lang == "zh":
+                    exc = exc.split(" ", 1)[0]  # the status name; its gloss is English
                 meaning = f"{meaning}: {exc}" if meaning else exc
         out.append(meaning)
     return out
@@ -60,6 +65,13 @@ def arg_lines(d: DumpReport, lang: str) -> list[str]:
             text += f" — {meaning}"
         lines.append(text)
     return lines
+
+
+def _without_hints(text: str | None) -> str | None:
+    if not text:
+        return text
+    cut = [i for i in (text.find(" [p"), text.find(" [参数"), text.find("[参数")) if i >= 0]
+    return text[: min(cut)].rstrip() if cut else text
 
 
 def subtype_hints(text: str | None) -> dict[int, str]:
@@ -134,6 +146,45 @@ def culprit_line(c: Culprit | None, lang: str) -> str:
     return f"{line} [{basis}; {t(lang, 'confidence')}: {t(lang, 'conf_' + c.confidence)}]"
 
 
+# Evidence is written in English where it is found; these put its sentence
+# parts in Chinese (the names, addresses and offsets stay as they are).
+_ZH_EVIDENCE = [(re.compile(a), b) for a, b in (
+    (r"^WinDbg: ", "WinDbg 结论："),
+    (r"^Driver at fault: ", "内核记录的出错驱动："),
+    (r"^Caused by driver: ", "分析工具指出的驱动："),
+    (r"^faulting instruction in ", "出错指令位于 "),
+    (r"^faulting instruction ", "出错指令 "),
+    (r"^fault in ", "出错位置 "),
+    (r"^WinDbg blamed ", "WinDbg 指向 "),
+    (r"^WinDbg loaded (\S+) while analysing this crash$", r"WinDbg 分析此蓝屏时加载了 \1"),
+    (r"^(\S+) points at hardware$", r"\1 指向硬件问题"),
+    (r"^no third-party module on the stack$", "callstack 中没有第三方模块"),
+    (r"^no third-party driver on the faulting stack$", "出错线程栈上没有第三方驱动"),
+    (r"^frame ([0-9a-f]+): ", r"第 \1 帧："),
+    (r"^(\S+) on another stack of this dump$", r"\1 出现在此 dump 的另一个 callstack 中"),
+    (r"^parameter (\d+) = ", r"参数\1 = "),
+    (r"^context (\w+) = ", r"上下文 \1 = "),
+    (r"^stack: ", "栈上："),
+    (r"^third-party drivers loaded but not implicated: ", "已加载但未涉及的第三方驱动："),
+    (r"^exception address ", "异常地址 "),
+    (r"^the kernel recorded (\S+) as the broken driver$", r"内核记录的出错驱动：\1"),
+    (r"^nearest stack value into it: ", "栈上指向该模块的最近地址："),
+    (r" \(the target address, not the code at fault\)$", "（目标地址，并非出错代码）"),
+    (r" \(an unloaded driver\)$", "（已卸载的驱动）"),
+    (r" \(in no listed module\)$", "（不在任何已加载模块中）"),
+    (r"^lmvm CompanyName: ", "lmvm 中的公司名："),
+    (r"^lmvm: (.*) \(catalog: (.*)\)$", r"lmvm：\1（驱动目录：\2）"),
+    (r"^lmvm: ", "lmvm："),
+    (r"^catalog: ", "驱动目录："),
+)]
+
+
+def _in_zh(text: str) -> str:
+    for pattern, replacement in _ZH_EVIDENCE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
     if not c:
         return []
@@ -141,8 +192,9 @@ def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
     if c.windbg_blamed and c.basis == "stack":
         lines.insert(0, t(lang, "overruled", windbg=c.windbg_blamed, module=c.module))
     if c.vendor_basis:
-        lines.append(c.vendor_basis + (f" — {c.description}" if c.description and "catalog" in c.vendor_basis else ""))
-    return lines
+        describe = c.description and "catalog" in c.vendor_basis and lang != "zh"
+        lines.append(c.vendor_basis + (f" — {c.description}" if describe else ""))
+    return [_in_zh(line) for line in lines] if lang == "zh" else lines
 
 
 def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
@@ -226,7 +278,12 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
     else:
         doc.para(t(lang, "case_summary", n=len(case.dumps), codes=len(case.bugcheck_codes), vendors=vendors))
     if case.vendor:
-        doc.field(t(lang, "vendor"), " ".join(x for x in (vendor, case.product) if x))
+        label = vendor
+        if case.product:
+            # "McAfee McAfee Core Protection" says the name twice.
+            repeats = lang != "zh" and case.product.lower().startswith(case.vendor.lower())
+            label = case.product if repeats else f"{vendor} {case.product}"
+        doc.field(t(lang, "vendor"), label)
     doc.field(t(lang, "modules"), ", ".join(case.modules))
     doc.field(t(lang, "bugcheck"), ", ".join(code_label(c, lang) for c in case.bugcheck_codes))
     doc.field(t(lang, "confidence"), t(lang, "conf_" + case.confidence))

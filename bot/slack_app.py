@@ -119,8 +119,10 @@ class SlackAdapter:
         if thread == ev.get("ts"):
             thread = None
         files = [self._attachment(f) for f in ev.get("files") or [] if f.get("mode") != "tombstone"]
-        return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=ev.get("text") or "",
-                         ts=ev["ts"], thread=thread, files=files)
+        # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
+        text = re.sub(r"<@[\w.-]+>", "@crashdesk", ev.get("text") or "")
+        return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
+                         ts=ev["ts"], thread=thread, files=files, threaded=True)
 
     async def _run_message(self, payload: dict) -> None:
         ev = payload["event"]
@@ -253,7 +255,7 @@ class SlackAdapter:
 
     async def _as_message(self, text: str, channel: str, thread: str | None, user: str, key: str) -> None:
         event = ChatEvent(platform="slack", channel=channel, user=user, text=text, ts=key, thread=thread,
-                          user_name=await self.user_name(user), event_id=key)
+                          user_name=await self.user_name(user), event_id=key, threaded=thread is not None)
 
         async def send(reply: Reply) -> None:
             await self.post(reply, channel, thread=reply.thread or thread, user=user)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import defaultdict
 import logging
 import uuid
 import xml.etree.ElementTree as ET
@@ -52,6 +53,7 @@ class WeComAdapter:
         self.webhook = hook if not hook or hook.startswith("http") else f"{self.client.base}webhook/send?key={hook}"
         jobs.register("wecom.message", self._run)
         jobs.register("wecom.send", self._send)
+        self._outbox: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/wecom/callback", self.verify_app)
@@ -244,11 +246,13 @@ class WeComAdapter:
                             "msgtype": "markdown", "markdown": {"content": part}}) as r:
                         await r.read()
                 return
-            wait = self.client.person_pacer.reserve(route["to"], len(parts))
-            if wait:
-                raise Later(self.desk.now() + timedelta(seconds=wait))
-            for part in parts:
-                await self.client.send_markdown(route["to"], part, paced=False)
+            # One person's answers leave one at a time, in the order queued.
+            async with self._outbox[route["to"]]:
+                wait = self.client.person_pacer.reserve(route["to"], len(parts))
+                if wait:
+                    raise Later(self.desk.now() + timedelta(seconds=wait))
+                for part in parts:
+                    await self.client.send_markdown(route["to"], part, paced=False)
         except WeComError as exc:
             if exc.errcode == 45009:  # WeCom's own frequency limit: try again in a minute
                 raise Later(self.desk.now() + timedelta(seconds=60)) from None

@@ -5,10 +5,13 @@ record stays one `case show` away."""
 
 from __future__ import annotations
 
-from analysis.render.doc import WECOM, markdown_lines
+from analysis.render.doc import MarkdownStyle, markdown_lines
 from bot.wecom_api import MARKDOWN_LIMIT
 from handlers.events import Reply
 
+
+# WeCom's markdown: "###" headings, full-width colons, no code fences.
+WECOM = MarkdownStyle(heading="### {}", field="**{}**：{}", bullet="- {}", code_fence=False)
 
 COMMANDS = {
     "call": "case call {} …",

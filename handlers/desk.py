@@ -32,10 +32,6 @@ from store.cases import Case
 
 log = logging.getLogger("crashdesk.desk")
 
-# Platforms without threads: a case is whatever the user last talked about.
-THREADLESS = frozenset({"console", "wecom", "web"})
-
-
 @dataclass
 class DeskConfig:
     data_dir: str
@@ -142,14 +138,14 @@ class Desk:
         ctx = Ctx(event, await self.lang_for(event), send, now)
         if event.thread:
             ctx.thread_case = await self.store.call(cases.case_for_thread, event.platform, event.channel, event.thread)
-        if ctx.thread_case is None and event.platform in THREADLESS:
+        if ctx.thread_case is None and not event.threaded:
             ctx.thread_case = await self.focused(event)
         from handlers import commands, uploads
 
         command = parse_command(event.text)
         # What people say in the case's thread goes on its timeline; commands
         # leave their own trace (a follow-up, a decision, the audit log).
-        if ctx.thread_case and command is None and (event.thread or event.platform in THREADLESS):
+        if ctx.thread_case and command is None and (event.thread or not event.threaded):
             await self.record_message(ctx, ctx.thread_case)
 
         if command is not None:
@@ -203,7 +199,7 @@ class Desk:
         """Remember the case this conversation is about, and tie the thread
         (where the platform has threads) to it."""
         e = ctx.event
-        if e.platform in THREADLESS:
+        if not e.threaded:
             await self.store.call(ops.set_setting, self._focus_key(e), case.number)
         else:
             await self.store.call(cases.bind_thread, case.id, e.platform, e.channel, ctx.thread_root, self.iso(ctx.now))

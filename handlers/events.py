@@ -45,6 +45,10 @@ class ChatEvent:
     event_id: str | None = None  # delivery id, for dedupe of retried deliveries
     lang: str | None = None  # the channel's language when the platform knows it
     via_command: bool = False  # came through /case rather than a message
+    # The platform keeps messages in threads (Slack): a case lives in a
+    # thread.  Without threads (WeCom, the console, the board, a slash
+    # command), a case is whatever this person last talked about.
+    threaded: bool = False
 
 
 @dataclass(slots=True)

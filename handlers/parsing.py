@@ -151,8 +151,9 @@ def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
 
 
 def strip_mention(text: str) -> str:
-    """Drop a leading @mention of the bot (Slack <@U123>, WeCom @crashdesk)."""
-    return re.sub(r"^\s*(?:<@[\w.-]+>|@[\w.-]+)\s*", "", text or "")
+    """Drop a leading @mention of the bot ("@crashdesk case show ..."); the
+    adapters turn their own mention markup into this plain form."""
+    return re.sub(r"^\s*@[\w.-]+\s*", "", text or "")
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

@@ -40,7 +40,7 @@ class Chat:
         before = len(self.replies)
         ts = ts or f"{1630000000 + next(self._ids)}.000100"
         event = ChatEvent(platform=self.platform, channel=self.channel, user=user or self.user, text=text, ts=ts,
-                          thread=thread, files=list(files), event_id=event_id)
+                          thread=thread, files=list(files), event_id=event_id, threaded=self.platform == "slack")
         await self.desk.handle(event, self.send)
         self.last_ts = ts
         return self.replies[before:]

@@ -85,7 +85,6 @@ class MarkdownStyle:
 
 
 COMMONMARK = MarkdownStyle()
-WECOM = MarkdownStyle(heading="### {}", field="**{}**：{}", bullet="- {}", code_fence=False)
 
 
 def markdown_lines(doc: Doc, style: MarkdownStyle = COMMONMARK) -> list[str]:
@@ -113,7 +112,7 @@ def markdown_lines(doc: Doc, style: MarkdownStyle = COMMONMARK) -> list[str]:
 
 def to_markdown(doc: Doc, style: MarkdownStyle = COMMONMARK) -> str:
     """Markdown for the console's --markdown and for platforms that take
-    CommonMark; WeCom passes its own style."""
+    CommonMark; a platform with its own dialect passes its style."""
     return "\n".join(markdown_lines(doc, style)).strip() + "\n"
 
 

@@ -155,15 +155,27 @@ def _dump_string(text: str) -> bytes:
     return raw + bytes(_align(len(raw), 8) - len(raw))
 
 
+def eprocess(name: str, at: int, size: int = 0xA40, wide: bool = True) -> bytes:
+    """An EPROCESS copy: kernel pointers and small counts throughout, as a
+    real one holds, and ``name`` in the ImageFileName slot at ``at``."""
+    pointer = 0xFFFFA0818D9F6E68 if wide else 0x8D9F6E68
+    words = [pointer + 0x40 * i if i % 3 else i for i in range(size // (8 if wide else 4))]
+    raw = bytearray(struct.pack(f"<{len(words)}{'Q' if wide else 'I'}", *words))
+    raw[at : at + 15] = name.encode("ascii")[:14].ljust(15, b"\0")
+    return bytes(raw)
+
+
 def triage_dump(*, wide: bool = True, drivers: list[Driver] | None = None,
                 unloaded: list[tuple[str, int, int]] = (), stack_top: int | None = None,
                 stack_words: list[int] = (), code: int = 0x1000007E, params: tuple = (0, 0, 0, 0),
                 ip: int = 0, sp: int | None = None, broken: int | None = None, buildlab: str | None = BUILDLAB,
                 build: int = 19041, machine: int | None = None, cpus: int = 8, when: datetime = CRASH_TIME,
                 uptime: int = UPTIME_100NS, product_type: int = 1, attributes: int | None = None,
-                overrides: dict[int, int] | None = None) -> bytes:
-    """A small memory dump.  ``overrides`` maps a TRIAGE_DUMP field offset to
-    a ULONG to write over the computed value (for the malformed shapes)."""
+                process: bytes | None = None, overrides: dict[int, int] | None = None) -> bytes:
+    """A small memory dump.  ``process`` is the raw EPROCESS copy (see
+    eprocess()), followed by an ETHREAD copy as Windows writes them.
+    ``overrides`` maps a TRIAGE_DUMP field offset to a ULONG to write over
+    the computed value (for the malformed shapes)."""
     drivers = drivers if drivers is not None else standard_drivers(wide=wide)
     pf = "Q" if wide else "I"
     if stack_top is None:
@@ -193,6 +205,10 @@ def triage_dump(*, wide: bool = True, drivers: list[Driver] | None = None,
 
     stack = struct.pack(f"<{len(stack_words)}{pf}", *stack_words)
     stack_at = place(stack)
+    process_at = thread_at = 0
+    if process is not None:
+        process_at = place(process)
+        thread_at = place(bytes(0x500 if wide else 0x2C0))
 
     stride = 0x90 if wide else 0x4C
     driver_at = place(bytes(stride * len(drivers)))
@@ -242,7 +258,7 @@ def triage_dump(*, wide: bool = True, drivers: list[Driver] | None = None,
 
     t = bytearray(tsize)
     _put(t, 0, "18I", 0, size_of_dump, valid_at, 0x348 if wide else 0x320, 0xF00 if wide else 0x7D0, 0,
-         unloaded_at, 0, 0, 0, stack_at, len(stack), driver_at, len(drivers), pool_at, pool_end - pool_at,
+         unloaded_at, 0, process_at, thread_at, stack_at, len(stack), driver_at, len(drivers), pool_at, pool_end - pool_at,
          broken_at, 0xFFFFFFFF)
     if wide:
         _put(t, 0x48, "Q", stack_top)

@@ -45,6 +45,7 @@ def test_triage_header_verdict(triage):
     assert triage.os.buildlab == "19041.1.amd64fre.vb_release.191206-1406"
     assert triage.os.product == "Windows 10 2004"
     assert triage.processors == 16
+    assert triage.process == "System"  # a system thread: the EPROCESS copy names the System process
     assert triage.crash_time == "2021-02-21T01:38:22Z"
     assert triage.uptime == "0 days 00:00:03.7"
     assert triage.exception_code == 0xC0000005

@@ -202,3 +202,35 @@ def test_header_only_types(dump_type, kind, name):
 def test_unknown_dump_type_is_partial():
     d = read(bytes(db.kernel_header(dump_type=0x77, code=0x133)))
     assert d.kind == "kernel-header-only" and d.partial and "unknown_dump_type" in d.notes
+
+
+# ------------------------------------------------------- the faulting process
+
+def test_process_name_from_the_eprocess_copy_of_each_layout():
+    for build, at, name in [(19041, 0x5A8, "NTRtScan.exe"), (17134, 0x450, "SearchIndexer."), (26100, 0x338, "System"),
+                            (7601, 0x2E0, "svchost.exe")]:
+        d = read(db.triage_dump(build=build, process=db.eprocess(name, at)))
+        assert d.process == name, build
+    d = read(db.triage_dump(wide=False, drivers=db.standard_drivers(wide=False), build=7601,
+                            process=db.eprocess("TmListen.exe", 0x16C, size=0x2C0, wide=False)))
+    assert d.process == "TmListen.exe"
+
+
+def test_process_name_of_a_build_the_table_does_not_know_is_found_by_its_shape():
+    # A future build moved the slot: the one aligned name-shaped field is taken.
+    assert read(db.triage_dump(build=27000, process=db.eprocess("MsMpEng.exe", 0x640))).process == "MsMpEng.exe"
+    # Two name-shaped fields and none where the layout says: no guess.
+    two = bytearray(db.eprocess("MsMpEng.exe", 0x640))
+    two[0x700:0x70F] = b"explorer.exe\0\0\0"
+    assert read(db.triage_dump(build=27000, process=bytes(two))).process is None
+
+
+def test_process_copy_that_is_noise_or_cut_off_gives_no_name():
+    assert read(db.triage_dump(process=bytes(range(256)) * 10)).process is None
+    # The slot is text but not a name's shape (no NUL inside the 15 bytes).
+    unended = bytearray(db.eprocess("x.exe", 0x5A8))
+    unended[0x5A8:0x5B7] = b"A" * 15
+    assert read(db.triage_dump(process=bytes(unended))).process is None
+    # ProcessOffset past the end of the file.
+    d = read(db.triage_dump(process=db.eprocess("x.exe", 0x5A8), overrides={0x20: 0x7FFFFFF0}))
+    assert d.process is None and d.bugcheck.code == 0x1000007E

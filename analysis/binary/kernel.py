@@ -67,6 +67,7 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
         else:
             images, unloaded, broken = t.drivers, t.unloaded, t.broken
             stack, stack_top, buildlab = t.stack, t.stack_top, t.buildlab
+            report.process = t.process
             report.notes.extend(t.notes)
             if not images:
                 _partial(report, "no_drivers_read")

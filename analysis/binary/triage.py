@@ -8,6 +8,7 @@ rest is still read.  Layout: ../shared/research/dump-formats.md §4-§5, §8."""
 from __future__ import annotations
 
 import bisect
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -24,6 +25,18 @@ MAX_NAME_UNITS = 1024
 
 _TRIAGE_VALID = b"TRGD"
 _KDBG_TAG = b"KDBG"
+
+# EPROCESS.ImageFileName (UCHAR[15]) by the first build with that layout, from
+# the kernels' public symbols.  The copy is raw and the table cannot know every
+# build, so a slot is only trusted when it holds a name; see process_name().
+_IMAGE_NAME_AT = {
+    True: ((7600, 0x2E0), (9200, 0x438), (10240, 0x448), (10586, 0x450), (19041, 0x5A8), (26100, 0x338)),
+    False: ((7600, 0x16C), (9200, 0x170), (10240, 0x174), (19041, 0x17C)),
+}
+MAX_PROCESS_COPY = 0x2000
+# The kernel keeps 14 characters and a NUL, the rest of the slot zero.
+_IMAGE_NAME = re.compile(rb"([A-Za-z0-9_$~][A-Za-z0-9_$~ .()+!#&@-]{0,13})\x00+")
+_NAMES_WITHOUT_DOT = {b"System", b"Registry", b"Idle", b"MemCompression", b"Secure System", b"vmmem"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class TriageDump:
     stack_top: int | None = None
     stack: bytes = b""
     buildlab: str | None = None
+    process: str | None = None
     notes: list[str] = field(default_factory=list)
     _blocks: list[tuple[int, int, int]] = field(default_factory=list)  # (VA, file offset, size), by VA
     _starts: list[int] = field(default_factory=list)
@@ -81,6 +95,7 @@ def read_triage(view: View, h: KernelHeader) -> TriageDump:
         return view.u32(base + off)
 
     valid_offset, unloaded_offset = field_at(0x08), field_at(0x18)
+    process_offset, thread_offset = field_at(0x20), field_at(0x24)
     stack_offset, stack_size = field_at(0x28), field_at(0x2C)
     driver_offset, driver_count, pool_offset = field_at(0x30), field_at(0x34), field_at(0x38)
     broken_offset = field_at(0x40)
@@ -97,6 +112,7 @@ def read_triage(view: View, h: KernelHeader) -> TriageDump:
     _read_stack(view, h, lay, t, stack_offset, stack_size)
     _read_blocks(view, h, lay, t)
     _read_buildlab(view, h, lay, t)
+    _read_process(view, h, t, process_offset, thread_offset)
     return t
 
 
@@ -239,3 +255,42 @@ def _read_buildlab(view: View, h: KernelHeader, lay: _Layout, t: TriageDump) -> 
     lab = ascii_z(t.read_va(view, pointer, 128)).strip()
     if lab and lab.isprintable():
         t.buildlab = lab
+
+
+def _read_process(view: View, h: KernelHeader, t: TriageDump, offset: int, thread_offset: int) -> None:
+    """The faulting process's name from the raw EPROCESS copy, which the
+    ETHREAD copy follows (that gap is the structure's size)."""
+    if not offset:
+        return
+    wanted = thread_offset - offset if thread_offset > offset else MAX_PROCESS_COPY
+    have = view.clip(offset, wanted, MAX_PROCESS_COPY)
+    if have:
+        t.process = process_name(view.bytes(offset, have, "process", MAX_PROCESS_COPY), h.build or 0, h.wide)
+
+
+def process_name(raw: bytes, build: int, wide: bool) -> str | None:
+    """ImageFileName out of an EPROCESS copy without symbols: the slot the
+    build's layout names when it holds a name; otherwise the one aligned slot
+    anywhere in the copy that looks like an image name, if exactly one does."""
+    align = 8 if wide else 4
+    known = None
+    for first, at in _IMAGE_NAME_AT[wide]:
+        if build >= first:
+            known = at
+    if known is not None:
+        name = _name_in_slot(raw, known)
+        if name:
+            return name
+    found = {n for at in range(0, len(raw) - 15, align) if (n := _name_in_slot(raw, at, strict=True))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _name_in_slot(raw: bytes, at: int, strict: bool = False) -> str | None:
+    m = _IMAGE_NAME.fullmatch(raw, at, at + 15) if at + 15 <= len(raw) else None
+    if not m:
+        return None
+    name = m.group(1)
+    # Found by scanning rather than by layout: ask more of it than being text.
+    if strict and b"." not in name and name not in _NAMES_WITHOUT_DOT and len(name) < 14:
+        return None
+    return name.decode("ascii").rstrip()

@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
 from bench_desk import fill  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.server import App  # noqa: E402
+from serving import serve  # noqa: E402
 
 
 async def main() -> None:
@@ -33,9 +33,7 @@ async def main() -> None:
     db = Path(tmp) / "board.db"
     fill(db, 10_000, 10_000, random.Random(3))
     app = App(Settings({"CRASHDESK_DB": str(db), "CRASHDESK_DATA_DIR": f"{tmp}/data"}), scheduler=False)
-    server = TestServer(app.web, host="127.0.0.1")
-    await server.start_server()
-    base = str(server.make_url("")).rstrip("/")
+    server, base = await serve(app.web)
     signer = await app.platforms.board.signer()
     cookie, _ = signer.session_cookie("bench", "console")
 

@@ -14,42 +14,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.server import App  # noqa: E402
 from fakeslack import SECRET, TOKEN, FakeSlack, event_body, message_event, sign  # noqa: E402
+from serving import latency_lines, serve, timed_get  # noqa: E402
 
 EXAMPLE = (ROOT / "examples" / "seed-shaped-thread.txt").read_bytes()
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 async def main(uploads: int) -> None:
     fake = FakeSlack()
-    fake_server = TestServer(fake.app, host="127.0.0.1")
-    await fake_server.start_server()
-    fake.base = str(fake_server.make_url("")).rstrip("/")
+    fake_server, fake.base = await serve(fake.app)
     tmp = tempfile.mkdtemp()
     settings = Settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base + "/api/",
                          "CRASHDESK_DB": f"{tmp}/bench.db", "CRASHDESK_DATA_DIR": f"{tmp}/data"})
     app = App(settings, scheduler=False)
-    server = TestServer(app.web, host="127.0.0.1")
-    await server.start_server()
-    url = str(server.make_url("")).rstrip("/")
+    server, url = await serve(app.web)
     async with aiohttp.ClientSession() as http:
         async def signed(body: str) -> float:
             t0 = time.perf_counter()
@@ -57,12 +47,6 @@ async def main(uploads: int) -> None:
                                  headers={"Content-Type": "application/json", **sign(body)}) as r:
                 await r.read()
                 assert r.status == 200, r.status
-            return time.perf_counter() - t0
-
-        async def health() -> float:
-            t0 = time.perf_counter()
-            async with http.get(url + "/healthz") as r:
-                await r.read()
             return time.perf_counter() - t0
 
         # Idle: upload-to-verdict for the seed case (worker processes warm first).
@@ -83,15 +67,12 @@ async def main(uploads: int) -> None:
         acks, checks = [], []
         for i in range(200):
             acks.append(await signed(event_body(message_event("chatter", ts=f"4.{i:06d}"), f"EvP{i}")))
-            checks.append(await health())
+            checks.append(await timed_get(http, url + "/healthz"))
         busy = await app.store.call(lambda db: next(db.query("select count(*) as n from jobs where status != 'done'"))["n"])
         await app.jobs.drain(600)
     print(f"upload -> verdict, seed case, idle server: {to_verdict * 1000:.0f} ms")
     print(f"under load ({uploads} uploads queued; {busy} jobs still pending when the pings ended):")
-    print(f"  /slack/events ack  p50 {statistics.median(acks) * 1000:6.1f} ms  p99 {pct(acks, 99) * 1000:6.1f} ms")
-    print(f"  /healthz           p50 {statistics.median(checks) * 1000:6.1f} ms  p99 {pct(checks, 99) * 1000:6.1f} ms")
-    print(f"  ratio ack/healthz  p50 {statistics.median(acks) / statistics.median(checks):.1f}x  "
-          f"p99 {pct(acks, 99) / pct(checks, 99):.1f}x")
+    print("\n".join(latency_lines("/slack/events ack", acks, "/healthz", checks)))
     await server.close()
     await fake_server.close()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -20,33 +19,24 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.server import App  # noqa: E402
 from fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, text_message  # noqa: E402
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+from serving import latency_lines, serve, timed_get  # noqa: E402
 
 
 async def main(concurrent: int, rounds: int) -> None:
     fake = FakeWeCom()
-    fake_server = TestServer(fake.app, host="127.0.0.1")
-    await fake_server.start_server()
-    fake.base = str(fake_server.make_url("")).rstrip("/")
+    fake_server, fake.base = await serve(fake.app)
     tmp = tempfile.mkdtemp()
     app = App(Settings({"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": AGENT_ID, "WECOM_SECRET": SECRET,
                         "WECOM_TOKEN": TOKEN, "WECOM_ENCODING_AES_KEY": AES_KEY, "WECOM_API_URL": fake.base + "/cgi-bin/",
                         "CRASHDESK_DB": f"{tmp}/bench.db", "CRASHDESK_DATA_DIR": f"{tmp}/data"}), scheduler=False)
-    server = TestServer(app.web, host="127.0.0.1")
-    await server.start_server()
-    url = str(server.make_url("")).rstrip("/")
+    server, url = await serve(app.web)
     callbacks, checks = [], []
     # Connections are reused (at most 100 open) so that the listen backlog,
     # not the server, is never what is measured.
@@ -60,28 +50,18 @@ async def main(concurrent: int, rounds: int) -> None:
                 assert r.status == 200
             return time.perf_counter() - t0
 
-        async def health() -> float:
-            t0 = time.perf_counter()
-            async with http.get(url + "/healthz") as r:
-                await r.read()
-            return time.perf_counter() - t0
-
         query, body = fake.app_callback(text_message("user0", "case open CAS-04716-C3F2K9 P3 customer:X bench", "1"))
         async with http.post(url + "/wecom/callback?" + urlencode(query), data=body.encode()) as r:
             await r.read()
         await app.jobs.drain(60)
         for _ in range(rounds):
             results = await asyncio.gather(*[callback(i) for i in range(concurrent)],
-                                           *[health() for _ in range(concurrent)])
+                                           *[timed_get(http, url + "/healthz") for _ in range(concurrent)])
             callbacks.extend(results[:concurrent])
             checks.extend(results[concurrent:])
         pending = await app.store.call(lambda db: next(db.query("select count(*) as n from jobs where status != 'done'"))["n"])
     print(f"{rounds} rounds of {concurrent} concurrent callbacks + {concurrent} /healthz:")
-    print(f"  /wecom/callback  p50 {statistics.median(callbacks) * 1000:6.1f} ms  p99 {pct(callbacks, 99) * 1000:6.1f} ms"
-          f"  max {max(callbacks) * 1000:6.1f} ms")
-    print(f"  /healthz         p50 {statistics.median(checks) * 1000:6.1f} ms  p99 {pct(checks, 99) * 1000:6.1f} ms")
-    print(f"  ratio            p50 {statistics.median(callbacks) / statistics.median(checks):.1f}x"
-          f"  p99 {pct(callbacks, 99) / pct(checks, 99):.1f}x")
+    print("\n".join(latency_lines("/wecom/callback", callbacks, "/healthz", checks)))
     print(f"  answers sent so far through message/send: {len(fake.sent)}; jobs still queued: {pending} "
           f"(WeCom allows 30 messages a minute to one person: the rest wait their turn)")
     await server.close()

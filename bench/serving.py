@@ -1,20 +1,15 @@
-"""What the server benchmarks share: an aiohttp app on 127.0.0.1, timed
-requests, and percentiles reported against a baseline of the same run."""
+"""What the server benchmarks share: an aiohttp app on 127.0.0.1 (the
+tests' `serve`), timed requests, and percentiles reported against a
+baseline of the same run.  The benches put tests/ on sys.path for the fakes."""
 
 from __future__ import annotations
 
 import statistics
 import time
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
+from deskkit import serve
 
-
-async def serve(app: web.Application) -> tuple[TestServer, str]:
-    """The app listening on a free local port; (server, base URL)."""
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    return server, str(server.make_url("")).rstrip("/")
+__all__ = ["serve", "timed_get", "pct", "latency_lines"]
 
 
 async def timed_get(http, url: str) -> float:

@@ -11,7 +11,6 @@ Routing, in the order a support engineer would expect:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor

@@ -7,6 +7,8 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+from aiohttp.test_utils import TestClient, TestServer
+
 from analysis.render.doc import to_plain
 from handlers.desk import Desk, DeskConfig
 from handlers.events import Attachment, ChatEvent
@@ -73,3 +75,25 @@ def make_desk(tmp_path, *, lang="en", start=datetime(2021, 9, 1, 7, 23, tzinfo=t
     desk = Desk(store, DeskConfig(data_dir=str(tmp_path / "data"), lang=lang, tz=tz), clock=clock,
                 executor=ThreadPoolExecutor(max_workers=2))
     return desk, store, clock
+
+
+async def serve(web_app) -> tuple[TestServer, str]:
+    """An aiohttp app (a fake platform, or crashdesk's own) on a free local
+    port; (server, base URL)."""
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    return server, str(server.make_url("")).rstrip("/")
+
+
+async def app_client(tmp_path, env: dict[str, str]):
+    """`crashdesk serve`'s App on its own SQLite file, analysis in threads,
+    no scheduler; (app, started test client)."""
+    from bot.config import Settings
+    from bot.server import App
+
+    settings = Settings({"CRASHDESK_DB": str(tmp_path / "crashdesk.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+                         "TZ": "Asia/Shanghai", **env})
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    client = TestClient(TestServer(app.web, host="127.0.0.1"))
+    await client.start_server()
+    return app, client

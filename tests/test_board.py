@@ -1,17 +1,13 @@
 """The web case board over HTTP (no browser): who may see it, what it shows."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from aiohttp import FormData
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.board.auth import Signer
-from bot.config import Settings
-from bot.server import App
-from deskkit import Chat, file_attachment
+from deskkit import Chat, app_client, file_attachment
 from store import cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,11 +18,7 @@ SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版�
 
 @pytest.fixture
 async def board(tmp_path):
-    settings = Settings({"CRASHDESK_DB": str(tmp_path / "board.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
-                         "TZ": "Asia/Shanghai", "PORT": "8080"})
-    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
-    client = TestClient(TestServer(app.web, host="127.0.0.1"))
-    await client.start_server()
+    app, client = await app_client(tmp_path, {"PORT": "8080"})
     chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
     yield app, client, chat
     await client.close()

@@ -8,11 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.config import Settings
 from bot.server import App
-from deskkit import Chat, file_attachment
+from deskkit import Chat, file_attachment, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -34,9 +33,7 @@ async def site(tmp_path):
     settings = Settings({"CRASHDESK_DB": str(tmp_path / "b.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
                          "TZ": "Asia/Shanghai"})
     app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
-    server = TestServer(app.web, host="127.0.0.1")
-    await server.start_server()
-    app.platforms.board.public_url = str(server.make_url("")).rstrip("/")
+    server, app.platforms.board.public_url = await serve(app.web)
     chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -120,11 +117,10 @@ async def test_cross_site_form_post_is_refused(site):
     context = await browser.new_context()
     page = await context.new_page()
     await page.goto(await board_link(chat))
-    evil = TestServer(_evil_app(app.platforms.board.public_url + f"/case/{NUMBER}/upload"), host="127.0.0.1")
-    await evil.start_server()
+    evil, evil_base = await serve(_evil_app(app.platforms.board.public_url + f"/case/{NUMBER}/upload"))
     try:
         # 127.0.0.1 vs localhost: same machine, different site.
-        evil_url = str(evil.make_url("/")).replace("127.0.0.1", "localhost")
+        evil_url = evil_base.replace("127.0.0.1", "localhost") + "/"
         await page.goto(evil_url)
         async with page.expect_navigation():
             await page.click("button")

@@ -203,7 +203,7 @@ async def test_list_assign_priority_search(desk):
     d, store, clock = desk
     chat = Chat(d)
     await chat.say(SUBJECT)
-    await chat.say(f"case open CAS-00010-AAAAAA P1 customer:BOC Server 2019 0x9F")
+    await chat.say("case open CAS-00010-AAAAAA P1 customer:BOC Server 2019 0x9F")
     await chat.say("case assign CAS-00010-AAAAAA me")
     assert "CAS-00010-AAAAAA" in chat.text(await chat.say("case list mine"))
     assert NUMBER not in chat.text(await chat.say("case list mine"))

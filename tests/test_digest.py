@@ -7,7 +7,6 @@ import pytest
 
 from deskkit import Chat, make_desk
 from handlers.digest import next_run, parse_time, send_if_due
-from store import cases
 from analysis.render.doc import to_plain
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
+from deskkit import serve
 from fakeslack import SECRET, TOKEN, FakeSlack, event_body, message_event, sign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +34,7 @@ def test_missing_settings_are_named_in_one_line(tmp_path):
 
 async def test_serve_answers_a_signed_slack_event(tmp_path):
     fake = FakeSlack()
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    fake.base = str(server.make_url("")).rstrip("/")
+    server, fake.base = await serve(fake.app)
     port = free_port()
     env = {"PATH": os.environ["PATH"], "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": fake.base + "/api/", "PORT": str(port), "CRASHDESK_DB": str(tmp_path / "serve.db"),

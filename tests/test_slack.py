@@ -5,14 +5,11 @@ them, talking through the real slack-sdk client to a fake Web API."""
 import asyncio
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.config import Settings
-from bot.server import App
+from deskkit import app_client, serve
 from fakeslack import SECRET, TOKEN, FakeSlack, command_body, event_body, interactive_body, message_event, sign
 from store import cases, evidence, ops, timeline
 
@@ -25,17 +22,11 @@ SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版�
 @pytest.fixture
 async def slack(tmp_path):
     fake = FakeSlack()
-    fake_server = TestServer(fake.app, host="127.0.0.1")
-    await fake_server.start_server()
-    fake.base = str(fake_server.make_url("")).rstrip("/")
-    settings = Settings({
+    fake_server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base + "/api/",
-        "CRASHDESK_DB": str(tmp_path / "slack.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
-        "TZ": "Asia/Shanghai", "DIGEST_CHANNEL": "C0DIGEST",
+        "DIGEST_CHANNEL": "C0DIGEST",
     })
-    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
-    client = TestClient(TestServer(app.web, host="127.0.0.1"))
-    await client.start_server()
 
     class Kit:
         pass
@@ -169,10 +160,8 @@ async def test_slash_call_then_show_shows_the_call(slack):
 async def test_slash_archive_writes_the_summary_and_updates_the_root(slack):
     await slack.command(f"open {NUMBER} P3 customer:ICBC branch PCs blue-screen")
     await slack.settle()
-    root = next(p for p in slack.fake.posts() if p.get("text", "").startswith(NUMBER))
-    thread_ts = root.get("thread_ts")
+    assert any(p.get("text", "").startswith(NUMBER) for p in slack.fake.posts())
     # Upload in the case's thread (the card the command posted is its root).
-    card_post_ts = [c for c in slack.fake.calls if c[0] == "chat.postMessage"]
     case = await slack.app.store.call(cases.get, NUMBER)
     thread = (await slack.app.store.call(cases.threads_of, case.id))[0]["thread"]
     file = slack.fake.add_file("F0SEED", "seed-thread.txt", EXAMPLE)
@@ -270,14 +259,9 @@ async def test_socket_mode_without_a_public_url(tmp_path):
     from fakeslack import APP_TOKEN
 
     fake = FakeSlack()
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    fake.base = str(server.make_url("")).rstrip("/")
-    settings = Settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.base + "/api/",
-                         "CRASHDESK_DB": str(tmp_path / "sm.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data")})
-    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
-    client = TestClient(TestServer(app.web, host="127.0.0.1"))
-    await client.start_server()
+    server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+                                              "SLACK_API_URL": fake.base + "/api/"})
     try:
         for _ in range(100):
             if fake.sockets:

@@ -2,15 +2,12 @@
 desk's answers out through message/send, the AI bot and the webhook."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.config import Settings
-from bot.server import App
+from deskkit import app_client, serve
 from fakewecom import (AES_KEY, AGENT_ID, BOT_AES_KEY, BOT_TOKEN, CORP_ID, SECRET, TOKEN, FakeWeCom, file_message,
                        text_message)
 from store import cases, evidence, ops, timeline
@@ -24,19 +21,13 @@ SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版�
 @pytest.fixture
 async def wecom(tmp_path):
     fake = FakeWeCom()
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    fake.base = str(server.make_url("")).rstrip("/")
-    settings = Settings({
+    server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {
         "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": AGENT_ID, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
         "WECOM_ENCODING_AES_KEY": AES_KEY, "WECOM_API_URL": fake.base + "/cgi-bin/",
         "WECOM_BOT_TOKEN": BOT_TOKEN, "WECOM_BOT_ENCODING_AES_KEY": BOT_AES_KEY,
         "WECOM_DIGEST_WEBHOOK": "team-group-key",
-        "CRASHDESK_DB": str(tmp_path / "wecom.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"), "TZ": "Asia/Shanghai",
     })
-    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
-    client = TestClient(TestServer(app.web, host="127.0.0.1"))
-    await client.start_server()
 
     class Kit:
         pass

@@ -11,7 +11,7 @@ import logging
 import secrets
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 

@@ -41,8 +41,36 @@ def _join(items: list[str], lang: str) -> str:
     return " and ".join(items) if len(items) == 2 else ", ".join(items)
 
 
+# The summary's sentences, per language; build() decides which ones apply.
+_PHRASES = {
+    "zh": {
+        "definition": "{customer} {title}", "os": "（{os}，内部版本 {builds}）", "stop": "。", "trim": "。.",
+        "vendor": "从 dump 中分析与{vendor}软件有关", "hardware": "从 dump 中分析指向硬件问题",
+        "inbox": "从 dump 中未发现第三方模块，需要继续收集信息", "no_dumps": "未收到可分析的 dump",
+        "agreed": "，{text}", "next": "，{text}",
+        "analysis": "从上传的 {n} 个 dump 中分析蓝屏的原因（BugCheck {codes}）",
+        "analysis_vendor": "，查看 callstack 与{vendor}的相关模块 {modules} 有关，建议升级{what}软件",
+        "analysis_hardware": "，BugCheck 由硬件上报，建议进行内存和硬件检测",
+        "known_issue": "厂商已知问题：{title} {url}。", "analysis_no_dumps": "本案例未上传 dump。",
+        "reason": "\n归档原因：{reason}",
+    },
+    "en": {
+        "definition": "{customer}: {title}", "os": " ({os}, build {builds})", "stop": ".", "trim": ".",
+        "vendor": "The dumps point at {what}", "hardware": "The dumps point at a hardware problem",
+        "inbox": "The dumps show no third-party module; more data is needed", "no_dumps": "No dump could be analysed",
+        "agreed": "; {text}", "next": ", {text}",
+        "analysis": "The {n} uploaded dump(s) show bug check {codes}",
+        "analysis_vendor": "; the faulting call stacks run through {vendor}'s modules {modules}. We recommend upgrading {what}",
+        "analysis_hardware": "; the bug check is reported by the hardware. We recommend memory and hardware diagnostics",
+        "known_issue": " Vendor known issue: {title} {url}.", "analysis_no_dumps": "No dump was uploaded for this case.",
+        "reason": "\nReason for archiving: {reason}",
+    },
+}
+
+
 def build(case: Case, verdict: dict | None, followups: list[dict], reason: str | None, lang: str) -> Closing:
     lang = "zh" if lang == "zh" else "en"
+    say = _PHRASES[lang]
     v = verdict or {}
     cv = v.get("case", {})
     dumps = v.get("dumps", [])
@@ -57,71 +85,36 @@ def build(case: Case, verdict: dict | None, followups: list[dict], reason: str |
     agreed = [f for f in followups if f["kind"] in ("phone", "email", "visit") and f.get("agreed")]
     last = agreed[-1] if agreed else None
     what = f"{vendor} {product}" if vendor and product else vendor
+    hardware = cv.get("pattern") == "hardware"
 
     title = case.title or case.number
-    if lang == "zh":
-        definition = f"{case.customer + ' ' if case.customer else ''}{title}".strip()
-        if os_word and builds:
-            definition += f"（{os_word}，内部版本 {', '.join(map(str, builds))}）"
-        definition += "。"
-        if vendor:
-            summary = f"从 dump 中分析与{vendor}软件有关"
-        elif cv.get("pattern") == "hardware":
-            summary = "从 dump 中分析指向硬件问题"
-        elif dumps:
-            summary = "从 dump 中未发现第三方模块，需要继续收集信息"
-        else:
-            summary = "未收到可分析的 dump"
-        if last:
-            summary += f"，{last['agreed'].rstrip('。.')}"
-            if last.get("next_action"):
-                summary += f"，{last['next_action'].rstrip('。.')}"
-        summary += "。"
-        if dumps:
-            analysis = f"从上传的 {len(dumps)} 个 dump 中分析蓝屏的原因（BugCheck {_join(code_words, lang)}）"
-            if vendor and modules:
-                analysis += f"，查看 callstack 与{vendor}的相关模块 {_join(modules, lang)} 有关，建议升级{what}软件"
-            elif cv.get("pattern") == "hardware":
-                analysis += "，BugCheck 由硬件上报，建议进行内存和硬件检测"
-            analysis += "。"
-            for ki in cv.get("known_issues") or []:
-                analysis += f"厂商已知问题：{ki.get('title_zh') or ki['title']} {ki['url']}。"
-        else:
-            analysis = "本案例未上传 dump。"
-        if reason:
-            analysis += f"\n归档原因：{reason}"
+    definition = say["definition"].format(customer=case.customer, title=title) if case.customer else title
+    if os_word and builds:
+        definition += say["os"].format(os=os_word, builds=", ".join(map(str, builds)))
+    definition += say["stop"]
+
+    basis = "vendor" if vendor else "hardware" if hardware else "inbox" if dumps else "no_dumps"
+    summary = say[basis].format(vendor=vendor, what=what)
+    if last:
+        summary += say["agreed"].format(text=last["agreed"].rstrip(say["trim"]))
+        if last.get("next_action"):
+            summary += say["next"].format(text=last["next_action"].rstrip(say["trim"]))
+    summary += say["stop"]
+
+    if dumps:
+        analysis = say["analysis"].format(n=len(dumps), codes=_join(code_words, lang))
+        if vendor and modules:
+            analysis += say["analysis_vendor"].format(vendor=vendor, modules=_join(modules, lang), what=what)
+        elif hardware:
+            analysis += say["analysis_hardware"]
+        analysis += say["stop"]
+        for ki in cv.get("known_issues") or []:
+            title_ki = (ki.get("title_zh") if lang == "zh" else None) or ki["title"]
+            analysis += say["known_issue"].format(title=title_ki, url=ki["url"])
     else:
-        definition = f"{case.customer + ': ' if case.customer else ''}{title}"
-        if os_word and builds:
-            definition += f" ({os_word}, build {', '.join(map(str, builds))})"
-        definition += "."
-        if vendor:
-            summary = f"The dumps point at {what}"
-        elif cv.get("pattern") == "hardware":
-            summary = "The dumps point at a hardware problem"
-        elif dumps:
-            summary = "The dumps show no third-party module; more data is needed"
-        else:
-            summary = "No dump could be analysed"
-        if last:
-            summary += f"; {last['agreed'].rstrip('.')}"
-            if last.get("next_action"):
-                summary += f", {last['next_action'].rstrip('.')}"
-        summary += "."
-        if dumps:
-            analysis = f"The {len(dumps)} uploaded dump(s) show bug check {_join(code_words, lang)}"
-            if vendor and modules:
-                analysis += (f"; the faulting call stacks run through {vendor}'s modules {_join(modules, lang)}. "
-                             f"We recommend upgrading {what}")
-            elif cv.get("pattern") == "hardware":
-                analysis += "; the bug check is reported by the hardware. We recommend memory and hardware diagnostics"
-            analysis += "."
-            for ki in cv.get("known_issues") or []:
-                analysis += f" Vendor known issue: {ki['title']} {ki['url']}."
-        else:
-            analysis = "No dump was uploaded for this case."
-        if reason:
-            analysis += f"\nReason for archiving: {reason}"
+        analysis = say["analysis_no_dumps"]
+    if reason:
+        analysis += say["reason"].format(reason=reason)
     if lang == "zh":
         definition, summary, analysis = cjk_space(definition), cjk_space(summary), cjk_space(analysis)
     return Closing(definition, summary, analysis, lang)

@@ -17,10 +17,12 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.jobs import JobQueue
+from bot.spool import read_body
 from handlers.desk import Desk, DeskConfig
 from store import Store
 
 log = logging.getLogger("crashdesk.server")
+MAX_SLACK_BODY = 1024**2
 
 
 class ConfigError(SystemExit):
@@ -95,15 +97,26 @@ class App:
         self.desk.config.board = self.platforms.board
 
     async def slack_events(self, request: web.Request) -> web.Response:
-        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response
+        from slack_bolt.request.async_request import AsyncBoltRequest
 
-        bolt_request = await to_bolt_request(request)
-        response = await self.platforms.slack.app.async_dispatch(bolt_request)
-        if response.status in (401, 403):
-            # Bolt has refused a bad signature or a stale timestamp: nothing
-            # was queued or stored; this line is the only trace.
-            log.warning("refused a Slack request (%s) from %s", response.status, request.remote)
-        return await to_aiohttp_response(response)
+        # Slack's payloads are a few kilobytes; the signature is checked on
+        # the raw bytes before anything parses them.
+        body = await read_body(request, MAX_SLACK_BODY)
+        if body is None:
+            log.warning("refused a Slack request (413) from %s: over %d bytes", request.remote, MAX_SLACK_BODY)
+            return web.Response(status=413)
+        if not self.platforms.slack.signed(body, request.headers):
+            # A bad signature or a stale (replayed) timestamp: nothing was
+            # parsed, queued or stored; this line is the only trace.
+            log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
+            return web.Response(status=401)
+        try:
+            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", "replace"), query=request.query_string,
+                                            headers=request.headers)
+        except ValueError:  # signed, yet not the JSON or form it says it is
+            return web.Response(status=400, text="unreadable body")
+        return await to_aiohttp_response(await self.platforms.slack.app.async_dispatch(bolt_request))
 
     async def relay(self, reply) -> None:
         """A verdict reached on the board also goes to the case's chat

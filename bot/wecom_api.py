@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import tempfile
 import time
 from collections import defaultdict, deque
 
 import aiohttp
 
+from bot.spool import CHUNK, TooLarge, spool
 from handlers.events import TempFile
 
 log = logging.getLogger("crashdesk.wecom")
@@ -146,7 +146,7 @@ class WeComClient:
                         raise WeComError(40007, "文件已过期（企业微信只保留三天），请重新发送 / the file has expired "
                                                 "(WeCom keeps uploads three days); please send it again")
                     raise WeComError(data.get("errcode", -1), data.get("errmsg", "unexpected answer"))
-                return await spool(r, self.max_download)
+                return await download(r, self.max_download)
         raise AssertionError("unreachable")
 
     async def post_webhook(self, url: str, content: str) -> None:
@@ -157,20 +157,9 @@ class WeComClient:
             raise WeComError(data["errcode"], data.get("errmsg", ""))
 
 
-async def spool(response: aiohttp.ClientResponse, limit: int) -> TempFile:
-    tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-wecom-", delete=False)
-    size = 0
+async def download(response: aiohttp.ClientResponse, limit: int) -> TempFile:
+    """A WeCom download on disk; over the cap it is a WeComError like any other refusal."""
     try:
-        async for chunk in response.content.iter_chunked(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise WeComError(-1, f"the file is larger than the {limit // 1024**2} MB limit")
-            tmp.write(chunk)
-    except BaseException:
-        tmp.close()
-        import os
-
-        os.unlink(tmp.name)
-        raise
-    tmp.close()
-    return TempFile(tmp.name)
+        return await spool(response.content.iter_chunked(CHUNK), limit, "crashdesk-wecom-")
+    except TooLarge as exc:
+        raise WeComError(-1, str(exc)) from None

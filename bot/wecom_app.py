@@ -25,7 +25,8 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.jobs import JobQueue, Later
-from bot.wecom_api import WeComClient, WeComError, spool
+from bot.spool import read_body
+from bot.wecom_api import WeComClient, WeComError, download
 from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_file
 from bot.wecom_markdown import chunks
 from handlers.desk import Desk
@@ -102,8 +103,8 @@ class WeComAdapter:
             return None
 
     async def receive_app(self, request: web.Request) -> web.Response:
-        body = await request.content.read(MAX_CALLBACK_BYTES + 1)
-        if len(body) > MAX_CALLBACK_BYTES:
+        body = await read_body(request, MAX_CALLBACK_BYTES)
+        if body is None:
             return web.Response(status=413)
         try:
             outer = ET.fromstring(body)
@@ -129,13 +130,15 @@ class WeComAdapter:
         return web.Response(text="")
 
     async def receive_bot(self, request: web.Request) -> web.Response:
-        raw = await request.content.read(MAX_CALLBACK_BYTES + 1)
-        if len(raw) > MAX_CALLBACK_BYTES:
+        raw = await read_body(request, MAX_CALLBACK_BYTES)
+        if raw is None:
             return web.Response(status=413)
         try:
             encrypted = json.loads(raw or b"{}").get("encrypt")
         except (ValueError, AttributeError):
             return web.Response(status=400, text="not JSON")
+        if not isinstance(encrypted, str):
+            return web.Response(status=400, text="no encrypt field")
         plain = await self._open(request, self.bot_crypto, encrypted)
         if plain is None:
             return web.Response(status=403, text="bad signature")
@@ -194,7 +197,7 @@ class WeComAdapter:
             async with self.client.http.get(url) as r:
                 if r.status != 200:
                     raise WeComError(r.status, "download failed")
-                encrypted = await spool(r, self.desk.config.max_upload)
+                encrypted = await download(r, self.desk.config.max_upload)
             plain = TempFile(encrypted + ".plain")
             try:
                 # Off the event loop: a dump of GBs is decrypted chunk by chunk.

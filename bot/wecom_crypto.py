@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from bot.secret_compare import same_secret
 
 BLOCK = 32
 
@@ -94,7 +95,7 @@ class WeComCrypto:
 
     def check(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
         expected = signature(self.token, timestamp, nonce, encrypted)
-        if not msg_signature or not hmac.compare_digest(expected, msg_signature.lower()):
+        if not msg_signature or not same_secret(msg_signature.lower(), expected):
             raise CryptoError("signature mismatch")
 
     def decrypt(self, encrypted: str) -> str:

@@ -166,7 +166,12 @@ def message_event(text: str, *, ts: str, channel: str = "C0CASES", user: str = "
     return ev
 
 
-def command_body(text: str, *, channel: str = "C0CASES", user: str = "U0WEI", trigger: str = "13345224609.1") -> str:
+_TRIGGERS = itertools.count(1)
+
+
+def command_body(text: str, *, channel: str = "C0CASES", user: str = "U0WEI", trigger: str | None = None) -> str:
+    """A slash command as Slack posts it; every invocation has its own trigger id."""
+    trigger = trigger or f"13345224609.{next(_TRIGGERS)}"
     return urlencode({
         "token": "legacy", "team_id": "T0FAKE", "team_domain": "fake", "channel_id": channel, "channel_name": "cases",
         "user_id": user, "user_name": user.lower(), "command": "/case", "text": text, "api_app_id": "A0FAKE",

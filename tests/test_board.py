@@ -143,3 +143,43 @@ async def test_bad_uploads_are_refused_cleanly_and_leave_no_temp_files(board, tm
                               headers={"X-CSRF-Token": "wrong", "Content-Type": "multipart/form-data; boundary=b"})
     assert early.status == 403
     assert set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*")) == before
+
+
+async def test_files_before_the_token_too_many_files_and_odd_secrets_are_refused(board):
+    import glob
+    import tempfile
+
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat)
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    before = set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*"))
+    # A file part ahead of any token: refused before it is written anywhere.
+    early = FormData()
+    early.add_field("files", b"x" * (3 * 1024**2), filename="a.dmp", content_type="application/octet-stream")
+    early.add_field("csrf", csrf)
+    assert (await client.post(f"/case/{NUMBER}/upload", data=early)).status == 403
+    many = FormData()
+    many.add_field("csrf", csrf)
+    for i in range(21):
+        many.add_field("files", b"log", filename=f"{i}.txt", content_type="text/plain")
+    resp = await client.post(f"/case/{NUMBER}/upload", data=many, headers={"Accept": "application/json"})
+    assert resp.status == 413 and "20" in (await resp.json())["message"]
+    assert set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*")) == before
+    assert (await app.store.call(cases.get, NUMBER)).verdict_json is None
+    # Secrets that are not ASCII are refused like any wrong one, never a server error.
+    odd = await client.post(f"/case/{NUMBER}/upload", data=b"", headers={
+        "X-CSRF-Token": "é", "Content-Type": "multipart/form-data; boundary=b"})
+    assert odd.status == 403
+    assert (await client.get("/auth?t=%C3%A9.%C3%A9", allow_redirects=False)).status == 403
+    assert (await client.get("/", cookies={"crashdesk_session": "é.é"})).status == 401
+
+
+async def test_paging_offsets_that_are_not_plain_numbers_show_the_first_page(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat)
+    for offset in ("²", "9" * 40, "-5", "abc"):
+        resp = await client.get("/", params={"offset": offset})
+        assert resp.status == 200 and NUMBER in await resp.text(), offset

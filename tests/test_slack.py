@@ -290,3 +290,33 @@ async def test_the_bot_token_goes_only_to_slack(slack):
     await slack.settle()
     out = "\n".join(texts(slack.fake, thread_ts="1630900000.001200"))
     assert "refusing to send the bot token to attacker.invalid" in out
+
+
+async def test_hostile_requests_are_refused_before_their_body_is_parsed(slack):
+    # A replayed slash command (same signed body, same trigger id) runs once.
+    once = command_body(f"open {NUMBER} P3 customer:ICBC replayed", trigger="999.1")
+    for _ in range(2):
+        assert (await slack.post(once, content_type="application/x-www-form-urlencoded")).status == 200
+        await slack.settle()
+    await slack.command(f"call {NUMBER} agreed to upgrade")
+    await slack.settle()
+    call = command_body(f"call {NUMBER} agreed to upgrade again", trigger="999.2")
+    for _ in range(3):
+        await slack.post(call, content_type="application/x-www-form-urlencoded")
+        await slack.settle()
+    case = await slack.app.store.call(cases.get, NUMBER)
+    assert len(await slack.app.store.call(timeline.followups, case.id)) == 2
+    # Malformed signature headers are bad signatures, not server errors.
+    body = event_body(message_event("hello", ts="1630900000.009100"), "Ev91")
+    for headers in ({"X-Slack-Signature": "v0=é", "X-Slack-Request-Timestamp": str(int(time.time()))},
+                    {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": "abc"},
+                    {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": "9" * 5000}):
+        resp = await slack.client.post("/slack/events", data=body.encode(), headers={"Content-Type": "application/json",
+                                                                                     **headers})
+        assert resp.status == 401
+    # An unsigned body too large for any Slack payload is refused unread.
+    huge = await slack.client.post("/slack/events", data=b"[" + b"{}," * (2 * 1024**2) + b"{}]",
+                                   headers={"Content-Type": "application/json"})
+    assert huge.status == 413
+    # A signed body that is not JSON is answered, not crashed on.
+    assert (await slack.post("not json at all")).status < 500

@@ -239,3 +239,20 @@ async def test_a_job_run_again_after_a_restart_still_answers(wecom):
     await adapter._run(payload)  # requeued after a crash mid-run
     await wecom.settle()
     assert first > 0 and len(wecom.fake.sent) > first
+
+
+async def test_odd_signatures_and_envelopes_are_refused_not_crashed(wecom):
+    query, body = wecom.fake.app_callback(text_message("zhangsan", SUBJECT, "4101"))
+    for sig in ("é" * 40, "", "0" * 4000):
+        query["msg_signature"] = sig
+        resp = await wecom.client.post("/wecom/callback?" + urlencode(query), data=body.encode())
+        assert resp.status == 403, sig[:3]
+        resp = await wecom.client.get("/wecom/callback?" + urlencode({**query, "echostr": "abc"}))
+        assert resp.status == 403, sig[:3]
+    bot_query, _ = wecom.fake.bot_callback({"msgid": "b9", "msgtype": "text", "text": {"content": "x"}})
+    for envelope in (b'{"encrypt": 123}', b'{"encrypt": ["x"]}', b"[1, 2]", b'"text"'):
+        resp = await wecom.client.post("/wecom/aibot?" + urlencode(bot_query), data=envelope,
+                                       headers={"Content-Type": "application/json"})
+        assert resp.status == 400, envelope
+    await wecom.settle()
+    assert not wecom.fake.sent and await wecom.app.store.call(cases.get, NUMBER) is None

@@ -7,9 +7,8 @@ link handed out in chat.  Server-rendered, no third-party assets."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import secrets
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +21,11 @@ from bot.board.auth import COOKIE, LINK_TTL, SESSION_TTL, BadToken, Session, Sig
 from bot.board.svg import vendor_months
 from bot.board.texts import translator
 from bot.config import Settings
+from bot.secret_compare import same_secret
+from bot.spool import CHUNK, TooLarge, spool
 from handlers.cards import age_days, verdict_line
 from handlers.desk import Desk
-from handlers.events import Attachment, ChatEvent, Reply, TempFile
+from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
 from store import cases, ops, timeline
 from store.audit import record
@@ -33,6 +34,36 @@ log = logging.getLogger("crashdesk.board")
 HERE = Path(__file__).parent
 LANG_COOKIE = "crashdesk_lang"
 STATIC = {"board.css": "text/css", "upload.js": "application/javascript"}
+
+
+MAX_FORM_FILES = 20
+
+
+class _FormRefused(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key  # the board text that says why
+
+
+async def _part_chunks(part):
+    while chunk := await part.read_chunk(CHUNK):
+        yield chunk
+
+
+@functools.cache
+def _static_file(name: str) -> bytes:
+    return (HERE / "static" / name).read_bytes()
+
+
+def _offset(text: str | None) -> int:
+    """A page offset from the query: anything but a plain number in range is 0."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 9:
+        return 0
+    return int(text)
+
+
+async def _nothing() -> bytes:
+    return b""
 
 
 class Board:
@@ -121,7 +152,7 @@ class Board:
         name = request.match_info["name"]
         if name not in STATIC:
             raise web.HTTPNotFound()
-        return web.Response(body=(HERE / "static" / name).read_bytes(), content_type=STATIC[name],
+        return web.Response(body=_static_file(name), content_type=STATIC[name],
                             headers={"Cache-Control": "private, max-age=300"})
 
     async def cases_page(self, request: web.Request) -> web.Response:
@@ -134,7 +165,7 @@ class Board:
         status = q.get("status", "open")
         statuses = {"open": ("open", "observing"), "observing": ("observing",), "archived": ("archived",),
                     "all": ("open", "observing", "archived")}.get(status, ("open", "observing"))
-        offset = int(q.get("offset", "0")) if q.get("offset", "0").isdigit() else 0
+        offset = _offset(q.get("offset"))
         filters = {k: (q.get(k) or None) for k in ("priority", "customer", "vendor", "owner", "q")}
         rows, total = await self.desk.store.call(board_store.case_list, statuses=statuses, limit=200, offset=offset,
                                                  **filters)
@@ -228,7 +259,7 @@ class Board:
         if case is None:
             raise web.HTTPNotFound()
         header_token = request.headers.get("X-CSRF-Token")
-        if header_token is not None and not secrets.compare_digest(header_token, session.csrf):
+        if header_token is not None and not same_secret(header_token, session.csrf):
             # Refused before a byte of the body is read.
             log.warning("refused an upload with a bad CSRF token from %s", request.remote)
             return web.json_response({"message": t("csrf_bad")}, status=403)
@@ -238,11 +269,12 @@ class Board:
         replies: list[Reply] = []
         verdict = None
         try:
-            files, csrf = await self._read_form(request)
-            token = header_token or csrf
-            if not token or not secrets.compare_digest(token, session.csrf):
-                log.warning("refused an upload with a bad CSRF token from %s", request.remote)
-                return web.json_response({"message": t("csrf_bad")}, status=403)
+            try:
+                files = await self._read_form(request, session.csrf, checked=header_token is not None)
+            except _FormRefused as refused:
+                log.warning("refused an upload from %s: %s", request.remote, refused.key)
+                return web.json_response({"message": t(refused.key, n=MAX_FORM_FILES)},
+                                         status=403 if refused.key == "csrf_bad" else 413)
             if not files:
                 return web.json_response({"message": t("upload_none")}, status=400)
 
@@ -257,7 +289,8 @@ class Board:
                 await self.relay(verdict)
         finally:
             for f in files:
-                Path(f.id).unlink(missing_ok=True)
+                if f.id:
+                    Path(f.id).unlink(missing_ok=True)
         fresh = await self.desk.store.call(cases.get, number)
         line = verdict_line(fresh.verdict_in(self._lang(request)), self._lang(request)) or ""
         problems = [r for r in replies if r.kind in ("error", "info")]
@@ -267,41 +300,42 @@ class Board:
             return web.json_response({"ok": verdict is not None, "message": message}, status=200 if verdict else 422)
         raise web.HTTPSeeOther(f"/case/{number}")
 
-    async def _read_form(self, request: web.Request) -> tuple[list[Attachment], str | None]:
-        """Stream the multipart body to temp files, within the upload cap.
-        Whatever was written is removed if the client goes away mid-way."""
+    async def _read_form(self, request: web.Request, csrf: str, checked: bool) -> list[Attachment]:
+        """Stream the multipart body to temp files, each within the upload cap.
+        The form's token comes before its files (the page puts it first); a
+        file part before a valid token is refused before anything is written.
+        Whatever was written is removed if the request fails mid-way."""
         files: list[Attachment] = []
-        csrf = None
         limit = self.desk.config.max_upload
         try:
             reader = await request.multipart()
             async for part in reader:
                 if part.name == "csrf":
-                    csrf = (await part.read_chunk(256)).decode("utf-8", "replace")
+                    if not same_secret((await part.read_chunk(256)).decode("utf-8", "replace"), csrf):
+                        raise _FormRefused("csrf_bad")
+                    checked = True
                     continue
                 if part.name != "files" or not part.filename:
                     continue
-                tmp = tempfile.NamedTemporaryFile(prefix="crashdesk-web-", delete=False)
-                path = TempFile(tmp.name)
+                if not checked:
+                    raise _FormRefused("csrf_bad")
+                if len(files) == MAX_FORM_FILES:
+                    raise _FormRefused("upload_too_many")
+                name = Path(part.filename).name or "upload"
+                try:
+                    path = await spool(_part_chunks(part), limit, "crashdesk-web-")
+                except TooLarge:
+                    # The desk says it is too large; the rest of the part is skipped unread.
+                    files.append(Attachment(name=name, fetch=_nothing, size=limit + 1))
+                    continue
 
                 async def fetch(path=path) -> str:
                     return str(path)  # the desk copies it; the board removes it after
 
-                attachment = Attachment(name=Path(part.filename).name or "upload", fetch=fetch, id=str(path))
-                files.append(attachment)
-                size = 0
-                with tmp:
-                    while True:
-                        chunk = await part.read_chunk(1024 * 1024)
-                        if not chunk:
-                            break
-                        size += len(chunk)
-                        if size > limit:
-                            break
-                        tmp.write(chunk)
-                attachment.size = size if size <= limit else limit + 1
+                files.append(Attachment(name=name, fetch=fetch, size=Path(path).stat().st_size, id=str(path)))
         except BaseException:
             for f in files:
-                Path(f.id).unlink(missing_ok=True)
+                if f.id:
+                    Path(f.id).unlink(missing_ok=True)
             raise
-        return files, csrf
+        return files

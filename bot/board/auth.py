@@ -14,6 +14,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from bot.secret_compare import same_secret
+
 LINK_TTL = 24 * 3600
 SESSION_TTL = 12 * 3600
 COOKIE = "crashdesk_session"
@@ -55,7 +57,7 @@ class Signer:
         if not token or token.count(".") != 1:
             raise BadToken("malformed")
         body, mac = token.split(".")
-        if not hmac.compare_digest(mac, self._mac(purpose, body)):
+        if not same_secret(mac, self._mac(purpose, body)):
             raise BadToken("bad signature")
         try:
             data = json.loads(_unb64(body))

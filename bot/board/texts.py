@@ -34,7 +34,7 @@ T = {
         "chart_caption": "Cases opened per month, by the vendor the verdict names.",
         "open_cases": "Open cases", "archived_cases": "Archived cases", "dumps": "Files", "no_vendors": "No verdict names a vendor yet.",
         "upload_done": "Analysed: {line}", "upload_none": "Choose at least one file.", "csrf_bad": "This form has expired; reload the page.",
-        "not_found": "No such case.",
+        "not_found": "No such case.", "upload_too_many": "At most {n} files in one upload.",
     },
     "zh": {
         "nav_cases": "案例", "nav_vendors": "厂商", "sign_out": "退出",
@@ -67,7 +67,7 @@ T = {
         "chart_caption": "每月新建案例数，按分析结论指向的厂商统计。",
         "open_cases": "未结案例", "archived_cases": "已归档案例", "dumps": "文件", "no_vendors": "尚无指向厂商的分析结论。",
         "upload_done": "分析完成：{line}", "upload_none": "请至少选择一个文件。", "csrf_bad": "表单已过期，请刷新页面。",
-        "not_found": "没有这个案例。",
+        "not_found": "没有这个案例。", "upload_too_many": "一次最多上传 {n} 个文件。",
     },
 }
 

@@ -33,17 +33,6 @@ def cmd_analyze(args) -> int:
     outcome = analyze_paths(args.paths)
     for source, message in outcome.problems:
         print(f"crashdesk: {source}: {message}", file=sys.stderr)
-    if not outcome.analysed:
-        if len(args.paths) > 1 or not outcome.problems:
-            print("crashdesk: none of the inputs could be analysed", file=sys.stderr)
-        if args.json:
-            import json
-
-            from analysis.render.as_json import case_json
-
-            errors = [{"source": s, "message": m} for s, m in outcome.problems]
-            print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
-        return 1
     if args.json:
         import json
 
@@ -51,7 +40,11 @@ def cmd_analyze(args) -> int:
 
         errors = [{"source": s, "message": m} for s, m in outcome.problems]
         print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
-    else:
+    if not outcome.analysed:
+        if len(args.paths) > 1 or not outcome.problems:
+            print("crashdesk: none of the inputs could be analysed", file=sys.stderr)
+        return 1
+    if not args.json:
         from analysis.render.doc import to_markdown, to_plain
         from analysis.render.verdict import case_doc
 

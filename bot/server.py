@@ -25,10 +25,6 @@ log = logging.getLogger("crashdesk.server")
 MAX_SLACK_BODY = 1024**2
 
 
-class ConfigError(SystemExit):
-    pass
-
-
 @dataclass
 class Platforms:
     slack: object | None = None
@@ -131,8 +127,8 @@ class App:
             for th in threads:
                 if th["platform"] == "slack":
                     await self.platforms.slack.post(reply, th["channel"], thread=th["thread"])
-        if self.platforms.wecom and any(th["platform"] == "wecom" and th["channel"].startswith("group:") for th in threads):
-            await self.platforms.wecom.post_webhook(reply)
+        if self.platforms.wecom:
+            await self.platforms.wecom.to_case_groups(reply, threads)
 
     async def healthz(self, request: web.Request) -> web.Response:
         if not self.ready:
@@ -148,8 +144,6 @@ class App:
             handler = AsyncSocketModeHandler(self.platforms.slack.app, self.settings.get("SLACK_APP_TOKEN"))
             self.platforms.slack_socket = handler
             await handler.connect_async()
-        if self.platforms.wecom:
-            await self.platforms.wecom.start()
         from bot.scheduler import digest_loop
 
         targets = self.digest_targets() if self.scheduler else []
@@ -158,7 +152,7 @@ class App:
         self.ready = True
 
     def digest_targets(self) -> list:
-        """(channel key, post, lang) for each place the daily digest goes."""
+        """(channel key, post) for each place the daily digest goes."""
         targets = []
         channel = self.settings.get("DIGEST_CHANNEL")
         if channel and self.platforms.slack:

@@ -56,17 +56,12 @@ class Pacer:
         return 0.0
 
     async def wait(self, key: str) -> None:
-        # One waiter per destination at a time, so that concurrent senders
-        # do not all slip through the same free slot.
+        """Take one slot, sleeping until there is one.  One waiter per
+        destination at a time, so that concurrent senders do not all slip
+        through the same free slot."""
         async with self.locks[key]:
-            sent = self.sent[key]
-            now = self.clock()
-            while sent and now - sent[0] >= self.per:
-                sent.popleft()
-            if len(sent) >= self.rate:
-                await self.sleep(self.per - (now - sent[0]) + 0.05)
-                sent.popleft()
-            sent.append(self.clock())
+            while delay := self.reserve(key):
+                await self.sleep(delay)
 
 
 class WeComClient:
@@ -106,48 +101,46 @@ class WeComClient:
                 self._expires = self.clock() + max(60, int(data.get("expires_in", 7200)) - 300)
             return self._token
 
-    async def _call(self, method: str, path: str, **kwargs) -> dict:
+    async def _authorised(self, method: str, path: str, read, params: dict | None = None, **kwargs):
+        """A request with the access token; ``read(response)`` gives the
+        result, WeCom's errors as their JSON dict.  A token WeCom says has
+        expired or been revoked is fetched anew, once."""
         for attempt in (0, 1):
-            params = dict(kwargs.pop("params", {}) or {})
-            params["access_token"] = await self.token(refresh=attempt == 1)
-            async with self.http.request(method, self.base + path, params=params, **kwargs) as r:
-                data = await r.json(content_type=None)
-            code = data.get("errcode", 0)
-            if code in TOKEN_ERRORS and attempt == 0:
-                continue
-            if code:
-                raise WeComError(code, data.get("errmsg", ""))
-            return data
+            query = {**(params or {}), "access_token": await self.token(refresh=attempt == 1)}
+            async with self.http.request(method, self.base + path, params=query, **kwargs) as r:
+                result = await read(r)
+            if not (attempt == 0 and isinstance(result, dict) and result.get("errcode") in TOKEN_ERRORS):
+                return result
         raise AssertionError("unreachable")
 
-    async def send_markdown(self, user: str, content: str, paced: bool = True) -> None:
-        if paced:
-            await self.person_pacer.wait(user)
+    async def _call(self, method: str, path: str, **kwargs) -> dict:
+        data = await self._authorised(method, path, _json, **kwargs)
+        if data.get("errcode"):
+            raise WeComError(data["errcode"], data.get("errmsg", ""))
+        return data
+
+    async def send_markdown(self, user: str, content: str) -> None:
+        """One message to one person; the caller has taken its slot of
+        ``person_pacer`` (WeCom allows 30 a minute per person)."""
         await self._call("POST", "message/send", json={
             "touser": user, "msgtype": "markdown", "agentid": int(self.agent_id) if str(self.agent_id).isdigit() else self.agent_id,
             "markdown": {"content": content}, "enable_duplicate_check": 0})
 
-    async def send_text(self, user: str, content: str) -> None:
-        await self.person_pacer.wait(user)
-        await self._call("POST", "message/send", json={
-            "touser": user, "msgtype": "text", "agentid": int(self.agent_id) if str(self.agent_id).isdigit() else self.agent_id,
-            "text": {"content": content}})
-
     async def download_media(self, media_id: str) -> TempFile:
         """media/get: the file, or WeCom's JSON error (media ids live three days)."""
-        for attempt in (0, 1):
-            params = {"access_token": await self.token(refresh=attempt == 1), "media_id": media_id}
-            async with self.http.get(self.base + "media/get", params=params) as r:
-                if r.content_type in ("application/json", "text/plain"):
-                    data = json.loads(await r.text())
-                    if data.get("errcode") in TOKEN_ERRORS and attempt == 0:
-                        continue
-                    if data.get("errcode") == 40007:
-                        raise WeComError(40007, "文件已过期（企业微信只保留三天），请重新发送 / the file has expired "
-                                                "(WeCom keeps uploads three days); please send it again")
-                    raise WeComError(data.get("errcode", -1), data.get("errmsg", "unexpected answer"))
-                return await download(r, self.max_download)
-        raise AssertionError("unreachable")
+
+        async def read(r: aiohttp.ClientResponse):
+            if r.content_type in ("application/json", "text/plain"):
+                return await _json(r)
+            return await download(r, self.max_download)
+
+        got = await self._authorised("GET", "media/get", read, params={"media_id": media_id})
+        if not isinstance(got, dict):
+            return got
+        if got.get("errcode") == 40007:
+            raise WeComError(40007, "文件已过期（企业微信只保留三天），请重新发送 / the file has expired "
+                                    "(WeCom keeps uploads three days); please send it again")
+        raise WeComError(got.get("errcode", -1), got.get("errmsg", "unexpected answer"))
 
     async def post_webhook(self, url: str, content: str) -> None:
         await self.webhook_pacer.wait(url)
@@ -155,6 +148,18 @@ class WeComClient:
             data = await r.json(content_type=None)
         if data.get("errcode"):
             raise WeComError(data["errcode"], data.get("errmsg", ""))
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict:
+    try:
+        data = json.loads(await response.text())
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        # A proxy's error page: trouble on the way, tried again like a dropped connection.
+        raise aiohttp.ClientResponseError(response.request_info, response.history, status=response.status,
+                                          message="the answer is not WeCom's JSON")
+    return data
 
 
 async def download(response: aiohttp.ClientResponse, limit: int) -> TempFile:

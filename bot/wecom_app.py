@@ -63,9 +63,6 @@ class WeComAdapter:
             app.router.add_get("/wecom/aibot", self.verify_bot)
             app.router.add_post("/wecom/aibot", self.receive_bot)
 
-    async def start(self) -> None:
-        return None
-
     async def close(self) -> None:
         await self.client.close()
 
@@ -228,7 +225,7 @@ class WeComAdapter:
                 await self.desk.bind(reply.binds_case, "wecom", event.channel, "group")
             if reply.kind == "verdict" and reply.case_number and not route["group"] and reply.case_number not in delivered_to_group:
                 delivered_to_group.add(reply.case_number)
-                await self._to_case_groups(reply)
+                await self.to_case_groups(reply)
 
         await self.desk.handle(event, send)
 
@@ -255,7 +252,7 @@ class WeComAdapter:
                 if wait:
                     raise Later(self.desk.now() + timedelta(seconds=wait))
                 for part in parts:
-                    await self.client.send_markdown(route["to"], part, paced=False)
+                    await self.client.send_markdown(route["to"], part)
         except WeComError as exc:
             if exc.errcode == 45009:  # WeCom's own frequency limit: try again in a minute
                 raise Later(self.desk.now() + timedelta(seconds=60)) from None
@@ -264,20 +261,22 @@ class WeComAdapter:
             log.warning("could not deliver to %s: %s", route["to"], exc)
             raise
 
-    async def _to_case_groups(self, reply: Reply) -> None:
-        """A verdict reached from one to one also goes to the group where
-        the case is discussed (through the team group's webhook)."""
-        if not self.webhook:
-            return
-        case = await self.desk.store.call(cases.get, reply.case_number)
-        if case is None:
-            return
-        threads = await self.desk.store.call(cases.threads_of, case.id)
+    async def to_case_groups(self, reply: Reply, threads: list[dict] | None = None) -> None:
+        """A verdict reached elsewhere (one to one, the board) also goes to
+        the group where the case is discussed, through the team group's
+        webhook."""
+        if threads is None:
+            case = await self.desk.store.call(cases.get, reply.case_number)
+            if case is None:
+                return
+            threads = await self.desk.store.call(cases.threads_of, case.id)
         if any(t["platform"] == "wecom" and t["channel"].startswith("group:") for t in threads):
-            for part in chunks(reply):
-                await self.client.post_webhook(self.webhook, part)
+            await self.post_webhook(reply)
 
     async def post_webhook(self, reply: Reply) -> None:
-        """The daily digest to the team group (消息推送 webhook)."""
+        """To the team group (消息推送 webhook): the digest, and verdicts for
+        a case discussed there.  Without a webhook configured, nothing."""
+        if not self.webhook:
+            return
         for part in chunks(reply):
             await self.client.post_webhook(self.webhook, part)

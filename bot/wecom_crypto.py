@@ -57,6 +57,11 @@ def _cipher(key: bytes) -> Cipher:
     return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
 
 
+def encrypt_bytes(key: bytes, data: bytes) -> bytes:
+    e = _cipher(key).encryptor()
+    return e.update(pad(data)) + e.finalize()
+
+
 def decrypt_bytes(key: bytes, data: bytes) -> bytes:
     """Raw AES-256-CBC with WeCom's 32-byte padding (media files of the AI bot)."""
     if len(data) % 16:
@@ -117,8 +122,7 @@ class WeComCrypto:
     def encrypt(self, message: str, random16: bytes | None = None) -> str:
         body = message.encode("utf-8")
         plain = (random16 or os.urandom(16)) + struct.pack(">I", len(body)) + body + self.receive_id.encode()
-        e = _cipher(self.key).encryptor()
-        return base64.b64encode(e.update(pad(plain)) + e.finalize()).decode()
+        return base64.b64encode(encrypt_bytes(self.key, plain)).decode()
 
     # -- the two callback shapes ------------------------------------------------
     def verify_url(self, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> str:
@@ -130,9 +134,3 @@ class WeComCrypto:
         self.check(msg_signature, timestamp, nonce, encrypted)
         return self.decrypt(encrypted)
 
-    def seal_xml(self, message: str, timestamp: str, nonce: str, random16: bytes | None = None) -> str:
-        """An encrypted passive reply of the self-built app."""
-        encrypted = self.encrypt(message, random16)
-        sig = signature(self.token, timestamp, nonce, encrypted)
-        return (f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{sig}]]></MsgSignature>"
-                f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>")

@@ -52,7 +52,7 @@ def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = 
     doc.field(t(lang, "card_first_response"), _day(case.first_response_at))
     doc.field(t(lang, "card_last_contact"), _day(case.last_contact_at))
     if case.next_action or case.next_action_due:
-        overdue = case.next_action_due and case.status != "archived" and case.next_action_due < today.isoformat()
+        overdue = case.overdue(today)
         text = " ".join(x for x in (case.next_action, f"({case.next_action_due})" if case.next_action_due else None) if x)
         doc.field(t(lang, "card_next"), text + (f" — {t(lang, 'card_overdue')}" if overdue else ""))
     doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang) or case.verdict_line)

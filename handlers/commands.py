@@ -185,7 +185,7 @@ async def list_(desk, ctx, rest: str) -> None:
 def _case_line(c: Case, lang: str, today) -> str:
     status = t(lang, f"status_{c.status}")
     line = f"{c.number} · {c.priority} · {status} · {c.customer or '—'} · {c.title or ''}".rstrip(" ·")
-    if c.next_action_due and c.status != "archived" and c.next_action_due < today.isoformat():
+    if c.overdue(today):
         line += f" · {t(lang, 'card_overdue')} {c.next_action_due}"
     verdict = verdict_line(c.verdict, lang)
     if verdict:

@@ -34,7 +34,7 @@ def build(found, total: int, lang: str, priorities, today) -> Reply:
         line = t(lang, "digest_line", number=c.number, customer=c.customer or "—", title=c.title or "",
                  age=age_days(c.opened_at, today), last=(c.last_contact_at or "—")[:10])
         if c.next_action or c.next_action_due:
-            overdue = bool(c.next_action_due and c.next_action_due < today.isoformat())
+            overdue = c.overdue(today)
             line += " · " + t(lang, "digest_next", action=c.next_action or "—", due=c.next_action_due or "—",
                               overdue=f" {t(lang, 'card_overdue')}" if overdue else "")
         verdict = verdict_line(c.verdict, lang)

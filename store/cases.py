@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from sqlite_utils import Database
 
@@ -43,6 +44,10 @@ class Case:
     @property
     def verdict(self) -> dict | None:
         return json.loads(self.verdict_json) if self.verdict_json else None
+
+    def overdue(self, today: date) -> bool:
+        """An open case whose next action was due before today."""
+        return bool(self.next_action_due and self.status != "archived" and self.next_action_due < today.isoformat())
 
     def verdict_in(self, lang: str) -> dict | None:
         """The verdict worded in a language (Chinese when stored, else English)."""

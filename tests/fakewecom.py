@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from bot.wecom_crypto import WeComCrypto, pad, signature
+from bot.wecom_crypto import WeComCrypto, aes_key, encrypt_bytes, signature
 
 CORP_ID = "ww1436e0e65a779aee"
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
@@ -114,12 +114,7 @@ class FakeWeCom:
 
     def add_bot_file(self, file_id: str, data: bytes) -> str:
         """Stored encrypted with the bot's key, as WeCom hosts AI-bot files."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-        import base64
-
-        key = base64.b64decode(BOT_AES_KEY + "=")
-        e = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
-        self.bot_files[file_id] = e.update(pad(data)) + e.finalize()
+        self.bot_files[file_id] = encrypt_bytes(aes_key(BOT_AES_KEY), data)
         return f"{self.base}/aibot/file/{file_id}"
 
 

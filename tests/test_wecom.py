@@ -256,3 +256,25 @@ async def test_odd_signatures_and_envelopes_are_refused_not_crashed(wecom):
         assert resp.status == 400, envelope
     await wecom.settle()
     assert not wecom.fake.sent and await wecom.app.store.call(cases.get, NUMBER) is None
+
+
+async def test_a_board_verdict_for_a_group_case_without_a_webhook_stays_stored(tmp_path):
+    from deskkit import Chat, bytes_attachment
+
+    fake = FakeWeCom()
+    server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {
+        "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": AGENT_ID, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
+        "WECOM_ENCODING_AES_KEY": AES_KEY, "WECOM_API_URL": fake.base + "/cgi-bin/"})
+    try:
+        chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
+        await chat.say(SUBJECT)
+        await app.desk.bind(NUMBER, "wecom", "group:wrGROUP", "group")
+        replies = await chat.say(NUMBER, files=[bytes_attachment("seed.txt", EXAMPLE)])
+        verdict = next(r for r in replies if r.kind == "verdict")
+        await app.relay(verdict)  # no webhook: nothing to send, nothing raised
+        assert not fake.webhook
+        assert (await app.store.call(cases.get, NUMBER)).vendor == "AsiaInfo Security"
+    finally:
+        await client.close()
+        await server.close()

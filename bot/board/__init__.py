@@ -185,7 +185,7 @@ class Board:
             "number": c.number, "status": c.status, "priority": c.priority, "customer": c.customer, "title": c.title,
             "age": age_days(c.opened_at, today), "last_contact": self._local(c.last_contact_at),
             "next_action": c.next_action, "next_action_due": c.next_action_due,
-            "overdue": bool(c.next_action_due and c.status != "archived" and c.next_action_due < today.isoformat()),
+            "overdue": c.overdue(today),
             "first_response": self._response_time(c.opened_at, c.first_response_at),
             "verdict": verdict_line(c.verdict_in(lang), lang) or c.verdict_line,
         }
@@ -228,7 +228,7 @@ class Board:
         third = {m.lower() for d in (verdict or {}).get("dumps", []) for m in d.get("third_party_modules") or []}
         info = {"opened": self._local(case.opened_at, True), "age": age_days(case.opened_at, today),
                 "first_response": self._local(case.first_response_at, True), "last_contact": self._local(case.last_contact_at, True),
-                "overdue": bool(case.next_action_due and case.status != "archived" and case.next_action_due < today.isoformat())}
+                "overdue": case.overdue(today)}
         return self._render(request, "case.html", page="case", session=session, case=case, info=info,
                             verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third,
                             timeline=items, closing=closing, max_upload_mb=self.desk.config.max_upload // 1024**2)
@@ -286,7 +286,10 @@ class Board:
             await self.desk.handle(event, send)
             verdict = next((r for r in replies if r.kind == "verdict"), None)
             if verdict is not None and self.relay is not None:
-                await self.relay(verdict)
+                try:
+                    await self.relay(verdict)
+                except Exception:  # the verdict is stored; a chat that cannot be reached must not undo the upload
+                    log.exception("could not relay the verdict on %s to its chat threads", number)
         finally:
             for f in files:
                 if f.id:

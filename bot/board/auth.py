@@ -38,7 +38,6 @@ class Session:
     user: str
     platform: str
     csrf: str
-    expires: int
 
 
 class Signer:
@@ -74,11 +73,11 @@ class Signer:
     def session_cookie(self, user: str, platform: str) -> tuple[str, Session]:
         csrf = secrets.token_urlsafe(24)
         value = self.sign("session", {"u": user, "p": platform, "x": csrf}, SESSION_TTL)
-        return value, Session(user, platform, csrf, int(self.clock()) + SESSION_TTL)
+        return value, Session(user, platform, csrf)
 
     def session(self, cookie: str | None) -> Session:
         data = self.verify("session", cookie)
-        return Session(data["u"], data["p"], data["x"], data["exp"])
+        return Session(data["u"], data["p"], data["x"])
 
 
 def new_key() -> str:

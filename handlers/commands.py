@@ -10,9 +10,10 @@ from analysis.render.doc import Doc
 from handlers import closing
 from handlers.cards import verdict_line
 from handlers.events import Action, Reply
-from handlers.parsing import CrmSubject, crm_subject, find_due, split_next_action, take_case
+from handlers.parsing import (PRIORITY, CrmSubject, crm_subject, find_due, leading_malformed, split_next_action,
+                              take_case)
 from handlers.texts import KIND_NAMES, T, t
-from store import cases, evidence, ops, timeline
+from store import cases, ops, timeline
 from store.cases import Case, CaseExists
 from store.search import search
 
@@ -40,10 +41,10 @@ async def target_case(desk, ctx, rest: str) -> tuple[Case | None, str]:
         if case is None:
             await ctx.send(desk.offer_open(ctx, number))
         return case, rest
-    bad = re.match(r"^\s*(CAS[-_]\S*)", rest, re.I)
+    bad = leading_malformed(rest)
     if bad:
         # A mistyped number must not fall back to the thread's case.
-        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad[1])))
+        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad)))
         return None, rest
     if ctx.thread_case:
         return ctx.thread_case, rest
@@ -64,9 +65,6 @@ async def help_(desk, ctx, rest: str, unknown: str | None = None) -> None:
     await ctx.send(Reply(doc, kind="help"))
 
 
-_OPEN_ARGS = re.compile(r"^(?:(?P<priority>P[1-4])\b)?\s*(?:customer[:：](?P<customer>\S+))?\s*(?:contact[:：](?P<contact>\S+))?\s*(?P<title>.*)$", re.I | re.S)
-
-
 async def open_(desk, ctx, rest: str) -> None:
     subject = crm_subject(rest)
     if subject:
@@ -74,15 +72,15 @@ async def open_(desk, ctx, rest: str) -> None:
         return
     number, tail = take_case(rest)
     if not number:
-        bad = re.match(r"^\s*(CAS\S*)", rest, re.I)
-        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad[1]) if bad else t(ctx.lang, "which_case")))
+        bad = leading_malformed(rest)
+        await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad) if bad else t(ctx.lang, "which_case")))
         return
     # Options may come in any order: P3 customer:ICBC contact:洪先生 title...
     priority = customer = contact = None
     words = tail.split()
     rest_words = []
     for w in words:
-        if re.fullmatch(r"P[1-4]", w, re.I) and priority is None:
+        if PRIORITY.fullmatch(w) and priority is None:
             priority = w.upper()
         elif re.match(r"(?i)customer[:：]", w):
             customer = re.split(r"[:：]", w, 1)[1]
@@ -117,15 +115,10 @@ async def _open(desk, ctx, number: str, *, title, customer, priority, contact) -
         await ctx.send(desk.info(t(ctx.lang, "case_exists", number=number)))
         await desk.show_card(ctx, case)
         return case
-    await desk.focus(ctx, case)
     await ctx.send(desk.info(t(ctx.lang, "opened", number=number)))
+    # The card focuses the conversation on the case, which files what was
+    # uploaded here before the case existed.
     await desk.show_card(ctx, case)
-    # Files uploaded in this thread before the case existed go under it now.
-    parked = await desk.store.call(evidence.take_parked, ctx.event.platform, ctx.event.channel, ctx.thread_root)
-    if parked:
-        from handlers import uploads
-
-        await uploads.file_parked(desk, ctx, case, parked)
     return case
 
 
@@ -157,7 +150,7 @@ _LIST_WORDS = {
 async def list_(desk, ctx, rest: str) -> None:
     words = [w.lower() for w in rest.split()]
     statuses = ("open", "observing")
-    priorities = [w.upper() for w in words if re.fullmatch(r"p[1-4]", w)]
+    priorities = [w.upper() for w in words if PRIORITY.fullmatch(w)]
     owner = stale = None
     what = []
     for w in words:
@@ -217,26 +210,33 @@ async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
 
 
 async def assign(desk, ctx, rest: str) -> None:
-    case, who = await target_case(desk, ctx, rest)
-    if not case:
-        return
-    owner = ctx.who if who.strip().lower() in ("", "me", "我") else who.strip().lstrip("@")
-    await desk.store.call(cases.update, case, {"owner": owner}, who=ctx.who, at=desk.iso(ctx.now),
-                          action="assign", platform=ctx.event.platform)
-    await ctx.send(desk.info(t(ctx.lang, "assigned", number=case.number, owner=owner)))
+    def owner(text: str) -> str:
+        name = text.strip().lstrip("@").strip()
+        return ctx.who if name.lower() in ("", "me", "我") else name
+
+    await _set_field(desk, ctx, rest, "owner", "assign", owner, "assigned")
 
 
 async def priority(desk, ctx, rest: str) -> None:
-    case, value = await target_case(desk, ctx, rest)
+    def level(text: str) -> str | None:
+        value = text.strip().upper()
+        return value if PRIORITY.fullmatch(value) else None
+
+    await _set_field(desk, ctx, rest, "priority", "priority", level, "priority_set", invalid="bad_priority")
+
+
+async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: str, invalid: str | None = None) -> None:
+    """One field of the case from the command's argument (audited)."""
+    case, text = await target_case(desk, ctx, rest)
     if not case:
         return
-    value = value.strip().upper()
-    if not re.fullmatch(r"P[1-4]", value):
-        await ctx.send(desk.info(t(ctx.lang, "bad_priority")))
+    value = read(text)
+    if value is None:
+        await ctx.send(desk.info(t(ctx.lang, invalid)))
         return
-    await desk.store.call(cases.update, case, {"priority": value}, who=ctx.who, at=desk.iso(ctx.now),
-                          action="priority", platform=ctx.event.platform)
-    await ctx.send(desk.info(t(ctx.lang, "priority_set", number=case.number, priority=value)))
+    await desk.store.call(cases.update, case, {name: value}, who=ctx.who, at=desk.iso(ctx.now), action=action,
+                          platform=ctx.event.platform)
+    await ctx.send(desk.info(t(ctx.lang, done, number=case.number, owner=value, priority=value)))
 
 
 async def archive(desk, ctx, rest: str) -> None:
@@ -306,7 +306,7 @@ async def search_(desk, ctx, rest: str) -> None:
 async def digest(desk, ctx, rest: str) -> None:
     from handlers.digest import digest_reply
 
-    priorities = tuple(w.upper() for w in rest.split() if re.fullmatch(r"p[1-4]", w, re.I)) or desk.config.digest_priorities
+    priorities = tuple(w.upper() for w in rest.split() if PRIORITY.fullmatch(w)) or desk.config.digest_priorities
     await ctx.send(await digest_reply(desk, ctx.lang, priorities, ctx.now))
 
 

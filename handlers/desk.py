@@ -50,7 +50,9 @@ class Ctx:
     send: Send
     now: datetime
     thread_case: Case | None = None
-    notes: list[str] = field(default_factory=list)
+    filed: list[str] = field(default_factory=list)  # earlier uploads this event put under filed_into
+    filed_into: Case | None = None
+    analysed: bool = False  # a case verdict was given for this event
 
     @property
     def who(self) -> str:
@@ -59,6 +61,12 @@ class Ctx:
     @property
     def thread_root(self) -> str:
         return self.event.thread or self.event.ts
+
+    @property
+    def conversation(self) -> str:
+        """Where uploads wait for a case: the thread, or on a platform
+        without threads, the person (their next case is the one)."""
+        return self.thread_root if self.event.threaded else f"user:{self.event.user}"
 
 
 def _default_executor() -> Executor:
@@ -144,17 +152,28 @@ class Desk:
         command = parse_command(event.text)
         # What people say in the case's thread goes on its timeline; commands
         # leave their own trace (a follow-up, a decision, the audit log).
-        if ctx.thread_case and command is None and (event.thread or not event.threaded):
+        numbers = case_numbers(event.text)
+        # Without threads, a message naming another case is about that case,
+        # not the one in focus.
+        about_focus = event.thread or not numbers or ctx.thread_case and ctx.thread_case.number in numbers
+        if ctx.thread_case and command is None and (event.thread or not event.threaded) and about_focus:
             await self.record_message(ctx, ctx.thread_case)
 
         if command is not None:
             await commands.run(self, ctx, *command)
-            return
+        else:
+            await self._route(ctx, numbers)
+        if ctx.filed and not ctx.analysed:
+            await uploads.analyse_case(self, ctx, ctx.filed_into, ctx.filed)
+
+    async def _route(self, ctx: Ctx, numbers: list[str]) -> None:
+        from handlers import commands, uploads
+
+        event, send = ctx.event, ctx.send
         subject = crm_subject(event.text)
         opened = None
         if subject:
             opened = await commands.open_from_subject(self, ctx, subject, quiet=bool(event.files))
-        numbers = case_numbers(event.text)
         if event.files:
             target = opened
             if target is None and numbers:
@@ -203,6 +222,11 @@ class Desk:
         else:
             await self.store.call(cases.bind_thread, case.id, e.platform, e.channel, ctx.thread_root, self.iso(ctx.now))
         ctx.thread_case = ctx.thread_case or case
+        # Files sent here before there was a case go under this one now.
+        names = await self.store.call(evidence.file_parked, e.platform, e.channel, ctx.conversation, case.id,
+                                      who=ctx.who, at=self.iso(ctx.now))
+        if names:
+            ctx.filed, ctx.filed_into = ctx.filed + names, case
 
     async def record_message(self, ctx: Ctx, case: Case) -> None:
         e = ctx.event

@@ -7,27 +7,27 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-CASE_NUMBER = re.compile(r"(?<![\w-])CAS-\d{5}-[A-Z0-9]{6}(?![\w-])", re.I)
+# ASCII only: a full-width or Arabic-Indic "０４７１６" must not make a second
+# case beside CAS-04716-..., and a Chinese word may touch the number.
+CASE_NUMBER = re.compile(r"(?<![\w-])CAS-[0-9]{5}-[A-Z0-9]{6}(?![\w-])", re.I | re.ASCII)
 # Something that wants to be a case number but is not one ("CAS-4716-C3F2K9").
 NEAR_NUMBER = re.compile(r"(?<![\w-])CAS[-_ ]?[\w]+(?:-[\w]+)*", re.I)
 
 # "[案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
+# Customer and title are taken greedily and stripped after: a lazy field
+# followed by \s* backtracks quadratically on a long line of spaces.
 CRM_SUBJECT = re.compile(
-    r"\[\s*(?:案例号|案例編號|Case(?: No\.?| number)?)\s*[:：]\s*(?P<number>CAS-\d{5}-[A-Z0-9]{6})\s*\]"
-    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|\s*(?P<customer>[^|\n]+?)\s*\|\s*(?P<title>[^%\n]+?)\s*(?:%|\n|$)",
+    r"\[\s*(?:案例号|案例編號|Case(?: No\.?| number)?)\s*[:：]\s*(?P<number>CAS-[0-9]{5}-[A-Z0-9]{6})\s*\]"
+    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|(?P<customer>[^|\n]+)\|(?P<title>[^%\n]+)",
     re.I,
 )
 
-PRIORITY = re.compile(r"^P[1-4]$", re.I)
+PRIORITY = re.compile(r"P[1-4]", re.I)
 
 
 def case_numbers(text: str) -> list[str]:
-    seen = []
-    for m in CASE_NUMBER.finditer(text or ""):
-        number = m[0].upper()
-        if number not in seen:
-            seen.append(number)
-    return seen
+    """The case numbers a text names, each once, in order."""
+    return list(dict.fromkeys(m[0].upper() for m in CASE_NUMBER.finditer(text or "")))
 
 
 def malformed_numbers(text: str) -> list[str]:
@@ -56,15 +56,19 @@ def crm_subject(text: str) -> CrmSubject | None:
     m = CRM_SUBJECT.search(text or "")
     if not m:
         return None
-    return CrmSubject(m["number"].upper(), m["priority"].upper(), m["customer"].strip(), m["title"].strip())
+    customer, title = " ".join(m["customer"].split()), " ".join(m["title"].split())
+    if not customer or not title:
+        return None
+    return CrmSubject(m["number"].upper(), m["priority"].upper(), customer, title)
 
 
 # ------------------------------------------------------------------- dates
 
-_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_IN_DAYS = re.compile(r"\bin\s+(\d{1,3})\s+(day|days|week|weeks)\b", re.I)
-_CN_COUNT = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*(天|日|周|星期|个星期|个月|月)(?:后|之后|以后)?")
+_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)", re.ASCII)
+_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]", re.ASCII)
+_IN_DAYS = re.compile(r"\bin\s+(\d{1,3})\s+(day|days|week|weeks)\b", re.I | re.ASCII)
+# "3个月" is three months; a bare "9月" is a month's name, never a count.
+_CN_COUNT = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*(天|日|周|星期|个星期|个月)(?:后|之后|以后)?", re.ASCII)
 _WORDS = {
     "tomorrow": 1, "明天": 1, "后天": 2, "next week": 7, "下周": 7, "下星期": 7, "一周": 7, "一星期": 7,
 }
@@ -96,12 +100,14 @@ class Due:
 
 def find_due(text: str, today: date) -> Due | None:
     """The date a follow-up's next action falls due, if the text names one."""
+    # A date that does not exist (9月31日, 2021-02-30) is no due date: it is
+    # not taken as some other count of days or months either.
     m = _ISO.search(text)
     if m:
         try:
             return Due(date(int(m[1]), int(m[2]), int(m[3])), m[0])
         except ValueError:
-            pass
+            return None
     m = _CN_DATE.search(text)
     if m:
         year = int(m[1]) if m[1] else today.year
@@ -111,7 +117,7 @@ def find_due(text: str, today: date) -> Due | None:
                 when = date(year + 1, int(m[2]), int(m[3]))
             return Due(when, m[0])
         except ValueError:
-            pass
+            return None
     m = _IN_DAYS.search(text)
     if m:
         n = int(m[1]) * (7 if m[2].lower().startswith("week") else 1)
@@ -121,7 +127,7 @@ def find_due(text: str, today: date) -> Due | None:
         n = _cn_number(m[1])
         if n:
             unit = m[2]
-            days = n * (7 if unit in ("周", "星期", "个星期") else 30 if unit in ("个月", "月") else 1)
+            days = n * (7 if unit in ("周", "星期", "个星期") else 30 if unit == "个月" else 1)
             return Due(today + timedelta(days=days), m[0])
     for word, days in _WORDS.items():
         if word in text.lower():
@@ -137,9 +143,11 @@ def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
     if due is None:
         return text.strip(), None
     mark = _NEXT_MARK.search(text)
-    if mark and mark.start() <= text.find(due.phrase):
+    if mark and mark.start() <= text.lower().find(due.phrase.lower()):
         agreed = text[: mark.start()].strip(" ,，;；.。")
-        action = text[mark.end():].strip(" ,，;；.。")
+        # "next week we check": "next" belongs to the date, not before it.
+        starts_date = text.lower().startswith(due.phrase.lower(), mark.start())
+        action = text[mark.start() if starts_date else mark.end():].strip(" ,，;；.。")
         return (agreed or text.strip()), (action or due.phrase)
     # The clause (between punctuation) that contains the date phrase.
     parts = re.split(r"(?<=[,，;；。.])\s*", text)
@@ -172,7 +180,15 @@ def parse_command(text: str) -> tuple[str, str] | None:
 
 def take_case(rest: str) -> tuple[str | None, str]:
     """A leading case number off an argument string."""
-    m = re.match(r"^\s*(CAS-\d{5}-[A-Z0-9]{6})\b\s*(.*)$", rest, re.I | re.S)
+    rest = rest.strip()
+    m = CASE_NUMBER.match(rest)
     if m:
-        return m[1].upper(), m[2].strip()
-    return None, rest.strip()
+        return m[0].upper(), rest[m.end():].strip()
+    return None, rest
+
+
+def leading_malformed(rest: str) -> str | None:
+    """A mistyped case number at the start of the arguments ("CAS 04716-...",
+    "CAS-04716-C3F2K9-x"), which must not fall back to the thread's case."""
+    m = NEAR_NUMBER.match(rest.strip())
+    return m[0] if m and malformed_numbers(m[0]) else None

@@ -77,27 +77,16 @@ async def handle(desk, ctx, case: Case | None) -> None:
             if not added:
                 await ctx.send(desk.info(t(ctx.lang, "already_attached", name=att.name, number=case.number)))
         else:
-            await desk.store.call(evidence.park_upload, e.platform, e.channel, ctx.thread_root, ctx.who, dump_id,
+            await desk.store.call(evidence.park_upload, e.platform, e.channel, ctx.conversation, ctx.who, dump_id,
                                   desk.iso(ctx.now))
         new.append((dump_id, att.name))
     if not new:
         return
     if case:
         await desk.focus(ctx, case)
-        await analyse_case(desk, ctx, case, [label for _, label in new])
+        await analyse_case(desk, ctx, case, [label for _, label in new] + (ctx.filed if ctx.filed_into is case else []))
     else:
         await analyse_loose(desk, ctx, new)
-
-
-async def file_parked(desk, ctx, case: Case, dump_ids: list[int]) -> None:
-    """Uploads that waited for a case: file them and give the case verdict."""
-    labels = []
-    for dump_id in dump_ids:
-        await desk.store.call(evidence.attach, case.id, dump_id, who=ctx.who, at=desk.iso(ctx.now),
-                              platform=ctx.event.platform)
-        row = await desk.store.call(evidence.dump, dump_id)
-        labels.append(row["name"])
-    await analyse_case(desk, ctx, case, labels)
 
 
 def _labels(rows: list[dict]) -> list[tuple[int, str, str]]:
@@ -140,6 +129,7 @@ async def _save(desk, ctx, items, verdict: dict, summary: str) -> None:
 
 
 async def analyse_case(desk, ctx, case: Case, new_labels: list[str]) -> None:
+    ctx.analysed = True
     failed = await desk.store.call(evidence.failed_dumps, case.id)
     rows = [r for r in await desk.store.call(evidence.case_dumps, case.id) if r["id"] not in failed]
     items = _labels(rows)

@@ -125,11 +125,17 @@ def park_upload(db: Database, platform: str, channel: str, thread: str, user: st
                                       "user": user, "dump_id": dump_id, "at": at})
 
 
-def take_parked(db: Database, platform: str, channel: str, thread: str) -> list[int]:
-    """Uploads made in a thread before it had a case, handed over once."""
+def file_parked(db: Database, platform: str, channel: str, thread: str, case_id: int, *, who: str | None,
+                at: str) -> list[str]:
+    """Uploads made in a conversation before it had a case go under the case
+    it now has, once: taken and attached in one transaction.  Their names."""
     with writing(db):
-        rows = list(db.query("select id, dump_id from pending_uploads where platform = ? and channel = ? and thread = ?",
-                             [platform, channel, thread]))
-        if rows:
-            db.execute(f"delete from pending_uploads where id in ({','.join('?' * len(rows))})", [r["id"] for r in rows])
-    return [r["dump_id"] for r in rows]
+        rows = list(db.query(
+            "select p.id, p.dump_id, d.name from pending_uploads p join dumps d on d.id = p.dump_id "
+            "where p.platform = ? and p.channel = ? and p.thread = ? order by p.id", [platform, channel, thread]))
+        if not rows:
+            return []
+        db.execute(f"delete from pending_uploads where id in ({','.join('?' * len(rows))})", [r["id"] for r in rows])
+        for r in rows:
+            attach(db, case_id, r["dump_id"], who=who, at=at, platform=platform)
+    return [r["name"] for r in rows]

@@ -250,3 +250,90 @@ async def test_the_same_dump_under_other_names_is_stored_once(desk, tmp_path):
     await chat.say("", thread=root, files=[bytes_attachment("memory.dmp", data)])
     stored = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert len(stored) == 1
+
+
+async def test_uploads_before_the_case_go_under_it_on_a_platform_without_threads(tmp_path):
+    """Console and WeCom: a file sent before the case exists waits for the
+    next case that person opens or names."""
+    d, store, clock = make_desk(tmp_path)
+    await store.open()
+    try:
+        for platform, channel in (("console", "console"), ("wecom", "zhangsan")):
+            chat = Chat(d, platform=platform, channel=channel)
+            number = "CAS-04716-C3F2K9" if platform == "console" else "CAS-04717-C3F2K9"
+            await chat.say("", files=[file_attachment(EXAMPLE)])
+            replies = await chat.say(f"case open {number} P3 customer:ICBC 蓝屏")
+            case = await store.call(cases.get, number)
+            assert len(await store.call(evidence.case_dumps, case.id)) == 1, platform
+            assert any(r.kind == "verdict" and r.case_number == number for r in replies), platform
+            assert "AsiaInfo Security" in (await store.call(cases.get, number)).verdict_line
+    finally:
+        d.close()
+        store.close()
+
+
+async def test_uploads_in_a_thread_go_under_a_case_named_there_later(desk):
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say("case open CAS-00010-AAAAAA P3 another case")
+    await chat.say("please look at this", files=[file_attachment(EXAMPLE)])
+    root = chat.last_ts
+    # The thread is tied to an existing case by mentioning it: the file goes there.
+    replies = await chat.say("CAS-00010-AAAAAA", thread=root)
+    case = await store.call(cases.get, "CAS-00010-AAAAAA")
+    assert len(await store.call(evidence.case_dumps, case.id)) == 1
+    assert any(r.kind == "verdict" for r in replies)
+    assert not await store.call(lambda db: list(db.query("select * from pending_uploads")))
+
+
+@pytest.mark.parametrize("text", [
+    "case open CAS-０４７１６-C3F2K9 P3 full-width digits",
+    "case open CAS-٠٤٧١٦-C3F2K9 P3 Arabic-Indic digits",
+])
+async def test_case_numbers_are_ascii_only(desk, text):
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say(SUBJECT)
+    out = chat.text(await chat.say(text))
+    assert "Which case?" in out or "does not look like a case number" in out
+    assert len(await store.call(cases.listing, statuses=("open", "observing", "archived"))) == 1
+
+
+async def test_mistyped_numbers_never_fall_back_to_the_case_in_focus(desk):
+    d, store, clock = desk
+    chat = Chat(d, platform="wecom", channel="zhangsan")
+    await chat.say(SUBJECT)
+    for text in (f"case call {NUMBER}-extra agreed X", "case call CAS 04716-C3F2K9 agreed Y"):
+        assert "does not look like a case number" in chat.text(await chat.say(text))
+    case = await store.call(cases.get, NUMBER)
+    assert await store.call(timeline.followups, case.id) == []
+
+
+async def test_a_message_about_another_case_is_not_put_on_the_case_in_focus(desk):
+    d, store, clock = desk
+    chat = Chat(d, platform="wecom", channel="zhangsan")
+    await chat.say("case open CAS-00002-BBBBBB P3 other")
+    await chat.say(SUBJECT)
+    await chat.say("hello, this is about CAS-00002-BBBBBB")
+    focus = await store.call(cases.get, NUMBER)
+    assert all("CAS-00002-BBBBBB" not in m["text"] for m in await store.call(timeline.messages, focus.id))
+    await chat.say("and this is about the bank's case")
+    focus = await store.call(cases.get, "CAS-00002-BBBBBB")  # the mention moved the focus
+    assert any("bank's case" in m["text"] for m in await store.call(timeline.messages, focus.id))
+
+
+async def test_a_crm_subject_padded_with_spaces_is_read_at_once(desk):
+    d, store, clock = desk
+    chat = Chat(d)
+    # A lazy pattern backtracked quadratically on this (half a minute on the event loop).
+    await chat.say(f"[案例号: {NUMBER}] % |P3|ICBC   |  总行电脑蓝屏" + " " * 20000 + "。")
+    case = await store.call(cases.get, NUMBER)
+    assert (case.customer, case.title) == ("ICBC", "总行电脑蓝屏 。")
+
+
+async def test_assign_to_a_bare_at_sign_means_me(desk):
+    d, store, clock = desk
+    chat = Chat(d, user="weiliang")
+    await chat.say(SUBJECT)
+    await chat.say(f"case assign {NUMBER} @")
+    assert (await store.call(cases.get, NUMBER)).owner == "weiliang"

@@ -195,12 +195,10 @@ async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
         return
     due = find_due(text, desk.today(ctx.now))
     agreed, next_action = split_next_action(text, due)
-    changes = {}
-    if kind != "note" and case.status == "open" and any(w in text.lower() for w in OBSERVE_WORDS):
-        changes["status"] = "observing"
+    observe = kind != "note" and any(w in text.lower() for w in OBSERVE_WORDS)
     await desk.store.call(timeline.add_followup, case.id, kind=kind, who=ctx.who, at=desk.iso(ctx.now),
                           agreed=agreed, next_action=next_action, due=due.when.isoformat() if due else None,
-                          platform=ctx.event.platform, case_changes=changes)
+                          platform=ctx.event.platform, observe=observe)
     await desk.focus(ctx, case)
     doc = Doc()
     doc.para(t(ctx.lang, "call_logged", kind=KIND_NAMES[ctx.lang][kind], number=case.number))
@@ -254,9 +252,14 @@ async def archive(desk, ctx, rest: str) -> None:
     last = next((f for f in reversed(followups) if f["kind"] != "note"), None)
     mail = closing.email(case, summary, ctx.who, by_phone=bool(last and last["kind"] == "phone"))
     at = desk.iso(ctx.now)
-    await desk.store.call(timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(),
-                          email=mail, who=ctx.who, at=at, lang=ctx.lang, platform=ctx.event.platform,
-                          case_changes={"status": "archived", "archived_at": at})
+    decided = await desk.store.call(
+        timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(), email=mail, who=ctx.who,
+        at=at, lang=ctx.lang, platform=ctx.event.platform, case_changes={"status": "archived", "archived_at": at},
+        from_statuses=("open", "observing"))
+    if decided is None:  # someone archived it a moment ago
+        case = await desk.store.call(cases.get, case.number)
+        await ctx.send(desk.info(t(ctx.lang, "already_archived", number=case.number, when=(case.archived_at or "")[:10])))
+        return
     doc = Doc()
     doc.para(t(ctx.lang, "archived", number=case.number))
     doc.heading(t(ctx.lang, "summary_title", number=case.number))
@@ -274,9 +277,13 @@ async def reopen(desk, ctx, rest: str) -> None:
     if case.status != "archived":
         await ctx.send(desk.info(t(ctx.lang, "not_archived", number=case.number, status=t(ctx.lang, f"status_{case.status}"))))
         return
-    await desk.store.call(timeline.add_decision, case.id, kind="reopen", reason=reason or None, summary=None,
-                          email=None, who=ctx.who, at=desk.iso(ctx.now), lang=ctx.lang, platform=ctx.event.platform,
-                          case_changes={"status": "open", "archived_at": None})
+    decided = await desk.store.call(
+        timeline.add_decision, case.id, kind="reopen", reason=reason or None, summary=None, email=None, who=ctx.who,
+        at=desk.iso(ctx.now), lang=ctx.lang, platform=ctx.event.platform,
+        case_changes={"status": "open", "archived_at": None}, from_statuses=("archived",))
+    if decided is None:  # reopened a moment ago
+        await ctx.send(desk.info(t(ctx.lang, "not_archived", number=case.number, status=t(ctx.lang, "status_open"))))
+        return
     await ctx.send(desk.info(t(ctx.lang, "reopened", number=case.number)))
     await _state_changed(desk, ctx, case.number)
 

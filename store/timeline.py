@@ -8,18 +8,18 @@ from sqlite_utils import Database
 from store.audit import record
 from store.db import writing
 
-FOLLOWUP_KINDS = ("phone", "email", "visit", "note")
-
-
 def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: str, agreed: str,
                  next_action: str | None, due: str | None, platform: str | None = None,
-                 case_changes: dict | None = None) -> int:
+                 observe: bool = False) -> int:
     """A follow-up, and the case's next action and last contact with it, in
-    one transaction."""
+    one transaction.  ``observe`` puts an open case under observation; a
+    case archived meanwhile stays archived."""
     with writing(db):
         fid = db["followups"].insert({"case_id": case_id, "kind": kind, "who": who, "at": at, "agreed": agreed,
                                       "next_action": next_action, "due": due}).last_pk
-        changes = {"updated_at": at, **(case_changes or {})}
+        if observe:
+            db.execute("update cases set status = 'observing' where id = ? and status = 'open'", [case_id])
+        changes = {"updated_at": at}
         if kind != "note":
             changes["last_contact_at"] = at
         if next_action or due:
@@ -44,13 +44,19 @@ def add_message(db: Database, case_id: int, *, platform: str, channel: str, thre
 
 def add_decision(db: Database, case_id: int, *, kind: str, reason: str | None, summary: str | None,
                  email: str | None, who: str | None, at: str, lang: str, case_changes: dict,
-                 platform: str | None = None) -> int:
+                 from_statuses: tuple[str, ...], platform: str | None = None) -> int | None:
+    """A decision (archive, reopen) and the case's new state, in one
+    transaction; None, and nothing written, when the case is no longer in one
+    of ``from_statuses`` (two people archiving at once make one decision)."""
     with writing(db):
+        row = db.execute("select status from cases where id = ?", [case_id]).fetchone()
+        if row is None or row[0] not in from_statuses:
+            return None
         did = db["decisions"].insert({"case_id": case_id, "kind": kind, "reason": reason, "summary": summary,
                                       "email": email, "who": who, "at": at, "lang": lang}).last_pk
         db["cases"].update(case_id, {**case_changes, "updated_at": at})
         record(db, at=at, who=who, platform=platform, case_id=case_id, action=kind,
-               detail={"reason": reason, **case_changes})
+               detail={"reason": reason, "from": {"status": row[0]}, "to": case_changes})
     return did
 
 

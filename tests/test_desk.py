@@ -337,3 +337,22 @@ async def test_assign_to_a_bare_at_sign_means_me(desk):
     await chat.say(SUBJECT)
     await chat.say(f"case assign {NUMBER} @")
     assert (await store.call(cases.get, NUMBER)).owner == "weiliang"
+
+
+async def test_two_people_archiving_at_once_make_one_decision(desk):
+    import asyncio
+
+    d, store, clock = desk
+    one, two = Chat(d, user="weiliang"), Chat(d, user="zhangsan", channel="C2")
+    await one.say(SUBJECT)
+    await asyncio.gather(one.say(f"case archive {NUMBER} customer upgraded"),
+                         two.say(f"case archive {NUMBER} fixed by the upgrade"))
+    case = await store.call(cases.get, NUMBER)
+    assert [x["kind"] for x in await store.call(timeline.decisions, case.id)] == ["archive"]
+    assert "already archived" in one.text() + two.text()
+    # Two reopens at once make one; a call saying "observe" never leaves a half-archived case.
+    await asyncio.gather(one.say(f"case call {NUMBER} 观察一周"), two.say(f"case reopen {NUMBER}"),
+                         two.say(f"case reopen {NUMBER}"))
+    case = await store.call(cases.get, NUMBER)
+    assert [x["kind"] for x in await store.call(timeline.decisions, case.id)] == ["archive", "reopen"]
+    assert case.status in ("open", "observing") and case.archived_at is None

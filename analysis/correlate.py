@@ -7,6 +7,7 @@ vendor, high confidence, the vendor's known issue for that Windows build."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from analysis import catalog
 from analysis.attribution import identify
@@ -39,12 +40,28 @@ def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
             if key in pooled:
                 pooled[key].merge(info)
             else:
-                pooled[key] = ModuleInfo(**{s: getattr(info, s) for s in info.__slots__})
+                pooled[key] = replace(info)
     return pooled
 
 
-def module_vendor(name: str, pooled: dict[str, ModuleInfo]) -> str | None:
-    info = pooled.get(module_key(name))
+def dump_modules(dump: DumpReport, pooled: dict[str, ModuleInfo]) -> dict[str, ModuleInfo]:
+    """One dump's lm evidence, what it lacks filled in from the case's: its
+    own record of a module comes first (its path, its version), a thinner
+    record (an ``lm`` line without ``v``) gains the CompanyName another dump
+    showed, never loses it."""
+    if not dump.modules:
+        return pooled
+    view = dict(pooled)
+    for key, info in dump.modules.items():
+        own = replace(info)
+        if key in pooled:
+            own.merge(pooled[key])
+        view[key] = own
+    return view
+
+
+def module_vendor(name: str, modules: dict[str, ModuleInfo]) -> str | None:
+    info = modules.get(module_key(name))
     if info:
         row = catalog.vendor_from_text(info.path) or catalog.vendor_from_text(info.company)
         if row:
@@ -55,11 +72,12 @@ def module_vendor(name: str, pooled: dict[str, ModuleInfo]) -> str | None:
 
 def correlate(dumps: list[DumpReport]) -> CaseReport:
     pooled = case_modules(dumps)
+    views = [dump_modules(d, pooled) for d in dumps]
     case = CaseReport(dumps=dumps)
     reasons: list[Reason] = []
-    for d in dumps:
+    for d, modules in zip(dumps, views):
         if d.culprit:
-            identify(d.culprit, {**pooled, **d.modules} if d.modules else pooled)
+            identify(d.culprit, modules)
 
     codes = [d.bugcheck.code for d in dumps if d.bugcheck]
     case.bugcheck_codes = list(dict.fromkeys(codes))
@@ -70,7 +88,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     vendor_modules: dict[str, list[str]] = {}
     culprit_families: Counter = Counter()
     vendor_names: dict[str, tuple[str | None, str | None]] = {}
-    for d in dumps:
+    for d, modules in zip(dumps, views):
         seen: set[str] = set()
         c = d.culprit
         if c and c.third_party and c.vendor:
@@ -80,7 +98,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
             vendor_names.setdefault(fam, (c.vendor_zh, c.product))
             _add_module(vendor_modules, fam, c.module)
         for name in d.third_party_modules:
-            v = family(module_vendor(name, pooled))
+            v = family(module_vendor(name, modules))
             if v:
                 seen.add(v)
                 _add_module(vendor_modules, v, name)
@@ -117,8 +135,8 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
             if c and c.windbg_blamed and c.basis == "stack":
                 reasons.append(Reason("windbg_overruled", {"windbg": c.windbg_blamed, "module": c.module,
                                                           "source": d.source}))
-        for d in dumps:
-            if d.process and family(module_vendor(d.process, pooled)) == top:
+        for d, modules in zip(dumps, views):
+            if d.process and family(module_vendor(d.process, modules)) == top:
                 reasons.append(Reason("process_of_vendor", {"process": d.process, **named}))
                 break
         lm_basis = next((d.culprit.vendor_basis for d in blamed if d.culprit.vendor_basis

@@ -1,0 +1,47 @@
+"""Case level: lm evidence merged per module across the dumps of a case."""
+
+from analysis.intake import Blob
+from analysis.pipeline import analyze_blobs
+
+
+def analyze(*texts: str):
+    return analyze_blobs([Blob(f"dump{i}.txt", t.encode()) for i, t in enumerate(texts)]).case
+
+
+def lmvm_log(code_line: str, module: str, path: str | None = None, company: str | None = None, lm_only=False) -> str:
+    text = code_line + f"\n\nMODULE_NAME: {module}\n\nIMAGE_NAME:  {module}.sys\n\n"
+    text += f"0: kd> lm{'' if lm_only else 'vm ' + module}\nstart             end                 module name\n"
+    text += f"fffff801`e7c00000 fffff801`e7c1a000   {module}     (no symbols)\n"
+    if path:
+        text += f"    Image path: {path}\n    Image name: {module}.sys\n"
+    if company:
+        text += f"    CompanyName:      {company}\n"
+    return text
+
+
+MM = "MEMORY_MANAGEMENT (1a)\nArguments:\nArg1: 0000000000041790, A page table page has been corrupted.\nArg2: fffffa8001234560\nArg3: 000000000000ffff\nArg4: 0000000000000000"
+KSCF = ("KERNEL_SECURITY_CHECK_FAILURE (139)\nArguments:\nArg1: 0000000000000003, A LIST_ENTRY has been corrupted.\n"
+        "Arg2: fffff80255d5e3c8\nArg3: fffff80255d5e320\nArg4: 0000000000000000")
+
+
+def test_a_thinner_lm_record_in_one_dump_does_not_hide_another_dumps_lmvm():
+    """Dump A shows lmvm with CompanyName, dump B only an lm line for the
+    same driver: B keeps the vendor A's lmvm gave, and more evidence never
+    weakens the verdict."""
+    a = lmvm_log(MM, "FooFlt", r"\SystemRoot\system32\DRIVERS\FooFlt.sys", "Acme Widgets Ltd.")
+    b = lmvm_log(KSCF, "FooFlt", lm_only=True)
+    case = analyze(a, b)
+    assert [d.culprit.vendor for d in case.dumps] == ["Acme Widgets", "Acme Widgets"]
+    assert case.dumps[1].culprit.vendor_basis == "lmvm CompanyName: Acme Widgets Ltd."
+    assert case.reasons[0].code == "same_vendor_all_dumps" and case.reasons[0].params["n"] == 2
+    # Without the lm line B said the same: the lm line must not cost anything.
+    no_lm = analyze(a, KSCF + "\n\nMODULE_NAME: FooFlt\n\nIMAGE_NAME:  FooFlt.sys\n")
+    assert [d.culprit.vendor for d in no_lm.dumps] == ["Acme Widgets", "Acme Widgets"]
+
+
+def test_a_dumps_own_lm_record_comes_before_the_pooled_one():
+    a = lmvm_log(MM, "FooFlt", r"C:\Program Files\Kaspersky Lab\x\FooFlt.sys")
+    b = lmvm_log(KSCF, "FooFlt", r"C:\Program Files\Trend Micro\Security Agent\FooFlt.sys")
+    case = analyze(a, b)
+    assert [d.culprit.vendor for d in case.dumps] == ["Kaspersky", "Trend Micro"]
+    assert case.pattern == "mixed"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from store.schema import migrations
+from store.schema import KNOWN, migrations
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -43,16 +43,30 @@ def connect(path: str | Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Database:
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=busy_timeout)
+    except sqlite3.Error as exc:
+        raise explain(exc, path) from None
+    try:
         db = Database(conn)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if path != ":memory:" and db.journal_mode != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
-        with _immediate(db):
-            migrations.apply(db)
-    except sqlite3.Error as exc:
-        raise explain(exc, path) from None
+        newer = [m.name for m in migrations.applied(db) if m.name not in KNOWN]
+        if newer:
+            # Its tables may mean something this version does not know.
+            raise StoreError(f"{path} was written by a newer crashdesk (schema step {newer[-1]}); "
+                             "upgrade crashdesk to use it — nothing was written to it")
+        if migrations.pending(db):
+            # The write lock only when there is something to do: a busy
+            # writer does not stall every start-up.
+            with _immediate(db):
+                migrations.apply(db)
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise explain(exc, path) from None
+        raise
     return db
 
 

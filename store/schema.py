@@ -7,9 +7,15 @@ from __future__ import annotations
 from sqlite_utils import Migrations
 
 migrations = Migrations("crashdesk")
+KNOWN: list[str] = []  # every step this version has, in order
 
 
-@migrations(name="001_case_record")
+def _step(name: str):
+    KNOWN.append(name)
+    return migrations(name=name)
+
+
+@_step("001_case_record")
 def _m001(db):
     db["cases"].create(
         {
@@ -111,7 +117,7 @@ FTS_COLUMNS = {
 }
 
 
-@migrations(name="002_vendor_and_chinese_verdict")
+@_step("002_vendor_and_chinese_verdict")
 def _m002(db):
     # The vendor behind a case, kept beside the verdict so the board can
     # filter and count by it; and the verdict worded in Chinese as well.

@@ -70,6 +70,31 @@ def test_migrations_are_idempotent_and_wal_is_on(tmp_path):
         db.close()
 
 
+def test_a_database_from_a_newer_crashdesk_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "cases.db"
+    connect(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("insert into _sqlite_migrations (migration_set, name, applied_at) values ('crashdesk', '099_future', 'x')")
+    raw.commit()
+    raw.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer crashdesk"):
+        connect(path)
+    assert path.read_bytes() == before
+
+
+def test_opening_an_up_to_date_database_does_not_wait_for_a_busy_writer(tmp_path):
+    path = tmp_path / "cases.db"
+    connect(path).close()
+    writer = sqlite3.connect(path)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        connect(path, busy_timeout=0.2).close()  # read-only checks: no write lock needed
+    finally:
+        writer.rollback()
+        writer.close()
+
+
 def test_search_finds_chinese_inside_words_and_short_words(tmp_path):
     s = Store(tmp_path / "c.db")
     c = s.call_sync(cases.open_case, "CAS-04716-C3F2K9", title="总行 win10 神州网信政府版电脑蓝屏", customer="ICBC",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from analysis.render.doc import Doc
 from handlers.events import Action, Reply
-from handlers.texts import t
+from handlers.texts import counted, t
 from store.cases import Case
 
 
@@ -18,17 +18,22 @@ def verdict_line(verdict: dict | None, lang: str) -> str | None:
     case = verdict.get("case", {})
     codes = ", ".join(case.get("bugchecks") or []) or "?"
     n = len(verdict.get("dumps", []))
-    vendor = (case.get("vendor_zh") if lang == "zh" and case.get("vendor_zh") else case.get("vendor"))
-    conf = case.get("confidence") or "low"
-    conf_word = {"en": {"high": "high", "medium": "medium", "low": "low"},
-                 "zh": {"high": "可信度高", "medium": "可信度中", "low": "可信度低"}}[lang if lang in ("en", "zh") else "en"][conf]
-    dumps = f"{n} dump" + ("s" if n != 1 and lang != "zh" else "")
+    vendor = vendor_in(case, lang)
+    conf_word = t(lang, f"vl_conf_{case.get('confidence') or 'low'}")
+    dumps = counted(lang, "vl_dump", n)
     if vendor:
         mods = ", ".join(case.get("modules") or [])
         return f"{dumps}: {codes} → {vendor}" + (f" ({mods})" if mods else "") + f" · {conf_word}"
     if case.get("pattern") == "hardware":
-        return f"{dumps}: {codes} → " + ("疑似硬件问题" if lang == "zh" else "hardware suspected")
-    return f"{dumps}: {codes} → " + ("未发现第三方模块" if lang == "zh" else "no third-party module") + f" · {conf_word}"
+        return f"{dumps}: {codes} → {t(lang, 'vl_hardware')}"
+    return f"{dumps}: {codes} → {t(lang, 'vl_no_third_party')} · {conf_word}"
+
+
+def vendor_in(case_verdict: dict, lang: str) -> str | None:
+    """The case verdict's vendor, by its Chinese name in Chinese when it has one."""
+    if lang == "zh" and case_verdict.get("vendor_zh"):
+        return case_verdict["vendor_zh"]
+    return case_verdict.get("vendor")
 
 
 def _day(iso: str | None) -> str | None:
@@ -55,9 +60,9 @@ def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = 
         overdue = case.overdue(today)
         text = " ".join(x for x in (case.next_action, f"({case.next_action_due})" if case.next_action_due else None) if x)
         doc.field(t(lang, "card_next"), text + (f" — {t(lang, 'card_overdue')}" if overdue else ""))
-    doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang) or case.verdict_line)
+    doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang))
     if dumps:
-        doc.field(t(lang, "card_dumps"), f"{dumps} file" + ("s" if dumps != 1 else "") if lang != "zh" else f"{dumps} 个文件")
+        doc.field(t(lang, "card_dumps"), counted(lang, "card_file", dumps))
     reply = Reply(doc, kind="card", case_number=case.number, binds_case=case.number)
     if actions:
         reply.actions = [Action("call", t(lang, "btn_call"), case.number),

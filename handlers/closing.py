@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.render.texts import cjk_space
+from handlers.cards import vendor_in
 from store.cases import Case
 
 HEADINGS = {
@@ -27,12 +28,6 @@ class Closing:
         h = HEADINGS[self.lang]
         colon = ":" if self.lang == "en" else "："
         return f"{h[0]}{colon}\n{self.definition}\n\n{h[1]}{colon}\n{self.summary}\n\n{h[2]}{colon}\n{self.analysis}"
-
-
-def _vendor(case_v: dict, lang: str) -> str | None:
-    if lang == "zh" and case_v.get("vendor_zh"):
-        return case_v["vendor_zh"]
-    return case_v.get("vendor")
 
 
 def _join(items: list[str], lang: str) -> str:
@@ -74,7 +69,7 @@ def build(case: Case, verdict: dict | None, followups: list[dict], reason: str |
     v = verdict or {}
     cv = v.get("case", {})
     dumps = v.get("dumps", [])
-    vendor = _vendor(cv, lang)
+    vendor = vendor_in(cv, lang)
     product = cv.get("product")
     modules = cv.get("modules") or []
     codes = cv.get("bugchecks") or []

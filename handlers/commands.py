@@ -137,7 +137,7 @@ async def show(desk, ctx, rest: str) -> None:
             if f.get("next_action"):
                 line += " → " + f["next_action"] + (f" ({f['due']})" if f.get("due") else "")
             lines.append(line)
-        doc.bullets("最近跟进" if ctx.lang == "zh" else "Recent follow-ups", lines)
+        doc.bullets(t(ctx.lang, "recent_followups"), lines)
         await ctx.send(Reply(doc, kind="info", case_number=case.number))
 
 
@@ -159,11 +159,11 @@ async def list_(desk, ctx, rest: str) -> None:
             what.append(w)
         elif w == "mine":
             owner = ctx.who
-            what.append("mine" if ctx.lang == "en" else "我的")
+            what.append(t(ctx.lang, "list_mine"))
         elif w == "stale":
             stale = desk.iso(ctx.now - timedelta(days=desk.config.stale_days))
-            what.append("stale" if ctx.lang == "en" else "长时间未联系的")
-    what = " ".join(what + priorities) or ("open" if ctx.lang == "en" else "未结")
+            what.append(t(ctx.lang, "list_stale"))
+    what = " ".join(what + priorities) or t(ctx.lang, "list_open")
     found = await desk.store.call(cases.listing, statuses=statuses, priorities=priorities or None, owner=owner,
                                   stale_before=stale, limit=51)
     doc = Doc()
@@ -335,7 +335,7 @@ async def board(desk, ctx, rest: str) -> None:
     url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number or (ctx.thread_case.number if ctx.thread_case else None))
     reply = desk.info(t(ctx.lang, "board_link", url=url, hours=hours))
     reply.ephemeral = True
-    reply.actions = [Action("board", "Case board" if ctx.lang == "en" else "案例看板", url)]
+    reply.actions = [Action("board", t(ctx.lang, "btn_board"), url)]
     await ctx.send(reply)
 
 

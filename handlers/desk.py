@@ -132,7 +132,7 @@ class Desk:
         except Exception:
             log.exception("handling %s event %s failed", event.platform, event.ts)
             lang = event.lang or self.config.lang
-            await send(self.error("处理出错，已记录日志。" if lang == "zh" else "Something went wrong; it has been logged."))
+            await send(self.error(t(lang, "internal_error")))
 
     async def _handle(self, event: ChatEvent, send: Send) -> None:
         now = self.now()
@@ -245,13 +245,13 @@ class Desk:
         reply = await self.card_for(case, ctx.lang, ctx.now)
         reply.state_changed = state_changed
         board = self.config.board
-        if board is not None and ctx.event.platform != "web":
+        if board is not None and ctx.event.link_board:
             # Every card carries a way onto the board (and, for WeCom
             # groups, the way to upload files).
             from handlers.events import Action
 
             url, _ = await board.link_for(ctx.who, ctx.event.platform, case.number)
-            reply.actions.append(Action("board", "案例看板" if ctx.lang == "zh" else "Case board", url))
+            reply.actions.append(Action("board", t(ctx.lang, "btn_board"), url))
         await ctx.send(reply)
 
     async def card_for(self, case: Case, lang: str, now: datetime | None = None) -> Reply:

@@ -49,6 +49,9 @@ class ChatEvent:
     # thread.  Without threads (WeCom, the console, the board, a slash
     # command), a case is whatever this person last talked about.
     threaded: bool = False
+    # Cards carry a link onto the case board, except where the person
+    # already is on the board.
+    link_board: bool = True
 
 
 @dataclass(slots=True)

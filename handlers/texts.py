@@ -61,8 +61,14 @@ T: dict[str, dict[str, str]] = {
         "card_verdict": "Verdict",
         "card_dumps": "Evidence",
         "card_first_response": "First response",
-        "card_status": "Status",
-        "card_none": "—",
+        "card_files": "{n} files", "card_file": "1 file",
+        "vl_dumps": "{n} dumps", "vl_dump": "1 dump", "vl_hardware": "hardware suspected",
+        "vl_no_third_party": "no third-party module",
+        "vl_conf_high": "high", "vl_conf_medium": "medium", "vl_conf_low": "low",
+        "recent_followups": "Recent follow-ups", "list_mine": "mine", "list_stale": "stale", "list_open": "open",
+        "btn_board": "Case board",
+        "internal_error": "Something went wrong; it has been logged.",
+        "analysis_timeout": "timed out", "analysis_died": "the analysis worker died (out of memory?)",
         "status_open": "open",
         "status_observing": "observing",
         "status_archived": "archived",
@@ -70,7 +76,6 @@ T: dict[str, dict[str, str]] = {
         "btn_archive": "Archive",
         "btn_open": "Open case",
         "btn_assign_me": "Assign to me",
-        "btn_show": "Show case",
         "received": "Received {names}; analysing…",
         "too_large": "{name} is {size}, over the {limit} limit; please send the minidump (C:\\Windows\\Minidump) or a zip.",
         "fetch_failed": "Could not download {name}: {why}",
@@ -142,8 +147,14 @@ T: dict[str, dict[str, str]] = {
         "card_verdict": "分析结论",
         "card_dumps": "已上传",
         "card_first_response": "初次响应",
-        "card_status": "状态",
-        "card_none": "—",
+        "card_files": "{n} 个文件", "card_file": "1 个文件",
+        "vl_dumps": "{n} 个 dump", "vl_dump": "1 个 dump", "vl_hardware": "疑似硬件问题",
+        "vl_no_third_party": "未发现第三方模块",
+        "vl_conf_high": "可信度高", "vl_conf_medium": "可信度中", "vl_conf_low": "可信度低",
+        "recent_followups": "最近跟进", "list_mine": "我的", "list_stale": "长时间未联系的", "list_open": "未结",
+        "btn_board": "案例看板",
+        "internal_error": "处理出错，已记录日志。",
+        "analysis_timeout": "分析超时", "analysis_died": "分析进程异常退出（内存不足？）",
         "status_open": "处理中",
         "status_observing": "观察中",
         "status_archived": "已归档",
@@ -151,7 +162,6 @@ T: dict[str, dict[str, str]] = {
         "btn_archive": "归档",
         "btn_open": "建立案例",
         "btn_assign_me": "分配给我",
-        "btn_show": "查看案例",
         "received": "已收到 {names}，正在分析……",
         "too_large": "{name} 大小为 {size}，超过 {limit} 的上限；请发送 C:\\Windows\\Minidump 中的小内存 dump 或压缩包。",
         "fetch_failed": "无法下载 {name}：{why}",
@@ -175,6 +185,11 @@ KIND_NAMES = {
     "en": {"phone": "Phone call", "email": "E-mail", "visit": "Visit", "note": "Note"},
     "zh": {"phone": "电话沟通", "email": "邮件沟通", "visit": "现场支持", "note": "备注"},
 }
+
+
+def counted(lang: str, key: str, n: int) -> str:
+    """"1 file" / "3 files": ``key`` for one, ``key + "s"`` for any other count."""
+    return t(lang, key, n=n) if n == 1 else t(lang, key + "s", n=n)
 
 
 def t(lang: str, key: str, **params) -> str:

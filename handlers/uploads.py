@@ -75,7 +75,9 @@ async def handle(desk, ctx, case: Case | None) -> None:
             added = await desk.store.call(evidence.attach, case.id, dump_id, who=ctx.who, at=desk.iso(ctx.now),
                                           platform=e.platform)
             if not added:
+                # The case has this file already (under any name): its verdict stands.
                 await ctx.send(desk.info(t(ctx.lang, "already_attached", name=att.name, number=case.number)))
+                continue
         else:
             await desk.store.call(evidence.park_upload, e.platform, e.channel, ctx.conversation, ctx.who, dump_id,
                                   desk.iso(ctx.now))
@@ -113,10 +115,10 @@ async def _analyse(desk, items: list[tuple[int, str, str]], lang: str, detail: l
         return await asyncio.wait_for(job, desk.config.analysis_timeout)
     except asyncio.TimeoutError:
         desk.reset_executor()
-        raise AnalysisFailed("timed out" if lang == "en" else "分析超时") from None
+        raise AnalysisFailed(t(lang, "analysis_timeout")) from None
     except BrokenProcessPool:
         desk.reset_executor()
-        raise AnalysisFailed("the analysis worker died (out of memory?)" if lang == "en" else "分析进程异常退出（内存不足？）") from None
+        raise AnalysisFailed(t(lang, "analysis_died")) from None
 
 
 async def _save(desk, ctx, items, verdict: dict, summary: str) -> None:

@@ -247,9 +247,14 @@ async def test_the_same_dump_under_other_names_is_stored_once(desk, tmp_path):
     root = chat.last_ts
     data = EXAMPLE.read_bytes()
     await chat.say("", thread=root, files=[bytes_attachment("MEMORY.DMP", data)])
-    await chat.say("", thread=root, files=[bytes_attachment("memory.dmp", data)])
+    again = await chat.say("", thread=root, files=[bytes_attachment("memory.dmp", data)])
     stored = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert len(stored) == 1
+    # The second upload is said to be there already; nothing is analysed or posted again.
+    assert "already" in chat.text(again) and not any(r.kind == "verdict" for r in again)
+    case = await store.call(cases.get, NUMBER)
+    analyses = await store.call(lambda db: db.execute("select count(*) from analyses").fetchone()[0])
+    assert analyses == 1 and len(await store.call(evidence.case_dumps, case.id)) == 1
 
 
 async def test_uploads_before_the_case_go_under_it_on_a_platform_without_threads(tmp_path):

@@ -282,7 +282,8 @@ class Board:
                 replies.append(reply)
 
             event = ChatEvent(platform="web", channel="board", user=session.user, user_name=session.user,
-                              text=number, ts=f"web-{uuid.uuid4().hex}", files=files, lang=self._lang(request))
+                              text=number, ts=f"web-{uuid.uuid4().hex}", files=files, lang=self._lang(request),
+                              link_board=False)
             await self.desk.handle(event, send)
             verdict = next((r for r in replies if r.kind == "verdict"), None)
             if verdict is not None and self.relay is not None:

@@ -209,6 +209,7 @@ class VendorPath:
     vendor: str
     vendor_zh: str | None
     product: str | None
+    family: str | None  # one product line sold under several names (Trend Micro / AsiaInfo Security)
 
 
 @cache
@@ -222,6 +223,7 @@ def _vendor_paths() -> tuple[VendorPath, ...]:
                     vendor=row["vendor"].strip(),
                     vendor_zh=(row.get("vendor_zh") or "").strip() or None,
                     product=(row.get("product") or "").strip() or None,
+                    family=(row.get("family") or "").strip() or None,
                 )
             )
     # Longest pattern first: "\asiainfo security\officescan client\" before "\asiainfo security\".
@@ -237,6 +239,46 @@ def vendor_from_text(text: str | None) -> VendorPath | None:
     for row in _vendor_paths():
         if row.pattern in hay:
             return row
+    return None
+
+
+@cache
+def _families() -> dict[str, str]:
+    """Vendor name (lower case) -> its family, from vendor_paths.csv's family column."""
+    return {row.vendor.lower(): row.family for row in _vendor_paths() if row.family}
+
+
+def family_name(vendor: str | None) -> str | None:
+    """The name a verdict gives the vendor's family when the customer's
+    install does not say which of its names it goes by: AsiaInfo Security
+    and Trend Micro ship the same OfficeScan files and are one vendor."""
+    if not vendor:
+        return None
+    return _families().get(vendor.lower(), vendor)
+
+
+def family_key(vendor: str | None) -> str | None:
+    """What two vendor names are compared by."""
+    name = family_name(vendor)
+    return name.lower() if name else None
+
+
+def family_members(vendor: str | None) -> tuple[str, ...]:
+    """Every name the vendor's family goes by (the vendor's own first)."""
+    if not vendor:
+        return ()
+    key = family_key(vendor)
+    others = {row.vendor for row in _vendor_paths() if row.family and row.family.lower() == key}
+    return (vendor, *sorted(v for v in others if v.lower() != vendor.lower()))
+
+
+@cache
+def vendor_zh(vendor: str) -> str | None:
+    """The Chinese name the tables give a vendor."""
+    low = vendor.lower()
+    for row in (*_vendor_paths(), *_drivers().values()):
+        if row.vendor.lower() == low and row.vendor_zh:
+            return row.vendor_zh
     return None
 
 

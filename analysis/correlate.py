@@ -13,22 +13,7 @@ from analysis import catalog
 from analysis.attribution import identify
 from analysis.model import CaseReport, DumpReport, KnownIssue, ModuleInfo, Reason, module_key
 
-# Vendors that are one product line under two names.  The key is how the
-# family is named in a verdict; both names count as the same vendor.
-VENDOR_FAMILIES = {
-    "trend micro": "AsiaInfo Security",
-    "asiainfo security": "AsiaInfo Security",
-    "asiainfo": "AsiaInfo Security",
-}
-FAMILY_MEMBERS = {"AsiaInfo Security": ("AsiaInfo Security", "Trend Micro")}
-
 _HARDWARE_CODES = {0x124, 0x9C, 0x101, 0x1000009C}
-
-
-def family(vendor: str | None) -> str | None:
-    if not vendor:
-        return None
-    return VENDOR_FAMILIES.get(vendor.lower(), vendor)
 
 
 def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
@@ -83,22 +68,24 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     case.bugcheck_codes = list(dict.fromkeys(codes))
     case.os_builds = list(dict.fromkeys(d.os.build for d in dumps if d.os.build))
 
-    # Vendors behind each dump: its culprit, and the third-party modules on its stack.
+    # Vendors behind each dump: its culprit, and the third-party modules on
+    # its stack.  Counted by family (one product line sold under two names);
+    # named as the evidence names them.
     per_dump_vendors: list[set[str]] = []
     vendor_modules: dict[str, list[str]] = {}
     culprit_families: Counter = Counter()
-    vendor_names: dict[str, tuple[str | None, str | None]] = {}
+    namings: dict[str, list] = {}  # family -> the culprits naming it
     for d, modules in zip(dumps, views):
         seen: set[str] = set()
         c = d.culprit
         if c and c.third_party and c.vendor:
-            fam = family(c.vendor)
+            fam = catalog.family_key(c.vendor)
             culprit_families[fam] += 1
             seen.add(fam)
-            vendor_names.setdefault(fam, (c.vendor_zh, c.product))
+            namings.setdefault(fam, []).append(c)
             _add_module(vendor_modules, fam, c.module)
         for name in d.third_party_modules:
-            v = family(module_vendor(name, modules))
+            v = catalog.family_key(module_vendor(name, modules))
             if v:
                 seen.add(v)
                 _add_module(vendor_modules, v, name)
@@ -107,10 +94,8 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     blamed = [d for d in dumps if d.culprit and d.culprit.third_party]
     if culprit_families:
         top, hits = culprit_families.most_common(1)[0]
-        case.vendor = top
-        zh, product = vendor_names.get(top, (None, None))
-        case.vendor_zh, case.product = zh, product
-        named = {"vendor": top, "vendor_zh": zh}
+        case.vendor, case.vendor_zh, case.product = _naming(namings[top])
+        named = {"vendor": case.vendor, "vendor_zh": case.vendor_zh}
         case.modules = vendor_modules.get(top, [])
         on_all = sum(1 for s in per_dump_vendors if top in s)
         distinct_codes = len(set(codes))
@@ -127,7 +112,8 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
         else:
             case.confidence = "medium" if hits > len(dumps) / 2 else "low"
             case.pattern = "mixed"
-            reasons.append(Reason("several_vendors", {"vendors": [v for v, _ in culprit_families.most_common()]}))
+            reasons.append(Reason("several_vendors", {"vendors": [_naming(namings[f])[0]
+                                                                  for f, _ in culprit_families.most_common()]}))
         if on_all > hits:
             reasons.append(Reason("vendor_on_other_stacks", {**named, "n": on_all}))
         for d in dumps:
@@ -136,7 +122,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
                 reasons.append(Reason("windbg_overruled", {"windbg": c.windbg_blamed, "module": c.module,
                                                           "source": d.source}))
         for d, modules in zip(dumps, views):
-            if d.process and family(module_vendor(d.process, modules)) == top:
+            if d.process and catalog.family_key(module_vendor(d.process, modules)) == top:
                 reasons.append(Reason("process_of_vendor", {"process": d.process, **named}))
                 break
         lm_basis = next((d.culprit.vendor_basis for d in blamed if d.culprit.vendor_basis
@@ -170,6 +156,21 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     return case
 
 
+def _naming(culprits: list) -> tuple[str, str | None, str | None]:
+    """English name, Chinese name and product of one family, both names
+    from the same evidence: the name the customer's install gives (lmvm
+    path or CompanyName), else the family's own name."""
+    from_install = [c for c in culprits if (c.vendor_basis or "").startswith("lmvm")]
+    if from_install:
+        vendor = Counter(c.vendor for c in from_install).most_common(1)[0][0]
+    else:
+        vendor = catalog.family_name(culprits[0].vendor)
+    same = [c for c in culprits if c.vendor == vendor]
+    zh = next((c.vendor_zh for c in same if c.vendor_zh), None) or catalog.vendor_zh(vendor)
+    product = next((c.product for c in (*same, *culprits) if c.product), None)
+    return vendor, zh, product
+
+
 def _add_module(table: dict[str, list[str]], vendor: str, module: str | None) -> None:
     if not module:
         return
@@ -183,7 +184,7 @@ def _rank(conf: str) -> int:
 
 
 def match_known_issues(case: CaseReport, dumps: list[DumpReport]) -> list[KnownIssue]:
-    vendors = {v.lower() for v in FAMILY_MEMBERS.get(case.vendor or "", (case.vendor,)) if v}
+    vendors = {v.lower() for v in catalog.family_members(case.vendor)}
     modules = {module_key(m) for d in dumps for m in d.third_party_modules}
     modules |= {module_key(d.culprit.module) for d in dumps if d.culprit and d.culprit.module}
     builds = set(case.os_builds)

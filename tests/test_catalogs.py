@@ -62,3 +62,17 @@ def test_known_issues_load():
     rules = catalog.known_issues()
     assert rules and all(r.url.startswith("https://") for r in rules)
     assert any(17134 in r.builds for r in rules)
+
+
+def test_vendor_families_are_one_per_vendor():
+    """The family column of vendor_paths.csv: every row of a vendor names the
+    same family, and a family's members are vendors the tables know."""
+    rows = list(csv.DictReader(open(DATA / "vendor_paths.csv", encoding="utf-8")))
+    families: dict[str, set] = {}
+    for r in rows:
+        families.setdefault(r["vendor"], set()).add((r.get("family") or "").strip())
+    assert {v: f for v, f in families.items() if len(f) > 1} == {}
+    drivers = {r["vendor"] for r in csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8"))}
+    for vendor in ("AsiaInfo Security", "Trend Micro"):
+        assert set(catalog.family_members(vendor)) == {"AsiaInfo Security", "Trend Micro"}
+        assert vendor in drivers

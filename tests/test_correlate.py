@@ -1,7 +1,11 @@
-"""Case level: lm evidence merged per module across the dumps of a case."""
+"""Case level: vendor families named as the evidence names them, and lm
+evidence merged per module across the dumps of a case."""
 
+from analysis import catalog
 from analysis.intake import Blob
 from analysis.pipeline import analyze_blobs
+from analysis.render.doc import to_plain
+from analysis.render.verdict import case_doc
 
 
 def analyze(*texts: str):
@@ -22,6 +26,37 @@ def lmvm_log(code_line: str, module: str, path: str | None = None, company: str 
 MM = "MEMORY_MANAGEMENT (1a)\nArguments:\nArg1: 0000000000041790, A page table page has been corrupted.\nArg2: fffffa8001234560\nArg3: 000000000000ffff\nArg4: 0000000000000000"
 KSCF = ("KERNEL_SECURITY_CHECK_FAILURE (139)\nArguments:\nArg1: 0000000000000003, A LIST_ENTRY has been corrupted.\n"
         "Arg2: fffff80255d5e3c8\nArg3: fffff80255d5e320\nArg4: 0000000000000000")
+TREND_PATH = r"\??\C:\Program Files (x86)\Trend Micro\OfficeScan Client\tmxpflt.sys"
+ASIAINFO_PATH = r"\??\C:\Program Files (x86)\AsiaInfo Security\OfficeScan Client\VSApiNt.sys"
+
+
+def test_a_trend_micro_install_is_named_trend_micro_in_both_languages():
+    case = analyze("Windows 10 Kernel Version 17134 MP (4 procs) Free x64\n" + lmvm_log(MM, "tmxpflt", TREND_PATH))
+    assert (case.vendor, case.vendor_zh, case.product) == ("Trend Micro", "趋势科技", "OfficeScan")
+    en, zh = to_plain(case_doc(case, "en")), to_plain(case_doc(case, "zh"))
+    assert "one vendor: Trend Micro" in en and "AsiaInfo" not in en
+    assert "指向同一厂商：趋势科技" in zh and "亚信" not in zh
+    # The family's known issue, whichever name the install goes by.
+    assert [k.id for k in case.known_issues] == ["trendmicro-1119990"]
+
+
+def test_an_asiainfo_install_is_still_one_vendor_with_a_catalog_trend_micro_driver():
+    """Dump 1's lmvm says AsiaInfo Security; dump 2 blames tmxpflt, which only
+    the catalog knows (as Trend Micro): one family, named by the install."""
+    case = analyze(lmvm_log(MM, "VSApiNt", ASIAINFO_PATH),
+                   KSCF + "\n\nMODULE_NAME: tmxpflt\n\nIMAGE_NAME:  tmxpflt.sys\n")
+    assert [d.culprit.vendor for d in case.dumps] == ["AsiaInfo Security", "Trend Micro"]
+    assert case.pattern == "single-vendor" and case.confidence == "high"
+    assert (case.vendor, case.vendor_zh) == ("AsiaInfo Security", "亚信安全")
+    assert [r.code for r in case.reasons][0] == "same_vendor_all_dumps"
+
+
+def test_vendor_families_come_from_the_catalog():
+    assert catalog.family_key("AsiaInfo Security") == catalog.family_key("trend micro")
+    assert catalog.family_key("Kaspersky") != catalog.family_key("Trend Micro")
+    assert set(catalog.family_members("AsiaInfo Security")) == {"AsiaInfo Security", "Trend Micro"}
+    assert catalog.family_members("Kaspersky") == ("Kaspersky",)
+    assert catalog.family_key(None) is None and catalog.family_members(None) == ()
 
 
 def test_a_thinner_lm_record_in_one_dump_does_not_hide_another_dumps_lmvm():
@@ -45,3 +80,9 @@ def test_a_dumps_own_lm_record_comes_before_the_pooled_one():
     case = analyze(a, b)
     assert [d.culprit.vendor for d in case.dumps] == ["Kaspersky", "Trend Micro"]
     assert case.pattern == "mixed"
+
+
+def test_a_family_driver_known_only_to_the_catalog_gets_the_familys_name_in_both_languages():
+    case = analyze(MM + "\n\nMODULE_NAME: tmxpflt\n\nIMAGE_NAME:  tmxpflt.sys\n")
+    assert case.dumps[0].culprit.vendor == "Trend Micro"  # what the catalog row says
+    assert (case.vendor, case.vendor_zh) == ("AsiaInfo Security", "亚信安全")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -28,12 +27,10 @@ class Store:
         self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crashdesk-db")
         self._db = None
-        self._thread: threading.Thread | None = None
 
     def _ensure(self):
         if self._db is None:
             self._db = connect(self.path) if self.busy_timeout is None else connect(self.path, self.busy_timeout)
-            self._thread = threading.current_thread()
         return self._db
 
     def _run(self, fn: Callable[..., T], args, kwargs) -> T:

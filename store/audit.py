@@ -15,6 +15,3 @@ def record(db: Database, *, at: str, who: str | None, action: str, case_id: int 
         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
     })
 
-
-def trail(db: Database, case_id: int) -> list[dict]:
-    return list(db.query("select * from audit where case_id = ? order by at, id", [case_id]))

@@ -7,26 +7,15 @@ import json
 
 from sqlite_utils import Database
 
-from store.cases import Case, _case
+from store.cases import Case, _case, where
 from store.search import search
 
 
 def case_list(db: Database, *, statuses=("open", "observing"), priority: str | None = None,
               customer: str | None = None, vendor: str | None = None, owner: str | None = None,
               q: str | None = None, limit: int = 200, offset: int = 0) -> tuple[list[Case], int]:
-    where = [f"status in ({','.join('?' * len(statuses))})"]
-    params: list = list(statuses)
-    for column, value in (("priority", priority), ("customer", customer), ("vendor", vendor), ("owner", owner)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if q:
-        ids = [c.id for c, _ in search(db, q, limit=1000)]
-        if not ids:
-            return [], 0
-        where.append(f"id in ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    clause = " and ".join(where)
+    ids = [c.id for c, _ in search(db, q, limit=1000)] if q else None
+    clause, params = where(statuses, priority=priority, customer=customer, vendor=vendor, owner=owner, ids=ids)
     total = next(db.query(f"select count(*) as n from cases where {clause}", params))["n"]
     rows = db.query(f"select * from cases where {clause} order by opened_at, id limit ? offset ?",
                     [*params, limit, offset])

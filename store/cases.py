@@ -11,7 +11,6 @@ from sqlite_utils import Database
 from store.audit import record
 from store.db import writing
 
-STATUSES = ("open", "observing", "archived")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
@@ -121,29 +120,45 @@ def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str, v
             "vendor": (verdict.get("case") or {}).get("vendor"), "updated_at": at})
 
 
+def where(statuses=("open", "observing"), *, stale_before: str | None = None, ids: list[int] | None = None,
+          **equal) -> tuple[str, list]:
+    """The filter every case list shares: statuses, columns equal to a value
+    (or one of several: ``priority=("P2", "P3")``), cases not contacted since
+    ``stale_before``, a set of ids.  Empty values do not filter."""
+    clauses, params = [f"status in ({','.join('?' * len(statuses))})"], list(statuses)
+    for column, value in equal.items():
+        if not value:
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        clauses.append(f"{column} in ({','.join('?' * len(values))})")
+        params.extend(values)
+    if stale_before:
+        clauses.append("coalesce(last_contact_at, opened_at) < ?")
+        params.append(stale_before)
+    if ids is not None:
+        clauses.append(f"id in ({','.join('?' * len(ids))})" if ids else "0")
+        params.extend(ids)
+    return " and ".join(clauses), params
+
+
 def listing(db: Database, *, statuses=("open", "observing"), priorities=None, owner: str | None = None,
             stale_before: str | None = None, limit: int = 50, newest_first: bool = False) -> list[Case]:
-    where, params = [f"status in ({','.join('?' * len(statuses))})"], list(statuses)
-    if priorities:
-        where.append(f"priority in ({','.join('?' * len(priorities))})")
-        params.extend(priorities)
-    if owner:
-        where.append("owner = ?")
-        params.append(owner)
-    if stale_before:
-        where.append("coalesce(last_contact_at, opened_at) < ?")
-        params.append(stale_before)
+    clause, params = where(statuses, priority=priorities, owner=owner, stale_before=stale_before)
     order = "opened_at desc" if newest_first else "opened_at asc"
-    sql = f"select * from cases where {' and '.join(where)} order by {order}, id limit ?"
-    return [_case(r) for r in db.query(sql, [*params, limit])]
+    return [_case(r) for r in db.query(f"select * from cases where {clause} order by {order}, id limit ?",
+                                       [*params, limit])]
 
 
 def count(db: Database, *, statuses=("open", "observing"), priorities=None) -> int:
-    where, params = [f"status in ({','.join('?' * len(statuses))})"], list(statuses)
-    if priorities:
-        where.append(f"priority in ({','.join('?' * len(priorities))})")
-        params.extend(priorities)
-    return next(db.query(f"select count(*) as n from cases where {' and '.join(where)}", params))["n"]
+    clause, params = where(statuses, priority=priorities)
+    return next(db.query(f"select count(*) as n from cases where {clause}", params))["n"]
+
+
+def by_ids(db: Database, ids: list[int]) -> dict[int, Case]:
+    if not ids:
+        return {}
+    rows = db.query(f"select * from cases where id in ({','.join('?' * len(ids))})", ids)
+    return {r["id"]: _case(r) for r in rows}
 
 
 # ----------------------------------------------------------------- threads

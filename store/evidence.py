@@ -94,15 +94,6 @@ def save_analysis(db: Database, dump_id: int, engine: str, verdict: dict, summar
                                "summary": summary, "created_at": at})
 
 
-def latest_analysis(db: Database, dump_id: int, engine: str | None = None) -> dict | None:
-    sql = "select * from analyses where dump_id = ?" + (" and engine = ?" if engine else "") + " order by id desc limit 1"
-    rows = list(db.query(sql, [dump_id, engine] if engine else [dump_id]))
-    if not rows:
-        return None
-    row = rows[0]
-    row["verdict"] = json.loads(row["verdict_json"])
-    return row
-
 
 def mark_failed(db: Database, dump_id: int, engine: str, reason: str, at: str) -> None:
     """A file whose analysis timed out or killed its worker: later analyses

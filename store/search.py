@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from store.cases import Case, _case
+from store.cases import Case, by_ids
 from store.schema import FTS_COLUMNS
 
 # (table, how a row leads to its case, label of what matched)
@@ -50,11 +50,8 @@ def search(db: Database, words: str, limit: int = 20) -> list[tuple[Case, list[s
                 order.append(row["case_id"])
             if label not in hits[row["case_id"]]:
                 hits[row["case_id"]].append(label)
-    results = []
-    for case_id in order[:limit]:
-        rows = list(db.query("select * from cases where id = ?", [case_id]))
-        if rows:
-            results.append((_case(rows[0]), hits[case_id]))
+    found = by_ids(db, order[:limit])
+    results = [(found[case_id], hits[case_id]) for case_id in order[:limit] if case_id in found]
     # Most recently active first.
     results.sort(key=lambda r: r[0].updated_at or "", reverse=True)
     return results

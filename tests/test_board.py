@@ -24,6 +24,13 @@ async def board(tmp_path):
     await client.close()
 
 
+async def signed_in_form_token(app, client, chat) -> str:
+    """Sign in and read the upload form's CSRF token off the case page."""
+    await sign_in(app, client, chat)
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
 async def sign_in(app, client, chat, case=None):
     replies = await chat.say("case board" + (f" {case}" if case else ""))
     url = next(a.value for r in replies for a in r.actions if a.id == "board")
@@ -82,9 +89,7 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_shows_the_cases(board):
 async def test_upload_form_needs_its_csrf_token_and_same_origin(board):
     app, client, chat = board
     await chat.say(SUBJECT)
-    await sign_in(app, client, chat)
-    page = await (await client.get(f"/case/{NUMBER}")).text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    csrf = await signed_in_form_token(app, client, chat)
 
     def form(token):
         data = FormData()
@@ -151,9 +156,7 @@ async def test_files_before_the_token_too_many_files_and_odd_secrets_are_refused
 
     app, client, chat = board
     await chat.say(SUBJECT)
-    await sign_in(app, client, chat)
-    page = await (await client.get(f"/case/{NUMBER}")).text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    csrf = await signed_in_form_token(app, client, chat)
     before = set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*"))
     # A file part ahead of any token: refused before it is written anywhere.
     early = FormData()

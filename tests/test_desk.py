@@ -216,20 +216,15 @@ async def test_list_assign_priority_search(desk):
     assert NUMBER in chat.text(await chat.say("case list stale"))
 
 
-async def test_wecom_style_threadless_focus(tmp_path):
+async def test_wecom_style_threadless_focus(desk):
     """No threads: files go to the case last discussed with that user."""
-    d, store, clock = make_desk(tmp_path)
-    await store.open()
-    try:
-        chat = Chat(d, platform="wecom", channel="zhangsan")
-        await chat.say(SUBJECT)
-        replies = await chat.say("", files=[file_attachment(EXAMPLE)])
-        assert any(r.kind == "verdict" and r.case_number == NUMBER for r in replies)
-        case = await store.call(cases.get, NUMBER)
-        assert len(await store.call(evidence.case_dumps, case.id)) == 1
-    finally:
-        d.close()
-        store.close()
+    d, store, clock = desk
+    chat = Chat(d, platform="wecom", channel="zhangsan")
+    await chat.say(SUBJECT)
+    replies = await chat.say("", files=[file_attachment(EXAMPLE)])
+    assert any(r.kind == "verdict" and r.case_number == NUMBER for r in replies)
+    case = await store.call(cases.get, NUMBER)
+    assert len(await store.call(evidence.case_dumps, case.id)) == 1
 
 
 async def test_crm_subject_followed_by_more_text(desk):
@@ -257,24 +252,19 @@ async def test_the_same_dump_under_other_names_is_stored_once(desk, tmp_path):
     assert analyses == 1 and len(await store.call(evidence.case_dumps, case.id)) == 1
 
 
-async def test_uploads_before_the_case_go_under_it_on_a_platform_without_threads(tmp_path):
+async def test_uploads_before_the_case_go_under_it_on_a_platform_without_threads(desk):
     """Console and WeCom: a file sent before the case exists waits for the
     next case that person opens or names."""
-    d, store, clock = make_desk(tmp_path)
-    await store.open()
-    try:
-        for platform, channel in (("console", "console"), ("wecom", "zhangsan")):
-            chat = Chat(d, platform=platform, channel=channel)
-            number = "CAS-04716-C3F2K9" if platform == "console" else "CAS-04717-C3F2K9"
-            await chat.say("", files=[file_attachment(EXAMPLE)])
-            replies = await chat.say(f"case open {number} P3 customer:ICBC 蓝屏")
-            case = await store.call(cases.get, number)
-            assert len(await store.call(evidence.case_dumps, case.id)) == 1, platform
-            assert any(r.kind == "verdict" and r.case_number == number for r in replies), platform
-            assert "AsiaInfo Security" in (await store.call(cases.get, number)).verdict_line
-    finally:
-        d.close()
-        store.close()
+    d, store, clock = desk
+    for platform, channel in (("console", "console"), ("wecom", "zhangsan")):
+        chat = Chat(d, platform=platform, channel=channel)
+        number = "CAS-04716-C3F2K9" if platform == "console" else "CAS-04717-C3F2K9"
+        await chat.say("", files=[file_attachment(EXAMPLE)])
+        replies = await chat.say(f"case open {number} P3 customer:ICBC 蓝屏")
+        case = await store.call(cases.get, number)
+        assert len(await store.call(evidence.case_dumps, case.id)) == 1, platform
+        assert any(r.kind == "verdict" and r.case_number == number for r in replies), platform
+        assert "AsiaInfo Security" in (await store.call(cases.get, number)).verdict_line
 
 
 async def test_uploads_in_a_thread_go_under_a_case_named_there_later(desk):

@@ -70,19 +70,34 @@ def _bugcheck_tables():
     return _json("bugchecks.json"), _json("bugcheck_guide.json")
 
 
+def base_code(code: int) -> int:
+    """The bug check a code is the _M twin of, or the code itself:
+    0x1000008E is 0x8E raised by a newer kernel (KeBugCheckEx with the
+    0x10000000 bit set); its parameters mean the same."""
+    return code & ~0x10000000 if code & 0xF0000000 == 0x10000000 else code
+
+
+def same_bugcheck(a: int | None, b: int | None) -> bool:
+    """Two codes naming one bug check (either unknown counts as agreeing)."""
+    if a is None or b is None:
+        return True
+    return base_code(a) == base_code(b)
+
+
 @cache
 def bugcheck(code: int | None) -> BugCheckInfo | None:
     if code is None:
         return None
     facts, guide = _bugcheck_tables()
-    key = "0x%X" % code
-    entry = facts.get(key)
-    if entry is None:
+    key, base_key = "0x%X" % code, "0x%X" % base_code(code)
+    base = facts.get(base_key, {}) if base_key != key else {}
+    entry = facts.get(key) or base
+    if not entry:
         return None
-    base = facts.get(entry.get("same_as", ""), {})
-    subtypes = entry.get("subtypes") or facts.get(entry.get("subtypes_from", ""), {}).get("subtypes") or {}
-    subtype_param = entry.get("subtype_param") or (1 if subtypes else None)
-    g = guide.get(key) or guide.get(entry.get("same_as", "")) or {}
+    subtypes = (entry.get("subtypes") or facts.get(entry.get("subtypes_from", ""), {}).get("subtypes")
+                or base.get("subtypes") or {})
+    subtype_param = entry.get("subtype_param") or base.get("subtype_param") or (1 if subtypes else None)
+    g = guide.get(key) or (guide.get(base_key) if base else None) or {}
     generic = guide.get("_generic", {})
     zh_subtypes = {("0x" + k.upper().removeprefix("0X")): v for k, v in (g.get("subtypes_zh") or {}).items()}
     return BugCheckInfo(

@@ -13,9 +13,6 @@ from analysis import catalog
 from analysis.attribution import identify
 from analysis.model import CaseReport, DumpReport, KnownIssue, ModuleInfo, Reason, module_key
 
-_HARDWARE_CODES = {0x124, 0x9C, 0x101, 0x1000009C}
-
-
 def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
     """lm evidence pooled over the case: the lmvm shown for dump 1 also
     describes the same file on the same machines in dump 2."""
@@ -130,7 +127,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
         if lm_basis:
             reasons.append(Reason("vendor_from_lmvm", {"basis": lm_basis}))
         case.recommendation = "update_or_remove_vendor"
-    elif any(d.bugcheck and (d.bugcheck.code in _HARDWARE_CODES) for d in dumps) or any(
+    elif any(d.bugcheck and _hardware(d.bugcheck.code) for d in dumps) or any(
         d.culprit and d.culprit.basis == "hardware" for d in dumps
     ):
         case.pattern = "hardware"
@@ -154,6 +151,11 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     case.known_issues = match_known_issues(case, dumps)
     case.reasons = reasons
     return case
+
+
+def _hardware(code: int) -> bool:
+    info = catalog.bugcheck(code)
+    return bool(info and info.hardware)
 
 
 def _naming(culprits: list) -> tuple[str, str | None, str | None]:

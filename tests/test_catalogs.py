@@ -76,3 +76,24 @@ def test_vendor_families_are_one_per_vendor():
     for vendor in ("AsiaInfo Security", "Trend Micro"):
         assert set(catalog.family_members(vendor)) == {"AsiaInfo Security", "Trend Micro"}
         assert vendor in drivers
+
+
+def test_m_twins_of_every_bug_check_are_known_by_one_rule():
+    """0x1000000A is 0x0A raised with the 0x10000000 bit: the same bug check,
+    whether or not the reference lists the twin."""
+    for code, name in ((0x1000000A, "IRQL_NOT_LESS_OR_EQUAL"), (0x10000050, "PAGE_FAULT_IN_NONPAGED_AREA"),
+                       (0x1000009C, "MACHINE_CHECK_EXCEPTION")):
+        info = catalog.bugcheck(code)
+        assert info is not None and info.code == code and info.name == name, hex(code)
+        base = catalog.bugcheck(code & ~0x10000000)
+        assert (info.params, info.zh, info.hardware, info.code_params) == (base.params, base.zh, base.hardware, base.code_params)
+    assert catalog.bugcheck(0x1000009C).hardware
+    assert catalog.bugcheck(0x1000007E).name == "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M"  # listed twins keep their name
+    assert catalog.bugcheck(0xDEADDEAD).name == "MANUALLY_INITIATED_CRASH1"  # not a twin of 0xCEADDEAD
+    assert catalog.bugcheck(0x1000FFFF) is None and catalog.bugcheck(0x20000001) is None
+    assert catalog.same_bugcheck(0x1000008E, 0x8E) and not catalog.same_bugcheck(0x1000008E, 0x7E)
+    # The reference's own same_as entries say what the rule says.
+    facts = json.loads((DATA / "bugchecks.json").read_text(encoding="utf-8"))
+    for key, entry in facts.items():
+        if "same_as" in entry:
+            assert int(entry["same_as"], 16) == catalog.base_code(int(key, 16)) != int(key, 16), key

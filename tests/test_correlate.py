@@ -86,3 +86,15 @@ def test_a_family_driver_known_only_to_the_catalog_gets_the_familys_name_in_both
     case = analyze(MM + "\n\nMODULE_NAME: tmxpflt\n\nIMAGE_NAME:  tmxpflt.sys\n")
     assert case.dumps[0].culprit.vendor == "Trend Micro"  # what the catalog row says
     assert (case.vendor, case.vendor_zh) == ("AsiaInfo Security", "亚信安全")
+
+
+def test_an_m_twin_of_a_hardware_bug_check_is_a_hardware_case():
+    for code in (0x1000009C, 0x10000124):
+        case = analyze(f"BugCheck {code:X}, {{0, fffff80000b9cb70, 0, 0}}\n"
+                       "Probably caused by : ntkrnlmp.exe ( nt!KiMcheckAbort+0x1f )\n")
+        assert case.dumps[0].bugcheck.code == code
+        assert case.pattern == "hardware" and case.recommendation == "hardware_diagnostics", hex(code)
+    irql = analyze("BugCheck 1000000A, {fffff80000001000, 2, 0, fffff80123456789}\n"
+                   "Probably caused by : klif.sys ( klif+2b3c )\n")
+    (d,) = irql.dumps
+    assert d.bugcheck.code == 0x1000000A and d.culprit.module == "klif"

@@ -40,13 +40,6 @@ def _first_hex(value: str) -> int | None:
         return None
 
 
-def same_code(a: int | None, b: int | None) -> bool:
-    """0x1000008E is 0x8E raised by a newer kernel (the _M twin)."""
-    if a is None or b is None:
-        return True
-    return (a & ~0x10000000) == (b & ~0x10000000)
-
-
 def _norm(value: str) -> str:
     return " ".join(value.lower().split())
 
@@ -123,14 +116,14 @@ class Draft:
                 return True
             if key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR") and self.code is not None:
                 code = bucket_code(value)
-                if code is not None and not same_code(code, self.code):
+                if code is not None and not catalog.same_bugcheck(code, self.code):
                     return True
             if key == "BUGCHECK_CODE" and self.code is not None:
                 code = _first_hex(value)
-                return code is not None and not same_code(code, self.code)
+                return code is not None and not catalog.same_bugcheck(code, self.code)
             return False
         if k == "name_code":
-            if not same_code(v[1], self.code):
+            if not catalog.same_bugcheck(v[1], self.code):
                 return True
             return self.saw_name_code and all(a is not None for a in self.args)
         if k == "arg":
@@ -139,7 +132,7 @@ class Draft:
             return old is not None and old != value
         if k == "bugcheck":
             code, args = v
-            if not same_code(code, self.code):
+            if not catalog.same_bugcheck(code, self.code):
                 return True
             return any(a is not None and b is not None and a != b for a, b in zip(self.args, args))
         if k == "caused_by":
@@ -159,10 +152,10 @@ class Draft:
             a, b = self.fields.get(key), other.fields.get(key)
             if a and b and _norm(a) != _norm(b):
                 return False
-        if not same_code(self.code, other.code):
+        if not catalog.same_bugcheck(self.code, other.code):
             return False
         for code in (bucket_code(self.fields.get("FAILURE_BUCKET_ID")), bucket_code(other.fields.get("FAILURE_BUCKET_ID"))):
-            if not same_code(code, self.code if self.code is not None else other.code):
+            if not catalog.same_bugcheck(code, self.code if self.code is not None else other.code):
                 return False
         if any(a is not None and b is not None and a != b for a, b in zip(self.args, other.args)):
             return False

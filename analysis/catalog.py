@@ -212,10 +212,28 @@ def is_inbox(name: str | None) -> bool:
     return key.startswith(_INBOX_PREFIXES)
 
 
-def is_third_party(name: str | None) -> bool | None:
+# Folders Windows keeps its own images in.  Drivers (system32\drivers, the
+# driver store) are everyone's: there a name the catalog lacks says nothing.
+_WINDOWS_DIRS = ("\\windows\\system32\\", "\\windows\\syswow64\\", "\\windows\\winsxs\\")
+_SHARED_DIRS = ("\\drivers\\", "\\driverstore\\")
+
+
+def in_windows_dir(path: str | None) -> bool:
+    low = (path or "").lower().replace("/", "\\")
+    return any(d in low for d in _WINDOWS_DIRS) and not any(d in low for d in _SHARED_DIRS)
+
+
+def is_third_party(name: str | None, path: str | None = None) -> bool | None:
+    """Not Windows' own image (None: a pseudo-module, nobody's).  With the
+    image's path, one the catalog does not know that lives in Windows' own
+    folders (System32, SysWOW64, WinSxS) is taken as Windows'."""
     if not name or is_pseudo(name):
         return None
-    return not is_inbox(name)
+    if is_inbox(name):
+        return False
+    if path and driver(name) is None and in_windows_dir(path):
+        return False
+    return True
 
 
 @dataclass(slots=True, frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from analysis import catalog
 from analysis.binary.app import read_app_dump
 from analysis.intake import Blob
-from analysis.pipeline import analyze_blobs
+from analysis.pipeline import analyze_blobs, analyze_paths
+from analysis.render.as_json import case_json
 from tests import dumpbuild as db
+from tests.conftest import shared_file
 
 OSCE = "C:\\Program Files (x86)\\Trend Micro\\OfficeScan Client\\"
 NTRTSCAN = db.AppModule(OSCE + "NTRtScan.exe", 0x7FF6A1200000, 0x2D0000, 0x5C8F1A2B, (12, 0, 1, 5210))
@@ -69,3 +72,29 @@ def test_no_exception_stream():
     d = read(blob)  # only SystemInfo and ModuleList are listed
     assert "no_exception_stream" in d.notes and d.exception_code is None
     assert d.process == "NTRtScan.exe" and d.culprit.module is None
+
+
+def test_json_and_the_reader_agree_on_what_is_third_party():
+    """One predicate: the real calc.exe dump's System32 and WinSxS images are
+    Windows' in --json too, the OfficeScan ones third-party in both."""
+    out = case_json(analyze_paths([str(shared_file("dumps", "usermode_calc_win7.dmp"))]).case)
+    (d,) = out["dumps"]
+    assert len(d["modules"]) == 28
+    assert [m["image"] for m in d["modules"] if m["third_party"]] == []
+    assert d["third_party_modules"] == [] and d["culprit"]["third_party"] is False
+
+    blob = db.app_dump(modules=[NTRTSCAN, NTDLL, KBASE, TMFBE, LPK], address=TMFBE.base + 0x10,
+                       stack_words=[TMFBE.base + 0x77])
+    (d,) = case_json(analyze_blobs([Blob("x.dmp", blob)]).case)["dumps"]
+    marks = {m["image"]: m["third_party"] for m in d["modules"]}
+    assert marks == {"NTRtScan.exe": True, "ntdll.dll": False, "KERNELBASE.dll": False, "TmFbe.dll": True, "lpk.dll": False}
+    assert d["culprit"]["third_party"] is True
+
+
+def test_a_driver_folder_is_not_windows_own():
+    assert catalog.is_third_party("foo.dll", "C:\\Windows\\System32\\foo.dll") is False
+    assert catalog.is_third_party("foo.dll", "C:\\Windows\\WinSxS\\amd64_x\\foo.dll") is False
+    assert catalog.is_third_party("foo.sys", "C:\\Windows\\System32\\drivers\\foo.sys") is True
+    assert catalog.is_third_party("foo.dll", "C:\\Windows\\System32\\DriverStore\\FileRepository\\x\\foo.dll") is True
+    assert catalog.is_third_party("TmFbe.dll", "C:\\Program Files\\Trend Micro\\TmFbe.dll") is True
+    assert catalog.is_third_party("foo.dll") is True and catalog.is_third_party("memory_corruption") is None

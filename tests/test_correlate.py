@@ -48,7 +48,7 @@ def test_an_asiainfo_install_is_still_one_vendor_with_a_catalog_trend_micro_driv
     assert [d.culprit.vendor for d in case.dumps] == ["AsiaInfo Security", "Trend Micro"]
     assert case.pattern == "single-vendor" and case.confidence == "high"
     assert (case.vendor, case.vendor_zh) == ("AsiaInfo Security", "亚信安全")
-    assert [r.code for r in case.reasons][0] == "same_vendor_all_dumps"
+    assert case.reasons[0].code == "same_vendor_all_dumps"
 
 
 def test_vendor_families_come_from_the_catalog():

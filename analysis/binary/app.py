@@ -14,7 +14,7 @@ import struct
 from datetime import UTC, datetime
 
 from analysis import catalog
-from analysis.attribution import Clues, third_party
+from analysis.attribution import Clues
 from analysis.binary.images import (
     MAX_FRAMES,
     MAX_STACK_BYTES,
@@ -47,9 +47,6 @@ _FIXED_FILE_INFO = 0xFEEF04BD
 _ARCH = {0: "x86", 5: "arm", 6: "ia64", 9: "x64", 12: "arm64"}
 # CONTEXT offsets of (instruction, stack) pointer per architecture.
 _CONTEXT_REGS = {"x64": (0xF8, 0x98, 8), "x86": (0xB8, 0xC4, 4), "arm64": (0x108, 0x100, 8)}
-_SYSTEM_DIRS = ("\\windows\\system32\\", "\\windows\\syswow64\\", "\\windows\\winsxs\\")
-
-
 def read_app_dump(data, source: str) -> tuple[DumpReport, Clues]:
     view = View(data)
     if not view.has(0, 32):
@@ -230,18 +227,8 @@ def _thread_stack(view: View, where: tuple[int, int], thread_id: int, sp: int | 
     return None, b""
 
 
-def _in_windows_dir(img: Image) -> bool:
-    path = (img.path or "").lower().replace("/", "\\")
-    return any(d in path for d in _SYSTEM_DIRS) and "\\driverstore\\" not in path
-
-
 def _third_party(img: Image) -> bool | None:
-    """Catalog verdict, except that an image the catalog does not know and
-    that Windows keeps in its own folders is taken as Windows'."""
-    verdict = third_party(img.image)
-    if verdict and catalog.driver(img.image) is None and _in_windows_dir(img):
-        return False
-    return verdict
+    return catalog.is_third_party(img.image, img.path)
 
 
 def _culprit(report: DumpReport, images: ImageMap, scan) -> tuple[Culprit, list[str]]:

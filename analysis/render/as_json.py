@@ -61,7 +61,7 @@ def module_json(m: ModuleInfo) -> dict:
         "file_version": m.file_version,
         "company": m.company,
         "unloaded": m.unloaded or None,
-        "third_party": catalog.is_third_party(m.name),
+        "third_party": catalog.is_third_party(m.name, m.path),
     }
 
 

@@ -149,3 +149,25 @@ def test_calc_agrees_with_the_minidump_package(calc):
     record = theirs.exception.exception_records[0].ExceptionRecord
     assert calc.exception_address == record.ExceptionAddress
     assert theirs.sysinfo.BuildNumber == calc.os.build
+
+
+def test_a_cut_triage_dump_keeps_what_it_holds():
+    """A minidump cut short (a failed upload, a full disk) keeps the drivers,
+    stack and process read before the cut: the data-block table lying past
+    the end costs a note, not the body."""
+    data = shared_file(*TRIAGE).read_bytes()
+    known = 0
+    for n in range(0x2000, 0x1A000, 0x400):
+        report, _ = read_kernel_dump(data[:n], "cut.dmp")
+        assert report.bugcheck.code == 0x1000007E and report.partial, hex(n)
+        assert "triage_unreadable" not in report.notes or n == 0x2000, hex(n)
+        assert len(report.modules) >= known, hex(n)  # a longer cut never knows less
+        known = len(report.modules)
+        if n >= 0xE400:
+            assert report.kind == "kernel-minidump" and report.process == "System", hex(n)
+        if n >= 0x16000:
+            assert report.stack and report.culprit.module and "data_blocks_truncated" in report.notes, hex(n)
+    # The last cut that used to lose everything holds the whole driver list.
+    report, _ = read_kernel_dump(data[:0x19438], "cut.dmp")
+    assert len([m for m in report.modules.values() if not m.unloaded]) == 151
+    assert report.process == "System" and report.culprit.module == "amdppm"

@@ -102,18 +102,28 @@ def read_triage(view: View, h: KernelHeader) -> TriageDump:
     if not (view.has(valid_offset, 4) and view.bytes(valid_offset, 4) == _TRIAGE_VALID):
         t.notes.append("triage_not_validated")
 
-    _read_drivers(view, lay, t, driver_offset, driver_count, pool_offset)
-    _read_unloaded(view, h, t, unloaded_offset)
-    if broken_offset:
+    # Each part on its own: one that does not fit costs a note, never what
+    # the others already read (a cut file keeps its drivers and stack).
+    steps = (
+        ("driver_list", lambda: _read_drivers(view, lay, t, driver_offset, driver_count, pool_offset)),
+        ("unloaded_list", lambda: _read_unloaded(view, h, t, unloaded_offset)),
+        ("broken_driver", lambda: _read_broken(view, lay, t, broken_offset)),
+        ("stack", lambda: _read_stack(view, h, lay, t, stack_offset, stack_size)),
+        ("data_blocks", lambda: _read_blocks(view, h, lay, t)),
+        ("buildlab", lambda: _read_buildlab(view, h, lay, t)),
+        ("process", lambda: _read_process(view, h, t, process_offset, thread_offset)),
+    )
+    for name, step in steps:
         try:
-            t.broken = _driver_entry(view, lay, broken_offset)
+            step()
         except DumpFormatError:
-            t.notes.append("broken_driver_unreadable")
-    _read_stack(view, h, lay, t, stack_offset, stack_size)
-    _read_blocks(view, h, lay, t)
-    _read_buildlab(view, h, lay, t)
-    _read_process(view, h, t, process_offset, thread_offset)
+            t.notes.append(f"{name}_unreadable")
     return t
+
+
+def _read_broken(view: View, lay: _Layout, t: TriageDump, offset: int) -> None:
+    if offset:
+        t.broken = _driver_entry(view, lay, offset)
 
 
 def dump_string(view: View, offset: int) -> str:
@@ -216,17 +226,14 @@ def _read_blocks(view: View, h: KernelHeader, lay: _Layout, t: TriageDump) -> No
     fit = view.clip(blocks_at, count * lay.block_size, MAX_DATA_BLOCKS * lay.block_size) // lay.block_size
     if fit < count:
         t.notes.append("data_blocks_truncated")
-    raw = view.bytes(blocks_at, fit * lay.block_size, "data blocks", MAX_DATA_BLOCKS * lay.block_size)
-    fmt = "<QII" if h.wide else "<III"
-    found = []
-    for va, off, size in struct.iter_unpack(fmt, raw):
-        if size and view.has(off, size):
-            found.append((va, off, size))
-    found.sort()
-    # One sorted insert per block would be quadratic; merge with what is there.
-    merged = sorted(found + t._blocks)
-    t._blocks = merged
-    t._starts = [b[0] for b in merged]
+    if fit:  # a table that starts past the end of a cut file holds nothing
+        raw = view.bytes(blocks_at, fit * lay.block_size, "data blocks", MAX_DATA_BLOCKS * lay.block_size)
+        fmt = "<QII" if h.wide else "<III"
+        found = [(va, off, size) for va, off, size in struct.iter_unpack(fmt, raw) if size and view.has(off, size)]
+        # One sorted insert per block would be quadratic; merge with what is there.
+        merged = sorted(found + t._blocks)
+        t._blocks = merged
+        t._starts = [b[0] for b in merged]
     # The data page is one more captured range.
     dp = lay.data_page
     if view.has(base + dp[2], 4):

@@ -1,7 +1,7 @@
 """Undo what e-mail clients, forums and chat apps do to debugger output
-before the parsers see it.  (Quote markers, "> " at a line start, are
-dropped by the line scanner, which looks at every line start anyway.)  Whole-text regex passes, so a 50 KB log costs
-a few C-level scans instead of a Python loop per character."""
+before the parsers see it: whole-text regex passes, so a 50 KB log costs
+a few C-level scans instead of a Python loop per character, and every
+parser (and every look at the next line) sees the cleaned text."""
 
 from __future__ import annotations
 
@@ -19,10 +19,27 @@ _REPLACE = (
     ("：", ": "), ("，", ", "), ("（", " ("), ("）", ") "), ("！", "!"),
 )
 
-_HTML_BREAK = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.I)
+# A break tag is the line end: the newline after it in the page's source is
+# not a second one ("<br>\n" would otherwise leave a blank line after every
+# line, and a blank line ends a wrapped argument).
+_HTML_BREAK = re.compile(r"(?:<br\s*/?>|</p>|</div>|</li>)\n?", re.I)
 _HTML_TAG = re.compile(r"</?(?:p|div|span|pre|code|font|b|i|strong|em|li|ul|ol|blockquote|tt|table|tr|td)(?:\s[^>]*)?>", re.I)
 _BBCODE = re.compile(r"\[/?(?:code|quote|spoiler|b|i|u|size|font|color|noparse|plain|icode)(?:=[^\]]*)?\]", re.I)
 _MD_ESCAPE = re.compile(r"\\([_*#`\[\]<>!|-])")
+# E-mail quoting: "> > Arg1: ..." is Arg1 (the indentation after the
+# markers is the line's own: WinDbg indents wrapped argument text).  Found
+# from the newline before them ("^" in MULTILINE mode is tried at every
+# position: three times the cost), and only in a text that has a ">" at a
+# line start or after a blank: debugger output hardly ever does.
+_QUOTE_FIRST = re.compile(r"[ ]*(?:>[ ]?)+")
+_QUOTE = re.compile(r"\n[ ]*(?:>[ ]?)+")
+# Markdown bold ("**MODULE_NAME:** VSApiNt", "**psav3cld.sys**+1bae0"): runs
+# of exactly two stars; the banners' long runs stay.
+_STARS = re.compile(r"\*\*+")
+
+
+def _unbold(m: re.Match) -> str:
+    return "" if len(m[0]) == 2 else m[0]
 
 
 # A blog that flattened the output glues the fields together:
@@ -66,6 +83,11 @@ def clean(text: str) -> str:
         text = _BBCODE.sub("", text)
     if "\\_" in text or "\\*" in text or "\\#" in text or "\\[" in text or "\\>" in text:
         text = _MD_ESCAPE.sub(r"\1", text)
+    if "\n>" in text or " >" in text or text[:1] == ">":
+        first = _QUOTE_FIRST.match(text)
+        text = _QUOTE.sub("\n", text[first.end():] if first else text)
+    if "**" in text:
+        text = _STARS.sub(_unbold, text)
     if "_NAME:" in text:
         text = _unglue(text)
     if "`" in text:

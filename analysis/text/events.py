@@ -159,12 +159,6 @@ class _Scanner:
                 # no pattern can spend more than a bounded time on it.
                 line = line[:MAX_LINE]
             stripped = line.lstrip(" ")
-            if stripped[:1] == ">":
-                # E-mail quoting: "> > Arg1: ..." is Arg1.
-                line = stripped = stripped.lstrip("> ")
-            if stripped[:2] == "**" and "**" in stripped[2:] and not stripped.startswith("***"):
-                # Markdown bold around a field: "**MODULE_NAME:** VSApiNt"
-                line = stripped = line.replace("**", "").lstrip(" ")
             if stripped:
                 first = stripped[0]
                 if first in _HEX_CHARS and _hex_start(stripped) and self._hex_line(line, stripped):

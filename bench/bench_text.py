@@ -7,6 +7,8 @@
    bytes, decoding them and running one regex scan over them.
 2. Latency of one 50 KB log (median of many runs).
 3. Cold start of `crashdesk analyze` as a new process vs `python -c pass`.
+4. A text just under the whole-text limit (8 MB) of memory-dump output
+   (`dq`, `dd`, `dps` lines around one crash), against the same baseline scan.
 """
 
 from __future__ import annotations
@@ -85,6 +87,32 @@ def fifty_kb() -> tuple[float, float]:
     return statistics.median(runs), statistics.median(base)
 
 
+def memory_dump_text() -> tuple[float, float, int]:
+    """~8 MB of `dq`/`dd` output with a crash in front: parsed whole, every
+    line a row of hex words that is not a stack frame."""
+    from analysis.text import WHOLE_TEXT_LIMIT
+
+    rng = random.Random(2)
+    head = (b"BugCheck 1000007E, {ffffffffc0000005, fffff8048b58334c, ffff850429891ee8, ffff850429891720}\n"
+            b"Probably caused by : amdppm.sys ( amdppm!C1Halt+0x2 )\n")
+    rows, size, addr = [head], len(head), 0xFFFFF80255D5E000
+    while size < WHOLE_TEXT_LIMIT - 200:
+        words = [f"{rng.getrandbits(64):016x}" for _ in range(2)] if rng.random() < 0.5 else \
+                [f"{rng.getrandbits(32):08x}" for _ in range(4)]
+        row = (f"{addr >> 32:08x}`{addr & 0xFFFFFFFF:08x}  " + " ".join(words) + "\n").encode()
+        rows.append(row)
+        size += len(row)
+        addr += 16
+    data = b"".join(rows)
+    t0 = time.perf_counter()
+    outcome = analyze_blobs([Blob("dq.txt", data)])
+    ours = time.perf_counter() - t0
+    assert outcome.case.dumps, outcome.problems
+    t0 = time.perf_counter()
+    sum(1 for _ in _BASELINE.finditer(data.decode("utf-8", "replace")))
+    return ours, time.perf_counter() - t0, len(data)
+
+
 def cold_start() -> tuple[float, float]:
     exe = [sys.executable, "-m", "bot.cli", "analyze", str(ROOT / "examples" / "seed-shaped-thread.txt"), "--json"]
     bare = [sys.executable, "-c", "pass"]
@@ -117,6 +145,9 @@ def main() -> int:
     print(f"  crashdesk analysis:                {o:.2f} s = {mb / o:7.1f} MB/s   ratio {o / b:.1f}x baseline")
     lat, base = fifty_kb()
     print(f"50 KB log: {lat * 1000:.2f} ms (baseline scan {base * 1000:.2f} ms, ratio {lat / base:.1f}x)")
+    dq, dq_base, dq_size = memory_dump_text()
+    print(f"{dq_size / 1e6:.1f} MB of dq/dd output: {dq:.2f} s (baseline scan {dq_base * 1000:.0f} ms, "
+          f"ratio {dq / dq_base:.0f}x)")
     cold, bare = cold_start()
     print(f"cold start `crashdesk analyze` (python -m bot.cli): {cold * 1000:.0f} ms; "
           f"`python -c pass` {bare * 1000:.0f} ms; ratio {cold / bare:.1f}x")

@@ -226,3 +226,24 @@ def test_fields_glued_together_by_a_blog_are_split():
     (report, _), = parse_text(text, "t.txt")
     assert report.module_name == "nvlddmkm" and report.image_name == "nvlddmkm.sys"
     assert report.failure_bucket == "0x116_IMAGE_nvlddmkm.sys"
+
+
+def test_memory_dump_rows_are_not_frames_but_a_wrapped_frame_still_is():
+    """Rows of dq/dd output are only numbers: never a frame on their own,
+    while a kb frame whose call site a mail client put on the next line is."""
+    text = ("BugCheck A, {10, 2, 0, fffff8015e1a2b3c}\n"
+            "Probably caused by : ntkrnlmp.exe ( nt!KiPageFault+443 )\n"
+            "0: kd> dq fffff801`5e1a2b00\n"
+            "fffff801`5e1a2b00  fffff801`4c8a6d69 00000000`00000010\n"
+            "fffff801`5e1a2b10  00000000`00000002 fffff801`5e1a2b3c\n"
+            "0: kd> dd fffff801`5e1a2b00\n"
+            "fffff801`5e1a2b00  4c8a6d69 fffff801 00000010 00000000\n"
+            "0: kd> kb\n"
+            "8d8b3b1c 82a3a1b9 0000000a 00000010 00000002\n"
+            "klif+0x2b3c\n"
+            "8d8b3b60 82a3a000 00000000 00000000\n"
+            "00000000 nt!KiTrap0E+0x2cf\n")
+    (report, clues), = parse_text(text, "t.txt")
+    assert [f.label() for f in report.stack] == ["klif+0x2b3c", "nt!KiTrap0E+0x2cf"]
+    assert report.stack[0].return_address == 0x82A3A1B9 and report.stack[0].args == (0xA, 0x10, 2)
+    assert report.stack[1].args == (0, 0, 0)

@@ -92,7 +92,7 @@ _FRAME_SITE = re.compile(FRAME_SITE_BODY)
 # A frame line whose call site (or last arguments) went to the next line.
 # Numbers must be separated by blanks here: "(?:[ ]*ADDR)*" would let a
 # long run of hex digits be split in exponentially many ways.
-_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:)?(?:[ ]+ADDR)*(?:[ ]+:)?[ ]*$".replace("ADDR", ADDR))
+_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:)?(?:[ ]+ADDR)*(?:[ ]+:)?[ ]*$".replace("ADDR", ADDR + "+"))
 
 # Facts found mid-line.
 _BUGCHECK_LINE = _c(r"BugCheck (?:0x)?(HEX{1,8}), \{([^}]*)\}", re.I)
@@ -109,6 +109,7 @@ _STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Za-
 _PROSE_CODE = _c(r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*(?:is )?0x(HEX{1,8})\b", re.I)
 
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+_NUMBERS = "0123456789abcdefABCDEF :"  # what a line of hex words, blanks and colons is made of
 MAX_LINE = 2048  # characters of one line any pattern sees
 MAX_VALUE = 512  # characters of a field's value kept
 _LM_DETAIL_WORDS = frozenset((
@@ -192,6 +193,20 @@ class _Scanner:
             if m:
                 self.add("lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5]))
                 return True
+        if not line.strip(_NUMBERS):
+            # Only numbers (dq/dd memory output, or a frame whose call site
+            # a mail client wrapped onto the next line): no frame without a
+            # call site, so the frame pattern is tried only when the next
+            # line has more than numbers; and no other fact is made of
+            # numbers alone, so the line is done with either way.
+            if _FRAME_PREFIX.match(line):
+                nxt = self.peek()
+                if nxt.strip(_NUMBERS):
+                    m = _FRAME.match(line + "\n" + nxt)
+                    if m:
+                        self.i += 1
+                        return self._frame(m)
+            return True
         m = _FRAME.match(line)
         if m:
             return self._frame(m)
@@ -200,11 +215,6 @@ class _Scanner:
             if m:
                 self.add("bare_module", (int(m[1], 16), int(m[2], 16), m[3]))
                 return True
-        if _FRAME_PREFIX.match(line):
-            m = _FRAME.match(line + "\n" + self.peek())
-            if m:
-                self.i += 1
-                return self._frame(m)
         if "!" in s or "+0x" in s:
             return self._site_line(line)
         return False

@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from analysis.text.decode import looks_binary
+from analysis.inputs import Rejected, looks_binary
 
 # Limits on what one upload may unpack to.
 MAX_MEMBERS = 200
@@ -33,10 +33,6 @@ KIND_APP = "app-minidump"
 KIND_ZIP = "zip"
 KIND_GZIP = "gzip"
 KIND_TEXT = "text"
-
-
-class Rejected(ValueError):
-    """One input that cannot be analysed, with the reason in plain words."""
 
 
 @dataclass

@@ -25,7 +25,7 @@ from analysis.binary.images import (
 )
 from analysis.binary.osinfo import os_info
 from analysis.binary.view import DumpFormatError, View, utf16
-from analysis.intake import Rejected
+from analysis.inputs import Rejected
 from analysis.model import Culprit, DumpReport, Evidence, Frame
 
 KIND_APP = "app-minidump"

@@ -27,7 +27,7 @@ from analysis.binary.memory import read_memory_dump
 from analysis.binary.osinfo import os_info
 from analysis.binary.triage import read_triage
 from analysis.binary.view import DumpFormatError, View
-from analysis.intake import Rejected
+from analysis.inputs import Rejected
 from analysis.model import BugCheck, DumpReport
 
 KIND_MINIDUMP = "kernel-minidump"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import codecs
 
+from analysis.inputs import looks_binary
+
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-
-
-_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
 
 
 class NotText(ValueError):
@@ -49,16 +48,6 @@ def sniff_encoding(head: bytes) -> tuple[str, int]:
         if exc.start >= len(sample) - 3:
             return "gb18030", 0
     return "latin-1", 0
-
-
-def looks_binary(head: bytes) -> bool:
-    """Text logs have almost no control bytes; dumps and archives are full
-    of them.  Judged on the start of the data, after any UTF-16 decoding."""
-    if not head:
-        return False
-    sample = head[:8192]
-    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    return controls > len(sample) * 0.02
 
 
 def decode(data: bytes | bytearray | memoryview) -> str:

@@ -44,7 +44,6 @@ class BugCheckInfo:
     likely_en: str | None
     likely_zh: str | None
     hardware: bool
-    manual: bool
 
     def code_param(self, args: list[int | None]) -> int | None:
         """The parameter that points at the responsible code, for these arguments."""
@@ -121,7 +120,6 @@ def bugcheck(code: int | None) -> BugCheckInfo | None:
         likely_en=g.get("likely_en") or generic.get("likely_en"),
         likely_zh=g.get("likely_zh") or generic.get("likely_zh"),
         hardware=bool(g.get("hardware")),
-        manual=bool(g.get("manual")),
     )
 
 

@@ -68,9 +68,7 @@ _LDR32 = _Ldr(0x34, 0x18, 0x20, 0x24, 0x2C, 0x04)
 
 @dataclass
 class MemoryDump:
-    kind: str = "none"  # how pages are mapped: runs | bitmap | ranges
     bitmap_signature: str | None = None
-    pages: int = 0
     modules: list[Image] = field(default_factory=list)
     unloaded: list[Image] = field(default_factory=list)
     stack_top: int | None = None
@@ -135,7 +133,7 @@ def address_space(phys: PhysicalMemory, h: KernelHeader) -> AddressSpace:
 def read_memory_dump(view: View, h: KernelHeader) -> MemoryDump:
     m = MemoryDump()
     phys, signature = physical_map(view, h, m.notes)
-    m.kind, m.bitmap_signature = phys.kind, signature
+    m.bitmap_signature = signature
     m.notes.extend(phys.notes)
     space = address_space(phys, h)
     ldr = _LDR64 if h.wide else _LDR32

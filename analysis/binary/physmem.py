@@ -26,17 +26,12 @@ _BLOCK = 4096  # bitmap bytes per cached population count
 class PhysicalMemory:
     """Base: maps a PFN to the file offset of its page, or None."""
 
-    kind = "none"
-
     def __init__(self, view: View) -> None:
         self.view = view
         self.notes: list[str] = []
 
     def offset(self, pfn: int) -> int | None:  # pragma: no cover - interface
         raise NotImplementedError
-
-    def page_count(self) -> int:
-        return 0
 
     def read(self, pa: int, length: int) -> bytes | None:
         """Bytes at a physical address, within one page."""
@@ -55,8 +50,6 @@ class RunMap(PhysicalMemory):
     """Type 1: the header's PhysicalMemoryBlock lists runs of PFNs, stored
     back to back from the end of the header."""
 
-    kind = "runs"
-
     def __init__(self, view: View, runs: list[tuple[int, int]], first: int) -> None:
         super().__init__(view)
         spans = []
@@ -68,7 +61,6 @@ class RunMap(PhysicalMemory):
         spans.sort()
         self._bases = [s[0] for s in spans]
         self._spans = spans
-        self._pages = sum(s[1] for s in spans)
 
     def offset(self, pfn: int) -> int | None:
         i = bisect.bisect_right(self._bases, pfn) - 1
@@ -79,8 +71,6 @@ class RunMap(PhysicalMemory):
             return None
         return at + (pfn - base) * PAGE
 
-    def page_count(self) -> int:
-        return self._pages
 
 
 class BitmapMap(PhysicalMemory):
@@ -88,8 +78,6 @@ class BitmapMap(PhysicalMemory):
     from ``first`` in PFN order, so a page's place is the number of set bits
     before it.  Population counts are kept per 4 KB block of bitmap and
     computed only as far as the highest PFN asked for."""
-
-    kind = "bitmap"
 
     def __init__(self, view: View, bitmap_offset: int, bits: int, first: int) -> None:
         super().__init__(view)
@@ -124,16 +112,12 @@ class BitmapMap(PhysicalMemory):
         before += (self.view.data[self._off + byte] & ((1 << bit) - 1)).bit_count()
         return self._first + before * PAGE
 
-    def page_count(self) -> int:
-        return self._count(0, self._len)
 
 
 class RangeMap(PhysicalMemory):
     """Types 8-10: a list of (first PFN, page count) ranges; pages stored
     back to back from ``first`` in list order.  A zero PFN ends the list
     (kdmp-parser reads it the same way)."""
-
-    kind = "ranges"
 
     def __init__(self, view: View, table: int, entries: int, first: int) -> None:
         super().__init__(view)
@@ -165,5 +149,3 @@ class RangeMap(PhysicalMemory):
             return None
         return self._places[i] + (pfn - self._bases[i]) * PAGE
 
-    def page_count(self) -> int:
-        return sum(self._counts)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-LANGS = ("en", "zh")
-
 T: dict[str, dict[str, str]] = {
     "en": {
         "case_title": "Case verdict",
@@ -29,7 +27,6 @@ T: dict[str, dict[str, str]] = {
         "dump_title": "Dump {i}: {source}",
         "bugcheck": "Bug check",
         "args": "Arguments",
-        "subtype": "Subtype",
         "meaning": "What it means",
         "usual_cause": "Usual cause",
         "culprit": "Culprit",
@@ -37,7 +34,6 @@ T: dict[str, dict[str, str]] = {
         "process": "Process",
         "os": "OS",
         "bucket": "Failure bucket",
-        "symbol": "Symbol",
         "exception": "Exception",
         "third_party_on_stack": "Third-party modules on the stack",
         "stack": "Stack (top frames)",
@@ -62,7 +58,6 @@ T: dict[str, dict[str, str]] = {
         "basis_unloaded": "the address lies in a driver that had been unloaded",
         "basis_mentioned": "the only third-party image WinDbg had to load for this crash (no stack shown)",
         "basis_faulting_inbox": "the Windows module where the fault happened; no third-party module in sight",
-        "inbox_note": "Windows' own module; WinDbg blamed {windbg}",
         "overruled": "WinDbg blamed {windbg}, but {module} (third-party) is on the faulting stack",
         "third_party_yes": "third-party",
         "third_party_no": "Windows in-box",
@@ -83,12 +78,8 @@ T: dict[str, dict[str, str]] = {
         "app_process": "Process",
         "exception_code": "Exception code",
         "faulting_module": "Faulting module",
-        "module_count": "Modules loaded",
-        "drivers_loaded": "Drivers loaded",
         "crash_time": "Crash time",
         "uptime": "Uptime",
-        "dump_kind": "Dump",
-        "not_analysed": "Not analysed",
     },
     "zh": {
         "case_title": "案例结论",
@@ -109,7 +100,6 @@ T: dict[str, dict[str, str]] = {
         "dump_title": "第 {i} 个 dump：{source}",
         "bugcheck": "BugCheck",
         "args": "参数",
-        "subtype": "子类型",
         "meaning": "含义",
         "usual_cause": "常见原因",
         "culprit": "相关模块",
@@ -117,7 +107,6 @@ T: dict[str, dict[str, str]] = {
         "process": "进程",
         "os": "系统版本",
         "bucket": "FAILURE_BUCKET_ID",
-        "symbol": "SYMBOL_NAME",
         "exception": "异常",
         "third_party_on_stack": "callstack 中的第三方模块",
         "stack": "callstack（栈顶）",
@@ -142,7 +131,6 @@ T: dict[str, dict[str, str]] = {
         "basis_unloaded": "地址位于已卸载的驱动中",
         "basis_mentioned": "WinDbg 分析时加载的唯一第三方模块（未提供 callstack）",
         "basis_faulting_inbox": "出错位置所在的 Windows 模块；未发现第三方模块",
-        "inbox_note": "Windows 自带模块；WinDbg 指向{windbg}",
         "overruled": "WinDbg 指向{windbg}，但出错线程的 callstack 中有第三方模块{module}",
         "third_party_yes": "第三方",
         "third_party_no": "Windows 自带",
@@ -163,12 +151,8 @@ T: dict[str, dict[str, str]] = {
         "app_process": "进程",
         "exception_code": "异常代码",
         "faulting_module": "出错模块",
-        "module_count": "已加载模块",
-        "drivers_loaded": "已加载驱动",
         "crash_time": "蓝屏时间",
         "uptime": "运行时间",
-        "dump_kind": "Dump 类型",
-        "not_analysed": "未能分析",
     },
 }
 

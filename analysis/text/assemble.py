@@ -58,7 +58,6 @@ class Draft:
     code: int | None = None
     name: str | None = None
     args: list = field(default_factory=lambda: [None, None, None, None])
-    arg_meanings: dict = field(default_factory=dict)
     caused_by: str | None = None
     kernel_version: tuple | None = None
     built_by: str | None = None
@@ -187,10 +186,8 @@ class Draft:
             self.saw_name_code = True
             self.analysis_seen = True
         elif k == "arg":
-            n, value, meaning = v
+            n, value, _meaning = v
             self.args[n - 1] = value
-            if meaning:
-                self.arg_meanings[n] = meaning
             self.analysis_seen = True
         elif k == "bugcheck":
             code, args = v
@@ -247,8 +244,6 @@ class Draft:
             self.code, self.name = other.code, other.name
         self.name = self.name or other.name
         self.args = [a if a is not None else b for a, b in zip(self.args, other.args)]
-        for n, meaning in other.arg_meanings.items():
-            self.arg_meanings.setdefault(n, meaning)
         for slot in ("caused_by", "kernel_version", "built_by", "loading", "dump_kind", "session_time", "uptime",
                      "thread_process", "exception_code", "exception_address", "subcode", "instruction",
                      "whocrashed", "bugcheck_name", "driver_at_fault"):

@@ -193,7 +193,7 @@ class _Scanner:
             if m:
                 self.add("lm", (int(m[1], 16), int(m[2], 16), m[3], m[4], m[5]))
                 return True
-        if not line.strip(_NUMBERS):
+        if not line.rstrip(_NUMBERS):
             # Only numbers (dq/dd memory output, or a frame whose call site
             # a mail client wrapped onto the next line): no frame without a
             # call site, so the frame pattern is tried only when the next
@@ -201,7 +201,7 @@ class _Scanner:
             # numbers alone, so the line is done with either way.
             if _FRAME_PREFIX.match(line):
                 nxt = self.peek()
-                if nxt.strip(_NUMBERS):
+                if nxt.rstrip(_NUMBERS):
                     m = _FRAME.match(line + "\n" + nxt)
                     if m:
                         self.i += 1

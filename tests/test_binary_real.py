@@ -171,3 +171,15 @@ def test_a_cut_triage_dump_keeps_what_it_holds():
     report, _ = read_kernel_dump(data[:0x19438], "cut.dmp")
     assert len([m for m in report.modules.values() if not m.unloaded]) == 151
     assert report.process == "System" and report.culprit.module == "amdppm"
+
+
+def test_a_triage_dump_cut_after_its_last_part_is_still_partial():
+    """Only the TRGD marker at the end is missing: every part reads, yet the
+    writer never finished, and the report says so."""
+    data = shared_file(*TRIAGE).read_bytes()
+    whole, _ = read_kernel_dump(data, "whole.dmp")
+    valid_at = int.from_bytes(data[0x2008:0x200C], "little")
+    report, _ = read_kernel_dump(data[:valid_at], "cut.dmp")
+    assert not whole.partial
+    assert report.partial and "triage_not_validated" in report.notes
+    assert report.culprit.module == whole.culprit.module and len(report.modules) == len(whole.modules)

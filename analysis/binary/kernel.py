@@ -71,7 +71,9 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
             report.notes.extend(t.notes)
             if not images:
                 _partial(report, "no_drivers_read")
-            if any(n.endswith(("_truncated", "_unreadable", "_clipped")) for n in t.notes):
+            # No TRGD marker where the header says: the writer never finished
+            # (or the end was cut off), even if every part still read.
+            if any(n.endswith(("_truncated", "_unreadable", "_clipped", "_not_validated")) for n in t.notes):
                 report.partial = True
     elif h.dump_type in MEMORY_TYPES:
         try:

@@ -406,6 +406,35 @@ STACK_BASE = 0xFFFF850429893000  # top (highest address) of the faulting thread'
 STACK_PAGES = 6
 
 
+def _write_kdbg(t, kdbg: int, tag: bytes, drivers, head: int, buildlab, lab_va: int, unloaded_var: int,
+                last_unloaded: int, sign) -> None:
+    """The KDDEBUGGER_DATA64 block (pointers through ``sign``) and the build string it points at."""
+    kd = bytearray(0x380)
+    kd[0x10:0x14] = tag
+    _put(kd, 0x14, "I", 0x380)
+    _put(kd, 0x18, "Q", sign(drivers[0].base if drivers else 0))
+    _put(kd, 0x48, "Q", sign(head))
+    _put(kd, 0x208, "Q", sign(lab_va) if buildlab else 0)
+    _put(kd, 0x220, "QQ", sign(unloaded_var), sign(last_unloaded))
+    t.write(kdbg, bytes(kd))
+    if buildlab:
+        t.write(lab_va, buildlab.encode() + b"\x00")
+
+
+def _write_unloaded_ring(t, ring: int, unloaded, entry_size: int, entry) -> None:
+    """MmUnloadedDrivers' ring of 50 entries; ``entry(length, name_va, start, end)``
+    gives one entry's struct format and values."""
+    ring_bytes = bytearray(50 * entry_size)
+    name_va = ring + len(ring_bytes)
+    for i, (name, start, end) in enumerate(unloaded):
+        raw = name.encode("utf-16-le")
+        t.write(name_va, raw)
+        fmt, *values = entry(len(raw), name_va, start, end)
+        _put(ring_bytes, i * entry_size, fmt, *values)
+        name_va = _align(name_va + len(raw), 8)
+    t.write(ring, bytes(ring_bytes))
+
+
 def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[str, int, int]] = (),
                   stack_words: list[int] = (), ip: int = NT_BASE + 0x3F5A80, first_pfn: int = 0x100,
                   huge_pfn: int | None = None, buildlab: str | None = BUILDLAB, kdbg_tag: bytes = b"KDBG",
@@ -458,26 +487,9 @@ def kernel_memory(*, drivers: list[Driver] | None = None, unloaded: list[tuple[s
                 t.map(d.base, mem.alloc())
             t.write(d.base, pe_header(d.timestamp, d.checksum))
 
-    kd = bytearray(0x380)
-    kd[0x10:0x14] = kdbg_tag
-    _put(kd, 0x14, "I", 0x380)
-    _put(kd, 0x18, "Q", drivers[0].base if drivers else 0)
-    _put(kd, 0x48, "Q", head)
-    _put(kd, 0x208, "Q", lab_va if buildlab else 0)
-    _put(kd, 0x220, "QQ", unloaded_var, last_unloaded)
-    t.write(kdbg, bytes(kd))
-    if buildlab:
-        t.write(lab_va, buildlab.encode() + b"\x00")
-
+    _write_kdbg(t, kdbg, kdbg_tag, drivers, head, buildlab, lab_va, unloaded_var, last_unloaded, sign=lambda v: v)
     # MmUnloadedDrivers -> ring of 50 UNLOADED_DRIVERS {UNICODE_STRING, start, end, time}.
-    ring_bytes = bytearray(50 * 0x28)
-    name_va = ring + len(ring_bytes)
-    for i, (name, start, end) in enumerate(unloaded):
-        raw = name.encode("utf-16-le")
-        t.write(name_va, raw)
-        _put(ring_bytes, i * 0x28, "HHIQQQQ", len(raw), len(raw), 0, name_va, start, end, 0)
-        name_va = _align(name_va + len(raw), 8)
-    t.write(ring, bytes(ring_bytes))
+    _write_unloaded_ring(t, ring, unloaded, 0x28, lambda n, va, s, e: ("HHIQQQQ", n, n, 0, va, s, e, 0))
     t.write(unloaded_var, struct.pack("<Q", ring))
     t.write(last_unloaded, struct.pack("<I", len(unloaded)))
 
@@ -680,24 +692,8 @@ def kernel_memory32(*, pae: bool = True, drivers: list[Driver] | None = None, st
     def sx(v: int) -> int:  # KDDEBUGGER_DATA64 sign-extends 32-bit pointers
         return v | 0xFFFFFFFF00000000 if v & 0x80000000 else v
 
-    kd = bytearray(0x380)
-    kd[0x10:0x14] = b"KDBG"
-    _put(kd, 0x14, "I", 0x380)
-    _put(kd, 0x18, "Q", sx(drivers[0].base if drivers else 0))
-    _put(kd, 0x48, "Q", sx(head))
-    _put(kd, 0x208, "Q", sx(lab_va) if buildlab else 0)
-    _put(kd, 0x220, "QQ", sx(unloaded_var), sx(last_unloaded))
-    t.write(kdbg, bytes(kd))
-    if buildlab:
-        t.write(lab_va, buildlab.encode() + b"\x00")
-    ring_bytes = bytearray(50 * 0x18)
-    name_va = ring + len(ring_bytes)
-    for i, (name, start, end) in enumerate(unloaded):
-        raw = name.encode("utf-16-le")
-        t.write(name_va, raw)
-        _put(ring_bytes, i * 0x18, "HHIIIQ", len(raw), len(raw), name_va, start, end, 0)
-        name_va = _align(name_va + len(raw), 8)
-    t.write(ring, bytes(ring_bytes))
+    _write_kdbg(t, kdbg, b"KDBG", drivers, head, buildlab, lab_va, unloaded_var, last_unloaded, sign=sx)
+    _write_unloaded_ring(t, ring, unloaded, 0x18, lambda n, va, s, e: ("HHIIIQ", n, n, va, s, e, 0))
     t.write(unloaded_var, struct.pack("<I", ring))
     t.write(last_unloaded, struct.pack("<I", len(unloaded)))
     low = STACK_BASE32 - 3 * PAGE

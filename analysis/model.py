@@ -5,6 +5,20 @@ can carry them around without knowing how they were read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a piece of evidence was.  The value is what --json prints."""
+
+    WINDBG_TEXT = "windbg-text"
+    KERNEL_MINIDUMP = "kernel-minidump"
+    KERNEL_MEMORY_DUMP = "kernel-memory-dump"
+    KERNEL_HEADER_ONLY = "kernel-header-only"
+    APP_MINIDUMP = "app-minidump"
+    EVENT_LOG = "event-log"  # a BugCheck / Kernel-Power / WER event of a Windows event log
+    BLUE_SCREEN = "blue-screen"  # the text of the stop screen, typed or copied
+    TOOL_REPORT = "tool-report"  # BlueScreenView, WhoCrashed, dumpchk, kd -z, Volatility crashinfo
 
 
 def hex_code(value: int | None) -> str | None:
@@ -118,7 +132,7 @@ class DumpReport:
     """One crash: a dump file, or one dump's worth of debugger text."""
 
     source: str
-    kind: str  # windbg-text | kernel-minidump | kernel-memory-dump | app-minidump
+    kind: str  # a Kind value
     bugcheck: BugCheck | None = None
     culprit: Culprit | None = None
     process: str | None = None
@@ -137,6 +151,9 @@ class DumpReport:
     uptime: str | None = None
     processors: int | None = None
     dump_type: str | None = None
+    computer: str | None = None  # the machine's name, where the evidence gives it
+    boot_time: str | None = None  # ISO time the machine last started before this crash
+    report_id: str | None = None  # Windows Error Reporting's id of the crash (event 1001)
     stack: list[Frame] = field(default_factory=list)
     modules: dict[str, ModuleInfo] = field(default_factory=dict)  # key: lower-case name
     third_party_modules: list[str] = field(default_factory=list)

@@ -1,90 +1,126 @@
-"""Which module to blame for one crash, and who made it.
+"""Which module to blame for one crash: one judge for every reader.
 
-The rule every support engineer learns the hard way: WinDbg's
-MODULE_NAME is right when it names a third-party driver, and often wrong
-when it names Windows itself (nt, win32k, fltmgr...) while an antivirus or
-display driver sits on the faulting stack.  We never blame an inbox module
-without saying which third-party ones were there."""
+Every reader -- WinDbg text, kernel and application dumps, event logs, the
+blue screen's text, crash-tool reports -- states what it saw as Findings
+(analysis/findings.py); the rules below weigh them the same way whatever
+the input was.  Each rule is small, returns the module it points at with the
+line it cites, and the first rule that names a third-party module wins:
+
+  kernel      the kernel's own record of the broken driver
+  debugger    WinDbg named it (MODULE_NAME, "Probably caused by")
+  tool        a crash tool's report or the stop screen named it
+  stack       the first third-party frame of a debugger's unwound stack
+  param       a bug check parameter that holds a code address points into it
+  site        the failing instruction lies in it
+  raw stack   return addresses into it on the faulting thread's raw stack
+  mentioned   the only third-party image the debugger had to load
+  hardware    the bug check is the hardware's own report
+
+The rule every support engineer learns the hard way: WinDbg's MODULE_NAME
+is right when it names a third-party driver, and often wrong when it names
+Windows itself while an antivirus or display driver sits on the faulting
+stack.  Windows' own modules are named only when no third-party one is in
+sight, at low confidence, and the evidence says so.  Confidence rises with
+the number of independent rules that agree."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import bisect
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 
 from analysis import catalog
+from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.model import Culprit, DumpReport, Evidence, Frame, ModuleInfo, module_key
 
 # Stand-ins WinDbg uses for the CPU vendor in WHEA bug checks.
 _CPU_PSEUDO = {"genuineintel", "authenticamd", "centaurhauls", "hygongenuine"}
+# The kernel and HAL: the last images to name as "where it happened" on a raw stack.
+_CORE = frozenset({"ntoskrnl", "ntkrnlmp", "ntkrnlpa", "ntkrpamp", "hal", "halmacpi", "halacpi", "halaacpi"})
+_BUGCHECK_UNLOADED = 0xCE
+STACK_EVIDENCE_MODULES = 8
+PRESENT_LISTED = 40
 
 
-@dataclass(slots=True)
-class Clues:
-    """What a reader found besides the report's own fields."""
+class Basis(StrEnum):
+    """The rule a culprit was chosen by (rendered as words per language)."""
 
-    windbg_module: str | None = None
-    windbg_image: str | None = None
-    caused_by: str | None = None
-    stacks: list[list[Frame]] = field(default_factory=list)
-    instruction: str | None = None  # symbol of the faulting instruction (.trap / FAULTING_IP)
-    exception_symbol: str | None = None
-    tool_blame: str | None = None  # BlueScreenView / WhoCrashed
-    mentioned: list[str] = field(default_factory=list)
-    faulting_module: str | None = None
-    broken_driver: str | None = None  # "Driver at fault:" of a live kernel debugger
-
-
-def _caused_by_module(text: str | None) -> tuple[str | None, str | None]:
-    """'VSApiNt.sys ( VSApiNt!VSSwapShortTable+136d )' -> ('VSApiNt', 'VSApiNt.sys')"""
-    if not text:
-        return None, None
-    m = re.match(r"\s*([\w.$~-]+)\s*(?:\(\s*([\w.$~-]+)[!+]?)?", text)
-    if not m:
-        return None, None
-    image = m[1]
-    inner = m[2]
-    module = inner if inner and "." not in inner else image.rsplit(".", 1)[0] if "." in image else image
-    return module, image if "." in image else None
-
-
-def _symbol_module(symbol: str | None) -> str | None:
-    if not symbol:
-        return None
-    m = re.match(r"([A-Za-z_][\w.$~-]*?)(?:!|\+0x|\+[0-9a-f]+\b|$)", symbol.strip())
-    if not m:
-        return None
-    name = m[1]
-    return name.rsplit(".", 1)[0] if name.lower().endswith((".sys", ".dll", ".exe")) else name
+    BROKEN_DRIVER = "broken_driver"
+    WINDBG = "windbg"
+    TOOL = "tool"
+    STACK = "stack"
+    PARAM = "param"
+    UNLOADED = "unloaded"
+    INSTRUCTION = "instruction"
+    CONTEXT_IP = "context_ip"
+    EXCEPTION_ADDRESS = "exception_address"
+    RAW_STACK = "raw_stack"
+    MENTIONED = "mentioned"
+    HARDWARE = "hardware"
+    WINDBG_INBOX = "windbg_inbox"
+    FAULTING_INBOX = "faulting_inbox"
+    WINDBG_PSEUDO = "windbg_pseudo"
+    UNKNOWN = "unknown"
 
 
 def is_cpu_pseudo(name: str | None) -> bool:
-    return bool(name) and module_key(name) in _CPU_PSEUDO
+    return bool(name) and module_key(name or "") in _CPU_PSEUDO
 
 
 @lru_cache(maxsize=4096)
-def third_party(name: str | None) -> bool | None:
+def third_party(name: str | None, path: str | None = None) -> bool | None:
+    """Not Windows' own image (None: a pseudo-module, nobody's)."""
     if not name or is_cpu_pseudo(name):
         return None
-    return catalog.is_third_party(name)
+    return catalog.is_third_party(name, path)
 
 
-def frame_module(frame: Frame, modules: dict[str, ModuleInfo]) -> str | None:
-    """Module of a frame; raw addresses are placed with the lm ranges."""
+# ------------------------------------------------------------ module places
+
+class ModuleIndex:
+    """Address -> module, by binary search over the modules' ranges; loaded
+    images first, then the unloaded ones (an address in a driver that has
+    since been unloaded)."""
+
+    def __init__(self, modules: dict[str, ModuleInfo]):
+        self._loaded = self._sorted(m for m in modules.values() if not m.unloaded)
+        self._unloaded = self._sorted(m for m in modules.values() if m.unloaded)
+
+    @staticmethod
+    def _sorted(mods) -> tuple[list[int], list[ModuleInfo]]:
+        usable = sorted((m for m in mods if m.base and m.size and 0 < m.size <= 1 << 32), key=lambda m: m.base or 0)
+        return [m.base or 0 for m in usable], usable
+
+    @staticmethod
+    def _find(table: tuple[list[int], list[ModuleInfo]], address: int) -> ModuleInfo | None:
+        bases, mods = table
+        i = bisect.bisect_right(bases, address) - 1
+        # Overlapping entries (a damaged list) are rare; look a little back.
+        for j in range(i, max(i - 4, -1), -1):
+            m = mods[j]
+            if (m.base or 0) <= address < (m.base or 0) + (m.size or 0):
+                return m
+        return None
+
+    def find(self, address: int | None, unloaded_first: bool = False) -> ModuleInfo | None:
+        if not address:
+            return None
+        order = (self._unloaded, self._loaded) if unloaded_first else (self._loaded, self._unloaded)
+        return self._find(order[0], address) or self._find(order[1], address)
+
+
+def at(info: ModuleInfo, address: int) -> str:
+    """'amdppm.sys+0x334c'"""
+    return f"{info.image or info.name}+0x{address - (info.base or 0):x}"
+
+
+def frame_module(frame: Frame, index: ModuleIndex) -> str | None:
+    """Module of a frame; raw addresses are placed with the module ranges."""
     if frame.module:
         return frame.module
-    if frame.address is not None:
-        hit = module_at(frame.address, modules)
-        return hit.name if hit else None
-    return None
-
-
-def module_at(address: int, modules: dict[str, ModuleInfo]) -> ModuleInfo | None:
-    for info in modules.values():
-        if info.base is not None and info.size and info.base <= address < info.base + info.size:
-            return info
-    return None
+    hit = index.find(frame.address) if frame.address is not None else None
+    return hit.name if hit else None
 
 
 def in_user_mode(frame: Frame, arch: str | None) -> bool:
@@ -98,19 +134,6 @@ def in_user_mode(frame: Frame, arch: str | None) -> bool:
     return sp < 0x0000_8000_0000_0000
 
 
-def stack_third_party(stacks: list[list[Frame]], modules: dict[str, ModuleInfo], arch: str | None = None) -> list[str]:
-    """Third-party kernel modules on the stacks, nearest the crash first."""
-    seen: dict[str, str] = {}
-    for stack in stacks:
-        for frame in stack:
-            if in_user_mode(frame, arch):
-                continue
-            name = frame_module(frame, modules)
-            if name and third_party(name) and module_key(name) not in seen:
-                seen[module_key(name)] = name
-    return list(seen.values())
-
-
 # Frames of the kernel's own crash and exception machinery: the code that
 # failed is the first frame below them.
 _MACHINERY = ("kebugcheck", "kibugcheck", "kipagefault", "kiraisesecuritycheckfailure", "kifastfaildispatch",
@@ -120,7 +143,7 @@ _MACHINERY = ("kebugcheck", "kibugcheck", "kipagefault", "kiraisesecuritycheckfa
               "kitrap", "rtlraisestatus", "exraisestatus", "kistackfault")
 
 
-def first_failing_frame(stack: list[Frame], modules: dict[str, ModuleInfo], arch: str | None) -> Frame | None:
+def first_failing_frame(stack: list[Frame], index: ModuleIndex, arch: str | None) -> Frame | None:
     past_machinery = False
     for frame in stack:
         if in_user_mode(frame, arch):
@@ -129,132 +152,415 @@ def first_failing_frame(stack: list[Frame], modules: dict[str, ModuleInfo], arch
         if fn.startswith(_MACHINERY):
             past_machinery = True
             continue
-        if past_machinery and frame_module(frame, modules):
+        if past_machinery and frame_module(frame, index):
             return frame
     return None
 
 
-def blame(report: DumpReport, clues: Clues) -> Culprit | None:
-    """Pick the culprit module of one dump (vendor is resolved later, with
-    the whole case's lm evidence)."""
-    code = report.bugcheck.code if report.bugcheck else None
-    info = catalog.bugcheck(code)
-    faulting = report.stack
-    ordered = [report.stack] + [s for s in clues.stacks if s is not report.stack]
-    on_stack = stack_third_party(ordered, report.modules, report.os.arch)
-    report.third_party_modules = on_stack
+def _stem(name: str) -> str:
+    """'TmXPFlt.sys' -> 'TmXPFlt'; a module name stays as it is."""
+    stem, dot, ext = name.rpartition(".")
+    return stem if dot and stem and ext.lower() in ("sys", "dll", "exe", "drv") else name
 
-    windbg = clues.windbg_module
-    windbg_image = clues.windbg_image
-    cb_module, cb_image = _caused_by_module(clues.caused_by)
-    windbg = windbg or cb_module or (windbg_image.rsplit(".", 1)[0] if windbg_image and "." in windbg_image else windbg_image)
-    windbg_image = windbg_image or cb_image
-    windbg_said = windbg or clues.faulting_module
 
-    def culprit(module, basis, confidence, *evidence, image=None, blamed=None):
+# ------------------------------------------------------------------ the judge
+
+@dataclass(slots=True)
+class _Pick:
+    """What one rule points at."""
+
+    name: str  # module, as the evidence spells it
+    image: str | None
+    evidence: Evidence
+    basis: Basis
+    where: str | None = None  # the failing instruction's symbol, for a site
+
+
+class _Judge:
+    """The observations of one crash, each made once, and the ladder over them."""
+
+    def __init__(self, report: DumpReport, f: Findings):
+        self.report, self.f = report, f
+        self.code = report.bugcheck.code if report.bugcheck else None
+        self.info = catalog.bugcheck(self.code)
+        self.modules = report.modules
+        self.index = ModuleIndex(report.modules)
+        self.arch = report.os.arch
+        self.faulting = report.stack
+        self.raw = not f.unwound
+        self.app = report.kind == "app-minidump"
+        self.facts: list[Evidence] = []  # what a raw read saw, reported whether or not it decided
+        self.on_stack = self._third_party_on_stack()
+        report.third_party_modules = self._implicated()
+        self.kernel = self._claim(Claimant.KERNEL)
+        self.debugger = self._claim(Claimant.DEBUGGER)
+        self.tool = self._claim(Claimant.TOOL)
+        faulting_module = self._claim(Claimant.FAULTING_MODULE)
+        # What WinDbg said, for "WinDbg blamed nt" when the judge disagrees.
+        self.windbg_said = (self.debugger.name if self.debugger else None) or (
+            faulting_module.name if faulting_module else None)
+        if self.kernel and self.raw:
+            self.facts.append(self.kernel_evidence())
+        self.param = self._param()
+        self.site = self._site()
+        self._raw_summary()
+
+    # -- observations --------------------------------------------------------
+    def tp(self, name: str | None) -> bool:
+        if not name:
+            return False
+        info = self.modules.get(module_key(name))
+        return third_party(name, info.path if info else None) is True
+
+    def _claim(self, by: Claimant) -> Claim | None:
+        return next((c for c in self.f.claims if c.by == by), None)
+
+    def _implicated(self) -> list[str]:
+        """Third-party modules the crash ran through, nearest first: for a
+        kernel dump read raw, the failing instruction's image and then the
+        stack's."""
+        if not self.raw or self.app:
+            return list(self.on_stack)
+        site = next((s for s in self.f.sites if s.address is not None), None)
+        hit = self.index.find(site.address) if site else None
+        first = [hit.name] if hit is not None and self.tp(hit.image or hit.name) else []
+        return first + [m for m in self.on_stack if not first or module_key(m) != module_key(first[0])]
+
+    def _third_party_on_stack(self) -> list[str]:
+        """Third-party modules on the stacks, nearest the crash first."""
+        seen: dict[str, str] = {}
+        if self.raw:
+            for h in self.f.stack_hits:
+                info = self.modules.get(h.module)
+                if info is not None and self.tp(info.image or info.name):
+                    seen.setdefault(h.module, info.name)
+            return list(seen.values())
+        for stack in [self.faulting] + [s for s in self.f.stacks if s is not self.faulting]:
+            for frame in stack:
+                if in_user_mode(frame, self.arch):
+                    continue
+                name = frame_module(frame, self.index)
+                if name and third_party(name) and module_key(name) not in seen:
+                    seen[module_key(name)] = name
+        return list(seen.values())
+
+    def stacked(self, name: str) -> bool:
+        return module_key(name) in {module_key(m) for m in self.on_stack}
+
+    def kernel_evidence(self) -> Evidence:
+        assert self.kernel is not None
+        return Evidence("broken_driver", self.kernel.quote)
+
+    def _param(self) -> _Pick | None:
+        """The module a code-address parameter of this bug check points into."""
+        info, bc = self.info, self.report.bugcheck
+        if not info or not bc or not bc.args:
+            return None
+        args = bc.args
+        target = None
+        if self.code == _BUGCHECK_UNLOADED:
+            # 0xCE: parameter 1 is an address in the driver that was unloaded.
+            candidates = [1] + [n for n in info.code_params if n != 1]
+        else:
+            chosen = info.code_param(args)
+            candidates = [chosen] if chosen else list(info.code_params)
+            target = info.culprit_param if info.culprit_param_is_target else None
+        for n in candidates:
+            if not n or n > len(args) or not args[n - 1]:
+                continue
+            value = args[n - 1]
+            assert value is not None
+            hit = self.index.find(value, unloaded_first=self.code == _BUGCHECK_UNLOADED and n == 1)
+            if hit is None:
+                continue
+            where = f"parameter {n} = 0x{value:x} = {at(hit, value)}"
+            if n == target:
+                self.facts.append(Evidence("param_target", where + " (the target address, not the code at fault)"))
+                continue
+            if hit.unloaded:
+                pick = _Pick(hit.name, hit.image, Evidence("unloaded", where + " (an unloaded driver)"), Basis.UNLOADED)
+            else:
+                pick = _Pick(hit.name, hit.image, Evidence("param", where), Basis.PARAM)
+            if self.raw:
+                self.facts.append(pick.evidence)
+            return pick
+        return None
+
+    def _site(self) -> _Pick | None:
+        """The module the failing instruction lies in."""
+        for site in self.f.sites:
+            pick = self._site_pick(site)
+            if pick is not None or site.address is not None:
+                return pick
+        return None
+
+    def _site_pick(self, site: Site) -> _Pick | None:
+        if site.address is not None:
+            hit = self.index.find(site.address)
+            if site.exception:
+                if hit is None:
+                    self.facts.append(Evidence("exception_address",
+                                               f"exception address 0x{site.address:x} lies in no listed module"))
+                    return None
+                ev = Evidence("exception_address", f"exception address 0x{site.address:x} = {at(hit, site.address)}")
+                basis = Basis.EXCEPTION_ADDRESS
+            else:
+                register = site.register or "Rip"
+                if hit is None:
+                    self.facts.append(Evidence("context_ip", f"context {register} = 0x{site.address:x} (in no listed module)"))
+                    return None
+                ev = Evidence("context_ip", f"context {register} = {at(hit, site.address)}")
+                basis = Basis.UNLOADED if hit.unloaded else Basis.CONTEXT_IP
+            self.facts.append(ev)
+            return _Pick(hit.name, hit.image, ev, basis)
+        if site.symbol:
+            module = _symbol_module(site.symbol)
+            if module:
+                return _Pick(module, None, Evidence("instruction", f"faulting instruction {site.symbol}"),
+                             Basis.INSTRUCTION, where=site.symbol)
+        return None
+
+    def _raw_summary(self) -> None:
+        if not self.raw or not self.f.stack_hits:
+            return
+        counts = self.f.stack_counts
+        if not counts:
+            for h in self.f.stack_hits:
+                counts[h.module] = counts.get(h.module, 0) + 1
+        ordered = [(self.modules[k], n) for k, n in counts.items() if k in self.modules]
+        shown = ", ".join(f"{m.image or m.name} ×{n}" for m, n in ordered[:STACK_EVIDENCE_MODULES])
+        more = len(ordered) - STACK_EVIDENCE_MODULES
+        self.facts.append(Evidence("raw_stack", "stack: " + shown + (f", +{more} more" if more > 0 else "")))
+
+    def agreeing(self, name: str) -> int:
+        """How many independent rules point at this module."""
+        key = module_key(name)
+        named = [self.kernel, self.debugger, self.tool]
+        votes = sum(1 for c in named if c is not None and module_key(_stem(c.name)) == key)
+        votes += sum(1 for p in (self.param, self.site) if p is not None and module_key(p.name) == key)
+        votes += 1 if self.stacked(name) else 0
+        return votes
+
+    def confidence(self, name: str) -> str:
+        if self.agreeing(name) >= 2:
+            return "high"
+        # A debugger's answer with no stack shown to check it against stands.
+        if not self.raw and not self.faulting and (self.kernel or self.debugger):
+            return "high"
+        return "medium"
+
+    # -- the verdict -----------------------------------------------------------
+    def culprit(self, pick: _Pick | None, confidence: str, *evidence: Evidence | None,
+                blamed: str | None = None, name: str | None = None, image: str | None = None) -> Culprit:
+        module = name or (pick.name if pick else None)
+        own = [e for e in evidence if e]
+        if self.raw:
+            # A dump has no analysis of its own: every observation is reported,
+            # the deciding one where it was made.
+            own = [e for e in self.facts] + [e for e in own if e not in self.facts]
         return Culprit(
             module=module,
-            image=image or _image_for(module, report.modules),
-            third_party=third_party(module),
-            basis=basis,
+            image=image or (pick.image if pick else None) or _image_for(module, self.modules),
+            third_party=third_party(module, self._path(module)) if module else None,
+            basis=pick.basis if pick else Basis.UNKNOWN,
             confidence=confidence,
-            evidence=[e for e in evidence if e],
+            evidence=own,
             windbg_blamed=blamed,
         )
 
-    stack_ev = _stack_evidence(faulting, on_stack[0], report.modules) if on_stack else None
-    instr_module = _symbol_module(clues.instruction) or _symbol_module(clues.exception_symbol)
-    param_hit = _param_hit(report, info)
+    def _path(self, module: str | None) -> str | None:
+        info = self.modules.get(module_key(module)) if module else None
+        return info.path if info else None
 
-    # 0. The kernel itself named the driver at fault (live debugger, BAD_POOL_CALLER...).
-    if clues.broken_driver and third_party(clues.broken_driver):
-        name = clues.broken_driver.rsplit(".", 1)[0]
-        return culprit(name, "broken_driver", "high", Evidence("broken_driver", f"Driver at fault: {clues.broken_driver}"),
-                       image=clues.broken_driver)
+    def stack_evidence(self, module: str) -> Evidence | None:
+        if self.raw:
+            return self._nearest_hit(module)
+        key = module_key(module)
+        for i, frame in enumerate(self.faulting):
+            name = frame_module(frame, self.index)
+            if name and module_key(name) == key:
+                idx = frame.index if frame.index is not None else i
+                return Evidence("stack", f"frame {idx:02x}: {frame.label()}")
+        return Evidence("stack", f"{module} on another stack of this dump")
 
-    # 1. WinDbg (or the analysis tool the engineer ran) named a third-party module.
-    if windbg and third_party(windbg):
-        on = module_key(windbg) in {module_key(m) for m in on_stack}
-        conf = "high" if on or not faulting else "medium"
-        return culprit(
-            windbg, "windbg", conf,
-            Evidence("module_name", f"MODULE_NAME: {windbg}" if clues.windbg_module else f"Probably caused by: {clues.caused_by}"),
-            stack_ev if on else None,
-            image=windbg_image if windbg_image and module_key(windbg_image) == module_key(windbg) else None,
-        )
-    if clues.tool_blame and third_party(clues.tool_blame):
-        name = clues.tool_blame.rsplit(".", 1)[0] if "." in clues.tool_blame else clues.tool_blame
-        return culprit(name, "tool", "medium", Evidence("tool", f"Caused by driver: {clues.tool_blame}"),
-                       image=clues.tool_blame if "." in clues.tool_blame else None)
+    def _nearest_hit(self, module: str) -> Evidence | None:
+        key = module_key(module)
+        for h in self.f.stack_hits:
+            if h.module == key and key in self.modules:
+                return Evidence("raw_stack", f"nearest stack value into it: {at(self.modules[key], h.value)} (at 0x{h.slot:x})")
+        return None
 
-    # 2. Windows was blamed (or nothing was), but a third-party driver was on the stack.
-    if on_stack:
-        top = on_stack[0]
-        supported = (instr_module and module_key(instr_module) == module_key(top)) or (
-            param_hit and module_key(param_hit[1].name) == module_key(top))
-        return culprit(
-            top, "stack", "high" if supported else "medium",
-            stack_ev,
-            Evidence("instruction", f"faulting instruction in {clues.instruction or clues.exception_symbol}") if supported and instr_module else None,
-            Evidence("windbg_overruled", f"WinDbg blamed {windbg_said}") if windbg_said else None,
-            blamed=windbg_said,
-        )
+    def support(self, name: str, but: _Pick | None = None) -> list[Evidence]:
+        """The other observations that point at the same module: the stack
+        frame, the code-address parameter, the failing instruction."""
+        key = module_key(name)
+        stack = self.stack_evidence(name) if self.stacked(name) else None
+        out = [stack] if stack else []
+        for p in (self.param, self.site):
+            if p is not None and p is not but and module_key(p.name) == key:
+                if p.basis == Basis.INSTRUCTION and out and out[0].kind == "stack":
+                    out.append(Evidence("instruction", f"faulting instruction in {p.where}"))
+                else:
+                    out.append(p.evidence)
+        return [e for e in out if e]
 
-    # 3. The faulting instruction or a code-address parameter lies in a third-party module.
-    if instr_module and third_party(instr_module):
-        return culprit(instr_module, "instruction", "medium",
-                       Evidence("instruction", f"faulting instruction {clues.instruction or clues.exception_symbol}"),
-                       blamed=windbg_said)
-    if param_hit and param_hit[1] and third_party(param_hit[1].name):
-        n, mod, addr = param_hit
-        return culprit(mod.name, "param", "medium",
-                       Evidence("param", f"parameter {n} = 0x{addr:x} = {mod.name}+0x{addr - mod.base:x}"),
-                       blamed=windbg_said)
+    def overruled(self, chosen: str) -> Evidence | None:
+        said = self.windbg_said
+        if said and module_key(said) != module_key(chosen):
+            return Evidence("windbg_overruled", f"WinDbg blamed {said}")
+        return None
 
-    # 4. WinDbg had to load a third-party image to analyse the crash ("Unable to
-    #    load image x.sys", "symbols could not be loaded for x.sys"): without a
-    #    stack that is the only trace of the driver involved.
-    mentioned = [m for m in clues.mentioned if third_party(m)]
-    if mentioned and not faulting and not (info and info.hardware):
-        name = mentioned[0].rsplit(".", 1)[0]
-        return culprit(name, "mentioned", "low",
-                       Evidence("mentioned", f"WinDbg loaded {mentioned[0]} while analysing this crash"),
-                       Evidence("windbg_overruled", f"WinDbg blamed {windbg_said}") if windbg_said else None,
-                       image=mentioned[0], blamed=windbg_said)
+    def blamed(self, chosen: str) -> str | None:
+        said = self.windbg_said
+        return said if said and module_key(said) != module_key(chosen) else None
 
-    # 5. A hardware verdict.
-    if (info and info.hardware) or (windbg and (catalog.is_pseudo(windbg) and "hardware" in windbg.lower())) or is_cpu_pseudo(windbg):
-        return Culprit(module=None, basis="hardware", confidence="medium", third_party=None,
-                       evidence=[Evidence("bugcheck", f"{info.name if info else hex(code or 0)} points at hardware")]
-                       + ([Evidence("module_name", f"WinDbg: {windbg}")] if windbg else []),
-                       category="hardware", windbg_blamed=windbg_said)
+    def present(self, chosen: str | None) -> Evidence | None:
+        """Third-party drivers loaded but on no stack: named, never blamed."""
+        seen = {module_key(m) for m in self.on_stack}
+        if chosen:
+            seen.add(module_key(chosen))
+        out = []
+        for key in self.f.loaded:
+            info = self.modules.get(key)
+            if key not in seen and info is not None and self.tp(info.image or info.name):
+                seen.add(key)
+                out.append(info.image or info.name)
+        if not out:
+            return None
+        more = len(out) - PRESENT_LISTED
+        return Evidence("present", "third-party drivers loaded but not implicated: "
+                        + ", ".join(out[:PRESENT_LISTED]) + (f", +{more} more" if more > 0 else ""))
 
-    # 6. Only Windows' own modules: report WinDbg's answer, and say so.
-    if windbg and not catalog.is_pseudo(windbg):
-        return culprit(windbg, "windbg_inbox", "low",
-                       Evidence("module_name", f"WinDbg: {windbg}"),
-                       Evidence("inbox_only", "no third-party module on the stack") if faulting else None,
-                       image=windbg_image if windbg_image and "." in windbg_image else None)
-    # 7. No module named (or only "memory_corruption"): the Windows module
-    #    the failing instruction, or the first frame past the crash
-    #    machinery, lies in -- said as a low-confidence lead, not a verdict.
-    where = clues.instruction or clues.exception_symbol
-    in_machinery = bool(where) and "!" in where and where.split("!", 1)[1].lower().startswith(_MACHINERY)
-    lead = instr_module if instr_module and not catalog.is_pseudo(instr_module) and not in_machinery else None
-    if lead is None and faulting:
-        frame = first_failing_frame(faulting, report.modules, report.os.arch)
-        if frame is not None:
-            lead, where = frame_module(frame, report.modules), frame.label()
-    if lead:
-        return culprit(lead, "faulting_inbox", "low",
-                       Evidence("instruction", f"fault in {where}"),
-                       Evidence("module_name", f"WinDbg: {windbg}") if windbg else None,
-                       Evidence("inbox_only", "no third-party module on the stack") if faulting else None,
-                       blamed=windbg)
-    if windbg:
-        return Culprit(module=None, basis="windbg_pseudo", confidence="low", third_party=None,
-                       evidence=[Evidence("module_name", f"WinDbg: {windbg}")], windbg_blamed=windbg)
-    return None
+    def verdict(self) -> Culprit | None:
+        chosen = self._third_party_verdict()
+        if chosen is None:
+            chosen = self._inbox_verdict()
+        if chosen is not None and self.raw:
+            tail = [e for e in (self.present(chosen.module),) if e]
+            chosen.evidence.extend(tail)
+        return chosen
+
+    def _third_party_verdict(self) -> Culprit | None:
+        k, d, t = self.kernel, self.debugger, self.tool
+        if k is not None and self.tp(_stem(k.name)):
+            name = _stem(k.name)
+            return self.culprit(_Pick(name, k.image or (k.name if "." in k.name else None), self.kernel_evidence(),
+                                      Basis.BROKEN_DRIVER), self.confidence(name), self.kernel_evidence(),
+                                *self.support(name))
+        if d is not None and self.tp(d.name):
+            image = d.image if d.image and module_key(d.image) == module_key(d.name) else None
+            return self.culprit(_Pick(d.name, image, Evidence("module_name", d.quote), Basis.WINDBG),
+                                self.confidence(d.name), Evidence("module_name", d.quote), *self.support(d.name))
+        if t is not None and self.tp(_stem(t.name)):
+            name = _stem(t.name)
+            ev = Evidence("tool", t.quote)
+            return self.culprit(_Pick(name, t.image or (t.name if "." in t.name else None), ev, Basis.TOOL),
+                                self.confidence(name), ev, *self.support(name))
+        if self.on_stack and not self.raw:
+            top = self.on_stack[0]
+            return self.culprit(_Pick(top, None, Evidence("stack", top), Basis.STACK), self.confidence(top),
+                                *self.support(top), self.overruled(top), blamed=self.blamed(top))
+        for pick in (self.param, self.site):
+            if pick is not None and self.tp(pick.name):
+                ev = pick.evidence
+                conf = self.confidence(pick.name)
+                return self.culprit(pick, conf, ev, *self.support(pick.name, but=pick),
+                                    blamed=self.blamed(pick.name) if not self.raw else None)
+        if self.on_stack and self.raw:
+            top = self.on_stack[0]
+            info = self.modules.get(module_key(top))
+            pick = _Pick(top, info.image if info else None, Evidence("raw_stack", top), Basis.RAW_STACK)
+            # An application's stack is full of stale pointers into its DLLs.
+            conf = "low" if self.app else self.confidence(top)
+            return self.culprit(pick, conf, self.stack_evidence(top))
+        mentioned = [m for m in self.f.mentioned if self.tp(m)]
+        if mentioned and not self.faulting and not (self.info and self.info.hardware):
+            name = _stem(mentioned[0])
+            return self.culprit(
+                _Pick(name, mentioned[0], Evidence("mentioned", ""), Basis.MENTIONED), "low",
+                Evidence("mentioned", f"WinDbg loaded {mentioned[0]} while analysing this crash"),
+                self.overruled(name), blamed=self.blamed(name))
+        return None
+
+    def _inbox_verdict(self) -> Culprit | None:
+        d = self.debugger
+        said = d.name if d else None
+        hardware = (self.info and self.info.hardware) or (said and catalog.is_pseudo(said) and "hardware" in said.lower()) \
+            or is_cpu_pseudo(said)
+        if hardware and not self.raw:
+            name = self.info.name if self.info else hex(self.code or 0)
+            return Culprit(module=None, basis=Basis.HARDWARE, confidence="medium", third_party=None,
+                           evidence=[Evidence("bugcheck", f"{name} points at hardware")]
+                           + ([Evidence("module_name", f"WinDbg: {said}")] if said else []),
+                           category="hardware", windbg_blamed=self.windbg_said)
+        inbox_only = Evidence("inbox_only", "no third-party driver on the faulting stack" if self.raw
+                              else "no third-party module on the stack")
+        # "No third-party driver" is said of what was looked at: a dump's raw
+        # read always, a transcript when it showed a stack.
+        inbox = None if self.app else inbox_only if self.raw or self.faulting else None
+        if self.kernel is not None:
+            name = _stem(self.kernel.name)
+            return self.culprit(_Pick(name, self.kernel.image, self.kernel_evidence(), Basis.BROKEN_DRIVER), "low",
+                                None if self.raw else self.kernel_evidence(), inbox)
+        if d is not None and not catalog.is_pseudo(d.name):
+            return self.culprit(_Pick(d.name, d.image if d.image and "." in d.image else None,
+                                      Evidence("module_name", ""), Basis.WINDBG_INBOX), "low",
+                                Evidence("module_name", f"WinDbg: {d.name}"), inbox)
+        for pick in (self.param, self.site):
+            if pick is not None and pick.basis != Basis.INSTRUCTION:
+                return self.culprit(pick, "low", inbox)
+        # The Windows module the failing instruction, or the first frame past
+        # the crash machinery, lies in: a low-confidence lead, not a verdict.
+        site = self.site
+        where = site.where if site else None
+        in_machinery = bool(where) and "!" in (where or "") and (where or "").split("!", 1)[1].lower().startswith(_MACHINERY)
+        lead = site.name if site and where and not catalog.is_pseudo(site.name) and not in_machinery else None
+        if lead is None and self.faulting and not self.raw:
+            frame = first_failing_frame(self.faulting, self.index, self.arch)
+            if frame is not None:
+                lead, where = frame_module(frame, self.index), frame.label()
+        if lead:
+            return self.culprit(_Pick(lead, None, Evidence("instruction", ""), Basis.FAULTING_INBOX), "low",
+                                Evidence("instruction", f"fault in {where}"),
+                                Evidence("module_name", f"WinDbg: {said}") if said else None,
+                                inbox, blamed=said)
+        if self.raw and self.f.stack_hits:
+            keys = list(dict.fromkeys(h.module for h in self.f.stack_hits))
+            key = next((k for k in keys if k not in _CORE), keys[0])
+            info = self.modules.get(key)
+            if info is not None:
+                pick = _Pick(info.name, info.image, Evidence("raw_stack", ""), Basis.RAW_STACK)
+                return self.culprit(pick, "low", self._nearest_hit(info.name), inbox)
+        if said:
+            return Culprit(module=None, basis=Basis.WINDBG_PSEUDO, confidence="low", third_party=None,
+                           evidence=[Evidence("module_name", f"WinDbg: {said}")], windbg_blamed=said)
+        if self.raw:
+            return self.culprit(None, "low", inbox)
+        return None
+
+
+def judge(report: DumpReport, findings: Findings) -> Culprit | None:
+    """The culprit of one crash (its vendor is resolved later, with the whole
+    case's lm evidence).  Also sets ``report.third_party_modules``."""
+    return _Judge(report, findings).verdict()
+
+
+def _symbol_module(symbol: str | None) -> str | None:
+    """'VSApiNt!VSSwapShortTable+0x136d' -> 'VSApiNt'; 'x.sys+0x10' -> 'x'."""
+    if not symbol:
+        return None
+    text = symbol.strip()
+    end = len(text)
+    for mark in ("!", "+"):
+        i = text.find(mark)
+        if 0 < i < end:
+            end = i
+    name = text[:end]
+    if not name or not (name[0].isalnum() or name[0] == "_") or not all(ch.isalnum() or ch in "_.$~-" for ch in name):
+        return None
+    if name[:2].lower() == "0x" or (len(name) >= 8 and not name.strip("0123456789abcdefABCDEF")):
+        return None  # an address, not a module ("fffff801`12345678" with its backtick gone)
+    return _stem(name)
 
 
 def _image_for(module: str | None, modules: dict[str, ModuleInfo]) -> str | None:
@@ -267,90 +573,4 @@ def _image_for(module: str | None, modules: dict[str, ModuleInfo]) -> str | None
     if drv:
         # Keep WinDbg's spelling of the name, the catalog's extension.
         return module + drv.image[drv.image.rfind("."):] if "." in drv.image else drv.image
-    return None
-
-
-def _stack_evidence(stack: list[Frame], module: str, modules: dict[str, ModuleInfo]) -> Evidence | None:
-    key = module_key(module)
-    for i, frame in enumerate(stack):
-        name = frame_module(frame, modules)
-        if name and module_key(name) == key:
-            idx = frame.index if frame.index is not None else i
-            return Evidence("stack", f"frame {idx:02x}: {frame.label()}")
-    return Evidence("stack", f"{module} on another stack of this dump")
-
-
-def _param_hit(report: DumpReport, info) -> tuple[int, ModuleInfo, int] | None:
-    if not info or not report.bugcheck:
-        return None
-    chosen = info.code_param(report.bugcheck.args)
-    params = [chosen] if chosen else list(info.code_params)
-    for n in params:
-        if n and n <= len(report.bugcheck.args):
-            value = report.bugcheck.args[n - 1]
-            if value:
-                hit = module_at(value, report.modules)
-                if hit:
-                    return n, hit, value
-    return None
-
-
-# ------------------------------------------------------------------ vendors
-
-_CORP_SUFFIX = re.compile(r"[,.]?\s+(?:corporation|corp\.?|inc\.?|incorporated|co\.,? ?ltd\.?|ltd\.?|limited|gmbh|llc|s\.?a\.?|a\.?s\.?|ag|ab)\s*$", re.I)
-
-
-def _placeholder(value: str | None) -> bool:
-    """Resource strings a build system forgot to fill ('trend_company_name')."""
-    return not value or bool(re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", value.strip()))
-
-
-def identify(culprit: Culprit, modules: dict[str, ModuleInfo]) -> None:
-    """Vendor and product of the culprit: lm evidence first (the customer's
-    own install says who shipped the file), then the driver catalog."""
-    if not culprit.module:
-        return
-    info = modules.get(module_key(culprit.module))
-    drv = catalog.driver(culprit.image or culprit.module)
-    row = None
-    if info:
-        row = catalog.vendor_from_text(info.path) or catalog.vendor_from_text(info.company)
-        if info.image and not culprit.image:
-            culprit.image = info.image
-        culprit.built = built_date(info.timestamp)
-    lm_product = info.product_name if info and not _placeholder(info.product_name) else None
-    if row:
-        culprit.vendor, culprit.vendor_zh = row.vendor, row.vendor_zh
-        culprit.product = row.product or lm_product
-        where = info.path if info.path and row.pattern in info.path.lower().replace("/", "\\") else info.company
-        culprit.vendor_basis = f"lmvm: {where}"
-        if drv and drv.vendor.lower() != row.vendor.lower():
-            culprit.vendor_basis += f" (catalog: {drv.vendor})"
-    elif info and info.company and not _placeholder(info.company):
-        culprit.vendor = _CORP_SUFFIX.sub("", info.company.strip())
-        culprit.product = lm_product
-        culprit.vendor_basis = f"lmvm CompanyName: {info.company}"
-        if drv and drv.vendor.lower() in culprit.vendor.lower():
-            culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
-    elif drv:
-        culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
-        culprit.product = lm_product
-        culprit.vendor_basis = f"catalog: {drv.image}"
-    if drv:
-        culprit.category = culprit.category or drv.category
-        culprit.description = drv.product
-    if culprit.third_party is False:
-        culprit.vendor = culprit.vendor or "Microsoft"
-        culprit.vendor_zh = culprit.vendor_zh or "微软"
-        culprit.product = culprit.product or "Windows"
-
-
-def built_date(timestamp: int | None) -> str | None:
-    """Image timestamps are dates for third-party drivers, hashes for
-    Windows 10+ inbox ones; keep only plausible dates."""
-    if not timestamp:
-        return None
-    when = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    if 1995 <= when.year <= datetime.now(tz=timezone.utc).year:
-        return when.date().isoformat()
     return None

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import replace
 
 from analysis import catalog
-from analysis.attribution import identify
+from analysis.vendors import identify
 from analysis.model import CaseReport, DumpReport, KnownIssue, ModuleInfo, Reason, module_key
 
 def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
@@ -75,8 +75,8 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     for d, modules in zip(dumps, views):
         seen: set[str] = set()
         c = d.culprit
-        if c and c.third_party and c.vendor:
-            fam = catalog.family_key(c.vendor)
+        fam = catalog.family_key(c.vendor) if c and c.third_party else None
+        if c and fam:
             culprit_families[fam] += 1
             seen.add(fam)
             namings.setdefault(fam, []).append(c)
@@ -88,7 +88,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
                 _add_module(vendor_modules, v, name)
         per_dump_vendors.append(seen)
 
-    blamed = [d for d in dumps if d.culprit and d.culprit.third_party]
+    blamed = [d.culprit for d in dumps if d.culprit and d.culprit.third_party]
     if culprit_families:
         top, hits = culprit_families.most_common(1)[0]
         case.vendor, case.vendor_zh, case.product = _naming(namings[top])
@@ -102,10 +102,10 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
             reasons.append(Reason("same_vendor_all_dumps", {"n": hits, **named, "codes": case.bugcheck_codes,
                                                            "distinct": distinct_codes}))
         elif len(culprit_families) == 1:
-            strongest = max((d.culprit.confidence for d in blamed), key=_rank)
+            strongest = max((c.confidence for c in blamed), key=_rank)
             case.confidence = strongest
             case.pattern = "single-vendor"
-            reasons.append(Reason("single_dump_vendor", {**named, "basis": blamed[0].culprit.basis}))
+            reasons.append(Reason("single_dump_vendor", {**named, "basis": blamed[0].basis}))
         else:
             case.confidence = "medium" if hits > len(dumps) / 2 else "low"
             case.pattern = "mixed"
@@ -122,8 +122,7 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
             if d.process and catalog.family_key(module_vendor(d.process, modules)) == top:
                 reasons.append(Reason("process_of_vendor", {"process": d.process, **named}))
                 break
-        lm_basis = next((d.culprit.vendor_basis for d in blamed if d.culprit.vendor_basis
-                         and d.culprit.vendor_basis.startswith("lmvm")), None)
+        lm_basis = next((c.vendor_basis for c in blamed if c.vendor_basis and c.vendor_basis.startswith("lmvm")), None)
         if lm_basis:
             reasons.append(Reason("vendor_from_lmvm", {"basis": lm_basis}))
         case.recommendation = "update_or_remove_vendor"

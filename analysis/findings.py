@@ -75,6 +75,7 @@ class Findings:
     # Raw scan only: the hits nearest the stack top first, and the images by
     # number of hits (for "stack: a.sys x3, b.sys x1").
     stack_hits: list[StackHit] = field(default_factory=list)
+    stack_counts: dict[str, int] = field(default_factory=dict)  # module key -> hits, first-seen order
     # Module keys of every loaded image in load order ("third-party drivers
     # loaded but not implicated"); empty when the input lists none.
     loaded: list[str] = field(default_factory=list)

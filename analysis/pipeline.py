@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis.attribution import Clues, blame
+from analysis.attribution import judge
+from analysis.findings import Findings
 from analysis.correlate import correlate
 from analysis.intake import (
     KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
@@ -25,7 +26,7 @@ class Outcome:
         return bool(self.case.dumps)
 
 
-def read_blob(blob: Blob) -> list[tuple[DumpReport, Clues]]:
+def read_blob(blob: Blob) -> list[tuple[DumpReport, Findings]]:
     """One file (not a container) -> the crashes it describes."""
     kind = sniff(blob.head(16))
     if kind in (KIND_KERNEL64, KIND_KERNEL32):
@@ -51,7 +52,7 @@ def read_blob(blob: Blob) -> list[tuple[DumpReport, Clues]]:
 
 def analyze_blobs(blobs: list[Blob]) -> Outcome:
     problems: list[tuple[str, str]] = []
-    found: list[tuple[DumpReport, Clues]] = []
+    found: list[tuple[DumpReport, Findings]] = []
     seen_digests: set[bytes] = set()
     for blob in blobs:
         for piece in expand(blob, problems):
@@ -69,9 +70,8 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
                     piece.close()
     reports: list[DumpReport] = []
     identities: list[set] = []
-    for report, clues in found:
-        if report.culprit is None:
-            report.culprit = blame(report, clues)
+    for report, findings in found:
+        report.culprit = judge(report, findings)
         ident = set(report.identity)
         same = next((i for i, other in enumerate(identities) if ident and ident & other), None)
         if same is not None:

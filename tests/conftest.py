@@ -37,3 +37,13 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture
 def seed_bytes() -> bytes:
     return shared_file("seed", "000_e491b5df55a129aa.txt").read_bytes()
+
+
+def judged(reading):
+    """A reader's (report, findings) with the culprit the judge gives it, as
+    the pipeline does after every reader."""
+    from analysis.attribution import judge
+
+    report, findings = reading
+    report.culprit = judge(report, findings)
+    return report

@@ -8,6 +8,7 @@ from analysis.intake import Blob
 from analysis.pipeline import analyze_blobs, analyze_paths
 from analysis.render.as_json import case_json
 from tests import dumpbuild as db
+from tests.conftest import judged
 from tests.conftest import shared_file
 
 OSCE = "C:\\Program Files (x86)\\Trend Micro\\OfficeScan Client\\"
@@ -19,8 +20,7 @@ LPK = db.AppModule("C:\\Windows\\System32\\lpk.dll", 0x7FFA0D000000, 0x10000)
 
 
 def read(blob: bytes):
-    report, _ = read_app_dump(blob, "NTRtScan.exe.1234.dmp")
-    return report
+    return judged(read_app_dump(blob, "NTRtScan.exe.1234.dmp"))
 
 
 def test_scanner_process_crashing_in_its_own_dll():

@@ -4,7 +4,6 @@ reader must find (the files are test data, read in place, never copied)."""
 from __future__ import annotations
 
 import hashlib
-import time
 
 import pytest
 
@@ -13,7 +12,7 @@ from analysis.binary.kernel import read_kernel_dump
 from analysis.intake import open_path
 from analysis.model import module_key
 from analysis.pipeline import analyze_paths
-from tests.conftest import shared_file
+from tests.conftest import judged, shared_file
 
 TRIAGE = ("dumps", "triage_x64_19041_0x1000007E.dmp")
 CALC = ("dumps", "usermode_calc_win7.dmp")
@@ -25,15 +24,13 @@ def triage():
     path = shared_file(*TRIAGE)
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == "6875e8ff013eddb9d562165067be24e2a231a8851690bb101f6597ca9534cd28"
-    report, _ = read_kernel_dump(data, path.name)
-    return report
+    return judged(read_kernel_dump(data, path.name))
 
 
 @pytest.fixture(scope="module")
 def calc():
     path = shared_file(*CALC)
-    report, _ = read_app_dump(path.read_bytes(), path.name)
-    return report
+    return judged(read_app_dump(path.read_bytes(), path.name))
 
 
 def test_triage_header_verdict(triage):
@@ -92,12 +89,9 @@ def test_triage_third_party_drivers_present_but_not_blamed(triage):
         assert image in present
 
 
-def test_triage_through_the_pipeline_is_fast_and_inbox_only():
+def test_triage_through_the_pipeline_is_inbox_only():
     path = shared_file(*TRIAGE)
-    start = time.perf_counter()
     outcome = analyze_paths([str(path)])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0
     assert not outcome.problems
     (d,) = outcome.case.dumps
     assert d.culprit.vendor == "Microsoft"
@@ -108,7 +102,7 @@ def test_triage_through_the_pipeline_is_fast_and_inbox_only():
 def test_triage_from_a_mapped_file():
     blob = open_path(str(shared_file(*TRIAGE)))
     try:
-        report, _ = read_kernel_dump(blob.data, blob.name)
+        report = judged(read_kernel_dump(blob.data, blob.name))
     finally:
         blob.close()
     assert report.culprit.image == "amdppm.sys"
@@ -158,7 +152,7 @@ def test_a_cut_triage_dump_keeps_what_it_holds():
     data = shared_file(*TRIAGE).read_bytes()
     known = 0
     for n in range(0x2000, 0x1A000, 0x400):
-        report, _ = read_kernel_dump(data[:n], "cut.dmp")
+        report = judged(read_kernel_dump(data[:n], "cut.dmp"))
         assert report.bugcheck.code == 0x1000007E and report.partial, hex(n)
         assert "triage_unreadable" not in report.notes or n == 0x2000, hex(n)
         assert len(report.modules) >= known, hex(n)  # a longer cut never knows less
@@ -168,7 +162,7 @@ def test_a_cut_triage_dump_keeps_what_it_holds():
         if n >= 0x16000:
             assert report.stack and report.culprit.module and "data_blocks_truncated" in report.notes, hex(n)
     # The last cut that used to lose everything holds the whole driver list.
-    report, _ = read_kernel_dump(data[:0x19438], "cut.dmp")
+    report = judged(read_kernel_dump(data[:0x19438], "cut.dmp"))
     assert len([m for m in report.modules.values() if not m.unloaded]) == 151
     assert report.process == "System" and report.culprit.module == "amdppm"
 
@@ -177,9 +171,9 @@ def test_a_triage_dump_cut_after_its_last_part_is_still_partial():
     """Only the TRGD marker at the end is missing: every part reads, yet the
     writer never finished, and the report says so."""
     data = shared_file(*TRIAGE).read_bytes()
-    whole, _ = read_kernel_dump(data, "whole.dmp")
+    whole = judged(read_kernel_dump(data, "whole.dmp"))
     valid_at = int.from_bytes(data[0x2008:0x200C], "little")
-    report, _ = read_kernel_dump(data[:valid_at], "cut.dmp")
+    report = judged(read_kernel_dump(data[:valid_at], "cut.dmp"))
     assert not whole.partial
     assert report.partial and "triage_not_validated" in report.notes
     assert report.culprit.module == whole.culprit.module and len(report.modules) == len(whole.modules)

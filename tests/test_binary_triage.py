@@ -12,6 +12,7 @@ from analysis.intake import Blob
 from analysis.model import module_key
 from analysis.pipeline import analyze_blobs
 from tests import dumpbuild as db
+from tests.conftest import judged
 
 TM = db.Driver("\\SystemRoot\\system32\\drivers\\TmXPFlt.sys", 0xFFFFF80481200000, 0x60000, 0x5A1B2C3D)
 VSAPI = db.Driver("\\SystemRoot\\system32\\drivers\\VSApiNt.sys", 0xFFFFF80481400000, 0x1A0000, 0x5A1B2C40)
@@ -22,8 +23,7 @@ KEBUGCHECK = NT + 0x3F5A80
 
 
 def read(blob: bytes, name: str = "Mini.dmp"):
-    report, _ = read_kernel_dump(blob, name)
-    return report
+    return judged(read_kernel_dump(blob, name))
 
 
 def av_stack(first: db.Driver, second: db.Driver) -> list[int]:

@@ -140,7 +140,7 @@ fffff880`0331f8a0 fffff880`0180f2ba : 00000000`00000000 00000000`00000000 000000
 def test_stack_shapes_blame_the_third_party_frame(shape):
     text = "BugCheck A, {10, 2, 0, fffff8015e1a2b3c}\nProbably caused by : ntkrnlmp.exe ( nt!KiPageFault+443 )\n" + STACKS[shape]
     (report, clues), = parse_text(text, "t.txt")
-    from analysis.attribution import blame
+    from analysis.attribution import judge as blame
 
     culprit = blame(report, clues)
     assert culprit.module.lower() == "klif", shape
@@ -187,7 +187,7 @@ fffff880`03a2fbe0 00000000`76f1ff2a : 00000000`00000000 00000000`00000000 : nt!K
 00000000`0024d968 00000000`76e1b1ea : 00000000`00000000 00000000`00000001 : USER32!ZwUserSendMessage+0xa
 00000000`0024d970 00000000`00000001 : 00000000`00000000 00000000`00000000 : pwned+0x101d
 """
-    from analysis.attribution import blame
+    from analysis.attribution import judge as blame
 
     (report, clues), = parse_text(text, "t.txt")
     culprit = blame(report, clues)
@@ -213,7 +213,7 @@ fffff804`194014b0 cc              int     3
 05 fffff90e`a867efd0 fffff804`1daf6c05     HTTP!UlFreeUnknownCodingList+0x63
 06 fffff90e`a867f000 fffff804`1dacd201     HTTP!UlpParseAcceptEncoding+0x299c5
 """
-    from analysis.attribution import blame
+    from analysis.attribution import judge as blame
 
     (report, clues), = parse_text(text, "t.txt")
     culprit = blame(report, clues)

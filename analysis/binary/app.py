@@ -14,19 +14,22 @@ import struct
 from datetime import UTC, datetime
 
 from analysis import catalog
-from analysis.attribution import Clues
 from analysis.binary.images import (
     MAX_FRAMES,
     MAX_STACK_BYTES,
     Image,
     ImageMap,
+    StackScan,
     image_name,
+    raw_findings,
+    raw_frames,
     scan_stack,
 )
 from analysis.binary.osinfo import os_info
 from analysis.binary.view import DumpFormatError, View, utf16
 from analysis.inputs import Rejected
-from analysis.model import Culprit, DumpReport, Evidence, Frame
+from analysis.findings import Findings, Site
+from analysis.model import DumpReport
 
 KIND_APP = "app-minidump"
 
@@ -47,7 +50,7 @@ _FIXED_FILE_INFO = 0xFEEF04BD
 _ARCH = {0: "x86", 5: "arm", 6: "ia64", 9: "x64", 12: "arm64"}
 # CONTEXT offsets of (instruction, stack) pointer per architecture.
 _CONTEXT_REGS = {"x64": (0xF8, 0x98, 8), "x86": (0xB8, 0xC4, 4), "arm64": (0x108, 0x100, 8)}
-def read_app_dump(data, source: str) -> tuple[DumpReport, Clues]:
+def read_app_dump(data, source: str) -> tuple[DumpReport, Findings]:
     view = View(data)
     if not view.has(0, 32):
         raise Rejected("an application minidump cut off inside its header")
@@ -67,14 +70,15 @@ def read_app_dump(data, source: str) -> tuple[DumpReport, Clues]:
         report.notes.append("stream_unreadable")
         images, scan = ImageMap([]), None
 
-    report.culprit, report.third_party_modules = _culprit(report, images, scan)
-    report.stack = _frames(report, images, scan)
+    address = report.exception_address
+    report.stack = raw_frames(address, images.find(address), scan)
     report.identity = tuple(sorted(map(str, {("app", report.process, report.exception_code,
                                                report.exception_address, report.crash_time)})))
-    return report, Clues()
+    sites = [Site(address=address, exception=True)] if address is not None else []
+    return report, raw_findings([], sites, scan, [])
 
 
-def _read_streams(view: View, streams: dict, report: DumpReport) -> tuple[ImageMap, object]:
+def _read_streams(view: View, streams: dict, report: DumpReport) -> tuple[ImageMap, StackScan | None]:
     arch = None
     if STREAM_SYSTEM in streams:
         arch = _system_info(view, streams[STREAM_SYSTEM], report)
@@ -225,49 +229,6 @@ def _thread_stack(view: View, where: tuple[int, int], thread_id: int, sp: int | 
         skip = sp - start if sp is not None and start <= sp < start + have else 0
         return start + skip, view.bytes(mem_rva + skip, have - skip, "thread stack", MAX_STACK_BYTES)
     return None, b""
-
-
-def _third_party(img: Image) -> bool | None:
-    return catalog.is_third_party(img.image, img.path)
-
-
-def _culprit(report: DumpReport, images: ImageMap, scan) -> tuple[Culprit, list[str]]:
-    evidence: list[Evidence] = []
-    on_stack: list[Image] = []
-    if scan is not None:
-        ordered = scan.ordered()
-        on_stack = [img for img, _ in ordered]
-        if ordered:
-            evidence.append(Evidence("raw_stack", "stack: " + ", ".join(f"{img.image} ×{n}" for img, n in ordered[:8])))
-    tp = [img.name for img in on_stack if _third_party(img)]
-    hit = images.find(report.exception_address)
-    if hit is not None:
-        evidence.insert(0, Evidence("exception_address", f"exception address 0x{report.exception_address:x} = "
-                                    f"{hit.at(report.exception_address)}"))
-        agree = hit.key in {i.key for i in on_stack}
-        verdict = _third_party(hit)
-        confidence = ("high" if agree else "medium") if verdict else "low"
-        return Culprit(module=hit.name, image=hit.image, third_party=verdict, basis="exception_address",
-                       confidence=confidence, evidence=evidence), tp
-    if report.exception_address is not None:
-        evidence.insert(0, Evidence("exception_address",
-                                    f"exception address 0x{report.exception_address:x} lies in no listed module"))
-    first = next((img for img in on_stack if _third_party(img)), None)
-    if first is not None:
-        return Culprit(module=first.name, image=first.image, third_party=True, basis="raw_stack",
-                       confidence="low", evidence=evidence), tp
-    return Culprit(module=None, basis="unknown", confidence="low", evidence=evidence), tp
-
-
-def _frames(report: DumpReport, images: ImageMap, scan) -> list[Frame]:
-    frames = []
-    hit = images.find(report.exception_address)
-    if hit is not None:
-        frames.append(Frame(module=hit.name, offset=report.exception_address - hit.base, index=0,
-                            address=report.exception_address))
-    for slot, value, img in (scan.hits if scan else [])[:MAX_FRAMES]:
-        frames.append(Frame(module=img.name, offset=value - img.base, index=len(frames), child_sp=slot, address=value))
-    return frames
 
 
 def _unix_time(value: int) -> str | None:

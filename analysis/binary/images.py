@@ -13,7 +13,8 @@ import bisect
 import struct
 from dataclasses import dataclass, field
 
-from analysis.model import ModuleInfo, module_key
+from analysis.findings import Claim, Findings, Site, StackHit
+from analysis.model import Frame, ModuleInfo, module_key
 
 # No real image is this large; a bigger size is a damaged entry.
 MAX_IMAGE_SIZE = 1 << 32
@@ -122,3 +123,20 @@ def scan_stack(raw: bytes, start: int, ptr_size: int, images: ImageMap) -> Stack
                 scan.hits.append((slot, value, hit))
         slot += ptr_size
     return scan
+
+
+def raw_findings(claims: list[Claim], sites: list[Site], scan: StackScan | None, loaded: list[str]) -> Findings:
+    """A dump read without symbols: no unwinding, the raw stack's hits."""
+    hits = [StackHit(slot, value, img.key) for slot, value, img in scan.hits] if scan else []
+    return Findings(claims=claims, unwound=False, sites=sites, stack_hits=hits,
+                    stack_counts=dict(scan.counts) if scan else {}, loaded=loaded)
+
+
+def raw_frames(ip: int | None, ip_img: Image | None, scan: StackScan | None) -> list[Frame]:
+    """The faulting stack as frames: the failing instruction, then the raw hits."""
+    frames = []
+    if ip_img is not None and ip is not None:
+        frames.append(Frame(module=ip_img.name, offset=ip - ip_img.base, index=0, address=ip))
+    for slot, value, img in (scan.hits if scan else [])[:MAX_FRAMES]:
+        frames.append(Frame(module=img.name, offset=value - img.base, index=len(frames), child_sp=slot, address=value))
+    return frames

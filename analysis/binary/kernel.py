@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from analysis import catalog, winbuilds
-from analysis.attribution import Clues
-from analysis.binary.blame import Findings, decide
+from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.binary.header import (
     DUMP_TYPE_NAMES,
     MACHINE_ARM64,
@@ -22,7 +21,7 @@ from analysis.binary.header import (
     KernelHeader,
     read_header,
 )
-from analysis.binary.images import Image, ImageMap, scan_stack
+from analysis.binary.images import Image, ImageMap, raw_findings, raw_frames, scan_stack
 from analysis.binary.memory import read_memory_dump
 from analysis.binary.osinfo import os_info
 from analysis.binary.triage import read_triage
@@ -39,7 +38,7 @@ _IP_REGISTER = {MACHINE_X86: "Eip", MACHINE_ARM64: "Pc"}
 _CHECKED_BUILD = 0xC
 
 
-def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
+def read_kernel_dump(data, source: str) -> tuple[DumpReport, Findings]:
     view = View(data)
     try:
         h = read_header(view)
@@ -103,14 +102,14 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Clues]:
     for img in unloaded + ([broken] if broken else []):
         report.modules.setdefault(img.key, img.info())
     scan = scan_stack(stack, stack_top, h.ptr_size, loaded) if stack and stack_top else None
-    findings = Findings(
-        images=loaded, unloaded=ImageMap(unloaded), code=h.code, args=h.params, broken=broken,
-        ip=h.ip, ip_register=_IP_REGISTER.get(h.machine or 0, "Rip"), stack=scan, loaded=images,
-    )
-    report.culprit, report.third_party_modules, report.stack = decide(findings)
+    ip_img = loaded.find(h.ip) or ImageMap(unloaded).find(h.ip)
+    report.stack = raw_frames(h.ip, ip_img, scan)
     if not images and not stack:
         report.kind = KIND_HEADER_ONLY  # nothing came from the body: the header is all there is
-    return report, Clues()
+    claims = [Claim(Claimant.KERNEL, broken.name, f"the kernel recorded {broken.image} as the broken driver",
+                    tool="kernel", image=broken.image)] if broken else []
+    sites = [Site(address=h.ip, register=_IP_REGISTER.get(h.machine or 0, "Rip"))] if h.ip else []
+    return report, raw_findings(claims, sites, scan, [img.key for img in images])
 
 
 def _partial(report: DumpReport, note: str) -> None:
@@ -126,7 +125,9 @@ def _header_report(h: KernelHeader, source: str) -> DumpReport:
     else:
         report.notes.append("no_bugcheck")
     report.processors = h.processors
-    report.dump_type = DUMP_TYPE_NAMES.get(h.dump_type, f"dump type {h.dump_type}" if h.dump_type is not None else None)
+    report.dump_type = DUMP_TYPE_NAMES.get(h.dump_type) if h.dump_type is not None else None
+    if report.dump_type is None and h.dump_type is not None:
+        report.dump_type = f"dump type {h.dump_type}"
     report.crash_time = _filetime(h.system_time)
     report.uptime = _uptime(h.uptime)
     report.os = os_info(h.build, h.arch, h.product_type)
@@ -137,7 +138,7 @@ def _header_report(h: KernelHeader, source: str) -> DumpReport:
         # Exception bug checks: parameter 1 is the exception code, the code
         # parameter the address it happened at.
         report.exception_code = h.params[0] & 0xFFFFFFFF
-        n = info.code_param(h.params)
+        n = info.code_param(list[int | None](h.params))
         if n and n <= len(h.params):
             report.exception_address = h.params[n - 1]
     report.identity = _identity(h, report)
@@ -172,7 +173,7 @@ def _identity(h: KernelHeader, report: DumpReport) -> tuple:
     """Keys shared with a WinDbg log of the same crash (bug check and its
     arguments, spelled as the text reader spells them) and with another
     dump written by the same crash (its time)."""
-    keys = set()
+    keys: set[tuple] = set()
     if report.bugcheck and any(a > 0xFFFF for a in h.params):
         keys.add(("bugcheck", h.code, tuple(h.params)))
     if report.crash_time:

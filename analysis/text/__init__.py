@@ -3,7 +3,7 @@ one DumpReport per crash out."""
 
 from __future__ import annotations
 
-from analysis.attribution import Clues
+from analysis.findings import Findings
 from analysis.model import DumpReport
 from analysis.text.assemble import fold, group, to_report
 from analysis.text.clean import clean
@@ -40,12 +40,12 @@ class NoCrashFound(ValueError):
     """Readable text, but no bug check, stack or analysis in it."""
 
 
-def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Clues]]:
+def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
     text = decode(data)
     return parse_text(text, source)
 
 
-def parse_text(text: str, source: str) -> list[tuple[DumpReport, Clues]]:
+def parse_text(text: str, source: str) -> list[tuple[DumpReport, Findings]]:
     cleaned = clean(text)
     drafts = fold(group(scan(cleaned)))
     crashes = [d for d in drafts if d.has_crash()]
@@ -57,7 +57,7 @@ def parse_text(text: str, source: str) -> list[tuple[DumpReport, Clues]]:
     return results
 
 
-def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, Clues]]:
+def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
     """Stream a huge log: decode chunk by chunk, keep only windows around
     crash anchors, parse those.  Memory stays bounded by the window count."""
     encoding, _ = sniff_encoding(head)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from analysis import catalog
-from analysis.attribution import Clues
+from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, OsInfo, module_key
 from analysis.text.events import Event
 from analysis.winbuilds import fill as fill_os
@@ -94,7 +94,7 @@ class Draft:
                     or self.built_by or self.loading or self.thread_process or self.prose_codes)
 
     def identity(self) -> set:
-        keys = set()
+        keys: set[tuple] = set()
         for name in MATCHING_FIELDS:
             if self.fields.get(name):
                 keys.add((name, _norm(self.fields[name])))
@@ -138,7 +138,7 @@ class Draft:
             return self.caused_by is not None and _norm(self.caused_by) != _norm(v)
         if k == "thread_process":
             known = self.fields.get("PROCESS_NAME") or self.thread_process
-            return bool(known) and known.lower() != v.lower()
+            return bool(known) and str(known).lower() != v.lower()
         if k == "lm":
             old = self.lms.get(module_key(v[2]))
             return old is not None and old.base is not None and old.base != v[0]
@@ -426,7 +426,7 @@ def fold(drafts: list[Draft]) -> list[Draft]:
 
 # ----------------------------------------------------------- to DumpReports
 
-def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
+def to_report(d: Draft, source: str) -> tuple[DumpReport, Findings]:
     report = DumpReport(source=source, kind="windbg-text")
     f = d.fields
     code, notes = d.code, []
@@ -537,19 +537,55 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, "Clues"]:
         report.modules.setdefault(key, ModuleInfo(name=name.rsplit(".", 1)[0], image=name))
     report.notes = notes
     report.identity = tuple(sorted(map(str, d.identity())))
-    clues = Clues(
-        windbg_module=report.module_name or bucket_module,
-        windbg_image=report.image_name,
-        caused_by=d.caused_by,
-        stacks=d.stacks,
-        instruction=d.instruction or _symbol_part(f.get("FAULTING_IP")),
-        exception_symbol=d.exception_address[1] if d.exception_address else None,
-        tool_blame=_tool_blame(d),
-        mentioned=list(d.mentioned),
-        faulting_module=_last_name(f.get("FAULTING_MODULE")),
-        broken_driver=d.driver_at_fault,
-    )
-    return report, clues
+    return report, _findings(d, report, bucket_module)
+
+
+def _findings(d: Draft, report: DumpReport, bucket_module: str | None) -> Findings:
+    """What the transcript says about the culprit, as claims the judge weighs."""
+    claims: list[Claim] = []
+    if d.driver_at_fault:
+        claims.append(Claim(Claimant.KERNEL, d.driver_at_fault, f"Driver at fault: {d.driver_at_fault}",
+                            tool="WinDbg", image=d.driver_at_fault))
+    cb_module, cb_image = caused_by_module(d.caused_by)
+    named = report.module_name or bucket_module
+    image = report.image_name or cb_image
+    debugger = named or cb_module or (_stem(image) if image else None)
+    if debugger:
+        quote = f"MODULE_NAME: {debugger}" if named else f"Probably caused by: {d.caused_by}"
+        claims.append(Claim(Claimant.DEBUGGER, debugger, quote, tool="WinDbg", image=image))
+    tool = _tool_blame(d)
+    if tool:
+        claims.append(Claim(Claimant.TOOL, tool, f"Caused by driver: {tool}", image=tool if "." in tool else None))
+    faulting = _last_name(d.fields.get("FAULTING_MODULE"))
+    if faulting:
+        claims.append(Claim(Claimant.FAULTING_MODULE, faulting, f"FAULTING_MODULE: {faulting}", tool="WinDbg"))
+    sites = []
+    instruction = d.instruction or _symbol_part(d.fields.get("FAULTING_IP"))
+    if instruction:
+        sites.append(Site(symbol=instruction))
+    if d.exception_address and d.exception_address[1]:
+        sites.append(Site(symbol=d.exception_address[1], exception=True))
+    return Findings(claims=claims, stacks=d.stacks, unwound=True, sites=sites, mentioned=list(d.mentioned))
+
+
+def caused_by_module(text: str | None) -> tuple[str | None, str | None]:
+    """'VSApiNt.sys ( VSApiNt!VSSwapShortTable+136d )' -> ('VSApiNt', 'VSApiNt.sys')"""
+    if not text:
+        return None, None
+    m = _CAUSED_BY_NAMES.match(text)
+    if not m:
+        return None, None
+    image, inner = m[1], m[2]
+    module = inner if inner and "." not in inner else _stem(image)
+    return module, image if "." in image else None
+
+
+# "x.sys ( x!fn+10 )": the image, then the module inside the brackets.
+_CAUSED_BY_NAMES = re.compile(r"\s*+([\w.$~-]++)\s*+(?:\(\s*+([\w.$~-]++)[!+]?)?")
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def _symbol_part(value: str | None) -> str | None:

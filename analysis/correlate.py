@@ -1,8 +1,14 @@
-"""Case level: what several dumps of one customer say together.
+"""Case level: what all the evidence of one case says together.
 
 The seed case in one function: two dumps, two different bug checks (0x1A,
 0x139), the same two AsiaInfo/Trend Micro drivers on both stacks -> one
-vendor, high confidence, the vendor's known issue for that Windows build."""
+vendor, high confidence, the vendor's known issue for that Windows build.
+
+A vendor is claimed for the evidence that shows it, and no further
+(issue 11): the case is grouped by machine, application crashes are not blue
+screens, event-log entries name no module, and a blue screen whose stack
+shows only Windows' own modules disagrees with the claim and lowers its
+confidence."""
 
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ from collections import Counter
 from dataclasses import replace
 
 from analysis import catalog
+from analysis.machines import group
+from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, Kind, ModuleInfo, Reason, module_key
 from analysis.vendors import identify
-from analysis.model import CaseReport, DumpReport, KnownIssue, ModuleInfo, Reason, module_key
+
 
 def case_modules(dumps: list[DumpReport]) -> dict[str, ModuleInfo]:
     """lm evidence pooled over the case: the lmvm shown for dump 1 also
@@ -52,6 +60,22 @@ def module_vendor(name: str, modules: dict[str, ModuleInfo]) -> str | None:
     return drv.vendor if drv else None
 
 
+def family_of(c: Culprit | None) -> str | None:
+    """The vendor family a dump's culprit names, when it is third-party."""
+    return catalog.family_key(c.vendor) if c and c.third_party and c.vendor else None
+
+
+def says_windows(d: DumpReport) -> bool:
+    """A blue screen whose evidence was looked at and shows only Windows'
+    own modules (or the hardware): it does not support a vendor claim."""
+    c = d.culprit
+    if c is None:
+        return False
+    if c.basis == "hardware":
+        return True
+    return c.third_party is False and bool(d.stack or d.modules)
+
+
 def correlate(dumps: list[DumpReport]) -> CaseReport:
     pooled = case_modules(dumps)
     views = [dump_modules(d, pooled) for d in dumps]
@@ -60,22 +84,26 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     for d, modules in zip(dumps, views):
         if d.culprit:
             identify(d.culprit, modules)
+    case.machines = group(dumps)
 
     codes = [d.bugcheck.code for d in dumps if d.bugcheck]
     case.bugcheck_codes = list(dict.fromkeys(codes))
     case.os_builds = list(dict.fromkeys(d.os.build for d in dumps if d.os.build))
+    blue = [i for i, d in enumerate(dumps) if d.kind != Kind.APP_MINIDUMP]
+    case.app_crashes = [i for i, d in enumerate(dumps) if d.kind == Kind.APP_MINIDUMP]
 
-    # Vendors behind each dump: its culprit, and the third-party modules on
-    # its stack.  Counted by family (one product line sold under two names);
-    # named as the evidence names them.
-    per_dump_vendors: list[set[str]] = []
+    # Vendors behind each blue screen: its culprit, and the third-party
+    # modules on its stack.  Counted by family (one product line sold under
+    # two names); named as the evidence names them.
+    vendors_seen: dict[int, set[str]] = {}
     vendor_modules: dict[str, list[str]] = {}
     culprit_families: Counter = Counter()
-    namings: dict[str, list] = {}  # family -> the culprits naming it
-    for d, modules in zip(dumps, views):
+    namings: dict[str, list[Culprit]] = {}  # family -> the culprits naming it
+    for i in blue:
+        d, modules = dumps[i], views[i]
         seen: set[str] = set()
         c = d.culprit
-        fam = catalog.family_key(c.vendor) if c and c.third_party else None
+        fam = family_of(c)
         if c and fam:
             culprit_families[fam] += 1
             seen.add(fam)
@@ -86,63 +114,79 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
             if v:
                 seen.add(v)
                 _add_module(vendor_modules, v, name)
-        per_dump_vendors.append(seen)
+        vendors_seen[i] = seen
 
-    blamed = [d.culprit for d in dumps if d.culprit and d.culprit.third_party]
+    bugchecks = [b for b in (dumps[i].bugcheck for i in blue) if b]
+    culprits = [c for c in (dumps[i].culprit for i in blue) if c]
     if culprit_families:
         top, hits = culprit_families.most_common(1)[0]
         case.vendor, case.vendor_zh, case.product = _naming(namings[top])
         named = {"vendor": case.vendor, "vendor_zh": case.vendor_zh}
         case.modules = vendor_modules.get(top, [])
-        on_all = sum(1 for s in per_dump_vendors if top in s)
-        distinct_codes = len(set(codes))
-        if len(culprit_families) == 1 and hits >= 2:
-            case.confidence = "high"
+        shows = [i for i in blue if family_of(dumps[i].culprit) == top]
+        case.vendor_dumps = shows
+        shown_codes = list(dict.fromkeys(b.code for b in (dumps[i].bugcheck for i in shows) if b))
+        windows_only = [i for i in blue if says_windows(dumps[i])]
+        evidence = [i for i in blue if family_of(dumps[i].culprit) or says_windows(dumps[i])]
+        if len(culprit_families) == 1:
             case.pattern = "single-vendor"
-            reasons.append(Reason("same_vendor_all_dumps", {"n": hits, **named, "codes": case.bugcheck_codes,
-                                                           "distinct": distinct_codes}))
-        elif len(culprit_families) == 1:
-            strongest = max((c.confidence for c in blamed), key=_rank)
-            case.confidence = strongest
-            case.pattern = "single-vendor"
-            reasons.append(Reason("single_dump_vendor", {**named, "basis": blamed[0].basis}))
+            if hits >= 2:
+                case.confidence = "high"
+                key = "same_vendor_all_dumps" if len(shows) == len(evidence) else "vendor_some_dumps"
+                reasons.append(Reason(key, {"n": hits, "total": len(evidence), **named, "codes": shown_codes,
+                                            "distinct": len(shown_codes)}))
+            else:
+                c = dumps[shows[0]].culprit
+                assert c is not None
+                case.confidence = c.confidence
+                reasons.append(Reason("single_dump_vendor", {**named, "basis": c.basis}))
+            if windows_only:
+                # The evidence disagrees: a crash elsewhere shows only Windows.
+                case.confidence = _lower(case.confidence)
+                if hits == 1:
+                    reasons.append(Reason("windows_only_dumps", {"n": len(windows_only), **named}))
         else:
-            case.confidence = "medium" if hits > len(dumps) / 2 else "low"
+            case.confidence = "medium" if hits > len(evidence) / 2 else "low"
             case.pattern = "mixed"
             reasons.append(Reason("several_vendors", {"vendors": [_naming(namings[f])[0]
                                                                   for f, _ in culprit_families.most_common()]}))
+        on_all = sum(1 for s in vendors_seen.values() if top in s)
         if on_all > hits:
             reasons.append(Reason("vendor_on_other_stacks", {**named, "n": on_all}))
-        for d in dumps:
-            c = d.culprit
+        for i in blue:
+            c = dumps[i].culprit
             if c and c.windbg_blamed and c.basis == "stack":
                 reasons.append(Reason("windbg_overruled", {"windbg": c.windbg_blamed, "module": c.module,
-                                                          "source": d.source}))
-        for d, modules in zip(dumps, views):
-            if d.process and catalog.family_key(module_vendor(d.process, modules)) == top:
+                                                          "source": dumps[i].source}))
+        for i in blue:
+            d = dumps[i]
+            if d.process and catalog.family_key(module_vendor(d.process, views[i])) == top:
                 reasons.append(Reason("process_of_vendor", {"process": d.process, **named}))
                 break
-        lm_basis = next((c.vendor_basis for c in blamed if c.vendor_basis and c.vendor_basis.startswith("lmvm")), None)
-        if lm_basis:
-            reasons.append(Reason("vendor_from_lmvm", {"basis": lm_basis}))
+        install = next((c for c in namings[top] if c.vendor_source == "install"), None)
+        if install is not None:
+            reasons.append(Reason("vendor_from_lmvm", {"where": install.vendor_where, "catalog": install.catalog_vendor,
+                                                       "catalog_zh": install.catalog_vendor_zh}))
         case.recommendation = "update_or_remove_vendor"
-    elif any(d.bugcheck and _hardware(d.bugcheck.code) for d in dumps) or any(
-        d.culprit and d.culprit.basis == "hardware" for d in dumps
-    ):
+    elif any(_hardware(b.code) for b in bugchecks) or any(c.basis == "hardware" for c in culprits):
         case.pattern = "hardware"
         case.confidence = "medium"
         reasons.append(Reason("hardware_bugcheck", {"codes": case.bugcheck_codes}))
         case.recommendation = "hardware_diagnostics"
-    elif len(set(codes)) >= 3 and not any(d.third_party_modules for d in dumps):
+    elif len(set(codes)) >= 3 and not any(dumps[i].third_party_modules for i in blue):
         case.pattern = "hardware"
         case.confidence = "medium"
-        reasons.append(Reason("varied_inbox_only", {"n": len(dumps), "distinct": len(set(codes))}))
+        reasons.append(Reason("varied_inbox_only", {"n": len(blue), "distinct": len(set(codes))}))
         case.recommendation = "hardware_diagnostics"
-    elif dumps and all(d.culprit is None or d.culprit.third_party is False or d.culprit.module is None for d in dumps):
+    elif blue and all(c.third_party is False or c.module is None for c in culprits):
         case.pattern = "inbox-only"
         case.confidence = "low"
-        reasons.append(Reason("inbox_only", {"n": len(dumps)}))
+        reasons.append(Reason("inbox_only", {"n": len(blue)}))
         case.recommendation = "collect_more"
+    elif not blue and case.app_crashes:
+        case.pattern = "application"
+        case.confidence = "low"
+        case.recommendation = "collect_app_dumps"
     else:
         case.confidence = "low"
         case.recommendation = "collect_more"
@@ -152,12 +196,16 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
     return case
 
 
+def _lower(confidence: str) -> str:
+    return {"high": "medium", "medium": "low"}.get(confidence, "low")
+
+
 def _hardware(code: int) -> bool:
     info = catalog.bugcheck(code)
     return bool(info and info.hardware)
 
 
-def _naming(culprits: list) -> tuple[str, str | None, str | None]:
+def _naming(culprits: list[Culprit]) -> tuple[str, str | None, str | None]:
     """English name, Chinese name and product of one family, both names
     from the same evidence: the name the customer's install gives (lmvm
     path or CompanyName), else the family's own name."""
@@ -166,6 +214,7 @@ def _naming(culprits: list) -> tuple[str, str | None, str | None]:
         vendor = Counter(c.vendor for c in from_install).most_common(1)[0][0]
     else:
         vendor = catalog.family_name(culprits[0].vendor)
+    assert vendor is not None
     same = [c for c in culprits if c.vendor == vendor]
     zh = next((c.vendor_zh for c in same if c.vendor_zh), None) or catalog.vendor_zh(vendor)
     product = next((c.product for c in (*same, *culprits) if c.product), None)
@@ -185,10 +234,14 @@ def _rank(conf: str) -> int:
 
 
 def match_known_issues(case: CaseReport, dumps: list[DumpReport]) -> list[KnownIssue]:
+    """The vendor's known issues that fit the evidence showing the vendor:
+    its modules, the Windows builds of those machines, their bug checks."""
     vendors = {v.lower() for v in catalog.family_members(case.vendor)}
-    modules = {module_key(m) for d in dumps for m in d.third_party_modules}
-    modules |= {module_key(d.culprit.module) for d in dumps if d.culprit and d.culprit.module}
-    builds = set(case.os_builds)
+    scope = [dumps[i] for i in case.vendor_dumps] or dumps
+    modules = {module_key(m) for d in scope for m in d.third_party_modules}
+    modules |= {module_key(d.culprit.module) for d in scope if d.culprit and d.culprit.module}
+    builds = {d.os.build for d in scope if d.os.build}
+    codes = {d.bugcheck.code for d in scope if d.bugcheck}
     found = []
     for rule in catalog.known_issues():
         if rule.vendors and not (vendors & set(rule.vendors)):
@@ -197,7 +250,7 @@ def match_known_issues(case: CaseReport, dumps: list[DumpReport]) -> list[KnownI
             continue
         if rule.builds and not (builds & set(rule.builds)):
             continue
-        if rule.bugchecks and not (set(case.bugcheck_codes) & set(rule.bugchecks)):
+        if rule.bugchecks and not (codes & set(rule.bugchecks)):
             continue
         found.append(KnownIssue(rule.id, rule.title, rule.url, rule.advice_en, rule.advice_zh, rule.title_zh))
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import overload
 
 
 class Kind(StrEnum):
@@ -21,6 +22,12 @@ class Kind(StrEnum):
     TOOL_REPORT = "tool-report"  # BlueScreenView, WhoCrashed, dumpchk, kd -z, Volatility crashinfo
 
 
+@overload
+def hex_code(value: int) -> str: ...
+@overload
+def hex_code(value: None) -> None: ...
+@overload
+def hex_code(value: int | None) -> str | None: ...
 def hex_code(value: int | None) -> str | None:
     """Bug check codes and arguments as WinDbg users write them in tickets:
     upper-case hex, no zero padding."""
@@ -111,7 +118,13 @@ class Culprit:
     # WinDbg's own answer when we overruled it (it blamed nt while a
     # third-party driver sat on the faulting stack).
     windbg_blamed: str | None = None
-    vendor_basis: str | None = None
+    vendor_basis: str | None = None  # the same in English words, for --json and search
+    # Where the vendor came from: "install" (the image path on the customer's
+    # machine), "company" (its CompanyName), "catalog" (only our table knows).
+    vendor_source: str | None = None
+    vendor_where: str | None = None  # the path, the CompanyName or the catalog's file name
+    catalog_vendor: str | None = None  # the catalog's name for the file, where the install says another
+    catalog_vendor_zh: str | None = None
     built: str | None = None  # ISO date of the image timestamp when it is a date
 
 
@@ -201,6 +214,9 @@ class CaseReport:
     known_issues: list[KnownIssue] = field(default_factory=list)
     bugcheck_codes: list[int] = field(default_factory=list)
     os_builds: list[int] = field(default_factory=list)
+    machines: list = field(default_factory=list)  # analysis.machines.Machine, in order of first evidence
+    vendor_dumps: list[int] = field(default_factory=list)  # indices of the dumps that show the vendor
+    app_crashes: list[int] = field(default_factory=list)  # indices of the application crashes
 
 
 def module_key(name: str) -> str:

@@ -49,18 +49,22 @@ def identify(culprit: Culprit, modules: dict[str, ModuleInfo]) -> None:
         culprit.vendor, culprit.vendor_zh = row.vendor, row.vendor_zh
         culprit.product = row.product or lm_product
         where = info.path if info.path and row.pattern in info.path.lower().replace("/", "\\") else info.company
+        culprit.vendor_source, culprit.vendor_where = "install", where
         culprit.vendor_basis = f"lmvm: {where}"
         if drv and drv.vendor.lower() != row.vendor.lower():
+            culprit.catalog_vendor, culprit.catalog_vendor_zh = drv.vendor, drv.vendor_zh
             culprit.vendor_basis += f" (catalog: {drv.vendor})"
     elif info and info.company and not _placeholder(info.company):
         culprit.vendor = company_name(info.company)
         culprit.product = lm_product
+        culprit.vendor_source, culprit.vendor_where = "company", info.company
         culprit.vendor_basis = f"lmvm CompanyName: {info.company}"
         if drv and drv.vendor.lower() in culprit.vendor.lower():
             culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
     elif drv:
         culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
         culprit.product = lm_product
+        culprit.vendor_source, culprit.vendor_where = "catalog", drv.image
         culprit.vendor_basis = f"catalog: {drv.image}"
     if drv:
         culprit.category = culprit.category or drv.category

@@ -75,3 +75,24 @@ def fill(os: OsInfo) -> OsInfo:
         os.release = os.release or release
         os.codename = os.codename or codename
     return os
+
+
+_MONTHS = {m: i for i, m in enumerate(("January", "February", "March", "April", "May", "June", "July", "August",
+                                        "September", "October", "November", "December"), 1)}
+_RELEASE_ZH = {"Anniversary Update": "周年更新", "Creators Update": "创意者更新",
+               "Fall Creators Update": "秋季创意者更新", "November Update": "11 月更新"}
+
+
+def release_zh(release: str | None) -> str | None:
+    """The name Microsoft China gives a release: 'April 2018 Update' ->
+    '2018 年 4 月更新', '2022 Update' -> '2022 更新'."""
+    if not release:
+        return None
+    if release in _RELEASE_ZH:
+        return _RELEASE_ZH[release]
+    words = release.split()
+    if len(words) == 3 and words[0] in _MONTHS and words[1].isdigit() and words[2] == "Update":
+        return f"{words[1]} 年 {_MONTHS[words[0]]} 月更新"
+    if len(words) == 2 and words[0].isdigit() and words[1] == "Update":
+        return f"{words[0]} 更新"
+    return release

@@ -134,30 +134,40 @@ async def test_archive_shows_the_summary_and_email_on_the_page(board):
     assert "archived" in page
 
 
-async def test_bad_uploads_are_refused_cleanly_and_leave_no_temp_files(board, tmp_path):
-    import glob
+@pytest.fixture
+def spool_dir(tmp_path, monkeypatch):
+    """This test's own temp folder for the server's spooled uploads: the
+    machine's /tmp is shared with every other process running tests."""
     import tempfile
 
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def spooled(folder) -> set:
+    return {p.name for p in folder.iterdir()}
+
+
+async def test_bad_uploads_are_refused_cleanly_and_leave_no_temp_files(board, spool_dir):
     app, client, chat = board
     await chat.say(SUBJECT)
     await sign_in(app, client, chat)
-    before = set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*"))
+    before = spooled(spool_dir)
     plain = await client.post(f"/case/{NUMBER}/upload", data=b"not a form", headers={"Content-Type": "text/plain"})
     assert plain.status == 400
     early = await client.post(f"/case/{NUMBER}/upload", data=b"x" * 100,
                               headers={"X-CSRF-Token": "wrong", "Content-Type": "multipart/form-data; boundary=b"})
     assert early.status == 403
-    assert set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*")) == before
+    assert spooled(spool_dir) == before
 
 
-async def test_files_before_the_token_too_many_files_and_odd_secrets_are_refused(board):
-    import glob
-    import tempfile
-
+async def test_files_before_the_token_too_many_files_and_odd_secrets_are_refused(board, spool_dir):
     app, client, chat = board
     await chat.say(SUBJECT)
     csrf = await signed_in_form_token(app, client, chat)
-    before = set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*"))
+    before = spooled(spool_dir)
     # A file part ahead of any token: refused before it is written anywhere.
     early = FormData()
     early.add_field("files", b"x" * (3 * 1024**2), filename="a.dmp", content_type="application/octet-stream")
@@ -169,7 +179,7 @@ async def test_files_before_the_token_too_many_files_and_odd_secrets_are_refused
         many.add_field("files", b"log", filename=f"{i}.txt", content_type="text/plain")
     resp = await client.post(f"/case/{NUMBER}/upload", data=many, headers={"Accept": "application/json"})
     assert resp.status == 413 and "20" in (await resp.json())["message"]
-    assert set(glob.glob(tempfile.gettempdir() + "/crashdesk-web-*")) == before
+    assert spooled(spool_dir) == before
     assert (await app.store.call(cases.get, NUMBER)).verdict_json is None
     # Secrets that are not ASCII are refused like any wrong one, never a server error.
     odd = await client.post(f"/case/{NUMBER}/upload", data=b"", headers={

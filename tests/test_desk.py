@@ -48,7 +48,7 @@ async def test_upload_in_the_thread_gives_the_case_verdict(desk):
     assert kinds[0] == "ack" and "verdict" in kinds
     verdict = next(r for r in replies if r.kind == "verdict")
     text = chat.text([verdict])
-    assert "2 dump(s), 2 bug check(s), one vendor: AsiaInfo Security" in text
+    assert "2 dumps, 2 bug checks, one vendor: AsiaInfo Security" in text
     assert "trendmicro.com/solution/1119990" in text
     case = await store.call(cases.get, NUMBER)
     assert "AsiaInfo Security" in case.verdict_line
@@ -69,10 +69,10 @@ async def test_each_new_dump_reruns_the_case_correlation(desk, tmp_path):
     text = EXAMPLE.read_text(encoding="utf-8")
     cut = text.index("第二次 dump")
     first = await chat.say("dump 1", thread=root, files=[bytes_attachment("dump1.txt", text[:cut].encode())])
-    assert "1 dump(s), 1 bug check(s), one vendor" in chat.text(first)
+    assert "1 dump, 1 bug check, one vendor" in chat.text(first)
     second = await chat.say("dump 2", thread=root, files=[bytes_attachment("dump2.txt", text[cut:].encode("utf-16"))])
     out = chat.text(second)
-    assert "2 dump(s), 2 bug check(s), one vendor: AsiaInfo Security" in out
+    assert "2 dumps, 2 bug checks, one vendor: AsiaInfo Security" in out
     # Only the new dump is detailed; the case part covers both.
     assert "Dump 2: dump2.txt" in out and "dump1.txt" not in out
 

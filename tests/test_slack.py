@@ -85,7 +85,7 @@ async def test_upload_gets_the_verdict_in_its_thread(slack):
     # The case did not exist: the bot says so, and still analyses and answers.
     replies = texts(slack.fake, thread_ts="1630900000.000100")
     verdict = next(t for t in replies if "Case verdict" in t)
-    assert "2 dump(s), 2 bug check(s), one vendor: AsiaInfo Security" in verdict
+    assert "2 dumps, 2 bug checks, one vendor: AsiaInfo Security" in verdict
     assert "VSApiNt" in verdict and "0x1A MEMORY_MANAGEMENT" in verdict
     post = next(p for p in slack.fake.posts() if "Case verdict" in p.get("text", ""))
     assert any(b["type"] == "header" for b in post["blocks"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, ModuleInfo, hex_code
+from analysis.machines import Machine
+from analysis.render.machines import case_summary, machine_label, machine_line
 from analysis.render.verdict import param_meanings, reason_lines, recommendation
 
 ENGINE_VERSION = "1"
@@ -26,6 +28,7 @@ def culprit_json(c: Culprit | None) -> dict | None:
         "confidence": c.confidence,
         "windbg_blamed": c.windbg_blamed,
         "vendor_basis": c.vendor_basis,
+        "vendor_source": c.vendor_source,
         "built": c.built,
         "evidence": [e.text for e in c.evidence],
     }
@@ -94,6 +97,9 @@ def dump_json(d: DumpReport, lang: str) -> dict:
         "uptime": d.uptime,
         "processors": d.processors,
         "dump_type": d.dump_type,
+        "computer": d.computer,
+        "boot_time": d.boot_time,
+        "report_id": d.report_id,
         "third_party_modules": d.third_party_modules,
         "stack": [
             {"module": f.module, "function": f.function, "offset": hex_code(f.offset), "address": hex_code(f.address)}
@@ -102,6 +108,20 @@ def dump_json(d: DumpReport, lang: str) -> dict:
         "modules": [module_json(m) for m in d.modules.values()],
         "partial": d.partial,
         "notes": d.notes,
+    }
+
+
+def machine_json(case: CaseReport, m: Machine, lang: str) -> dict:
+    return {
+        "name": m.name,
+        "label": machine_label(m, lang),
+        "os_build": m.os.build,
+        "os": m.os.product,
+        "arch": m.os.arch,
+        "dumps": [case.dumps[i].source for i in m.dumps],
+        "kinds": sorted({case.dumps[i].kind for i in m.dumps}),
+        "bugchecks": list(dict.fromkeys(hex_code(b.code) for b in (case.dumps[i].bugcheck for i in m.dumps) if b)),
+        "summary": machine_line(case, m, lang),
     }
 
 
@@ -124,6 +144,10 @@ def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = No
             "known_issues": [{"id": k.id, "title": k.title, "title_zh": k.title_zh, "url": k.url,
                               "advice": k.advice_zh if lang == "zh" else k.advice_en} for k in case.known_issues],
             "dump_count": len(case.dumps),
+            "machines": [machine_json(case, m, lang) for m in case.machines],
+            "vendor_dumps": [case.dumps[i].source for i in case.vendor_dumps],
+            "app_crashes": [case.dumps[i].source for i in case.app_crashes],
+            "summary": case_summary(case, lang),
         },
         "errors": errors or [],
     }

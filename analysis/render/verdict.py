@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from analysis import catalog
-from analysis.model import CaseReport, Culprit, DumpReport, hex_code
+from analysis import catalog, ntstatus
+from analysis.model import CaseReport, Culprit, DumpReport, Kind, hex_code
 from analysis.render.doc import Doc
-from analysis.render.texts import t
+from analysis.render.machines import app_words, case_summary, machine_line, release_words
+from analysis.render.texts import join, t
 
 MAX_STACK_LINES = 12
 
@@ -19,7 +20,9 @@ def code_label(code: int | None, lang: str) -> str:
     if not info:
         return hex_code(code)
     if lang == "zh" and info.zh:
-        return f"{hex_code(code)} {info.name}（{info.zh}）"
+        # A name that has its own brackets ("（_M 变体）") is not bracketed twice.
+        zh = info.zh.replace("（", "，").replace("）", "")
+        return f"{hex_code(code)} {info.name}（{zh}）"
     return f"{hex_code(code)} {info.name}"
 
 
@@ -115,11 +118,11 @@ def os_line(d: DumpReport, lang: str) -> str | None:
     o = d.os
     if not o.build:
         return None
-    parts = [o.product or "Windows"]
-    extra = [x for x in (o.release, o.codename) if x]
+    extra = [x for x in (release_words(o.release, lang), o.codename) if x]
+    head = o.product or "Windows"
     if extra:
-        parts.append("(" + ", ".join(extra) + ")")
-    parts.append(f"build {o.build}" if lang == "en" else f"内部版本 {o.build}")
+        head += f"（{'，'.join(extra)}）" if lang == "zh" else f" ({', '.join(extra)})"
+    parts = [head, f"build {o.build}" if lang == "en" else f"内部版本 {o.build}"]
     if o.arch:
         parts.append(o.arch)
     return " ".join(parts)
@@ -143,7 +146,10 @@ def culprit_line(c: Culprit | None, lang: str) -> str:
     who = [w for w in who if w]
     line = name + (" — " + ("，" if lang == "zh" else ", ").join(who) if who else "")
     basis = t(lang, f"basis_{c.basis}")
-    return f"{line} [{basis}; {t(lang, 'confidence')}: {t(lang, 'conf_' + c.confidence)}]"
+    conf = t(lang, "conf_" + c.confidence)
+    if lang == "zh":
+        return f"{line}；依据：{basis}；可信度：{conf}"
+    return f"{line}; {basis}; confidence: {conf}"
 
 
 # Evidence is written in English where it is found; these put its sentence
@@ -172,10 +178,7 @@ _ZH_EVIDENCE = [(re.compile(a), b) for a, b in (
     (r" \(the target address, not the code at fault\)$", "（目标地址，并非出错代码）"),
     (r" \(an unloaded driver\)$", "（已卸载的驱动）"),
     (r" \(in no listed module\)$", "（不在任何已加载模块中）"),
-    (r"^lmvm CompanyName: ", "lmvm 中的公司名："),
-    (r"^lmvm: (.*) \(catalog: (.*)\)$", r"lmvm：\1（驱动目录：\2）"),
-    (r"^lmvm: ", "lmvm："),
-    (r"^catalog: ", "驱动目录："),
+    (r"^exception address (\S+) lies in no listed module$", r"异常地址 \1 不在任何已加载模块中"),
 )]
 
 
@@ -191,22 +194,51 @@ def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
     lines = [e.text for e in c.evidence if e.kind != "windbg_overruled"]
     if c.windbg_blamed and c.basis == "stack":
         lines.insert(0, t(lang, "overruled", windbg=c.windbg_blamed, module=c.module))
-    if c.vendor_basis:
-        describe = c.description and "catalog" in c.vendor_basis and lang != "zh"
-        lines.append(c.vendor_basis + (f" — {c.description}" if describe else ""))
-    return [_in_zh(line) for line in lines] if lang == "zh" else lines
+    lines = [_in_zh(line) for line in lines] if lang == "zh" else lines
+    vendor = vendor_basis_line(c, lang)
+    if vendor:
+        lines.append(vendor)
+    return lines
+
+
+def vendor_basis_line(c: Culprit, lang: str) -> str | None:
+    """Where the vendor came from, in the reply's language."""
+    where, source = c.vendor_where, c.vendor_source
+    if not where or not source:
+        return None
+    if source == "install":
+        if lang == "zh":
+            other = c.catalog_vendor_zh or c.catalog_vendor
+            return f"lmvm：{where}" + (f"（驱动目录中记为{other}）" if other else "")
+        return f"lmvm: {where}" + (f" (the catalog lists {c.catalog_vendor})" if c.catalog_vendor else "")
+    if source == "company":
+        return f"lmvm 中的公司名：{where}" if lang == "zh" else f"lmvm CompanyName: {where}"
+    if lang == "zh":
+        return f"驱动目录：{where}"
+    return f"catalog: {where}" + (f" — {c.description}" if c.description else "")
 
 
 def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     doc = Doc()
+    if d.kind == Kind.EVENT_LOG:
+        return logged_doc(d, i, lang)
     doc.heading(t(lang, "dump_title", i=i, source=d.source))
-    if d.kind == "app-minidump":
-        doc.para(t(lang, "app_crash"))
+    if d.kind == Kind.APP_MINIDUMP:
+        exc = ntstatus.exception(d.exception_code)
+        doc.para(app_words(d, lang))
         doc.field(t(lang, "app_process"), d.process)
-        doc.field(t(lang, "exception_code"), hex_code(d.exception_code))
+        if d.exception_code is not None:
+            doc.field(t(lang, "exception_code"), hex_code(d.exception_code) + (f" {exc.name}" if exc else ""))
+        if exc:
+            doc.field(t(lang, "exception_meaning"), exc.meaning(lang))
         doc.field(t(lang, "faulting_module"), culprit_line(d.culprit, lang))
         doc.bullets(t(lang, "evidence"), evidence_lines(d.culprit, lang))
         doc.field(t(lang, "os"), os_line(d, lang))
+        doc.field(t(lang, "crash_time"), d.crash_time)
+        if exc and exc.breakpoint:
+            doc.para(t(lang, "breakpoint_note", code=f"{hex_code(d.exception_code)} {exc.name}"))
+        else:
+            doc.para(t(lang, "app_advice"))
         return doc
     info = catalog.bugcheck(d.bugcheck.code) if d.bugcheck else None
     doc.field(t(lang, "bugcheck"), code_label(d.bugcheck.code if d.bugcheck else None, lang))
@@ -234,8 +266,27 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     return doc
 
 
-def _codes(codes: list[int]) -> str:
-    return ", ".join(hex_code(c) for c in codes)
+def logged_doc(d: DumpReport, i: int, lang: str) -> Doc:
+    """A blue screen an event log recorded: code, parameters, when, where the
+    dump went -- and no culprit, for the log names none."""
+    doc = Doc()
+    doc.heading(t(lang, "logged_title", i=i, source=d.source))
+    info = catalog.bugcheck(d.bugcheck.code) if d.bugcheck else None
+    doc.field(t(lang, "bugcheck"), code_label(d.bugcheck.code if d.bugcheck else None, lang))
+    doc.bullets(t(lang, "args"), arg_lines(d, lang))
+    if info:
+        doc.field(t(lang, "meaning"), info.summary_zh if lang == "zh" else info.summary_en)
+    doc.field(t(lang, "computer"), d.computer)
+    doc.field(t(lang, "os"), os_line(d, lang))
+    doc.field(t(lang, "crash_time"), d.crash_time)
+    doc.field(t(lang, "dump_path"), d.dump_file)
+    doc.field(t(lang, "report_id"), d.report_id)
+    doc.para(t(lang, "logged_note", path=d.dump_file) if d.dump_file else t(lang, "logged_note_nopath"))
+    return doc
+
+
+def _codes(codes: list[int], lang: str) -> str:
+    return join([hex_code(c) or "" for c in codes], lang)
 
 
 def reason_lines(case: CaseReport, lang: str) -> list[str]:
@@ -243,9 +294,9 @@ def reason_lines(case: CaseReport, lang: str) -> list[str]:
     for r in case.reasons:
         p = dict(r.params)
         if "codes" in p:
-            p["codes"] = _codes(p["codes"])
+            p["codes"] = _codes(p["codes"], lang)
         if "vendors" in p:
-            p["vendors"] = ", ".join(p["vendors"])
+            p["vendors"] = join(p["vendors"], lang)
         if lang == "zh" and p.get("vendor_zh"):
             p["vendor"] = p["vendor_zh"]
         if "basis" in p and r.code == "single_dump_vendor":
@@ -253,6 +304,12 @@ def reason_lines(case: CaseReport, lang: str) -> list[str]:
         key = "r_" + r.code
         if r.code == "same_vendor_all_dumps" and p.get("distinct") == 1:
             key += "_same"
+        if r.code == "vendor_some_dumps" and p.get("total", 0) - p.get("n", 0) == 1:
+            key += "_other"
+        if r.code == "vendor_from_lmvm" and p.get("catalog"):
+            key += "_catalog"
+            if lang == "zh" and p.get("catalog_zh"):
+                p["catalog"] = p["catalog_zh"]
         lines.append(t(lang, key, **p))
     return lines
 
@@ -263,20 +320,10 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
     covers every dump."""
     doc = Doc()
     vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor)
-    if vendor and case.pattern == "single-vendor":
-        vendors = t(lang, "one_vendor", vendor=vendor)
-    elif case.pattern == "mixed":
-        names = next((r.params["vendors"] for r in case.reasons if r.code == "several_vendors"), [])
-        vendors = t(lang, "several_vendors", vendors=", ".join(names))
-    else:
-        vendors = t(lang, "no_vendor")
     doc.heading(t(lang, "case_title"))
-    apps = sum(1 for d in case.dumps if d.kind == "app-minidump")
-    if apps:
-        doc.para(t(lang, "case_summary_apps", n=len(case.dumps), codes=len(case.bugcheck_codes), apps=apps,
-                   vendors=vendors))
-    else:
-        doc.para(t(lang, "case_summary", n=len(case.dumps), codes=len(case.bugcheck_codes), vendors=vendors))
+    doc.para(case_summary(case, lang))
+    if len(case.machines) > 1 or case.app_crashes or any(d.kind == Kind.EVENT_LOG for d in case.dumps):
+        doc.bullets(t(lang, "machines"), [machine_line(case, m, lang) for m in case.machines])
     if case.vendor:
         label = vendor
         if case.product:
@@ -284,8 +331,8 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
             repeats = lang != "zh" and case.product.lower().startswith(case.vendor.lower())
             label = case.product if repeats else f"{vendor} {case.product}"
         doc.field(t(lang, "vendor"), label)
-    doc.field(t(lang, "modules"), ", ".join(case.modules))
-    doc.field(t(lang, "bugcheck"), ", ".join(code_label(c, lang) for c in case.bugcheck_codes))
+    doc.field(t(lang, "modules"), join(case.modules, lang))
+    doc.field(t(lang, "bugcheck"), join([code_label(c, lang) for c in case.bugcheck_codes], lang))
     doc.field(t(lang, "confidence"), t(lang, "conf_" + case.confidence))
     doc.bullets(t(lang, "why"), reason_lines(case, lang))
     for ki in case.known_issues:
@@ -304,4 +351,4 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
 
 def recommendation(case: CaseReport, lang: str) -> str:
     vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor) or ""
-    return t(lang, "rec_" + case.recommendation, vendor=vendor, product=case.product or "").replace("  ", " ")
+    return t(lang, "rec_" + (case.recommendation or "collect_more"), vendor=vendor, product=case.product or "").replace("  ", " ")

@@ -29,12 +29,15 @@ _MARKS = (
     "what failed", "STOP: 0x", "STOP 0x", "Stop: 0x", "has been shut down to prevent damage",
     "search online later for this error", "search for the error online", "windows.com/stopcode",
     "遇到问题", "终止代码", "停止代码", "失败的操作", "停止代碼", "失敗的操作", "發生問題", "为了保护您的计算机",
-    "技术信息", "problem seems to be caused by the following file",
+    "技术信息", "problem seems to be caused by the following file", "termination code", "Termination code",
+    # Prose about a screen: "I got a BSOD: SYSTEM THREAD EXCEPTION NOT HANDLED (x.sys)".
+    "BSOD", "BSoD", "bsod", "blue screen", "Blue screen", "Blue Screen", "bluescreen", "BlueScreen", "蓝屏", "藍屏",
+    "stop error", "Stop error",
 )
 
 # "Stop code: X", "终止代码：X", "Stop code - X (0x0000007E)"; what follows the
 # mark is read without a pattern (see _stop_value).
-_STOP_CODE = re.compile(r"(?:stop ?code|终止代码|停止代码|停止代碼)[ \t]*(?:[:：\-=]|is|was)?[ \t]*", re.I)
+_STOP_CODE = re.compile(r"(?:stop ?code|termination code|终止代码|停止代码|停止代碼)[ \t]*(?:[:：\-=]|is|was)?[ \t]*:?[ \t]*", re.I)
 _WHAT_FAILED = re.compile(r"(?:what failed|失败的操作|失敗的操作|失败的项目|失敗的項目)[ \t]*(?:[:：\-=]|is|was)?[ \t]*"
                           r"(?:is |was )?([\w.$~-]{1,120})", re.I)
 # Windows 8: "...search online later for this error: NAME (iaStorA.sys)"
@@ -45,13 +48,19 @@ _STOP_LINE = re.compile(r"STOP[ \t]*:?[ \t]*(?:0x)?([0-9a-fA-F]{8})\b[ \t]*(?:\(
 # "*** gv3.sys - Address F86B5A89 base at F86B5000, DateStamp 3dd9919eb"
 _ADDRESS_LINE = re.compile(
     r"\*{1,3}[ \t]*([\w.$~-]{1,120}\.(?:sys|dll|exe|drv))[ \t]*-[ \t]*(?:Address|地址)[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})"
-    r"[ \t]*(?:base at|基址为?|位于)[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t,，]*(?:DateStamp|日期戳)?[ \t]*(?:0x)?([0-9a-fA-F]{1,9})?",
+    r"[ \t]*(?:has base at|base at|基址为?|位于)[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t,，]*(?:DateStamp|日期戳)?[ \t]*(?:0x)?([0-9a-fA-F]{1,9})?",
     re.I)
 # XP: "***  Address F73120AE base at F7300000, DateStamp 3ce6f20b - ati2dvag.dll"
 _ADDRESS_LINE_XP = re.compile(
-    r"\*{1,3}[ \t]*Address[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t]*base at[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})"
+    r"\*{1,3}[ \t]*Address[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t]*(?:has )?base at[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})"
     r"[ \t,]*(?:DateStamp[ \t]*(?:0x)?([0-9a-fA-F]{1,9}))?[ \t]*-[ \t]*([\w.$~-]{1,120})", re.I)
 _CAUSED_BY_FILE = re.compile(r"(?:caused by the following file|由以下文件引起的?)[ \t]*[:：]?[ \t]*([\w.$~-]{1,120})", re.I)
+# A stop line typed without its "STOP:": "0x0000007E (0xFFFFFFFFC0000005,0x..., 0x..., 0x...)".
+_BARE_STOP = re.compile(r"[ \t*]*0x([0-9a-fA-F]{8})[ \t]*\(((?:[ \t]*0x[0-9a-fA-F`]{1,17}[ \t]*,){3}[ \t]*0x[0-9a-fA-F`]{1,17})[ \t]*\)")
+# In prose: a name in capitals with blanks or underscores ("SYSTEM THREAD
+# EXCEPTION NOT HANDLED"), and "(x.sys)" or "x.sys failed" after it.
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z0-9]{1,30}(?:[ _][A-Z0-9]{1,30}){2,12}\b")
+_PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) failed\b", re.I)
 # The name line of an XP/7 screen: the symbolic name alone on its line.
 _NAME_LINE = re.compile(r"[ \t*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+){1,12})[ \t]*$")
 
@@ -123,6 +132,18 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
             m = _NAME_LINE.match(line)
             if m and bugcheck_from_name(m[1]) is not None:
                 name_seen = m[1]
+        if code is None and "(" in line and "0x" in line:
+            m = _BARE_STOP.match(line)
+            if m:
+                code, args = int(m[1], 16), hex_list(m[2])
+        if name_seen is None and code is None:
+            prose_name = _prose_name(line)
+            if prose_name:
+                name_seen = prose_name
+                if failed is None:
+                    m = _PROSE_FILE.search(line)
+                    if m:
+                        failed = _claim_file(m[1] or m[2], line, findings)
     named = bugcheck_from_name(name_seen)
     if named is not None and named.typed is not None:
         report.notes.append(corrected_note(named))
@@ -133,6 +154,16 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
     set_bugcheck(report, code, args)
     report.os = fill_os(report.os)
     return Reading(crashes=[(report, findings)])
+
+
+def _prose_name(line: str) -> str | None:
+    """A real bug check name written in capitals inside a sentence (exact
+    only: prose is not corrected)."""
+    for m in _CAPS_RUN.finditer(line):
+        named = bugcheck_from_name(m[0])
+        if named is not None and named.typed is None:
+            return named.name
+    return None
 
 
 def _stop_value(rest: str) -> tuple[str | None, int | None]:

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
-    MAX_CRASHES, MAX_VALUE, add_identity, add_module, address_frame, claim, code_from_words, hex_int,
+    MAX_CRASHES, MAX_VALUE, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
     image_name, lines, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
@@ -55,7 +55,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "stack_address_3": ("stack address 3", "stapeladresse 3", "stack-adresse 3", "堆栈地址 3", "堆栈地址3", "栈地址 3"),
     "computer_name": ("computer name", "computername", "computer-name", "计算机名", "计算机名称", "电脑名称"),
     "full_path": ("full path", "vollständiger pfad", "kompletter pfad", "完整路径", "全路径"),
-    "processors_count": ("processors count", "anzahl prozessoren", "prozessoranzahl", "处理器数量", "处理器数目", "处理器个数"),
+    "parameters": ("parameters", "parameter", "参数"),
+    "processors_count": ("processors count", "processor count", "anzahl prozessoren", "prozessoranzahl", "处理器数量", "处理器数目", "处理器个数"),
     "major_version": ("major version", "hauptversion", "主版本", "主版本号"),
     "minor_version": ("minor version", "nebenversion", "unterversion", "次版本", "次版本号", "副版本"),
     "dump_file_size": ("dump file size", "dump-dateigröße", "größe der dump-datei", "转储文件大小"),
@@ -86,11 +87,13 @@ _LOWER_COLUMNS = (
 # Fields only a crash row has (as opposed to the lower pane's driver rows).
 _CRASH_KEYS = frozenset(("bug_check_code", "bug_check_string", "caused_by_driver", "crash_address", "parameter_1"))
 
+# The upper pane's first headers as a tab-less paste prints them.
+_HEADER_RUN = "Dump File Crash Time Bug Check String Bug Check Code"
 # Cheap marks: one of these literal strings must be in the text.
 _MARKS = (
     "Caused By Driver", "Bug Check Code", "Bug Check String", "caused by driver", "Caused by driver",
     "Verursacht durch", "Address In Stack", "Adresse im", "由驱动程序", "错误检查", "蓝屏错误", "堆栈地址",
-    ".dmp\t", ".dmp,", '.dmp"', "<td", "<TD",
+    ".dmp\t", ".dmp,", '.dmp"', "<td", "<TD", _HEADER_RUN, "Caused by Driver",
 )
 
 
@@ -109,6 +112,8 @@ def read_bluescreenview(text: str, source: str) -> Reading | None:
         records = _text_records(text)
     if not records:
         records = _delimited_records(text)
+    if not records:
+        records = _flattened_records(text)
     if not records:
         return None
     crashes = [r for r in records if _CRASH_KEYS & r.keys()]
@@ -198,6 +203,73 @@ def _looks_like_row(cells: list[str]) -> bool:
     return cells[0].strip().lower().endswith(".dmp") and code.lower().startswith("0x") and hex_int(code) is not None
 
 
+def _flattened_records(text: str) -> list[dict[str, str]]:
+    """A grid row pasted where tabs became single blanks, often after the
+    header row on the same line: the values are told apart by their look
+    (a .dmp name, a NAME_IN_CAPITALS, 0x codes, image+offset addresses)."""
+    out: list[dict[str, str]] = []
+    for line in lines(text):
+        if ".dmp" not in line:
+            continue
+        start = line.find(_HEADER_RUN)
+        words = line[start + len(_HEADER_RUN):].split() if start >= 0 else line.split()
+        at = next((i for i, w in enumerate(words) if w.lower().endswith(".dmp")), None)
+        if at is None:
+            continue
+        record = _flattened(words[at:])
+        if record:
+            out.append(record)
+        if len(out) >= MAX_CRASHES:
+            break
+    return out
+
+
+def _flattened(words: list[str]) -> dict[str, str] | None:
+    r = {"dump_file": words[0]}
+    i = 1
+    time: list[str] = []
+    while i < len(words) and not _is_name(words[i]) and not words[i].lower().startswith("0x"):
+        time.append(words[i])
+        i += 1
+    if time:
+        r["crash_time"] = " ".join(time)[:MAX_VALUE]
+    if i < len(words) and _is_name(words[i]):
+        r["bug_check_string"] = words[i]
+        i += 1
+    if i >= len(words) or hex_int(words[i]) is None or not words[i].lower().startswith("0x"):
+        return None
+    r["bug_check_code"] = words[i]
+    i += 1
+    for n in range(1, 5):
+        if i < len(words) and hex_int(words[i]) is not None:
+            r[f"parameter_{n}"] = words[i]
+            i += 1
+    if i < len(words) and "+" not in words[i] and image_name(words[i]) and "." in words[i]:
+        r["caused_by_driver"] = words[i]
+        i += 1
+    if i < len(words) and address_frame(words[i]) is not None:
+        r["caused_by_address"] = words[i]
+        i += 1
+    rest = words[i:]
+    for w in rest:
+        if w in ("x64", "x86", "32-bit", "64-bit", "ARM64"):
+            r.setdefault("processor", w)
+        elif "\\" in w and w.lower().endswith(".dmp"):
+            r.setdefault("full_path", w)
+        elif address_frame(w) is not None and "processor" in r:
+            r.setdefault("crash_address", w)
+    if "full_path" in r:
+        tail = rest[rest.index(r["full_path"]) + 1 :]
+        numbers = [w for w in tail if w.isdigit()]
+        if len(numbers) >= 3:
+            r["processors_count"], r["major_version"], r["minor_version"] = numbers[:3]
+    return r
+
+
+def _is_name(word: str) -> bool:
+    return len(word) > 4 and "_" in word and word.replace("_", "").isalnum() and word.upper() == word
+
+
 class _Tables(HTMLParser):
     """The cells of every table row; markup and scripts ignored."""
 
@@ -276,7 +348,10 @@ def _crash(r: dict[str, str], source: str) -> tuple[DumpReport, Findings] | None
         return None
     report, findings = new_crash(_label(source, r.get("dump_file")), Kind.TOOL_REPORT)
     report.notes.extend(notes)
-    set_bugcheck(report, code, [hex_int(r.get(f"parameter_{n}")) for n in range(1, 5)])
+    args = [hex_int(r.get(f"parameter_{n}")) for n in range(1, 5)]
+    if not any(a is not None for a in args) and r.get("parameters"):
+        args = hex_list(r["parameters"])  # "Parameters : a, b, c, d" as people retype the four
+    set_bugcheck(report, code, args)
     report.dump_file = r.get("full_path") or r.get("dump_file")
     report.crash_time = r.get("crash_time")
     report.computer = r.get("computer_name") or None

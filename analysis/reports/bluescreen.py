@@ -179,8 +179,18 @@ def _stop_value(rest: str) -> tuple[str | None, int | None]:
         return None, hex_value
     if all(c.isalnum() or c in "_ " for c in rest[:MAX_NAME]) and len(rest) <= MAX_NAME:
         return rest.rstrip(" ."), hex_value
-    # Other words follow on the line (its breaks were lost): the first word.
-    return rest.split(None, 1)[0].rstrip(".,;"), hex_value
+    # Other words follow (a sentence goes on, or the line breaks were lost):
+    # the longest run of leading words that is a bug check name.
+    words = rest[:MAX_NAME].split()[:12]
+    for end, word in enumerate(words):
+        if not word.replace("_", "").isalnum():
+            words = words[: end + (1 if word.rstrip(".,;:!?").replace("_", "").isalnum() else 0)]
+            break
+    words = [w.rstrip(".,;:!?") for w in words]
+    for k in range(len(words), 0, -1):
+        if bugcheck_from_name(" ".join(words[:k])) is not None:
+            return " ".join(words[:k]), hex_value
+    return (words[0] if words else None), hex_value
 
 
 def _claim_file(word: str, line: str, findings: Findings) -> str | None:

@@ -298,7 +298,7 @@ _MSINFO_DRIVER: dict[str, str] = {
     **dict.fromkeys(("name", "名称", "名稱"), "name"),
     **dict.fromkeys(("description", "描述"), "description"),
     **dict.fromkeys(("file", "文件", "檔案", "datei"), "path"),
-    **dict.fromkeys(("state", "状态", "狀態", "status"), "state"),
+    **dict.fromkeys(("state", "状态", "狀態"), "state"),
     **dict.fromkeys(("start mode", "start_mode", "启动模式", "啟動模式", "startmodus"), "start_mode"),
     # Signed Drivers
     **dict.fromkeys(("device name", "device_name", "设备名称", "裝置名稱", "gerätename"), "device"),
@@ -377,6 +377,8 @@ def _msinfo_text(text: str, inv: Inventory) -> None:
         if stripped.startswith("[") and stripped.endswith("]"):
             section, header = _section(stripped[1:-1]), None
             continue
+        if section is None and stripped.lower().startswith(("system name:", "系统名称:", "系统名称：")):
+            inv.computer = inv.computer or stripped.split(":", 1)[-1].split("：", 1)[-1].strip()[:120] or None
         if section is None or not stripped:
             continue
         cells = [c.strip() for c in line.rstrip("\t").split("\t")]
@@ -409,7 +411,7 @@ def _msinfo_xml(text: str, inv: Inventory) -> None:
     chunks: list[str] = []
     count = 0
 
-    def refuse(*_args) -> None:
+    def refuse(*_args) -> int:
         raise XmlRefused("DTD or entity declaration in the document")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
@@ -445,9 +447,9 @@ def _msinfo_xml(text: str, inv: Inventory) -> None:
         if field_name is not None and sum(map(len, chunks)) < MAX_VALUE:
             chunks.append(chars)
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
+    parser.StartDoctypeDeclHandler = refuse  # type: ignore[assignment]
+    parser.EntityDeclHandler = refuse  # type: ignore[assignment]
+    parser.UnparsedEntityDeclHandler = refuse  # type: ignore[assignment]
     parser.ExternalEntityRefHandler = refuse
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartElementHandler = start

@@ -372,8 +372,9 @@ def _crash(r: dict[str, str], source: str) -> tuple[DumpReport, Findings] | None
     crash_at = address_frame(r.get("crash_address"))
     stack = [f for f in (address_frame(r.get(f"stack_address_{n}")) for n in range(1, 4)) if f is not None]
     if stack:
+        # Named frames (image+offset) as a debugger would print them, not
+        # raw values: the judge weighs them as a stack.
         findings.stacks.append(stack)
-        findings.unwound = False
         report.stack = stack
     if crash_at is not None and not findings.sites:
         findings.sites.append(Site(symbol=crash_at.label()))
@@ -415,7 +416,6 @@ def _lower_pane(drivers: list[dict[str, str]], report: DumpReport, findings: Fin
                               return_address=None if frame else hex_int(at)))
     if hits:
         findings.stacks.append(hits)
-        findings.unwound = False
 
 
 def _driver(r: dict[str, str]) -> InstalledDriver:

@@ -13,21 +13,25 @@ from analysis.correlate import correlate
 from analysis.intake import (
     KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
 )
-from analysis.model import CaseReport, DumpReport
+from analysis.model import CaseReport, DumpReport, module_key
 
 
 @dataclass
 class Outcome:
     case: CaseReport
     problems: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+    # What the inputs say about the machines besides crashes (analysis.reports.Inventory).
+    context: list[object] = field(default_factory=list)
 
     @property
     def analysed(self) -> bool:
         return bool(self.case.dumps)
 
 
-def read_blob(blob: Blob) -> list[tuple[DumpReport, Findings]]:
-    """One file (not a container) -> the crashes it describes."""
+def read_blob(blob: Blob, context: list[object] | None = None) -> list[tuple[DumpReport, Findings]]:
+    """One file (not a container) -> the crashes it describes.  What it says
+    about the machine besides (an inventory of installed drivers) is added
+    to ``context``."""
     kind = sniff(blob.head(16))
     if kind in (KIND_KERNEL64, KIND_KERNEL32):
         from analysis.binary.kernel import read_kernel_dump
@@ -43,16 +47,75 @@ def read_blob(blob: Blob) -> list[tuple[DumpReport, Findings]]:
     try:
         if len(blob) > text.WHOLE_TEXT_LIMIT:
             return text.read_large_text(blob.chunks(), blob.head(), blob.name)
-        return text.read_text(bytes(blob.data), blob.name)
+        return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [])
     except text.NotText:
         raise Rejected("not a WinDbg log, a crash dump, or an archive of them") from None
     except text.NoCrashFound as exc:
         raise Rejected(f"readable text, but {exc}") from None
 
 
+# Literal marks of debugger output: with one of them the WinDbg reader reads
+# the text even when a report reader found its shape there too.
+_WINDBG_MARKS = ("Bugcheck Analysis", "BUGCHECK_CODE", "FAILURE_BUCKET_ID", "STACK_TEXT", "Probably caused by",
+                 "Loading Dump File", "\nArg1: ", "MODULE_NAME:", "BugCheck ", "Child-SP", "ChildEBP", "kd> ")
+
+
+def read_decoded(decoded: str, source: str, context: list[object]) -> list[tuple[DumpReport, Findings]]:
+    """The text dispatcher: the report readers (analysis.reports) and the
+    WinDbg reader each try the text; a crash two of them describe counts once."""
+    from analysis import text
+    from analysis.reports import XmlRefused, read_reports
+    from analysis.reports.bluescreen import is_screen_text
+
+    try:
+        readings = read_reports(decoded, source)
+    except XmlRefused as exc:
+        raise Rejected(str(exc)) from None
+    found = [crash for reading in readings for crash in reading.crashes]
+    for reading in readings:
+        context.extend(reading.context)
+    if not found or any(mark in decoded for mark in _WINDBG_MARKS):
+        try:
+            windbg = text.parse_text(decoded, source)
+        except text.NoCrashFound:
+            if not readings:
+                raise
+            windbg = []
+        screen = is_screen_text(decoded)
+        found = windbg + [crash for crash in found if not _same_crash_told(crash, windbg)
+                          and (screen or crash[0].kind != "blue-screen" or not windbg)]
+    if not found and readings:
+        what = ", ".join(sorted({getattr(c, "source", "listing") for r in readings for c in r.context}))
+        raise Rejected(f"an inventory of the machine ({what}), no crash in it; kept for the case")
+    return found
+
+
+def _same_crash_told(crash: tuple[DumpReport, Findings], windbg: list[tuple[DumpReport, Findings]]) -> bool:
+    """A report reader's crash that the WinDbg output of the same text also
+    describes (its dump header, the screen of that crash): what the report
+    adds fills the debugger's record, and it is not counted again."""
+    report, findings = crash
+    ident = set(report.identity)
+    for other, other_findings in windbg:
+        a, b = report.bugcheck, other.bugcheck
+        same = bool(ident & set(other.identity)) or (a is not None and b is not None and a.code == b.code and (
+            report.kind == "blue-screen" or (len(a.args) == 4 and a.args == b.args)))
+        if same:
+            other.os.build = other.os.build or report.os.build
+            other.os.arch = other.os.arch or report.os.arch
+            other.processors = other.processors or report.processors
+            other.computer = other.computer or report.computer
+            for info in report.modules.values():
+                other.modules.setdefault(module_key(info.name), info)
+            other_findings.claims.extend(findings.claims)
+            return True
+    return False
+
+
 def analyze_blobs(blobs: list[Blob]) -> Outcome:
     problems: list[tuple[str, str]] = []
     found: list[tuple[DumpReport, Findings]] = []
+    context: list[object] = []
     seen_digests: set[bytes] = set()
     for blob in blobs:
         for piece in expand(blob, problems):
@@ -62,7 +125,7 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
                 continue
             seen_digests.add(digest)
             try:
-                found.extend(read_blob(piece))
+                found.extend(read_blob(piece, context))
             except Rejected as exc:
                 problems.append((piece.name, str(exc)))
             finally:
@@ -83,7 +146,7 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
             continue
         identities.append(ident)
         reports.append(report)
-    return Outcome(correlate(reports), problems)
+    return Outcome(correlate(reports), problems, context)
 
 
 def _richness(report: DumpReport) -> tuple:

@@ -119,6 +119,7 @@ T: dict[str, dict[str, str]] = {
         "faulting_module": "Faulting module",
         "crash_time": "Crash time",
         "uptime": "Uptime",
+        "stop_code_corrected": "The stop code was written \"{typed}\"; read as {name}, the nearest real bug check name",
     },
     "zh": {
         "case_title": "案例结论",
@@ -224,6 +225,7 @@ T: dict[str, dict[str, str]] = {
         "faulting_module": "出错模块",
         "crash_time": "蓝屏时间",
         "uptime": "运行时间",
+        "stop_code_corrected": "提供的终止代码为“{typed}”，已按最接近的 BugCheck 名称 {name} 处理",
     },
 }
 

@@ -261,6 +261,11 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
         doc.bullets(label, [f.label() for f in d.stack[:MAX_STACK_LINES]])
     if info and d.culprit and d.culprit.third_party is not True:
         doc.field(t(lang, "usual_cause"), info.likely_zh if lang == "zh" else info.likely_en)
+    for note in d.notes:
+        # "stop_code_corrected:<as typed>:<real name>" (analysis.reports.common)
+        if note.startswith("stop_code_corrected:"):
+            typed, _, name = note.removeprefix("stop_code_corrected:").rpartition(":")
+            doc.para(t(lang, "stop_code_corrected", typed=typed, name=name))
     if d.partial:
         doc.para(t(lang, "partial"))
     return doc

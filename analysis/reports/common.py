@@ -1,0 +1,217 @@
+"""What the report readers share: bounded lines, numbers as the tools
+print them, bug check names as people retype them, and the record of one
+crash in the findings vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from analysis import catalog
+from analysis.findings import Claim, Claimant, Findings
+from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, module_key
+
+MAX_LINE = 2048  # characters of one line a reader looks at
+MAX_VALUE = 512  # characters of one field's value kept
+MAX_CRASHES = 500  # crashes one report may describe (a BlueScreenView list of years)
+MAX_NAME = 120  # a module or bug check name is never longer
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def lines(text: str) -> list[str]:
+    """The text's lines, each cut to a bounded length, tabs kept."""
+    return [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+
+
+def hex_int(text: str | None) -> int | None:
+    """'0x0000001a', '00000000`00000010', 'fffff806`4b6a1b2e', '1a' -> int."""
+    if not text:
+        return None
+    word = text.strip().split(None, 1)[0].rstrip(",;)").lstrip("(").replace("`", "")
+    if word[:2] in ("0x", "0X"):
+        word = word[2:]
+    if not word or len(word) > 16 or not all(c in _HEX for c in word):
+        return None
+    return int(word, 16)
+
+
+def hex_list(text: str, limit: int = 4) -> list[int | None]:
+    """'0x41792, 0xFFFF..., 0x1, 0x0' (commas, blanks or both) -> ints."""
+    words = text.replace(",", " ").split()
+    return [hex_int(w) for w in words[:limit]]
+
+
+def image_name(text: str | None) -> str | None:
+    """A module's file name from what a tool printed: a path, 'x.sys+1b2e',
+    'tmxpflt.sys (TmXPFlt+0x1234)'.  None when nothing file-like is there."""
+    if not text:
+        return None
+    word = text.strip().split(None, 1)[0] if text.strip() else ""
+    word = word.rsplit("\\", 1)[-1].split("+", 1)[0].strip("()[]'\",;")
+    if not word or len(word) > MAX_NAME or not _name_chars(word):
+        return None
+    return word
+
+
+def _name_chars(word: str) -> bool:
+    return all(c.isalnum() or c in "._-$~" for c in word)
+
+
+def module_of(image: str) -> str:
+    """'TmXPFlt.sys' -> 'TmXPFlt' (the spelling kept)."""
+    return image.rsplit(".", 1)[0] if "." in image else image
+
+
+def address_frame(text: str | None) -> Frame | None:
+    """'ntoskrnl.exe+3f5b40' (BlueScreenView's address columns) -> a frame."""
+    if not text or "+" not in text:
+        return None
+    name, _, off = text.strip().partition("+")
+    image = image_name(name)
+    offset = hex_int(off)
+    if image is None or offset is None:
+        return None
+    return Frame(module=module_of(image), offset=offset)
+
+
+# ---------------------------------------------------------------- bug checks
+
+@cache
+def _names() -> dict[str, int]:
+    # The catalog keeps its tables private and looks names up one at a
+    # time; a nearest-name search needs them all.
+    facts, _ = catalog._bugcheck_tables()
+    return {entry["name"]: int(key, 16) for key, entry in facts.items()}
+
+
+MAX_EDITS = 2
+
+
+@dataclass(slots=True, frozen=True)
+class NamedCode:
+    code: int
+    name: str
+    typed: str | None = None  # what the text said, when it was corrected
+
+
+def bugcheck_from_name(text: str | None) -> NamedCode | None:
+    """A bug check name as a person wrote it: exact, with blanks for the
+    underscores, in any case, or one or two letters off the real name (the
+    unambiguous nearest only; a short name must match closer)."""
+    if not text:
+        return None
+    raw = text.strip()[:MAX_NAME]
+    wanted = "_".join(raw.replace("_", " ").split()).upper()
+    if len(wanted) < 4:
+        return None
+    names = _names()
+    if wanted in names:
+        return NamedCode(names[wanted], wanted)
+    limit = 1 if len(wanted) < 12 else MAX_EDITS
+    best: list[str] = []
+    best_d = limit + 1
+    for name in names:
+        if abs(len(name) - len(wanted)) > limit:
+            continue
+        d = bounded_distance(wanted, name, min(limit, best_d))
+        if d < best_d:
+            best, best_d = [name], d
+        elif d == best_d and d <= limit:
+            best.append(name)
+    if len(best) != 1 or best_d > limit:
+        return None
+    return NamedCode(names[best[0]], best[0], typed=raw)
+
+
+def bounded_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or limit + 1 as soon as it must exceed limit
+    (only a band of width 2*limit+1 is computed: O(len * limit))."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    over = limit + 1
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        lo, hi = max(1, i - limit), min(len(b), i + limit)
+        cur = [over] * (len(b) + 1)
+        if lo == 1:
+            cur[0] = i
+        row_min = cur[0] if lo == 1 else over
+        ca = a[i - 1]
+        for j in range(lo, hi + 1):
+            cost = 0 if ca == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            cur[j] = v
+            if v < row_min:
+                row_min = v
+        if row_min > limit:
+            return over
+        prev = cur
+    return min(prev[len(b)], over)
+
+
+def code_from_words(code_text: str | None, name_text: str | None) -> tuple[int | None, list[str]]:
+    """The bug check from a hex code and/or a name (either may be missing
+    or mistyped): the code when it is a number, else the name's.  Notes say
+    what was corrected."""
+    notes: list[str] = []
+    code = hex_int(code_text) if code_text else None
+    named = bugcheck_from_name(name_text)
+    if named and named.typed is not None:
+        notes.append(corrected_note(named))
+    if code is None and named is not None:
+        code = named.code
+    return code, notes
+
+
+CORRECTED = "stop_code_corrected"
+
+
+def corrected_note(named: NamedCode) -> str:
+    """The note a renderer words as "the stop code was read as X (typed Y)"."""
+    return f"{CORRECTED}:{named.typed}:{named.name}"
+
+
+# ------------------------------------------------------------------- records
+
+def new_crash(source: str, kind: str) -> tuple[DumpReport, Findings]:
+    return DumpReport(source=source, kind=kind), Findings()
+
+
+def set_bugcheck(report: DumpReport, code: int | None, args: list[int | None]) -> None:
+    if code is None:
+        report.partial = True
+        report.notes.append("no_bugcheck")
+        return
+    args = list(args[:4])
+    while args and args[-1] is None:
+        args.pop()
+    report.bugcheck = BugCheck(code=code, args=args)
+    if len(args) == 4 and all(a is not None for a in args):
+        # The key the WinDbg reader uses too: a tool's row and the debugger's
+        # analysis of the same dump are one crash.
+        report.identity = tuple(sorted(set(report.identity) | {str(("bugcheck", code, tuple(args)))}))
+
+
+def add_identity(report: DumpReport, key: str, value: str | None) -> None:
+    if value:
+        norm = " ".join(value.lower().split())
+        report.identity = tuple(sorted(set(report.identity) | {str((key, norm))}))
+
+
+def add_module(report: DumpReport, info: ModuleInfo) -> ModuleInfo:
+    key = module_key(info.name)
+    known = report.modules.get(key)
+    if known is None:
+        report.modules[key] = info
+        return info
+    known.merge(info)
+    return known
+
+
+def claim(findings: Findings, image: str, quote: str, tool: str) -> None:
+    """A tool named the module: a claim, never a verdict."""
+    # The quote names a crash tool so the verdict's evidence says whose word it is.
+    said = quote if tool == "blue screen" or quote.startswith(tool) else f"{tool}: {quote}"
+    findings.claims.append(Claim(by=Claimant.TOOL, name=module_of(image), quote=said[:MAX_VALUE], tool=tool,
+                                 image=image if "." in image else None))

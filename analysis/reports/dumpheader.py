@@ -1,0 +1,98 @@
+"""A crash dump's header as tools print it: ``dumpchk`` ("DUMP_HEADER64:",
+"MinorVersion 00004a66", "MachineImageType 00008664", "BugCheckCode
+0000001a", "BugCheckParameter1 ..."), Volatility 2 ``crashinfo``
+("_DMP_HEADER64:", "Minorversion: 0x00004a66 (19046)", "BugCheckCode
+0x0000001a") and Volatility 3 ``windows.crashinfo`` (a header row of the
+same names and a row of values).
+
+The header says the bug check, its arguments, the build, the processor and
+their count; it blames nobody (a dumpchk run that went on to ``!analyze``
+is read, for that part, by the WinDbg reader)."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.findings import Reading
+from analysis.model import Kind, OsInfo
+from analysis.reports.common import add_identity, hex_int, hex_list, lines, new_crash, set_bugcheck
+from analysis.winbuilds import fill as fill_os
+
+_KEYS = {
+    "majorversion": "major", "minorversion": "minor", "machineimagetype": "machine",
+    "numberprocessors": "processors", "bugcheckcode": "code", "bugcheckparameter1": "p1",
+    "bugcheckparameter2": "p2", "bugcheckparameter3": "p3", "bugcheckparameter4": "p4",
+    "kddebuggerdatablock": "kdbg", "bugcheckcodeparameter": "params",
+}
+_MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
+_MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
+_LOADING = re.compile(r"Loading Dump File \[([^\]\n]{1,400})\]")
+_DECIMAL = re.compile(r"\((\d{1,6})\)")
+_BUGCHECK = re.compile(r"BugCheck (?:0x)?([0-9a-fA-F]{1,8}), \{([^}\n]{0,300})\}")
+
+
+def read_dump_header(text: str, source: str) -> Reading | None:
+    if sum(mark in text for mark in _MARKS) < 2:
+        return None
+    values: dict[str, str] = {}
+    rows = lines(text)
+    for i, line in enumerate(rows):
+        words = line.replace(":", " ").split()
+        if len(words) >= 2:
+            key = _KEYS.get(words[0].lower())
+            if key and key not in values:
+                values[key] = line.split(None, 1)[1].lstrip(": ").strip()
+                continue
+        if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
+            _table(words, rows[i + 1], values)  # Volatility 3: names in a row, values under them
+    bugcheck_line = _BUGCHECK.search(text)
+    code = _number(values.get("code"))
+    args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]
+    if values.get("params") and not any(args):
+        args = hex_list(values["params"])
+    if bugcheck_line and (code is None or code == int(bugcheck_line[1], 16)):
+        code = int(bugcheck_line[1], 16)
+        if not any(a is not None for a in args):
+            args = hex_list(bugcheck_line[2])
+    if not code:
+        return None  # 0: a dump taken by a tool, no bug check recorded
+    report, findings = new_crash(source, Kind.TOOL_REPORT)
+    set_bugcheck(report, code, args)
+    m = _LOADING.search(text)
+    if m:
+        report.dump_file = m[1].strip()
+        add_identity(report, "loading", report.dump_file)
+    os = OsInfo()
+    minor = _number(values.get("minor"), decimal_ok=True)
+    if minor and 2000 <= minor < 100000:
+        os.build = minor
+    machine = _number(values.get("machine"))
+    os.arch = _MACHINES.get(machine or 0)
+    report.os = fill_os(os)
+    report.processors = _number(values.get("processors")) or None
+    return Reading(crashes=[(report, findings)])
+
+
+def _number(value: str | None, decimal_ok: bool = False) -> int | None:
+    """'0x00004a66 (19046)' -> 19046; '00004a66' -> 0x4a66; '17134' -> 17134
+    where decimal_ok and the hex reading would be no Windows build."""
+    if not value:
+        return None
+    m = _DECIMAL.search(value)
+    if m:
+        return int(m[1])
+    word = value.split()[0]
+    number = hex_int(word)
+    if decimal_ok and word.isdigit() and not word.startswith("0") and number is not None and number > 40000:
+        return int(word)
+    return number
+
+
+def _table(names: list[str], row: str, values: dict[str, str]) -> None:
+    cells = row.split("\t") if "\t" in row else row.split()
+    if len(cells) < len(names) - 2:
+        return
+    for name, cell in zip(names, cells):
+        key = _KEYS.get(name.lower())
+        if key and key not in values and cell.strip():
+            values[key] = cell.strip()

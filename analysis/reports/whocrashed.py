@@ -1,0 +1,172 @@
+"""Resplendence WhoCrashed reports: a system information header
+("Computer name:", "Windows version: ..., build: 19044 (x64)"), then one
+block per crash ("On Tue 07/09/2021 ... your computer crashed or a problem
+was reported", "crash dump file:", "This was probably caused by the
+following module: x.sys (X+0x1234)", "Bugcheck code: 0x1A (...)",
+"Error: NAME", "file path:", "product:", "company:", "description:"), and
+the conclusion ("...look for an update for the following driver: x.sys").
+
+Each block is a crash; its module line is a claim of WhoCrashed's."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.findings import Findings, Reading, Site
+from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
+from analysis.reports.common import (
+    MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
+    module_of, new_crash, set_bugcheck,
+)
+from analysis.winbuilds import fill as fill_os
+
+TOOL = "WhoCrashed"
+
+_MARKS = ("your computer crashed", "probably caused by the following module", "crash dump file:", "WhoCrashed",
+          "Crash Dump Analysis")
+_CRASH_START = ("your computer crashed", "a problem was reported")
+_ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
+_MODULE = re.compile(r"probably caused by the following module:[ \t]*([\w.$~-]{1,120})(?:[ \t]*\(([^)\n]{0,200})\))?", re.I)
+_CODE = re.compile(r"bug ?check code:[ \t]*(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*(?:\(([^)\n]{0,200})\)?)?", re.I)
+_BUILD = re.compile(r"build:?[ \t]*(\d{4,5})\b", re.I)
+_CONCLUSION_DRIVER = re.compile(r"^[ \t]*([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t]*(?:\(([^)\n]{0,200})\))?[ \t]*$", re.I)
+
+
+def read_whocrashed(text: str, source: str) -> Reading | None:
+    if not any(mark in text for mark in _MARKS):
+        return None
+    if "probably caused by the following module" not in text.lower() and "bugcheck code" not in text.lower():
+        return None
+    rows = lines(text)
+    machine = _system(rows)
+    blocks: list[list[str]] = []
+    cur: list[str] | None = None
+    conclusion: list[str] = []
+    in_conclusion = False
+    for line in rows:
+        low = line.lower()
+        if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or _has(cur, "crash dump file:"))):
+            if len(blocks) >= MAX_CRASHES:
+                break
+            cur = [line]
+            blocks.append(cur)
+            in_conclusion = False
+            continue
+        if low.strip() == "conclusion" or low.startswith("conclusion"):
+            in_conclusion, cur = True, None
+            continue
+        if in_conclusion:
+            conclusion.append(line)
+        elif cur is not None:
+            cur.append(line)
+    reading = Reading()
+    for block in blocks:
+        crash = _crash(block, source, machine)
+        if crash is not None:
+            reading.crashes.append(crash)
+    if not reading.crashes:
+        return None
+    _conclusion(conclusion, reading)
+    return reading
+
+
+def _has(block: list[str], mark: str) -> bool:
+    return any(line.lower().startswith(mark) for line in block)
+
+
+def _system(rows: list[str]) -> dict[str, object]:
+    """Computer name, Windows build and architecture from the header."""
+    out: dict[str, object] = {}
+    for line in rows[:200]:
+        low = line.lower().strip()
+        if low.startswith("computer name:"):
+            out["computer"] = line.split(":", 1)[1].strip()[:120] or None
+        elif low.startswith("windows version:"):
+            m = _BUILD.search(line)
+            if m:
+                out["build"] = int(m[1])
+            out["arch"] = "x64" if "x64" in low else "x86" if "x86" in low else None
+        elif "your computer crashed" in low:
+            break
+    return out
+
+
+def _value(line: str) -> str:
+    return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
+
+
+def _crash(block: list[str], source: str, machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
+    fields: dict[str, str] = {}
+    module_line = code_line = None
+    for i, line in enumerate(block):
+        low = line.lower().strip()
+        if "following module" in low and module_line is None:
+            module_line = line
+        elif low.startswith(("bugcheck code", "bug check code")) and code_line is None:
+            code_line = line
+            if "(" in line and ")" not in line and i + 1 < len(block):
+                code_line += " " + block[i + 1].strip()  # the argument list wrapped
+        else:
+            for key in ("crash dump file", "error", "file path", "product", "company", "description", "uptime",
+                        "bugcheck name"):
+                if low.startswith(key + ":"):
+                    fields.setdefault(key, _value(line))
+                    break
+    code_text, args_text = None, ""
+    if code_line:
+        m = _CODE.search(code_line)
+        if m:
+            code_text, args_text = m[1], m[2] or ""
+    code, notes = code_from_words(code_text if code_text and code_text.lower().startswith("0x") else
+                                  ("0x" + code_text if code_text else None),
+                                  fields.get("error") or fields.get("bugcheck name"))
+    if code is None and module_line is None:
+        return None
+    dump = fields.get("crash dump file")
+    name = dump.rsplit("\\", 1)[-1] if dump else None
+    report, findings = new_crash(f"{source}:{name}" if name else source, Kind.TOOL_REPORT)
+    report.notes.extend(notes)
+    set_bugcheck(report, code, hex_list(args_text))
+    report.dump_file = dump
+    add_identity(report, "loading", dump)
+    m = _ON.search(block[0])
+    report.crash_time = m[1].strip() if m else None
+    report.uptime = fields.get("uptime") or None
+    report.computer = machine.get("computer")  # type: ignore[assignment]
+    os = OsInfo(build=machine.get("build"), arch=machine.get("arch"))  # type: ignore[arg-type]
+    report.os = fill_os(os)
+    if module_line:
+        m = _MODULE.search(module_line)
+        image = image_name(m[1]) if m else None
+        if image and image.lower() != "unknown":
+            path = fields.get("file path")
+            add_module(report, ModuleInfo(
+                name=module_of(image), image=image if "." in image else None,
+                path=path if path and path.lower().endswith(image.lower()) else None,
+                company=fields.get("company") or None, product_name=fields.get("product") or None,
+                description=fields.get("description") or None))
+            claim(findings, image, module_line.strip(), TOOL)
+            site = (m[2] or "").strip() if m else ""
+            if site and "+" in site and hex_int(site.split("+", 1)[1]) is not None:
+                findings.sites.append(Site(symbol=site))
+            elif site and hex_int(site) is not None:
+                findings.sites.append(Site(address=hex_int(site)))
+    return report, findings
+
+
+def _conclusion(rows: list[str], reading: Reading) -> None:
+    """Drivers the conclusion names ("look for an update for the following
+    driver: x.sys (Vendor)"): with a single crash, its claim gains the vendor's words."""
+    named = []
+    for line in rows[:200]:
+        text = line.split("following driver", 1)[-1].lstrip(":s ").strip() if "following driver" in line else line
+        m = _CONCLUSION_DRIVER.match(text)
+        if m:
+            named.append((m[1], (m[2] or "").strip()))
+    if len(reading.crashes) != 1:
+        return
+    report, findings = reading.crashes[0]
+    for image, words in named:
+        info = report.module(image)
+        if info is not None and words and not info.product_name:
+            info.product_name = words[:MAX_VALUE]

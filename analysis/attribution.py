@@ -506,6 +506,13 @@ class _Judge:
             return self.culprit(_Pick(d.name, d.image if d.image and "." in d.image else None,
                                       Evidence("module_name", ""), Basis.WINDBG_INBOX), "low",
                                 Evidence("module_name", f"WinDbg: {d.name}"), inbox)
+        t = self.tool
+        if t is not None and not catalog.is_pseudo(_stem(t.name)):
+            # The tool's (or the stop screen's) answer, when it names Windows
+            # itself: reported as said, at low confidence.
+            name = _stem(t.name)
+            return self.culprit(_Pick(name, t.image or (t.name if "." in t.name else None), Evidence("tool", t.quote),
+                                      Basis.TOOL), "low", Evidence("tool", t.quote), inbox)
         for pick in (self.param, self.site):
             if pick is not None and pick.basis != Basis.INSTRUCTION:
                 return self.culprit(pick, "low", inbox)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from typing import Iterable
 
-from analysis import catalog
+from analysis import catalog, known_issues
 from analysis.machines import group
 from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, Kind, ModuleInfo, Reason, module_key
 from analysis.vendors import identify
@@ -76,7 +77,10 @@ def says_windows(d: DumpReport) -> bool:
     return c.third_party is False and bool(d.stack or d.modules)
 
 
-def correlate(dumps: list[DumpReport]) -> CaseReport:
+def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseReport:
+    """The case verdict over every crash; ``context`` holds what the inputs
+    said about the machines besides crashes (inventories, event timelines)."""
+    inventories = [c for c in context if hasattr(c, "hotfixes")]
     pooled = case_modules(dumps)
     views = [dump_modules(d, pooled) for d in dumps]
     case = CaseReport(dumps=dumps)
@@ -191,7 +195,8 @@ def correlate(dumps: list[DumpReport]) -> CaseReport:
         case.confidence = "low"
         case.recommendation = "collect_more"
 
-    case.known_issues = match_known_issues(case, dumps)
+    case.inventories = list(inventories)
+    case.known_issues = match_known_issues(case, dumps, case.inventories)
     case.reasons = reasons
     return case
 
@@ -233,24 +238,18 @@ def _rank(conf: str) -> int:
     return {"low": 0, "medium": 1, "high": 2}.get(conf, 0)
 
 
-def match_known_issues(case: CaseReport, dumps: list[DumpReport]) -> list[KnownIssue]:
+def match_known_issues(case: CaseReport, dumps: list[DumpReport], inventories: list) -> list[KnownIssue]:
     """The vendor's known issues that fit the evidence showing the vendor:
-    its modules, the Windows builds of those machines, their bug checks."""
-    vendors = {v.lower() for v in catalog.family_members(case.vendor)}
+    its modules, the Windows builds of those machines, their bug checks;
+    and where that evidence (and any inventory) stands against the fix."""
     scope = [dumps[i] for i in case.vendor_dumps] or dumps
-    modules = {module_key(m) for d in scope for m in d.third_party_modules}
-    modules |= {module_key(d.culprit.module) for d in scope if d.culprit and d.culprit.module}
-    builds = {d.os.build for d in scope if d.os.build}
-    codes = {d.bugcheck.code for d in scope if d.bugcheck}
-    found = []
-    for rule in catalog.known_issues():
-        if rule.vendors and not (vendors & set(rule.vendors)):
-            continue
-        if rule.modules and not (modules & set(rule.modules)):
-            continue
-        if rule.builds and not (builds & set(rule.builds)):
-            continue
-        if rule.bugchecks and not (codes & set(rule.bugchecks)):
-            continue
-        found.append(KnownIssue(rule.id, rule.title, rule.url, rule.advice_en, rule.advice_zh, rule.title_zh))
-    return found
+    ev = known_issues.Evidence(vendors={v.lower() for v in catalog.family_members(case.vendor)})
+    ev.modules = {module_key(m) for d in scope for m in d.third_party_modules}
+    ev.modules |= {module_key(d.culprit.module) for d in scope if d.culprit and d.culprit.module}
+    ev.builds = {d.os.build for d in scope if d.os.build} | {i.os_build for i in inventories if i.os_build}
+    ev.bugchecks = {d.bugcheck.code for d in scope if d.bugcheck}
+    ev.sightings = known_issues.sightings_of(scope) + known_issues.inventory_sightings(inventories)
+    listed = [i for i in inventories if getattr(i, "source", None) == "systeminfo"]
+    if listed:
+        ev.hotfixes = {kb for i in listed for kb in i.hotfixes}
+    return known_issues.match(ev)

@@ -181,6 +181,18 @@ class DumpReport:
         return self.modules.get(module_key(name))
 
 
+@dataclass(slots=True, frozen=True)
+class VersionCheck:
+    """One module version of the evidence against a known issue's line."""
+
+    module: str
+    seen: str  # the version or the ISO build date seen
+    limit: str  # the first fixed version, or the date builds before are affected
+    by: str  # "version" | "built"
+    affected: bool
+    where: str  # the dump or listing it came from
+
+
 @dataclass(slots=True)
 class KnownIssue:
     id: str
@@ -189,6 +201,12 @@ class KnownIssue:
     advice_en: str
     advice_zh: str
     title_zh: str | None = None
+    state: str = "unknown"  # analysis.known_issues.VersionState: affected | fixed | unknown
+    state_why: list["VersionCheck"] = field(default_factory=list)
+    fixed_en: str | None = None  # what fixes it
+    fixed_zh: str | None = None
+    fix_kbs: list[str] = field(default_factory=list)
+    fix_installed: bool | None = None  # a listing of installed updates shows the fix (None: no listing)
 
 
 @dataclass(slots=True)
@@ -217,6 +235,7 @@ class CaseReport:
     machines: list = field(default_factory=list)  # analysis.machines.Machine, in order of first evidence
     vendor_dumps: list[int] = field(default_factory=list)  # indices of the dumps that show the vendor
     app_crashes: list[int] = field(default_factory=list)  # indices of the application crashes
+    inventories: list = field(default_factory=list)  # analysis.reports.Inventory records of the case's machines
 
 
 def module_key(name: str) -> str:

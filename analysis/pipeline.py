@@ -146,7 +146,7 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
             continue
         identities.append(ident)
         reports.append(report)
-    return Outcome(correlate(reports), problems, context)
+    return Outcome(correlate(reports, context), problems, context)
 
 
 def _richness(report: DumpReport) -> tuple:

@@ -59,7 +59,9 @@ def test_vendor_paths_resolve_the_seed():
 
 
 def test_known_issues_load():
-    rules = catalog.known_issues()
+    from analysis import known_issues
+
+    rules = known_issues.rules()
     assert rules and all(r.url.startswith("https://") for r in rules)
     assert any(17134 in r.builds for r in rules)
 

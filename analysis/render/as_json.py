@@ -4,10 +4,10 @@ modules without extension as WinDbg prints them, null where unknown."""
 from __future__ import annotations
 
 from analysis import catalog
-from analysis.model import CaseReport, Culprit, DumpReport, ModuleInfo, hex_code
+from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, ModuleInfo, hex_code
 from analysis.machines import Machine
 from analysis.render.machines import case_summary, machine_label, machine_line
-from analysis.render.verdict import param_meanings, reason_lines, recommendation
+from analysis.render.verdict import known_issue_state, param_meanings, reason_lines, recommendation
 
 ENGINE_VERSION = "1"
 
@@ -125,6 +125,16 @@ def machine_json(case: CaseReport, m: Machine, lang: str) -> dict:
     }
 
 
+def known_issue_json(k: KnownIssue, lang: str) -> dict:
+    return {"id": k.id, "title": k.title, "title_zh": k.title_zh, "url": k.url,
+            "advice": k.advice_zh if lang == "zh" else k.advice_en,
+            "state": k.state, "checks": [{"module": c.module, "seen": c.seen, "limit": c.limit, "by": c.by,
+                                          "affected": c.affected, "where": c.where} for c in k.state_why],
+            "fixed_by": k.fixed_zh if lang == "zh" and k.fixed_zh else k.fixed_en,
+            "fix_kbs": k.fix_kbs, "fix_installed": k.fix_installed,
+            "state_text": known_issue_state(k, lang)}
+
+
 def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = None) -> dict:
     return {
         "engine": ENGINE_VERSION,
@@ -141,8 +151,7 @@ def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = No
             "os_builds": case.os_builds,
             "reasons": reason_lines(case, lang),
             "recommendation": recommendation(case, lang) if case.recommendation else None,
-            "known_issues": [{"id": k.id, "title": k.title, "title_zh": k.title_zh, "url": k.url,
-                              "advice": k.advice_zh if lang == "zh" else k.advice_en} for k in case.known_issues],
+            "known_issues": [known_issue_json(k, lang) for k in case.known_issues],
             "dump_count": len(case.dumps),
             "machines": [machine_json(case, m, lang) for m in case.machines],
             "vendor_dumps": [case.dumps[i].source for i in case.vendor_dumps],

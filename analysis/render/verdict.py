@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analysis import catalog, ntstatus
-from analysis.model import CaseReport, Culprit, DumpReport, Kind, hex_code
+from analysis.model import CaseReport, Culprit, DumpReport, Kind, KnownIssue, VersionCheck, hex_code
 from analysis.render.doc import Doc
 from analysis.render.machines import app_words, case_summary, machine_line, release_words
 from analysis.render.texts import join, t
@@ -343,6 +343,7 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
     for ki in case.known_issues:
         doc.link(f"{t(lang, 'known_issue')}: {ki.title_zh if lang == 'zh' and ki.title_zh else ki.title}", ki.url)
         doc.para(ki.advice_zh if lang == "zh" else ki.advice_en)
+        doc.para(known_issue_state(ki, lang))
     if case.recommendation:
         doc.field(t(lang, "recommendation"), recommendation(case, lang))
     if with_dumps:
@@ -354,6 +355,37 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
     return doc
 
 
+def version_words(c: VersionCheck, lang: str) -> str:
+    """'VSApiNt built 2019-09-15, after 2018-06-01' / 'tmxpflt 12.0.0.1300, below the fixed 12.0.1.2144'."""
+    key = f"ki_{c.by}_{'affected' if c.affected else 'fixed'}"
+    return t(lang, key, module=c.module, seen=c.seen, limit=c.limit)
+
+
+def known_issue_state(ki: KnownIssue, lang: str) -> str | None:
+    """Which side of the article's line the evidence is on, and the fix."""
+    fixed = ki.fixed_zh if lang == "zh" and ki.fixed_zh else ki.fixed_en
+    parts = []
+    why = join([version_words(c, lang) for c in ki.state_why[:4]], lang)
+    if ki.state == "affected":
+        parts.append(t(lang, "ki_affected", why=why))
+    elif ki.state == "fixed":
+        parts.append(t(lang, "ki_fixed", why=why))
+    elif fixed:
+        parts.append(t(lang, "ki_unknown"))
+    if fixed:
+        parts.append(t(lang, "ki_fixed_by", fixed=fixed))
+    if ki.fix_kbs and ki.fix_installed is not None:
+        key = "ki_kb_installed" if ki.fix_installed else "ki_kb_missing"
+        parts.append(t(lang, key, kbs=join(ki.fix_kbs, lang)))
+    return ("" if lang == "zh" else " ").join(parts) or None
+
+
 def recommendation(case: CaseReport, lang: str) -> str:
     vendor = (case.vendor_zh if lang == "zh" and case.vendor_zh else case.vendor) or ""
+    affected = next((k for k in case.known_issues if k.state == "affected" and (k.fixed_en or k.fixed_zh)), None)
+    if affected is not None:
+        fixed = affected.fixed_zh if lang == "zh" and affected.fixed_zh else affected.fixed_en
+        return t(lang, "rec_apply_fix", vendor=vendor, fixed=fixed)
+    if case.known_issues and all(k.state == "fixed" for k in case.known_issues):
+        return t(lang, "rec_beyond_known_issue", vendor=vendor)
     return t(lang, "rec_" + (case.recommendation or "collect_more"), vendor=vendor, product=case.product or "").replace("  ", " ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, ModuleInfo, hex_code
+from analysis.fingerprint import fingerprint
 from analysis.machines import Machine
 from analysis.render.machines import case_summary, machine_label, machine_line
 from analysis.render.verdict import known_issue_state, param_meanings, reason_lines, recommendation
@@ -68,6 +69,14 @@ def module_json(m: ModuleInfo) -> dict:
     }
 
 
+def fingerprint_json(d: DumpReport) -> dict | None:
+    fp = fingerprint(d)
+    if fp is None:
+        return None
+    return {"bucket": fp.bucket, "exact": fp.exact, "module": fp.module, "version": fp.version,
+            "function": fp.function}
+
+
 def dump_json(d: DumpReport, lang: str) -> dict:
     return {
         "source": d.source,
@@ -106,6 +115,7 @@ def dump_json(d: DumpReport, lang: str) -> dict:
             for f in d.stack
         ],
         "modules": [module_json(m) for m in d.modules.values()],
+        "fingerprint": fingerprint_json(d),
         "partial": d.partial,
         "notes": d.notes,
     }

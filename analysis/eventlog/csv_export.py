@@ -35,7 +35,8 @@ class WrongColumns(Rejected):
             "a CSV file, but not an event log export: its columns are "
             + ", ".join(self.columns or ["(none)"])
             + "; expected Event Viewer's (Level, Date and Time, Source, Event ID, Task Category) "
-            "or PowerShell's (TimeCreated, ProviderName, Id, Message)")
+            "or PowerShell's (TimeCreated, ProviderName, Id, Message)",
+            "csv_columns", columns=", ".join(self.columns))
 
 
 def header_columns(line: str) -> list[str] | None:
@@ -68,7 +69,14 @@ def read_csv(pieces: Iterable[str], head: str) -> Iterator[Event]:
     times = LocalTimes(head)
     reader = csv.reader(lines_of(pieces, MAX_MESSAGE, keep_end=True))
     header: list[str] | None = None
-    for row in reader:
+    index: dict[str, int] = {}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise Rejected(f"the CSV breaks off ({exc})", "csv_broken") from None
         if header is None:
             if not row or (row[0].startswith("#TYPE") and len(row) == 1):
                 continue
@@ -81,7 +89,7 @@ def read_csv(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 # Task Category.
                 index["message"] = index["task"] + 1
             continue
-        yield from _event(row, index, times)
+        yield from _event(row[:MAX_ROW], index, times)
 
 
 def _event(row: list[str], index: dict[str, int], times: LocalTimes) -> Iterator[Event]:

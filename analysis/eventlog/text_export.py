@@ -130,6 +130,21 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
         yield from _finish(current, times)
 
 
+def looks_labelled(head: str) -> bool:
+    """wevtutil's "Event[0]:", or a source label and an event id label
+    among the first lines (the General pane, Format-List)."""
+    if "Event[0]:" in head[:4096]:
+        return True
+    kinds = set()
+    for line in head[:65536].splitlines()[:400]:
+        found = _label(line)
+        if found:
+            kinds.add(LABELS.get(found[0]) or (FORMAT_LIST.get(found[0]) if found[2] == 0 else None))
+            if {"source", "id"} <= kinds:
+                return True
+    return False
+
+
 def _is_format_list(head: str) -> bool:
     for line in head[:65536].splitlines():
         found = _label(line)

@@ -27,7 +27,8 @@ class UnsafeXml(Rejected):
 
 
 def _refuse(*_args) -> None:
-    raise UnsafeXml("the XML declares a DTD or entities, which event exports never do; refused unread")
+    raise UnsafeXml("the XML declares a DTD or entities, which event exports never do; refused unread",
+                    "xml_unsafe")
 
 
 class _Builder:
@@ -45,7 +46,7 @@ class _Builder:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit("}", 1)[-1].rsplit(" ", 1)[-1]
         if len(self.path) >= MAX_DEPTH:
-            raise Rejected("the XML nests deeper than any event export")
+            raise Rejected("the XML nests deeper than any event export", "xml_malformed", line=0)
         self.path.append(local)
         self.text.clear()
         self.text_len = 0
@@ -159,7 +160,8 @@ def read_xml(pieces: Iterable[str]) -> Iterator[Event]:
         parser.Parse(b"</crashdesk-events>", True)
     except expat.ExpatError as exc:
         yield from builder.done
-        raise Rejected(f"the XML breaks off or is malformed ({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
+        raise Rejected(f"the XML breaks off or is malformed ({expat.ErrorString(exc.code)}, line {exc.lineno})",
+                       "xml_malformed", line=exc.lineno) from None
     yield from builder.done
 
 

@@ -374,9 +374,14 @@ def _crashes(m: _Machine) -> None:
         if coded:
             best = min(coded, key=lambda e: _PREFERENCE.index(e.kind))
             bc = next((e for e in c if e.kind == "bugcheck"), None)
-            found = msg.bugcheck_message(" ".join(bc.event.data.values()) or bc.event.message) if bc else None
-            crash = Crash(start, best.code, best.args, found.dump if found else None,
-                          found.report_id if found else None, last_alive, sources,
+            dump = report = None
+            if bc is not None:
+                d = bc.event.data
+                # The event's fields: param1 the bug check, param2 the dump, param3 the report id.
+                found = msg.bugcheck_message(d.get("param1") and " ".join(d.values()) or bc.event.message)
+                dump = d.get("param2") or (found.dump if found else None)
+                report = d.get("param3") or (found.report_id if found else None)
+            crash = Crash(start, best.code, best.args, dump, report, last_alive, sources,
                           [e.event.record_id for e in c if e.event.record_id is not None],
                           _boot_before(m, start))
             m.log.add("crashes", crash)

@@ -32,7 +32,8 @@ LABELS: dict[str, str] = {
     "level": "level", "级别": "level", "ebene": "level",
     "opcode": "opcode", "操作代码": "opcode",
     "keywords": "keywords", "keyword": "keywords", "关键字": "keywords", "schlüsselwörter": "keywords",
-    "user": "user", "user name": "user", "用户": "user", "用户名": "user", "benutzer": "user",
+    "user": "user", "user name": "user_name", "用户": "user", "用户名": "user_name", "benutzer": "user",
+    "benutzername": "user_name",
     "computer": "computer", "计算机": "computer",
     "description": "message", "描述": "message", "beschreibung": "message",
     "event xml": "xml", "事件 xml": "xml", "ereignis-xml": "xml",
@@ -195,7 +196,10 @@ def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:
 # --- the Details tab's friendly view -------------------------------------
 
 def looks_friendly(head: str) -> bool:
-    return "[ SystemTime]" in head or ("[ Name]" in head and "EventID" in head)
+    """The Details tab's friendly view, or the "EventData / BugcheckCode 159"
+    block Microsoft's own articles quote from it."""
+    return ("[ SystemTime]" in head or ("[ Name]" in head and "EventID" in head)
+            or ("BugcheckCode " in head and ("Event ID" in head or "EventID" in head)))
 
 
 def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
@@ -207,12 +211,14 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
         text = line.strip().lstrip("-+ ").strip()
         if not text:
             continue
-        if text == "System":
+        if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):
             if event and event.event_id >= 0:
-                yield event
+                yield _kernel_power(event)
             event = Event(provider="", event_id=-1)
             section = "System"
-            continue
+            if text == "System":
+                continue
+            text = "EventID " + text[9:].strip()
         if event is None:
             continue
         if text in ("EventData", "UserData"):
@@ -242,4 +248,12 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
         elif name == "Level":
             event.level = level_of(value)
     if event and event.event_id >= 0:
-        yield event
+        yield _kernel_power(event)
+
+
+def _kernel_power(event: Event) -> Event:
+    # A quoted EventData block without its provider: BugcheckCode and
+    # BugcheckParameter1-4 are Kernel-Power 41's own field names.
+    if not event.provider and event.event_id == 41 and "BugcheckCode" in event.data:
+        event.provider = "Microsoft-Windows-Kernel-Power"
+    return event

@@ -57,7 +57,7 @@ class _Builder:
         cur = self.current
         if cur is None:
             return
-        if local == "Provider":
+        if local == "Provider" and self.path[-2:-1] == ["System"]:
             cur["provider"] = attrs.get("Name") or attrs.get("EventSourceName") or ""
         elif local == "TimeCreated":
             cur["time"] = attrs.get("SystemTime")

@@ -29,8 +29,8 @@ T: dict[str, dict[str, str]] = {
         "crashes_same": "{n} blue screens in {days} days, all {codes}",
         "crash_one": "1 blue screen, on {date}: {code}",
         "no_crash": "no blue screen recorded between {first} and {last}",
-        "shutdowns_one": "1 unexpected shutdown with no bug check recorded (Kernel-Power 41 code 0 / EventLog 6008: power lost or the machine stopped responding; no dump was written)",
-        "shutdowns": "{n} unexpected shutdowns with no bug check recorded (Kernel-Power 41 code 0 / EventLog 6008: power lost or the machine stopped responding; no dump was written)",
+        "shutdowns_one": "1 unexpected shutdown with no bug check recorded (Kernel-Power 41 / EventLog 6008 without a bug check code: power lost or the machine stopped responding; no dump was written)",
+        "shutdowns": "{n} unexpected shutdowns with no bug check recorded (Kernel-Power 41 / EventLog 6008 without a bug check code: power lost or the machine stopped responding; no dump was written)",
         "button": "{n} of them with the power button held",
         "before_first": "Before the first one ({days} days)",
         "nothing_before": "nothing installed or updated in the {days} days before the first one",
@@ -68,6 +68,8 @@ T: dict[str, dict[str, str]] = {
         "unreadable_chunk": "part of the log was damaged and skipped",
         "cut_short": "the export breaks off; what came before was read",
         "and_more": "… and {n} more",
+        "unnamed": "unnamed computer",
+        "no_date": "date unknown",
     },
     "zh": {
         "title": "事件日志：{machine}",
@@ -78,8 +80,8 @@ T: dict[str, dict[str, str]] = {
         "crashes_same": "{days} 天内蓝屏 {n} 次，BugCheck 均为 {codes}",
         "crash_one": "{date} 蓝屏 1 次：{code}",
         "no_crash": "{first} 至 {last} 期间没有蓝屏记录",
-        "shutdowns_one": "意外关机 1 次，未记录 BugCheck（Kernel-Power 41 代码为 0 / EventLog 6008：断电或系统停止响应，未生成 dump）",
-        "shutdowns": "意外关机 {n} 次，未记录 BugCheck（Kernel-Power 41 代码为 0 / EventLog 6008：断电或系统停止响应，未生成 dump）",
+        "shutdowns_one": "意外关机 1 次，未记录 BugCheck（Kernel-Power 41 / EventLog 6008 没有 BugCheck 代码：断电或系统停止响应，未生成 dump）",
+        "shutdowns": "意外关机 {n} 次，未记录 BugCheck（Kernel-Power 41 / EventLog 6008 没有 BugCheck 代码：断电或系统停止响应，未生成 dump）",
         "button": "其中 {n} 次为长按电源键",
         "before_first": "第一次蓝屏前 {days} 天内的变更",
         "nothing_before": "第一次蓝屏前 {days} 天内没有安装驱动或更新",
@@ -117,6 +119,8 @@ T: dict[str, dict[str, str]] = {
         "unreadable_chunk": "日志有部分内容损坏，已跳过",
         "cut_short": "导出内容不完整，已读取中断前的部分",
         "and_more": "……另有 {n} 条",
+        "unnamed": "未注明计算机名",
+        "no_date": "日期不详",
     },
 }
 
@@ -181,7 +185,7 @@ def _code(code: int | None, lang: str) -> str:
 
 def machine_line(log: MachineLog, lang: str) -> str:
     """'DESKTOP-1N4R894 (Windows 10 1803, build 17134)'"""
-    computer = log.computer or "?"
+    computer = log.computer or _t(lang, "unnamed")
     if log.os.build:
         os = _t(lang, "os", product=log.os.product, build=log.os.build) if log.os.product else _t(
             lang, "os_build", build=log.os.build)
@@ -218,7 +222,8 @@ def crash_summary(log: MachineLog, lang: str) -> str:
         return _t(lang, "no_crash", first=_day(log.first_event), last=_day(log.last_event))
     if n == 1:
         crash = log.crashes[0]
-        return _t(lang, "crash_one", date=_day(crash.logged), code=_code(crash.code, lang))
+        date = _day(crash.logged) if crash.logged else _t(lang, "no_date")
+        return _t(lang, "crash_one", date=date, code=_code(crash.code, lang))
     if len(codes) <= 1:
         return _t(lang, "crashes_same", n=n, days=_days(log.crashes), codes=listed)
     return _t(lang, "crashes", n=n, days=_days(log.crashes), k=len(codes), codes=listed)
@@ -239,7 +244,7 @@ def change_line(item: Install | Update, lang: str) -> str:
 
 def machine_doc(log: MachineLog, lang: str = "en") -> Doc:
     doc = Doc()
-    doc.heading(_t(lang, "title", machine=log.computer or log.source))
+    doc.heading(_t(lang, "title", machine=log.computer or log.source or _t(lang, "unnamed")))
     doc.para(summary(log, lang))
     if log.aliases:
         doc.para(_t(lang, "aliases", names=("、" if lang == "zh" else ", ").join(log.aliases)))

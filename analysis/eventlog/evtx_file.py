@@ -50,11 +50,15 @@ class _View(io.RawIOBase):
     """A read-only file over bytes or a mapped file, optionally presenting
     only the header and a run of chunks (to step over a broken chunk)."""
 
+    RELEASE = 8 << 20  # give back the mapped pages read, every 8 MiB
+
     def __init__(self, data, parts: list[tuple[int, int]] | None = None):
         self._data = data
         self._parts = parts or [(0, len(data))]
         self._size = sum(n for _, n in self._parts)
         self._pos = 0
+        self._released = 0
+        self._mapped = isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") and parts is None
 
     def readable(self) -> bool:
         return True
@@ -84,6 +88,15 @@ class _View(io.RawIOBase):
                 done += take
                 self._pos += take
             at += length
+        if self._mapped and self._pos - self._released >= self.RELEASE:
+            # A file of hundreds of MB read front to back must not stay
+            # resident: the pages behind the reader are dropped.
+            end = self._pos - self._pos % mmap.PAGESIZE
+            try:
+                self._data.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
+            except (OSError, ValueError):
+                pass
+            self._released = end
         return done
 
 

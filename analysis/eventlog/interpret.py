@@ -338,7 +338,7 @@ def _os(m: _Machine) -> None:
     m.log.builds = list(dict.fromkeys(b for _, b, _ in builds))
     if builds:
         build = builds[-1][1]
-        revision = max((r for _, b, r in builds if b == build and r is not None), default=None)
+        revision = next((r for _, b, r in reversed(builds) if b == build and r is not None), None)
         m.log.os = winbuilds.fill(OsInfo(build=build, revision=revision))
 
 
@@ -442,13 +442,12 @@ def changes_before(log: MachineLog, days: int = 7) -> list[Install | Update]:
     the ``days`` before the first blue screen, oldest first."""
     if not log.crashes:
         return []
-    first = min((c for c in log.crashes if c.logged), key=lambda c: c.logged or "", default=None)
-    when = parse_iso(first.last_alive or first.logged) if first else None
+    first = min((c.logged for c in log.crashes if c.logged), default=None)
+    # The boot that logged the first crash: minutes after it, and on the
+    # same clock as the installs (a 6008's last-alive time is local).
+    when = parse_iso(first)
     if when is None:
         return []
-    if when.tzinfo is not None and first and first.last_alive:
-        when = parse_iso(first.logged)  # last_alive is the machine's clock; compare like with like
-    assert when is not None
     start = when - timedelta(days=days)
     found: list[Install | Update] = []
     for item in [*log.installs, *(u for u in log.updates if u.status != "started")]:

@@ -16,7 +16,7 @@ import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from analysis.eventlog.event import Event, level_of, provider_key, set_field, utc_iso
+from analysis.eventlog.event import MAX_FIELDS, MAX_VALUE, Event, level_of, provider_key, set_field, utc_iso
 
 MAGIC = b"ElfFile\x00"
 CHUNK_MAGIC = b"ElfChnk\x00"
@@ -177,8 +177,10 @@ def _by_chunk(data, wanted: Wanted | None, span: Span, skip: int) -> Iterator[Ev
 
 
 def _record(record: dict, wanted: Wanted | None, span: Span) -> Event | None:
+    # The hot path: run for every record of a log of millions.  The id is
+    # looked at first; the provider only for the ids that are wanted.
     span.records += 1
-    stamp = record.get("timestamp")
+    stamp = record["timestamp"]
     if stamp:
         if span.first_raw is None or stamp < span.first_raw:
             span.first_raw = stamp
@@ -186,20 +188,56 @@ def _record(record: dict, wanted: Wanted | None, span: Span) -> Event | None:
             span.last_raw = stamp
     text = record["data"]
     event_id = _event_id(text)
-    if event_id is None:
+    if event_id is None or (wanted is not None and event_id not in wanted):
         return None
     provider = _provider(text)
     if wanted is not None:
-        if event_id not in wanted:
-            return None
         providers = wanted[event_id]
         if providers is not None and provider_key(provider) not in providers:
             return None
-    try:
-        root = json.loads(text)
-    except ValueError:
+    return _decode(text, provider, event_id, stamp or "")
+
+
+def _after(text: str, marker: str, stop: str) -> str | None:
+    at = text.find(marker)
+    if at < 0:
         return None
-    return event_from_json(root, provider, event_id, stamp or "")
+    at += len(marker)
+    return text[at : text.find(stop, at)]
+
+
+def _decode(text: str, provider: str, event_id: int, stamp: str) -> Event | None:
+    """A wanted record: its System fields found in place (they hold no
+    escapes worth decoding), and only its EventData -- the record's last
+    member -- parsed as JSON."""
+    record = _after(text, '"EventRecordID":', ",")
+    level = _after(text, '"Level":', ",")
+    computer = _after(text, '"Computer":"', '"')
+    channel = _after(text, '"Channel":"', '"')
+    event = Event(
+        provider=provider,
+        event_id=event_id,
+        record_id=int(record) if record and record.isdigit() else None,
+        time=utc_iso(_after(text, '"SystemTime":"', '"') or stamp),
+        computer=computer or None,
+        level=level_of(int(level)) if level and level.isdigit() else None,
+        channel=channel or None,
+    )
+    for member in ('"EventData":', '"UserData":'):
+        at = text.find(member)
+        if at < 0:
+            continue
+        try:
+            section = json.loads(text[at + len(member) : len(text) - 2])
+        except ValueError:
+            try:
+                root = json.loads(text)
+            except ValueError:
+                return event
+            return event_from_json(root, provider, event_id, stamp)
+        _fill_data(event.data, section)
+        break
+    return event
 
 
 def event_from_json(root: dict, provider: str, event_id: int, stamp: str = "") -> Event:
@@ -226,7 +264,11 @@ def _fill_data(data: dict[str, str], section) -> None:
     if not isinstance(section, dict):
         return
     for name, value in section.items():
-        if name == "Data" and isinstance(value, dict) and "#text" in value:
+        if len(data) >= MAX_FIELDS:
+            return
+        if type(value) is str:
+            data[name[:128]] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE]
+        elif name == "Data" and isinstance(value, dict) and "#text" in value:
             items = value["#text"]
             for i, item in enumerate(items if isinstance(items, list) else [items], 1):
                 set_field(data, f"param{i}", _text(item))

@@ -132,7 +132,8 @@ def parse_iso(text: str | None) -> datetime | None:
     if not m:
         return None
     try:
-        stamp = datetime(*(int(g) for g in m.groups()))
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+        stamp = datetime(y, mo, d, h, mi, sec)
     except ValueError:
         return None
     return stamp.replace(tzinfo=timezone.utc) if text.endswith("Z") else stamp

@@ -176,7 +176,7 @@ def _by_chunk(data, wanted: Wanted | None, span: Span, skip: int) -> Iterator[Ev
                 yield event
 
 
-def _record(record: dict, wanted: Wanted | None, span: Span) -> Event | None:
+def _record(record, wanted: Wanted | None, span: Span) -> Event | None:
     # The hot path: run for every record of a log of millions.  The id is
     # looked at first; the provider only for the ids that are wanted.
     span.records += 1

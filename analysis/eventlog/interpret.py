@@ -450,7 +450,8 @@ def changes_before(log: MachineLog, days: int = 7) -> list[Install | Update]:
         return []
     start = when - timedelta(days=days)
     found: list[Install | Update] = []
-    for item in [*log.installs, *(u for u in log.updates if u.status != "started")]:
+    candidates: list[Install | Update] = [*log.installs, *(u for u in log.updates if u.status != "started")]
+    for item in candidates:
         t = parse_iso(item.time)
         if t is not None and (t.tzinfo is None) == (when.tzinfo is None) and start <= t <= when:
             found.append(item)

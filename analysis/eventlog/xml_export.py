@@ -26,7 +26,7 @@ class UnsafeXml(Rejected):
     """A DTD or an entity in an event export: refused, never expanded."""
 
 
-def _refuse(*_args) -> None:
+def _refuse(*_args: object) -> int:
     raise UnsafeXml("the XML declares a DTD or entities, which event exports never do; refused unread",
                     "xml_unsafe")
 

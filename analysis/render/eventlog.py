@@ -167,6 +167,10 @@ def rejected_text(exc: Exception, lang: str) -> str:
     return str(exc)
 
 
+def _join(items: list[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
 def _day(time: str | None) -> str:
     return (time or "?")[:10]
 
@@ -258,7 +262,7 @@ def machine_doc(log: MachineLog, lang: str = "en") -> Doc:
                                                      log.total("crashes")))
     if log.shutdowns:
         doc.bullets(_t(lang, "shutdown_list"), _capped(
-            [_t(lang, "shutdown_line", when=_minute(s.logged), sources=", ".join(s.sources))
+            [_t(lang, "shutdown_line", when=_minute(s.logged), sources=_join(s.sources, lang))
              + (_t(lang, "last_alive", time=_minute(s.last_alive)) if s.last_alive else "") for s in log.shutdowns],
             lang, log.total("shutdowns")))
     doc.bullets(_t(lang, "hardware"), hardware_lines(log, lang))
@@ -287,7 +291,7 @@ def machine_doc(log: MachineLog, lang: str = "en") -> Doc:
 
 def _crash_line(c: Crash, lang: str) -> str:
     line = _t(lang, "crash_line", when=_minute(c.logged), code=_code(c.code, lang),
-              via=_t(lang, "via", sources=", ".join(c.sources)))
+              via=_t(lang, "via", sources=_join(c.sources, lang)))
     if c.dump:
         line += _t(lang, "dump", dump=c.dump)
     if c.last_alive:

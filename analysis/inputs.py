@@ -9,7 +9,15 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
 
 
 class Rejected(ValueError):
-    """One input that cannot be analysed, with the reason in plain words."""
+    """One input that cannot be analysed, with the reason in plain words
+    (English).  ``code`` and ``params``, where a reader gives them, let a
+    renderer say the same in the reply's language
+    (analysis.render.eventlog.rejected_text)."""
+
+    def __init__(self, message: str, code: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def looks_binary(head: bytes) -> bool:

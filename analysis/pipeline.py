@@ -20,18 +20,31 @@ from analysis.model import CaseReport, DumpReport, module_key
 class Outcome:
     case: CaseReport
     problems: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
-    # What the inputs say about the machines besides crashes (analysis.reports.Inventory).
+    # What the inputs say about the machines besides crashes: an inventory
+    # (analysis.reports.Inventory), an event log's MachineLog.
     context: list[object] = field(default_factory=list)
 
     @property
     def analysed(self) -> bool:
-        return bool(self.case.dumps)
+        # An event log with no crash in it is an answer too: "no blue
+        # screen recorded between X and Y".
+        from analysis.eventlog.machine import MachineLog
+
+        return bool(self.case.dumps) or any(isinstance(c, MachineLog) for c in self.context)
 
 
 def read_blob(blob: Blob, context: list[object] | None = None) -> list[tuple[DumpReport, Findings]]:
     """One file (not a container) -> the crashes it describes.  What it says
-    about the machine besides (an inventory of installed drivers) is added
-    to ``context``."""
+    about the machine besides (an inventory of installed drivers, an event
+    log's timeline) is added to ``context``."""
+    from analysis import eventlog
+
+    shape = eventlog.sniff(blob.head(65536))
+    if shape is not None:
+        reading = eventlog.read_event_log(blob, shape)
+        if context is not None:
+            context.extend(reading.context)
+        return reading.crashes
     kind = sniff(blob.head(16))
     if kind in (KIND_KERNEL64, KIND_KERNEL32):
         from analysis.binary.kernel import read_kernel_dump

@@ -1,0 +1,232 @@
+"""One Windows event, whatever shape it arrived in: an .evtx record, an
+XML export, a wevtutil or Event Viewer text copy, a CSV row.
+
+Every reader of this package yields these; the interpreter never sees
+which shape it came from.  Fields are bounded as they are read: a hostile
+export cannot make one event cost more than a few tens of kilobytes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import IntEnum
+from functools import lru_cache
+
+MAX_VALUE = 4096  # one data field, as stored
+MAX_MESSAGE = 16384  # the rendered message
+MAX_FIELDS = 64  # named data fields per event
+
+
+class Level(IntEnum):
+    """The event's severity as the System/Level element numbers it."""
+
+    CRITICAL = 1
+    ERROR = 2
+    WARNING = 3
+    INFORMATION = 4
+    VERBOSE = 5
+
+
+# What Event Viewer, wevtutil and PowerShell print for each level, in the
+# languages customers' machines speak.
+_LEVEL_WORDS = {
+    "critical": Level.CRITICAL, "关键": Level.CRITICAL, "严重": Level.CRITICAL, "kritisch": Level.CRITICAL,
+    "error": Level.ERROR, "错误": Level.ERROR, "fehler": Level.ERROR,
+    "warning": Level.WARNING, "警告": Level.WARNING, "warnung": Level.WARNING,
+    "information": Level.INFORMATION, "informational": Level.INFORMATION, "信息": Level.INFORMATION,
+    "informationen": Level.INFORMATION, "information(en)": Level.INFORMATION,
+    "verbose": Level.VERBOSE, "详细": Level.VERBOSE, "ausführlich": Level.VERBOSE,
+}
+
+
+def level_of(text: str | int | None) -> Level | None:
+    if text is None:
+        return None
+    if isinstance(text, int):
+        # 0 is "log always": classic events written without a level.
+        return Level(text) if 1 <= text <= 5 else Level.INFORMATION if text == 0 else None
+    word = text.strip().lower()
+    if word.isdigit():
+        return level_of(int(word))
+    return _LEVEL_WORDS.get(word)
+
+
+@dataclass(slots=True)
+class Event:
+    provider: str
+    event_id: int
+    record_id: int | None = None
+    # ISO 8601 to the second.  A trailing "Z" is UTC (the .evtx and XML
+    # SystemTime); without it the time is the machine's own clock, as text
+    # and CSV exports print it, with no offset to convert it by.
+    time: str | None = None
+    computer: str | None = None
+    level: Level | None = None
+    channel: str | None = None
+    # Named <Data> fields; unnamed ones are param1, param2... as their
+    # message templates number them (%1, %2).
+    data: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+    @property
+    def key(self) -> str:
+        return provider_key(self.provider)
+
+
+@lru_cache(maxsize=1024)
+def provider_key(name: str | None) -> str:
+    """Providers as exports spell them compared as one: Event Viewer's
+    Source column says "Kernel-Power" and "BugCheck" where the XML says
+    Microsoft-Windows-Kernel-Power and Microsoft-Windows-WER-SystemErrorReporting."""
+    if not name:
+        return ""
+    key = name.strip().lower()
+    if key.startswith("microsoft-windows-"):
+        key = key[len("microsoft-windows-"):]
+    return _PROVIDER_ALIASES.get(key, key)
+
+
+_PROVIDER_ALIASES = {
+    "wer-systemerrorreporting": "bugcheck",
+    "eventlog": "eventlog",
+    "windows error reporting": "wer",
+    "windows-error-reporting": "wer",
+    "wer": "wer",
+}
+
+
+def bounded(text: object, limit: int = MAX_VALUE) -> str:
+    value = "" if text is None else text if isinstance(text, str) else str(text)
+    return value if len(value) <= limit else value[:limit]
+
+
+def set_field(data: dict[str, str], name: str, value: object) -> None:
+    if len(data) < MAX_FIELDS or name in data:
+        data[bounded(name, 128)] = bounded(value)
+
+
+# --- times ---------------------------------------------------------------
+
+_SYSTEM_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)")
+
+
+def utc_iso(text: str | None) -> str | None:
+    """SystemTime="2019-10-15T01:14:02.498048100Z" -> 2019-10-15T01:14:02Z."""
+    if not text:
+        return None
+    if len(text) >= 20 and text[4] == "-" and text[10] == "T" and text[13] == ":" and text[19] in ".Z":
+        return text[:19] + "Z"  # the common case, without a regex
+    m = _SYSTEM_TIME.match(text.strip())
+    if not m:
+        return None
+    return "%s-%s-%sT%s:%s:%sZ" % m.groups()
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """An Event time back to a datetime (UTC-aware or naive local)."""
+    if not text:
+        return None
+    m = _SYSTEM_TIME.match(text)
+    if not m:
+        return None
+    try:
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+        stamp = datetime(y, mo, d, h, mi, sec)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=timezone.utc) if text.endswith("Z") else stamp
+
+
+# Local times as exports print them: "7/12/2018 10:15:02 AM" (en-US),
+# "12/07/2018 10:15:02" (en-GB), "2018/7/12 10:15:02" (zh-CN),
+# "12.07.2018 10:15:02" (de-DE), "2018-07-12T10:15:02.123" (wevtutil).
+# Left-to-right marks, which Windows puts around date parts, are dropped first.
+_LOCAL = re.compile(
+    r"(?:(?P<y1>\d{4})[-/.](?P<a1>\d{1,2})[-/.](?P<b1>\d{1,2})"
+    r"|(?P<a2>\d{1,2})(?P<sep>[/.-])(?P<b2>\d{1,2})[/.-](?P<y2>\d{4}))"
+    r"(?:[T ,]\s{0,3}|\s{1,3}(?:um\s)?)"
+    r"(?P<pm1>上午|下午)?\s{0,2}(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<s>\d\d))?(?:[.,]\d{1,9})?"
+    r"\s{0,2}(?P<pm>[AaPp]\.?[Mm]\.?)?(?P<z>Z)?"
+)
+_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"), None)
+
+
+@dataclass(slots=True)
+class LocalStamp:
+    """A printed time read into its parts; the day/month order of a
+    "01/03/2026" is settled once the whole export has been seen."""
+
+    year: int
+    first: int  # the first of the two short numbers (month in en-US)
+    second: int
+    hour: int
+    minute: int
+    second_of_minute: int
+    day_first: bool | None  # True: dd.mm (German dots); False: yyyy/m/d; None: slashes, undecided
+    utc: bool = False
+
+    def iso(self, day_first: bool) -> str | None:
+        order_day_first = self.day_first if self.day_first is not None else day_first
+        month, day = (self.second, self.first) if order_day_first else (self.first, self.second)
+        try:
+            stamp = datetime(self.year, month, day, self.hour, self.minute, self.second_of_minute)
+        except ValueError:
+            return None
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S") + ("Z" if self.utc else "")
+
+
+def read_local(text: str | None) -> LocalStamp | None:
+    if not text:
+        return None
+    text = text.translate(_MARKS)
+    m = _LOCAL.search(text[:200])
+    if not m:
+        return None
+    hour = int(m["h"])
+    pm = (m["pm"] or "").lower().replace(".", "")
+    if pm == "pm" or m["pm1"] == "下午":
+        hour = hour % 12 + 12
+    elif pm == "am" or m["pm1"] == "上午":
+        hour = hour % 12
+    sec = int(m["s"] or 0)
+    if m["y1"]:
+        return LocalStamp(int(m["y1"]), int(m["a1"]), int(m["b1"]), hour, int(m["mi"]), sec, False, bool(m["z"]))
+    day_first = True if m["sep"] == "." else None
+    return LocalStamp(int(m["y2"]), int(m["a2"]), int(m["b2"]), hour, int(m["mi"]), sec, day_first, bool(m["z"]))
+
+
+class LocalTimes:
+    """How an export writes its dates, settled from its first megabyte:
+    one "13/07/2018" there shows the whole file writes the day first
+    (en-GB), where "7/13/2018" or only small numbers mean month first."""
+
+    HEAD = 1 << 20
+
+    def __init__(self, head: str = "") -> None:
+        self.day_first = False
+        for m in _LOCAL.finditer(head[: self.HEAD].translate(_MARKS)):
+            if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
+                self.day_first = True
+                break
+
+    def iso(self, text: str | None) -> str | None:
+        stamp = read_local(text)
+        return stamp.iso(self.day_first) if stamp else None
+
+
+def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Iterator[str]:
+    """Lines of text given in pieces, each cut to ``limit``; a run with no
+    line break at all cannot grow past a few times the limit."""
+    rest = ""
+    for piece in pieces:
+        rest += piece
+        lines = rest.split("\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line[:limit] + "\n" if keep_end else line[:limit].rstrip("\r")
+        if len(rest) > limit * 4:
+            rest = rest[-limit:]
+    if rest:
+        yield rest[:limit] if keep_end else rest[:limit].rstrip("\r")

@@ -1,0 +1,227 @@
+"""What an event's rendered message says, for the shapes that carry no
+data fields (text and CSV exports): the message templates of the events a
+crash case needs, in English, Chinese and German.
+
+Every pattern is linear: bounded repeats, no nested quantifiers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_HEX = r"0x[0-9A-Fa-f]{1,16}"
+_BUGCHECK = re.compile(
+    r"(?P<code>" + _HEX + r")\s{0,3}[(（]\s{0,3}(?P<a1>" + _HEX + r")\s{0,3},\s{0,3}(?P<a2>" + _HEX
+    + r")\s{0,3},\s{0,3}(?P<a3>" + _HEX + r")\s{0,3},\s{0,3}(?P<a4>" + _HEX + r")\s{0,3}[)）]")
+# "A dump was saved in: C:\Windows\MEMORY.DMP." / "已将转储的数据保存在: ..." /
+# "Ein Speicherabbild wurde gespeichert in: ...": the path is what ends in .dmp.
+_DUMP = re.compile(r"(?:[A-Za-z]:|%SystemRoot%|\\SystemRoot)\\[^\r\n<>\"|?*。，,]{0,260}?\.dmp", re.I)
+_REPORT = re.compile(r"(?:Report\s?Id|报告\s?I[Dd]|Berichts?-?(?:ID|kennung))\s{0,3}[:：]\s{0,3}([0-9A-Za-z][0-9A-Za-z-]{0,63})")
+_BUGCHECK_WORDS = ("bugcheck", "bug check", "检测错误", "fehlercode", "schwerwiegenden fehler", "stopfehler")
+
+
+@dataclass(slots=True)
+class BugCheckText:
+    code: int
+    args: list[int]
+    dump: str | None
+    report_id: str | None
+
+
+def bugcheck_message(text: str | None) -> BugCheckText | None:
+    """'... The bugcheck was: 0x0000001a (0x41790, 0x..., 0x..., 0x...). A
+    dump was saved in: C:\\Windows\\MEMORY.DMP. Report Id: ...' and its
+    Chinese and German forms."""
+    if not text:
+        return None
+    text = text[:8192]
+    m = _BUGCHECK.search(text)
+    if not m:
+        return None
+    dump = _DUMP.search(text, m.end())
+    report = _REPORT.search(text, m.end())
+    return BugCheckText(
+        code=int(m["code"], 16),
+        args=[int(m[f"a{i}"], 16) for i in range(1, 5)],
+        dump=dump[0] if dump else None,
+        report_id=report[1].rstrip("-") if report else None,
+    )
+
+
+def says_bugcheck(text: str | None) -> bool:
+    low = (text or "")[:2000].lower()
+    return any(w in low for w in _BUGCHECK_WORDS)
+
+
+# Kernel-Power 41's fields where only text survived: the Details tab's
+# friendly view ("BugcheckCode 159"), or "BugcheckCode: 159" in a paste.
+_KP_CODE = re.compile(r"BugcheckCode\W{0,3}(\d{1,10})\b")
+_KP_PARAM = re.compile(r"BugcheckParameter([1-4])\W{0,3}(" + _HEX + r")\b")
+
+
+def kernel_power_fields(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    m = _KP_CODE.search(text[:8192])
+    if m:
+        out["BugcheckCode"] = m[1]
+    for p in _KP_PARAM.finditer(text[:8192]):
+        out[f"BugcheckParameter{p[1]}"] = p[2]
+    return out
+
+
+# EventLog 6008: "The previous system shutdown at 2:41:02 AM on 5/29/2023
+# was unexpected." / "上一次系统的 2:41:02 在 2023/5/29 上的关闭是意外的。" /
+# "Das System wurde zuvor am 29.05.2023 um 02:41:02 unerwartet heruntergefahren."
+_TIME = re.compile(r"(?:上午|下午)?\s{0,2}\d{1,2}:\d\d(?::\d\d)?(?:\s{0,2}[AaPp]\.?[Mm]\.?)?")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"), None)
+
+
+def shutdown_stamp(time_text: str | None, date_text: str | None, message: str | None) -> str | None:
+    """The 6008's "date time" of the last moment the machine was seen
+    running, as one string a LocalTimes can read."""
+    time_text = (time_text or "").translate(_MARKS)
+    date_text = (date_text or "").translate(_MARKS)
+    if not (time_text and date_text) and message:
+        text = message[:1000].translate(_MARKS)
+        t = _TIME.search(text)
+        d = _DATE.search(text)
+        time_text, date_text = (t[0].strip() if t else ""), (d[0] if d else "")
+    if not (time_text and date_text):
+        return None
+    am_pm = ""
+    if time_text.startswith(("上午", "下午")):
+        am_pm = " PM" if time_text.startswith("下午") else " AM"
+        time_text = time_text[2:].strip()
+    return f"{date_text.strip()} {time_text.strip()}{am_pm}"
+
+
+# EventLog 6009: "Microsoft (R) Windows (R) 10.00. 17134  Multiprocessor Free."
+_OS_BUILD = re.compile(r"Windows\s\(R\)\s{1,3}(\d{1,2})\.(\d{1,2})\.\s{0,3}(\d{4,5})\b")
+
+
+def os_build_message(text: str | None) -> int | None:
+    m = _OS_BUILD.search((text or "")[:1000])
+    return int(m[3]) if m else None
+
+
+def _labelled(labels: tuple[str, ...]) -> re.Pattern:
+    names = "|".join(re.escape(label) for label in labels)
+    return re.compile(r"(?:^|[\n，,]|\s)\s{0,4}(?:" + names + r")\s{0,3}[:：][ \t]{0,8}([^\r\n，,]{0,400})", re.I)
+
+
+# Service Control Manager 7045, labels of the message by language.
+_SERVICE = {
+    "name": _labelled(("Service Name", "服务名称", "Dienstname")),
+    "path": _labelled(("Service File Name", "服务文件名", "Dienstdateiname")),
+    "type": _labelled(("Service Type", "服务类型", "Diensttyp")),
+    "start": _labelled(("Service Start Type", "服务启动类型", "Dienststarttyp")),
+}
+
+
+def service_message(text: str | None) -> dict[str, str]:
+    out = {}
+    for key, pattern in _SERVICE.items():
+        m = pattern.search((text or "")[:4000])
+        if m and m[1].strip():
+            out[key] = m[1].strip()
+    return out
+
+
+def after_colon(text: str | None) -> str:
+    """What follows a message's introduction: 7026's driver list, a
+    Windows Update event's title ("...the following update: TITLE")."""
+    text = (text or "")[:4000]
+    cut = max(text.rfind(": "), text.rfind("："), text.rfind(":\n"), text.rfind(":\r"))
+    return text[cut + 1 :].strip() if cut >= 0 else ""
+
+
+_KB = re.compile(r"\bKB(\d{6,8})\b")
+_ERROR = re.compile(r"\b0x[0-9A-Fa-f]{8}\b")
+
+
+def kb_numbers(text: str | None) -> list[str]:
+    return list(dict.fromkeys("KB" + m for m in _KB.findall((text or "")[:2000])))
+
+
+def error_code(text: str | None) -> str | None:
+    m = _ERROR.search((text or "")[:2000])
+    return m[0] if m else None
+
+
+# WHEA-Logger: "Component: Processor Core", "Error Source: Machine Check Exception".
+_COMPONENT = _labelled(("Reported by component", "Component", "报告者组件", "组件", "Gemeldet von Komponente", "Komponente"))
+_ERROR_SOURCE = _labelled(("Error Source", "错误源", "Fehlerquelle"))
+_FATAL_WORDS = ("fatal", "schwerwiegend", "严重", "致命", "unkorrigierbar")
+
+
+def whea_message(text: str | None) -> tuple[str | None, str | None, bool]:
+    text = (text or "")[:4000]
+    component = _COMPONENT.search(text)
+    source = _ERROR_SOURCE.search(text)
+    first_line = text.split("\n", 1)[0].lower()
+    return (component[1].strip() if component else None, source[1].strip() if source else None,
+            any(w in first_line for w in _FATAL_WORDS))
+
+
+# Display 4101: "Display driver nvlddmkm stopped responding and has successfully recovered."
+_TDR = re.compile(r"(?:Display driver|显示器驱动程序|Anzeigetreiber)\s{1,3}([\w.-]{1,64})")
+
+
+def tdr_driver(text: str | None) -> str | None:
+    m = _TDR.search((text or "")[:1000])
+    return m[1] if m else None
+
+
+# Application Error 1000, Windows Error Reporting 1001, Application Hang 1002.
+_APP = {
+    "app": _labelled(("Faulting application name", "错误应用程序名称", "Name der fehlerhaften Anwendung")),
+    "module": _labelled(("Faulting module name", "错误模块名称", "Name des fehlerhaften Moduls")),
+    "exception": _labelled(("Exception code", "异常代码", "Ausnahmecode")),
+    "offset": _labelled(("Fault offset", "错误偏移量", "Fehleroffset")),
+    "app_path": _labelled(("Faulting application path", "错误应用程序路径", "Pfad der fehlerhaften Anwendung")),
+    "module_path": _labelled(("Faulting module path", "错误模块路径", "Pfad des fehlerhaften Moduls")),
+    "report": _labelled(("Report Id", "报告 ID", "报告 Id", "Berichtskennung", "Bericht-ID", "Berichts-ID")),
+}
+_VERSION = re.compile(r"(?:version|版本|Version)\s{0,2}[:：]\s{0,2}([\w.]{1,40})")
+
+
+def app_crash_message(text: str | None) -> dict[str, str]:
+    text = (text or "")[:8000]
+    out: dict[str, str] = {}
+    for key, pattern in _APP.items():
+        m = pattern.search(text)
+        if m and m[1].strip():
+            out[key] = m[1].strip()
+    # "Faulting application name: x.exe, version: 1.2, time stamp: 0x..."
+    for key in ("app", "module"):
+        pattern = _APP[key]
+        m = pattern.search(text)
+        if m:
+            line_end = text.find("\n", m.end())
+            line = text[m.start() : line_end if line_end >= 0 else len(text)]
+            v = _VERSION.search(line)
+            if v:
+                out[key + "_version"] = v[1]
+    return out
+
+
+_HANG = re.compile(r"(?:The program|程序|Das Programm)\s{1,3}([^\s]{1,128}\.exe)\s{1,3}(?:version|版本|Version)\s{1,3}([\w.]{1,40})", re.I)
+
+
+def hang_message(text: str | None) -> tuple[str | None, str | None]:
+    m = _HANG.search((text or "")[:2000])
+    return (m[1], m[2]) if m else (None, None)
+
+
+_WER_EVENT = _labelled(("Event Name", "事件名称", "Ereignisname"))
+_WER_P = re.compile(r"(?m)^\s{0,4}P(\d{1,2})\s{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})")
+
+
+def wer_message(text: str | None) -> tuple[str | None, dict[int, str]]:
+    text = (text or "")[:8000]
+    name = _WER_EVENT.search(text)
+    params = {int(n): v.strip() for n, v in _WER_P.findall(text)}
+    return (name[1].strip() if name else None), params

@@ -1,0 +1,259 @@
+"""Events as text: ``wevtutil qe System /f:text`` ("Event[0]:" blocks),
+Event Viewer's General pane copied as text ("Log Name: / Source: / ...
+Description:", with the "Event Xml:" that "Copy details as text" adds), its
+Chinese ("日志名称: / 来源: / 事件 ID: / 级别: / 描述:") and German
+("Protokollname: / Quelle: / Ereignis-ID:") forms, ``Get-WinEvent |
+Format-List`` ("TimeCreated : ... / ProviderName : ... / Id : ... /
+Message : ..."), and the Details tab's friendly view ("[ Name]  ...",
+"EventID 41", "BugcheckCode 159").
+
+Read line by line from a stream of text pieces; every line and every
+message is bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from analysis.eventlog.event import lines_of, MAX_MESSAGE, Event, LocalTimes, bounded, level_of, set_field, utc_iso
+from analysis.eventlog.xml_export import clean_paste, read_xml
+from analysis.inputs import Rejected
+
+MAX_LINE = 8192
+MAX_XML_LINES = 2000
+
+# The labels of the General pane and wevtutil's text, by language, and
+# Format-List's property names, each to the field it fills.
+LABELS: dict[str, str] = {
+    "log name": "log", "日志名称": "log", "protokollname": "log",
+    "source": "source", "来源": "source", "quelle": "source",
+    "date": "date", "日期": "date", "datum": "date",
+    "event id": "id", "事件 id": "id", "事件id": "id", "ereignis-id": "id", "ereigniskennung": "id",
+    "task category": "task", "task": "task", "任务类别": "task", "aufgabenkategorie": "task",
+    "level": "level", "级别": "level", "ebene": "level",
+    "opcode": "opcode", "操作代码": "opcode",
+    "keywords": "keywords", "keyword": "keywords", "关键字": "keywords", "schlüsselwörter": "keywords",
+    "user": "user", "user name": "user_name", "用户": "user", "用户名": "user_name", "benutzer": "user",
+    "benutzername": "user_name",
+    "computer": "computer", "计算机": "computer",
+    "description": "message", "描述": "message", "beschreibung": "message",
+    "event xml": "xml", "事件 xml": "xml", "ereignis-xml": "xml",
+}
+FORMAT_LIST: dict[str, str] = {
+    "timecreated": "date", "providername": "source", "id": "id", "message": "message",
+    "leveldisplayname": "level", "machinename": "computer", "recordid": "record", "logname": "log",
+    "level": "level_number", "version": "", "qualifiers": "", "task": "", "opcode": "", "keywords": "",
+    "providerid": "", "processid": "", "threadid": "", "userid": "", "activityid": "",
+    "relatedactivityid": "", "containerlog": "", "matchedqueryids": "", "bookmark": "",
+    "opcodedisplayname": "", "taskdisplayname": "", "keywordsdisplaynames": "", "properties": "",
+}
+
+
+def _label(line: str) -> tuple[str, str, int] | None:
+    """'  Log Name:      System' -> ('log name', 'System', indent)."""
+    head = line[:60]
+    colon = head.find(":")
+    wide = head.find("：")
+    if colon < 0 or 0 <= wide < colon:
+        colon = wide
+    if colon <= 0:
+        return None
+    label = head[:colon]
+    indent = len(label) - len(label.lstrip())
+    label = label.strip().lower()
+    if not label or len(label) > 40:
+        return None
+    return label, line[colon + 1 :].strip(), indent
+
+
+class _Record:
+    __slots__ = ("fields", "message", "xml", "mode")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.message: list[str] = []
+        self.xml: list[str] = []
+        self.mode = ""  # "", "message", "xml"
+
+
+def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
+    """Events from any of the labelled text shapes.  ``head`` (the text's
+    start) settles how its dates are written."""
+    times = LocalTimes(head)
+    format_list = _is_format_list(head)
+    current: _Record | None = None
+    for line in lines_of(pieces, MAX_LINE):
+        stripped = line.strip()
+        if stripped.startswith("Event[") and stripped.endswith("]:"):
+            if current:
+                yield from _finish(current, times)
+            current = _Record()
+            continue
+        found = _label(line)
+        key = None
+        if found:
+            label, value, indent = found
+            if format_list:
+                key = FORMAT_LIST.get(label) if indent == 0 else None
+            else:
+                key = LABELS.get(label)
+        if current is not None and current.mode == "message" and key is not None and not format_list:
+            # Inside a description only a new event's first label ends it
+            # (messages hold "Service Name:" and the like).
+            if key not in ("log", "xml") and not (key == "source" and current.fields.get("source")):
+                key = None
+        if current is not None and current.mode == "xml" and key != "log":
+            if len(current.xml) < MAX_XML_LINES:
+                current.xml.append(line)
+            continue
+        if key is None:
+            if current is not None and current.mode == "message" and sum(map(len, current.message)) < MAX_MESSAGE:
+                current.message.append(line.strip() if format_list else line.rstrip())
+            continue
+        if key == "":
+            if current is not None:
+                current.mode = ""
+            continue
+        if current is None or key == "log" or key in current.fields or (key == "message" and current.message):
+            if current:
+                yield from _finish(current, times)
+            current = _Record()
+        if key == "message":
+            current.mode = "message"
+            current.fields["message"] = ""
+            if value:
+                current.message.append(value)
+        elif key == "xml":
+            current.mode = "xml"
+        else:
+            current.mode = ""
+            current.fields[key] = bounded(value, 512)
+    if current:
+        yield from _finish(current, times)
+
+
+def looks_labelled(head: str) -> bool:
+    """wevtutil's "Event[0]:", or a source label and an event id label
+    among the first lines (the General pane, Format-List)."""
+    if "Event[0]:" in head[:4096]:
+        return True
+    kinds = set()
+    for line in head[:65536].splitlines()[:400]:
+        found = _label(line)
+        if found:
+            kinds.add(LABELS.get(found[0]) or (FORMAT_LIST.get(found[0]) if found[2] == 0 else None))
+            if {"source", "id"} <= kinds:
+                return True
+    return False
+
+
+def _is_format_list(head: str) -> bool:
+    for line in head[:65536].splitlines():
+        found = _label(line)
+        if found and found[2] == 0:
+            return found[0] in FORMAT_LIST and " :" in line[:40] and found[0] not in LABELS
+    return False
+
+
+def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:
+    f = rec.fields
+    xml_events: list[Event] = []
+    if rec.xml:
+        try:
+            xml_events = list(read_xml([clean_paste("\n".join(rec.xml))]))
+        except Rejected:
+            xml_events = []
+    try:
+        event_id = int((f.get("id") or "").split()[0]) if f.get("id") else None
+    except ValueError:
+        event_id = None
+    message = "\n".join(rec.message).strip() or None
+    if xml_events:
+        event = xml_events[0]
+        if message and not event.message:
+            event.message = bounded(message, MAX_MESSAGE)
+        event.level = event.level or level_of(f.get("level"))
+        event.channel = event.channel or f.get("log") or None
+        event.computer = event.computer or f.get("computer") or None
+        yield event
+        return
+    if event_id is None:
+        return
+    level = level_of(f.get("level")) or level_of(f.get("level_number"))
+    record = f.get("record")
+    stamp = f.get("date")
+    yield Event(
+        provider=f.get("source") or "",
+        event_id=event_id,
+        record_id=int(record) if record and record.isdigit() else None,
+        time=(utc_iso(stamp) if stamp and stamp.endswith("Z") else times.iso(stamp)),
+        computer=f.get("computer") or None,
+        level=level,
+        channel=f.get("log") or None,
+        message=bounded(message, MAX_MESSAGE) if message else None,
+    )
+
+
+# --- the Details tab's friendly view -------------------------------------
+
+def looks_friendly(head: str) -> bool:
+    """The Details tab's friendly view, or the "EventData / BugcheckCode 159"
+    block Microsoft's own articles quote from it."""
+    return ("[ SystemTime]" in head or ("[ Name]" in head and "EventID" in head)
+            or ("BugcheckCode " in head and ("Event ID" in head or "EventID" in head)))
+
+
+def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
+    """'- System / - Provider / [ Name]  X / EventID 41 / ... - EventData /
+    BugcheckCode 159': one event per "- System" section."""
+    event: Event | None = None
+    section = ""
+    for line in lines_of(pieces, MAX_LINE):
+        text = line.strip().lstrip("-+ ").strip()
+        if not text:
+            continue
+        if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):
+            if event and event.event_id >= 0:
+                yield _kernel_power(event)
+            event = Event(provider="", event_id=-1)
+            section = "System"
+            if text == "System":
+                continue
+            text = "EventID " + text[9:].strip()
+        if event is None:
+            continue
+        if text in ("EventData", "UserData"):
+            section = "EventData"
+            continue
+        if text.startswith("["):
+            name, _, value = text[1:].partition("]")
+            name, value = name.strip(), value.strip()
+            if name == "Name" and not event.provider:
+                event.provider = bounded(value, 256)
+            elif name == "SystemTime":
+                event.time = utc_iso(value)
+            continue
+        name, _, value = text.partition(" ")
+        value = value.strip()
+        if section == "EventData":
+            if name.isidentifier():
+                set_field(event.data, name, value)
+        elif name == "EventID" and value.split()[:1] and value.split()[0].isdigit():
+            event.event_id = int(value.split()[0])
+        elif name == "EventRecordID" and value.isdigit():
+            event.record_id = int(value)
+        elif name == "Computer":
+            event.computer = bounded(value, 256) or None
+        elif name == "Channel":
+            event.channel = bounded(value, 256) or None
+        elif name == "Level":
+            event.level = level_of(value)
+    if event and event.event_id >= 0:
+        yield _kernel_power(event)
+
+
+def _kernel_power(event: Event) -> Event:
+    # A quoted EventData block without its provider: BugcheckCode and
+    # BugcheckParameter1-4 are Kernel-Power 41's own field names.
+    if not event.provider and event.event_id == 41 and "BugcheckCode" in event.data:
+        event.provider = "Microsoft-Windows-Kernel-Power"
+    return event

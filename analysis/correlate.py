@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from analysis import catalog, known_issues
+from analysis.eventlog.machine import MachineLog
 from analysis.machines import group
 from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, Kind, ModuleInfo, Reason, module_key
 from analysis.vendors import identify
@@ -80,6 +81,7 @@ def says_windows(d: DumpReport) -> bool:
 def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseReport:
     """The case verdict over every crash; ``context`` holds what the inputs
     said about the machines besides crashes (inventories, event timelines)."""
+    context = list(context)
     inventories = [c for c in context if hasattr(c, "hotfixes")]
     pooled = case_modules(dumps)
     views = [dump_modules(d, pooled) for d in dumps]
@@ -121,6 +123,13 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
         vendors_seen[i] = seen
 
     bugchecks = [b for b in (dumps[i].bugcheck for i in blue) if b]
+    logged = [i for i in blue if dumps[i].kind == Kind.EVENT_LOG]
+    looked = [i for i in blue if dumps[i].kind != Kind.EVENT_LOG]
+    looked_codes = {b.code for b in (dumps[i].bugcheck for i in looked) if b}
+    timelines = [c for c in context if isinstance(c, MachineLog)]
+    whea = sum(1 for log in timelines for h in log.hardware if h.provider.startswith("WHEA") and h.fatal)
+    if whea:
+        reasons.append(Reason("whea_logged", {"n": whea}))
     culprits = [c for c in (dumps[i].culprit for i in blue) if c]
     if culprit_families:
         top, hits = culprit_families.most_common(1)[0]
@@ -172,21 +181,31 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
             reasons.append(Reason("vendor_from_lmvm", {"where": install.vendor_where, "catalog": install.catalog_vendor,
                                                        "catalog_zh": install.catalog_vendor_zh}))
         case.recommendation = "update_or_remove_vendor"
-    elif any(_hardware(b.code) for b in bugchecks) or any(c.basis == "hardware" for c in culprits):
+    elif any(_hardware(b.code) for b in bugchecks) or any(c.basis == "hardware" for c in culprits) or whea:
         case.pattern = "hardware"
         case.confidence = "medium"
-        reasons.append(Reason("hardware_bugcheck", {"codes": case.bugcheck_codes}))
+        if any(_hardware(b.code) for b in bugchecks) or any(c.basis == "hardware" for c in culprits):
+            reasons.append(Reason("hardware_bugcheck", {"codes": case.bugcheck_codes}))
         case.recommendation = "hardware_diagnostics"
-    elif len(set(codes)) >= 3 and not any(dumps[i].third_party_modules for i in blue):
+    elif len(looked_codes) >= 3 and not any(dumps[i].third_party_modules for i in looked):
         case.pattern = "hardware"
         case.confidence = "medium"
-        reasons.append(Reason("varied_inbox_only", {"n": len(blue), "distinct": len(set(codes))}))
+        reasons.append(Reason("varied_inbox_only", {"n": len(looked), "distinct": len(looked_codes)}))
         case.recommendation = "hardware_diagnostics"
-    elif blue and all(c.third_party is False or c.module is None for c in culprits):
+    elif looked and all(c.third_party is False or c.module is None for c in culprits):
         case.pattern = "inbox-only"
         case.confidence = "low"
-        reasons.append(Reason("inbox_only", {"n": len(blue)}))
+        reasons.append(Reason("inbox_only", {"n": len(looked)}))
         case.recommendation = "collect_more"
+    elif logged and not looked:
+        # An event log says when and with which bug check, never which driver.
+        case.pattern = "logged"
+        case.confidence = "low"
+        distinct = len({catalog.base_code(dumps[i].bugcheck.code) for i in logged if dumps[i].bugcheck})
+        reasons.append(Reason("logged_only", {"n": len(logged)}))
+        if distinct >= 3:
+            reasons.append(Reason("logged_varied", {"distinct": distinct}))
+        case.recommendation = "send_dumps"
     elif not blue and case.app_crashes:
         case.pattern = "application"
         case.confidence = "low"
@@ -196,9 +215,34 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
         case.recommendation = "collect_more"
 
     case.inventories = list(inventories)
+    case.timelines = timelines
+    reasons.extend(installed_before(timelines, case))
     case.known_issues = match_known_issues(case, dumps, case.inventories)
     case.reasons = reasons
     return case
+
+
+def installed_before(timelines: list[MachineLog], case: CaseReport) -> list[Reason]:
+    """Third-party drivers an event log shows installed in the days before
+    its machine's first blue screen: where to look first, said as a lead,
+    never as a culprit."""
+    from analysis.eventlog.interpret import changes_before
+
+    out = []
+    for log in timelines:
+        names = []
+        for item in changes_before(log, INSTALL_DAYS):
+            name = getattr(item, "name", None)
+            if name and getattr(item, "driver", False) and catalog.is_third_party(name, getattr(item, "image_path", None)):
+                drv = catalog.driver(name)
+                names.append((name, drv.vendor if drv else None, drv.vendor_zh if drv else None))
+        if names:
+            out.append(Reason("installed_before", {"computer": log.computer or "", "days": INSTALL_DAYS,
+                                                   "drivers": names}))
+    return out
+
+
+INSTALL_DAYS = 7
 
 
 def _lower(confidence: str) -> str:

@@ -236,6 +236,7 @@ class CaseReport:
     vendor_dumps: list[int] = field(default_factory=list)  # indices of the dumps that show the vendor
     app_crashes: list[int] = field(default_factory=list)  # indices of the application crashes
     inventories: list = field(default_factory=list)  # analysis.reports.Inventory records of the case's machines
+    timelines: list = field(default_factory=list)  # analysis.eventlog.MachineLog: what the event logs tell
 
 
 def module_key(name: str) -> str:

@@ -39,13 +39,7 @@ def cmd_analyze(args) -> int:
         from analysis.render.as_json import case_json
 
         errors = [{"source": s, "message": m} for s, m in outcome.problems]
-        verdict = case_json(outcome.case, args.lang, errors)
-        from analysis.render.eventlog import event_logs_json
-
-        logs = event_logs_json(outcome.context, args.lang)
-        if logs:
-            verdict["event_logs"] = logs
-        print(json.dumps(verdict, ensure_ascii=False, indent=2))
+        print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
     if not outcome.analysed:
         if len(args.paths) > 1 or not outcome.problems:
             print("crashdesk: none of the inputs could be analysed", file=sys.stderr)
@@ -54,11 +48,7 @@ def cmd_analyze(args) -> int:
         from analysis.render.doc import to_markdown, to_plain
         from analysis.render.verdict import case_doc
 
-        from analysis.render.doc import Doc
-        from analysis.render.eventlog import event_logs_doc
-
-        doc = case_doc(outcome.case, args.lang) if outcome.case.dumps else Doc()
-        doc.extend(event_logs_doc(outcome.context, args.lang))
+        doc = case_doc(outcome.case, args.lang)
         print(to_markdown(doc) if args.markdown else to_plain(doc), end="")
     return 0
 

@@ -46,12 +46,6 @@ def verdict(label: str, path: Path) -> str:
     outcome = analyze_labelled([(label, str(path))])
     errors = [{"source": s, "message": m} for s, m in outcome.problems]
     both = {lang: case_json(outcome.case, lang, errors) for lang in ("en", "zh")}
-    from analysis.render.eventlog import event_logs_json
-
-    for lang, verdict in both.items():
-        logs = event_logs_json(outcome.context, lang)
-        if logs:
-            verdict["event_logs"] = logs
     return json.dumps(both, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 

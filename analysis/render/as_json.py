@@ -6,6 +6,7 @@ from __future__ import annotations
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, ModuleInfo, hex_code
 from analysis.fingerprint import fingerprint
+from analysis.render.eventlog import machine_json as eventlog_json
 from analysis.machines import Machine
 from analysis.render.machines import case_summary, machine_label, machine_line
 from analysis.render.verdict import known_issue_state, param_meanings, reason_lines, recommendation
@@ -169,4 +170,5 @@ def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = No
             "summary": case_summary(case, lang),
         },
         "errors": errors or [],
+        **({"event_logs": [eventlog_json(log, lang) for log in case.timelines]} if case.timelines else {}),
     }

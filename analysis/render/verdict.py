@@ -7,6 +7,7 @@ import re
 from analysis import catalog, ntstatus
 from analysis.model import CaseReport, Culprit, DumpReport, Kind, KnownIssue, VersionCheck, hex_code
 from analysis.render.doc import Doc
+from analysis.render.eventlog import machine_doc
 from analysis.render.machines import app_words, case_summary, machine_line, release_words
 from analysis.render.texts import join, t
 
@@ -311,6 +312,9 @@ def reason_lines(case: CaseReport, lang: str) -> list[str]:
             key += "_same"
         if r.code == "vendor_some_dumps" and p.get("total", 0) - p.get("n", 0) == 1:
             key += "_other"
+        if r.code == "installed_before":
+            p["drivers"] = join([n + (f"（{vz or v}）" if lang == "zh" and (vz or v) else f" ({v})" if v else "")
+                                 for n, v, vz in p["drivers"]], lang)
         if r.code == "vendor_from_lmvm" and p.get("catalog"):
             key += "_catalog"
             if lang == "zh" and p.get("catalog_zh"):
@@ -346,10 +350,16 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
         doc.para(known_issue_state(ki, lang))
     if case.recommendation:
         doc.field(t(lang, "recommendation"), recommendation(case, lang))
+    for log in case.timelines:
+        if only is None or log.source in only or log.source.split(":", 1)[0] in only:
+            doc.divider()
+            doc.extend(machine_doc(log, lang))
     if with_dumps:
         for i, d in enumerate(case.dumps, 1):
             if only is not None and d.source not in only and d.source.split(":", 1)[0] not in only:
                 continue
+            if d.kind == Kind.EVENT_LOG:
+                continue  # told in its event log's section
             doc.divider()
             doc.extend(dump_doc(d, i, lang))
     return doc

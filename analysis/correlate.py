@@ -201,7 +201,7 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
         # An event log says when and with which bug check, never which driver.
         case.pattern = "logged"
         case.confidence = "low"
-        distinct = len({catalog.base_code(dumps[i].bugcheck.code) for i in logged if dumps[i].bugcheck})
+        distinct = len({catalog.base_code(b.code) for b in (dumps[i].bugcheck for i in logged) if b})
         reasons.append(Reason("logged_only", {"n": len(logged)}))
         if distinct >= 3:
             reasons.append(Reason("logged_varied", {"distinct": distinct}))

@@ -256,7 +256,7 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     doc.field(t(lang, "os"), os_line(d, lang))
     doc.field(t(lang, "bucket"), d.failure_bucket)
     doc.field(t(lang, "crash_time"), d.crash_time)
-    doc.field(t(lang, "uptime"), d.uptime)
+    doc.field(t(lang, "uptime"), uptime_words(d.uptime, lang))
     if d.stack:
         label = t(lang, "stack") if d.kind == "windbg-text" else t(lang, "stack_scan")
         doc.bullets(label, [f.label() for f in d.stack[:MAX_STACK_LINES]])
@@ -270,6 +270,16 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     if d.partial:
         doc.para(t(lang, "partial"))
     return doc
+
+
+_UPTIME_DAYS = re.compile(r"(\d{1,6}) days? ")
+
+
+def uptime_words(uptime: str | None, lang: str) -> str | None:
+    """WinDbg's '0 days 00:00:03.7' as the language says it ('0 天 00:00:03.7')."""
+    if not uptime or lang != "zh":
+        return uptime
+    return _UPTIME_DAYS.sub(lambda m: f"{m[1]} 天 ", uptime, count=1)
 
 
 def logged_doc(d: DumpReport, i: int, lang: str) -> Doc:

@@ -7,7 +7,9 @@ for where the facts come from."""
 from __future__ import annotations
 
 import csv
+import enum
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -135,6 +137,15 @@ def bugcheck_by_name(name: str) -> int | None:
 
 # ------------------------------------------------------------------- drivers
 
+class SourceKind(enum.Enum):
+    """What a row's source is worth as evidence of who ships the file."""
+
+    PRIMARY = "primary"  # the vendor's own site, docs, INF/RC or tracker; Microsoft's docs; a real file's version info
+    SECONDARY = "secondary"  # community lists and write-ups: someone else's say-so
+    COPY = "copy"  # driver-database and SEO sites that copy each other
+    FIXTURE = "fixture"  # the project's own test data
+
+
 @dataclass(slots=True, frozen=True)
 class DriverInfo:
     image: str
@@ -143,32 +154,138 @@ class DriverInfo:
     product: str | None
     category: str | None
     confidence: str
+    # A primary source names this vendor for this file; when False a verdict
+    # says "vendor unconfirmed" (only a community list, a copy site or a
+    # fixture names it, or the version info is known to be forged).
+    confirmed: bool = True
+    source: str = ""
+    # "inbox" (every install) or "optional" (a Windows feature or role: Hyper-V,
+    # WSL, RDP...): part of Windows, never a third party.
+    windows: str | None = None
+    altitude: str | None = None  # minifilter altitude and load-order group
+    # Other companies that ship a file of this name (a renamed SDK driver,
+    # a name two vendors registered): the name alone does not say which.
+    other_vendors: tuple[str, ...] = ()
+
+
+_DRIVER_COLUMNS = ("module", "vendor", "vendor_zh", "product", "category", "windows", "confirmed",
+                   "confidence", "altitude", "source")
 
 
 @cache
-def _drivers() -> dict[str, DriverInfo]:
-    table: dict[str, DriverInfo] = {}
+def _driver_index() -> dict[str, list[list[str]]]:
+    """Module key -> its rows as read (columns in _DRIVER_COLUMNS order), the
+    row a verdict uses first.  Rows become DriverInfo only when asked for:
+    a process asks about a few dozen of the 3,000 names, and reading them
+    raw is a third of the cost of building them all."""
+    index: dict[str, list[list[str]]] = {}
     with open(DATA / "drivers.csv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            image = row["module"].strip().lower()
-            table.setdefault(
-                module_key(image),
-                DriverInfo(
-                    image=image,
-                    vendor=row["vendor"].strip(),
-                    vendor_zh=(row.get("vendor_zh") or "").strip() or None,
-                    product=(row.get("product") or "").strip() or None,
-                    category=(row.get("category") or "").strip() or None,
-                    confidence=(row.get("confidence") or "medium").strip(),
-                ),
-            )
-    return table
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader)]
+        at = [header.index(name) if name in header else -1 for name in _DRIVER_COLUMNS]
+        as_is = at == list(range(len(_DRIVER_COLUMNS))) and len(header) == len(at)
+        for fields in reader:
+            if not fields:
+                continue
+            if not as_is or len(fields) != len(at):  # a hand-edited file: other column order, short rows
+                fields = [fields[i] if 0 <= i < len(fields) else "" for i in at]
+            index.setdefault(module_key(fields[0]), []).append(fields)
+    return index
+
+
+def _info(row: list[str], others: tuple[str, ...] = ()) -> DriverInfo:
+    module, vendor, zh, product, category, windows, confirmed, confidence, altitude, source = (f.strip() for f in row)
+    return DriverInfo(image=module.lower(), vendor=vendor, vendor_zh=zh or None, product=product or None,
+                      category=category or None, confidence=confidence or "medium", confirmed=confirmed != "no",
+                      source=source, windows=windows or None, altitude=altitude or None, other_vendors=others)
+
+
+@cache
+def _driver_key(key: str) -> tuple[DriverInfo, ...]:
+    rows = _driver_index().get(key)
+    if not rows:
+        return ()
+    first = rows[0]
+    others = tuple(dict.fromkeys(r[1].strip() for r in rows[1:] if r[1].strip() != first[1].strip()))
+    return (_info(first, others), *(_info(r) for r in rows[1:]))
+
+
+def _drivers() -> dict[str, DriverInfo]:
+    """Every module's first row (for tools and tests; lookups use driver())."""
+    return {key: _driver_key(key)[0] for key in _driver_index()}
 
 
 def driver(name: str | None) -> DriverInfo | None:
     if not name:
         return None
-    return _drivers().get(module_key(name))
+    rows = _driver_key(module_key(name))
+    return rows[0] if rows else None
+
+
+def drivers_named(name: str | None) -> tuple[DriverInfo, ...]:
+    """Every catalog row for a file name, the one driver() gives first."""
+    if not name:
+        return ()
+    return _driver_key(module_key(name))
+
+
+def _is_windows_row(key: str) -> bool:
+    rows = _driver_index().get(key)
+    return rows is not None and bool(rows[0][5].strip())
+
+
+@cache
+def _driver_vendor_zh() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for rows in _driver_index().values():
+        for row in rows:
+            if row[2].strip():
+                names.setdefault(row[1].strip().lower(), row[2].strip())
+    return names
+
+
+@cache
+def _source_table() -> dict[str, SourceKind]:
+    """sources.csv: short keys, web hosts and repositories, and what each is worth."""
+    table = {}
+    with open(DATA / "sources.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            table[row["key"].strip().lower()] = SourceKind(row["kind"].strip())
+    return table
+
+
+_FIXTURE_DIRS = ("tests/", "seed/", "examples/")
+
+
+def source_kind(ref: str) -> SourceKind:
+    """What one reference in a row's source column is: a key of sources.csv
+    (``loldrivers:<yaml>``), a URL, ``owner/repo@commit:path``, or a fixture.
+    A URL or repository sources.csv does not list counts as primary: rows
+    cite the vendor's own pages, files and trackers, and real pastes."""
+    ref = ref.strip()
+    table = _source_table()
+    low = ref.lower()
+    if low.startswith(("https://", "http://")):
+        host = low.split("://", 1)[1].split("/", 1)[0]
+        while host:
+            if host in table:
+                return table[host]
+            host = host.partition(".")[2] if host.count(".") > 1 else ""
+        repo = "/".join(low.split("://", 1)[1].split("/")[1:3])
+        return table.get(repo, SourceKind.PRIMARY)
+    if low.startswith(_FIXTURE_DIRS):
+        return SourceKind.FIXTURE
+    head = low.split(":", 1)[0]
+    if head in table:
+        return table[head]
+    repo = head.split("@", 1)[0]
+    if repo.count("/") == 1 and " " not in repo:
+        return table.get(repo, SourceKind.PRIMARY)
+    return SourceKind.SECONDARY  # a description of where, not a place to look
+
+
+def source_refs(info: DriverInfo) -> tuple[str, ...]:
+    return tuple(r.strip() for r in info.source.split(" | ") if r.strip())
 
 
 @cache
@@ -201,13 +318,16 @@ def is_pseudo(name: str | None) -> bool:
 def is_inbox(name: str | None) -> bool:
     """Windows' own image: never the answer while a third-party one is on
     the stack.  Partner drivers shipped in the box (Intel NIC, Realtek audio)
-    are not listed here: their vendor is still who to call."""
+    are not listed here: their vendor is still who to call.  The catalog's
+    Microsoft rows marked inbox or optional (Hyper-V, WSL, RDP, Defender...)
+    count too; Microsoft's separately installed tools (Sysinternals, SQL
+    Server, WDK samples built by someone else) do not."""
     if not name:
         return False
     key = module_key(name)
-    if key in _inbox():
+    if key in _inbox() or key.startswith(_INBOX_PREFIXES):
         return True
-    return key.startswith(_INBOX_PREFIXES)
+    return _is_windows_row(key)
 
 
 # Folders Windows keeps its own images in.  Drivers (system32\drivers, the
@@ -303,11 +423,127 @@ def family_members(vendor: str | None) -> tuple[str, ...]:
     return (vendor, *sorted(v for v in others if v.lower() != vendor.lower()))
 
 
+# Company-form endings dropped from a CompanyName to get the vendor's name
+# ("Emsi Software GmbH" -> "Emsi Software"); bounded, no nested repeats.
+_CORP_SUFFIX = re.compile(
+    r"[,.]?\s{1,3}(?:corporation|corp\.?|incorporated|inc\.?|co\.?,?\s?ltd\.?|ltd\.?|limited|gmbh|llc|"
+    r"l\.l\.c\.|s\.a\.s\.|s\.a\.|s\.r\.o\.|srl|ag|ab|asa|a/s|oy|pty\.?\s?ltd\.?|pvt\.?\s?ltd\.?|k\.k\.|co\.|company)"
+    r"[.,]?\s{0,3}$",
+    re.I,
+)
+_NAME_WORDS = re.compile(r"[^\W_]+")
+
+
+def vendor_name(company: str | None) -> str | None:
+    """The catalog's name for a company as a CompanyName or a source spells
+    it: a known spelling (vendor_paths.csv) gives the catalog's name, any
+    other loses its company form ("Inc.", "Co., Ltd.")."""
+    if not company or not company.strip():
+        return None
+    text = company.strip()[:200]
+    row = vendor_from_text(text)
+    if row:
+        return row.vendor
+    for _ in range(2):  # "Foo Co., Ltd." and "Foo Inc., Ltd." both end in two forms
+        text = _CORP_SUFFIX.sub("", text).strip(" ,")
+    return text or company.strip()[:200]
+
+
+def same_vendor(a: str | None, b: str | None) -> bool:
+    """Two spellings of one vendor: the same family, or one name the other's
+    first words ("Baidu" / "Baidu (Hong Kong) Limited").  Loose on purpose:
+    for checking a source's spelling against the catalog's, not for grouping
+    a case's evidence (family_key does that)."""
+    ka, kb = family_key(vendor_name(a)), family_key(vendor_name(b))
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    wa, wb = _NAME_WORDS.findall(ka), _NAME_WORDS.findall(kb)
+    n = min(len(wa), len(wb))
+    return n > 0 and wa[:n] == wb[:n]
+
+
 @cache
 def vendor_zh(vendor: str) -> str | None:
     """The Chinese name the tables give a vendor."""
     low = vendor.lower()
-    for row in (*_vendor_paths(), *_drivers().values()):
+    for row in _vendor_paths():
         if row.vendor.lower() == low and row.vendor_zh:
             return row.vendor_zh
-    return None
+    return _driver_vendor_zh().get(low)
+
+
+# ----------------------------------------------------------------- frameworks
+
+@dataclass(slots=True, frozen=True)
+class FrameworkInfo:
+    """A Windows module that runs other vendors' code: a fault inside it is
+    often a fault of the driver it was calling back into."""
+
+    module: str
+    role_en: str  # what the Windows module is
+    role_zh: str
+    calls_en: str  # the kind of third-party code it calls
+    calls_zh: str
+    categories: tuple[str, ...]  # catalog categories of the drivers that plug in
+    keywords: tuple[str, ...]  # words of a driver's description that say it plugs in
+    minifilters: bool  # file-system minifilters (drivers with an altitude) plug in
+    source: str
+
+    def plugs_in(self, drv: DriverInfo) -> bool:
+        """Whether a catalog driver is of a kind this framework calls."""
+        if drv.altitude:
+            return self.minifilters  # a minifilter is called by the filter manager, not by NDIS or storport
+        if drv.category in self.categories:
+            return True
+        text = (drv.product or "").lower()
+        words = set(_NAME_WORDS.findall(text))
+        return any((kw in text) if not kw.isalnum() else (kw in words) for kw in self.keywords)
+
+    def candidates(self, names) -> list[str]:
+        """Of the given module names (a dump's loaded or stacked modules), the
+        third-party ones of a kind this framework calls, in the order given."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for name in names:
+            key = module_key(name) if name else ""
+            if not key or key in seen or is_third_party(name) is not True:
+                continue
+            drv = driver(name)
+            if drv and self.plugs_in(drv):
+                seen.add(key)
+                out.append(name)
+        return out
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in text.split(";") if part.strip())
+
+
+@cache
+def _frameworks() -> dict[str, FrameworkInfo]:
+    table = {}
+    with open(DATA / "frameworks.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            cats = _split(row["categories"])
+            info = FrameworkInfo(
+                module=row["module"].strip().lower(),
+                role_en=row["role_en"].strip(),
+                role_zh=row["role_zh"].strip(),
+                calls_en=row["calls_en"].strip(),
+                calls_zh=row["calls_zh"].strip(),
+                categories=tuple(c for c in cats if c != "minifilter"),
+                keywords=_split(row.get("keywords") or ""),
+                minifilters="minifilter" in cats,
+                source=row["source"].strip(),
+            )
+            table[module_key(info.module)] = info
+    return table
+
+
+def framework(name: str | None) -> FrameworkInfo | None:
+    """What a Windows framework module calls, or None for any other module."""
+    if not name:
+        return None
+    return _frameworks().get(module_key(name))

@@ -7,34 +7,151 @@ import json
 from analysis import catalog
 from analysis.catalog import DATA
 from analysis.model import module_key
+from tests.conftest import shared_file
 
 CATEGORIES = {
-    "antivirus", "edr", "firewall", "dlp", "encryption", "backup", "graphics", "network", "wifi", "bluetooth",
-    "storage", "chipset", "audio", "input", "usb", "virtualization", "vpn", "anti-cheat", "monitoring",
-    "remote-access", "hardware-utility", "file-system", "other",
+    "antivirus", "edr", "endpoint-security", "firewall", "dlp", "encryption", "backup", "graphics", "network", "wifi",
+    "bluetooth", "storage", "chipset", "audio", "input", "usb", "virtualization", "vpn", "anti-cheat", "monitoring",
+    "remote-access", "hardware-utility", "utility", "file-system", "copy-protection", "windows", "sample",
+    "malicious", "other",
 }
 
 
-def test_driver_catalog_is_large_unique_and_categorised():
-    rows = list(csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8")))
-    assert len(rows) >= 400
-    keys = [module_key(r["module"]) for r in rows]
-    assert len(keys) == len(set(keys)), "a module listed twice"
+def _rows():
+    return list(csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8")))
+
+
+def test_driver_catalog_is_large_and_categorised_with_one_row_per_module_and_vendor():
+    rows = _rows()
+    assert len(rows) >= 2600
+    pairs = [(module_key(r["module"]), r["vendor"].lower()) for r in rows]
+    assert len(pairs) == len(set(pairs)), "a module listed twice for one vendor"
     assert {r["category"] for r in rows} <= CATEGORIES
     assert all(r["vendor"].strip() for r in rows)
+    assert {r["confirmed"] for r in rows} <= {"yes", "no"}
+    assert {r["windows"] for r in rows} <= {"", "inbox", "optional"}
     # Chinese security vendors are part of the mandate.
     vendors = {r["vendor"] for r in rows}
     assert {"Qihoo 360", "Tencent", "Huorong", "Kingsoft", "AsiaInfo Security", "Sangfor"} <= vendors
 
 
+def test_every_row_of_the_teams_table_is_in_the_catalog_with_its_vendor():
+    """../shared/data/modules.csv whole: every (module, vendor) row is a row
+    of the catalog under the catalog's name for that company (a spelling
+    vendor_paths.csv knows, the company form dropped, or the same family)."""
+    table = list(csv.DictReader(open(shared_file("data", "modules.csv"), encoding="utf-8")))
+    assert len(table) >= 2600
+    missing, other = [], []
+    for r in table:
+        rows = catalog.drivers_named(r["module"])
+        if not rows:
+            missing.append(r["module"])
+        elif r["vendor"] and "ddk provider" not in r["vendor"].lower():  # WDK template text is no company
+            if not any(catalog.same_vendor(x.vendor, r["vendor"]) for x in rows):
+                other.append((r["module"], r["vendor"], [x.vendor for x in rows]))
+    assert missing == [] and other == []
+
+
+def test_every_row_has_a_source_or_says_unconfirmed():
+    """A row is confirmed only by a primary source (the vendor's own files,
+    site, docs or tracker, Microsoft's docs, a real file's version info or a
+    real paste); a community list, a copy site or a fixture leaves it
+    unconfirmed, and the catalog says so."""
+    for r in _rows():
+        kinds = {catalog.source_kind(ref) for ref in r["source"].split(" | ") if ref.strip()}
+        primary = catalog.SourceKind.PRIMARY in kinds
+        if r["confirmed"] == "yes":
+            assert primary, r["module"]
+        elif r["category"] != "malicious" and r["vendor"] != "Unknown":
+            assert not primary, f"{r['module']}: a primary source confirms it"
+    # The API carries it.
+    assert catalog.driver("360fsflt").confirmed and "ms-altitudes" in catalog.driver("360fsflt").source
+    unconfirmed = next(r["module"] for r in _rows() if r["confirmed"] == "no" and r["category"] != "malicious")
+    assert catalog.driver(unconfirmed).confirmed is False
+
+
+def test_source_kinds():
+    kind = catalog.source_kind
+    assert kind("ms-altitudes") is kind("loldrivers:0f64bf7a") is catalog.SourceKind.PRIMARY
+    assert kind("https://github.com/RiotVanguard/Vanguard/issues/82") is catalog.SourceKind.PRIMARY
+    assert kind("OpenVPN/tap-windows6@0cad8664c2a5:src/resource.rc") is catalog.SourceKind.PRIMARY
+    assert kind("websec") is kind("redteam-edr") is kind("community:a list") is catalog.SourceKind.SECONDARY
+    assert kind("https://code911.top/howto/manage-inbox-network-drivers") is catalog.SourceKind.COPY
+    assert kind("https://www.umatechnology.org/?p=1") is catalog.SourceKind.COPY
+    assert kind("tests/fixtures/real2/x.txt") is kind("seed/000.txt") is catalog.SourceKind.FIXTURE
+    assert kind("an engineer remembers it") is catalog.SourceKind.SECONDARY
+
+
 def test_inbox_and_third_party_never_overlap():
-    rows = list(csv.DictReader(open(DATA / "drivers.csv", encoding="utf-8")))
-    assert not [r["module"] for r in rows if catalog.is_inbox(r["module"])]
+    rows = _rows()
+    for r in rows:
+        if r["windows"]:
+            assert r["vendor"] == "Microsoft" and catalog.is_inbox(r["module"]), r["module"]
+    # A vendor's file that took a Windows name (IObit's monitor.sys) comes
+    # after Windows' own row; every other third-party row is third-party.
+    third = [r for r in rows if not r["windows"] and catalog.driver(r["module"]).vendor == r["vendor"]]
+    assert not [r["module"] for r in third if catalog.is_inbox(r["module"])]
+    assert catalog.driver("monitor").vendor == "Microsoft" and "IObit" in catalog.driver("monitor").other_vendors
     for name in ("nt", "ntkrnlmp", "ntoskrnl.exe", "hal", "win32kfull", "fltmgr", "tcpip", "ndis", "NETIO"):
         assert catalog.is_inbox(name), name
     for name in ("VSApiNt", "TmXPFlt", "nvlddmkm", "csagent", "klif", "360FsFlt", "sysdiag"):
         assert catalog.is_third_party(name), name
     assert catalog.is_third_party("memory_corruption") is None
+
+
+def test_microsofts_optional_components_are_not_third_party():
+    """Hyper-V, WSL, Defender, RDP, the VPN miniports, Storage Spaces...
+    are Windows: a crash inside one names Microsoft, and a third-party
+    driver beside it is the better answer."""
+    for name in ("vmswitch", "vmbus", "vid", "winhvr", "storvsp", "lxss", "lxcore", "WdFilter", "WdBoot",
+                 "WdNisDrv", "MpKslDrv", "rdpdr", "rdpwd", "termdd", "rdpvideominiport", "rasl2tp", "raspptp",
+                 "rassstp", "agilevpn", "ndiswan", "spaceport", "dfsrflt", "datascrn", "quota"):
+        assert catalog.is_third_party(name) is False, name
+        assert catalog.is_inbox(name), name
+    # Microsoft's tools installed apart from Windows can be the answer.
+    for name in ("procmon11", "rsfxdrv", "storagesync", "minispy"):
+        drv = catalog.driver(name)
+        assert drv.vendor == "Microsoft" and drv.windows is None and catalog.is_third_party(name), name
+
+
+def test_trend_micro_rows_are_trend_micro():
+    """A Trend Micro driver the catalog knows is Trend Micro / 趋势科技, the
+    family's name too: AsiaInfo Security is what the customer's own install
+    (path, CompanyName) says, never the catalog's guess."""
+    trend = [r for r in _rows() if r["module"].lower().startswith(("tm", "vsapi", "ntrtscan", "pccnt"))
+             and "trend" in r["vendor"].lower()]
+    assert len(trend) >= 30
+    for r in trend:
+        assert (r["vendor"], r["vendor_zh"]) == ("Trend Micro", "趋势科技"), r["module"]
+    for name in ("VSApiNt", "TmXPFlt", "tmcomm", "TmPreFlt", "tmevtmgr", "ntrtscan"):
+        assert (catalog.driver(name).vendor, catalog.driver(name).vendor_zh) == ("Trend Micro", "趋势科技"), name
+    assert catalog.family_name("Trend Micro") == catalog.family_name("AsiaInfo Security") == "Trend Micro"
+    assert catalog.family_key("AsiaInfo Security") == catalog.family_key("Trend Micro")
+    # AsiaInfo Security's own filters, registered in its own name, stay its.
+    assert catalog.driver("asbm").vendor == "AsiaInfo Security"
+    # The customer's evidence names AsiaInfo Security in either language.
+    for text in (r"C:\Program Files (x86)\AsiaInfo Security\OfficeScan Client\TmListen.exe", "亚信安全",
+                 "AsiaInfo Security Technologies"):
+        assert catalog.vendor_from_text(text).vendor == "AsiaInfo Security", text
+    for text in (r"C:\Program Files\Trend Micro\AMSP\tmcomm.sys", "Trend Micro Inc.", "TrendMicro Inc.", "趨勢科技"):
+        assert catalog.vendor_from_text(text).vendor == "Trend Micro", text
+
+
+def test_a_name_two_vendors_ship_says_so():
+    drv = catalog.driver("cbfsfilter2017")
+    assert drv.other_vendors and drv.vendor not in drv.other_vendors
+    assert {r.vendor for r in catalog.drivers_named("cbfsfilter2017")} == {drv.vendor, *drv.other_vendors}
+    assert catalog.drivers_named("no-such-driver") == () and catalog.driver("360fsflt").other_vendors == ()
+
+
+def test_vendor_names():
+    assert catalog.vendor_name("Emsi Software GmbH") == "Emsisoft"
+    assert catalog.vendor_name("Beijing Qihoo Technology Co., Ltd.") == "Qihoo 360"
+    assert catalog.vendor_name("5nine Software Inc.") == "5nine Software"
+    assert catalog.vendor_name("INCA Internet Co., Ltd") == "INCA Internet"
+    assert catalog.same_vendor("Baidu (Hong Kong) Limited", "Baidu")
+    assert catalog.same_vendor("AsiaInfo Security", "Trend Micro") and not catalog.same_vendor("Intel", "AMD")
+    assert catalog.vendor_name("") is None and not catalog.same_vendor(None, "Intel")
 
 
 def test_every_bug_check_has_a_name_and_the_guide_matches():
@@ -99,3 +216,27 @@ def test_m_twins_of_every_bug_check_are_known_by_one_rule():
     for key, entry in facts.items():
         if "same_as" in entry:
             assert int(entry["same_as"], 16) == catalog.base_code(int(key, 16)) != int(key, 16), key
+
+
+def test_the_framework_table_answers():
+    """Windows' modules that run other vendors' code say what they run, in
+    both languages, and pick those of a dump's modules that plug in."""
+    rows = list(csv.DictReader(open(DATA / "frameworks.csv", encoding="utf-8")))
+    assert len(rows) >= 30
+    for r in rows:
+        info = catalog.framework(r["module"])
+        assert info and info.role_en and info.role_zh and info.calls_en and info.calls_zh, r["module"]
+        assert catalog.is_inbox(r["module"]) and catalog.is_third_party(r["module"]) is False, r["module"]
+        assert set(info.categories) <= CATEGORIES and (info.categories or info.minifilters), r["module"]
+        assert all(catalog.source_kind(ref) is catalog.SourceKind.PRIMARY for ref in info.source.split(" | "))
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in (info.role_zh, info.calls_zh))
+    for name in ("fltmgr", "FLTMGR.SYS", "netio", "tcpip", "fwpkclnt", "ndis", "storport", "ataport", "scsiport",
+                 "ks", "portcls", "dxgkrnl", "dxgmms2", "wdf01000", "usbport", "usbxhci", "ucx01000"):
+        assert catalog.framework(name), name
+    assert catalog.framework("VSApiNt") is None and catalog.framework(None) is None
+    loaded = ["nt", "VSApiNt", "TmXPFlt", "tmlwf", "tmwfp", "nvlddmkm", "iaStorAC", "e1i63x64", "360FsFlt"]
+    assert catalog.framework("fltmgr").candidates(loaded) == ["VSApiNt", "TmXPFlt", "360FsFlt"]
+    assert catalog.framework("netio").candidates(loaded) == ["tmlwf", "tmwfp", "e1i63x64"]
+    assert catalog.framework("storport").candidates(loaded) == ["iaStorAC"]
+    assert catalog.framework("dxgkrnl").candidates(loaded) == ["nvlddmkm"]
+    assert catalog.framework("ndis").candidates(["vmswitch", "ndis"]) == []  # Windows' own are no candidates

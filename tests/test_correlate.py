@@ -82,10 +82,12 @@ def test_a_dumps_own_lm_record_comes_before_the_pooled_one():
     assert case.pattern == "mixed"
 
 
-def test_a_family_driver_known_only_to_the_catalog_gets_the_familys_name_in_both_languages():
+def test_a_family_driver_known_only_to_the_catalog_is_trend_micro_in_both_languages():
+    """Nothing of the customer's says AsiaInfo Security: a Trend Micro file
+    known only to the catalog is Trend Micro, wherever the customer is."""
     case = analyze(MM + "\n\nMODULE_NAME: tmxpflt\n\nIMAGE_NAME:  tmxpflt.sys\n")
     assert case.dumps[0].culprit.vendor == "Trend Micro"  # what the catalog row says
-    assert (case.vendor, case.vendor_zh) == ("AsiaInfo Security", "亚信安全")
+    assert (case.vendor, case.vendor_zh) == ("Trend Micro", "趋势科技")
 
 
 def test_an_m_twin_of_a_hardware_bug_check_is_a_hardware_case():

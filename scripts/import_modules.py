@@ -198,6 +198,10 @@ def confirmed(refs: list[str], category: str, vendor: str) -> str:
     return "yes" if any(catalog.source_kind(r) is catalog.SourceKind.PRIMARY for r in refs) else "no"
 
 
+def _has_primary(row: dict) -> bool:
+    return any(catalog.source_kind(r) is catalog.SourceKind.PRIMARY for r in row["source"].split(" | ") if r)
+
+
 def load_current() -> list[dict]:
     with open(OUT, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -263,8 +267,9 @@ def merge(modules_csv: Path) -> list[dict]:
     out = []
     for key in sorted(by_key):
         # Windows' own file first: a vendor's driver that took its name
-        # (monitor.sys) does not make every Windows install that vendor's.
-        for r in sorted(by_key[key], key=lambda r: not r["windows"]):
+        # (monitor.sys) does not make every Windows install that vendor's;
+        # then the companies a primary source names.
+        for r in sorted(by_key[key], key=lambda r: (not r["windows"], not _has_primary(r))):
             refs = [x for x in r["source"].split(" | ") if x]
             r["confirmed"] = confirmed(refs, r["category"], r["vendor"])
             out.append(r)

@@ -119,32 +119,31 @@ def _placeholder(company: str) -> bool:
     return not company.strip() or "ddk provider" in company.lower()
 
 
+# modules.csv's references -> the short ones sources.csv defines: a pattern
+# whose first group is kept after the key, or a prefix that is the key alone.
+_REF_PATTERNS = (
+    (re.compile(r"MicrosoftDocs/windows-driver-docs@\w+:windows-driver-docs-pr/ifs/allocated-altitudes\.md"), "ms-altitudes"),
+    (re.compile(r"MicrosoftDocs/windows-driver-docs@\w+:windows-driver-docs-pr/(\S+)"), "msdocs"),
+    (re.compile(r"magicsword-io/LOLDrivers@\w+:yaml/([\w-]+)\.yaml"), "loldrivers"),
+    (re.compile(r"m417z/winbindex:data/by_filename_compressed/(\S+)\.json\.gz"), "winbindex"),
+)
+_REF_PREFIXES = (("websec/", "websec"), ("BankSecurity/", "redteam-edr"), ("virtio-win/", "virtio-win"),
+                 ("FrannDzs/nVidia-modded-Inf", "nvidia-inf"),
+                 ("VirtualBox source", "community:VirtualBox source VBoxNetLwf.inf (Oracle copyright header)"))
+
+
 def ref_of(source: str) -> str:
     """modules.csv's source text -> the short reference drivers.csv cites."""
     s = source.strip()
-    if "allocated-altitudes.md" in s:
-        return "ms-altitudes"
-    m = re.match(r"MicrosoftDocs/windows-driver-docs@\w+:windows-driver-docs-pr/(\S+)", s)
-    if m:
-        return "msdocs:" + m[1]
-    m = re.match(r"magicsword-io/LOLDrivers@\w+:yaml/([\w-]+)\.yaml", s)
-    if m:
-        return "loldrivers:" + m[1]
-    if s.startswith("websec/"):
-        return "websec"
-    if s.startswith("BankSecurity/"):
-        return "redteam-edr"
-    m = re.match(r"m417z/winbindex:data/by_filename_compressed/(\S+)\.json\.gz", s)
-    if m:
-        return "winbindex:" + m[1]
-    if s.startswith("virtio-win/"):
-        return "virtio-win"
-    if s.startswith("FrannDzs/nVidia-modded-Inf"):
-        return "nvidia-inf"
-    if s.startswith("VirtualBox source"):
-        return "community:VirtualBox source VBoxNetLwf.inf (Oracle copyright header)"
-    s = re.sub(r"\s*\(.*\)\s*$", "", s)  # the table's own remark after a URL or repo path
-    return s.split(", ")[0]
+    for pattern, key in _REF_PATTERNS:
+        m = pattern.match(s)
+        if m:
+            return f"{key}:{m[1]}" if m.groups() else key
+    for prefix, key in _REF_PREFIXES:
+        if s.startswith(prefix):
+            return key
+    cut = s.find(" (")  # the table's own remark after a URL or repo path
+    return (s[:cut] if cut > 0 else s).split(", ")[0]
 
 
 def old_refs(source: str) -> list[str]:

@@ -210,11 +210,6 @@ def _driver_key(key: str) -> tuple[DriverInfo, ...]:
     return (_info(first, others), *(_info(r) for r in rows[1:]))
 
 
-def _drivers() -> dict[str, DriverInfo]:
-    """Every module's first row (for tools and tests; lookups use driver())."""
-    return {key: _driver_key(key)[0] for key in _driver_index()}
-
-
 def driver(name: str | None) -> DriverInfo | None:
     if not name:
         return None
@@ -282,10 +277,6 @@ def source_kind(ref: str) -> SourceKind:
     if repo.count("/") == 1 and " " not in repo:
         return table.get(repo, SourceKind.PRIMARY)
     return SourceKind.SECONDARY  # a description of where, not a place to look
-
-
-def source_refs(info: DriverInfo) -> tuple[str, ...]:
-    return tuple(r.strip() for r in info.source.split(" | ") if r.strip())
 
 
 @cache

@@ -41,6 +41,7 @@ _CORE = frozenset({"ntoskrnl", "ntkrnlmp", "ntkrnlpa", "ntkrpamp", "hal", "halma
 _BUGCHECK_UNLOADED = 0xCE
 STACK_EVIDENCE_MODULES = 8
 PRESENT_LISTED = 40
+FRAMEWORK_CANDIDATES = 12
 
 
 class Basis(StrEnum):
@@ -435,10 +436,28 @@ class _Judge:
         chosen = self._third_party_verdict()
         if chosen is None:
             chosen = self._inbox_verdict()
+            if chosen is not None:
+                self._framework_candidates(chosen)
         if chosen is not None and self.raw:
             tail = [e for e in (self.present(chosen.module),) if e]
             chosen.evidence.extend(tail)
         return chosen
+
+    def _framework_candidates(self, chosen: Culprit) -> None:
+        """A fault inside a Windows framework that calls other vendors' code
+        (the filter manager, the network stack's callouts, storport's
+        miniports) points at the code it was calling: name the third-party
+        modules of that kind the evidence shows, as leads."""
+        fw = catalog.framework(chosen.module)
+        if fw is None:
+            return
+        names = [info.name for info in self.modules.values() if not info.unloaded]
+        names += [_stem(m) for m in self.f.mentioned]
+        chosen.candidates = fw.candidates(names)[:FRAMEWORK_CANDIDATES]
+        chosen.framework = fw.module
+        if chosen.candidates:
+            chosen.evidence.append(Evidence("framework", f"{chosen.module} calls {fw.calls_en}: "
+                                            + ", ".join(chosen.candidates)))
 
     def _third_party_verdict(self) -> Culprit | None:
         k, d, t = self.kernel, self.debugger, self.tool

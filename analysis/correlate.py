@@ -262,7 +262,9 @@ def _naming(culprits: list[Culprit]) -> tuple[str, str | None, str | None]:
     if from_install:
         vendor = Counter(c.vendor for c in from_install).most_common(1)[0][0]
     else:
-        vendor = catalog.family_name(culprits[0].vendor)
+        # Only the catalog knows the files: the name it gives them (a Trend
+        # Micro driver is Trend Micro, AsiaInfo's own filter AsiaInfo).
+        vendor = Counter(c.vendor for c in culprits).most_common(1)[0][0]
     assert vendor is not None
     same = [c for c in culprits if c.vendor == vendor]
     zh = next((c.vendor_zh for c in same if c.vendor_zh), None) or catalog.vendor_zh(vendor)

@@ -126,6 +126,11 @@ class Culprit:
     catalog_vendor: str | None = None  # the catalog's name for the file, where the install says another
     catalog_vendor_zh: str | None = None
     built: str | None = None  # ISO date of the image timestamp when it is a date
+    # The culprit is a Windows framework that calls other vendors' code
+    # (analysis.catalog.framework): the third-party modules of that kind the
+    # evidence shows, as leads.
+    framework: str | None = None
+    candidates: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -10,19 +10,6 @@ from analysis import catalog
 from analysis.model import Culprit, ModuleInfo, module_key
 
 
-# A company's legal suffix ("Trend Micro Inc." -> "Trend Micro").  Tried on
-# the name's last characters only: searched over a whole string of blanks,
-# the leading \s+ would be retried at every position.
-_CORP_SUFFIX = re.compile(r"[,.]?\s++(?:corporation|corp\.?|inc\.?|incorporated|co\.,? ?ltd\.?|ltd\.?|limited|gmbh|llc|s\.?a\.?|a\.?s\.?|ag|ab)\s*+$", re.I)
-_SUFFIX_TAIL = 40
-
-
-def company_name(company: str) -> str:
-    text = company.strip()
-    head, tail = text[:-_SUFFIX_TAIL], text[-_SUFFIX_TAIL:]
-    return head + _CORP_SUFFIX.sub("", tail)
-
-
 _PLACEHOLDER = re.compile(r"[a-z0-9]++(?:_[a-z0-9]++)++")
 
 
@@ -55,11 +42,11 @@ def identify(culprit: Culprit, modules: dict[str, ModuleInfo]) -> None:
             culprit.catalog_vendor, culprit.catalog_vendor_zh = drv.vendor, drv.vendor_zh
             culprit.vendor_basis += f" (catalog: {drv.vendor})"
     elif info and info.company and not _placeholder(info.company):
-        culprit.vendor = company_name(info.company)
+        culprit.vendor = catalog.vendor_name(info.company)
         culprit.product = lm_product
         culprit.vendor_source, culprit.vendor_where = "company", info.company
         culprit.vendor_basis = f"lmvm CompanyName: {info.company}"
-        if drv and drv.vendor.lower() in culprit.vendor.lower():
+        if drv and culprit.vendor and drv.vendor.lower() in culprit.vendor.lower():
             culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh
     elif drv:
         culprit.vendor, culprit.vendor_zh = drv.vendor, drv.vendor_zh

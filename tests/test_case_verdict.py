@@ -74,3 +74,20 @@ def test_a_dump_joins_the_named_machine_of_its_build():
     case = outcome.case
     assert [m.name for m in case.machines] == ["DESKTOP-1N4R894"]
     assert case.vendor == "AsiaInfo Security"
+
+
+def test_a_fault_in_a_windows_framework_names_the_third_party_code_it_calls():
+    from analysis.attribution import judge
+    from analysis.findings import Claim, Claimant, Findings
+    from analysis.model import BugCheck, DumpReport, Kind, ModuleInfo
+    from analysis.render.verdict import evidence_lines
+
+    modules = {k: ModuleInfo(name=n, image=n + ".sys") for k, n in
+               (("netio", "NETIO"), ("vsapint", "VSApiNt"), ("tmwfp", "tmwfp"), ("ntfs", "Ntfs"))}
+    report = DumpReport(source="t.txt", kind=Kind.WINDBG_TEXT, bugcheck=BugCheck(0x3B, [0xC0000005, 0, 0, 0]),
+                        modules=modules)
+    culprit = judge(report, Findings(claims=[Claim(Claimant.DEBUGGER, "NETIO", "MODULE_NAME: NETIO")]))
+    assert (culprit.module, culprit.third_party, culprit.confidence) == ("NETIO", False, "low")
+    # The WFP callout driver is a lead; the file-scan engine is not the kind NETIO calls.
+    assert culprit.candidates == ["tmwfp"]
+    assert any("tmwfp" in line and "WFP" in line for line in evidence_lines(culprit, "zh"))

@@ -32,6 +32,8 @@ def culprit_json(c: Culprit | None) -> dict | None:
         "vendor_basis": c.vendor_basis,
         "vendor_source": c.vendor_source,
         "built": c.built,
+        "framework": c.framework,
+        "candidates": c.candidates,
         "evidence": [e.text for e in c.evidence],
     }
 

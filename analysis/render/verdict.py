@@ -192,14 +192,28 @@ def _in_zh(text: str) -> str:
 def evidence_lines(c: Culprit | None, lang: str) -> list[str]:
     if not c:
         return []
-    lines = [e.text for e in c.evidence if e.kind != "windbg_overruled"]
+    lines = [e.text for e in c.evidence if e.kind not in ("windbg_overruled", "framework")]
     if c.windbg_blamed and c.basis == "stack":
         lines.insert(0, t(lang, "overruled", windbg=c.windbg_blamed, module=c.module))
     lines = [_in_zh(line) for line in lines] if lang == "zh" else lines
+    lead = framework_line(c, lang)
+    if lead:
+        lines.append(lead)
     vendor = vendor_basis_line(c, lang)
     if vendor:
         lines.append(vendor)
     return lines
+
+
+def framework_line(c: Culprit, lang: str) -> str | None:
+    """'NETIO calls WFP callout drivers ...: tmwfp, tmlwf' in the reply's language."""
+    fw = catalog.framework(c.framework) if c.framework else None
+    if fw is None:
+        return None
+    calls = fw.calls_zh if lang == "zh" else fw.calls_en
+    if c.candidates:
+        return t(lang, "framework_candidates", module=c.module, calls=calls, candidates=join(c.candidates, lang))
+    return t(lang, "framework_none", module=c.module, calls=calls)
 
 
 def vendor_basis_line(c: Culprit, lang: str) -> str | None:

@@ -42,6 +42,9 @@ class Affected:
     module: str  # module key
     version_below: tuple[int, ...] | None = None
     built_before: str | None = None  # ISO date
+    # The line covers one version family: versions from this one on (Intel
+    # SST's 10.29 and 10.30 drivers are fixed at different builds).
+    version_from: tuple[int, ...] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -73,7 +76,7 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
 def _rule(item: dict) -> Rule:
     affected = tuple(
         Affected(module=module_key(a["module"]), version_below=parse_version(a.get("version_below")),
-                 built_before=a.get("built_before"))
+                 built_before=a.get("built_before"), version_from=parse_version(a.get("version_from")))
         for a in item.get("affected", []))
     fixed = item.get("fixed") or {}
     return Rule(
@@ -97,10 +100,11 @@ def rules() -> tuple[Rule, ...]:
 class Sighting:
     """A version of a module seen in the evidence."""
 
-    module: str
+    module: str  # module key
     version: tuple[int, ...] | None
     built: str | None  # ISO date
     where: str  # the dump or listing it came from
+    name: str = ""  # the module as the evidence spells it
 
 
 @dataclass
@@ -124,7 +128,7 @@ def sightings_of(dumps: Iterable[DumpReport]) -> list[Sighting]:
             version = parse_version(info.file_version) or parse_version(info.product_version)
             built = built_date(info.timestamp)
             if version or built:
-                out.append(Sighting(module_key(info.name), version, built, d.source))
+                out.append(Sighting(module_key(info.name), version, built, d.source, info.name))
     return out
 
 
@@ -136,7 +140,7 @@ def inventory_sightings(inventories: Iterable) -> list[Sighting]:
             built = _iso_date(drv.date)
             version = parse_version(drv.version)
             if version or built:
-                out.append(Sighting(module_key(drv.image or drv.name), version, built, inv.source))
+                out.append(Sighting(module_key(drv.image or drv.name), version, built, inv.source, drv.name))
     return out
 
 
@@ -165,18 +169,41 @@ def version_state(rule: Rule, sightings: list[Sighting]) -> tuple[VersionState, 
     checks: list[VersionCheck] = []
     for line in rule.affected:
         for s in (s for s in sightings if s.module == line.module):
+            name = s.name or s.module
             if line.version_below and s.version:
-                checks.append(VersionCheck(s.module, ".".join(map(str, s.version)), ".".join(map(str, line.version_below)),
+                if line.version_from and s.version[:len(line.version_from)] < line.version_from:
+                    continue  # another version family than this line's
+                checks.append(VersionCheck(name, ".".join(map(str, s.version)), ".".join(map(str, line.version_below)),
                                            "version", s.version < line.version_below, s.where))
             elif line.built_before and s.built:
-                checks.append(VersionCheck(s.module, s.built, line.built_before, "built", s.built < line.built_before,
+                checks.append(VersionCheck(name, s.built, line.built_before, "built", s.built < line.built_before,
                                            s.where))
-    checks = list(dict.fromkeys(checks))
+    checks = _own_family(rule, sightings, list(dict.fromkeys(checks)))
     if not checks:
         return VersionState.UNKNOWN, []
     if any(c.affected for c in checks):
         return VersionState.AFFECTED, [c for c in checks if c.affected]
     return VersionState.FIXED, checks
+
+
+def _own_family(rule: Rule, sightings: list[Sighting], checks: list[VersionCheck]) -> list[VersionCheck]:
+    """With lines per version family, a version is judged by the family it
+    belongs to: the line with the highest ``version_from`` it reaches."""
+    families = [a for a in rule.affected if a.version_from]
+    if not families:
+        return checks
+    kept = []
+    for c in checks:
+        seen = parse_version(c.seen) if c.by == "version" else None
+        if seen is None:
+            kept.append(c)
+            continue
+        reached = [a for a in families if module_key(c.module) == a.module and a.version_from
+                   and seen[:len(a.version_from)] >= a.version_from]
+        best = max(reached, key=lambda a: a.version_from or (), default=None)
+        if best is None or ".".join(map(str, best.version_below or ())) == c.limit:
+            kept.append(c)
+    return kept
 
 
 def match(evidence: Evidence) -> list[KnownIssue]:
@@ -199,6 +226,7 @@ def match(evidence: Evidence) -> list[KnownIssue]:
             kb_installed = bool(set(rule.fix_kbs) & evidence.hotfixes)
         found.append(KnownIssue(rule.id, rule.title, rule.url, rule.advice_en, rule.advice_zh, rule.title_zh,
                                 state=state.value, state_why=why, fixed_en=rule.fixed_en, fixed_zh=rule.fixed_zh,
-                                fix_kbs=list(rule.fix_kbs), fix_installed=kb_installed))
+                                fix_kbs=list(rule.fix_kbs), fix_installed=kb_installed,
+                                versioned=bool(rule.affected)))
     return found
 

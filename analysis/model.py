@@ -212,6 +212,7 @@ class KnownIssue:
     fixed_zh: str | None = None
     fix_kbs: list[str] = field(default_factory=list)
     fix_installed: bool | None = None  # a listing of installed updates shows the fix (None: no listing)
+    versioned: bool = False  # the article says which versions it covers
 
 
 @dataclass(slots=True)

@@ -181,7 +181,7 @@ def test_an_affected_driver_makes_the_fix_the_recommendation_in_both_languages()
     assert recommendation(case, "en").startswith("Upgrade to Intel Smart Sound Technology driver 10.29.00.5714 or later")
     assert recommendation(case, "zh").startswith("请升级到英特尔智音技术（Intel SST）驱动")
     zh = to_plain(case_doc(case, "zh"))
-    assert "intcaudiobus 10.30.0.5152，低于修复版本 10.30.0.5714" in zh
+    assert "IntcAudioBus 10.30.0.5152，低于修复版本 10.30.0.5714" in zh
 
 
 # -- the seed case --------------------------------------------------------------------------
@@ -220,7 +220,7 @@ def test_a_systeminfo_listing_says_whether_the_windows_fix_is_installed():
     assert known_issue_state(installed, "zh") == "该机器已安装修复补丁（KB5001567、KB5001649）。"
     missing = matched(crash, context=(systeminfo("KB5000802"),))[PRINTING]
     assert missing.fix_installed is False
-    assert "is not installed" in known_issue_state(missing, "en") and "尚未安装" in known_issue_state(missing, "zh")
+    assert "is not among the updates the machine lists" in known_issue_state(missing, "en") and "已安装更新中没有修复补丁" in known_issue_state(missing, "zh")
 
 
 def test_a_driver_listing_gives_the_version_a_dump_does_not_show():
@@ -234,3 +234,29 @@ def test_a_driver_listing_gives_the_version_a_dump_does_not_show():
     new = Inventory(source="driverquery", computer="PC-01",
                     drivers=[InstalledDriver(name="IntcAudioBus", image="IntcAudioBus.sys", version="10.30.0.5714")])
     assert matched(crash, context=(new,))[rule_id].state == "fixed"
+
+
+def test_a_version_is_judged_by_its_own_family_line():
+    """Intel SST: the 10.29 and 10.30 drivers are fixed at different builds;
+    a fixed 10.29 driver is not 'affected' by the 10.30 line."""
+    from analysis.known_issues import Sighting, parse_version, rules, version_state
+
+    rule = next(r for r in rules() if r.id == "ms-win11-intel-sst-intcaudiobus")
+
+    def state(version):
+        return version_state(rule, [Sighting("intcaudiobus", parse_version(version), None, "x", "IntcAudioBus")])[0]
+
+    assert state("10.29.0.5714") == "fixed"
+    assert state("10.29.0.5152") == "affected"
+    assert state("10.30.0.5152") == "affected"
+    assert state("10.30.0.5714") == "fixed"
+
+
+def test_without_a_listing_the_verdict_asks_for_systeminfo():
+    from analysis.model import KnownIssue
+    from analysis.render.verdict import known_issue_state
+
+    ki = KnownIssue("x", "t", "https://x", "a", "b", fix_kbs=["KB5001567"])
+    assert "systeminfo" in known_issue_state(ki, "en") and "systeminfo" in known_issue_state(ki, "zh")
+    # An article that names no versions does not send anyone to collect lmvm for it.
+    assert "lmvm" not in known_issue_state(ki, "en")

@@ -404,12 +404,12 @@ def known_issue_state(ki: KnownIssue, lang: str) -> str | None:
         parts.append(t(lang, "ki_affected", why=why))
     elif ki.state == "fixed":
         parts.append(t(lang, "ki_fixed", why=why))
-    elif fixed:
+    elif ki.versioned:
         parts.append(t(lang, "ki_unknown"))
     if fixed:
         parts.append(t(lang, "ki_fixed_by", fixed=fixed))
-    if ki.fix_kbs and ki.fix_installed is not None:
-        key = "ki_kb_installed" if ki.fix_installed else "ki_kb_missing"
+    if ki.fix_kbs:
+        key = {True: "ki_kb_installed", False: "ki_kb_missing", None: "ki_kb_ask"}[ki.fix_installed]
         parts.append(t(lang, key, kbs=join(ki.fix_kbs, lang)))
     return ("" if lang == "zh" else " ").join(parts) or None
 

@@ -107,7 +107,9 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
             if m:
                 value, hex_value = _stop_value(line[m.end():])
                 if value and value.lower().startswith("0x"):
-                    code = code if code is not None else hex_int(value)
+                    if code is None and hex_int(value):
+                        code = hex_int(value)
+                        args = args or _paren_args(line[m.end():])
                 elif value:
                     name_seen = name_seen or value
                 if hex_value is not None and code is None:
@@ -169,11 +171,17 @@ def _prose_name(line: str) -> str | None:
 def _stop_value(rest: str) -> tuple[str | None, int | None]:
     """What follows "Stop code:": a hex code, or a name (with blanks for
     its underscores when retyped), and a "(0x...)" after it."""
-    rest = rest.strip()
+    rest = rest.strip().lstrip("`'\"*“‘ ")
+    first, _, after = rest.partition(" ")
+    if first.lower() in _LINKING and after:
+        rest = after.lstrip("`'\"*“‘ :")  # "the stop code were `0x000000d1 (...)`"
+    if rest[:2].lower() == "0x":
+        # A code first: what is in parentheses after it are its parameters.
+        return rest.split(None, 1)[0].rstrip("`'\".,;:)”’"), None
     hex_value = None
     paren = rest.find("(")
     if paren >= 0:
-        hex_value = hex_int(rest[paren + 1 : paren + 14].split(")", 1)[0])
+        hex_value = hex_int(rest[paren + 1 : paren + 14].split(")", 1)[0]) or None
         rest = rest[:paren].strip()
     if not rest:
         return None, hex_value
@@ -191,6 +199,20 @@ def _stop_value(rest: str) -> tuple[str | None, int | None]:
         if bugcheck_from_name(" ".join(words[:k])) is not None:
             return " ".join(words[:k]), hex_value
     return (words[0] if words else None), hex_value
+
+
+# Words between "stop code" and its value in a sentence.
+_LINKING = frozenset(("is", "was", "were", "are", "of", "reads", "said", "says", "shows", "showed", "=", "-", ":"))
+
+
+def _paren_args(rest: str) -> list[int | None]:
+    """The four parameters in "0x000000D1 (0x5f, 0x2, 0x1, 0xfffff809849011a7)"."""
+    start = rest.find("(")
+    end = rest.find(")", start + 1)
+    if start < 0 or end < 0 or end - start > 200:
+        return []
+    values = hex_list(rest[start + 1 : end])
+    return values if len(values) == 4 and all(v is not None for v in values) else []
 
 
 def _claim_file(word: str, line: str, findings: Findings) -> str | None:

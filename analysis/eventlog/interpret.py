@@ -3,8 +3,9 @@ the blue screens (one per boot: the Kernel-Power 41, BugCheck 1001 and
 EventLog 6008 one crash leaves are one crash), the unexpected shutdowns
 with no bug check, hardware errors, and what was installed around them.
 
-An event log names no module: the crashes it yields carry empty Findings,
-and no culprit is claimed for them."""
+An event log names no module, except through the failure bucket Windows
+Error Reporting's analysis gave a blue screen ("0x3B_lxcore!Lxp..."): the
+crashes it yields carry that bucket's claim or nothing, never a verdict."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from analysis.eventlog.machine import (
 )
 from analysis.eventlog import messages as msg
 from analysis.findings import Claim, Claimant, Findings, Reading
-from analysis.text.assemble import module_from_bucket
 from analysis.model import BugCheck, DumpReport, Kind, OsInfo
 
 # The events that matter, by id, with the providers that write them (as
@@ -451,7 +451,7 @@ def _findings(crash: Crash) -> Findings:
     Reporting's failure bucket, which Microsoft's analysis of the crash
     computed: that is a claim of the report's, never the verdict."""
     findings = Findings()
-    module = module_from_bucket(crash.bucket)
+    module = msg.bucket_module(crash.bucket)
     if module and crash.bucket:
         findings.claims.append(Claim(by=Claimant.TOOL, name=module[:120], tool=WER,
                                      quote=f"{WER}: failure bucket {crash.bucket}"))

@@ -60,7 +60,12 @@ _BARE_STOP = re.compile(r"[ \t*]*0x([0-9a-fA-F]{8})[ \t]*\(((?:[ \t]*0x[0-9a-fA-
 # In prose: a name in capitals with blanks or underscores ("SYSTEM THREAD
 # EXCEPTION NOT HANDLED"), and "(x.sys)" or "x.sys failed" after it.
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Z0-9]{1,30}(?:[ _][A-Z0-9]{1,30}){2,12}\b")
-_PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) failed\b", re.I)
+_PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) failed\b"
+                         r"|\b(?:due to|caused by|because of|blames?|points? to|pointing to)[ \t]{1,3}(?:the[ \t]{1,3})?"
+                         r"([\w$~-][\w.$~-]{0,119}\.sys)\b", re.I)
+# A name as people type it in a sentence: any case, underscores kept
+# ("It shows \"Driver_corrupted_mmpool\"").
+_UNDERSCORED = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,30}(?:_[A-Za-z0-9]{1,30}){2,12}\b")
 # The name line of an XP/7 screen: the symbolic name alone on its line.
 _NAME_LINE = re.compile(r"[ \t*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+){1,12})[ \t]*$")
 
@@ -145,7 +150,7 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
                 if failed is None:
                     m = _PROSE_FILE.search(line)
                     if m:
-                        failed = _claim_file(m[1] or m[2], line, findings)
+                        failed = _claim_file(m[1] or m[2] or m[3], line, findings)
     named = bugcheck_from_name(name_seen)
     if named is not None and named.typed is not None:
         report.notes.append(corrected_note(named))
@@ -161,10 +166,11 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
 def _prose_name(line: str) -> str | None:
     """A real bug check name written in capitals inside a sentence (exact
     only: prose is not corrected)."""
-    for m in _CAPS_RUN.finditer(line):
-        named = bugcheck_from_name(m[0])
-        if named is not None and named.typed is None:
-            return named.name
+    for pattern in (_CAPS_RUN, _UNDERSCORED):
+        for m in pattern.finditer(line):
+            named = bugcheck_from_name(m[0])
+            if named is not None and named.typed is None:
+                return named.name
     return None
 
 

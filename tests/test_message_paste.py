@@ -131,3 +131,20 @@ def test_a_stop_code_in_a_sentence(text, code, args):
 def test_the_module_a_bucket_names(bucket, module):
     from analysis.eventlog.messages import bucket_module
     assert bucket_module(bucket) == module
+
+
+@pytest.mark.parametrize("text, code, image", [
+    ("qubes 4.2 crashes SYSTEM_THREAD_EXCEPTION_NOT_HANDLED(Nvlddmkm.sys).", 0x7E, "Nvlddmkm.sys"),
+    ("I observed a Blue screen due to DriverMonitor.sys. The bugcheck code was "
+     "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS.", 0xCE, "DriverMonitor.sys"),
+    ('my computer goes into the bluescreen loop on boot. It shows "Driver_corrupted_mmpool".', 0xD0, None),
+])
+def test_a_name_and_file_in_prose(text, code, image):
+    reading = read_blue_screen(text, "x")
+    report, findings = reading.crashes[0]
+    assert report.bugcheck.code == code
+    assert [c.image for c in findings.claims] == ([image] if image else [])
+
+
+def test_a_file_in_parentheses_without_a_name_is_no_crash():
+    assert read_blue_screen("Loaded the filter (npcap.sys) and it works.", "x") is None

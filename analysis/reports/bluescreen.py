@@ -33,6 +33,9 @@ _MARKS = (
     # Prose about a screen: "I got a BSOD: SYSTEM THREAD EXCEPTION NOT HANDLED (x.sys)".
     "BSOD", "BSoD", "bsod", "blue screen", "Blue screen", "Blue Screen", "bluescreen", "BlueScreen", "蓝屏", "藍屏",
     "stop error", "Stop error",
+    # "crashes SYSTEM_THREAD_EXCEPTION_NOT_HANDLED(Nvlddmkm.sys)": a name and
+    # its file with no word for the screen around them.
+    ".sys)", ".SYS)", ".Sys)",
 )
 
 # "Stop code: X", "终止代码：X", "Stop code - X (0x0000007E)"; what follows the

@@ -148,3 +148,14 @@ def test_a_name_and_file_in_prose(text, code, image):
 
 def test_a_file_in_parentheses_without_a_name_is_no_crash():
     assert read_blue_screen("Loaded the filter (npcap.sys) and it works.", "x") is None
+
+
+def test_marks_without_messages_cost_a_bounded_look():
+    noise = "Insertion strings: none. " * 40000
+    late = "\nInsertion strings: 0x0000000a (0x10, 0x2, 0x0, 0xfffff8012345678a)"
+    # Thousands of empty marks: the looking stops long before the end.
+    assert read_message_paste(noise + late, "x") is None
+    # Another message's mark is looked for on its own.
+    other = "\nThe computer has rebooted from a bugcheck.  The bugcheck was: 0x0000000a (0x10, 0x2, 0x0, 0xfffff8012345678a)."
+    reading = read_message_paste(noise + other, "x")
+    assert reading is not None and [r.bugcheck.code for r, _ in reading.crashes] == [0xA]

@@ -69,9 +69,11 @@ def read_message_paste(text: str, source: str) -> Reading | None:
 
 def _bugcheck_events(text: str) -> list[Event]:
     events: list[Event] = []
+    tries = 0  # marks without a bug check after them cost a look each: bounded too
     for mark in _BUGCHECK_MARKS:
         at = text.find(mark)
-        while at >= 0 and len(events) < MAX_MESSAGES:
+        while at >= 0 and len(events) < MAX_MESSAGES and tries < MAX_MESSAGES * 4:
+            tries += 1
             chunk = text[at : at + WINDOW]
             if msg.bugcheck_message(chunk) is not None:
                 events.append(Event(provider="BugCheck", event_id=1001, message=bounded(chunk, WINDOW)))

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.model import module_key  # noqa: E402
 from analysis.pipeline import analyze_paths  # noqa: E402
+from analysis.reports import Inventory  # noqa: E402
 
 INVENTORY_SHAPES = ("systeminfo", "driverquery", "msinfo32")
 
@@ -57,7 +58,7 @@ def score(folder: Path, misses: list[str] | None = None) -> dict[str, dict[str, 
                         missed.append(f"{key} {ours} != {entry[key]}")
             for kb in entry.get("hotfixes_include", []):
                 t["hotfix"][1] += 1
-                t["hotfix"][0] += bool(inv and inv.has_hotfix(kb))
+                t["hotfix"][0] += bool(isinstance(inv, Inventory) and inv.has_hotfix(kb))
         else:
             d = outcome.case.dumps[0] if outcome.case.dumps else None
             c = d.culprit if d else None

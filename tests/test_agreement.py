@@ -55,13 +55,9 @@ MARKS = {"bugcheck": 0.90, "culprit": 0.80, "vendor": 0.75, "not_invented": 1.0}
 # Held by their own tests: WinDbg text (test_complete_transcripts_meet_the_marks,
 # test_excerpts_bug_checks; its reader is analysis/text) and inventories.
 OWN_TESTS = {"windbg-text", "systeminfo", "driverquery", "msinfo32"}
-# Where the real data cannot reach a mark for a reason outside the readers.
-BELOW_MARK = {
-    # A stop screen never states a vendor: it comes from the driver catalog
-    # (analysis/data/drivers.csv), which lacks UsbDk (Daynix), ScpVBus/ScpToolkit
-    # (Nefarius), DriverMonitor (DriverMon) and files USBAudio2_ACX as third-party.
-    ("blue-screen", "vendor"),
-}
+# Where the real data cannot reach a mark for a reason outside the readers
+# (a stop screen's vendor comes from the driver catalog alone).
+BELOW_MARK: set[tuple[str, str]] = set()  # none today; each entry would say why
 # Shapes the issue names, each with real fixtures; the corpora searched
 # (public issues, forums, documentation) hold this many of the rarer ones.
 AT_LEAST = {"eventlog": 10, "blue-screen": 10, "whocrashed": 3, "bluescreenview": 2, "crashinfo": 3, "dumpchk": 1}

@@ -8,7 +8,12 @@ its shape (WinDbg text when none is given) and what the expert settled on:
 the bug check and the culprit module and vendor, or for an inventory
 (systeminfo, driverquery, msinfo32) the machine's name, build and hotfixes.
 Entries whose expert named no module count for the bug check and for
-"invented": a third-party culprit the input does not support."""
+"invented": a third-party culprit the input does not support.  An entry
+whose expert named a module the input never shows ("culprit_in_input":
+false: the thread settled it from a dump or prose not in the paste) is
+counted apart, as "culprit_elsewhere", and held to no mark.
+
+    python bench/agreement.py tests/fixtures/* --shapes   # per shape, all folders together"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.model import module_key  # noqa: E402
 from analysis.pipeline import analyze_paths  # noqa: E402
+from analysis.reports import Inventory  # noqa: E402
 
 INVENTORY_SHAPES = ("systeminfo", "driverquery", "msinfo32")
 
@@ -52,7 +58,7 @@ def score(folder: Path, misses: list[str] | None = None) -> dict[str, dict[str, 
                         missed.append(f"{key} {ours} != {entry[key]}")
             for kb in entry.get("hotfixes_include", []):
                 t["hotfix"][1] += 1
-                t["hotfix"][0] += bool(inv and inv.has_hotfix(kb))
+                t["hotfix"][0] += bool(isinstance(inv, Inventory) and inv.has_hotfix(kb))
         else:
             d = outcome.case.dumps[0] if outcome.case.dumps else None
             c = d.culprit if d else None
@@ -62,7 +68,10 @@ def score(folder: Path, misses: list[str] | None = None) -> dict[str, dict[str, 
             if code != entry["bugcheck"]:
                 missed.append(f"bugcheck {code} != {entry['bugcheck']}")
             ours = c.module if c else None
-            if entry.get("culprit_module"):
+            if entry.get("culprit_module") and entry.get("culprit_in_input") is False:
+                t["culprit_elsewhere"][1] += 1
+                t["culprit_elsewhere"][0] += bool(ours and module_key(ours) == module_key(entry["culprit_module"]))
+            elif entry.get("culprit_module"):
                 t["culprit"][1] += 1
                 ok = bool(ours and module_key(ours) == module_key(entry["culprit_module"]))
                 t["culprit"][0] += ok
@@ -75,7 +84,7 @@ def score(folder: Path, misses: list[str] | None = None) -> dict[str, dict[str, 
                 t["not_invented"][0] += not invented
                 if invented:
                     missed.append(f"invented culprit {ours}")
-            if entry.get("vendor"):
+            if entry.get("vendor") and entry.get("culprit_in_input") is not False:
                 t["vendor"][1] += 1
                 vendor = (c.vendor if c else None) or outcome.case.vendor
                 ok = _same_vendor(vendor, entry["vendor"])
@@ -85,6 +94,18 @@ def score(folder: Path, misses: list[str] | None = None) -> dict[str, dict[str, 
         if missed and misses is not None:
             misses.append(f"{folder.name}/{entry['file']}: " + "; ".join(missed))
     return {shape: dict(measures) for shape, measures in tally.items()}
+
+
+def by_shape(folders: list[Path], misses: list[str] | None = None) -> dict[str, dict[str, list[int]]]:
+    """shape -> measure -> [agreed, counted], every folder added up: the
+    issue's marks are per shape, wherever its fixtures live."""
+    out: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for folder in folders:
+        for shape, measures in score(folder, misses).items():
+            for key, (ok, n) in measures.items():
+                out[shape][key][0] += ok
+                out[shape][key][1] += n
+    return {shape: dict(measures) for shape, measures in out.items()}
 
 
 def merged(scores: list[dict[str, dict[str, list[int]]]]) -> dict[str, list[int]]:
@@ -102,8 +123,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("folders", nargs="+")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--shapes", action="store_true", help="per shape, all folders together")
     args = ap.parse_args()
     misses: list[str] = []
+    if args.shapes:
+        for shape, measures in sorted(by_shape([Path(f) for f in args.folders if (Path(f) / "manifest.json").exists()],
+                                               misses).items()):
+            for key, (ok, n) in sorted(measures.items()):
+                print(f"{shape:15s} {key:17s} {ok:3d}/{n:3d} = {100 * ok / max(n, 1):5.1f} %")
+        if args.verbose:
+            print("\n".join(misses))
+        return 0
     for folder in args.folders:
         for shape, measures in sorted(score(Path(folder), misses).items()):
             for key, (ok, n) in sorted(measures.items()):

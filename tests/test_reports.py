@@ -425,3 +425,14 @@ def test_xml_bomb_and_external_entity_are_refused_unexpanded():
 def test_readers_reject_cheaply_what_is_not_theirs():
     text = "just a note about a printer\n" * 50
     assert read_reports(text, "n") == []
+
+
+def test_a_converters_signature_is_no_bug_check():
+    # A header made from a raw memory image: 'MATT' where the bug check goes, 'PAGE' filler around.
+    header = ("_DMP_HEADER:\n Majorversion:         0x0000000f (15)\n Minorversion:         0x00001db0 (7600)\n"
+              " MachineImageType      0x0000014c\n NumberProcessors      0x00000001\n BugCheckCode          0x5454414d\n"
+              " KdDebuggerDataBlock   0x82964be8\n ProductType           0x45474150\n")
+    assert read_dump_header(header, "x") is None
+    real = header.replace("0x5454414d", "0x0000007e")
+    reading = read_dump_header(real, "x")
+    assert reading is not None and reading.crashes[0][0].bugcheck.code == 0x7E

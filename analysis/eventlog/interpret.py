@@ -3,8 +3,9 @@ the blue screens (one per boot: the Kernel-Power 41, BugCheck 1001 and
 EventLog 6008 one crash leaves are one crash), the unexpected shutdowns
 with no bug check, hardware errors, and what was installed around them.
 
-An event log names no module: the crashes it yields carry empty Findings,
-and no culprit is claimed for them."""
+An event log names no module, except through the failure bucket Windows
+Error Reporting's analysis gave a blue screen ("0x3B_lxcore!Lxp..."): the
+crashes it yields carry that bucket's claim or nothing, never a verdict."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from analysis.eventlog.machine import (
     AppCrash, Crash, FailedDrivers, Hardware, Install, MachineLog, Shutdown, Update,
 )
 from analysis.eventlog import messages as msg
-from analysis.findings import Findings, Reading
+from analysis.findings import Claim, Claimant, Findings, Reading
 from analysis.model import BugCheck, DumpReport, Kind, OsInfo
 
 # The events that matter, by id, with the providers that write them (as
@@ -54,6 +55,7 @@ class _Evidence:
     code: int | None
     args: list[int]
     event: Event
+    bucket: str | None = None  # WER's failure bucket ("0x3B_lxcore!Lxp..."), when the report gives one
 
 
 @dataclass
@@ -205,20 +207,27 @@ class Interpreter:
 
     def _wer(self, m: _Machine, e: Event) -> None:
         d = e.data
+        parsed = msg.wer_message(e.message)
         if d.get("param3") is not None:
+            # The event's fields: param1 the bucket, param3 the event name,
+            # param6-param15 the report's P1-P10.
             name = d.get("param3")
             params = {i: d.get(f"param{i + 5}") or "" for i in range(1, 11)}
             report = d.get("param20")
+            bucket = d.get("param1") or parsed.bucket
         else:
-            name, params = msg.wer_message(e.message)
+            name, params, bucket = parsed.name, parsed.params, parsed.bucket
             report = msg.app_crash_message(e.message).get("report")
         if not name:
             return
         if name.lower() == "bluescreen":
-            code = _int(params.get(3), 16)
+            # P1 is the bug check, P2-P5 its parameters, P6 the OS version.
+            code = _int(params.get(1), 16)
             if code:
-                args = [_int(params.get(i), 16) or 0 for i in (4, 5, 6, 7)]
-                m.evidence.append(_Evidence(e.time, "wer_bluescreen", code, args, e))
+                args = [_int(params.get(i), 16) or 0 for i in (2, 3, 4, 5)]
+                ev = _Evidence(e.time, "wer_bluescreen", code, args, e)
+                ev.bucket = msg.bucket_text(bucket)
+                m.evidence.append(ev)
             return
         m.log.add("app_crashes", AppCrash(
             e.time, "report", params.get(1) or None, params.get(2) or None, params.get(4) or None,
@@ -245,7 +254,7 @@ class Interpreter:
             for name in ("installs", "updates", "hardware", "app_crashes", "failed_drivers"):
                 getattr(log, name).sort(key=lambda item: item.time or "")
             for crash in log.crashes:
-                reading.crashes.append((_report(crash, log, self.source, m), Findings()))
+                reading.crashes.append((_report(crash, log, self.source, m), _findings(crash)))
             reading.context.append(log)
         return reading
 
@@ -383,7 +392,7 @@ def _crashes(m: _Machine) -> None:
                 report = d.get("param3") or (found.report_id if found else None)
             crash = Crash(start, best.code, best.args, dump, report, last_alive, sources,
                           [e.event.record_id for e in c if e.event.record_id is not None],
-                          _boot_before(m, start))
+                          _boot_before(m, start), next((e.bucket for e in c if e.bucket), None))
             m.log.add("crashes", crash)
         else:
             kp = next((e for e in c if e.kind == "kernel_power"), None)
@@ -435,6 +444,21 @@ def _report(crash: Crash, log: MachineLog, source: str, m: _Machine) -> DumpRepo
         # dump then stands for it, and this log adds the timeline.
         report.identity = (str(("bugcheck", crash.code, tuple(crash.args))),)
     return report
+
+
+def _findings(crash: Crash) -> Findings:
+    """An event log names no module, except through Windows Error
+    Reporting's failure bucket, which Microsoft's analysis of the crash
+    computed: that is a claim of the report's, never the verdict."""
+    findings = Findings()
+    module = msg.bucket_module(crash.bucket)
+    if module and crash.bucket:
+        findings.claims.append(Claim(by=Claimant.TOOL, name=module[:120], tool=WER,
+                                     quote=f"{WER}: failure bucket {crash.bucket}"))
+    return findings
+
+
+WER = "Windows Error Reporting"
 
 
 def changes_before(log: MachineLog, days: int = 7) -> list[Install | Update]:

@@ -28,6 +28,7 @@ class Crash:
     sources: list[str] = field(default_factory=list)  # "BugCheck 1001", "Kernel-Power 41", "EventLog 6008"
     records: list[int] = field(default_factory=list)
     boot_before: str | None = None  # the start of the session that crashed
+    bucket: str | None = None  # Windows Error Reporting's failure bucket ("0x3B_lxcore!Lxp...")
 
 
 @dataclass(slots=True)

@@ -216,12 +216,91 @@ def hang_message(text: str | None) -> tuple[str | None, str | None]:
     return (m[1], m[2]) if m else (None, None)
 
 
-_WER_EVENT = _labelled(("Event Name", "事件名称", "Ereignisname"))
-_WER_P = re.compile(r"(?m)^\s{0,4}P(\d{1,2})\s{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})")
+# Windows Error Reporting's report of a blue screen, as text: the
+# Application log's WER 1001 message ("Fault bucket 0x13A_win32kfull!X, type
+# 0 / Event Name: BlueScreen / P1: 13a / P2: ..."), the Windows 7 recovery
+# dialog ("Problem Event Name: BlueScreen / BCCode: f4 / BCP1: ..."), and
+# Reliability Monitor's details ("Code: 3b / Parameter 1: ... / Bucket ID:
+# 0x3B_lxcore!X"); English, Chinese, German and Italian labels.
+_WER_EVENT = _labelled(("Event Name", "事件名称", "Ereignisname", "Nome evento", "Problem Event Name",
+                        "问题事件名称", "Problemereignisname", "Nome evento problema"))
+_WER_P = re.compile(r"(?m)^[ \t>]{0,8}P(\d{1,2})[ \t]{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})")
+# The dialog's BCCode/BCP1-4 and Reliability Monitor's Code/Parameter 1-4
+# are P1 (the bug check) and P2-P5 (its parameters) of the same report.
+_WER_BC = re.compile(r"(?m)^[ \t>]{0,8}(?:BCCode|BCP([1-4]))[ \t]{0,4}[:：][ \t]{0,8}([0-9A-Fa-f]{1,16})\b")
+_WER_CODE = re.compile(r"(?m)^[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|参数[ \t]?([1-4]))[ \t]{0,4}[:：]"
+                       r"[ \t]{0,8}([0-9A-Fa-f]{1,16})[ \t]*$")
+# "Fault bucket 0x13A_win32kfull!DesktopAlloc, type 0", "Bucket errato ...,
+# tipo 0", "故障存储段 ...，类型 0", "Fehlerbucket ..., Typ 0", "Bucket ID: ...".
+_WER_BUCKET = re.compile(r"(?:Fault bucket|Bucket errato|Fehlerbucket|故障存储段|Bucket ID|存储段 ID|Bucket-ID)"
+                         r"[ \t]{0,4}[:：]?[ \t]{0,4}([A-Za-z0-9_][\w.!$~+-]{3,200})", re.I)
 
 
-def wer_message(text: str | None) -> tuple[str | None, dict[int, str]]:
+@dataclass(slots=True)
+class WerReport:
+    name: str | None  # the event name: BlueScreen, APPCRASH, LiveKernelEvent...
+    params: dict[int, str]  # P1..P10 as written
+    bucket: str | None = None  # WER's failure bucket, when it names one
+
+
+def wer_message(text: str | None) -> WerReport:
     text = (text or "")[:8000]
     name = _WER_EVENT.search(text)
-    params = {int(n): v.strip() for n, v in _WER_P.findall(text)}
-    return (name[1].strip() if name else None), params
+    params = {int(n): v.strip() for n, v in _WER_P.findall(text) if 1 <= int(n) <= 10}
+    if not params:
+        for p, value in _WER_BC.findall(text):
+            params.setdefault(int(p) + 1 if p else 1, value)
+    if not params:
+        for p1, p2, value in _WER_CODE.findall(text):
+            n = p1 or p2
+            params.setdefault(int(n) + 1 if n else 1, value)
+    bucket = _WER_BUCKET.search(text)
+    value = bucket[1].rstrip(",.;") if bucket else None
+    return WerReport(name[1].strip() if name else None, params,
+                     value if value and not value.lower().startswith(("type", "tipo", "typ")) else None)
+
+
+def bucket_text(value: str | None) -> str | None:
+    """A failure bucket as one bounded token ("0x3B_lxcore!Lxp..."), or None."""
+    value = (value or "").strip()
+    if not value or len(value) > 200 or any(c.isspace() for c in value):
+        return None
+    return value
+
+
+# The words !analyze puts between a bucket's bug check and its module
+# ("0x133_DPC_npcap!...", "0x1E_c0000005_R_dokan2!...", "AV_VSApiNt!..."):
+# dropped, as are numbers; what is left before the "!" is the module.
+_BUCKET_TAGS = frozenset((
+    "AV", "DPC", "ISR", "CODE", "R", "W", "X", "NULL", "PTR", "INVALID", "BAD", "POWER", "DOWN", "PNP", "CLASS",
+    "STACKPTR", "ERROR", "X64", "X86", "ARM64", "LKD", "WATCHDOG", "RESOURCE", "NOT", "SINGLE", "TIMEOUT",
+    "IP", "MISALIGNED", "CORRUPT", "STACK", "OVERRUN", "FATAL", "TRAP", "KERNEL", "USER", "WIN8", "DRIVER", "FAULT",
+))
+_UNNAMED = frozenset(("unknown", "corrupt", "memory", "unknown_image", "unknown_module", "hardware"))
+
+
+def bucket_module(bucket: str | None) -> str | None:
+    """'0x3B_lxcore!Lxp...' -> lxcore; '0x133_DPC_npcap!NPF_Obj' -> npcap;
+    '0x116_IMAGE_nvlddmkm.sys' -> nvlddmkm; a bucket naming no module -> None."""
+    value = bucket_text(bucket)
+    if not value:
+        return None
+    if "_IMAGE_" in value:
+        name = value.split("_IMAGE_", 1)[1].split("!", 1)[0]
+        stem, dot, ext = name.rpartition(".")
+        name = stem if dot and ext.lower() in ("sys", "dll", "exe") else name
+    elif "!" in value:
+        pieces = [p for p in value.split("!", 1)[0].split("_") if p]
+        while pieces and (pieces[0].upper() in _BUCKET_TAGS or _is_number(pieces[0])):
+            pieces.pop(0)
+        name = "_".join(pieces)
+    else:
+        return None
+    if not name or name.lower() in _UNNAMED or not all(c.isalnum() or c in "_.$~-" for c in name):
+        return None
+    return name[:120]
+
+
+def _is_number(word: str) -> bool:
+    w = word[2:] if word[:2].lower() == "0x" else word
+    return bool(w) and all(c in "0123456789abcdefABCDEF" for c in w)

@@ -37,6 +37,11 @@ LABELS: dict[str, str] = {
     "computer": "computer", "计算机": "computer",
     "description": "message", "描述": "message", "beschreibung": "message",
     "event xml": "xml", "事件 xml": "xml", "ereignis-xml": "xml",
+    # Windows XP/2003 Event Viewer's "Event Properties" copied to the
+    # clipboard: "Event Type: / Event Source: / Event Category: / Event ID:
+    # / Date: / Time: / User: / Computer: / Description:".
+    "event type": "level", "event source": "source", "event category": "task", "time": "time",
+    "事件类型": "level", "事件来源": "source", "事件类别": "task", "时间": "time",
 }
 FORMAT_LIST: dict[str, str] = {
     "timecreated": "date", "providername": "source", "id": "id", "message": "message",
@@ -181,6 +186,8 @@ def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:
     level = level_of(f.get("level")) or level_of(f.get("level_number"))
     record = f.get("record")
     stamp = f.get("date")
+    if stamp and f.get("time") and ":" not in stamp:
+        stamp = f"{stamp} {f['time']}"  # XP prints the date and the time on two lines
     yield Event(
         provider=f.get("source") or "",
         event_id=event_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from analysis.eventlog.message_paste import read_message_paste
 from analysis.findings import Reading
 from analysis.reports.bluescreen import read_blue_screen
 from analysis.reports.bluescreenview import read_bluescreenview
@@ -24,6 +25,7 @@ Reader = Callable[[str, str], Reading | None]
 # quotes the bug check name the way a screen shows it.
 READERS: tuple[Reader, ...] = (
     read_bluescreenview, read_whocrashed, read_dump_header, read_driverquery, read_systeminfo, read_msinfo,
+    read_message_paste,  # an event's message pasted without its event
 )
 
 

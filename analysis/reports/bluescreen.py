@@ -33,6 +33,9 @@ _MARKS = (
     # Prose about a screen: "I got a BSOD: SYSTEM THREAD EXCEPTION NOT HANDLED (x.sys)".
     "BSOD", "BSoD", "bsod", "blue screen", "Blue screen", "Blue Screen", "bluescreen", "BlueScreen", "蓝屏", "藍屏",
     "stop error", "Stop error",
+    # "crashes SYSTEM_THREAD_EXCEPTION_NOT_HANDLED(Nvlddmkm.sys)": a name and
+    # its file with no word for the screen around them.
+    ".sys)", ".SYS)", ".Sys)",
 )
 
 # "Stop code: X", "终止代码：X", "Stop code - X (0x0000007E)"; what follows the
@@ -60,7 +63,12 @@ _BARE_STOP = re.compile(r"[ \t*]*0x([0-9a-fA-F]{8})[ \t]*\(((?:[ \t]*0x[0-9a-fA-
 # In prose: a name in capitals with blanks or underscores ("SYSTEM THREAD
 # EXCEPTION NOT HANDLED"), and "(x.sys)" or "x.sys failed" after it.
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Z0-9]{1,30}(?:[ _][A-Z0-9]{1,30}){2,12}\b")
-_PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) failed\b", re.I)
+_PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) failed\b"
+                         r"|\b(?:due to|caused by|because of|blames?|points? to|pointing to)[ \t]{1,3}(?:the[ \t]{1,3})?"
+                         r"([\w$~-][\w.$~-]{0,119}\.sys)\b", re.I)
+# A name as people type it in a sentence: any case, underscores kept
+# ("It shows \"Driver_corrupted_mmpool\"").
+_UNDERSCORED = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,30}(?:_[A-Za-z0-9]{1,30}){2,12}\b")
 # The name line of an XP/7 screen: the symbolic name alone on its line.
 _NAME_LINE = re.compile(r"[ \t*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+){1,12})[ \t]*$")
 
@@ -107,7 +115,9 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
             if m:
                 value, hex_value = _stop_value(line[m.end():])
                 if value and value.lower().startswith("0x"):
-                    code = code if code is not None else hex_int(value)
+                    if code is None and hex_int(value):
+                        code = hex_int(value)
+                        args = args or _paren_args(line[m.end():])
                 elif value:
                     name_seen = name_seen or value
                 if hex_value is not None and code is None:
@@ -143,7 +153,7 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
                 if failed is None:
                     m = _PROSE_FILE.search(line)
                     if m:
-                        failed = _claim_file(m[1] or m[2], line, findings)
+                        failed = _claim_file(m[1] or m[2] or m[3], line, findings)
     named = bugcheck_from_name(name_seen)
     if named is not None and named.typed is not None:
         report.notes.append(corrected_note(named))
@@ -159,21 +169,28 @@ def read_blue_screen(text: str, source: str) -> Reading | None:
 def _prose_name(line: str) -> str | None:
     """A real bug check name written in capitals inside a sentence (exact
     only: prose is not corrected)."""
-    for m in _CAPS_RUN.finditer(line):
-        named = bugcheck_from_name(m[0])
-        if named is not None and named.typed is None:
-            return named.name
+    for pattern in (_CAPS_RUN, _UNDERSCORED):
+        for m in pattern.finditer(line):
+            named = bugcheck_from_name(m[0])
+            if named is not None and named.typed is None:
+                return named.name
     return None
 
 
 def _stop_value(rest: str) -> tuple[str | None, int | None]:
     """What follows "Stop code:": a hex code, or a name (with blanks for
     its underscores when retyped), and a "(0x...)" after it."""
-    rest = rest.strip()
+    rest = rest.strip().lstrip("`'\"*“‘ ")
+    first, _, after = rest.partition(" ")
+    if first.lower() in _LINKING and after:
+        rest = after.lstrip("`'\"*“‘ :")  # "the stop code were `0x000000d1 (...)`"
+    if rest[:2].lower() == "0x":
+        # A code first: what is in parentheses after it are its parameters.
+        return rest.split(None, 1)[0].rstrip("`'\".,;:)”’"), None
     hex_value = None
     paren = rest.find("(")
     if paren >= 0:
-        hex_value = hex_int(rest[paren + 1 : paren + 14].split(")", 1)[0])
+        hex_value = hex_int(rest[paren + 1 : paren + 14].split(")", 1)[0]) or None
         rest = rest[:paren].strip()
     if not rest:
         return None, hex_value
@@ -191,6 +208,20 @@ def _stop_value(rest: str) -> tuple[str | None, int | None]:
         if bugcheck_from_name(" ".join(words[:k])) is not None:
             return " ".join(words[:k]), hex_value
     return (words[0] if words else None), hex_value
+
+
+# Words between "stop code" and its value in a sentence.
+_LINKING = frozenset(("is", "was", "were", "are", "of", "reads", "said", "says", "shows", "showed", "=", "-", ":"))
+
+
+def _paren_args(rest: str) -> list[int | None]:
+    """The four parameters in "0x000000D1 (0x5f, 0x2, 0x1, 0xfffff809849011a7)"."""
+    start = rest.find("(")
+    end = rest.find(")", start + 1)
+    if start < 0 or end < 0 or end - start > 200:
+        return []
+    values = hex_list(rest[start + 1 : end])
+    return values if len(values) == 4 and all(v is not None for v in values) else []
 
 
 def _claim_file(word: str, line: str, findings: Findings) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import add_identity, hex_int, hex_list, lines, new_crash, set_bugcheck
@@ -54,8 +55,11 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         code = int(bugcheck_line[1], 16)
         if not any(a is not None for a in args):
             args = hex_list(bugcheck_line[2])
-    if not code:
-        return None  # 0: a dump taken by a tool, no bug check recorded
+    if not code or _filler(code):
+        # 0: a dump taken by a tool, no bug check recorded.  Four letters
+        # ("MATT", "PAGE"): a converter's signature in a header it made
+        # from a raw memory image, not a bug check.
+        return None
     report, findings = new_crash(source, Kind.TOOL_REPORT)
     set_bugcheck(report, code, args)
     m = _LOADING.search(text)
@@ -71,6 +75,14 @@ def read_dump_header(text: str, source: str) -> Reading | None:
     report.os = fill_os(os)
     report.processors = _number(values.get("processors")) or None
     return Reading(crashes=[(report, findings)])
+
+
+def _filler(code: int) -> bool:
+    """A 'bug check' that is four ASCII letters and no known code."""
+    if catalog.bugcheck(code) is not None or code > 0xFFFFFFFF:
+        return False
+    letters = code.to_bytes(4, "little")
+    return all(65 <= b <= 90 or 97 <= b <= 122 for b in letters)
 
 
 def _number(value: str | None, decimal_ok: bool = False) -> int | None:

@@ -38,7 +38,9 @@ from analysis.model import Culprit, DumpReport, Evidence, Frame, ModuleInfo, mod
 _CPU_PSEUDO = {"genuineintel", "authenticamd", "centaurhauls", "hygongenuine"}
 # The kernel and HAL: the last images to name as "where it happened" on a raw stack.
 _CORE = frozenset({"ntoskrnl", "ntkrnlmp", "ntkrnlpa", "ntkrpamp", "hal", "halmacpi", "halacpi", "halaacpi"})
-_BUGCHECK_UNLOADED = 0xCE
+# Bug checks whose first parameter is an address in a driver that has since
+# been unloaded (0xCE: its code ran; 0xD4: it left a pointer behind).
+_BUGCHECK_UNLOADED = frozenset({0xCE, 0xD4})
 STACK_EVIDENCE_MODULES = 8
 PRESENT_LISTED = 40
 FRAMEWORK_CANDIDATES = 12
@@ -259,8 +261,8 @@ class _Judge:
             return None
         args = bc.args
         target = None
-        if self.code == _BUGCHECK_UNLOADED:
-            # 0xCE: parameter 1 is an address in the driver that was unloaded.
+        if self.code in _BUGCHECK_UNLOADED:
+            # Parameter 1 is an address in the driver that was unloaded.
             candidates = [1] + [n for n in info.code_params if n != 1]
         else:
             chosen = info.code_param(args)
@@ -271,7 +273,7 @@ class _Judge:
                 continue
             value = args[n - 1]
             assert value is not None
-            hit = self.index.find(value, unloaded_first=self.code == _BUGCHECK_UNLOADED and n == 1)
+            hit = self.index.find(value, unloaded_first=self.code in _BUGCHECK_UNLOADED and n == 1)
             if hit is None:
                 continue
             where = f"parameter {n} = 0x{value:x} = {at(hit, value)}"

@@ -123,8 +123,10 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
         vendors_seen[i] = seen
 
     bugchecks = [b for b in (dumps[i].bugcheck for i in blue) if b]
-    logged = [i for i in blue if dumps[i].kind == Kind.EVENT_LOG]
-    looked = [i for i in blue if dumps[i].kind != Kind.EVENT_LOG]
+    # An event log's crash is silent about modules unless a report in it
+    # named one (WER's failure bucket).
+    logged = [i for i in blue if dumps[i].kind == Kind.EVENT_LOG and not _named(dumps[i])]
+    looked = [i for i in blue if i not in logged]
     looked_codes = {b.code for b in (dumps[i].bugcheck for i in looked) if b}
     timelines = [c for c in context if isinstance(c, MachineLog)]
     whea = sum(1 for log in timelines for h in log.hardware if h.provider.startswith("WHEA") and h.fatal)
@@ -243,6 +245,10 @@ def installed_before(timelines: list[MachineLog], case: CaseReport) -> list[Reas
 
 
 INSTALL_DAYS = 7
+
+
+def _named(d: DumpReport) -> bool:
+    return bool(d.culprit and d.culprit.module)
 
 
 def _lower(confidence: str) -> str:

@@ -61,7 +61,8 @@ T: dict[str, dict[str, str]] = {
         "hang": "{app} stopped responding ×{n}",
         "aliases": "also named {names} in this log",
         "span": "Log",
-        "span_line": "{records} events from {first} to {last}; {boots} boot(s); OS builds {builds}",
+        "span_line": "{records} events from {first} to {last}; {boots} boots; OS builds {builds}",
+        "span_line_1": "{records} events from {first} to {last}; 1 boot; OS builds {builds}",
         "utc": "times in UTC",
         "local": "times as the machine's clock shows them",
         "truncated": "the file ends inside a chunk: its last events are missing",
@@ -256,7 +257,9 @@ def machine_doc(log: MachineLog, lang: str = "en") -> Doc:
         changes = changes_before(log, CHANGE_DAYS)
         if changes:
             doc.bullets(_t(lang, "before_first", days=CHANGE_DAYS), _capped([change_line(c, lang) for c in changes], lang))
-        else:
+        elif _covers_days_before(log, CHANGE_DAYS):
+            # Said only of a log that reaches back that far: a pasted event or
+            # two cannot tell what was installed before.
             doc.para(_t(lang, "nothing_before", days=CHANGE_DAYS))
         doc.bullets(_t(lang, "crash_list"), _capped([_crash_line(c, lang) for c in log.crashes], lang,
                                                      log.total("crashes")))
@@ -280,13 +283,27 @@ def machine_doc(log: MachineLog, lang: str = "en") -> Doc:
             doc.bullets(_t(lang, "failed_updates"), [change_line(u, lang) for u in failed[-MAX_LINES:]])
     doc.bullets(_t(lang, "app_crashes"), app_lines(log, lang))
     builds = ", ".join(str(b) for b in log.builds) or "?"
-    doc.field(_t(lang, "span"), _t(lang, "span_line", records=log.records, first=_minute(log.first_event),
-                                    last=_minute(log.last_event), boots=log.total("boots"), builds=builds)
-              + ("；" if lang == "zh" else "; ") + _t(lang, "local" if log.local_times else "utc"))
+    if log.first_event and log.last_event:
+        key = "span_line_1" if log.total("boots") == 1 and lang != "zh" else "span_line"
+        doc.field(_t(lang, "span"), _t(lang, key, records=log.records, first=_minute(log.first_event),
+                                        last=_minute(log.last_event), boots=log.total("boots"), builds=builds)
+                  + ("；" if lang == "zh" else "; ") + _t(lang, "local" if log.local_times else "utc"))
     for note in log.notes:
         if note in T["en"]:
             doc.para(_t(lang, note))
     return doc
+
+
+def _covers_days_before(log: MachineLog, days: int) -> bool:
+    from datetime import timedelta
+
+    from analysis.eventlog.event import parse_iso
+
+    first = parse_iso(log.first_event)
+    crash = min((t for c in log.crashes if (t := parse_iso(c.logged)) is not None), default=None)
+    if first is None or crash is None or (first.tzinfo is None) != (crash.tzinfo is None):
+        return False
+    return first <= crash - timedelta(days=days)
 
 
 def _crash_line(c: Crash, lang: str) -> str:

@@ -65,10 +65,13 @@ def arg_lines(d: DumpReport, lang: str) -> list[str]:
         if value is None:
             continue
         text = f"Arg{i + 1} {hex_code(value)}"
-        if meaning and (value or "reserved" not in meaning.lower()):
+        if meaning and (value or not _RESERVED.search(meaning)):
             text += f" — {meaning}"
         lines.append(text)
     return lines
+
+
+_RESERVED = re.compile(r"reserved|保留", re.I)
 
 
 def _without_hints(text: str | None) -> str | None:

@@ -44,7 +44,9 @@ BUILDS: dict[int, tuple[str, str | None, str | None, str | None]] = {
     26200: ("Windows 11", "25H2", "2025 Update", "ge"),
 }
 
-_BUILDLAB = re.compile(r"(\d{4,5})\.(\d+)\.(amd64|x86|arm64|arm|ia64|wow64)(?:fre|chk)\.(\w+?)(?:_release\w*)?\.(\d{6})", re.I)
+# A branch name is short: the lazy branch is bounded, so a long word is not
+# tried at every length (tests/test_regex_linear.py).
+_BUILDLAB = re.compile(r"(\d{4,5})\.(\d++)\.(amd64|x86|arm64|arm|ia64|wow64)(?:fre|chk)\.(\w{1,64}?)(?:_release\w*+)?\.(\d{6})", re.I)
 _ARCH = {"amd64": "x64", "x86": "x86", "arm64": "arm64", "arm": "arm", "ia64": "ia64"}
 
 

@@ -105,12 +105,12 @@ class SlackAdapter:
             await ack()
             await self.run_command(command)
 
-        @app.action(re.compile(r"^crashdesk_\w+$"))
+        @app.action(re.compile(r"^crashdesk_\w++$"))
         async def on_action(ack, body, action):
             await ack()
             await self.run_action(body, action)
 
-        @app.view(re.compile(r"^crashdesk_\w+$"))
+        @app.view(re.compile(r"^crashdesk_\w++$"))
         async def on_view(ack, body, view):
             errors = self.validate_view(view)
             if errors:
@@ -134,7 +134,7 @@ class SlackAdapter:
             thread = None
         files = [self._attachment(f) for f in ev.get("files") or [] if f.get("mode") != "tombstone"]
         # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
-        text = re.sub(r"<@[\w.-]+>", "@crashdesk", ev.get("text") or "")
+        text = re.sub(r"<@[\w.-]++>", "@crashdesk", ev.get("text") or "")
         return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
                          ts=ev["ts"], thread=thread, files=files, threaded=True)
 

@@ -11,18 +11,21 @@ from datetime import date, timedelta
 # case beside CAS-04716-..., and a Chinese word may touch the number.
 CASE_NUMBER = re.compile(r"(?<![\w-])CAS-[0-9]{5}-[A-Z0-9]{6}(?![\w-])", re.I | re.ASCII)
 # Something that wants to be a case number but is not one ("CAS-4716-C3F2K9").
-NEAR_NUMBER = re.compile(r"(?<![\w-])CAS[-_ ]?[\w]+(?:-[\w]+)*", re.I)
+NEAR_NUMBER = re.compile(r"(?<![\w-])CAS[-_ ]?[\w]++(?:-[\w]++)*+", re.I)
 
 # "[案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
 # Customer and title are taken greedily and stripped after: a lazy field
-# followed by \s* backtracks quadratically on a long line of spaces.
+# followed by \s* backtracks quadratically on a long line of spaces.  Every
+# run of blanks is taken whole (possessive): "\s*%?\s*" could otherwise
+# split one long run in as many ways as it has blanks.
 CRM_SUBJECT = re.compile(
-    r"\[\s*(?:案例号|案例編號|Case(?: No\.?| number)?)\s*[:：]\s*(?P<number>CAS-[0-9]{5}-[A-Z0-9]{6})\s*\]"
-    r"\s*%?\s*\|\s*(?P<priority>P[1-4])\s*\|(?P<customer>[^|\n]+)\|(?P<title>[^%\n]+)",
+    r"\[\s*+(?:案例号|案例編號|Case(?: No\.?| number)?)\s*+[:：]\s*+(?P<number>CAS-[0-9]{5}-[A-Z0-9]{6})\s*+\]"
+    r"\s*+%?\s*+\|\s*+(?P<priority>P[1-4])\s*+\|(?P<customer>[^|\n]++)\|(?P<title>[^%\n]++)",
     re.I,
 )
 
 PRIORITY = re.compile(r"P[1-4]", re.I)
+_DIGIT = re.compile(r"\d")
 
 
 def case_numbers(text: str) -> list[str]:
@@ -39,7 +42,7 @@ def malformed_numbers(text: str) -> list[str]:
         token = m[0]
         # "CAS-" followed by something number-like; plain words such as
         # "case" never match because of the mandatory separator digits.
-        if re.search(r"\d", token) and "-" in token:
+        if _DIGIT.search(token) and "-" in token:
             bad.append(token)
     return bad
 
@@ -65,16 +68,19 @@ def crm_subject(text: str) -> CrmSubject | None:
 # ------------------------------------------------------------------- dates
 
 _ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)", re.ASCII)
-_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]", re.ASCII)
-_IN_DAYS = re.compile(r"\bin\s+(\d{1,3})\s+(day|days|week|weeks)\b", re.I | re.ASCII)
+_CN_DATE = re.compile(r"(?:(\d{4})\s*+年\s*+)?(\d{1,2})\s*+月\s*+(\d{1,2})\s*+[日号]", re.ASCII)
+_IN_DAYS = re.compile(r"\bin\s++(\d{1,3})\s++(day|days|week|weeks)\b", re.I | re.ASCII)
 # "3个月" is three months; a bare "9月" is a month's name, never a count.
-_CN_COUNT = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*(天|日|周|星期|个星期|个月)(?:后|之后|以后)?", re.ASCII)
+_CN_COUNT = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*+(天|日|周|星期|个星期|个月)(?:后|之后|以后)?", re.ASCII)
 _WORDS = {
     "tomorrow": 1, "明天": 1, "后天": 2, "next week": 7, "下周": 7, "下星期": 7, "一周": 7, "一星期": 7,
 }
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # Words that introduce the next action: "next 2021-09-15", "下次联系 9月15日".
-_NEXT_MARK = re.compile(r"\b(?:next|due|follow[- ]?up)\b\s*[:：]?|下次(?:联系|跟进)?\s*[:：]?|跟进\s*[:：]?", re.I)
+_NEXT_MARK = re.compile(r"\b(?:next|due|follow[- ]?up)\b\s*+[:：]?|下次(?:联系|跟进)?\s*+[:：]?|跟进\s*+[:：]?", re.I)
+_CLAUSE_END = re.compile(r"(?<=[,，;；。.])\s*+")
+_MENTION = re.compile(r"^\s*+@[\w.-]++\s*+")
+_COMMAND = re.compile(r"^/?(?:case|案例)(?:\s++|$)(.*+)$", re.I | re.S)
 
 
 def _cn_number(text: str) -> int | None:
@@ -124,10 +130,10 @@ def find_due(text: str, today: date) -> Due | None:
         return Due(today + timedelta(days=n), m[0])
     m = _CN_COUNT.search(text)
     if m:
-        n = _cn_number(m[1])
-        if n:
+        count = _cn_number(m[1])
+        if count:
             unit = m[2]
-            days = n * (7 if unit in ("周", "星期", "个星期") else 30 if unit == "个月" else 1)
+            days = count * (7 if unit in ("周", "星期", "个星期") else 30 if unit == "个月" else 1)
             return Due(today + timedelta(days=days), m[0])
     for word, days in _WORDS.items():
         if word in text.lower():
@@ -150,7 +156,7 @@ def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
         action = text[mark.start() if starts_date else mark.end():].strip(" ,，;；.。")
         return (agreed or text.strip()), (action or due.phrase)
     # The clause (between punctuation) that contains the date phrase.
-    parts = re.split(r"(?<=[,，;；。.])\s*", text)
+    parts = _CLAUSE_END.split(text)
     for i, part in enumerate(parts):
         if due.phrase in part:
             agreed = "".join(parts[:i]).strip(" ,，;；.。")
@@ -161,14 +167,14 @@ def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
 def strip_mention(text: str) -> str:
     """Drop a leading @mention of the bot ("@crashdesk case show ..."); the
     adapters turn their own mention markup into this plain form."""
-    return re.sub(r"^\s*@[\w.-]+\s*", "", text or "")
+    return _MENTION.sub("", text or "")
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
     """'case call CAS-... text' / '/case ...' / '@crashdesk case ...' ->
     ('call', 'CAS-... text'); None when the message is not a command."""
     text = strip_mention(text).strip()
-    m = re.match(r"^/?(?:case|案例)(?:\s+|$)(.*)$", text, re.I | re.S)
+    m = _COMMAND.match(text)
     if not m:
         return None
     rest = m[1].strip()

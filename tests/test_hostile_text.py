@@ -1,6 +1,8 @@
 """Pasted text built to make the parser's patterns backtrack: each must come
 back (a hang guard with a generous limit, not a speed measurement: speed is
-measured in bench/)."""
+measured in bench/, bench/bench_hostile.py for these shapes).  The rule that
+keeps them linear is checked on the patterns themselves in
+tests/test_regex_linear.py; each input here took minutes or hours before."""
 
 import subprocess
 import sys
@@ -17,6 +19,15 @@ HOSTILE = {
     "driver at fault": "*** Driver at fault: " + "a" * 40000 + "\n",
     "long line": "Arg1: " + "0" * 200000 + "\n",
     "wrapped frames": ("fffff880`0331f5c8 fffff800`02ed6be9 : " + "00000000`0000000a " * 3 + "\n") * 3000,
+    # Blanks the frame pattern could split between its arguments in
+    # cubically many ways (24 s a line).
+    "frame blanks": ("ffffffff ffffffff" + " " * 2000 + ":(\n") * 5,
+    # Each "<p" / "[code=" opened a try that ran to the end of the text.
+    "html attributes": "<p " * 80_000,
+    "bbcode values": "[code=" * 40_000,
+    # Two runs of blanks side by side ("[ ]*[:：]?[ ]*", "[ ]+[TCM# ]*").
+    "stop code blanks": ("Stop code" + " " * 2030 + "!\n") * 2000,
+    "lm blanks": ("fffff801`00000000 fffff801`00100000 name" + " " * 2000 + "x(\n") * 2000,
 }
 
 
@@ -36,3 +47,12 @@ def test_a_log_whose_first_line_is_page_fault_is_text():
     text = b"PAGE_FAULT_IN_NONPAGED_AREA (50)\nArguments:\nArg1: ffffe70b1a2b3c4d, memory referenced.\n"
     outcome = analyze_blobs([Blob("paste.txt", text)])
     assert outcome.case.dumps[0].bugcheck.code == 0x50
+
+
+def test_a_crm_subject_of_blanks_comes_back():
+    """The subject pattern runs on every chat message: "\\s*%?\\s*" split a
+    long run of blanks quadratically (100,000 blanks: hours)."""
+    code = ("from handlers.parsing import crm_subject\n"
+            "print(crm_subject('[案例号: CAS-04716-C3F2K9]' + ' ' * 100_000 + 'x'))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "None"

@@ -35,7 +35,7 @@ _IMAGE_NAME_AT = {
 }
 MAX_PROCESS_COPY = 0x2000
 # The kernel keeps 14 characters and a NUL, the rest of the slot zero.
-_IMAGE_NAME = re.compile(rb"([A-Za-z0-9_$~][A-Za-z0-9_$~ .()+!#&@-]{0,13})\x00+")
+_IMAGE_NAME = re.compile(rb"([A-Za-z0-9_$~][A-Za-z0-9_$~ .()+!#&@-]{0,13})\x00++")
 _NAMES_WITHOUT_DOT = {b"System", b"Registry", b"Idle", b"MemCompression", b"Secure System", b"vmmem"}
 
 

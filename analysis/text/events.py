@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.text.stack import ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, frame_from_addr_groups, frame_from_site_groups
+from analysis.text.stack import (
+    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, frame_from_addr_groups, frame_from_site_groups,
+)
 
 HEX = r"[0-9a-fA-F]"
 
@@ -53,60 +55,69 @@ def _c(body: str, flags: int = 0) -> re.Pattern:
     return re.compile(body.replace("HEX", HEX), flags)
 
 
-_FIELD = _c(r"[ ]*([A-Z][A-Z0-9_]{2,40}):[ ]*(.*)$")
-_NAME_CODE = _c(r"[ #*]*([A-Z][A-Z0-9_]{3,80}) \((?:0x)?(HEX{1,8})\)[ *]*$")
-_NAME_ONLY = _c(r"[ #*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+)[ *]*$")
-_UNKNOWN_CODE = _c(r"[ ]*Unknown bugcheck code \((HEX{1,8})\)")
-_ARG = _c(r"[ ]*Arg([1-4]): ?(HEX+)\b(?:,? ?(.*))?$")
-_BUGCHECK_CMD = _c(r"[ ]*Bugcheck code (HEX{8})[ ]*$", re.I)
-_ARGUMENTS = _c(r"[ ]*Arguments((?:[ ]+HEX{8,17}){1,4})")
-_CAUSED_BY = _c(r"[ ]*Probably caused by ?: ?(.+)$")
-_KERNEL_VERSION = _c(r"[ ]*(Windows[\w .]*?) Kernel Version (\d{4,5})(.*)$")
-_BUILT_BY = _c(r"[ ]*(?:Built by|Edition build lab):[ ]*(\S+)")
-_LOADING = _c(r"[ ]*Loading Dump File \[(.+?)\]")
-_DUMP_KIND = _c(r"[ ]*((?:Mini Kernel|Kernel Bitmap|Kernel Summary|Kernel Complete|Full Kernel|Complete|User Mini|Automatic) Dump File)\b", re.I)
-_SESSION_TIME = _c(r"[ ]*Debug session time:[ ]*(.+)$")
-_UPTIME = _c(r"[ ]*System Uptime:[ ]*(.+)$")
-_PROMPT = _c(r"[ ]*(?:\d+: )?(?:l?kd|\d+:\d+(?::\w+)?)> ?(.*)$")
-_THREAD = _c(r"[ ]*THREAD HEX{8,17}[ ]+Cid")
-_EXCEPTION_CODE = _c(r"[ ]*ExceptionCode: (HEX{8})\b")
-_EXCEPTION_ADDR = _c(r"[ ]*ExceptionAddress: (HEX{8,17})(?: \(([^)]*)\))?")
-_SUBCODE = _c(r"[ ]*Subcode: (0xHEX+)[ ]+(\w+)")
-_LM_HEADER = _c(r"[ ]*start[ ]+end[ ]+module name[ ]*$")
+# Every unbounded repeat is possessive (tests/test_regex_linear.py): a
+# line that almost fits is given up at once instead of being tried again
+# with every shorter split of its blanks, digits and words.
+_FIELD = _c(r"[ ]*+([A-Z][A-Z0-9_]{2,40}):[ ]*+(.*+)$")
+_NAME_CODE = _c(r"[ #*]*+([A-Z][A-Z0-9_]{3,80}) \((?:0x)?(HEX{1,8})\)[ *]*+$")
+_NAME_ONLY = _c(r"[ #*]*+([A-Z][A-Z0-9]++(?:_[A-Z0-9]++)++)[ *]*+$")
+_UNKNOWN_CODE = _c(r"[ ]*+Unknown bugcheck code \((HEX{1,8})\)")
+_ARG = _c(r"[ ]*+Arg([1-4]): ?(HEX++)\b(?:,? ?(.*+))?$")
+_BUGCHECK_CMD = _c(r"[ ]*+Bugcheck code (HEX{8})[ ]*+$", re.I)
+_ARGUMENTS = _c(r"[ ]*+Arguments((?:[ ]++HEX{8,17}){1,4})")
+_CAUSED_BY = _c(r"[ ]*+Probably caused by ?: ?(.++)$")
+_KERNEL_VERSION = _c(r"[ ]*+(Windows[\w .]{0,100}?) Kernel Version (\d{4,5})(.*+)$")
+_BUILT_BY = _c(r"[ ]*+(?:Built by|Edition build lab):[ ]*+(\S++)")
+_LOADING = _c(r"[ ]*+Loading Dump File \[([^\]\n]++)\]")
+_DUMP_KIND = _c(r"[ ]*+((?:Mini Kernel|Kernel Bitmap|Kernel Summary|Kernel Complete|Full Kernel|Complete|User Mini|Automatic) Dump File)\b", re.I)
+# "(?=.)": a value of blanks alone still counts as there (it strips to "").
+_SESSION_TIME = _c(r"[ ]*+Debug session time:(?=.)[ ]*+(.*+)$")
+_UPTIME = _c(r"[ ]*+System Uptime:(?=.)[ ]*+(.*+)$")
+_PROMPT = _c(r"[ ]*+(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(.*+)$")
+_THREAD = _c(r"[ ]*+THREAD HEX{8,17}[ ]++Cid")
+_EXCEPTION_CODE = _c(r"[ ]*+ExceptionCode: (HEX{8})\b")
+_EXCEPTION_ADDR = _c(r"[ ]*+ExceptionAddress: (HEX{8,17})(?: \(([^)]*+)\))?")
+_SUBCODE = _c(r"[ ]*+Subcode: (0xHEX++)[ ]++(\w++)")
+_LM_HEADER = _c(r"[ ]*+start[ ]++end[ ]++module name[ ]*+$")
 _LM_DETAIL = _c(
-    r"[ ]*(Loaded symbol image file|Image path|Image name|Timestamp|CheckSum|ImageSize|File version|"
+    r"[ ]*+(Loaded symbol image file|Image path|Image name|Timestamp|CheckSum|ImageSize|File version|"
     r"Product version|CompanyName|ProductName|FileDescription|OriginalFilename|InternalName|FileVersion|"
-    r"ProductVersion|LegalCopyright)[ ]*:[ ]*(.*)$", re.I)
-_DBGHELP = _c(r"[ ]*DBGHELP: ([\w.$~-]+?)(?:\.(?:sys|dll|exe))? (?:is not source indexed|- (?:public|private|export) symbols)")
-_BSV = _c(r"[ ]*(Bug Check String|Bug Check Code|Parameter [1-4]|Caused By Driver|Caused By Address|"
-          r"Crash Address|Processor|Major Version|Minor Version|Dump File|Crash Time)[ ]*:[ ]*(.*)$")
-_WHOCRASHED_CODE = _c(r"[ ]*Bug ?check code:[ ]*0x(HEX{1,8})[ ]*\(([^)]*)\)?", re.I)
-_WHOCRASHED_NAME = _c(r"[ ]*Bugcheck name:[ ]*([A-Z][A-Z0-9_]+)", re.I)
-_KEY = _c(r"[ ]*Key[ ]*:[ ]*([\w.]+)[ ]*$")
-_VALUE = _c(r"[ ]*Value:[ ]*(.*)$")
-_LM = _c(r"[ ]*(HEX{8,17})[ ]+(HEX{8,17})[ ]+([\w.$~-]+)[ ]+(?:[TCM# ]*)\(([^)]*)\)[ ]*(\S+)?[ ]*$")
-_BARE_MODULE = _c(r"[ ]*(HEX{8,17})[ ]+(HEX{8,17})[ ]+([\w.$~-]+\.(?:sys|dll|exe))[ ]*$", re.I)
-_INSTRUCTION = _c(r"[ ]*([A-Za-z_][\w.$-]*(?:![^\s:]+|\+0xHEX+)):[ ]*$")
+    r"ProductVersion|LegalCopyright)[ ]*+:[ ]*+(.*+)$", re.I)
+_DBGHELP = _c(r"[ ]*+DBGHELP: ([\w.$~-]{1,255}?)(?:\.(?:sys|dll|exe))? (?:is not source indexed|- (?:public|private|export) symbols)")
+_BSV = _c(r"[ ]*+(Bug Check String|Bug Check Code|Parameter [1-4]|Caused By Driver|Caused By Address|"
+          r"Crash Address|Processor|Major Version|Minor Version|Dump File|Crash Time)[ ]*+:[ ]*+(.*+)$")
+_WHOCRASHED_CODE = _c(r"[ ]*+Bug ?check code:[ ]*+0x(HEX{1,8})[ ]*+\(([^)]*+)\)?", re.I)
+_WHOCRASHED_NAME = _c(r"[ ]*+Bugcheck name:[ ]*+([A-Z][A-Z0-9_]++)", re.I)
+_KEY = _c(r"[ ]*+Key[ ]*+:[ ]*+([\w.]++)[ ]*+$")
+_VALUE = _c(r"[ ]*+Value:[ ]*+(.*+)$")
+_LM = _c(r"[ ]*+(HEX{8,17})[ ]++(HEX{8,17})[ ]++([\w.$~-]++)[ ]++(?:[TCM# ]*+)\(([^)]*+)\)[ ]*+(\S++)?[ ]*+$")
+# The image name ends in .sys/.dll/.exe: the name is taken whole and its
+# end looked at behind it, rather than given back a character at a time.
+_BARE_MODULE = _c(r"[ ]*+(HEX{8,17})[ ]++(HEX{8,17})[ ]++([\w.$~-]++)(?<=[\w.$~-]\.(?:sys|dll|exe))[ ]*+$", re.I)
+_INSTRUCTION = _c(r"[ ]*+(" + MODULE_START + r"[\w.$-]*+(?:![^\s:]++|\+0xHEX++)):[ ]*+$")
 _FRAME = re.compile(FRAME_ADDR_BODY)
 _FRAME_SITE = re.compile(FRAME_SITE_BODY)
 # A frame line whose call site (or last arguments) went to the next line.
 # Numbers must be separated by blanks here: "(?:[ ]*ADDR)*" would let a
 # long run of hex digits be split in exponentially many ways.
-_FRAME_PREFIX = _c(r"[ ]*(?:HEX{2,4}[ ]+)?ADDR[ ]+ADDR(?:[ ]+:)?(?:[ ]+ADDR)*(?:[ ]+:)?[ ]*$".replace("ADDR", ADDR + "+"))
+_FRAME_PREFIX = _c(r"[ ]*+(?:HEX{2,4}[ ]++)?ADDR[ ]++ADDR(?:[ ]++:)?(?:[ ]++ADDR)*+(?:[ ]++:)?[ ]*+$".replace("ADDR", ADDR + "+"))
 
-# Facts found mid-line.
-_BUGCHECK_LINE = _c(r"BugCheck (?:0x)?(HEX{1,8}), \{([^}]*)\}", re.I)
-_THREAD_PROCESS = _c(r"Owning Process[ ]+HEX+[ ]+Image:[ ]+(\S+)")
+# Facts found mid-line, searched for at every position: a class that stops
+# at the next opening mark ("[^{}]") keeps each try to its own stretch of
+# the line, so a line of many openings costs one pass, not one per opening.
+_BUGCHECK_LINE = _c(r"BugCheck (?:0x)?(HEX{1,8}), \{([^{}]*+)\}", re.I)
+_THREAD_PROCESS = _c(r"Owning Process[ ]++HEX++[ ]++Image:[ ]++(\S++)")
 _FATAL_ERROR = _c(r"Fatal System Error: 0x(HEX{8})")
-_PAREN_ARGS = _c(r"\s*\(([^)]*)\)")
-_DRIVER_AT_FAULT = _c(r"\*{0,3}[ ]*([\w.$~-]+\.sys)\b", re.I)
+_PAREN_ARGS = _c(r"\s*+\(([^)]*+)\)")
+# Tried only where a name starts (a file name is at most 255 characters).
+_DRIVER_AT_FAULT = _c(r"(?<![\w.$~-])([\w.$~-]{1,255}\.sys)\b", re.I)
 _MISSING = _c(
     r"(?:Unable to load image|symbols could not be loaded for|Unable to verify timestamp for|"
-    r"Unable to verify checksum for)[ ]+(?:\\?\S*\\)?([\w.$~-]+\.(?:sys|dll|exe))", re.I)
-_WHOCRASHED_MODULE = _c(r"probably caused by the following module:[ ]*([\w.$~-]+)(?:[ ]*\(([^)]*)\))?", re.I)
-_STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*[:：]?[ ]*([A-Za-z][A-Za-z0-9_]{3,80})(?:[ ]*\((?:0x)?(HEX{1,8})\))?", re.I)
+    r"Unable to verify checksum for)[ ]++(?:[^\s\\]*+\\)*+([\w.$~-]{1,255}\.(?:sys|dll|exe))", re.I)
+_WHOCRASHED_MODULE = _c(r"probably caused by the following module:[ ]*+([\w.$~-]++)(?:[ ]*+\(([^)]*+)\))?", re.I)
+_STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*+[:：]?[ ]*+([A-Za-z][A-Za-z0-9_]{3,80})(?:[ ]*+\((?:0x)?(HEX{1,8})\))?", re.I)
 # What an engineer types in prose: "BugCheck: 0x1a", "蓝屏代码 0x139".
-_PROSE_CODE = _c(r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*(?:is )?0x(HEX{1,8})\b", re.I)
+_PROSE_CODE = _c(r"(?:bug ?check(?: code)?|stop code|蓝屏代码|错误代码)[ :：]*+(?:is )?0x(HEX{1,8})\b", re.I)
 
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 _NUMBERS = "0123456789abcdefABCDEF :"  # what a line of hex words, blanks and colons is made of
@@ -469,7 +480,7 @@ _UPPER_WORDS = {
     "Subcode:": _one("subcode", _SUBCODE, lambda m: (int(m[1], 16), m[2])),
     "DBGHELP:": _one("mentioned_module", _DBGHELP, lambda m: m[1] if "." in m[1] else m[1] + ".sys"),
     "Key": _key,
-    "Unloaded": _one("unloaded_header", re.compile(r"[ ]*Unloaded modules:[ ]*$"), lambda m: None),
+    "Unloaded": _one("unloaded_header", re.compile(r"[ ]*+Unloaded modules:[ ]*+$"), lambda m: None),
 }
 
 

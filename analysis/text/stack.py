@@ -10,6 +10,8 @@ from analysis.model import Frame
 HEX = r"[0-9a-fA-F]"
 ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum typo
 
+MODULE_START = r"[A-Za-z_]"
+
 # Frame layouts, as bodies of the line regex in events.py (groups are
 # positional there):
 #   [nn] child-sp retaddr [: args... :] site
@@ -17,30 +19,38 @@ ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum 
 #   [nn] retaddr : args... : site             (x64 kb of newer debuggers)
 # A mail client may have wrapped the arguments or the call site onto the next
 # line; one such break is joined back, and only before hex or a call site.
-_BREAK = r"(?:[ ]+|[ ]*\n[ ]*)"
-# Every number of a frame line is followed by a blank, a colon or a line
-# end, never by another digit: taken whole (possessive), a number is not
-# tried again at each of its shorter lengths when the line turns out not to
-# be a frame (a memory dump line cost 10-30 us that way).
+#
+# Every run of blanks is taken whole (possessive) and a colon brings its own
+# blanks with it, so there is one way to read a line: with "[ ]+:?[ ]*"
+# the blanks between two numbers could be split in as many ways as there are
+# blanks, tried again for every way the arguments group could end (a line of
+# 2,000 blanks took 24 s).  Every number of a frame line is followed by a
+# blank, a colon or a line end, never by another digit: taken whole, a
+# number is not tried again at each of its shorter lengths.
+_BREAK = r"(?:[ ]++|[ ]*+\n[ ]*+)"
 _WORD = ADDR + "+"
 FRAME_ADDR_BODY = (
-    rf"[ ]*(?:({HEX}{{2,4}})[ ]+)?({_WORD})(?:[ ]+({_WORD}))?"
-    rf"((?:{_BREAK}:?[ ]*{_WORD}(?:[ ]+{_WORD}){{0,3}}[ ]*:?){{0,2}})"
-    rf"(?:[ ]+(?!{HEX}+(?:[ ]|$))([^\s:(].*)|[ ]*\n[ ]*([A-Za-z_][\w.$~-]*[!+].*))$"
+    rf"[ ]*+(?:({HEX}{{2,4}})[ ]++)?({_WORD})(?:[ ]++({_WORD}))?"
+    rf"((?:{_BREAK}(?::[ ]*+)?{_WORD}(?:[ ]++{_WORD}){{0,3}}(?:[ ]*+:)?){{0,2}})"
+    rf"(?:[ ]++(?!{HEX}++(?:[ ]|$))([^\s:(].*+)|[ ]*+\n[ ]*+({MODULE_START}[\w.$~-]*+[!+].*+))$"
 )
 # kc, or a stack retyped in a bug report: only call sites, which then need
 # "!" or "+0x" to count.
-FRAME_SITE_BODY = rf"[ ]*(?:({HEX}{{2,4}})[ ]+)?([A-Za-z_][\w.$-]*![^\s:]+|[A-Za-z_][\w.$-]*\+0x{HEX}+)[ ]*$"
+FRAME_SITE_BODY = (
+    rf"[ ]*+(?:({HEX}{{2,4}})[ ]++)?({MODULE_START}[\w.$-]*+![^\s:]++|{MODULE_START}[\w.$-]*+\+0x{HEX}++)[ ]*+$"
+)
 
 # Forum copies sometimes lose the "!": "VSApiNt VSSwapShortTable+0x136d".
-_SITE_SPACED = re.compile(rf"^(?P<mod>[A-Za-z_][\w.$-]*)[ ]+(?P<fn>[A-Za-z_?@$][\w@?$:<>~]*)\+(?:0x)?(?P<off>{HEX}+)\b")
-_SITE_NEG = re.compile(rf"^(?P<mod>[A-Za-z_][\w.$-]*)[ ]+-0x{HEX}+\b")
+_SITE_SPACED = re.compile(
+    rf"^(?P<mod>{MODULE_START}[\w.$-]*+)[ ]++(?P<fn>[A-Za-z_?@$][\w@?$:<>~]*+)\+(?:0x)?(?P<off>{HEX}++)\b")
+_SITE_NEG = re.compile(rf"^(?P<mod>{MODULE_START}[\w.$-]*+)[ ]++-0x{HEX}++\b")
+_ADDR = re.compile(ADDR)
 
 # Names that look like modules but are not loaded images.
 _NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
 
 
-_MODULE_NAME = re.compile(r"[A-Za-z_][\w.$~-]*")
+_MODULE_NAME = re.compile(MODULE_START + r"[\w.$~-]*+")
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 
 
@@ -106,7 +116,7 @@ def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | No
         return None
     frame.index = int(idx, 16) if idx else None
     if args:
-        frame.args = tuple(int(a, 16) for a in re.findall(ADDR, args))
+        frame.args = tuple(int(a, 16) for a in _ADDR.findall(args))
     if ret:
         frame.child_sp = int(sp, 16)
         frame.return_address = int(ret, 16)

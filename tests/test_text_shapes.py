@@ -247,3 +247,33 @@ def test_memory_dump_rows_are_not_frames_but_a_wrapped_frame_still_is():
     assert [f.label() for f in report.stack] == ["klif+0x2b3c", "nt!KiTrap0E+0x2cf"]
     assert report.stack[0].return_address == 0x82A3A1B9 and report.stack[0].args == (0xA, 0x10, 2)
     assert report.stack[1].args == (0, 0, 0)
+
+
+def test_module_names_that_begin_with_digits():
+    """Qihoo 360's drivers (360FsFlt, 360Box64) are among the most common in
+    Chinese fleets; their frames used to vanish from every stack."""
+    d, outcome = one("qihoo360_fsflt_0x50_digit_modules.txt")
+    assert "360FsFlt+0x5678" in [f.label() for f in d.stack]
+    assert d.culprit.module == "360FsFlt" and d.culprit.vendor == "Qihoo 360"
+    assert d.culprit.windbg_blamed == "FLTMGR"
+    assert [module_key(m) for m in d.third_party_modules] == ["360fsflt", "360box64"]
+    assert outcome.case.vendor == "Qihoo 360"
+
+
+@pytest.mark.parametrize("site,label", [
+    ("360FsFlt+0x5678", "360FsFlt+0x5678"),
+    ("360Box64!Something+0x10", "360Box64!Something+0x10"),
+    ("1394ohci!OhciIsr+0x3a", "1394ohci!OhciIsr+0x3a"),
+    ("0x1234", "0x1234"),
+])
+def test_sites_whose_module_begins_with_a_digit(site, label):
+    from analysis.text.stack import parse_site
+
+    assert parse_site(site).label() == label
+
+
+@pytest.mark.parametrize("site", ["1234abcd+0x10", "0x12ab!foo", "00000000!x+0x1", "12+0x5"])
+def test_numbers_are_not_modules(site):
+    from analysis.text.stack import parse_site
+
+    assert parse_site(site) is None

@@ -10,7 +10,11 @@ from analysis.model import Frame
 HEX = r"[0-9a-fA-F]"
 ADDR = HEX + r"{8,17}"  # 64-bit with the backtick removed; 17 digits = a forum typo
 
-MODULE_START = r"[A-Za-z_]"
+# A module name as WinDbg prints it.  Most begin with a letter; some begin
+# with digits (Qihoo 360's 360FsFlt and 360Box64, Windows' 1394ohci): such a
+# name holds a letter past f (or "_") before any other character, so that a
+# number (0x1234, a digit-led hex word) is never taken for a module.
+MODULE_START = r"(?:[A-Za-z_]|(?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_])"
 
 # Frame layouts, as bodies of the line regex in events.py (groups are
 # positional there):

@@ -40,6 +40,9 @@ def hex_code(value: int | None) -> str | None:
 class BugCheck:
     code: int
     args: list[int | None] = field(default_factory=list)
+    # Arguments as written that no 64-bit value can be (17 hex digits from a
+    # retyped e-mail), by argument number: shown as flagged, never used.
+    unusable: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -45,7 +45,9 @@ def bugcheck_json(d: DumpReport, lang: str) -> dict | None:
     params = [{"n": i + 1, "value": hex_code(value), "meaning": meaning}
               for i, (value, meaning) in enumerate(zip(d.bugcheck.args, param_meanings(d, lang)))]
     sub_en, sub_zh = info.subtype(d.bugcheck.args) if info else (None, None)
+    flagged = {"args_not_used": [{"n": n, "text": text} for n, text in d.bugcheck.unusable.items()]}
     return {
+        **(flagged if d.bugcheck.unusable else {}),
         "code": hex_code(d.bugcheck.code),
         "name": info.name if info else None,
         "name_zh": info.zh if info else None,

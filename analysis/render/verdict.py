@@ -60,10 +60,19 @@ def param_meanings(d: DumpReport, lang: str) -> list[str | None]:
 
 
 def arg_lines(d: DumpReport, lang: str) -> list[str]:
+    if not d.bugcheck:
+        return []
+    meanings = param_meanings(d, lang)
     lines = []
-    for i, (value, meaning) in enumerate(zip(d.bugcheck.args if d.bugcheck else [], param_meanings(d, lang))):
+    for i in range(max([len(d.bugcheck.args), *d.bugcheck.unusable])):
+        value = d.bugcheck.args[i] if i < len(d.bugcheck.args) else None
         if value is None:
+            written = d.bugcheck.unusable.get(i + 1)
+            if written:
+                digits = sum(ch in "0123456789abcdefABCDEF" for ch in written)
+                lines.append(t(lang, "arg_not_used", n=i + 1, text=written, digits=digits))
             continue
+        meaning = meanings[i] if i < len(meanings) else None
         text = f"Arg{i + 1} {hex_code(value)}"
         if meaning and (value or not _RESERVED.search(meaning)):
             text += f" — {meaning}"

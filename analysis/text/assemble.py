@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from analysis import catalog
 from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, OsInfo, module_key
-from analysis.text.events import Event
+from analysis.text.events import MAX_ARG, Event
 from analysis.winbuilds import fill as fill_os
 
 # Fields whose differing values prove two texts describe different crashes.
@@ -78,6 +78,7 @@ class Draft:
     bugcheck_name: str | None = None
     driver_at_fault: str | None = None
     prose_codes: list = field(default_factory=list)
+    bad_args: dict = field(default_factory=dict)  # argument number -> text no 64-bit value can be
     mode: str | None = None
     saw_name_code: bool = False
     analysis_seen: bool = False
@@ -179,7 +180,11 @@ class Draft:
             elif key.startswith("BUGCHECK_P") and key[-1] in "1234":
                 n = int(key[-1])
                 if self.args[n - 1] is None:
-                    self.args[n - 1] = _first_hex(value)
+                    number = _first_hex(value)
+                    if number is not None and number > MAX_ARG:
+                        self.bad_args.setdefault(n, value.split()[0][:64])
+                    else:
+                        self.args[n - 1] = number
             self.analysis_seen = True
         elif k == "name_code":
             self.name, self.code = v[0] or self.name, v[1]
@@ -235,6 +240,8 @@ class Draft:
             self.driver_at_fault = self.driver_at_fault or v
         elif k == "prose_code":
             self.prose_codes.append(v)
+        elif k == "bad_arg":
+            self.bad_args.setdefault(v[0], v[1])
 
     def absorb(self, other: "Draft") -> None:
         """Fill what this draft lacks from another view of the same crash."""
@@ -261,6 +268,8 @@ class Draft:
         for key, value in other.bsv.items():
             self.bsv.setdefault(key, value)
         self.prose_codes.extend(other.prose_codes)
+        for n, text in other.bad_args.items():
+            self.bad_args.setdefault(n, text)
 
 
 def group(events: list[Event]) -> list[Draft]:
@@ -459,13 +468,21 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, Findings]:
         for n in range(4):
             if args[n] is None and d.bsv.get(f"Parameter {n + 1}"):
                 try:
-                    args[n] = int(d.bsv[f"Parameter {n + 1}"], 16)
+                    number = int(d.bsv[f"Parameter {n + 1}"], 16)
                 except ValueError:
-                    pass
+                    continue
+                if number > MAX_ARG:
+                    d.bad_args.setdefault(n + 1, d.bsv[f"Parameter {n + 1}"][:64])
+                else:
+                    args[n] = number
+    # A value read elsewhere (another copy of the same analysis) stands; an
+    # argument only ever written too wide is flagged.
+    unusable = {n: text for n, text in sorted(d.bad_args.items()) if args[n - 1] is None}
+    notes.extend(f"impossible_arg{n}" for n in unusable)
     if code is not None:
         while args and args[-1] is None:
             args.pop()
-        report.bugcheck = BugCheck(code=code, args=args)
+        report.bugcheck = BugCheck(code=code, args=args, unusable=unusable)
         if any(a is None for a in d.args):
             report.partial = report.partial or not d.saw_name_code and d.code is None
     else:

@@ -142,8 +142,23 @@ def _hex(text: str) -> int | None:
         return None
 
 
-def _args(text: str, sep: str | None = ",") -> list[int | None]:
-    return [_hex(a) for a in text.split(sep)][:4]
+# No bug check argument is wider than 64 bits: "fffffee01381e0b00" (17
+# digits, from a retyped e-mail) is flagged and not used as a value.
+MAX_ARG = (1 << 64) - 1
+
+
+def _args(text: str, sep: str | None = ",") -> tuple[list[int | None], list[tuple[int, str]]]:
+    """The arguments of "BugCheck 1A, {...}" and its kin, and those that
+    cannot be values (argument number, as written)."""
+    values: list[int | None] = []
+    bad: list[tuple[int, str]] = []
+    for n, word in enumerate(text.split(sep)[:4], 1):
+        value = _hex(word)
+        if value is not None and value > MAX_ARG:
+            bad.append((n, word.strip().rstrip(",")[:64]))
+            value = None
+        values.append(value)
+    return values, bad
 
 
 class _Scanner:
@@ -155,6 +170,12 @@ class _Scanner:
 
     def add(self, kind: str, value: Any) -> None:
         self.out.append(Event(self.i, kind, value))
+
+    def add_bugcheck(self, code: int, args: tuple[list[int | None], list[tuple[int, str]]]) -> None:
+        values, bad = args
+        self.add("bugcheck", (code, values))
+        for n, text in bad:
+            self.add("bad_arg", (n, text))
 
     def peek(self, k: int = 1) -> str:
         j = self.i + k
@@ -321,7 +342,7 @@ class _Scanner:
             if m:
                 following = line[m.end():] + "\n" + self.peek()
                 pm = _PAREN_ARGS.match(following)
-                self.add("bugcheck", (int(m[1], 16), _args(pm[1]) if pm else []))
+                self.add_bugcheck(int(m[1], 16), _args(pm[1]) if pm else ([], []))
                 return True
         return False
 
@@ -330,7 +351,7 @@ class _Scanner:
             if "heck " in line or "HECK " in line:
                 m = _BUGCHECK_LINE.search(line)
                 if m:
-                    self.add("bugcheck", (int(m[1], 16), _args(m[2])))
+                    self.add_bugcheck(int(m[1], 16), _args(m[2]))
         if "Owning Process" in line:
             m = _THREAD_PROCESS.search(line)
             if m:
@@ -404,11 +425,16 @@ def _arg(sc: _Scanner, line: str) -> bool:
     while True:
         nxt = sc.peek()
         if nxt.startswith("   ") and nxt.strip() and not nxt.lstrip().startswith("Arg"):
-            meaning += " " + nxt.strip()
+            if len(meaning) < MAX_VALUE:
+                meaning += " " + nxt.strip()
             sc.i += 1
         else:
             break
-    sc.add("arg", (int(m[1]), int(m[2], 16), " ".join(meaning.split())))
+    n, value = int(m[1]), int(m[2], 16)
+    if value > MAX_ARG:
+        sc.add("bad_arg", (n, m[2][:64]))
+    else:
+        sc.add("arg", (n, value, " ".join(meaning[:MAX_VALUE].split())))
     return True
 
 
@@ -416,14 +442,14 @@ def _whocrashed_or_cmd(sc: _Scanner, line: str) -> bool:
     m = _BUGCHECK_CMD.match(line)
     if m:
         a = _ARGUMENTS.match(sc.peek())
-        sc.add("bugcheck", (int(m[1], 16), _args(a[1], None) if a else []))
+        sc.add_bugcheck(int(m[1], 16), _args(a[1], None) if a else ([], []))
         return True
     m = _WHOCRASHED_CODE.match(line)
     if m:
         args = m[2]
         if ")" not in line:  # the argument list was wrapped
             args += " " + sc.peek().split(")", 1)[0]
-        sc.add("bugcheck", (int(m[1], 16), _args(args)))
+        sc.add_bugcheck(int(m[1], 16), _args(args))
         return True
     m = _WHOCRASHED_NAME.match(line)
     if m:

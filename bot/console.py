@@ -59,7 +59,7 @@ class Console:
     async def send(self, reply: Reply) -> None:
         if self.closed:
             return
-        text = to_plain(reply.doc).rstrip()
+        text = to_plain(reply.bounded_doc()).rstrip()
         buttons = [a for a in reply.actions if a.id != "board"]
         if buttons:
             text += "\n[" + "] [".join(a.label for a in buttons) + "]"

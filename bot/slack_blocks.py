@@ -3,8 +3,9 @@ notifications and to clients that cannot draw blocks."""
 
 from __future__ import annotations
 
-from analysis.render.doc import Doc, to_plain
+from analysis.render.doc import Block, Doc, to_plain
 from handlers.events import Action, Reply
+from handlers.texts import t
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000  # characters of mrkdwn in one section
@@ -63,6 +64,10 @@ def doc_blocks(doc: Doc) -> list[dict]:
     return blocks
 
 
+def _rest(reply: Reply) -> str:
+    return t(reply.lang or "en", "reply_cut")
+
+
 def action_blocks(actions: list[Action]) -> list[dict]:
     if not actions:
         return []
@@ -78,13 +83,14 @@ def action_blocks(actions: list[Action]) -> list[dict]:
 
 def message(reply: Reply) -> dict:
     """chat.postMessage arguments (without channel and thread)."""
-    blocks = doc_blocks(reply.doc)
+    doc = reply.bounded_doc()
+    blocks = doc_blocks(doc)
     actions = action_blocks(reply.actions)
     if len(blocks) + len(actions) > MAX_BLOCKS:
-        blocks = blocks[: MAX_BLOCKS - len(actions) - 1]
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
-                                                        "text": "… `case show` has the full record."}]})
-    text = to_plain(reply.doc)
+        # Many short blocks within the byte limit: the last one says where the rest is.
+        rest = doc_blocks(Doc([Block("para", _rest(reply))]))
+        blocks = blocks[: MAX_BLOCKS - len(actions) - len(rest)] + rest
+    text = to_plain(doc)
     if len(text) > FALLBACK_LIMIT:
         text = text[:FALLBACK_LIMIT] + "…"
     return {"text": text, "blocks": blocks + actions, "unfurl_links": False, "unfurl_media": False}

@@ -16,10 +16,10 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
-from analysis.render.doc import Doc
+from analysis.render.doc import MAX_REPLY_BYTES, Doc, doc_bytes
 from handlers import texts
 from handlers.cards import card
 from handlers.events import ChatEvent, Reply, Send
@@ -31,6 +31,10 @@ from store.cases import Case
 
 log = logging.getLogger("crashdesk.desk")
 
+class LinkSigner(Protocol):
+    async def link_for(self, user: str, platform: str, case: str | None = None) -> tuple[str, int]: ...
+
+
 @dataclass
 class DeskConfig:
     data_dir: str
@@ -40,7 +44,7 @@ class DeskConfig:
     digest_priorities: tuple[str, ...] = ("P3",)
     stale_days: int = 7
     analysis_timeout: float = 600.0
-    board: object | None = None  # a link signer, when the web board runs
+    board: LinkSigner | None = None  # a link signer, when the web board runs
 
 
 @dataclass
@@ -143,6 +147,7 @@ class Desk:
         if event.is_bot:
             return
         ctx = Ctx(event, await self.lang_for(event), send, now)
+        ctx.send = self._worded(ctx, send)
         if event.thread:
             ctx.thread_case = await self.store.call(cases.case_for_thread, event.platform, event.channel, event.thread)
         if ctx.thread_case is None and not event.threaded:
@@ -253,6 +258,22 @@ class Desk:
             url, _ = await board.link_for(ctx.who, ctx.event.platform, case.number)
             reply.actions.append(Action("board", t(ctx.lang, "btn_board"), url))
         await ctx.send(reply)
+
+    def _worded(self, ctx: Ctx, send: Send) -> Send:
+        """Every reply of this event goes out in its language; one too long
+        for a message (every platform posts Reply.bounded_doc) gets a link
+        to the case board, where the rest is."""
+        async def worded(reply: Reply) -> None:
+            reply.lang = reply.lang or ctx.lang
+            board = self.config.board
+            if (board is not None and ctx.event.link_board and doc_bytes(reply.doc) > MAX_REPLY_BYTES
+                    and not any(a.id == "board" for a in reply.actions)):
+                from handlers.events import Action
+
+                url, _ = await board.link_for(ctx.who, ctx.event.platform, reply.case_number)
+                reply.actions.append(Action("board", t(ctx.lang, "btn_board"), url))
+            await send(reply)
+        return worded
 
     async def card_for(self, case: Case, lang: str, now: datetime | None = None) -> Reply:
         files = await self.store.call(evidence.case_dumps, case.id)

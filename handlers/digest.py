@@ -27,7 +27,7 @@ def build(found, total: int, lang: str, priorities, today) -> Reply:
     label = "/".join(priorities)
     if not found:
         doc.para(t(lang, "digest_empty", priorities=label))
-        return Reply(doc, kind="digest")
+        return Reply(doc, kind="digest", lang=lang)
     doc.heading(t(lang, "digest_title", priorities=label, day=today.isoformat()) + f" ({total})")
     lines = []
     for c in found:
@@ -44,7 +44,7 @@ def build(found, total: int, lang: str, priorities, today) -> Reply:
     doc.bullets("", lines)
     if total > len(found):
         doc.para(t(lang, "more", n=total - len(found)))
-    return Reply(doc, kind="digest")
+    return Reply(doc, kind="digest", lang=lang)
 
 
 def parse_time(value: str | None) -> time:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from analysis.render.doc import Doc
+from analysis.render.doc import MAX_REPLY_BYTES, Doc, fit
 
 class TempFile(str):
     """A path to a download the adapter spooled to disk: the desk removes it
@@ -77,6 +77,15 @@ class Reply:
     # The case's state changed (archived, reopened): adapters refresh what
     # they show of it (Slack: the card at the top of the thread).
     state_changed: bool = False
+    lang: str | None = None  # the language it is worded in (the desk sets it)
+
+    def bounded_doc(self, limit: int = MAX_REPLY_BYTES) -> Doc:
+        """What every platform posts: the doc cut to one reply's size
+        (analysis.render.doc.MAX_REPLY_BYTES), saying that the case board
+        has the rest.  The desk adds the board link to a reply that needs it."""
+        from handlers.texts import t
+
+        return fit(self.doc, t(self.lang or "en", "reply_cut"), limit)
 
 
 Send = Callable[[Reply], Awaitable[None]]

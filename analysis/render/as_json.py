@@ -8,6 +8,7 @@ from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, ModuleIn
 from analysis.fingerprint import fingerprint
 from analysis.render.eventlog import machine_json as eventlog_json
 from analysis.machines import Machine
+from analysis.render.limits import bound_json
 from analysis.render.machines import case_summary, machine_label, machine_line
 from analysis.render.verdict import known_issue_state, param_meanings, reason_lines, recommendation
 
@@ -151,7 +152,8 @@ def known_issue_json(k: KnownIssue, lang: str) -> dict:
 
 
 def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = None) -> dict:
-    return {
+    """The verdict, every string of it cut at 4,000 characters (saying so)."""
+    return bound_json({
         "engine": ENGINE_VERSION,
         "lang": lang,
         "dumps": [dump_json(d, lang) for d in case.dumps],
@@ -175,4 +177,4 @@ def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = No
         },
         "errors": errors or [],
         **({"event_logs": [eventlog_json(log, lang) for log in case.timelines]} if case.timelines else {}),
-    }
+    }, lang)

@@ -116,6 +116,59 @@ def to_markdown(doc: Doc, style: MarkdownStyle = COMMONMARK) -> str:
     return "\n".join(markdown_lines(doc, style)).strip() + "\n"
 
 
+# What one reply carries at most (UTF-8 bytes of its words), on every
+# platform: about five WeCom messages of 2,048 bytes, a few Slack sections
+# well inside its 50 blocks, a screenful in a terminal.  A longer answer is
+# cut at a block, and says where the rest is (the case board).
+MAX_REPLY_BYTES = 8 * 1024
+
+
+def _block_bytes(b: Block) -> int:
+    return (len(b.text.encode()) + len(b.label.encode()) + sum(len(i.encode()) + 4 for i in b.items)
+            + len((b.link or "").encode()) + 8)
+
+
+def doc_bytes(doc: Doc) -> int:
+    return sum(_block_bytes(b) for b in doc.blocks)
+
+
+def _prefix(text: str, room: int) -> str:
+    """At most ``room`` bytes of ``text``, cut at a character boundary."""
+    return text.encode()[: max(0, room)].decode("utf-8", "ignore")
+
+
+def fit(doc: Doc, more: str, limit: int = MAX_REPLY_BYTES) -> Doc:
+    """The doc as one reply may carry it: whole when it fits; otherwise the
+    blocks that fit, the one that does not cut short, and ``more`` (where
+    the rest is) last."""
+    if doc_bytes(doc) <= limit:
+        return doc
+    room = limit - len(more.encode()) - 16
+    out = Doc()
+    for b in doc.blocks:
+        size = _block_bytes(b)
+        if size <= room:
+            out.blocks.append(b)
+            room -= size
+            continue
+        if b.kind == "bullets":
+            items: list[str] = []
+            room -= len(b.label.encode()) + 8
+            for item in b.items:
+                if len(item.encode()) + 4 > room:
+                    break
+                items.append(item)
+                room -= len(item.encode()) + 4
+            if items:
+                out.blocks.append(Block("bullets", label=b.label, items=items))
+        elif b.kind in ("field", "para", "code") and room > 64:
+            text = _prefix(b.text, room - len(b.label.encode()) - 16)
+            out.blocks.append(Block(b.kind, text + "…", label=b.label))
+        break
+    out.para(more)
+    return out
+
+
 def _width(text: str) -> int:
     # CJK characters take two columns in a terminal.
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

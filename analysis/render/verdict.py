@@ -8,6 +8,7 @@ from analysis import catalog, ntstatus
 from analysis.model import CaseReport, Culprit, DumpReport, Kind, KnownIssue, VersionCheck, hex_code
 from analysis.render.doc import Doc
 from analysis.render.eventlog import machine_doc
+from analysis.render.limits import bound_doc
 from analysis.render.machines import app_words, case_summary, machine_line, release_words
 from analysis.render.texts import join, t
 
@@ -398,7 +399,7 @@ def case_doc(case: CaseReport, lang: str = "en", with_dumps: bool = True, only: 
                 continue  # told in its event log's section
             doc.divider()
             doc.extend(dump_doc(d, i, lang))
-    return doc
+    return bound_doc(doc, lang)
 
 
 def version_words(c: VersionCheck, lang: str) -> str:

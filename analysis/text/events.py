@@ -178,8 +178,10 @@ class _Scanner:
             self.add("bad_arg", (n, text))
 
     def peek(self, k: int = 1) -> str:
+        """The next line, cut as the line itself is: a look ahead (a field's
+        value on its next line, a wrapped argument) is bounded too."""
         j = self.i + k
-        return self.lines[j] if j < len(self.lines) else ""
+        return self.lines[j][:MAX_LINE] if j < len(self.lines) else ""
 
     def run(self) -> list[Event]:
         lines = self.lines
@@ -388,7 +390,7 @@ class _Scanner:
             return False
         value = m[2].strip()[:MAX_VALUE]
         if not value and key in ("FAULTING_IP", "FOLLOWUP_IP"):
-            value = self.peek().strip()  # "FAULTING_IP:\\nnt!KiPageFault+260"
+            value = self.peek().strip()[:MAX_VALUE]  # "FAULTING_IP:\\nnt!KiPageFault+260"
         self.add("field", (key, value))
         return True
 
@@ -466,7 +468,7 @@ def _key(sc: _Scanner, line: str) -> bool:
     if not v:
         return True
     sc.i += 1
-    key, value = m[1].lower(), v[1].strip()
+    key, value = m[1].lower(), v[1].strip()[:MAX_VALUE]
     if key in ("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata"):
         if _hex(value) is not None:
             sc.add("field", ("BUGCHECK_CODE", value.lower().removeprefix("0x")))

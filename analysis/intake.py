@@ -10,12 +10,14 @@ import hashlib
 import io
 import mmap
 import os
+import lzma
 import tempfile
-import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import IO, Callable
 
 from analysis.inputs import Rejected, looks_binary
+from analysis.ziparchive import MemberReader, ZipError, read_directory
 
 # Limits on what one upload may unpack to.
 MAX_MEMBERS = 200
@@ -43,7 +45,7 @@ class Blob:
     data: bytes | mmap.mmap | memoryview
     depth: int = 0
     notes: list[str] = field(default_factory=list)
-    _keep: object = None  # the temp file behind a spooled member
+    _keep: IO[bytes] | None = None  # the temp file behind a spooled member
 
     def __len__(self) -> int:
         return len(self.data)
@@ -92,7 +94,7 @@ class Blob:
 
 
 class _MappedFile:
-    """A read-only file object over a mapped file: zipfile and gzip ask for
+    """A read-only file object over a mapped file: gzip asks for
     seekable(), which mmap only has from Python 3.13."""
 
     def __init__(self, data: mmap.mmap):
@@ -171,25 +173,39 @@ def safe_member_name(name: str) -> str:
     return "/".join(parts) or "member"
 
 
-def _spool(reader, declared: int, budget: int, label: str) -> tuple[bytes | mmap.mmap, object]:
-    """Copy a decompressing stream, refusing to exceed what it declared."""
-    limit = min(declared if declared >= 0 else budget, budget)
-    if declared >= 0 and declared <= IN_MEMORY_BYTES:
-        data = reader.read(limit + 1)
-        if len(data) > limit:
-            raise Rejected(f"{label}: unpacks to more than it declares (a zip bomb?)")
-        return data, None
-    tmp = tempfile.TemporaryFile(prefix="crashdesk-")
+def _spool(reader, declared: int, limit: int, label: str, budget: "Budget",
+           consumed: Callable[[], int]) -> tuple[bytes | mmap.mmap, IO[bytes] | None]:
+    """Copy a decompressing stream, a bounded piece at a time: never past
+    what it declared (``declared`` >= 0) or ``limit``, and never at a ratio
+    of bytes out to compressed bytes in (``consumed()``) that only a bomb
+    has.  Every byte produced is counted in the budget, refused or not."""
+    limit = min(declared if declared >= 0 else limit, limit)
+    in_memory = 0 <= declared <= IN_MEMORY_BYTES
+    tmp = None if in_memory else tempfile.TemporaryFile(prefix="crashdesk-")
+    parts: list[bytes] = []
     copied = 0
-    while True:
-        chunk = reader.read(1024 * 1024)
-        if not chunk:
-            break
-        copied += len(chunk)
-        if copied > limit:
+    try:
+        while True:
+            chunk = reader.read(min(1024 * 1024, limit + 1 - copied))
+            if not chunk:
+                break
+            copied += len(chunk)
+            budget.produced += len(chunk)
+            if copied > limit:
+                raise Rejected(f"{label}: unpacks to more than it declares (a zip bomb?)" if declared >= 0 and limit == declared
+                               else f"{label}: unpacks to more than {limit:,} bytes (a zip bomb?)")
+            if copied > RATIO_FLOOR and copied > MAX_RATIO * max(1, consumed()):
+                raise Rejected(f"{label}: unpacks at more than {MAX_RATIO}:1 (a zip bomb?); skipped")
+            if tmp is None:
+                parts.append(chunk)
+            else:
+                tmp.write(chunk)
+    except BaseException:
+        if tmp is not None:
             tmp.close()
-            raise Rejected(f"{label}: unpacks to more than {limit:,} bytes (a zip bomb?)")
-        tmp.write(chunk)
+        raise
+    if tmp is None:
+        return b"".join(parts), None
     tmp.flush()
     if copied == 0:
         tmp.close()
@@ -204,6 +220,7 @@ class Budget:
 
     bytes_left: int
     members_left: int
+    produced: int = 0  # bytes decompressed, kept or refused
 
     @classmethod
     def for_upload(cls, size: int) -> "Budget":
@@ -229,40 +246,43 @@ def _expand_zip(blob: Blob, problems, budget: Budget):
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
     try:
-        archive = zipfile.ZipFile(_file_of(blob))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        # At most members_left files, and never more directory entries than
+        # a few times that: the count is the end record's, not a list built
+        # of the whole directory.
+        directory = read_directory(blob.data, budget.members_left, MAX_MEMBERS * 5)
+    except ZipError as exc:
         problems.append((blob.name, f"not a readable zip archive ({exc})"))
         return
-    if not members:
+    members = directory.members
+    if not members and directory.complete:
         problems.append((blob.name, "the zip archive is empty"))
         return
-    if len(members) > budget.members_left:
-        problems.append((blob.name, f"{len(members)} files in the archive; only the first {budget.members_left} are read"
-                         if budget.members_left else "the upload holds more files than are read; this archive is skipped"))
-        members = members[: budget.members_left]
+    if not directory.complete:
+        problems.append((blob.name, f"{directory.declared:,} entries in the archive; only the first {len(members)} files are read"
+                         if members else "the upload holds more files than are read; this archive is skipped"))
     budget.members_left -= len(members)
     for info in members:
-        label = f"{blob.name}:{safe_member_name(info.filename)}"
-        if info.flag_bits & 0x1:
+        label = f"{blob.name}:{safe_member_name(info.name)}"
+        if info.encrypted:
             problems.append((label, "encrypted archive member; send it without a password"))
             continue
-        if info.file_size > MAX_MEMBER_BYTES:
-            problems.append((label, f"declares {info.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,}-byte limit"))
+        if info.size > MAX_MEMBER_BYTES:
+            problems.append((label, f"declares {info.size:,} bytes, over the {MAX_MEMBER_BYTES:,}-byte limit"))
             continue
-        if info.file_size > RATIO_FLOOR and info.file_size > max(1, info.compress_size) * MAX_RATIO:
-            problems.append((label, f"compression ratio {info.file_size // max(1, info.compress_size)}:1 looks like a zip bomb; skipped"))
+        if info.size > RATIO_FLOOR and info.size > max(1, info.compressed_size) * MAX_RATIO:
+            problems.append((label, f"compression ratio {info.size // max(1, info.compressed_size)}:1 looks like a zip bomb; skipped"))
             continue
-        if info.file_size > budget.bytes_left:
+        if info.size > budget.bytes_left:
             problems.append((label, "the upload unpacks to more than its size allows (a zip bomb?); the rest is skipped"))
             break
         try:
-            with archive.open(info) as reader:
-                data, keep = _spool(reader, info.file_size, min(MAX_MEMBER_BYTES, budget.bytes_left), label)
+            reader = MemberReader(blob.data, info)
+            data, keep = _spool(reader, info.size, min(MAX_MEMBER_BYTES, budget.bytes_left), label, budget,
+                                lambda: reader.consumed)
         except Rejected as exc:
             problems.append((label, str(exc)))
             continue
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        except (ZipError, zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
             problems.append((label, f"cannot unpack ({exc})"))
             continue
         budget.bytes_left -= len(data)
@@ -277,11 +297,17 @@ def _expand_gzip(blob: Blob, problems, budget: Budget):
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
     label = blob.name[:-3] if blob.name.lower().endswith(".gz") else blob.name + ":gunzip"
-    source = _file_of(blob)
     limit = min(MAX_MEMBER_BYTES, budget.bytes_left, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
+    # The trailer states the size (modulo 4 GiB, so never more than it is):
+    # a bomb that says so is refused before a byte is unpacked.
+    stated = int.from_bytes(bytes(blob.data[-4:]), "little") if len(blob) >= 18 else 0
+    if stated > RATIO_FLOOR and stated > MAX_RATIO * len(blob):
+        problems.append((label, f"declares {stated:,} bytes: compression ratio {stated // len(blob)}:1 looks like a zip bomb; skipped"))
+        return
+    source = _file_of(blob)
     try:
         with gzip.GzipFile(fileobj=source) as reader:
-            data, keep = _spool(reader, -1, limit, label)
+            data, keep = _spool(reader, -1, limit, label, budget, source.tell)
     except Rejected as exc:
         problems.append((label, str(exc)))
         return

@@ -3,6 +3,7 @@
 import gzip
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,92 @@ def test_a_zip_of_zips_shares_one_budget():
     assert any("zip bomb" in message or "more files" in message for _, message in outcome.problems)
     unpacked = sum(1 for _, m in outcome.problems if "readable text" in m or "not a WinDbg" in m)
     assert unpacked < 20  # stopped inside the first inner archive
+
+
+# -- bombs, measured by what they cost (a child process's own peak memory,
+#    the bytes decompressed), never by time ----------------------------------
+
+from bombs import expand_in_child, gzip_of_zeros, lzma_dictionary_bomb, lzma_member, many_members, zip_with  # noqa: E402
+
+
+def test_an_lzma_member_asking_for_a_4_gib_dictionary_is_refused_before_decoding(tmp_path):
+    """64 MB of zeros padded to a dump-like 160:1 passes the ratio check; its
+    header asks for a 4 GiB dictionary.  zipfile decoded it: +193 MB."""
+    path = tmp_path / "dict.zip"
+    path.write_bytes(lzma_dictionary_bomb())
+    result = expand_in_child(path)
+    assert result["produced"] == 0 and result["pieces"] == 0
+    assert "dictionary" in result["problems"][0][1]
+    assert result["rise"] < 16 * 1024**2
+
+
+def test_a_million_members_are_counted_from_the_end_record_not_listed(tmp_path):
+    """zipfile.infolist() built every entry before the 200-member cap: +217 MB
+    for 500,000 (665 MB for 1,000,000)."""
+    path = tmp_path / "many.zip"
+    path.write_bytes(many_members(500_000))
+    result = expand_in_child(path)
+    assert result["pieces"] == intake.MAX_MEMBERS
+    assert "500,000 entries" in result["problems"][0][1]
+    assert result["rise"] < 16 * 1024**2
+
+
+def test_a_gzip_bomb_is_refused_by_its_trailer_before_a_byte_is_unpacked(tmp_path):
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip_of_zeros(256 * 1024**2))
+    result = expand_in_child(path)
+    assert result["produced"] == 0 and "zip bomb" in result["problems"][0][1]
+
+
+def test_a_gzip_bomb_that_lies_about_its_size_stops_at_the_ratio_floor(tmp_path):
+    """Before, a gzip was unpacked until 200 times its own size (835 MB to a
+    temp file for a 4 MB bomb); now the ratio is watched as it streams."""
+    path = tmp_path / "liar.gz"
+    path.write_bytes(gzip_of_zeros(256 * 1024**2, stated=1000))
+    result = expand_in_child(path)
+    assert "200:1" in result["problems"][0][1]
+    assert result["produced"] <= intake.RATIO_FLOOR + 2 * 1024**2
+    assert result["rise"] < 16 * 1024**2
+
+
+def test_a_zip_member_that_lies_about_its_size_stops_at_the_ratio_floor():
+    """Declared small, compressed small, unpacks huge: the reader hands out a
+    bounded step at a time, so the lie costs the floor, not the bomb."""
+    zeros = b"\0" * (64 * 1024**2)
+    deflated = zlib.compressobj(9, zlib.DEFLATED, -15)
+    payload = deflated.compress(zeros) + deflated.flush()
+    bomb = zip_with("MEMORY.DMP", 8, payload, 64 * 1024**2 + 1, zlib.crc32(zeros))
+    budget = intake.Budget.for_upload(len(bomb))
+    problems = []
+    assert list(intake.expand(Blob("liar.zip", bomb), problems, budget)) == []
+    assert "200:1" in problems[0][1] or "zip bomb" in problems[0][1]
+    assert budget.produced <= intake.RATIO_FLOOR + 2 * 1024**2
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_every_compression_customers_use_is_read(method):
+    data = zip_of({"thread.txt": EXAMPLE, "dir/": b"", "notes.txt": b"collected by IT"}, method)
+    outcome = analyze_blobs([Blob("evidence.zip", data)])
+    assert [d.bugcheck.code for d in outcome.case.dumps] == [0x1A, 0x139]
+
+
+def test_zip64_entries_and_a_self_extractor_stub_are_read():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("thread.txt", "w", force_zip64=True) as f:
+            f.write(EXAMPLE)
+    outcome = analyze_blobs([Blob("zip64.zip", buf.getvalue())])
+    assert [d.bugcheck.code for d in outcome.case.dumps] == [0x1A, 0x139]
+    from analysis.ziparchive import MemberReader, read_directory
+
+    stubbed = b"MZ" + b"\0" * 5000 + buf.getvalue()  # offsets as the archive states them, moved by the stub
+    member = read_directory(stubbed, 10, 10).members[0]
+    assert MemberReader(stubbed, member).read(len(EXAMPLE) + 1) == EXAMPLE
+
+
+def test_a_sane_lzma_member_is_unpacked_and_a_damaged_one_named():
+    good = zip_with("thread.txt", 14, lzma_member(EXAMPLE), len(EXAMPLE), zlib.crc32(EXAMPLE), flags=0x2)
+    assert len(analyze_blobs([Blob("a.zip", good)]).case.dumps) == 2
+    bad = zip_with("thread.txt", 14, lzma_member(EXAMPLE), len(EXAMPLE), zlib.crc32(EXAMPLE) ^ 1, flags=0x2)
+    outcome = analyze_blobs([Blob("b.zip", bad)])
+    assert not outcome.case.dumps and "checksum" in outcome.problems[0][1]

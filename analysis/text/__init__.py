@@ -25,15 +25,63 @@ _ANCHORS = (
 )
 
 
-def _anchor_positions(block: str, limit: int) -> list[int]:
-    found = []
+# Text kept before an anchor: the bug check's name sits a line above
+# "Arguments:".  The window starts at a line start, but never further back
+# than one line's length: a text of one 200 MB line has no line start to
+# go back to (every window used to start at 0).
+_CONTEXT = 512
+_BACK = _CONTEXT + 2048
+
+
+def _next_anchors(block: str, start: int, limit: int, found: dict[str, int]) -> int:
+    """The first anchor at or after ``start`` (and before ``limit``), or -1.
+    ``found`` keeps each needle's next position, so that each is searched
+    for once over the block, not once per window."""
+    best = -1
     for needle in _ANCHORS:
-        pos = block.find(needle, 0, limit)
-        while pos >= 0:
-            found.append(pos)
-            pos = block.find(needle, pos + 1, limit)
-    found.sort()
-    return found
+        pos = found.get(needle, -2)
+        if pos == -2 or (0 <= pos < start):
+            pos = block.find(needle, start, limit)
+            found[needle] = pos
+        if pos >= 0 and (best < 0 or pos < best):
+            best = pos
+    return best
+
+
+def windows(pieces) -> tuple[list[str], bool]:
+    """The windows of a decoded text around its crash anchors: each at most
+    _BACK + _WINDOW characters, at most _MAX_WINDOWS of them (True: there
+    were more).  Text is kept only for the window being looked for."""
+    found: list[str] = []
+    pending = ""  # the end of the last block: context and anchors not searched to their window's end
+    skip = 0  # where in ``pending`` the next anchor may start (the last window covers what is before)
+    pieces = iter(pieces)
+    while True:
+        piece = next(pieces, None)
+        done = piece is None
+        block = pending + (piece or "")
+        # An anchor within the last window's length is searched again with
+        # the next piece, so that its window is whole.
+        limit = len(block) if done else max(0, len(block) - _WINDOW)
+        cursor = skip
+        needles: dict[str, int] = {}
+        while cursor < limit:
+            pos = _next_anchors(block, cursor, limit, needles)
+            if pos < 0:
+                break
+            if len(found) >= _MAX_WINDOWS:
+                return found, True
+            back = max(0, pos - _CONTEXT)
+            line = block.rfind("\n", max(0, pos - _BACK), back)
+            start = line + 1 if line >= 0 else back
+            found.append(block[start : pos + _WINDOW])
+            cursor = pos + _WINDOW
+        if done:
+            return found, False
+        # Every anchor before ``limit`` is done with: the next block starts
+        # one line's context before it.
+        keep = max(0, limit - _BACK)
+        pending, skip = block[keep:], max(cursor, limit) - keep
 
 
 class NoCrashFound(ValueError):
@@ -59,36 +107,13 @@ def parse_text(text: str, source: str) -> list[tuple[DumpReport, Findings]]:
 
 def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
     """Stream a huge log: decode chunk by chunk, keep only windows around
-    crash anchors, parse those.  Memory stays bounded by the window count."""
+    crash anchors, parse those.  Memory and work stay bounded by the window
+    count and size, whatever the lines look like."""
     encoding, _ = sniff_encoding(head)
-    windows: list[str] = []
-    pending = ""  # decoded text not yet searched to the end
-    truncated = False
-    pieces = iter_decoded(chunks, head)
-    done = False
-    while not done and not truncated:
-        piece = next(pieces, None)
-        done = piece is None
-        block = pending + (piece or "")
-        # An anchor in the last window's length is searched again with the
-        # next chunk, so that its window is whole.
-        limit = len(block) if done else max(0, len(block) - _WINDOW)
-        covered = 0
-        for pos in _anchor_positions(block, limit):
-            if pos < covered:
-                continue  # already inside the previous window
-            if len(windows) >= _MAX_WINDOWS:
-                truncated = True
-                break
-            # A little context before the anchor (the bug check name sits a
-            # line above "Arguments:"), cut at a line start.
-            start = block.rfind("\n", 0, max(0, pos - 512)) + 1 if pos > 512 else 0
-            windows.append(block[start : pos + _WINDOW])
-            covered = pos + _WINDOW
-        pending = block[min(len(block), max(limit - 1024, covered, 0)) :]
-    if not windows:
+    found, truncated = windows(iter_decoded(chunks, head))
+    if not found:
         raise NoCrashFound(f"no crash analysis found in the {encoding} text")
-    results = parse_text("\n".join(windows), source)
+    results = parse_text("\n".join(found), source)
     for report, _ in results:
         report.notes.append("large_text_windows")
         if truncated:

@@ -16,6 +16,11 @@ from analysis.intake import (
 from analysis.model import CaseReport, DumpReport, module_key
 
 
+# Crashes one case verdict holds: a zip of 200 pastes of 100 crashes each
+# would otherwise make a verdict of 20,000.
+MAX_CASE_DUMPS = 500
+
+
 @dataclass
 class Outcome:
     case: CaseReport
@@ -145,19 +150,27 @@ def analyze_blobs(blobs: list[Blob]) -> Outcome:
                 if piece is not blob:
                     piece.close()
     reports: list[DumpReport] = []
-    identities: list[set] = []
+    # Mark of identity -> the first report holding it: one look per mark,
+    # where comparing every report with every other was quadratic.
+    holder: dict[object, int] = {}
     for report, findings in found:
         report.culprit = judge(report, findings)
         ident = set(report.identity)
-        same = next((i for i, other in enumerate(identities) if ident and ident & other), None)
+        same = min((holder[k] for k in ident if k in holder), default=None)
         if same is not None:
             # The same crash described again (its log next to its dump): keep
             # whichever says more.
             if _richness(report) > _richness(reports[same]):
                 reports[same] = report
-                identities[same] |= ident
+                for k in ident:
+                    holder[k] = min(holder.get(k, same), same)
             continue
-        identities.append(ident)
+        if len(reports) >= MAX_CASE_DUMPS:
+            problems.append((report.source, f"more than {MAX_CASE_DUMPS} crashes in this case; this one and any "
+                                            "after it are not in the verdict"))
+            break
+        for k in ident:
+            holder.setdefault(k, len(reports))
         reports.append(report)
     return Outcome(correlate(reports, context), problems, context)
 

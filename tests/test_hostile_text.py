@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis.intake import Blob
+from analysis.pipeline import analyze_blobs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 HOSTILE = {
@@ -56,3 +59,38 @@ def test_a_crm_subject_of_blanks_comes_back():
             "print(crm_subject('[案例号: CAS-04716-C3F2K9]' + ' ' * 100_000 + 'x'))")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "None"
+
+
+def test_a_text_of_thousands_of_crashes_gives_the_first_hundred_and_says_so():
+    """Each "BugCheck 1A, {n, ...}" line opened a dump of its own: 280,000 of
+    them (8 MB) took 300 MB to group and hours to fold back together."""
+    from analysis.render.doc import to_plain
+    from analysis.render.verdict import case_doc
+    from analysis.text import MAX_CRASHES
+
+    text = "".join(f"BugCheck 1A, {{{i:x}, 1, 2, 3}}\n" for i in range(1, 8001)).encode()
+    outcome = analyze_blobs([Blob("many.txt", text)])
+    assert len(outcome.case.dumps) == MAX_CRASHES
+    assert all("crashes_cut" in d.notes for d in outcome.case.dumps)
+    assert "only the first are in this verdict" in to_plain(case_doc(outcome.case, "en"))
+    assert "本结论只包含前面的部分" in to_plain(case_doc(outcome.case, "zh"))
+
+
+def test_events_that_could_each_open_a_dump_are_counted_before_grouping():
+    from analysis.text import MAX_OPENING_EVENTS, _opening_cut
+    from analysis.text.events import scan
+
+    lines = "".join(f"fffff801{i:08x} fffff801{i + 1:08x}   nt (deferred)\n" for i in range(MAX_OPENING_EVENTS + 10))
+    events = scan(lines)
+    assert len(events) == MAX_OPENING_EVENTS + 10
+    assert _opening_cut(events) == MAX_OPENING_EVENTS
+
+
+def test_a_case_verdict_holds_at_most_500_crashes():
+    from analysis.pipeline import MAX_CASE_DUMPS
+
+    blobs = [Blob(f"paste{n}.txt", "".join(f"BugCheck 1A, {{{n:x}{i:04x}, 1, 2, 3}}\n" for i in range(100)).encode())
+             for n in range(1, 7)]
+    outcome = analyze_blobs(blobs)
+    assert len(outcome.case.dumps) == MAX_CASE_DUMPS
+    assert any("more than 500 crashes" in message for _, message in outcome.problems)

@@ -296,7 +296,16 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
             doc.para(t(lang, "stop_code_corrected", typed=typed, name=name))
     if d.partial:
         doc.para(t(lang, "partial"))
+    for note in d.notes:
+        if note in _NOTE_LINES:
+            doc.para(t(lang, _NOTE_LINES[note]))
     return doc
+
+
+# Notes of a report that change what the verdict covers, said in its words.
+_NOTE_LINES = {
+    "crashes_cut": "note_crashes_cut",
+}
 
 
 _UPTIME_DAYS = re.compile(r"(\d{1,6}) days? ")

@@ -93,15 +93,46 @@ def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
     return parse_text(text, source)
 
 
+# What one text may describe.  A thread of e-mails holds a few dumps (the
+# largest fixture: 3 drafts); 280,000 lines of "BugCheck 1A, {n, ...}" each
+# opened a draft (300 MB) and folding them back compared every pair (hours).
+# Events that can open a draft are counted before grouping, drafts before
+# folding, crashes before reporting; a text cut so says so on its reports.
+MAX_OPENING_EVENTS = 50_000
+MAX_DRAFTS = 500
+MAX_CRASHES = 100
+_OPENING = frozenset(("field", "name_code", "arg", "bugcheck", "caused_by", "thread_process", "lm", "loading",
+                      "prompt", "banner"))
+
+
+def _opening_cut(events: list) -> int:
+    """How many events to group: all, unless too many could open a draft."""
+    seen = 0
+    for i, e in enumerate(events):
+        if e.kind in _OPENING:
+            seen += 1
+            if seen > MAX_OPENING_EVENTS:
+                return i
+    return len(events)
+
+
 def parse_text(text: str, source: str) -> list[tuple[DumpReport, Findings]]:
     cleaned = clean(text)
-    drafts = fold(group(scan(cleaned)))
+    events = scan(cleaned)
+    keep = _opening_cut(events)
+    drafts = group(events[:keep] if keep < len(events) else events)
+    cut = keep < len(events) or len(drafts) > MAX_DRAFTS
+    drafts = fold(drafts[:MAX_DRAFTS])
     crashes = [d for d in drafts if d.has_crash()]
+    cut = cut or len(crashes) > MAX_CRASHES
     # A stack with no crash around it is reported only when nothing better
     # is there: next to real crashes it is some other thread's output.
-    results = [to_report(d, source) for d in (crashes or [d for d in drafts if d.stacks])]
+    results = [to_report(d, source) for d in (crashes[:MAX_CRASHES] or [d for d in drafts if d.stacks][:MAX_CRASHES])]
     if not results:
         raise NoCrashFound("no bug check, stack or !analyze output found")
+    if cut:
+        for report, _ in results:
+            report.notes.append("crashes_cut")
     return results
 
 

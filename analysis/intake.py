@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable
 
+from analysis.deadline import NEVER, Deadline
 from analysis.inputs import Rejected, looks_binary
 from analysis.ziparchive import MemberReader, ZipError, read_directory
 
@@ -174,7 +175,7 @@ def safe_member_name(name: str) -> str:
 
 
 def _spool(reader, declared: int, limit: int, label: str, budget: "Budget",
-           consumed: Callable[[], int]) -> tuple[bytes | mmap.mmap, IO[bytes] | None]:
+           consumed: Callable[[], int], deadline: Deadline) -> tuple[bytes | mmap.mmap, IO[bytes] | None]:
     """Copy a decompressing stream, a bounded piece at a time: never past
     what it declared (``declared`` >= 0) or ``limit``, and never at a ratio
     of bytes out to compressed bytes in (``consumed()``) that only a bomb
@@ -196,6 +197,8 @@ def _spool(reader, declared: int, limit: int, label: str, budget: "Budget",
                                else f"{label}: unpacks to more than {limit:,} bytes (a zip bomb?)")
             if copied > RATIO_FLOOR and copied > MAX_RATIO * max(1, consumed()):
                 raise Rejected(f"{label}: unpacks at more than {MAX_RATIO}:1 (a zip bomb?); skipped")
+            if deadline.expired():
+                raise Rejected(f"{label}: not unpacked: the time limit for this upload ran out")
             if tmp is None:
                 parts.append(chunk)
             else:
@@ -227,8 +230,9 @@ class Budget:
         return cls(min(MAX_TOTAL_BYTES, max(IN_MEMORY_BYTES, size * MAX_RATIO)), MAX_MEMBERS)
 
 
-def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = None):
-    """Yield the analysable pieces of a blob: itself, or its archive members."""
+def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = None, deadline: Deadline = NEVER):
+    """Yield the analysable pieces of a blob: itself, or its archive members
+    (as long as the deadline allows)."""
     try:
         kind = sniff(blob.head(16))
     except Rejected as exc:
@@ -236,12 +240,12 @@ def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = 
         return
     if kind in (KIND_ZIP, KIND_GZIP):
         budget = budget or Budget.for_upload(len(blob))
-        yield from (_expand_zip if kind == KIND_ZIP else _expand_gzip)(blob, problems, budget)
+        yield from (_expand_zip if kind == KIND_ZIP else _expand_gzip)(blob, problems, budget, deadline)
     else:
         yield blob
 
 
-def _expand_zip(blob: Blob, problems, budget: Budget):
+def _expand_zip(blob: Blob, problems, budget: Budget, deadline: Deadline):
     if blob.depth >= MAX_DEPTH:
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
@@ -261,8 +265,11 @@ def _expand_zip(blob: Blob, problems, budget: Budget):
         problems.append((blob.name, f"{directory.declared:,} entries in the archive; only the first {len(members)} files are read"
                          if members else "the upload holds more files than are read; this archive is skipped"))
     budget.members_left -= len(members)
-    for info in members:
+    for n, info in enumerate(members):
         label = f"{blob.name}:{safe_member_name(info.name)}"
+        if deadline.expired():
+            problems.append((blob.name, f"{len(members) - n} of its files not read: the time limit for this upload ran out"))
+            break
         if info.encrypted:
             problems.append((label, "encrypted archive member; send it without a password"))
             continue
@@ -278,7 +285,7 @@ def _expand_zip(blob: Blob, problems, budget: Budget):
         try:
             reader = MemberReader(blob.data, info)
             data, keep = _spool(reader, info.size, min(MAX_MEMBER_BYTES, budget.bytes_left), label, budget,
-                                lambda: reader.consumed)
+                                lambda: reader.consumed, deadline)
         except Rejected as exc:
             problems.append((label, str(exc)))
             continue
@@ -289,10 +296,10 @@ def _expand_zip(blob: Blob, problems, budget: Budget):
         if not len(data):
             problems.append((label, "the file is empty"))
             continue
-        yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget)
+        yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget, deadline)
 
 
-def _expand_gzip(blob: Blob, problems, budget: Budget):
+def _expand_gzip(blob: Blob, problems, budget: Budget, deadline: Deadline):
     if blob.depth >= MAX_DEPTH:
         problems.append((blob.name, "archive nested too deeply; skipped"))
         return
@@ -307,7 +314,7 @@ def _expand_gzip(blob: Blob, problems, budget: Budget):
     source = _file_of(blob)
     try:
         with gzip.GzipFile(fileobj=source) as reader:
-            data, keep = _spool(reader, -1, limit, label, budget, source.tell)
+            data, keep = _spool(reader, -1, limit, label, budget, source.tell, deadline)
     except Rejected as exc:
         problems.append((label, str(exc)))
         return
@@ -318,4 +325,4 @@ def _expand_gzip(blob: Blob, problems, budget: Budget):
     if not len(data):
         problems.append((label, "the file is empty"))
         return
-    yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget)
+    yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget, deadline)

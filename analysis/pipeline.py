@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from analysis.attribution import judge
 from analysis.findings import Findings
 from analysis.correlate import correlate
+from analysis.deadline import NEVER, Deadline, TimeBudget
 from analysis.intake import (
     KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
 )
 from analysis.model import CaseReport, DumpReport, module_key
 
 
+_NOT_READ = "not read: the time limit for the analysis ran out"
 # Crashes one case verdict holds: a zip of 200 pastes of 100 crashes each
 # would otherwise make a verdict of 20,000.
 MAX_CASE_DUMPS = 500
@@ -38,11 +40,16 @@ class Outcome:
         return bool(self.case.dumps) or any(isinstance(c, MachineLog) for c in self.context)
 
 
-def read_blob(blob: Blob, context: list[object] | None = None) -> list[tuple[DumpReport, Findings]]:
-    """One file (not a container) -> the crashes it describes.  What it says
-    about the machine besides (an inventory of installed drivers, an event
-    log's timeline) is added to ``context``."""
+def read_blob(blob: Blob, context: list[object] | None = None,
+              deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
+    """One file (not a container) -> the crashes it describes, as far as the
+    deadline lets the reader go.  What it says about the machine besides (an
+    inventory of installed drivers, an event log's timeline) is added to
+    ``context``."""
     from analysis import eventlog
+
+    if deadline.expired():
+        raise Rejected(_NOT_READ)
 
     shape = eventlog.sniff(blob.head(65536))
     if shape is not None:
@@ -64,8 +71,8 @@ def read_blob(blob: Blob, context: list[object] | None = None) -> list[tuple[Dum
 
     try:
         if len(blob) > text.WHOLE_TEXT_LIMIT:
-            return text.read_large_text(blob.chunks(), blob.head(), blob.name)
-        return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [])
+            return text.read_large_text(blob.chunks(), blob.head(), blob.name, deadline)
+        return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [], deadline)
     except text.NotText:
         raise Rejected("not a WinDbg log, a crash dump, or an archive of them") from None
     except text.NoCrashFound as exc:
@@ -78,7 +85,8 @@ _WINDBG_MARKS = ("Bugcheck Analysis", "BUGCHECK_CODE", "FAILURE_BUCKET_ID", "STA
                  "Loading Dump File", "\nArg1: ", "MODULE_NAME:", "BugCheck ", "Child-SP", "ChildEBP", "kd> ")
 
 
-def read_decoded(decoded: str, source: str, context: list[object]) -> list[tuple[DumpReport, Findings]]:
+def read_decoded(decoded: str, source: str, context: list[object],
+                 deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     """The text dispatcher: the report readers (analysis.reports) and the
     WinDbg reader each try the text; a crash two of them describe counts once."""
     from analysis import text
@@ -94,7 +102,7 @@ def read_decoded(decoded: str, source: str, context: list[object]) -> list[tuple
         context.extend(reading.context)
     if not found or any(mark in decoded for mark in _WINDBG_MARKS):
         try:
-            windbg = text.parse_text(decoded, source)
+            windbg = text.parse_text(decoded, source, deadline)
         except text.NoCrashFound:
             if not readings:
                 raise
@@ -130,20 +138,29 @@ def _same_crash_told(crash: tuple[DumpReport, Findings], windbg: list[tuple[Dump
     return False
 
 
-def analyze_blobs(blobs: list[Blob]) -> Outcome:
+def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outcome:
+    """Every input gets ``budget.per_input`` seconds (itself and whatever it
+    unpacks to), all of them together ``budget.total``: an input the time
+    ran out in is reported as far as it was read (note time_limit), one not
+    reached is named in the problems."""
     problems: list[tuple[str, str]] = []
     found: list[tuple[DumpReport, Findings]] = []
     context: list[object] = []
     seen_digests: set[bytes] = set()
+    case_deadline = Deadline(budget.total, budget.clock)
     for blob in blobs:
-        for piece in expand(blob, problems):
+        if case_deadline.expired():
+            problems.append((blob.name, _NOT_READ))
+            continue
+        deadline = case_deadline.within(budget.per_input)
+        for piece in expand(blob, problems, deadline=deadline):
             digest = piece.digest()
             if digest in seen_digests:
                 problems.append((piece.name, "same content as another input; counted once"))
                 continue
             seen_digests.add(digest)
             try:
-                found.extend(read_blob(piece, context))
+                found.extend(read_blob(piece, context, deadline))
             except Rejected as exc:
                 problems.append((piece.name, str(exc)))
             finally:
@@ -181,7 +198,7 @@ def _richness(report: DumpReport) -> tuple:
             bool(report.stack), len(report.modules), not report.partial)
 
 
-def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
+def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudget()) -> Outcome:
     """Files under the labels a person knows them by (upload names, not the
     paths they are stored at); each dump's ``source`` is its label."""
     blobs, problems = [], []
@@ -194,7 +211,7 @@ def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
         blob.name = label
         blobs.append(blob)
     try:
-        outcome = analyze_blobs(blobs)
+        outcome = analyze_blobs(blobs, budget)
     finally:
         for b in blobs:
             b.close()
@@ -202,6 +219,6 @@ def analyze_labelled(items: list[tuple[str, str]]) -> Outcome:
     return outcome
 
 
-def analyze_paths(paths: list[str]) -> Outcome:
+def analyze_paths(paths: list[str], budget: TimeBudget = TimeBudget()) -> Outcome:
     """Files named by their paths (the command line)."""
-    return analyze_labelled([(path, path) for path in paths])
+    return analyze_labelled([(path, path) for path in paths], budget)

@@ -5,6 +5,64 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
+
+# Seconds `crashdesk analyze` may run at most.  The analysis itself stops
+# reading an input after a minute and the case a little before this limit,
+# answering with what it read; the limit is the backstop for a hang.
+DEFAULT_TIME_LIMIT = 300.0
+TIME_UP = 124  # exit status when the limit stopped the command (as timeout(1))
+
+
+class TimeUp(BaseException):
+    """The hard time limit passed (a BaseException: no ``except Exception``
+    in the analysis may swallow it)."""
+
+
+@contextmanager
+def hard_time_limit(seconds: float):
+    """Raise TimeUp in this (main) thread once ``seconds`` have passed, even
+    inside a long C call that checks for signals (a regex, a blocking open).
+    Where there is no SIGALRM (Windows), a timer thread interrupts the main
+    thread instead (seen as KeyboardInterrupt, flagged as the limit's)."""
+    import threading
+
+    if seconds <= 0:
+        yield
+        return
+    import signal
+
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def ring(signum, frame):
+            raise TimeUp
+
+        previous = signal.signal(signal.SIGALRM, ring)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    import _thread
+
+    rang = threading.Event()
+
+    def interrupt():
+        rang.set()
+        _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except KeyboardInterrupt:
+        if rang.is_set():
+            raise TimeUp from None
+        raise
+    finally:
+        timer.cancel()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     a.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the verdict")
     a.add_argument("--markdown", action="store_true", help="chat markdown instead of plain text")
+    a.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                   help=f"stop after this long, whatever happens (default {DEFAULT_TIME_LIMIT:.0f}; 0: no limit); "
+                        "each input also gets at most a minute, and what was cut is said in the verdict")
 
     sub.add_parser("serve", help="the bot: Slack, WeCom and the case board over HTTP (settings from the environment)")
 
@@ -28,9 +89,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_analyze(args) -> int:
+    try:
+        with hard_time_limit(args.time_limit):
+            return _analyze(args)
+    except TimeUp:
+        print(f"crashdesk: stopped after {args.time_limit:g} s (--time-limit): the analysis did not finish; "
+              "no verdict", file=sys.stderr)
+        return TIME_UP
+
+
+def _analyze(args) -> int:
+    from analysis.deadline import INPUT_SECONDS, TimeBudget
     from analysis.pipeline import analyze_paths
 
-    outcome = analyze_paths(args.paths)
+    limit = args.time_limit if args.time_limit > 0 else None
+    # The cooperative budget ends before the hard limit, so that what was
+    # read still makes a verdict.
+    budget = TimeBudget(per_input=min(INPUT_SECONDS, limit) if limit else INPUT_SECONDS,
+                        total=limit * 0.9 if limit else None)
+    outcome = analyze_paths(args.paths, budget)
     for source, message in outcome.problems:
         print(f"crashdesk: {source}: {message}", file=sys.stderr)
     if args.json:

@@ -305,6 +305,7 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
 # Notes of a report that change what the verdict covers, said in its words.
 _NOTE_LINES = {
     "crashes_cut": "note_crashes_cut",
+    "time_limit": "note_time_limit",
 }
 
 

@@ -3,12 +3,13 @@ one DumpReport per crash out."""
 
 from __future__ import annotations
 
+from analysis.deadline import NEVER, Deadline
 from analysis.findings import Findings
 from analysis.model import DumpReport
 from analysis.text.assemble import fold, group, to_report
 from analysis.text.clean import clean
 from analysis.text.decode import NotText, decode, iter_decoded, sniff_encoding
-from analysis.text.events import scan
+from analysis.text.events import scan_within
 
 __all__ = ["read_text", "read_large_text", "NotText", "NoCrashFound", "WHOLE_TEXT_LIMIT"]
 
@@ -48,15 +49,18 @@ def _next_anchors(block: str, start: int, limit: int, found: dict[str, int]) -> 
     return best
 
 
-def windows(pieces) -> tuple[list[str], bool]:
+def windows(pieces, deadline: Deadline = NEVER) -> tuple[list[str], bool]:
     """The windows of a decoded text around its crash anchors: each at most
     _BACK + _WINDOW characters, at most _MAX_WINDOWS of them (True: there
-    were more).  Text is kept only for the window being looked for."""
+    were more, or the deadline passed before the text's end).  Text is kept
+    only for the window being looked for."""
     found: list[str] = []
     pending = ""  # the end of the last block: context and anchors not searched to their window's end
     skip = 0  # where in ``pending`` the next anchor may start (the last window covers what is before)
     pieces = iter(pieces)
     while True:
+        if deadline.expired():
+            return found, True
         piece = next(pieces, None)
         done = piece is None
         block = pending + (piece or "")
@@ -88,9 +92,9 @@ class NoCrashFound(ValueError):
     """Readable text, but no bug check, stack or analysis in it."""
 
 
-def read_text(data: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
+def read_text(data: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     text = decode(data)
-    return parse_text(text, source)
+    return parse_text(text, source, deadline)
 
 
 # What one text may describe.  A thread of e-mails holds a few dumps (the
@@ -116,9 +120,11 @@ def _opening_cut(events: list) -> int:
     return len(events)
 
 
-def parse_text(text: str, source: str) -> list[tuple[DumpReport, Findings]]:
+def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     cleaned = clean(text)
-    events = scan(cleaned)
+    if deadline.expired():
+        raise NoCrashFound("the time limit for this input ran out before it was read")
+    events, share = scan_within(cleaned, deadline)
     keep = _opening_cut(events)
     drafts = group(events[:keep] if keep < len(events) else events)
     cut = keep < len(events) or len(drafts) > MAX_DRAFTS
@@ -129,24 +135,35 @@ def parse_text(text: str, source: str) -> list[tuple[DumpReport, Findings]]:
     # is there: next to real crashes it is some other thread's output.
     results = [to_report(d, source) for d in (crashes[:MAX_CRASHES] or [d for d in drafts if d.stacks][:MAX_CRASHES])]
     if not results:
+        if share is not None:
+            raise NoCrashFound(f"the time limit for this input ran out after {share:.0%} of it, before a crash was found")
         raise NoCrashFound("no bug check, stack or !analyze output found")
-    if cut:
-        for report, _ in results:
+    for report, _ in results:
+        if cut:
             report.notes.append("crashes_cut")
+        if share is not None:
+            # What follows the line the time ran out at is not in the verdict.
+            report.notes.append("time_limit")
+            report.partial = True
     return results
 
 
-def read_large_text(chunks, head: bytes, source: str) -> list[tuple[DumpReport, Findings]]:
+def read_large_text(chunks, head: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     """Stream a huge log: decode chunk by chunk, keep only windows around
     crash anchors, parse those.  Memory and work stay bounded by the window
     count and size, whatever the lines look like."""
     encoding, _ = sniff_encoding(head)
-    found, truncated = windows(iter_decoded(chunks, head))
+    found, truncated = windows(iter_decoded(chunks, head), deadline)
+    timed_out = truncated and deadline.expired()
     if not found:
+        if timed_out:
+            raise NoCrashFound("the time limit for this input ran out before a crash was found")
         raise NoCrashFound(f"no crash analysis found in the {encoding} text")
-    results = parse_text("\n".join(found), source)
+    results = parse_text("\n".join(found), source, deadline)
     for report, _ in results:
         report.notes.append("large_text_windows")
         if truncated:
             report.partial = True
+        if timed_out and "time_limit" not in report.notes:
+            report.notes.append("time_limit")
     return results

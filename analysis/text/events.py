@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
     ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, frame_from_addr_groups, frame_from_site_groups,
 )
@@ -161,12 +162,18 @@ def _args(text: str, sep: str | None = ",") -> tuple[list[int | None], list[tupl
     return values, bad
 
 
-class _Scanner:
-    __slots__ = ("lines", "i", "out")
+# Lines read between two looks at the clock.
+_CHECK_EVERY = 4096
 
-    def __init__(self, text: str):
+
+class _Scanner:
+    __slots__ = ("lines", "i", "out", "deadline", "stopped_at")
+
+    def __init__(self, text: str, deadline: Deadline = NEVER):
         self.lines = text.split("\n")
         self.out: list[Event] = []
+        self.deadline = deadline
+        self.stopped_at: int | None = None  # the line the time ran out at
 
     def add(self, kind: str, value: Any) -> None:
         self.out.append(Event(self.i, kind, value))
@@ -188,6 +195,9 @@ class _Scanner:
         n = len(lines)
         self.i = 0
         while self.i < n:
+            if not self.i % _CHECK_EVERY and self.i and self.deadline.expired():
+                self.stopped_at = self.i
+                break
             line = lines[self.i]
             if len(line) > MAX_LINE:
                 # No debugger line is this long; a pasted blob is cut so that
@@ -514,3 +524,13 @@ _UPPER_WORDS = {
 
 def scan(text: str) -> list[Event]:
     return _Scanner(text).run()
+
+
+def scan_within(text: str, deadline: Deadline) -> tuple[list[Event], float | None]:
+    """The events of the text read before the deadline, and the share of its
+    lines read when it ran out (None: all were)."""
+    scanner = _Scanner(text, deadline)
+    events = scanner.run()
+    if scanner.stopped_at is None:
+        return events, None
+    return events, scanner.stopped_at / len(scanner.lines)

@@ -21,6 +21,10 @@ _NOT_READ = "not read: the time limit for the analysis ran out"
 # Crashes one case verdict holds: a zip of 200 pastes of 100 crashes each
 # would otherwise make a verdict of 20,000.
 MAX_CASE_DUMPS = 500
+# Frames and modules a dump's verdict lists (WinDbg's k shows 20 frames; a
+# busy machine loads a few hundred modules).
+MAX_FRAMES = 256
+MAX_MODULES = 2048
 
 
 @dataclass
@@ -172,6 +176,7 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outco
     holder: dict[object, int] = {}
     for report, findings in found:
         report.culprit = judge(report, findings)
+        _bound_lists(report)
         ident = set(report.identity)
         same = min((holder[k] for k in ident if k in holder), default=None)
         if same is not None:
@@ -190,6 +195,17 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outco
             holder.setdefault(k, len(reports))
         reports.append(report)
     return Outcome(correlate(reports, context), problems, context)
+
+
+def _bound_lists(report: DumpReport) -> None:
+    """What a verdict lists of one dump, once the culprit is judged on all of
+    it: a paste of 60,000 frame lines is one stack of 60,000 frames."""
+    if len(report.stack) > MAX_FRAMES:
+        report.stack = report.stack[:MAX_FRAMES]
+        report.notes.append("stack_cut")
+    if len(report.modules) > MAX_MODULES:
+        report.modules = dict(list(report.modules.items())[:MAX_MODULES])
+        report.notes.append("modules_cut")
 
 
 def _richness(report: DumpReport) -> tuple:

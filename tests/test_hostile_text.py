@@ -94,3 +94,14 @@ def test_a_case_verdict_holds_at_most_500_crashes():
     outcome = analyze_blobs(blobs)
     assert len(outcome.case.dumps) == MAX_CASE_DUMPS
     assert any("more than 500 crashes" in message for _, message in outcome.problems)
+
+
+def test_a_dump_lists_at_most_256_frames_and_2048_modules():
+    from analysis.pipeline import MAX_FRAMES, MAX_MODULES
+
+    frames = "".join(f"ffffd000{i:08x} fffff800{i:08x} : 00000000`00000001 : nt!Frame{i}+0x10\n" for i in range(1000))
+    modules = "".join(f"fffff801{i:08x} fffff801{i + 1:08x}   mod{i} (deferred)\n" for i in range(3000))
+    outcome = analyze_blobs([Blob("long.txt", ("BugCheck 1A, {41792, 1, 2, 3}\n" + frames + modules).encode())])
+    d = outcome.case.dumps[0]
+    assert len(d.stack) == MAX_FRAMES and "stack_cut" in d.notes
+    assert len(d.modules) == MAX_MODULES and "modules_cut" in d.notes

@@ -1,6 +1,6 @@
-"""Hostile archives for the tests, built in a moment, and the memory a
-piece of work costs measured where nothing else runs: in a fresh child
-process, by its own peak (VmHWM), never the test runner's."""
+"""Hostile archives for the tests, built in a moment; the memory a piece
+of work costs, measured where nothing else runs (a fresh child process, by
+its own peak VmHWM, never the test runner's); and what a verdict holds."""
 
 from __future__ import annotations
 
@@ -99,6 +99,18 @@ for piece in expand(blob, problems, budget):
     piece.close()
 print(json.dumps({"rise": peak() - before, "produced": budget.produced, "pieces": pieces, "problems": problems}))
 """
+
+
+def strings_in(value):
+    """Every string of a verdict's JSON, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
 
 
 def expand_in_child(path: Path) -> dict:

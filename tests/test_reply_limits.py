@@ -16,6 +16,7 @@ from analysis.render.as_json import case_json
 from analysis.render.doc import MAX_REPLY_BYTES, Doc, doc_bytes, fit, to_plain
 from analysis.render.limits import MAX_FIELD_CHARS
 from analysis.render.verdict import case_doc
+from bombs import strings_in
 from bot import slack_blocks, wecom_markdown
 from deskkit import Chat, app_client, bytes_attachment
 from handlers.events import Action, Reply
@@ -23,17 +24,6 @@ from handlers.events import Action, Reply
 NUMBER = "CAS-04716-C3F2K9"
 SUBJECT = f"[案例号: {NUMBER}] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应"
 FAULTING_IP_BLOB = b"BugCheck 1A, {41792, 0, 0, 0}\nFAULTING_IP:\nVSApiNt!" + b"A" * 256 * 1024 + b"\n"
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
 
 
 def test_a_256_kb_line_after_faulting_ip_is_a_bounded_field_and_a_few_messages():
@@ -52,7 +42,7 @@ def test_every_field_of_the_verdict_is_cut_at_4000_characters_saying_so(lang, ma
                         process=long, failure_bucket="0x1a_" + long, crash_time=long)
     case = correlate([report])
     data = case_json(case, lang, [{"source": "upload.txt", "message": long}])
-    strings = list(_strings(data))
+    strings = list(strings_in(data))
     assert max(len(s) for s in strings) <= MAX_FIELD_CHARS + len(mark)
     assert data["dumps"][0]["process"] == "x" * MAX_FIELD_CHARS + mark
     assert data["errors"][0]["message"].endswith(mark)

@@ -23,6 +23,7 @@ from analysis.render.verdict import case_doc
 from analysis.text import MAX_CRASHES, NoCrashFound, parse_text
 from analysis.text.events import MAX_ARG
 from analysis.text.stack import parse_site
+from bombs import strings_in
 from bot import wecom_markdown
 from handlers.events import Reply
 
@@ -70,17 +71,6 @@ FUZZ = settings(max_examples=250, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 @FUZZ
 @given(texts)
 def test_whatever_comes_in_the_answer_is_reports_or_no_crash_and_bounded(text):
@@ -100,7 +90,7 @@ def test_whatever_comes_in_the_answer_is_reports_or_no_crash_and_bounded(text):
         reports.append(report)
     case = correlate(reports)
     for lang in ("en", "zh"):
-        assert all(len(s) <= MAX_FIELD_CHARS + 40 for s in _strings(case_json(case, lang)))
+        assert all(len(s) <= MAX_FIELD_CHARS + 40 for s in strings_in(case_json(case, lang)))
         doc = case_doc(case, lang)
         assert all(len(b.text) <= MAX_FIELD_CHARS + 40 for b in doc.blocks)
         parts = wecom_markdown.chunks(Reply(doc, kind="verdict", lang=lang))

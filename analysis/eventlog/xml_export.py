@@ -130,7 +130,7 @@ def _parser(builder: _Builder) -> expat.XMLParserType:
     return parser
 
 
-_DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,200}\?>")
+_DECLARATION = re.compile(r"\A\s*+<\?xml[^>]{0,200}\?>")
 _TREE_MARKER = re.compile(r"(?m)^[ \t]{0,40}[-+][ \t]{1,8}(?=<)")
 
 

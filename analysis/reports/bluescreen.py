@@ -40,26 +40,26 @@ _MARKS = (
 
 # "Stop code: X", "终止代码：X", "Stop code - X (0x0000007E)"; what follows the
 # mark is read without a pattern (see _stop_value).
-_STOP_CODE = re.compile(r"(?:stop ?code|termination code|终止代码|停止代码|停止代碼)[ \t]*(?:[:：\-=]|is|was)?[ \t]*:?[ \t]*", re.I)
-_WHAT_FAILED = re.compile(r"(?:what failed|失败的操作|失敗的操作|失败的项目|失敗的項目)[ \t]*(?:[:：\-=]|is|was)?[ \t]*"
+_STOP_CODE = re.compile(r"(?:stop ?code|termination code|终止代码|停止代码|停止代碼)[ \t]*+(?:[:：\-=]|is|was)?[ \t]*+:?[ \t]*+", re.I)
+_WHAT_FAILED = re.compile(r"(?:what failed|失败的操作|失敗的操作|失败的项目|失敗的項目)[ \t]*+(?:[:：\-=]|is|was)?[ \t]*+"
                           r"(?:is |was )?([\w.$~-]{1,120})", re.I)
 # Windows 8: "...search online later for this error: NAME (iaStorA.sys)"
-_SEARCH = re.compile(r"(?:for this error|the error online|此错误|此錯誤)[ \t]*[:：]?[ \t]*([A-Z][A-Z0-9_]{3,100})"
-                     r"(?:[ \t]*\(([\w.$~-]{1,120})\))?")
+_SEARCH = re.compile(r"(?:for this error|the error online|此错误|此錯誤)[ \t]*+[:：]?[ \t]*+([A-Z][A-Z0-9_]{3,100})"
+                     r"(?:[ \t]*+\(([\w.$~-]{1,120})\))?")
 # "*** STOP: 0x0000007E (0xC0000005,0x8054B2F8, ...)" -- the list may be cut or wrapped.
-_STOP_LINE = re.compile(r"STOP[ \t]*:?[ \t]*(?:0x)?([0-9a-fA-F]{8})\b[ \t]*(?:\(([^)\n]{0,200})\)?)?", re.I)
+_STOP_LINE = re.compile(r"STOP[ \t]*+:?[ \t]*+(?:0x)?([0-9a-fA-F]{8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
 # "*** gv3.sys - Address F86B5A89 base at F86B5000, DateStamp 3dd9919eb"
 _ADDRESS_LINE = re.compile(
-    r"\*{1,3}[ \t]*([\w.$~-]{1,120}\.(?:sys|dll|exe|drv))[ \t]*-[ \t]*(?:Address|地址)[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})"
-    r"[ \t]*(?:has base at|base at|基址为?|位于)[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t,，]*(?:DateStamp|日期戳)?[ \t]*(?:0x)?([0-9a-fA-F]{1,9})?",
+    r"\*{1,3}[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe|drv))[ \t]*+-[ \t]*+(?:Address|地址)[ \t]*+(?:0x)?([0-9a-fA-F`]{8,17})"
+    r"[ \t]*+(?:has base at|base at|基址为?|位于)[ \t]*+(?:0x)?([0-9a-fA-F`]{8,17})[ \t,，]*+(?:DateStamp|日期戳)?[ \t]*+(?:0x)?([0-9a-fA-F]{1,9})?",
     re.I)
 # XP: "***  Address F73120AE base at F7300000, DateStamp 3ce6f20b - ati2dvag.dll"
 _ADDRESS_LINE_XP = re.compile(
-    r"\*{1,3}[ \t]*Address[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})[ \t]*(?:has )?base at[ \t]*(?:0x)?([0-9a-fA-F`]{8,17})"
-    r"[ \t,]*(?:DateStamp[ \t]*(?:0x)?([0-9a-fA-F]{1,9}))?[ \t]*-[ \t]*([\w.$~-]{1,120})", re.I)
-_CAUSED_BY_FILE = re.compile(r"(?:caused by the following file|由以下文件引起的?)[ \t]*[:：]?[ \t]*([\w.$~-]{1,120})", re.I)
+    r"\*{1,3}[ \t]*+Address[ \t]*+(?:0x)?([0-9a-fA-F`]{8,17})[ \t]*+(?:has )?base at[ \t]*+(?:0x)?([0-9a-fA-F`]{8,17})"
+    r"[ \t,]*+(?:DateStamp[ \t]*+(?:0x)?([0-9a-fA-F]{1,9}))?[ \t]*+-[ \t]*+([\w.$~-]{1,120})", re.I)
+_CAUSED_BY_FILE = re.compile(r"(?:caused by the following file|由以下文件引起的?)[ \t]*+[:：]?[ \t]*+([\w.$~-]{1,120})", re.I)
 # A stop line typed without its "STOP:": "0x0000007E (0xFFFFFFFFC0000005,0x..., 0x..., 0x...)".
-_BARE_STOP = re.compile(r"[ \t*]*0x([0-9a-fA-F]{8})[ \t]*\(((?:[ \t]*0x[0-9a-fA-F`]{1,17}[ \t]*,){3}[ \t]*0x[0-9a-fA-F`]{1,17})[ \t]*\)")
+_BARE_STOP = re.compile(r"[ \t*]*+0x([0-9a-fA-F]{8})[ \t]*+\(((?:[ \t]*+0x[0-9a-fA-F`]{1,17}[ \t]*+,){3}[ \t]*+0x[0-9a-fA-F`]{1,17})[ \t]*+\)")
 # In prose: a name in capitals with blanks or underscores ("SYSTEM THREAD
 # EXCEPTION NOT HANDLED"), and "(x.sys)" or "x.sys failed" after it.
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Z0-9]{1,30}(?:[ _][A-Z0-9]{1,30}){2,12}\b")
@@ -70,7 +70,7 @@ _PROSE_FILE = re.compile(r"\(([\w.$~-]{1,120}\.sys)\)|\b([\w.$~-]{1,120}\.sys) f
 # ("It shows \"Driver_corrupted_mmpool\"").
 _UNDERSCORED = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,30}(?:_[A-Za-z0-9]{1,30}){2,12}\b")
 # The name line of an XP/7 screen: the symbolic name alone on its line.
-_NAME_LINE = re.compile(r"[ \t*]*([A-Z][A-Z0-9]+(?:_[A-Z0-9]+){1,12})[ \t]*$")
+_NAME_LINE = re.compile(r"[ \t*]*+([A-Z][A-Z0-9]++(?:_[A-Z0-9]++){1,12})[ \t]*+$")
 
 
 # Sentences only the screen itself says (a stop code alone may be prose).

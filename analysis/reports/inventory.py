@@ -68,7 +68,7 @@ class Inventory:
 
 
 _KB = re.compile(r"\bKB[ ]?(\d{6,8})\b", re.I)
-_BUILD = re.compile(r"(\d+)\.(\d+)\.(\d{4,5})\b")
+_BUILD = re.compile(r"(\d++)\.(\d++)\.(\d{4,5})\b")
 
 
 def _norm(label: str) -> str:
@@ -253,7 +253,7 @@ def _driverquery_csv(rows: list[str], inv: Inventory) -> None:
 
 def _driverquery_table(header: str, rule: str, rows: list[str], inv: Inventory) -> None:
     """Fixed columns whose widths the '====' line under the header gives."""
-    spans = [(m.start(), m.end()) for m in re.finditer(r"=+", rule)]
+    spans = [(m.start(), m.end()) for m in re.finditer(r"=++", rule)]
     keys = [_DRIVER_COLUMNS.get(_norm(header[a:b])) for a, b in spans]
     for line in rows:
         if not line.strip():

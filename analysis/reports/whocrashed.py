@@ -26,10 +26,10 @@ _MARKS = ("your computer crashed", "probably caused by the following module", "c
           "Crash Dump Analysis")
 _CRASH_START = ("your computer crashed", "a problem was reported")
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
-_MODULE = re.compile(r"probably caused by the following module:[ \t]*([\w.$~-]{1,120})(?:[ \t]*\(([^)\n]{0,200})\))?", re.I)
-_CODE = re.compile(r"bug ?check code:[ \t]*(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*(?:\(([^)\n]{0,200})\)?)?", re.I)
-_BUILD = re.compile(r"build:?[ \t]*(\d{4,5})\b", re.I)
-_CONCLUSION_DRIVER = re.compile(r"^[ \t]*([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t]*(?:\(([^)\n]{0,200})\))?[ \t]*$", re.I)
+_MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
+_CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
+_BUILD = re.compile(r"build:?[ \t]*+(\d{4,5})\b", re.I)
+_CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t]*+(?:\(([^)\n]{0,200})\))?[ \t]*+$", re.I)
 
 
 def read_whocrashed(text: str, source: str) -> Reading | None:

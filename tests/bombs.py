@@ -81,12 +81,15 @@ def gzip_of_zeros(size: int, stated: int | None = None) -> bytes:
     return data
 
 
-_CHILD = r"""
+_PEAK = """
 import json, sys
 def peak():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
+"""
+
+_EXPAND = r"""
 from analysis.intake import Blob, Budget, expand, open_path
 import analysis.ziparchive, gzip, lzma, bz2, zlib  # imported before the first measure
 blob = open_path(sys.argv[1])
@@ -101,6 +104,21 @@ print(json.dumps({"rise": peak() - before, "produced": budget.produced, "pieces"
 """
 
 
+def in_child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh process (``peak()`` gives its own VmHWM in
+    bytes, ``sys.argv[1:]`` are ``args``); what it printed, as JSON."""
+    r = subprocess.run([sys.executable, "-c", _PEAK + code, *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def expand_in_child(path: Path) -> dict:
+    """Unpack ``path`` as an upload in a fresh process: how much its peak
+    memory rose, the bytes decompressed, the pieces and the problems."""
+    return in_child(_EXPAND, str(path))
+
+
 def strings_in(value):
     """Every string of a verdict's JSON, however deep."""
     if isinstance(value, str):
@@ -111,11 +129,3 @@ def strings_in(value):
     elif isinstance(value, list):
         for v in value:
             yield from strings_in(v)
-
-
-def expand_in_child(path: Path) -> dict:
-    """Unpack ``path`` as an upload in a fresh process: how much its peak
-    memory rose, the bytes decompressed, the pieces and the problems."""
-    r = subprocess.run([sys.executable, "-c", _CHILD, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)

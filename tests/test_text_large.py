@@ -3,14 +3,9 @@ anchors: each window bounded, their number bounded, whatever the lines look
 like.  A single-line 200 MB text used to give windows that all started at
 0 (67 M characters parsed instead of ~8 M, 360 MB peak)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 from analysis.text import _BACK, _MAX_WINDOWS, _WINDOW, windows
+from bombs import in_child
 
-ROOT = Path(__file__).resolve().parent.parent
 CRASH = " BugCheck 1A, {41792, 1, 2, 3} "
 
 
@@ -44,22 +39,13 @@ def test_a_64_mb_single_line_log_is_read_in_bounded_memory(tmp_path):
     with open(path, "w") as fh:
         for piece in _pieces(64 * 1024 * 1024, 100_000):
             fh.write(piece)
-    code = (
-        "import json, sys\n"
-        "def peak():\n"
-        "    for line in open('/proc/self/status'):\n"
-        "        if line.startswith('VmHWM:'):\n"
-        "            return int(line.split()[1]) * 1024\n"
+    out = in_child(
         "from analysis.pipeline import analyze_paths\n"
         "import analysis.text, analysis.attribution, analysis.correlate\n"
         "before = peak()\n"
         "o = analyze_paths([sys.argv[1]])\n"
         "print(json.dumps({'rise': peak() - before, 'codes': [d.bugcheck.code for d in o.case.dumps],"
-        " 'partial': [d.partial for d in o.case.dumps]}))\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+        " 'partial': [d.partial for d in o.case.dumps]}))\n", str(path))
     assert out["codes"] == [0x1A] and out["partial"] == [True]  # more windows than are read
     assert out["rise"] < 96 * 1024**2  # was +200 MB, and no crash found
 

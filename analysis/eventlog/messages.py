@@ -229,7 +229,7 @@ _WER_P = re.compile(r"(?m)^[ \t>]{0,8}P(\d{1,2})[ \t]{0,2}[:：][ \t]{0,4}([^\r\
 # are P1 (the bug check) and P2-P5 (its parameters) of the same report.
 _WER_BC = re.compile(r"(?m)^[ \t>]{0,8}(?:BCCode|BCP([1-4]))[ \t]{0,4}[:：][ \t]{0,8}([0-9A-Fa-f]{1,16})\b")
 _WER_CODE = re.compile(r"(?m)^[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|参数[ \t]?([1-4]))[ \t]{0,4}[:：]"
-                       r"[ \t]{0,8}([0-9A-Fa-f]{1,16})[ \t]*$")
+                       r"[ \t]{0,8}([0-9A-Fa-f]{1,16})[ \t]*+$")
 # "Fault bucket 0x13A_win32kfull!DesktopAlloc, type 0", "Bucket errato ...,
 # tipo 0", "故障存储段 ...，类型 0", "Fehlerbucket ..., Typ 0", "Bucket ID: ...".
 _WER_BUCKET = re.compile(r"(?:Fault bucket|Bucket errato|Fehlerbucket|故障存储段|Bucket ID|存储段 ID|Bucket-ID)"

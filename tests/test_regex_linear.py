@@ -30,8 +30,6 @@ MAX_CHOICES = 10_000
 # at all.  Listed one by one, so that a new pattern there is checked.
 OWNED_ELSEWHERE = {
     # analysis/text/assemble.py (field values, cut at 512 characters)
-    r"_IMAGE_([\w.$~-]+?)(?:\.(?:sys|dll|exe))?(?:_|$)",
-    r"(?:^|_)([A-Za-z][\w.$~-]*?)(?:!|\+[0-9a-f]+$)",
     r"\((\d+) procs?\)",
     # analysis/catalog.py: one class and nothing after it, which never backtracks
     r"[^\W_]+",

@@ -277,3 +277,15 @@ def test_numbers_are_not_modules(site):
     from analysis.text.stack import parse_site
 
     assert parse_site(site) is None
+
+
+def test_failure_buckets_name_their_module_the_same_way_in_every_reader():
+    from analysis.buckets import bucket_module
+
+    assert bucket_module("0x133_DPC_npcap!NPF_Obj") == "npcap"
+    assert bucket_module("AV_360FsFlt!unknown_function") == "360FsFlt"
+    assert bucket_module("0x116_IMAGE_nvlddmkm.sys") == "nvlddmkm"
+    assert bucket_module("0x1a_41792_VSapiNt!VSSwapShortTable") == "VSapiNt"
+    assert bucket_module("0x50_VSApiNt+1234") == "VSApiNt"
+    assert bucket_module("0x124_GenuineIntel_PROCESSOR_CACHE") is None
+    assert bucket_module("AV_unknown!x") is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from analysis import catalog
+from analysis import buckets, catalog
 from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, OsInfo, module_key
 from analysis.text.events import MAX_ARG, Event
@@ -494,7 +494,7 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, Findings]:
     report.module_name = _clean_name(f.get("MODULE_NAME") or f.get("FAILURE_MODULE_NAME"))
     if report.module_name and report.module_name.lower() in ("unknown", "none"):
         report.module_name = None
-    bucket_module = module_from_bucket(report.failure_bucket)
+    bucket_module = buckets.bucket_module(report.failure_bucket)
     report.image_name = _clean_name(f.get("IMAGE_NAME") or f.get("FAILURE_IMAGE_NAME"))
     report.probably_caused_by = d.caused_by
     report.failure_hash = f.get("FAILURE_ID_HASH") or f.get("FAILURE_ID_HASH_STRING")
@@ -619,21 +619,6 @@ def _tool_blame(d: Draft) -> str | None:
     if d.whocrashed:
         return d.whocrashed[0]
     return None
-
-
-_BUCKET_IMAGE = re.compile(r"_IMAGE_([\w.$~-]+?)(?:\.(?:sys|dll|exe))?(?:_|$)", re.I)
-_BUCKET_SYMBOL = re.compile(r"(?:^|_)([A-Za-z][\w.$~-]*?)(?:!|\+[0-9a-f]+$)")
-
-
-def module_from_bucket(bucket: str | None) -> str | None:
-    """'0x116_IMAGE_igdkmdnd64.sys' -> igdkmdnd64; 'AV_VSApiNt!unknown_function' -> VSApiNt."""
-    if not bucket:
-        return None
-    m = _BUCKET_IMAGE.search(bucket) or _BUCKET_SYMBOL.search(bucket)
-    if not m:
-        return None
-    name = m[1]
-    return None if name.lower() in ("unknown", "corrupt", "list", "entry") else name
 
 
 def _last_name(value: str | None) -> str | None:

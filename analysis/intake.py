@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO, Callable
 
 from analysis.deadline import NEVER, Deadline
-from analysis.inputs import Rejected, looks_binary
+from analysis.inputs import Rejected, looks_binary, said
 from analysis.ziparchive import MemberReader, ZipError, read_directory
 
 # Limits on what one upload may unpack to.
@@ -139,14 +139,14 @@ def sniff(head: bytes) -> str:
     if head.startswith(b"\x1f\x8b"):
         return KIND_GZIP
     if head.startswith(b"MSCF"):
-        raise Rejected("a CAB archive: please send the files inside it, or a .zip of them")
+        raise Rejected("cab")
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        raise Rejected("a 7-Zip archive: please send a .zip instead")
+        raise Rejected("7z")
     if head.startswith(b"Rar!"):
-        raise Rejected("a RAR archive: please send a .zip instead")
+        raise Rejected("rar")
     if head.startswith(b"PAGE") and len(head) >= 8 and looks_binary(head):
         # PAGE_FAULT_IN_NONPAGED_AREA (50) on a log's first line is text.
-        raise Rejected("a crash dump header with an unknown signature (not PAGEDU64 or PAGEDUMP)")
+        raise Rejected("dump_signature")
     return KIND_TEXT
 
 
@@ -155,15 +155,15 @@ def open_path(path: str) -> Blob:
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
-        raise Rejected("no such file") from None
+        raise Rejected("no_such_file") from None
     except IsADirectoryError:
-        raise Rejected("is a directory, not a file") from None
+        raise Rejected("is_directory") from None
     except PermissionError:
-        raise Rejected("permission denied") from None
+        raise Rejected("permission_denied") from None
     with fh:
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
-            raise Rejected("the file is empty")
+            raise Rejected("empty_file")
         data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     return Blob(path, data)
 
@@ -193,12 +193,12 @@ def _spool(reader, declared: int, limit: int, label: str, budget: "Budget",
             copied += len(chunk)
             budget.produced += len(chunk)
             if copied > limit:
-                raise Rejected(f"{label}: unpacks to more than it declares (a zip bomb?)" if declared >= 0 and limit == declared
-                               else f"{label}: unpacks to more than {limit:,} bytes (a zip bomb?)")
+                raise Rejected("unpacks_more_than_declared", label=label) if declared >= 0 and limit == declared \
+                    else Rejected("unpacks_more_than", label=label, limit=limit)
             if copied > RATIO_FLOOR and copied > MAX_RATIO * max(1, consumed()):
-                raise Rejected(f"{label}: unpacks at more than {MAX_RATIO}:1 (a zip bomb?); skipped")
+                raise Rejected("unpacks_ratio", label=label, ratio=MAX_RATIO)
             if deadline.expired():
-                raise Rejected(f"{label}: not unpacked: the time limit for this upload ran out")
+                raise Rejected("unpack_time", label=label)
             if tmp is None:
                 parts.append(chunk)
             else:
@@ -236,7 +236,7 @@ def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = 
     try:
         kind = sniff(blob.head(16))
     except Rejected as exc:
-        problems.append((blob.name, str(exc)))
+        problems.append((blob.name, exc.said()))
         return
     if kind in (KIND_ZIP, KIND_GZIP):
         budget = budget or Budget.for_upload(len(blob))
@@ -247,7 +247,7 @@ def expand(blob: Blob, problems: list[tuple[str, str]], budget: Budget | None = 
 
 def _expand_zip(blob: Blob, problems, budget: Budget, deadline: Deadline):
     if blob.depth >= MAX_DEPTH:
-        problems.append((blob.name, "archive nested too deeply; skipped"))
+        problems.append((blob.name, said("nested_too_deep")))
         return
     try:
         # At most members_left files, and never more directory entries than
@@ -255,53 +255,53 @@ def _expand_zip(blob: Blob, problems, budget: Budget, deadline: Deadline):
         # of the whole directory.
         directory = read_directory(blob.data, budget.members_left, MAX_MEMBERS * 5)
     except ZipError as exc:
-        problems.append((blob.name, f"not a readable zip archive ({exc})"))
+        problems.append((blob.name, said("bad_zip", why=str(exc)[:200])))
         return
     members = directory.members
     if not members and directory.complete:
-        problems.append((blob.name, "the zip archive is empty"))
+        problems.append((blob.name, said("empty_zip")))
         return
     if not directory.complete:
-        problems.append((blob.name, f"{directory.declared:,} entries in the archive; only the first {len(members)} files are read"
-                         if members else "the upload holds more files than are read; this archive is skipped"))
+        problems.append((blob.name, said("zip_members_capped", declared=directory.declared, read=len(members))
+                         if members else said("zip_members_none")))
     budget.members_left -= len(members)
     for n, info in enumerate(members):
         label = f"{blob.name}:{safe_member_name(info.name)}"
         if deadline.expired():
-            problems.append((blob.name, f"{len(members) - n} of its files not read: the time limit for this upload ran out"))
+            problems.append((blob.name, said("zip_time_cut", n=len(members) - n)))
             break
         if info.encrypted:
-            problems.append((label, "encrypted archive member; send it without a password"))
+            problems.append((label, said("encrypted_member")))
             continue
         if info.size > MAX_MEMBER_BYTES:
-            problems.append((label, f"declares {info.size:,} bytes, over the {MAX_MEMBER_BYTES:,}-byte limit"))
+            problems.append((label, said("member_too_large", size=info.size, limit=MAX_MEMBER_BYTES)))
             continue
         if info.size > RATIO_FLOOR and info.size > max(1, info.compressed_size) * MAX_RATIO:
-            problems.append((label, f"compression ratio {info.size // max(1, info.compressed_size)}:1 looks like a zip bomb; skipped"))
+            problems.append((label, said("member_ratio", ratio=info.size // max(1, info.compressed_size))))
             continue
         if info.size > budget.bytes_left:
-            problems.append((label, "the upload unpacks to more than its size allows (a zip bomb?); the rest is skipped"))
+            problems.append((label, said("upload_budget")))
             break
         try:
             reader = MemberReader(blob.data, info)
             data, keep = _spool(reader, info.size, min(MAX_MEMBER_BYTES, budget.bytes_left), label, budget,
                                 lambda: reader.consumed, deadline)
         except Rejected as exc:
-            problems.append((label, str(exc)))
+            problems.append((label, exc.said()))
             continue
         except (ZipError, zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-            problems.append((label, f"cannot unpack ({exc})"))
+            problems.append((label, said("cannot_unpack", why=str(exc)[:200])))
             continue
         budget.bytes_left -= len(data)
         if not len(data):
-            problems.append((label, "the file is empty"))
+            problems.append((label, said("empty_file")))
             continue
         yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget, deadline)
 
 
 def _expand_gzip(blob: Blob, problems, budget: Budget, deadline: Deadline):
     if blob.depth >= MAX_DEPTH:
-        problems.append((blob.name, "archive nested too deeply; skipped"))
+        problems.append((blob.name, said("nested_too_deep")))
         return
     label = blob.name[:-3] if blob.name.lower().endswith(".gz") else blob.name + ":gunzip"
     limit = min(MAX_MEMBER_BYTES, budget.bytes_left, max(RATIO_FLOOR, len(blob) * MAX_RATIO))
@@ -309,20 +309,20 @@ def _expand_gzip(blob: Blob, problems, budget: Budget, deadline: Deadline):
     # a bomb that says so is refused before a byte is unpacked.
     stated = int.from_bytes(bytes(blob.data[-4:]), "little") if len(blob) >= 18 else 0
     if stated > RATIO_FLOOR and stated > MAX_RATIO * len(blob):
-        problems.append((label, f"declares {stated:,} bytes: compression ratio {stated // len(blob)}:1 looks like a zip bomb; skipped"))
+        problems.append((label, said("gzip_ratio", stated=stated, ratio=stated // len(blob))))
         return
     source = _file_of(blob)
     try:
         with gzip.GzipFile(fileobj=source) as reader:
             data, keep = _spool(reader, -1, limit, label, budget, source.tell, deadline)
     except Rejected as exc:
-        problems.append((label, str(exc)))
+        problems.append((label, exc.said()))
         return
     except (OSError, EOFError, zlib.error) as exc:
-        problems.append((label, f"not a readable gzip file ({exc})"))
+        problems.append((label, said("bad_gzip", why=str(exc)[:200])))
         return
     budget.bytes_left -= len(data)
     if not len(data):
-        problems.append((label, "the file is empty"))
+        problems.append((label, said("empty_file")))
         return
     yield from expand(Blob(label, data, depth=blob.depth + 1, _keep=keep), problems, budget, deadline)

@@ -14,10 +14,11 @@ from analysis.deadline import NEVER, Deadline, TimeBudget
 from analysis.intake import (
     KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
 )
+from analysis.inputs import said
 from analysis.model import CaseReport, DumpReport, module_key
 
 
-_NOT_READ = "not read: the time limit for the analysis ran out"
+_NOT_READ = said("not_read_time")
 # Crashes one case verdict holds: a zip of 200 pastes of 100 crashes each
 # would otherwise make a verdict of 20,000.
 MAX_CASE_DUMPS = 500
@@ -53,7 +54,7 @@ def read_blob(blob: Blob, context: list[object] | None = None,
     from analysis import eventlog
 
     if deadline.expired():
-        raise Rejected(_NOT_READ)
+        raise Rejected("not_read_time")
 
     shape = eventlog.sniff(blob.head(65536))
     if shape is not None:
@@ -78,9 +79,7 @@ def read_blob(blob: Blob, context: list[object] | None = None,
             return text.read_large_text(blob.chunks(), blob.head(), blob.name, deadline)
         return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [], deadline)
     except text.NotText:
-        raise Rejected("not a WinDbg log, a crash dump, or an archive of them") from None
-    except text.NoCrashFound as exc:
-        raise Rejected(f"readable text, but {exc}") from None
+        raise Rejected("not_evidence") from None
 
 
 # Literal marks of debugger output: with one of them the WinDbg reader reads
@@ -99,8 +98,8 @@ def read_decoded(decoded: str, source: str, context: list[object],
 
     try:
         readings = read_reports(decoded, source)
-    except XmlRefused as exc:
-        raise Rejected(str(exc)) from None
+    except XmlRefused:
+        raise Rejected("xml_refused") from None
     found = [crash for reading in readings for crash in reading.crashes]
     for reading in readings:
         context.extend(reading.context)
@@ -116,7 +115,7 @@ def read_decoded(decoded: str, source: str, context: list[object],
                           and (screen or crash[0].kind != "blue-screen" or not windbg)]
     if not found and readings:
         what = ", ".join(sorted({getattr(c, "source", "listing") for r in readings for c in r.context}))
-        raise Rejected(f"an inventory of the machine ({what}), no crash in it; kept for the case")
+        raise Rejected("inventory_only", what=what)
     return found
 
 
@@ -160,13 +159,13 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outco
         for piece in expand(blob, problems, deadline=deadline):
             digest = piece.digest()
             if digest in seen_digests:
-                problems.append((piece.name, "same content as another input; counted once"))
+                problems.append((piece.name, said("same_content")))
                 continue
             seen_digests.add(digest)
             try:
                 found.extend(read_blob(piece, context, deadline))
             except Rejected as exc:
-                problems.append((piece.name, str(exc)))
+                problems.append((piece.name, exc.said()))
             finally:
                 if piece is not blob:
                     piece.close()
@@ -188,8 +187,7 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outco
                     holder[k] = min(holder.get(k, same), same)
             continue
         if len(reports) >= MAX_CASE_DUMPS:
-            problems.append((report.source, f"more than {MAX_CASE_DUMPS} crashes in this case; this one and any "
-                                            "after it are not in the verdict"))
+            problems.append((report.source, said("case_cut", max=MAX_CASE_DUMPS)))
             break
         for k in ident:
             holder.setdefault(k, len(reports))
@@ -222,7 +220,7 @@ def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudg
         try:
             blob = open_path(path)
         except Rejected as exc:
-            problems.append((label, str(exc)))
+            problems.append((label, exc.said()))
             continue
         blob.name = label
         blobs.append(blob)

@@ -108,15 +108,18 @@ def _analyze(args) -> int:
     budget = TimeBudget(per_input=min(INPUT_SECONDS, limit) if limit else INPUT_SECONDS,
                         total=limit * 0.9 if limit else None)
     outcome = analyze_paths(args.paths, budget)
+    from analysis.inputs import said_in
+
     for source, message in outcome.problems:
-        print(f"crashdesk: {source}: {message}", file=sys.stderr)
+        print(f"crashdesk: {source}: {said_in(message, args.lang)}", file=sys.stderr)
     if args.json:
         import json
 
         from analysis.render.as_json import case_json
 
-        errors = [{"source": s, "message": m} for s, m in outcome.problems]
-        print(json.dumps(case_json(outcome.case, args.lang, errors), ensure_ascii=False, indent=2))
+        from analysis.render.as_json import errors_json
+
+        print(json.dumps(case_json(outcome.case, args.lang, errors_json(outcome.problems, args.lang)), ensure_ascii=False, indent=2))
     if not outcome.analysed:
         if len(args.paths) > 1 or not outcome.problems:
             print("crashdesk: none of the inputs could be analysed", file=sys.stderr)

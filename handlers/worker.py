@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from analysis.model import CaseReport
 from analysis.pipeline import analyze_labelled
-from analysis.render.as_json import ENGINE_VERSION, case_json
+from analysis.render.as_json import ENGINE_VERSION, case_json, errors_json
 from analysis.render.doc import Doc
 from analysis.render.verdict import case_doc, code_label
 
@@ -33,8 +33,7 @@ def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str
     board's language switch), the chat reply in the asker's language, and
     the searchable summary."""
     outcome = analyze_labelled(items)
-    errors = [{"source": s, "message": m} for s, m in outcome.problems]
-    verdict_en = case_json(outcome.case, "en", errors)
-    verdict_zh = case_json(outcome.case, "zh", errors)
+    verdict_en = case_json(outcome.case, "en", errors_json(outcome.problems, "en"))
+    verdict_zh = case_json(outcome.case, "zh", errors_json(outcome.problems, "zh"))
     doc = case_doc(outcome.case, lang, only=set(detail) if detail is not None else None)
     return verdict_en, verdict_zh, doc, summary_text(outcome.case)

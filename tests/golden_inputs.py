@@ -41,11 +41,10 @@ def golden_name(label: str) -> Path:
 
 def verdict(label: str, path: Path) -> str:
     from analysis.pipeline import analyze_labelled
-    from analysis.render.as_json import case_json
+    from analysis.render.as_json import case_json, errors_json
 
     outcome = analyze_labelled([(label, str(path))])
-    errors = [{"source": s, "message": m} for s, m in outcome.problems]
-    both = {lang: case_json(outcome.case, lang, errors) for lang in ("en", "zh")}
+    both = {lang: case_json(outcome.case, lang, errors_json(outcome.problems, lang)) for lang in ("en", "zh")}
     return json.dumps(both, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 

@@ -57,7 +57,7 @@ def test_markdown_for_chat():
     "content,message",
     [
         (b"", "the file is empty"),
-        (bytes(range(256)) * 400, "not a WinDbg log, a crash dump, or an archive"),
+        (bytes(range(256)) * 400, "not a WinDbg log, a crash dump, an event log"),
         (b"Dear support, our PCs are slow. Regards\n", "no bug check"),
         (b"PAGE\x00\x00\x00\x00" + b"\x00" * 100, "unknown signature"),
         (b"Rar!\x1a\x07\x00" + b"\x00" * 100, "RAR archive"),

@@ -17,7 +17,7 @@ from analysis.intake import Blob, open_path
 from analysis.model import Kind
 from analysis.pipeline import analyze_blobs, analyze_paths
 from analysis.render.doc import to_plain
-from analysis.render.eventlog import change_line, machine_doc, machine_json, rejected_text, summary
+from analysis.render.eventlog import change_line, machine_doc, machine_json, summary
 from tests.conftest import FIXTURES, ROOT, SEED, shared_file
 from tests.eventlog_fleet import EXPECTED_CODES, SHAPES
 
@@ -262,7 +262,7 @@ def test_an_evtx_with_no_records_is_refused_with_a_code(tmp_path):
     with pytest.raises(Rejected) as info:
         read(path)
     assert info.value.code == "evtx_empty"
-    assert "没有可读取的事件" in rejected_text(info.value, "zh")
+    assert "没有可读取的事件" in info.value.said().said_in("zh")
 
 
 BOMB = """<?xml version="1.0"?>
@@ -286,7 +286,7 @@ def test_billion_laughs_and_external_entities_are_refused_unread(tmp_path):
     with pytest.raises(Rejected) as info:
         read_event_log(Blob("bomb.xml", BOMB.encode()))
     assert info.value.code == "xml_unsafe"
-    assert "已拒绝读取" in rejected_text(info.value, "zh")
+    assert "已拒绝读取" in info.value.said().said_in("zh")
 
 
 def test_a_csv_with_the_wrong_columns_says_which_it_has():
@@ -296,7 +296,7 @@ def test_a_csv_with_the_wrong_columns_says_which_it_has():
         read_event_log(blob)
     assert info.value.code == "csv_columns"
     assert "Event ID, Computer Name, Owner" in str(info.value)
-    zh = rejected_text(info.value, "zh")
+    zh = info.value.said().said_in("zh")
     assert "不是事件日志导出" in zh and "Event ID, Computer Name, Owner" in zh
 
 

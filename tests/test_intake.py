@@ -221,3 +221,25 @@ def test_a_sane_lzma_member_is_unpacked_and_a_damaged_one_named():
     bad = zip_with("thread.txt", 14, lzma_member(EXAMPLE), len(EXAMPLE), zlib.crc32(EXAMPLE) ^ 1, flags=0x2)
     outcome = analyze_blobs([Blob("b.zip", bad)])
     assert not outcome.case.dumps and "checksum" in outcome.problems[0][1]
+
+
+def test_every_problem_is_said_in_both_languages(tmp_path):
+    """A refusal reaches a Chinese reply in Chinese (issue 13): every code
+    has both texts, and what the pipeline reports carries its code."""
+    import pickle
+
+    from analysis.inputs import Said, said_in
+    from analysis.pipeline import analyze_paths
+    from analysis.problem_texts import PROBLEMS
+
+    assert PROBLEMS["en"].keys() == PROBLEMS["zh"].keys()
+    empty = tmp_path / "empty.dmp"
+    empty.write_bytes(b"")
+    junk = tmp_path / "garbage.bin"
+    junk.write_bytes(bytes(range(256)) * 64)
+    problems = analyze_paths([str(empty), str(junk), str(tmp_path / "missing.txt")]).problems
+    assert [getattr(m, "code", None) for _, m in problems] == ["empty_file", "not_evidence", "no_such_file"]
+    assert [said_in(m, "zh") for _, m in problems] == ["文件为空", PROBLEMS["zh"]["not_evidence"], "文件不存在"]
+    # The code survives the trip back from a worker process.
+    assert pickle.loads(pickle.dumps(problems[0][1])).code == "empty_file"
+    assert isinstance(problems[0][1], Said) and problems[0][1] == "the file is empty"

@@ -53,14 +53,14 @@ _CONTEXT_REGS = {"x64": (0xF8, 0x98, 8), "x86": (0xB8, 0xC4, 4), "arm64": (0x108
 def read_app_dump(data, source: str) -> tuple[DumpReport, Findings]:
     view = View(data)
     if not view.has(0, 32):
-        raise Rejected("an application minidump cut off inside its header")
+        raise Rejected("app_header_cut")
     signature, version, count, directory = struct.unpack_from("<4sIII", view.data, 0)
     if signature != b"MDMP" or version & 0xFFFF != _MDMP_VERSION:
-        raise Rejected("not a valid application minidump (bad signature or version)")
+        raise Rejected("app_bad_signature")
     report = DumpReport(source=source, kind=KIND_APP, dump_type="application minidump")
     streams = _directory(view, directory, count, report)
     if not streams:
-        raise Rejected("an application minidump with no readable streams (its directory lies outside the file or is empty)")
+        raise Rejected("app_no_streams")
     report.crash_time = _unix_time(view.u32(0x14))
     try:
         images, scan = _read_streams(view, streams, report)

@@ -43,10 +43,9 @@ def read_kernel_dump(data, source: str) -> tuple[DumpReport, Findings]:
     try:
         h = read_header(view)
     except DumpFormatError:
-        raise Rejected("a kernel crash dump cut off inside its header: the bug check is not in the file") from None
+        raise Rejected("kernel_header_cut") from None
     if not h.intact():
-        raise Rejected("a kernel crash dump header with no machine type and no bug check "
-                       "(blank or overwritten): nothing to read")
+        raise Rejected("kernel_header_blank")
     report = _header_report(h, source)
     images: list[Image] = []
     unloaded: list[Image] = []

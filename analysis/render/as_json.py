@@ -6,6 +6,7 @@ from __future__ import annotations
 from analysis import catalog
 from analysis.model import CaseReport, Culprit, DumpReport, KnownIssue, ModuleInfo, hex_code
 from analysis.fingerprint import fingerprint
+from analysis.inputs import said_in
 from analysis.render.eventlog import machine_json as eventlog_json
 from analysis.machines import Machine
 from analysis.render.limits import bound_json
@@ -149,6 +150,11 @@ def known_issue_json(k: KnownIssue, lang: str) -> dict:
             "fixed_by": k.fixed_zh if lang == "zh" and k.fixed_zh else k.fixed_en,
             "fix_kbs": k.fix_kbs, "fix_installed": k.fix_installed,
             "state_text": known_issue_state(k, lang)}
+
+
+def errors_json(problems: list[tuple[str, str]], lang: str) -> list[dict]:
+    """The inputs that could not be (wholly) read, said in the verdict's language."""
+    return [{"source": s, "message": said_in(m, lang), "code": getattr(m, "code", None)} for s, m in problems]
 
 
 def case_json(case: CaseReport, lang: str = "en", errors: list[dict] | None = None) -> dict:

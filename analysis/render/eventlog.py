@@ -126,46 +126,10 @@ T: dict[str, dict[str, str]] = {
 }
 
 # Why an input was refused, by the code analysis.inputs.Rejected carries.
-REJECTED: dict[str, dict[str, str]] = {
-    "en": {
-        "eventlog_unknown": "not a Windows event log or an export of one",
-        "evtx_unreadable": "an .evtx file, but it cannot be read",
-        "evtx_empty": "an .evtx file with no readable records (empty, or its chunks are damaged)",
-        "xml_unsafe": "the XML declares a DTD or entities, which event exports never do; refused unread",
-        "xml_malformed": "the XML breaks off or is malformed (line {line})",
-        "csv_columns": "a CSV file, but not an event log export: its columns are {columns}; expected Event Viewer's (Level, Date and Time, Source, Event ID, Task Category) or PowerShell's (TimeCreated, ProviderName, Id, Message)",
-        "csv_broken": "the CSV breaks off (an unclosed quote?)",
-        "eventlog_no_events": "looks like an event log export, but no event could be read from it",
-    },
-    "zh": {
-        "eventlog_unknown": "不是 Windows 事件日志或其导出文件",
-        "evtx_unreadable": "是 .evtx 文件，但无法读取",
-        "evtx_empty": ".evtx 文件中没有可读取的事件（文件为空或数据块已损坏）",
-        "xml_unsafe": "该 XML 声明了 DTD 或实体，事件日志导出文件不会包含这些内容，已拒绝读取",
-        "xml_malformed": "XML 内容不完整或格式错误（第 {line} 行）",
-        "csv_columns": "是 CSV 文件，但不是事件日志导出：其列为 {columns}；应为事件查看器导出的列（级别、日期和时间、来源、事件 ID、任务类别）或 PowerShell 导出的列（TimeCreated、ProviderName、Id、Message）",
-        "csv_broken": "CSV 内容不完整（引号未闭合？）",
-        "eventlog_no_events": "看起来是事件日志导出文件，但未能读取到任何事件",
-    },
-}
-
-
 def _t(lang: str, key: str, **params: object) -> str:
     table = T.get(lang) or T["en"]
     text = (table.get(key) or T["en"][key]).format(**params)
     return cjk_space(text) if lang == "zh" else text
-
-
-def rejected_text(exc: Exception, lang: str) -> str:
-    """A refusal in the reply's language, when its reader gave a code."""
-    code = getattr(exc, "code", None)
-    table = REJECTED.get(lang) or REJECTED["en"]
-    if code and code in table:
-        try:
-            return table[code].format(**getattr(exc, "params", {}))
-        except (KeyError, IndexError):
-            pass
-    return str(exc)
 
 
 def _join(items: list[str], lang: str) -> str:

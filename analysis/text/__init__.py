@@ -4,6 +4,7 @@ one DumpReport per crash out."""
 from __future__ import annotations
 
 from analysis.deadline import NEVER, Deadline
+from analysis.inputs import Rejected
 from analysis.findings import Findings
 from analysis.model import DumpReport
 from analysis.text.assemble import fold, group, to_report
@@ -88,7 +89,7 @@ def windows(pieces, deadline: Deadline = NEVER) -> tuple[list[str], bool]:
         pending, skip = block[keep:], max(cursor, limit) - keep
 
 
-class NoCrashFound(ValueError):
+class NoCrashFound(Rejected):
     """Readable text, but no bug check, stack or analysis in it."""
 
 
@@ -123,7 +124,7 @@ def _opening_cut(events: list) -> int:
 def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     cleaned = clean(text)
     if deadline.expired():
-        raise NoCrashFound("the time limit for this input ran out before it was read")
+        raise NoCrashFound("time_before_read")
     events, share = scan_within(cleaned, deadline)
     keep = _opening_cut(events)
     drafts = group(events[:keep] if keep < len(events) else events)
@@ -136,8 +137,8 @@ def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple
     results = [to_report(d, source) for d in (crashes[:MAX_CRASHES] or [d for d in drafts if d.stacks][:MAX_CRASHES])]
     if not results:
         if share is not None:
-            raise NoCrashFound(f"the time limit for this input ran out after {share:.0%} of it, before a crash was found")
-        raise NoCrashFound("no bug check, stack or !analyze output found")
+            raise NoCrashFound("time_part_read", share=f"{share:.0%}")
+        raise NoCrashFound("no_crash_text")
     for report, _ in results:
         if cut:
             report.notes.append("crashes_cut")
@@ -157,8 +158,8 @@ def read_large_text(chunks, head: bytes, source: str, deadline: Deadline = NEVER
     timed_out = truncated and deadline.expired()
     if not found:
         if timed_out:
-            raise NoCrashFound("the time limit for this input ran out before a crash was found")
-        raise NoCrashFound(f"no crash analysis found in the {encoding} text")
+            raise NoCrashFound("time_before_crash")
+        raise NoCrashFound("no_crash_large", encoding=encoding)
     results = parse_text("\n".join(found), source, deadline)
     for report, _ in results:
         report.notes.append("large_text_windows")

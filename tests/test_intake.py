@@ -238,8 +238,8 @@ def test_every_problem_is_said_in_both_languages(tmp_path):
     junk = tmp_path / "garbage.bin"
     junk.write_bytes(bytes(range(256)) * 64)
     problems = analyze_paths([str(empty), str(junk), str(tmp_path / "missing.txt")]).problems
-    assert [getattr(m, "code", None) for _, m in problems] == ["empty_file", "not_evidence", "no_such_file"]
-    assert [said_in(m, "zh") for _, m in problems] == ["文件为空", PROBLEMS["zh"]["not_evidence"], "文件不存在"]
+    assert [getattr(m, "code", None) for _, m in problems] == ["empty_file", "no_such_file", "not_evidence"]
+    assert [said_in(m, "zh") for _, m in problems] == ["文件为空", "文件不存在", PROBLEMS["zh"]["not_evidence"]]
     # The code survives the trip back from a worker process.
     assert pickle.loads(pickle.dumps(problems[0][1])).code == "empty_file"
     assert isinstance(problems[0][1], Said) and problems[0][1] == "the file is empty"

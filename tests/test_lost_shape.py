@@ -52,7 +52,6 @@ def test_banner_cut():
     assert dumps[0].bugcheck.code == 0xD1 and dumps[0].culprit.module == "rtwlane"
 
 
-@pytest.mark.xfail(strict=True, reason="WinDbg text reader: fields run together on one line (lead/hostile)")
 def test_line_breaks_gone():
     dumps = one(" ".join(ANALYSIS.split()))
     assert dumps and dumps[0].bugcheck.code == 0xD1

@@ -67,6 +67,39 @@ def _unglue(text: str) -> str:
     return "\n".join(text[a:b] for a, b in pairwise(bounds))
 
 
+# A paste whose line breaks were lost ("... Arg4: fffff8064b6a1b2e, address
+# which referenced memory PROCESS_NAME:  System SYMBOL_NAME:  rtwlane+1b2e
+# MODULE_NAME: rtwlane ..."): a line this long that holds several of
+# !analyze's keys is cut before each of them, and before the argument lines
+# and the bug check's name line, so every field is a line again.
+_REFLOW_LONGER = 240
+_REFLOW_KEYS = 2
+_KEY_WORD = re.compile(r"(?<= )(?:[A-Z][A-Z0-9_]{2,40}+:|Arg[1-4]:|Arguments:|[A-Z][A-Z0-9_]{3,80}+ \([0-9a-fA-F]{1,8}+\)(?= |$))")
+
+
+def _reflow_line(line: str) -> str:
+    from analysis.text.events import ANALYSIS_FIELDS
+
+    cuts = []
+    for m in _KEY_WORD.finditer(line):
+        word = m[0]
+        if word.endswith(":") and not word.startswith(("Arg", "Arguments")) and word[:-1] not in ANALYSIS_FIELDS:
+            continue
+        cuts.append(m.start())
+        if word.endswith(")"):
+            cuts.append(m.end())  # the name line ends at its code; prose follows
+    if len([c for c in cuts if line[c:c + 3] != "Arg"]) < _REFLOW_KEYS:
+        return line
+    bounds = [0, *cuts, len(line)]
+    return "\n".join(line[a:b].strip() for a, b in pairwise(sorted(set(bounds))))
+
+
+def _reflow(text: str) -> str:
+    if not any(len(line) > _REFLOW_LONGER for line in text.split("\n")):
+        return text
+    return "\n".join(_reflow_line(line) if len(line) > _REFLOW_LONGER else line for line in text.split("\n"))
+
+
 def _replace_all(text: str) -> str:
     for old, new in _REPLACE:
         if old in text:
@@ -94,6 +127,7 @@ def clean(text: str) -> str:
         text = _STARS.sub(_unbold, text)
     if "_NAME:" in text:
         text = _unglue(text)
+        text = _reflow(text)
     if "`" in text:
         # Backticks either split a 64-bit address (fffff801`cc98ce55) or
         # are markdown code spans and fences: dropping them serves all.

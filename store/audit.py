@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from sqlite_utils import Database
+from store.db import Database
 
 
 def record(db: Database, *, at: str, who: str | None, action: str, case_id: int | None = None,
            platform: str | None = None, detail: dict | None = None) -> None:
-    db["audit"].insert({
+    db.insert("audit", {
         "at": at, "who": who, "platform": platform, "case_id": case_id, "action": action,
         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
     })

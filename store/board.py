@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.cases import Case, _case, where
 from store.search import search

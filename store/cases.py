@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.audit import record
 from store.db import writing
@@ -81,14 +81,16 @@ def open_case(db: Database, number: str, *, title: str | None, customer: str | N
               platform: str | None = None) -> Case:
     number = number.upper()
     with writing(db):
-        if get(db, number):
+        # One statement decides, so two instances opening the same number
+        # at once make one case (the other is told it exists).
+        row = db.execute(
+            "insert into cases (number, title, customer, contact, priority, status, opened_at, opened_by, "
+            "updated_at, lang, owner) values (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, null) "
+            "on conflict (number) do nothing returning id",
+            [number, title, customer, contact, priority, at, who, at, lang]).fetchone()
+        if row is None:
             raise CaseExists(number)
-        db["cases"].insert({
-            "number": number, "title": title, "customer": customer, "contact": contact,
-            "priority": priority, "status": "open", "opened_at": at, "opened_by": who,
-            "updated_at": at, "lang": lang, "owner": None,
-        })
-        case = get(db, number)
+        case = get_by_id(db, row[0])
         record(db, at=at, who=who, platform=platform, case_id=case.id, action="open",
                detail={"title": title, "customer": customer, "priority": priority})
     return case
@@ -98,9 +100,9 @@ def update(db: Database, case: Case, changes: dict, *, who: str | None, at: str,
            platform: str | None = None) -> Case:
     """Change fields of a case and say who did it in the audit log."""
     with writing(db):
-        current = get_by_id(db, case.id)
+        current = _case(db.one(f"select * from cases where id = ?{db.for_update}", [case.id]))
         before = {k: getattr(current, k) for k in changes}
-        db["cases"].update(case.id, {**changes, "updated_at": at})
+        db.update("cases", case.id, {**changes, "updated_at": at})
         record(db, at=at, who=who, platform=platform, case_id=case.id, action=action,
                detail={"from": before, "to": changes})
     return get_by_id(db, case.id)
@@ -114,7 +116,7 @@ def mark_first_response(db: Database, case_id: int, at: str) -> None:
 
 def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str, verdict_zh: dict | None = None) -> None:
     with writing(db):
-        db["cases"].update(case_id, {
+        db.update("cases", case_id, {
             "verdict_line": line, "verdict_json": json.dumps(verdict, ensure_ascii=False),
             "verdict_zh": json.dumps(verdict_zh, ensure_ascii=False) if verdict_zh else None,
             "vendor": (verdict.get("case") or {}).get("vendor"), "updated_at": at})
@@ -136,7 +138,7 @@ def where(statuses=("open", "observing"), *, stale_before: str | None = None, id
         clauses.append("coalesce(last_contact_at, opened_at) < ?")
         params.append(stale_before)
     if ids is not None:
-        clauses.append(f"id in ({','.join('?' * len(ids))})" if ids else "0")
+        clauses.append(f"id in ({','.join('?' * len(ids))})" if ids else "1 = 0")
         params.extend(ids)
     return " and ".join(clauses), params
 

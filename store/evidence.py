@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.audit import record
 from store.db import writing
@@ -89,7 +89,7 @@ def case_dumps(db: Database, case_id: int) -> list[dict]:
 
 def save_analysis(db: Database, dump_id: int, engine: str, verdict: dict, summary: str, at: str) -> None:
     with writing(db):
-        db["analyses"].insert({"dump_id": dump_id, "engine": engine,
+        db.insert("analyses", {"dump_id": dump_id, "engine": engine,
                                "verdict_json": json.dumps(verdict, ensure_ascii=False),
                                "summary": summary, "created_at": at})
 
@@ -112,7 +112,7 @@ def failed_dumps(db: Database, case_id: int) -> set[int]:
 
 def park_upload(db: Database, platform: str, channel: str, thread: str, user: str | None, dump_id: int, at: str) -> None:
     with writing(db):
-        db["pending_uploads"].insert({"platform": platform, "channel": channel, "thread": thread,
+        db.insert("pending_uploads", {"platform": platform, "channel": channel, "thread": thread,
                                       "user": user, "dump_id": dump_id, "at": at})
 
 

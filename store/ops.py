@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.db import writing
 
@@ -60,11 +60,8 @@ def set_setting(db: Database, key: str, value: str) -> None:
 def setting_once(db: Database, key: str, make) -> str:
     """A setting created on first use and the same for every process after."""
     with writing(db):
-        value = get_setting(db, key)
-        if value is None:
-            value = make()
-            db.execute("insert into settings (key, value) values (?, ?)", [key, value])
-    return value
+        db.execute("insert into settings (key, value) values (?, ?) on conflict (key) do nothing", [key, make()])
+        return get_setting(db, key)
 
 
 # -------------------------------------------------------------------- jobs
@@ -72,11 +69,11 @@ def setting_once(db: Database, key: str, make) -> str:
 def enqueue(db: Database, kind: str, payload: dict, *, dedupe: str, at: str) -> int | None:
     """A durable job; None when one with the same dedupe key exists."""
     with writing(db):
-        cur = db.execute(
+        row = db.execute(
             "insert into jobs (kind, dedupe, payload, status, attempts, not_before, created_at, updated_at) "
-            "values (?, ?, ?, 'queued', 0, ?, ?, ?) on conflict (dedupe) do nothing",
-            [kind, dedupe, json.dumps(payload, ensure_ascii=False), at, at, at])
-        return cur.lastrowid if cur.rowcount > 0 else None
+            "values (?, ?, ?, 'queued', 0, ?, ?, ?) on conflict (dedupe) do nothing returning id",
+            [kind, dedupe, json.dumps(payload, ensure_ascii=False), at, at, at]).fetchone()
+        return row[0] if row else None
 
 
 def claim_job(db: Database, now: str, kinds: tuple[str, ...] | None = None) -> dict | None:
@@ -112,7 +109,7 @@ def finish_job(db: Database, job_id: int, at: str, error: str | None = None, ret
 def defer_job(db: Database, job_id: int, at: str, until: str) -> None:
     """Put a job back to run no sooner than ``until`` (not a failure)."""
     with writing(db):
-        db.execute("update jobs set status = 'queued', not_before = ?, attempts = max(attempts - 1, 0), "
+        db.execute("update jobs set status = 'queued', not_before = ?, attempts = case when attempts > 0 then attempts - 1 else 0 end, "
                    "updated_at = ? where id = ?", [until, at, job_id])
 
 

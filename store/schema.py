@@ -1,111 +1,39 @@
-"""Tables of the case record, as migrations (sqlite-utils' built-in
-``Migrations``): a database created by any earlier version is brought up to
-date on open, and a failed step rolls back whole."""
+"""Tables of the case record, as migrations written once for both engines.
+
+A database created by any earlier version is brought up to date on open,
+and a failed step rolls back whole.  On SQLite the steps run through
+sqlite-utils' ``Migrations`` (recorded in ``_sqlite_migrations``, as every
+earlier version did); on PostgreSQL the same steps are recorded in
+``crashdesk_migrations``, under an advisory lock so that instances starting
+together apply each step once."""
 
 from __future__ import annotations
 
+import datetime
+from typing import Callable
+
 from sqlite_utils import Migrations
 
-migrations = Migrations("crashdesk")
+from store.db import Database, Failure, SQLiteDatabase, StoreError, shown
+
+SET = "crashdesk"
+STEPS: list[tuple[str, Callable[[Database], None]]] = []
 KNOWN: list[str] = []  # every step this version has, in order
+_LOCK = 0x0C4A5D35  # pg_advisory_xact_lock key for applying migrations
 
 
 def _step(name: str):
-    KNOWN.append(name)
-    return migrations(name=name)
+    def register(fn):
+        STEPS.append((name, fn))
+        KNOWN.append(name)
+        return fn
+    return register
 
 
-@_step("001_case_record")
-def _m001(db):
-    db["cases"].create(
-        {
-            "id": int, "number": str, "title": str, "customer": str, "contact": str,
-            "priority": str, "status": str, "product": str, "os": str, "owner": str,
-            "opened_at": str, "opened_by": str, "first_response_at": str, "last_contact_at": str,
-            "next_action": str, "next_action_due": str, "verdict_line": str, "verdict_json": str,
-            "updated_at": str, "archived_at": str, "lang": str,
-        },
-        pk="id", not_null={"number", "priority", "status", "opened_at"},
-        defaults={"priority": "P3", "status": "open"},
-    )
-    db["cases"].create_index(["number"], unique=True)
-    db["cases"].create_index(["status", "priority", "opened_at"])
-
-    db["case_threads"].create(
-        {"id": int, "case_id": int, "platform": str, "channel": str, "thread": str, "created_at": str},
-        pk="id", foreign_keys=[("case_id", "cases", "id")], not_null={"case_id", "platform", "channel", "thread"},
-    )
-    db["case_threads"].create_index(["platform", "channel", "thread"], unique=True)
-    db["case_threads"].create_index(["case_id"])
-
-    db["dumps"].create(
-        {"id": int, "sha256": str, "name": str, "size": int, "kind": str, "path": str, "created_at": str},
-        pk="id", not_null={"sha256", "name", "size"},
-    )
-    db["dumps"].create_index(["sha256"], unique=True)
-
-    db["case_dumps"].create(
-        {"case_id": int, "dump_id": int, "added_at": str, "added_by": str},
-        pk=("case_id", "dump_id"), foreign_keys=[("case_id", "cases", "id"), ("dump_id", "dumps", "id")],
-    )
-
-    db["analyses"].create(
-        {"id": int, "dump_id": int, "engine": str, "verdict_json": str, "summary": str, "created_at": str},
-        pk="id", foreign_keys=[("dump_id", "dumps", "id")], not_null={"dump_id", "verdict_json"},
-    )
-    db["analyses"].create_index(["dump_id"])
-
-    db["followups"].create(
-        {"id": int, "case_id": int, "kind": str, "who": str, "at": str, "agreed": str,
-         "next_action": str, "due": str},
-        pk="id", foreign_keys=[("case_id", "cases", "id")], not_null={"case_id", "kind", "at"},
-    )
-    db["followups"].create_index(["case_id", "at"])
-
-    db["messages"].create(
-        {"id": int, "case_id": int, "platform": str, "channel": str, "thread": str, "ts": str,
-         "user": str, "text": str, "is_bot": int, "at": str},
-        pk="id", foreign_keys=[("case_id", "cases", "id")], not_null={"case_id", "at"},
-    )
-    db["messages"].create_index(["platform", "channel", "ts"], unique=True)
-    db["messages"].create_index(["case_id", "at"])
-
-    db["decisions"].create(
-        {"id": int, "case_id": int, "kind": str, "reason": str, "summary": str, "email": str,
-         "who": str, "at": str, "lang": str},
-        pk="id", foreign_keys=[("case_id", "cases", "id")], not_null={"case_id", "kind", "at"},
-    )
-    db["decisions"].create_index(["case_id", "at"])
-
-    db["audit"].create(
-        {"id": int, "at": str, "who": str, "platform": str, "case_id": int, "action": str, "detail": str},
-        pk="id", not_null={"at", "action"},
-    )
-    db["audit"].create_index(["case_id", "at"])
-
-    db["pending_uploads"].create(
-        {"id": int, "platform": str, "channel": str, "thread": str, "user": str, "dump_id": int, "at": str},
-        pk="id", foreign_keys=[("dump_id", "dumps", "id")],
-    )
-    db["pending_uploads"].create_index(["platform", "channel", "thread"])
-
-    db["digests"].create({"channel": str, "day": str, "claimed_at": str, "sent_at": str}, pk=("channel", "day"))
-    db["seen_events"].create({"key": str, "at": str}, pk="key")
-    db["settings"].create({"key": str, "value": str}, pk="key")
-
-    db["jobs"].create(
-        {"id": int, "kind": str, "dedupe": str, "payload": str, "status": str, "attempts": int,
-         "not_before": str, "created_at": str, "updated_at": str, "error": str},
-        pk="id", not_null={"kind", "status", "created_at"}, defaults={"status": "queued", "attempts": 0},
-    )
-    db["jobs"].create_index(["dedupe"], unique=True)
-    db["jobs"].create_index(["status", "not_before"])
-
-    # Full-text search over what an engineer would look for later.  The
-    # trigram tokenizer finds Chinese words inside unsegmented text
-    # ("亚信安全" in "客户将升级亚信安全软件"); see store.search for shorter words.
-    for table, columns in FTS_COLUMNS.items():
-        db[table].enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+def _run(db: Database, statements: str) -> None:
+    for statement in statements.split(";"):
+        if statement.strip():
+            db.execute(db.ddl(statement))
 
 
 FTS_COLUMNS = {
@@ -117,10 +45,152 @@ FTS_COLUMNS = {
 }
 
 
+@_step("001_case_record")
+def _m001(db: Database) -> None:
+    _run(db, """
+    create table cases (
+        id {id}, number text not null, title text, customer text, contact text,
+        priority text not null default 'P3', status text not null default 'open',
+        product text, os text, owner text, opened_at text not null, opened_by text,
+        first_response_at text, last_contact_at text, next_action text, next_action_due text,
+        verdict_line text, verdict_json text, updated_at text, archived_at text, lang text);
+    create unique index idx_cases_number on cases (number);
+    create index idx_cases_status_priority_opened_at on cases (status, priority, opened_at);
+
+    create table case_threads (
+        id {id}, case_id bigint not null references cases (id), platform text not null,
+        channel text not null, thread text not null, created_at text);
+    create unique index idx_case_threads_platform_channel_thread on case_threads (platform, channel, thread);
+    create index idx_case_threads_case_id on case_threads (case_id);
+
+    create table dumps (
+        id {id}, sha256 text not null, name text not null, size bigint not null, kind text, path text,
+        created_at text);
+    create unique index idx_dumps_sha256 on dumps (sha256);
+
+    create table case_dumps (
+        case_id bigint references cases (id), dump_id bigint references dumps (id), added_at text,
+        added_by text, primary key (case_id, dump_id));
+
+    create table analyses (
+        id {id}, dump_id bigint not null references dumps (id), engine text, verdict_json text not null,
+        summary text, created_at text);
+    create index idx_analyses_dump_id on analyses (dump_id);
+
+    create table followups (
+        id {id}, case_id bigint not null references cases (id), kind text not null, who text,
+        at text not null, agreed text, next_action text, due text);
+    create index idx_followups_case_id_at on followups (case_id, at);
+
+    create table messages (
+        id {id}, case_id bigint not null references cases (id), platform text, channel text, thread text,
+        ts text, "user" text, text text, is_bot bigint, at text not null);
+    create unique index idx_messages_platform_channel_ts on messages (platform, channel, ts);
+    create index idx_messages_case_id_at on messages (case_id, at);
+
+    create table decisions (
+        id {id}, case_id bigint not null references cases (id), kind text not null, reason text,
+        summary text, email text, who text, at text not null, lang text);
+    create index idx_decisions_case_id_at on decisions (case_id, at);
+
+    create table audit (
+        id {id}, at text not null, who text, platform text, case_id bigint, action text not null,
+        detail text);
+    create index idx_audit_case_id_at on audit (case_id, at);
+
+    create table pending_uploads (
+        id {id}, platform text, channel text, thread text, "user" text,
+        dump_id bigint references dumps (id), at text);
+    create index idx_pending_uploads_platform_channel_thread on pending_uploads (platform, channel, thread);
+
+    create table digests (channel text, day text, claimed_at text, sent_at text, primary key (channel, day));
+    create table seen_events (key text primary key, at text);
+    create table settings (key text primary key, value text);
+
+    create table jobs (
+        id {id}, kind text not null, dedupe text, payload text, status text not null default 'queued',
+        attempts bigint default 0, not_before text, created_at text not null, updated_at text, error text);
+    create unique index idx_jobs_dedupe on jobs (dedupe);
+    create index idx_jobs_status_not_before on jobs (status, not_before)
+    """)
+    # Full-text search over what an engineer would look for later.
+    for table, columns in FTS_COLUMNS.items():
+        db.text_index(table, columns)
+
+
 @_step("002_vendor_and_chinese_verdict")
-def _m002(db):
+def _m002(db: Database) -> None:
     # The vendor behind a case, kept beside the verdict so the board can
     # filter and count by it; and the verdict worded in Chinese as well.
-    db["cases"].add_column("vendor", str)
-    db["cases"].add_column("verdict_zh", str)
-    db["cases"].create_index(["vendor"])
+    _run(db, """
+    alter table cases add column vendor text;
+    alter table cases add column verdict_zh text;
+    create index idx_cases_vendor on cases (vendor)
+    """)
+
+
+# ------------------------------------------------------------------ running
+
+def _sqlite_migrations() -> Migrations:
+    migrations = Migrations(SET)
+    for name, fn in STEPS:
+        migrations(name=name)(_on_utils(fn))
+    return migrations
+
+
+def _on_utils(fn: Callable[[Database], None]):
+    def run(utils_db):
+        fn(SQLiteDatabase("", utils_db))
+    run.__name__ = fn.__name__
+    return run
+
+
+_SQLITE = _sqlite_migrations()
+
+
+def _refuse_newer(db: Database, applied: list[str]) -> None:
+    newer = [name for name in applied if name not in KNOWN]
+    if newer:
+        # Its tables may mean something this version does not know.
+        raise StoreError(f"{shown(db.location)} was written by a newer crashdesk (schema step {newer[-1]}); "
+                         "upgrade crashdesk to use it — nothing was written to it", Failure.NEWER)
+
+
+def migrate(db: Database) -> None:
+    if isinstance(db, SQLiteDatabase):
+        _refuse_newer(db, [m.name for m in _SQLITE.applied(db.utils)])
+        if _SQLITE.pending(db.utils):
+            # The write lock only when there is something to do: a busy
+            # writer does not stall every start-up.
+            with db.writing():
+                _SQLITE.apply(db.utils)
+        return
+    if not _pg_pending(db):
+        return
+    with db.writing():
+        db.execute("select pg_advisory_xact_lock(?)", [_LOCK])
+        db.execute("create table if not exists crashdesk_migrations (migration_set text not null, "
+                   "name text not null, applied_at text not null, primary key (migration_set, name))")
+        applied = _pg_applied(db)
+        _refuse_newer(db, applied)
+        for name, fn in STEPS:
+            if name in applied:
+                continue
+            fn(db)
+            db.execute("insert into crashdesk_migrations (migration_set, name, applied_at) values (?, ?, ?)",
+                       [SET, name, str(datetime.datetime.now(datetime.timezone.utc))])
+
+
+def _pg_applied(db: Database) -> list[str]:
+    return [r["name"] for r in db.query(
+        "select name from crashdesk_migrations where migration_set = ? order by applied_at, name", [SET])]
+
+
+def _pg_pending(db: Database) -> bool:
+    """Read-only: whether anything is left to apply (a newer database is
+    refused here too, before any write)."""
+    if db.one("select to_regclass('crashdesk_migrations') as t")["t"] is None:
+        return True
+    applied = _pg_applied(db)
+    _refuse_newer(db, applied)
+    return any(name not in applied for name in KNOWN)

@@ -3,7 +3,7 @@ verdicts, decisions and thread messages, answered as matching cases."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.cases import Case, by_ids
 from store.schema import FTS_COLUMNS
@@ -19,17 +19,18 @@ _SOURCES = (
 _JOINS = {"analyses": " join case_dumps on case_dumps.dump_id = analyses.dump_id"}
 
 
-def _condition(table: str, words: list[str]) -> tuple[str, list]:
-    """FTS when every word is long enough for the trigram index (3+
-    characters); otherwise a LIKE over the same columns, which a two-character
-    Chinese word ("蓝屏") needs."""
-    if all(len(w) >= 3 for w in words):
+def _condition(db: Database, table: str, words: list[str]) -> tuple[str, list]:
+    """On SQLite, FTS when every word is long enough for the trigram index
+    (3+ characters); otherwise a LIKE over the same columns, which a
+    two-character Chinese word ("蓝屏") needs.  On PostgreSQL always the
+    (case-insensitive) LIKE, which pg_trgm's indexes answer."""
+    if db.dialect == "sqlite" and all(len(w) >= 3 for w in words):
         return (f"{table}.rowid in (select rowid from {table}_fts where {table}_fts match ?)",
                 [" ".join('"' + w.replace('"', '""') + '"' for w in words)])
     clauses, params = [], []
     for w in words:
         like = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(" + " or ".join(f"{table}.{c} like ? escape '\\'" for c in FTS_COLUMNS[table]) + ")")
+        clauses.append("(" + " or ".join(f"{table}.{c} {db.like} ? escape '\\'" for c in FTS_COLUMNS[table]) + ")")
         params.extend([like] * len(FTS_COLUMNS[table]))
     return " and ".join(clauses), params
 
@@ -41,7 +42,7 @@ def search(db: Database, words: str, limit: int = 20) -> list[tuple[Case, list[s
     hits: dict[int, list[str]] = {}
     order: list[int] = []
     for table, case_col, label in _SOURCES:
-        where, params = _condition(table, terms)
+        where, params = _condition(db, table, terms)
         sql = (f"select distinct {case_col} as case_id from {table}{_JOINS.get(table, '')} "
                f"where {where} limit ?")
         for row in db.query(sql, [*params, limit * 4]):

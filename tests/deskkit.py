@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from analysis.render.doc import to_plain
 from handlers.desk import Desk, DeskConfig
 from handlers.events import Attachment, ChatEvent
+from engines import db_for
 from store import Store
 
 
@@ -69,8 +70,10 @@ def bytes_attachment(name: str, data: bytes) -> Attachment:
     return Attachment(name=name, fetch=fetch, size=len(data))
 
 
-def make_desk(tmp_path, *, lang="en", start=datetime(2021, 9, 1, 7, 23, tzinfo=timezone.utc), tz="Asia/Shanghai"):
-    store = Store(tmp_path / "desk.db")
+def make_desk(tmp_path, *, lang="en", start=datetime(2021, 9, 1, 7, 23, tzinfo=timezone.utc), tz="Asia/Shanghai",
+              db: str | None = None):
+    """A desk on a new database of the test's backend (or on ``db``)."""
+    store = Store(db or db_for(tmp_path, "desk.db"))
     clock = Clock(start)
     desk = Desk(store, DeskConfig(data_dir=str(tmp_path / "data"), lang=lang, tz=tz), clock=clock,
                 executor=ThreadPoolExecutor(max_workers=2))
@@ -91,7 +94,7 @@ async def app_client(tmp_path, env: dict[str, str]):
     from bot.config import Settings
     from bot.server import App
 
-    settings = Settings({"CRASHDESK_DB": str(tmp_path / "crashdesk.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+    settings = Settings({"CRASHDESK_DB": db_for(tmp_path, "crashdesk.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
                          "TZ": "Asia/Shanghai", **env})
     app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
     client = TestClient(TestServer(app.web, host="127.0.0.1"))

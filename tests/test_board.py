@@ -10,6 +10,8 @@ from bot.board.auth import Signer
 from deskkit import Chat, app_client, file_attachment
 from store import cases
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
 NUMBER = "CAS-04716-C3F2K9"

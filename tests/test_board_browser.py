@@ -11,10 +11,12 @@ import pytest
 
 from bot.config import Settings
 from bot.server import App
+from engines import db_for
 from deskkit import Chat, file_attachment, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
+              pytest.mark.usefixtures("store_backend")]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
@@ -30,7 +32,7 @@ async def site(tmp_path):
     from playwright.async_api import async_playwright
 
     server = None
-    settings = Settings({"CRASHDESK_DB": str(tmp_path / "b.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+    settings = Settings({"CRASHDESK_DB": db_for(tmp_path, "b.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
                          "TZ": "Asia/Shanghai"})
     app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
     server, app.platforms.board.public_url = await serve(app.web)

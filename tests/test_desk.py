@@ -8,6 +8,8 @@ import pytest
 from deskkit import Chat, bytes_attachment, file_attachment, make_desk
 from store import cases, evidence, timeline
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
 SUBJECT = "主题: 回复: [案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"

@@ -9,6 +9,8 @@ from deskkit import Chat, make_desk
 from handlers.digest import next_run, parse_time, send_if_due
 from analysis.render.doc import to_plain
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 SH = ZoneInfo("Asia/Shanghai")
 
 
@@ -70,7 +72,7 @@ async def test_sent_once_a_day_even_across_a_restart(desk):
     assert await send_if_due(d, "C-digest", time(9, 0), post)
     assert not await send_if_due(d, "C-digest", time(9, 0), post)
     # A restarted bot (a new desk and connection on the same file) does not resend.
-    d2, store2, _ = make_desk(tmp_path, start=clock.now)
+    d2, store2, _ = make_desk(tmp_path, start=clock.now, db=store.path)
     await store2.open()
     try:
         assert not await send_if_due(d2, "C-digest", time(9, 0), post)

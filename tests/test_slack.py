@@ -13,6 +13,8 @@ from deskkit import app_client, serve
 from fakeslack import SECRET, TOKEN, FakeSlack, command_body, event_body, interactive_body, message_event, sign
 from store import cases, evidence, ops, timeline
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "examples" / "seed-shaped-thread.txt").read_bytes()
 NUMBER = "CAS-04716-C3F2K9"

@@ -9,6 +9,7 @@ import pytest
 from store import Store, StoreError
 from store import cases, ops, search, timeline
 from store.db import connect
+from engines import db_for
 
 AT = "2021-09-01T07:23:00+00:00"
 
@@ -95,8 +96,8 @@ def test_opening_an_up_to_date_database_does_not_wait_for_a_busy_writer(tmp_path
         writer.close()
 
 
-def test_search_finds_chinese_inside_words_and_short_words(tmp_path):
-    s = Store(tmp_path / "c.db")
+def test_search_finds_chinese_inside_words_and_short_words(tmp_path, store_backend):
+    s = Store(db_for(tmp_path, "c.db"))
     c = s.call_sync(cases.open_case, "CAS-04716-C3F2K9", title="总行 win10 神州网信政府版电脑蓝屏", customer="ICBC",
                     priority="P3", who="a", at=AT)
     s.call_sync(timeline.add_followup, c.id, kind="phone", who="a", at=AT, agreed="客户将升级亚信安全软件",
@@ -104,6 +105,7 @@ def test_search_finds_chinese_inside_words_and_short_words(tmp_path):
     assert [x.number for x, _ in s.call_sync(search.search, "亚信安全")] == ["CAS-04716-C3F2K9"]
     assert [x.number for x, _ in s.call_sync(search.search, "蓝屏")] == ["CAS-04716-C3F2K9"]
     assert s.call_sync(search.search, "100%_\"drop") == []
+    assert s.call_sync(search.search, "icbc")  # case does not matter
     s.close()
 
 

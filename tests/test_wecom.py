@@ -12,6 +12,8 @@ from fakewecom import (AES_KEY, AGENT_ID, BOT_AES_KEY, BOT_TOKEN, CORP_ID, SECRE
                        text_message)
 from store import cases, evidence, ops, timeline
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "examples" / "seed-shaped-thread.txt").read_bytes()
 NUMBER = "CAS-04716-C3F2K9"

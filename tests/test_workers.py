@@ -7,9 +7,13 @@ import signal
 from datetime import datetime, timezone
 from pathlib import Path
 
+from engines import db_for
 from deskkit import Chat, Clock, bytes_attachment, file_attachment
 from handlers.desk import Desk, DeskConfig
 from store import Store, cases, evidence
+import pytest
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
@@ -17,7 +21,7 @@ NUMBER = "CAS-04716-C3F2K9"
 
 
 async def real_desk(tmp_path, timeout):
-    store = Store(tmp_path / "w.db")
+    store = Store(db_for(tmp_path, "w.db"))
     await store.open()
     desk = Desk(store, DeskConfig(data_dir=str(tmp_path / "data"), analysis_timeout=timeout),
                 clock=Clock(datetime(2021, 9, 1, tzinfo=timezone.utc)))

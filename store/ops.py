@@ -65,59 +65,153 @@ def setting_once(db: Database, key: str, make) -> str:
 
 
 # -------------------------------------------------------------------- jobs
+# A job is queued, then running under one owner until its lease runs out;
+# the owner renews the lease while it works.  A lease that ran out means
+# its instance died or hung: the job may be claimed again (by any
+# instance), until it has used its attempts.
 
-def enqueue(db: Database, kind: str, payload: dict, *, dedupe: str, at: str) -> int | None:
+JOB_CHANNEL = "crashdesk_jobs"  # PostgreSQL NOTIFY channel: a job was queued
+
+
+def enqueue(db: Database, kind: str, payload: dict, *, dedupe: str, at: str, not_before: str | None = None) -> int | None:
     """A durable job; None when one with the same dedupe key exists."""
     with writing(db):
         row = db.execute(
             "insert into jobs (kind, dedupe, payload, status, attempts, not_before, created_at, updated_at) "
             "values (?, ?, ?, 'queued', 0, ?, ?, ?) on conflict (dedupe) do nothing returning id",
-            [kind, dedupe, json.dumps(payload, ensure_ascii=False), at, at, at]).fetchone()
+            [kind, dedupe, json.dumps(payload, ensure_ascii=False), not_before or at, at, at]).fetchone()
+        if row and db.dialect == "postgresql":
+            db.execute("select pg_notify(?, ?)", [JOB_CHANNEL, kind])
         return row[0] if row else None
 
 
-def claim_job(db: Database, now: str, kinds: tuple[str, ...] | None = None) -> dict | None:
-    """The oldest due job, marked running (a crashed run is picked up again
-    after a restart by ``requeue_running``)."""
+def _job(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    row = dict(row)
+    row["payload"] = json.loads(row["payload"])
+    return row
+
+
+def claim_job(db: Database, now: str, owner: str, lease_until: str, kinds: tuple[str, ...],
+              max_attempts: int = 3) -> dict | None:
+    """The oldest due job of these kinds (queued and due, or running under a
+    lease that ran out), now running under ``owner`` until ``lease_until``.
+    Instances claiming at once never get the same job: SQLite's write lock,
+    PostgreSQL's row lock with SKIP LOCKED."""
+    if not kinds:
+        return None
+    marks = ",".join("?" * len(kinds))
     with writing(db):
-        sql = "select * from jobs where status = 'queued' and not_before <= ?"
-        params: list = [now]
-        if kinds:
-            sql += f" and kind in ({','.join('?' * len(kinds))})"
-            params.extend(kinds)
-        rows = list(db.query(sql + " order by id limit 1", params))
-        if not rows:
-            return None
-        job = rows[0]
-        db.execute("update jobs set status = 'running', attempts = attempts + 1, updated_at = ? where id = ?",
-                   [now, job["id"]])
-    job["payload"] = json.loads(job["payload"])
-    job["attempts"] += 1
-    return job
+        row = db.one(
+            "update jobs set status = 'running', owner = ?, lease_until = ?, attempts = attempts + 1, "
+            "updated_at = ? where id = (select id from jobs where kind in (" + marks + ") and attempts < ? and "
+            "((status = 'queued' and not_before <= ?) or (status = 'running' and lease_until < ?)) "
+            "order by id limit 1" + db.skip_locked + ") returning *",
+            [owner, lease_until, now, *kinds, max_attempts, now, now])
+    return _job(row)
 
 
-def finish_job(db: Database, job_id: int, at: str, error: str | None = None, retry_at: str | None = None) -> None:
+def expired_jobs(db: Database, now: str, kinds: tuple[str, ...], max_attempts: int) -> list[dict]:
+    """Jobs whose every attempt ended with its instance gone (a file that
+    kills whoever reads it, say): marked failed, and returned so that the
+    person can be told."""
+    if not kinds:
+        return []
+    marks = ",".join("?" * len(kinds))
+    with writing(db):
+        rows = list(db.query(
+            "update jobs set status = 'failed', error = 'lease expired on every attempt', updated_at = ? "
+            "where id in (select id from jobs where kind in (" + marks + ") and status = 'running' "
+            "and lease_until < ? and attempts >= ?" + db.skip_locked + ") returning *",
+            [now, *kinds, now, max_attempts]))
+    return [_job(r) for r in rows]
+
+
+def renew_job(db: Database, job_id: int, owner: str, lease_until: str) -> bool:
+    """Extend the lease; False when the job is no longer ours."""
+    with writing(db):
+        cur = db.execute("update jobs set lease_until = ? where id = ? and owner = ? and status = 'running'",
+                         [lease_until, job_id, owner])
+        return cur.rowcount > 0
+
+
+def finish_job(db: Database, job_id: int, owner: str, at: str, error: str | None = None,
+               retry_at: str | None = None) -> bool:
+    """Done, failed, or (with ``retry_at``) queued again; False when another
+    instance took the job over meanwhile (its outcome stands)."""
     with writing(db):
         if error and retry_at:
-            db.execute("update jobs set status = 'queued', not_before = ?, error = ?, updated_at = ? where id = ?",
-                       [retry_at, error, at, job_id])
+            cur = db.execute("update jobs set status = 'queued', not_before = ?, error = ?, owner = null, "
+                             "lease_until = null, updated_at = ? where id = ? and owner = ?",
+                             [retry_at, error, at, job_id, owner])
         else:
-            db.execute("update jobs set status = ?, error = ?, updated_at = ? where id = ?",
-                       ["failed" if error else "done", error, at, job_id])
+            cur = db.execute("update jobs set status = ?, error = ?, lease_until = null, updated_at = ? "
+                             "where id = ? and owner = ?", ["failed" if error else "done", error, at, job_id, owner])
+        return cur.rowcount > 0
 
 
-def defer_job(db: Database, job_id: int, at: str, until: str) -> None:
+def defer_job(db: Database, job_id: int, owner: str, at: str, until: str) -> None:
     """Put a job back to run no sooner than ``until`` (not a failure)."""
     with writing(db):
-        db.execute("update jobs set status = 'queued', not_before = ?, attempts = case when attempts > 0 then attempts - 1 else 0 end, "
-                   "updated_at = ? where id = ?", [until, at, job_id])
+        db.execute("update jobs set status = 'queued', not_before = ?, owner = null, lease_until = null, "
+                   "attempts = case when attempts > 0 then attempts - 1 else 0 end, updated_at = ? "
+                   "where id = ? and owner = ?", [until, at, job_id, owner])
 
 
-def requeue_running(db: Database, at: str) -> int:
-    """After a restart: jobs that were running when the process died."""
+def job_state(db: Database, job_id: int) -> dict | None:
+    return db.one("select id, kind, status, attempts, error from jobs where id = ?", [job_id])
+
+
+def pending_jobs(db: Database, kinds: tuple[str, ...] | None = None) -> int:
+    sql = "select count(*) as n from jobs where status in ('queued', 'running')"
+    params: list = []
+    if kinds:
+        sql += f" and kind in ({','.join('?' * len(kinds))})"
+        params = list(kinds)
+    return db.one(sql, params)["n"]
+
+
+# ------------------------------------------------------------------ leases
+
+def take_lease(db: Database, name: str, owner: str, now: str, until: str) -> bool:
+    """Hold ``name`` until ``until``: True when it was free, ran out, or is
+    already ours (renewed).  What only one instance may do at a time (a
+    long connection to a platform) runs while its holder keeps renewing."""
     with writing(db):
-        return db.execute("update jobs set status = 'queued', updated_at = ? where status = 'running'", [at]).rowcount
+        cur = db.execute(
+            "insert into leases (name, owner, until) values (?, ?, ?) on conflict (name) do update "
+            "set owner = excluded.owner, until = excluded.until where leases.owner = excluded.owner "
+            "or leases.until < ?", [name, owner, until, now])
+        return cur.rowcount > 0
 
 
-def pending_jobs(db: Database) -> int:
-    return next(db.query("select count(*) as n from jobs where status in ('queued', 'running')"))["n"]
+def release_lease(db: Database, name: str, owner: str) -> None:
+    with writing(db):
+        db.execute("delete from leases where name = ? and owner = ?", [name, owner])
+
+
+def lease_holder(db: Database, name: str, now: str) -> str | None:
+    row = db.one("select owner from leases where name = ? and until >= ?", [name, now])
+    return row["owner"] if row else None
+
+
+# ----------------------------------------------------- a shared send budget
+
+def reserve_sends(db: Database, dest: str, n: int, now: str, window_start: str, rate: int) -> str | None:
+    """Take ``n`` of ``rate`` send slots of the window for one destination
+    (WeCom: 30 messages a minute per person), for the whole cluster.  None
+    when taken; otherwise nothing is taken and the answer is the time of
+    the oldest slot that must leave the window first.  More than the rate
+    at once waits for an empty window and then goes."""
+    with writing(db):
+        db.execute("insert into send_budget (dest) values (?) on conflict (dest) do nothing", [dest])
+        db.execute(f"select dest from send_budget where dest = ?{db.for_update}", [dest])  # one taker at a time
+        db.execute("delete from send_slots where dest = ? and at <= ?", [dest, window_start])
+        times = [r["at"] for r in db.query("select at from send_slots where dest = ? order by at, id", [dest])]
+        over = len(times) + min(n, rate) - rate
+        if over > 0:
+            return times[over - 1]
+        for _ in range(n):
+            db.execute("insert into send_slots (dest, at) values (?, ?)", [dest, now])
+    return None

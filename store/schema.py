@@ -129,6 +129,27 @@ def _m002(db: Database) -> None:
     """)
 
 
+@_step("003_cluster")
+def _m003(db: Database) -> None:
+    # Jobs have an owner and a lease: only a lease that ran out (its
+    # instance died or hung) lets another instance take the job over.
+    # Leases also elect the one instance that holds a long connection;
+    # send slots are WeCom's per-person budget, one for the whole cluster.
+    # A follow-up remembers the message it came from, so a job run again
+    # after a crash does not log it twice.
+    _run(db, """
+    alter table jobs add column owner text;
+    alter table jobs add column lease_until text;
+    create index idx_jobs_kind_status on jobs (kind, status);
+    create table leases (name text primary key, owner text not null, until text not null);
+    create table send_budget (dest text primary key);
+    create table send_slots (id {id}, dest text not null, at text not null);
+    create index idx_send_slots_dest_at on send_slots (dest, at);
+    alter table followups add column origin text;
+    create unique index idx_followups_origin on followups (origin)
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

@@ -109,19 +109,68 @@ def test_search_finds_chinese_inside_words_and_short_words(tmp_path, store_backe
     s.close()
 
 
-def test_jobs_are_durable_and_deduplicated(tmp_path):
-    s = Store(tmp_path / "c.db")
+LATER = "2021-09-01T07:24:30+00:00"
+LEASE = "2021-09-01T07:24:00+00:00"
+
+
+def test_jobs_are_durable_deduplicated_and_leased(tmp_path, store_backend):
+    location = db_for(tmp_path, "c.db")
+    s = Store(location)
     assert s.call_sync(ops.enqueue, "analyse", {"file": "F1"}, dedupe="slack:F1", at=AT)
     assert s.call_sync(ops.enqueue, "analyse", {"file": "F1"}, dedupe="slack:F1", at=AT) is None
-    job = s.call_sync(ops.claim_job, AT)
-    assert job["payload"] == {"file": "F1"} and job["attempts"] == 1
-    assert s.call_sync(ops.claim_job, AT) is None
+    job = s.call_sync(ops.claim_job, AT, "one", LEASE, ("analyse",))
+    assert job["payload"] == {"file": "F1"} and job["attempts"] == 1 and job["owner"] == "one"
+    # Another instance (or a restart of this one) does not take a job whose lease holds.
+    assert s.call_sync(ops.claim_job, AT, "two", LEASE, ("analyse",)) is None
+    assert s.call_sync(ops.renew_job, job["id"], "one", LEASE)
     s.close()
-    # The process died while running it: after a restart it is queued again.
-    s = Store(tmp_path / "c.db")
-    assert s.call_sync(ops.requeue_running, AT) == 1
-    again = s.call_sync(ops.claim_job, AT)
-    assert again["id"] == job["id"] and again["attempts"] == 2
-    s.call_sync(ops.finish_job, again["id"], AT)
+    # "one" died: once its lease has run out, another instance takes the job over.
+    s = Store(location)
+    again = s.call_sync(ops.claim_job, LATER, "two", "2021-09-01T07:30:00+00:00", ("analyse",))
+    assert again["id"] == job["id"] and again["attempts"] == 2 and again["owner"] == "two"
+    assert not s.call_sync(ops.renew_job, job["id"], "one", LEASE)  # the old owner learns it lost it
+    assert not s.call_sync(ops.finish_job, job["id"], "one", LATER)
+    assert s.call_sync(ops.finish_job, again["id"], "two", LATER)
     assert s.call_sync(ops.pending_jobs) == 0
     s.close()
+
+
+def test_a_job_that_outlives_every_lease_is_failed_and_reported(tmp_path, store_backend):
+    s = Store(db_for(tmp_path, "c.db"))
+    s.call_sync(ops.enqueue, "analyse", {"file": "F2"}, dedupe="slack:F2", at=AT)
+    for n in range(3):
+        when = f"2021-09-01T{8 + n:02d}:00:00+00:00"
+        assert s.call_sync(ops.claim_job, when, f"i{n}", when.replace(":00:00", ":01:00"), ("analyse",), 3)
+    assert s.call_sync(ops.claim_job, "2021-09-01T12:00:00+00:00", "i4", "2021-09-01T12:01:00+00:00", ("analyse",), 3) is None
+    dead = s.call_sync(ops.expired_jobs, "2021-09-01T12:00:00+00:00", ("analyse",), 3)
+    assert [d["payload"] for d in dead] == [{"file": "F2"}]
+    assert s.call_sync(ops.pending_jobs) == 0
+    s.close()
+
+
+def test_a_lease_has_one_holder_until_it_runs_out(tmp_path, store_backend):
+    s = Store(db_for(tmp_path, "c.db"))
+    assert s.call_sync(ops.take_lease, "slack-socket", "one", AT, LEASE)
+    assert not s.call_sync(ops.take_lease, "slack-socket", "two", AT, LEASE)
+    assert s.call_sync(ops.take_lease, "slack-socket", "one", AT, LATER)  # renewed
+    assert s.call_sync(ops.lease_holder, "slack-socket", LEASE) == "one"
+    assert s.call_sync(ops.take_lease, "slack-socket", "two", "2021-09-01T07:25:00+00:00", "2021-09-01T07:26:00+00:00")
+    s.call_sync(ops.release_lease, "slack-socket", "two")
+    assert s.call_sync(ops.lease_holder, "slack-socket", AT) is None
+    s.close()
+
+
+def test_the_send_budget_is_one_for_every_instance(tmp_path, store_backend):
+    location = db_for(tmp_path, "c.db")
+    a, b = Store(location), Store(location)
+    start = "2021-09-01T07:00:00.000000+00:00"
+    for i in range(15):
+        assert a.call_sync(ops.reserve_sends, "zhangsan", 1, f"2021-09-01T07:00:{i:02d}.000000+00:00", "2021-09-01T06:59:30+00:00", 30) is None
+        assert b.call_sync(ops.reserve_sends, "zhangsan", 1, f"2021-09-01T07:00:{i:02d}.500000+00:00", "2021-09-01T06:59:30+00:00", 30) is None
+    oldest = b.call_sync(ops.reserve_sends, "zhangsan", 1, "2021-09-01T07:00:20.000000+00:00", "2021-09-01T06:59:30+00:00", 30)
+    assert oldest == start  # the 31st waits for the first to leave the minute
+    assert a.call_sync(ops.reserve_sends, "lisi", 1, "2021-09-01T07:00:20.000000+00:00", "2021-09-01T06:59:30+00:00", 30) is None
+    assert a.call_sync(ops.reserve_sends, "zhangsan", 1, "2021-09-01T07:01:00.100000+00:00",
+                       "2021-09-01T07:00:00.100000+00:00", 30) is None
+    a.close()
+    b.close()

@@ -55,6 +55,11 @@ class Settings:
         return self.get("CRASHDESK_DATA_DIR", "data")
 
     @property
+    def storage(self) -> str | None:
+        """s3://bucket/prefix: uploads in S3-compatible object storage."""
+        return self.get("CRASHDESK_STORAGE")
+
+    @property
     def tz(self) -> str:
         return self.get("TZ", "UTC")
 

@@ -34,6 +34,35 @@ class Platforms:
     tasks: list = field(default_factory=list)
 
 
+class BoardOutlet:
+    """Where a verdict reached on the board's upload form goes: the case
+    page shows it from the record; the case's chat threads are told."""
+
+    def __init__(self, relay):
+        self.relay = relay
+
+    async def send(self, route: dict, reply) -> None:
+        if reply.kind == "verdict":
+            await self.relay(reply)
+
+    async def finished(self, route: dict, ok: bool) -> None:
+        return None
+
+
+def job_settings(settings: Settings) -> dict:
+    """Lease and retry timing; the defaults suit production, tests shorten them."""
+    out = {}
+    for key, name in (("CRASHDESK_JOB_LEASE", "lease"), ("CRASHDESK_JOB_BACKOFF", "backoff"),
+                      ("CRASHDESK_JOB_POLL", "poll")):
+        value = settings.get(key)
+        if value:
+            try:
+                out[name] = float(value)
+            except ValueError:
+                raise SystemExit(f"crashdesk: {key} must be a number of seconds, not {value!r}") from None
+    return out
+
+
 def check_settings(settings: Settings) -> list[str]:
     """Names of settings that a configured platform still needs."""
     missing = []
@@ -60,8 +89,9 @@ class App:
         self.store = Store(settings.db)
         self.desk = Desk(self.store, DeskConfig(
             data_dir=settings.data_dir, lang=settings.lang, tz=settings.tz, max_upload=settings.max_upload,
-            digest_priorities=settings.digest_priorities), clock=clock, executor=executor)
-        self.jobs = JobQueue(self.store, clock=clock)
+            digest_priorities=settings.digest_priorities, storage=settings.storage), clock=clock, executor=executor)
+        self.jobs = JobQueue(self.store, clock=clock, **job_settings(settings))
+        self.desk.queue = self.jobs
         self.platforms = Platforms()
         self.ready = False
         self.web = web.Application(client_max_size=64 * 1024**2)
@@ -91,6 +121,10 @@ class App:
         self.platforms.board = Board(self.desk, s, relay=self.relay)
         self.platforms.board.mount(self.web)
         self.desk.config.board = self.platforms.board
+        from handlers import analyse
+
+        run, give_up = analyse.runner(self.desk, BoardOutlet(self.relay))
+        self.jobs.register(analyse.kind_for("web"), run, give_up)
 
     async def slack_events(self, request: web.Request) -> web.Response:
         from slack_bolt.adapter.aiohttp import to_aiohttp_response

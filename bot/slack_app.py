@@ -65,7 +65,11 @@ class SlackAdapter:
                             raise_error_for_unhandled_request=False, process_before_response=False)
         self._names: dict[str, str] = {}
         self._http: aiohttp.ClientSession | None = None
-        jobs.register("slack.message", self._run_message)
+        jobs.register("slack.message", self._run_message, self._message_failed)
+        from handlers import analyse
+
+        run, give_up = analyse.runner(desk, self)
+        jobs.register(analyse.kind_for("slack"), run, give_up)
         self._register()
 
     def signed(self, body: bytes, headers) -> bool:
@@ -136,7 +140,9 @@ class SlackAdapter:
         # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
         text = re.sub(r"<@[\w.-]++>", "@crashdesk", ev.get("text") or "")
         return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
-                         ts=ev["ts"], thread=thread, files=files, threaded=True)
+                         ts=ev["ts"], thread=thread, files=files, threaded=True,
+                         route={"channel": ev["channel"], "thread": thread or ev["ts"], "user": ev["user"],
+                                "ts": ev["ts"], "files": bool(files)})
 
     async def _run_message(self, payload: dict) -> None:
         ev = payload["event"]
@@ -151,11 +157,31 @@ class SlackAdapter:
             replies.append(reply)
             await self.post(reply, event.channel, thread=reply.thread or root, user=event.user)
 
-        await self.desk.handle(event, send)
+        queued = await self.desk.handle(event, send, retry=True)
+        if event.files and not queued:
+            # Nothing left for the analysis job (refused, or a file the
+            # case already has): the message is settled now.
+            await self.finished(event.route or {}, any(r.kind == "verdict" for r in replies))
+
+    async def _message_failed(self, payload: dict, error: str) -> None:
+        """Retried and still failing: say so in the thread, rather than
+        leave the message without an answer."""
+        event = self.to_event(payload["event"])
+        lang = await self.desk.lang_for(event)
+        from handlers.texts import t
+
+        await self.send(event.route or {}, self.desk.error(t(lang, "not_now", why=t(lang, "try_again_later"))))
         if event.files:
-            await self._unreact(event.channel, event.ts, WORKING)
-            ok = any(r.kind == "verdict" for r in replies)
-            await self._react(event.channel, event.ts, DONE if ok else FAILED)
+            await self.finished(event.route or {}, False)
+
+    # -------------------------------------------- the analysis job's outlet
+    async def send(self, route: dict, reply: Reply) -> None:
+        await self.post(reply, route["channel"], thread=reply.thread or route.get("thread"), user=route.get("user"))
+
+    async def finished(self, route: dict, ok: bool) -> None:
+        if route.get("files"):
+            await self._unreact(route["channel"], route["ts"], WORKING)
+            await self._react(route["channel"], route["ts"], DONE if ok else FAILED)
 
     # ------------------------------------------------------------- commands
     async def run_command(self, command: dict) -> None:

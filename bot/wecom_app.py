@@ -17,7 +17,7 @@ from collections import defaultdict
 import logging
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
@@ -31,9 +31,13 @@ from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_file
 from bot.wecom_markdown import chunks
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply, TempFile
-from store import cases
+from store import cases, ops
 
 log = logging.getLogger("crashdesk.wecom")
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 MAX_CALLBACK_BYTES = 1024 * 1024
 
 
@@ -54,6 +58,10 @@ class WeComAdapter:
         self.webhook = hook if not hook or hook.startswith("http") else f"{self.client.base}webhook/send?key={hook}"
         jobs.register("wecom.message", self._run)
         jobs.register("wecom.send", self._send)
+        from handlers import analyse
+
+        run, give_up = analyse.runner(desk, self)
+        jobs.register(analyse.kind_for("wecom"), run, give_up)
         self._outbox: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def mount(self, app: web.Application) -> None:
@@ -163,9 +171,10 @@ class WeComAdapter:
             text = msg.get("Content", "") if msg.get("MsgType") == "text" else ""
             # No event_id: the job's dedupe key already dropped WeCom's retries,
             # and a job re-run after a restart must not be taken for one.
+            route = {"to": user, "group": None, "response_url": None, "channel": user}
             event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
-                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh")
-            return event, {"to": user, "group": None, "response_url": None}
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route)
+            return event, route
         # AI bot
         user = (msg.get("from") or {}).get("userid", "")
         group = msg.get("chatid") if msg.get("chattype") == "group" else None
@@ -178,9 +187,11 @@ class WeComAdapter:
             elif item.get("msgtype") == "file":
                 info = item.get("file") or {}
                 files.append(self._bot_file(info, msg.get("msgid", "file")))
-        event = ChatEvent(platform="wecom", channel=f"group:{group}" if group else user, user=user, text=text,
-                          files=files, ts=msg.get("msgid", ""), lang="zh")
-        return event, {"to": user, "group": group, "response_url": msg.get("response_url")}
+        channel = f"group:{group}" if group else user
+        route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
+        event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
+                          files=files, ts=msg.get("msgid", ""), lang="zh", route=route)
+        return event, route
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:
         url = info.get("url")
@@ -217,17 +228,23 @@ class WeComAdapter:
             return
         if payload["msg"].get("MsgType") == "event":
             return
-        delivered_to_group: set[str] = set()
 
         async def send(reply: Reply) -> None:
-            await self._deliver(reply, route)
-            if route["group"] and reply.binds_case:
-                await self.desk.bind(reply.binds_case, "wecom", event.channel, "group")
-            if reply.kind == "verdict" and reply.case_number and not route["group"] and reply.case_number not in delivered_to_group:
-                delivered_to_group.add(reply.case_number)
-                await self.to_case_groups(reply)
+            await self.send(route, reply)
 
-        await self.desk.handle(event, send)
+        await self.desk.handle(event, send, retry=True)
+
+    # -------------------------------------------- the analysis job's outlet
+    async def send(self, route: dict, reply: Reply) -> None:
+        await self._deliver(reply, route)
+        if route["group"] and reply.binds_case:
+            await self.desk.bind(reply.binds_case, "wecom", route.get("channel") or f"group:{route['group']}", "group")
+        if reply.kind == "verdict" and reply.case_number and not route["group"]:
+            # Reached one to one: the group where the case is discussed hears it too.
+            await self.to_case_groups(reply)
+
+    async def finished(self, route: dict, ok: bool) -> None:
+        return None
 
     async def _deliver(self, reply: Reply, route: dict) -> None:
         """An answer is a durable job of its own: WeCom takes 30 messages a
@@ -246,20 +263,31 @@ class WeComAdapter:
                             "msgtype": "markdown", "markdown": {"content": part}}) as r:
                         await r.read()
                 return
-            # One person's answers leave one at a time, in the order queued.
+            # One person's answers leave one at a time, in the order queued;
+            # the 30 a minute are one budget for every instance (in the database).
             async with self._outbox[route["to"]]:
-                wait = self.client.person_pacer.reserve(route["to"], len(parts))
+                wait = await self.reserve(route["to"], len(parts))
                 if wait:
-                    raise Later(self.desk.now() + timedelta(seconds=wait))
+                    raise Later(datetime.now(timezone.utc) + timedelta(seconds=wait))
                 for part in parts:
                     await self.client.send_markdown(route["to"], part)
         except WeComError as exc:
             if exc.errcode == 45009:  # WeCom's own frequency limit: try again in a minute
-                raise Later(self.desk.now() + timedelta(seconds=60)) from None
+                raise Later(datetime.now(timezone.utc) + timedelta(seconds=60)) from None
             log.warning("could not deliver to %s: %s", route["to"], exc)
         except aiohttp.ClientError as exc:
             log.warning("could not deliver to %s: %s", route["to"], exc)
             raise
+
+    async def reserve(self, person: str, n: int) -> float:
+        """Seconds until ``n`` messages may go to one person (0.0: taken now)."""
+        now = datetime.now(timezone.utc)
+        per = self.client.person_pacer.per
+        oldest = await self.desk.store.call(ops.reserve_sends, f"wecom:{person}", n, _iso(now),
+                                            _iso(now - timedelta(seconds=per)), self.client.person_pacer.rate)
+        if oldest is None:
+            return 0.0
+        return per - (now - datetime.fromisoformat(oldest)).total_seconds() + 0.05
 
     async def to_case_groups(self, reply: Reply, threads: list[dict] | None = None) -> None:
         """A verdict reached elsewhere (one to one, the board) also goes to

@@ -26,6 +26,7 @@ from handlers.events import ChatEvent, Reply, Send
 from handlers.parsing import case_numbers, crm_subject, malformed_numbers, parse_command
 from handlers.texts import t
 from store import Store, StoreError
+from store.errors import CrashdeskError, Refused
 from store import cases, evidence, ops, timeline
 from store.cases import Case
 
@@ -45,6 +46,7 @@ class DeskConfig:
     stale_days: int = 7
     analysis_timeout: float = 600.0
     board: LinkSigner | None = None  # a link signer, when the web board runs
+    storage: str | None = None  # s3://bucket/prefix; None: the data_dir folder
 
 
 @dataclass
@@ -56,7 +58,8 @@ class Ctx:
     thread_case: Case | None = None
     filed: list[str] = field(default_factory=list)  # earlier uploads this event put under filed_into
     filed_into: Case | None = None
-    analysed: bool = False  # a case verdict was given for this event
+    analysed: bool = False  # the event's files went to the analysis job
+    jobs: list[int | None] = field(default_factory=list)  # analysis jobs it queued
 
     @property
     def who(self) -> str:
@@ -89,6 +92,20 @@ class Desk:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self._executor = executor
         self.tz = ZoneInfo(config.tz)
+        # The durable job queue (bot.jobs.JobQueue) when a server runs one:
+        # uploads are analysed by its "analyse.<door>" jobs; without one
+        # (the terminal, tests) the same job runs inline.
+        self.queue = None
+        self._files = None
+
+    @property
+    def files(self):
+        """Where uploads are kept (store.files: a folder, or S3 storage)."""
+        if self._files is None:
+            from store.files import files_for
+
+            self._files = files_for(self.config.storage or self.config.data_dir)
+        return self._files
 
     @property
     def executor(self) -> Executor:
@@ -127,25 +144,37 @@ class Desk:
         return now.astimezone(timezone.utc).isoformat(timespec="seconds")
 
     # -- entry points ---------------------------------------------------------
-    async def handle(self, event: ChatEvent, send: Send) -> None:
-        """Never raises: whatever goes wrong is said in the channel and logged."""
+    async def handle(self, event: ChatEvent, send: Send, *, retry: bool = False) -> list[int]:
+        """The analysis jobs the event queued (ids).  What the person can act
+        on is said in the channel.  With ``retry`` (a job runner calls) a
+        transient failure, or one nobody foresaw, is raised so that the
+        runner tries again with backoff and reports it in the end; without,
+        it is said in the channel and logged."""
+        lang = event.lang or self.config.lang
         try:
-            await self._handle(event, send)
-        except StoreError as exc:
-            await send(self.error(t(event.lang or self.config.lang, "db_error", why=exc)))
+            return [j for j in await self._handle(event, send) if j is not None]
+        except Refused as exc:
+            await send(self.info(t(lang, exc.key, **exc.fields)))
+        except CrashdeskError as exc:
+            if retry and exc.retryable:
+                raise
+            await send(self.error(t(lang, "db_error", why=exc) if isinstance(exc, StoreError)
+                                  else t(lang, "not_now", why=exc)))
         except Exception:
+            if retry:
+                raise
             log.exception("handling %s event %s failed", event.platform, event.ts)
-            lang = event.lang or self.config.lang
             await send(self.error(t(lang, "internal_error")))
+        return []
 
-    async def _handle(self, event: ChatEvent, send: Send) -> None:
+    async def _handle(self, event: ChatEvent, send: Send) -> list[int | None]:
         now = self.now()
         if event.event_id:
             first = await self.store.call(ops.first_sighting, f"{event.platform}:{event.event_id}", self.iso(now))
             if not first:
-                return
+                return []
         if event.is_bot:
-            return
+            return []
         ctx = Ctx(event, await self.lang_for(event), send, now)
         ctx.send = self._worded(ctx, send)
         if event.thread:
@@ -170,6 +199,7 @@ class Desk:
             await self._route(ctx, numbers)
         if ctx.filed and not ctx.analysed:
             await uploads.analyse_case(self, ctx, ctx.filed_into, ctx.filed)
+        return ctx.jobs
 
     async def _route(self, ctx: Ctx, numbers: list[str]) -> None:
         from handlers import commands, uploads

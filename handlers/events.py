@@ -52,6 +52,10 @@ class ChatEvent:
     # Cards carry a link onto the case board, except where the person
     # already is on the board.
     link_board: bool = True
+    # Where an answer that comes later (the analysis job's verdict) goes:
+    # what the adapter needs to post it (channel, thread, person...), kept
+    # with the job as it is.
+    route: dict | None = None
 
 
 @dataclass(slots=True)

@@ -1,56 +1,15 @@
-"""Uploaded evidence: the files (one copy per sha256 under the data
-folder), which cases they belong to, and the verdicts read from them."""
+"""Uploaded evidence: the files (one copy per sha256, kept by store.files),
+which cases they belong to, and the verdicts read from them."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
 from store.db import Database
 
 from store.audit import record
 from store.db import writing
-
-
-@dataclass(slots=True)
-class StoredFile:
-    sha256: str
-    path: str
-    size: int
-
-
-def save_file(data_dir: str | Path, name: str, chunks) -> StoredFile:
-    """Write an upload to the data folder, named by its content.  The same
-    dump uploaded twice is stored once; a half-written file never takes the
-    final name (temp file + rename)."""
-    folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                fh.write(chunk)
-        sha = digest.hexdigest()
-        # Named by content alone: MEMORY.DMP and memory.dmp are one file.
-        final = folder / sha[:2] / sha
-        final.parent.mkdir(exist_ok=True)
-        if final.exists():
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return StoredFile(sha, str(final), size)
+from store.files import StoredFile
 
 
 def add_dump(db: Database, stored: StoredFile, name: str, kind: str | None, at: str) -> int:
@@ -93,6 +52,11 @@ def save_analysis(db: Database, dump_id: int, engine: str, verdict: dict, summar
                                "verdict_json": json.dumps(verdict, ensure_ascii=False),
                                "summary": summary, "created_at": at})
 
+
+
+def analysed(db: Database, dump_id: int, engine: str) -> bool:
+    """A file has an analysis (or a recorded failure) under this engine."""
+    return db.one("select 1 as x from analyses where dump_id = ? and engine = ? limit 1", [dump_id, engine]) is not None
 
 
 def mark_failed(db: Database, dump_id: int, engine: str, reason: str, at: str) -> None:

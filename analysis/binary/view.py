@@ -8,6 +8,7 @@ mapped 16 GB file costs only the pages actually read."""
 
 from __future__ import annotations
 
+import mmap
 import struct
 
 # 'PAGE' is what Windows leaves in header fields it did not fill.
@@ -30,11 +31,15 @@ class DumpFormatError(Exception):
 
 
 class View:
-    __slots__ = ("data", "size")
+    __slots__ = ("data", "size", "_direct")
 
     def __init__(self, data) -> None:
         self.data = data
         self.size = len(data)
+        # bytes, memoryview and mmap are unpacked in place; any other
+        # object that slices to bytes (a ranged reader over object
+        # storage) is sliced first.
+        self._direct = isinstance(data, (bytes, bytearray, memoryview, mmap.mmap))
 
     def has(self, offset: int, length: int) -> bool:
         return 0 <= offset and 0 <= length and offset + length <= self.size
@@ -45,7 +50,9 @@ class View:
 
     def unpack(self, fmt: struct.Struct, offset: int, what: str = "field") -> tuple:
         self.need(offset, fmt.size, what)
-        return fmt.unpack_from(self.data, offset)
+        if self._direct:
+            return fmt.unpack_from(self.data, offset)
+        return fmt.unpack(self.data[offset : offset + fmt.size])
 
     def u8(self, offset: int, what: str = "byte") -> int:
         return self.unpack(_U8, offset, what)[0]
@@ -64,10 +71,10 @@ class View:
 
     def opt_u32(self, offset: int) -> int | None:
         """A field that a truncated header may lack."""
-        return _U32.unpack_from(self.data, offset)[0] if self.has(offset, 4) else None
+        return self.unpack(_U32, offset)[0] if self.has(offset, 4) else None
 
     def opt_u64(self, offset: int) -> int | None:
-        return _U64.unpack_from(self.data, offset)[0] if self.has(offset, 8) else None
+        return self.unpack(_U64, offset)[0] if self.has(offset, 8) else None
 
     def bytes(self, offset: int, length: int, what: str = "bytes", limit: int = 1 << 20) -> bytes:
         """A copy of a range; ``limit`` keeps a claimed length from costing memory."""

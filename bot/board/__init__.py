@@ -72,6 +72,7 @@ class Board:
         self.settings = settings
         self.public_url = (settings.get("CRASHDESK_PUBLIC_URL") or f"http://localhost:{settings.port}").rstrip("/")
         self.relay = relay  # posts a verdict to the case's chat threads
+        self.wait_for = 60.0  # seconds an upload request waits for its verdict
         self._signer: Signer | None = None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=jinja2.select_autoescape(["html"]))
@@ -283,25 +284,34 @@ class Board:
 
             event = ChatEvent(platform="web", channel="board", user=session.user, user_name=session.user,
                               text=number, ts=f"web-{uuid.uuid4().hex}", files=files, lang=self._lang(request),
-                              link_board=False)
-            await self.desk.handle(event, send)
-            verdict = next((r for r in replies if r.kind == "verdict"), None)
-            if verdict is not None and self.relay is not None:
-                try:
-                    await self.relay(verdict)
-                except Exception:  # the verdict is stored; a chat that cannot be reached must not undo the upload
-                    log.exception("could not relay the verdict on %s to its chat threads", number)
+                              link_board=False, route={"case": number})
+            # The files are stored and filed here; the analysis is the
+            # same durable job every door submits, run by whichever
+            # instance is free.  The request waits a while for it, and
+            # otherwise answers that the verdict will come (a closed page
+            # loses nothing).
+            queued = await self.desk.handle(event, send)
+            states = [await self.desk.queue.wait(job_id, self.wait_for) for job_id in queued] \
+                if self.desk.queue is not None else []
         finally:
             for f in files:
                 if f.id:
                     Path(f.id).unlink(missing_ok=True)
+        verdict = next((r for r in replies if r.kind == "verdict"), None)
+        pending = any(s and s["status"] not in ("done", "failed") for s in states)
         fresh = await self.desk.store.call(cases.get, number)
         line = verdict_line(fresh.verdict_in(self._lang(request)), self._lang(request)) or ""
+        analysed = verdict is not None or (queued and not pending and all(s and s["status"] == "done" for s in states)
+                                           and bool(line))
         problems = [r for r in replies if r.kind in ("error", "info")]
-        message = t("upload_done", line=line) if verdict else " ".join(
-            b.text for r in problems for b in r.doc.blocks if b.text) or "—"
+        if analysed:
+            message, status = t("upload_done", line=line), 200
+        elif pending:
+            message, status = t("upload_queued"), 202
+        else:
+            message, status = " ".join(b.text for r in problems for b in r.doc.blocks if b.text) or t("upload_failed"), 422
         if wants_json:
-            return web.json_response({"ok": verdict is not None, "message": message}, status=200 if verdict else 422)
+            return web.json_response({"ok": status < 300, "message": message}, status=status)
         raise web.HTTPSeeOther(f"/case/{number}")
 
     async def _read_form(self, request: web.Request, csrf: str, checked: bool) -> list[Attachment]:

@@ -33,7 +33,9 @@ T = {
         "vendors_intro": "Vendors whose modules the verdicts blame, over all cases ({dumps} files analysed).",
         "chart_caption": "Cases opened per month, by the vendor the verdict names.",
         "open_cases": "Open cases", "archived_cases": "Archived cases", "dumps": "Files", "no_vendors": "No verdict names a vendor yet.",
-        "upload_done": "Analysed: {line}", "upload_none": "Choose at least one file.", "csrf_bad": "This form has expired; reload the page.",
+        "upload_done": "Analysed: {line}", "upload_none": "Choose at least one file.",
+        "upload_queued": "Received; the analysis is still running. The verdict will appear on this page and in the case's chat threads.",
+        "upload_failed": "The file could not be analysed; see the case page.", "csrf_bad": "This form has expired; reload the page.",
         "not_found": "No such case.", "upload_too_many": "At most {n} files in one upload.",
     },
     "zh": {
@@ -66,7 +68,9 @@ T = {
         "vendors_intro": "分析结论所指向的厂商及其模块（共分析 {dumps} 个文件）。",
         "chart_caption": "每月新建案例数，按分析结论指向的厂商统计。",
         "open_cases": "未结案例", "archived_cases": "已归档案例", "dumps": "文件", "no_vendors": "尚无指向厂商的分析结论。",
-        "upload_done": "分析完成：{line}", "upload_none": "请至少选择一个文件。", "csrf_bad": "表单已过期，请刷新页面。",
+        "upload_done": "分析完成：{line}", "upload_none": "请至少选择一个文件。",
+        "upload_queued": "已收到，仍在分析中。结论会显示在本页，并发到案例的聊天话题。",
+        "upload_failed": "文件无法分析，请查看案例页面。", "csrf_bad": "表单已过期，请刷新页面。",
         "not_found": "没有这个案例。", "upload_too_many": "一次最多上传 {n} 个文件。",
     },
 }

@@ -1,0 +1,214 @@
+"""The one analysis path: every door (Slack, WeCom, the terminal, the
+board's upload form) files its uploads under the case and then submits the
+same job, ``analyse(case, files)``.  The job reads the case's stored files
+in a worker process, keeps each file's part of the verdict under the
+current engine, sets the case verdict and answers where the upload came
+from (the door's *outlet*, registered by its adapter).
+
+Durable and idempotent: the job's dedupe key is the case, the files and the
+engine version, so a message handled twice (a retry, a crash) queues it
+once; and a file attached but never analysed under the current engine (the
+process died in between) is analysed when its upload is seen again.  Where
+no queue serves a door (the terminal, tests) the same job runs inline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Protocol
+
+from analysis.render.doc import Doc
+from handlers.events import Action, Reply, Send
+from handlers.texts import t
+from handlers.worker import ENGINE_VERSION, analyze_case_files
+from store import cases, evidence
+
+log = logging.getLogger("crashdesk.analyse")
+KIND = "analyse"
+
+
+def kind_for(platform: str) -> str:
+    """Jobs are claimed only by instances that can answer on their door."""
+    return f"{KIND}.{platform}"
+
+
+class Outlet(Protocol):
+    """Where the answer of a job goes: a door's adapter, given the route it
+    put on the event (channel, thread, person...)."""
+
+    async def send(self, route: dict, reply: Reply) -> None: ...
+
+    async def finished(self, route: dict, ok: bool) -> None: ...
+
+
+@dataclass
+class AnalysisJob:
+    case_id: int | None  # None: files sent before there was a case
+    dump_ids: list[int]  # the new files (for a case, every file of it is read)
+    labels: list[str]  # their names, as the person knows them
+    lang: str
+    platform: str
+    route: dict
+
+    def payload(self) -> dict:
+        return {"case": self.case_id, "dumps": self.dump_ids, "labels": self.labels, "lang": self.lang,
+                "platform": self.platform, "route": self.route}
+
+    @classmethod
+    def of(cls, payload: dict) -> "AnalysisJob":
+        return cls(payload.get("case"), list(payload.get("dumps") or []), list(payload.get("labels") or []),
+                   payload.get("lang") or "en", payload["platform"], payload.get("route") or {})
+
+    def dedupe(self) -> str:
+        where = self.case_id if self.case_id is not None else "loose"
+        return f"{KIND}:{where}:{','.join(str(i) for i in sorted(self.dump_ids))}:{ENGINE_VERSION}"
+
+
+class AnalysisFailed(Exception):
+    """The worker did not come back: timed out, or died (out of memory).
+    Not retried: the same file would do the same again."""
+
+
+async def submit(desk, job: AnalysisJob, send: Send) -> int | None:
+    """Queue the job where a queue serves this door, else run it now.  The
+    queued job's id, for a door that waits for it (the board)."""
+    kind = kind_for(job.platform)
+    queue = desk.queue
+    if queue is not None and queue.serves(kind):
+        return await queue.enqueue(kind, job.payload(), job.dedupe())
+    await run(desk, job, send)
+    return None
+
+
+def runner(desk, outlet: Outlet) -> tuple[Callable[[dict], Awaitable[None]], Callable[[dict, str], Awaitable[None]]]:
+    """(run, give_up) for the job queue, answering through ``outlet``."""
+
+    async def run_job(payload: dict) -> None:
+        job = AnalysisJob.of(payload)
+
+        async def send(reply: Reply) -> None:
+            await outlet.send(job.route, reply)
+
+        ok = await run(desk, job, send)
+        await outlet.finished(job.route, ok)
+
+    async def give_up(payload: dict, error: str) -> None:
+        job = AnalysisJob.of(payload)
+        why = t(job.lang, "try_again_later")
+        await outlet.send(job.route, desk.info(t(job.lang, "not_analysed", name=", ".join(job.labels), why=why)))
+        await outlet.finished(job.route, False)
+
+    return run_job, give_up
+
+
+# ----------------------------------------------------------------- the job
+
+async def run(desk, job: AnalysisJob, send: Send) -> bool:
+    """True when a verdict was given."""
+    if job.case_id is None:
+        return await _loose(desk, job, send)
+    case = await desk.store.call(cases.get_by_id, job.case_id)
+    if case is None:
+        return False
+    return await _case(desk, case, job, send)
+
+
+def _labels(rows: list[dict]) -> list[tuple[int, str, str]]:
+    """(dump id, unique label, where it is stored): two uploads named alike stay apart."""
+    seen: dict[str, int] = {}
+    out = []
+    for row in rows:
+        name = row["name"]
+        seen[name] = seen.get(name, 0) + 1
+        label = name if seen[name] == 1 else f"{name} ({seen[name]})"
+        out.append((row["id"], label, row["path"]))
+    return out
+
+
+async def _analyse(desk, items: list[tuple[int, str, str]], lang: str, detail: list[str] | None):
+    """In a worker process, under the hard timeout: a stuck or dying worker
+    is killed and replaced, whatever the analysis's own time budget."""
+    loop = asyncio.get_running_loop()
+    try:
+        work = loop.run_in_executor(desk.executor, analyze_case_files, [(label, path) for _, label, path in items],
+                                    lang, detail, desk.config.storage)
+        return await asyncio.wait_for(work, desk.config.analysis_timeout)
+    except asyncio.TimeoutError:
+        desk.reset_executor()
+        raise AnalysisFailed(t(lang, "analysis_timeout")) from None
+    except BrokenProcessPool:
+        desk.reset_executor()
+        raise AnalysisFailed(t(lang, "analysis_died")) from None
+
+
+async def _save(desk, items, verdict: dict, summary: str) -> None:
+    """One analysis row per file, with the part of the verdict it produced."""
+    at = desk.iso(desk.now())
+    for dump_id, label, _ in items:
+        mine = [d for d in verdict["dumps"] if d["source"] == label or d["source"].startswith(label + ":")]
+        if mine:
+            await desk.store.call(evidence.save_analysis, dump_id, ENGINE_VERSION, {"dumps": mine}, summary, at)
+
+
+async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
+    lang = job.lang
+    failed = await desk.store.call(evidence.failed_dumps, case.id)
+    rows = [r for r in await desk.store.call(evidence.case_dumps, case.id) if r["id"] not in failed]
+    items = _labels(rows)
+    label_of = {row["name"]: label for row, (_, label, _) in zip(rows, items)}
+    detail = [label_of.get(name, name) for name in job.labels]
+    try:
+        result = await _analyse(desk, items, lang, detail)
+    except AnalysisFailed as exc:
+        # The new files are what changed: set them aside and say so; the
+        # case keeps the verdict of the files that could be read.
+        for dump_id, label, _ in items:
+            if label in detail:
+                await desk.store.call(evidence.mark_failed, dump_id, ENGINE_VERSION, str(exc), desk.iso(desk.now()))
+        await send(desk.info(t(lang, "not_analysed", name=", ".join(detail), why=exc)))
+        return False
+    verdict, verdict_zh, doc, summary = result
+    await _save(desk, items, verdict, summary)
+    from handlers.cards import verdict_line
+
+    if verdict["dumps"]:
+        await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict,
+                              desk.iso(desk.now()), verdict_zh)
+    for problem in verdict.get("errors", []):
+        if any(problem["source"].startswith(d) for d in detail):
+            doc.para(t(lang, "not_analysed", name=problem["source"], why=problem["message"]))
+    doc.para(t(lang, "attached_to", number=case.number))
+    reply = Reply(doc, kind="verdict", case_number=case.number, binds_case=case.number)
+    reply.actions = [Action("call", t(lang, "btn_call"), case.number),
+                     Action("archive", t(lang, "btn_archive"), case.number)]
+    await send(reply)
+    return True
+
+
+async def _loose(desk, job: AnalysisJob, send: Send) -> bool:
+    rows = [r for r in [await desk.store.call(evidence.dump, i) for i in job.dump_ids] if r]
+    items = _labels(rows)
+    labels = [label for _, label, _ in items]
+    try:
+        verdict, _, doc, summary = await _analyse(desk, items, job.lang, labels)
+    except AnalysisFailed as exc:
+        for dump_id, _, _ in items:
+            await desk.store.call(evidence.mark_failed, dump_id, ENGINE_VERSION, str(exc), desk.iso(desk.now()))
+        await send(desk.info(t(job.lang, "not_analysed", name=", ".join(labels), why=exc)))
+        return False
+    await _save(desk, items, verdict, summary)
+    for problem in verdict.get("errors", []):
+        doc.para(t(job.lang, "not_analysed", name=problem["source"], why=problem["message"]))
+    doc.para(t(job.lang, "no_case_offer"))
+    reply = Reply(doc, kind="verdict")
+    reply.actions = [Action("open", t(job.lang, "btn_open"), "")]
+    await send(reply)
+    return True
+
+
+def _doc(text: str) -> Doc:
+    doc = Doc()
+    doc.para(text)
+    return doc

@@ -10,7 +10,9 @@ With no chat platform configured it serves the board alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import sys
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -19,7 +21,8 @@ from bot.config import Settings
 from bot.jobs import JobQueue
 from bot.spool import read_body
 from handlers.desk import Desk, DeskConfig
-from store import Store
+from store import Store, StoreError, ops
+from store.errors import CrashdeskError
 
 log = logging.getLogger("crashdesk.server")
 MAX_SLACK_BODY = 1024**2
@@ -141,12 +144,38 @@ class App:
             # parsed, queued or stored; this line is the only trace.
             log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
             return web.Response(status=401)
+        queued = await self._queue_slack_event(body, request)
+        if queued is not None:
+            return queued
         try:
             bolt_request = AsyncBoltRequest(body=body.decode("utf-8", "replace"), query=request.query_string,
                                             headers=request.headers)
         except ValueError:  # signed, yet not the JSON or form it says it is
             return web.Response(status=400, text="unreadable body")
         return await to_aiohttp_response(await self.platforms.slack.app.async_dispatch(bolt_request))
+
+    async def _queue_slack_event(self, body: bytes, request: web.Request) -> web.Response | None:
+        """A message event is acknowledged only once its job is stored: if
+        the database cannot take it (a full disk, a server away), Slack is
+        answered 503 and delivers it again, instead of a 200 for an event
+        that would then be lost.  None: not a message event, bolt decides."""
+        if not request.content_type.startswith("application/json"):
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+            return None
+        event = payload.get("event")
+        if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
+            return None
+        try:
+            await self.platforms.slack.accept(payload, event)
+        except CrashdeskError as exc:
+            log.error("a Slack event was not queued, answering 503 so that Slack sends it again: %s", exc)
+            return web.Response(status=503, text="not queued; please retry")
+        return web.Response(status=200)
 
     async def relay(self, reply) -> None:
         """A verdict reached on the board also goes to the case's chat
@@ -171,6 +200,7 @@ class App:
 
     async def _startup(self, app: web.Application) -> None:
         await self.store.open()
+        self._sweep()
         await self.jobs.start()
         if self.platforms.slack and self.settings.get("SLACK_APP_TOKEN"):
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -184,6 +214,17 @@ class App:
         if targets:
             self.platforms.tasks.append(asyncio.create_task(digest_loop(self.desk, targets, self.settings)))
         self.ready = True
+
+    def _sweep(self) -> None:
+        """What a killed predecessor on this machine left half-written."""
+        from bot.spool import alive, sweep_orphans
+        from store.files import LocalFiles
+
+        removed = sweep_orphans()
+        if isinstance(self.desk.files, LocalFiles):
+            removed += self.desk.files.sweep(alive)
+        if removed:
+            log.info("removed %d temp file(s) left by a process that died", removed)
 
     def digest_targets(self) -> list:
         """(channel key, post) for each place the daily digest goes."""
@@ -218,14 +259,35 @@ class App:
         self.store.close()
 
 
+def preflight(settings: Settings) -> str | None:
+    """What would stop the bot, in one line, before it listens: a database
+    it cannot open or write (read-only, full, away), or a shared database
+    with uploads kept in the working directory."""
+    from store.db import is_postgres
+
+    if is_postgres(settings.db) and not settings.storage and not settings.get("CRASHDESK_DATA_DIR"):
+        return ("with a postgresql:// database, set CRASHDESK_STORAGE=s3://bucket/prefix (or CRASHDESK_DATA_DIR "
+                "to a folder every instance shares) for the uploads")
+    store = Store(settings.db)
+    try:
+        store.call_sync(ops.check_writable, sys.argv[0])
+    except StoreError as exc:
+        return str(exc)
+    finally:
+        store.close()
+    return None
+
+
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     missing = check_settings(settings)
     if missing:
-        import sys
-
         print("crashdesk: missing settings: " + ", ".join(missing), file=sys.stderr)
         return 2
+    problem = preflight(settings)
+    if problem:
+        print(f"crashdesk: {problem}", file=sys.stderr)
+        return 1
     app = App(settings)
     web.run_app(app.web, port=settings.port, print=lambda *_: log.info("listening on port %s", settings.port),
                 handle_signals=True)

@@ -35,9 +35,48 @@ async def read_body(request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def _owned(prefix: str) -> str:
+    # The writer's pid in the name: after a crash (kill -9) the next start
+    # can tell its own leftovers from another live process's downloads.
+    return f"{prefix}{os.getpid()}-"
+
+
+def sweep_orphans(folder: str | None = None) -> int:
+    """Remove spooled downloads whose process is gone (it died before it
+    could); the number removed."""
+    folder = folder or tempfile.gettempdir()
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 4 or parts[0] != "crashdesk" or not parts[2].isdigit():
+            continue
+        if alive(int(parts[2])):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 async def spool(chunks: AsyncIterator[bytes], limit: int, prefix: str) -> TempFile:
     loop = asyncio.get_running_loop()
-    tmp = tempfile.NamedTemporaryFile(prefix=prefix, delete=False)
+    tmp = tempfile.NamedTemporaryFile(prefix=_owned(prefix), delete=False)
     size = 0
     try:
         async for chunk in chunks:

@@ -53,12 +53,31 @@ class LocalFiles:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
+    def sweep(self, alive) -> int:
+        """Half-written uploads of a process that died (``alive(pid)`` says
+        which are still running); the number removed.  A shared folder is
+        swept only of this machine's processes' files by each machine."""
+        removed = 0
+        try:
+            names = [n for n in os.listdir(self.folder) if n.startswith(".upload-")]
+        except OSError:
+            return 0
+        for name in names:
+            pid = name.split("-")[1]
+            if pid.isdigit() and not alive(int(pid)):
+                try:
+                    os.unlink(self.folder / name)
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
+
     def save(self, name: str, chunks: Iterable[bytes]) -> StoredFile:
         folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".upload-{os.getpid()}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:

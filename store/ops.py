@@ -46,6 +46,22 @@ def release_digest(db: Database, channel: str, day: str) -> None:
         db.execute("delete from digests where channel = ? and day = ? and sent_at is null", [channel, day])
 
 
+def check_writable(db: Database, who: str) -> None:
+    """A real write, rolled back: raises StoreError (read-only, full...)
+    when the database cannot take one."""
+    try:
+        with writing(db):
+            db.execute("insert into settings (key, value) values ('write_check', ?) "
+                       "on conflict (key) do update set value = excluded.value", [who[:200]])
+            raise _RollBack
+    except _RollBack:
+        pass
+
+
+class _RollBack(Exception):
+    pass
+
+
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:
     rows = list(db.query("select value from settings where key = ?", [key]))
     return rows[0]["value"] if rows else default

@@ -203,17 +203,32 @@ class App:
         self._sweep()
         await self.jobs.start()
         if self.platforms.slack and self.settings.get("SLACK_APP_TOKEN"):
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            # One Socket Mode connection for the cluster (Slack would spread
+            # events over several): held under a lease, taken over when its
+            # instance dies.
+            from bot.leader import Leadership
 
-            handler = AsyncSocketModeHandler(self.platforms.slack.app, self.settings.get("SLACK_APP_TOKEN"))
-            self.platforms.slack_socket = handler
-            await handler.connect_async()
+            self.platforms.slack_socket = Leadership(self.store, "slack-socket", self.jobs.owner,
+                                                     gain=self._socket_up, lose=self._socket_down,
+                                                     lease=max(3.0, self.jobs.lease / 2))
+            await self.platforms.slack_socket.start()
         from bot.scheduler import digest_loop
 
         targets = self.digest_targets() if self.scheduler else []
         if targets:
             self.platforms.tasks.append(asyncio.create_task(digest_loop(self.desk, targets, self.settings)))
         self.ready = True
+
+    async def _socket_up(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.platforms.slack.app, self.settings.get("SLACK_APP_TOKEN"))
+        await self._socket.connect_async()
+
+    async def _socket_down(self) -> None:
+        socket, self._socket = getattr(self, "_socket", None), None
+        if socket is not None:
+            await socket.close_async()
 
     def _sweep(self) -> None:
         """What a killed predecessor on this machine left half-written."""
@@ -249,7 +264,7 @@ class App:
             task.cancel()
         await asyncio.gather(*self.platforms.tasks, return_exceptions=True)
         if self.platforms.slack_socket:
-            await self.platforms.slack_socket.close_async()
+            await self.platforms.slack_socket.stop()
         await self.jobs.stop()
         if self.platforms.slack:
             await self.platforms.slack.close()

@@ -322,3 +322,41 @@ async def test_hostile_requests_are_refused_before_their_body_is_parsed(slack):
     assert huge.status == 413
     # A signed body that is not JSON is answered, not crashed on.
     assert (await slack.post("not json at all")).status < 500
+
+
+async def test_one_socket_mode_connection_for_the_cluster_taken_over_when_its_holder_stops(tmp_path):
+    """Two instances on one database: one connection to Slack; when the
+    instance holding it goes, the other connects."""
+    from fakeslack import APP_TOKEN
+
+    from bot.config import Settings
+    from bot.server import App
+    from aiohttp.test_utils import TestClient, TestServer
+    from concurrent.futures import ThreadPoolExecutor
+    from engines import db_for
+
+    fake = FakeSlack()
+    server, fake.base = await serve(fake.app)
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.base + "/api/",
+           "CRASHDESK_DB": db_for(tmp_path, "cluster.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+           "CRASHDESK_JOB_LEASE": "6"}
+    clients = []
+    try:
+        for _ in range(2):
+            app = App(Settings(dict(env)), executor=ThreadPoolExecutor(max_workers=1), scheduler=False)
+            client = TestClient(TestServer(app.web, host="127.0.0.1"))
+            await client.start_server()
+            clients.append((app, client))
+        holders = [app for app, _ in clients if app.platforms.slack_socket.held]
+        assert len(holders) == 1 and len(fake.sockets) == 1
+        other = next(app for app, _ in clients if app is not holders[0])
+        await next(c for a, c in clients if a is holders[0]).close()  # its lease is released on the way out
+        for _ in range(200):
+            if other.platforms.slack_socket.held:
+                break
+            await asyncio.sleep(0.05)
+        assert other.platforms.slack_socket.held and len(fake.sockets) == 2
+    finally:
+        for app, client in clients:
+            await client.close()
+        await server.close()

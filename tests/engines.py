@@ -158,7 +158,9 @@ class SeaweedFS:
         args = [str(self.bin), "server", f"-dir={self.dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-master.port={ports['master']}", f"-volume.port={ports['volume']}", "-filer",
                 f"-filer.port={ports['filer']}", "-s3", f"-s3.port={ports['s3']}",
-                "-master.volumeSizeLimitMB=64", "-volume.max=8", f"-filer.localSocket={self.dir}/filer.sock"]
+                "-master.volumeSizeLimitMB=128", "-volume.max=64", f"-filer.localSocket={self.dir}/filer.sock",
+                # the catalog servers it would start on fixed default ports: not used here
+                "-s3.port.iceberg=0", "-s3.port.lance=0", "-iam=false"]
         log = self.dir / "log"
         self.proc = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, cwd=self.dir,
                                      start_new_session=True)

@@ -11,7 +11,7 @@ import dumpbuild as db
 from deskkit import Chat, bytes_attachment, make_desk
 from store import cases, evidence
 from store.files import RangedObject, S3Files, is_s3
-from test_binary_memory import DRIVERS, PARAMS, check_walk, machine
+from test_binary_memory import DRIVERS, PARAMS, check_walk, machine, read
 
 NUMBER = "CAS-04716-C3F2K9"
 
@@ -61,9 +61,7 @@ async def test_a_memory_dump_in_object_storage_is_read_in_place(s3, tmp_path, st
     from handlers.worker import open_stored
 
     piece = open_stored("MEMORY.DMP", row["path"])
-    from analysis.binary.kernel import read_kernel_dump
-
-    report, _ = await asyncio.get_running_loop().run_in_executor(None, read_kernel_dump, piece.data, "MEMORY.DMP")
+    report = await asyncio.get_running_loop().run_in_executor(None, read, piece.data)
     check_walk(report, "kernel bitmap dump")
     assert piece.data.bytes_read < len(blob) / 20, (piece.data.bytes_read, len(blob))
     assert [m.image for m in report.modules.values() if not m.unloaded] == [d.image for d in DRIVERS]

@@ -187,7 +187,12 @@ class JobQueue:
                 continue
             task = asyncio.create_task(self._run(job), name=f"crashdesk-job-{job['id']}")
             self._running[job["id"]] = task
-            task.add_done_callback(lambda _t, job_id=job["id"]: self._running.pop(job_id, None))
+            task.add_done_callback(self._forget(job["id"]))
+
+    def _forget(self, job_id: int) -> Callable[[asyncio.Task], None]:
+        def forget(_task: asyncio.Task) -> None:
+            self._running.pop(job_id, None)
+        return forget
 
     async def _claim(self) -> dict | None:
         now = self._now()

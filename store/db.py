@@ -105,7 +105,7 @@ _PG_STATES = {
 }
 
 
-def _pg_failure(exc: Exception) -> Failure:
+def _pg_failure(exc: BaseException) -> Failure:
     state = getattr(exc, "sqlstate", None) or ""
     if state in _PG_STATES:
         return _PG_STATES[state]
@@ -127,7 +127,7 @@ _MESSAGES = {
 }
 
 
-def explain(exc: Exception, location: str | Path) -> StoreError:
+def explain(exc: BaseException, location: str | Path) -> StoreError:
     """Any driver error of either engine as a StoreError that says what to do."""
     failure = _sqlite_failure(exc) if isinstance(exc, sqlite3.Error) else _pg_failure(exc)
     where = shown(location)
@@ -249,7 +249,7 @@ class SQLiteDatabase(Database):
     def text_index(self, table: str, columns: tuple[str, ...]) -> None:
         # The trigram tokenizer finds Chinese words inside unsegmented text
         # ("亚信安全" in "客户将升级亚信安全软件"); see store.search for shorter words.
-        self.utils[table].enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+        self.utils.table(table).enable_fts(list(columns), create_triggers=True, tokenize="trigram")
 
     def __getattr__(self, name: str):
         # journal_mode, enable_wal...: sqlite-utils' own view of the file

@@ -127,7 +127,7 @@ def split(location: str) -> tuple[str, str]:
     return parts.netloc, parts.path.lstrip("/")
 
 
-def _unavailable(exc: Exception) -> StorageUnavailable:
+def _unavailable(exc: BaseException) -> StorageUnavailable:
     return StorageUnavailable(f"object storage did not answer: {exc}")
 
 

@@ -77,7 +77,9 @@ def setting_once(db: Database, key: str, make) -> str:
     """A setting created on first use and the same for every process after."""
     with writing(db):
         db.execute("insert into settings (key, value) values (?, ?) on conflict (key) do nothing", [key, make()])
-        return get_setting(db, key)
+        value = get_setting(db, key)
+    assert value is not None  # inserted or already there, in this transaction
+    return value
 
 
 # -------------------------------------------------------------------- jobs
@@ -141,7 +143,7 @@ def expired_jobs(db: Database, now: str, kinds: tuple[str, ...], max_attempts: i
             "where id in (select id from jobs where kind in (" + marks + ") and status = 'running' "
             "and lease_until < ? and attempts >= ?" + db.skip_locked + ") returning *",
             [now, *kinds, now, max_attempts]))
-    return [_job(r) for r in rows]
+    return [job for job in (_job(r) for r in rows) if job is not None]
 
 
 def renew_job(db: Database, job_id: int, owner: str, lease_until: str) -> bool:
@@ -185,7 +187,8 @@ def pending_jobs(db: Database, kinds: tuple[str, ...] | None = None) -> int:
     if kinds:
         sql += f" and kind in ({','.join('?' * len(kinds))})"
         params = list(kinds)
-    return db.one(sql, params)["n"]
+    row = db.one(sql, params)
+    return row["n"] if row else 0
 
 
 # ------------------------------------------------------------------ leases

@@ -210,7 +210,8 @@ def _pg_applied(db: Database) -> list[str]:
 def _pg_pending(db: Database) -> bool:
     """Read-only: whether anything is left to apply (a newer database is
     refused here too, before any write)."""
-    if db.one("select to_regclass('crashdesk_migrations') as t")["t"] is None:
+    found = db.one("select to_regclass('crashdesk_migrations') as t")
+    if found is None or found["t"] is None:
         return True
     applied = _pg_applied(db)
     _refuse_newer(db, applied)

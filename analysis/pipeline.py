@@ -6,6 +6,7 @@ where the bytes came from and where the verdict goes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from analysis.attribution import judge
 from analysis.findings import Findings
@@ -212,13 +213,16 @@ def _richness(report: DumpReport) -> tuple:
             bool(report.stack), len(report.modules), not report.partial)
 
 
-def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudget()) -> Outcome:
+def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudget(),
+                     opener: Callable[[str], Blob] = open_path) -> Outcome:
     """Files under the labels a person knows them by (upload names, not the
-    paths they are stored at); each dump's ``source`` is its label."""
+    paths they are stored at); each dump's ``source`` is its label.
+    ``opener`` turns where a file is kept into a Blob (the caller's, when
+    files are kept elsewhere than on a local disk)."""
     blobs, problems = [], []
     for label, path in items:
         try:
-            blob = open_path(path)
+            blob = opener(path)
         except Rejected as exc:
             problems.append((label, exc.said()))
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from analysis.intake import KIND_KERNEL32, KIND_KERNEL64, Blob, Rejected, open_path, sniff
 from analysis.model import CaseReport
-from analysis.pipeline import Outcome, analyze_blobs
+from analysis.pipeline import analyze_labelled
 from analysis.render.as_json import ENGINE_VERSION, case_json, errors_json
 from analysis.render.doc import Doc
 from analysis.render.verdict import case_doc, code_label
@@ -29,7 +29,7 @@ def summary_text(case: CaseReport) -> str:
     return " | ".join(parts)
 
 
-def open_stored(label: str, location: str) -> Blob:
+def open_stored(location: str) -> Blob:
     """A stored file as the readers take it.  A local file is mapped; an
     object in S3 storage that is a kernel dump is read in place, range by
     range (a MEMORY.DMP of many GB costs the pages the walk reads); any
@@ -38,9 +38,7 @@ def open_stored(label: str, location: str) -> Blob:
     from store.files import RangedObject, is_s3
 
     if not is_s3(location):
-        blob = open_path(location)
-        blob.name = label
-        return blob
+        return open_path(location)
     import mmap
     import tempfile
 
@@ -48,28 +46,11 @@ def open_stored(label: str, location: str) -> Blob:
     if len(obj) == 0:
         raise Rejected("the file is empty")
     if sniff(obj[:16]) in (KIND_KERNEL64, KIND_KERNEL32):
-        return Blob(label, obj)  # type: ignore[arg-type]
+        return Blob(location, obj)  # type: ignore[arg-type]
     tmp = tempfile.TemporaryFile(prefix="crashdesk-s3-")
     obj.download(tmp)
     tmp.flush()
-    return Blob(label, mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ), _keep=tmp)
-
-
-def analyze_stored(items: list[tuple[str, str]]) -> Outcome:
-    """Files under the labels a person knows them by, wherever they are kept."""
-    blobs, problems = [], []
-    for label, location in items:
-        try:
-            blobs.append(open_stored(label, location))
-        except Rejected as exc:
-            problems.append((label, str(exc)))
-    try:
-        outcome = analyze_blobs(blobs)
-    finally:
-        for b in blobs:
-            b.close()
-    outcome.problems[:0] = problems
-    return outcome
+    return Blob(location, mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ), _keep=tmp)
 
 
 def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str] | None,
@@ -77,7 +58,7 @@ def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str
     """The verdict in English and in Chinese (the record keeps both, for the
     board's language switch), the chat reply in the asker's language, and
     the searchable summary."""
-    outcome = analyze_stored(items)
+    outcome = analyze_labelled(items, opener=open_stored)
     verdict_en = case_json(outcome.case, "en", errors_json(outcome.problems, "en"))
     verdict_zh = case_json(outcome.case, "zh", errors_json(outcome.problems, "zh"))
     doc = case_doc(outcome.case, lang, only=set(detail) if detail is not None else None)

@@ -344,18 +344,27 @@ def _connect_sqlite(path: str, busy_timeout: float) -> Database:
         conn = sqlite3.connect(path, timeout=busy_timeout)
     except sqlite3.Error as exc:
         raise explain(exc, path) from None
-    try:
-        db = SQLiteDatabase(path, UtilsDatabase(conn))
+
+    def prepare(db: SQLiteDatabase) -> None:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if path != ":memory:" and db.utils.journal_mode != "wal":
             db.utils.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
+
+    return _opened(conn, SQLiteDatabase(path, UtilsDatabase(conn)), prepare)
+
+
+def _opened(conn, db, prepare) -> Database:
+    """``prepare(db)`` (pragmas, migrations) on a new connection; on any
+    failure the connection is closed and the driver's error explained."""
+    try:
+        prepare(db)
     except BaseException as exc:
         conn.close()
-        if isinstance(exc, sqlite3.Error):
-            raise explain(exc, path) from None
+        if isinstance(exc, driver_errors()):
+            raise explain(exc, db.location) from None
         raise
     return db
 
@@ -370,12 +379,4 @@ def _connect_pg(url: str, busy_timeout: float) -> Database:
                                options=f"-c lock_timeout={int(busy_timeout * 1000)}")
     except psycopg.Error as exc:
         raise explain(exc, url) from None
-    try:
-        db = PostgresDatabase(url, conn)
-        migrate(db)
-    except BaseException as exc:
-        conn.close()
-        if isinstance(exc, psycopg.Error):
-            raise explain(exc, url) from None
-        raise
-    return db
+    return _opened(conn, PostgresDatabase(url, conn), migrate)

@@ -60,7 +60,7 @@ async def test_a_memory_dump_in_object_storage_is_read_in_place(s3, tmp_path, st
     # What the reader fetched to get there: a small part of the object.
     from handlers.worker import open_stored
 
-    piece = open_stored("MEMORY.DMP", row["path"])
+    piece = open_stored(row["path"])
     report = await asyncio.get_running_loop().run_in_executor(None, read, piece.data)
     check_walk(report, "kernel bitmap dump")
     assert piece.data.bytes_read < len(blob) / 20, (piece.data.bytes_read, len(blob))

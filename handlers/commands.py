@@ -198,7 +198,8 @@ async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
     observe = kind != "note" and any(w in text.lower() for w in OBSERVE_WORDS)
     await desk.store.call(timeline.add_followup, case.id, kind=kind, who=ctx.who, at=desk.iso(ctx.now),
                           agreed=agreed, next_action=next_action, due=due.when.isoformat() if due else None,
-                          platform=ctx.event.platform, observe=observe)
+                          platform=ctx.event.platform, observe=observe,
+                          origin=f"{ctx.event.platform}:{ctx.event.channel}:{ctx.event.ts}")
     await desk.focus(ctx, case)
     doc = Doc()
     doc.para(t(ctx.lang, "call_logged", kind=KIND_NAMES[ctx.lang][kind], number=case.number))

@@ -10,13 +10,21 @@ from store.db import writing
 
 def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: str, agreed: str,
                  next_action: str | None, due: str | None, platform: str | None = None,
-                 observe: bool = False) -> int:
+                 observe: bool = False, origin: str | None = None) -> int:
     """A follow-up, and the case's next action and last contact with it, in
     one transaction.  ``observe`` puts an open case under observation; a
-    case archived meanwhile stays archived."""
+    case archived meanwhile stays archived.  ``origin`` names the message it
+    came from: the same message handled again (a job run again after a
+    crash) logs nothing twice."""
     with writing(db):
-        fid = db.insert("followups", {"case_id": case_id, "kind": kind, "who": who, "at": at, "agreed": agreed,
-                                      "next_action": next_action, "due": due})
+        row = db.execute(
+            "insert into followups (case_id, kind, who, at, agreed, next_action, due, origin) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (origin) do nothing returning id",
+            [case_id, kind, who, at, agreed, next_action, due, origin]).fetchone()
+        if row is None:
+            found = db.one("select id from followups where origin = ?", [origin])
+            return found["id"] if found else 0
+        fid = row[0]
         if observe:
             db.execute("update cases set status = 'observing' where id = ? and status = 'open'", [case_id])
         changes = {"updated_at": at}

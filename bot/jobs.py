@@ -59,7 +59,7 @@ def instance_name() -> str:
 
 
 class JobQueue:
-    def __init__(self, store: Store, *, concurrency: int = 4, max_attempts: int = 3, clock=None,
+    def __init__(self, store: Store, *, concurrency: int = 16, max_attempts: int = 3, clock=None,
                  lease: float = 60.0, backoff: float = 5.0, poll: float = 1.0, owner: str | None = None):
         self.store = store
         self.runners: dict[str, Runner] = {}

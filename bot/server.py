@@ -56,11 +56,11 @@ def job_settings(settings: Settings) -> dict:
     """Lease and retry timing; the defaults suit production, tests shorten them."""
     out = {}
     for key, name in (("CRASHDESK_JOB_LEASE", "lease"), ("CRASHDESK_JOB_BACKOFF", "backoff"),
-                      ("CRASHDESK_JOB_POLL", "poll")):
+                      ("CRASHDESK_JOB_POLL", "poll"), ("CRASHDESK_JOB_CONCURRENCY", "concurrency")):
         value = settings.get(key)
         if value:
             try:
-                out[name] = float(value)
+                out[name] = int(value) if name == "concurrency" else float(value)
             except ValueError:
                 raise SystemExit(f"crashdesk: {key} must be a number of seconds, not {value!r}") from None
     return out

@@ -63,6 +63,24 @@ async def test_upload_in_the_thread_gives_the_case_verdict(desk):
     assert len(await store.call(evidence.case_dumps, case.id)) == 1
 
 
+async def test_a_file_attached_but_never_analysed_is_analysed_when_sent_again(desk, tmp_path):
+    """The process died between filing the upload and its verdict: the same
+    file again (a job run again, a person re-uploading) is work still to do,
+    not "already on the case"."""
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say(SUBJECT)
+    case = await store.call(cases.get, NUMBER)
+    stored = d.files.save("seed.txt", [EXAMPLE.read_bytes()])
+    dump_id = await store.call(evidence.add_dump, stored, "seed.txt", None, d.iso(clock.now))
+    assert await store.call(evidence.attach, case.id, dump_id, who="w", at=d.iso(clock.now))
+    replies = await chat.say(NUMBER, files=[file_attachment(EXAMPLE, name="seed.txt")])
+    assert "already on" not in chat.text(replies)
+    assert "one vendor: AsiaInfo Security" in chat.text(replies)
+    replies = await chat.say(NUMBER, files=[file_attachment(EXAMPLE, name="seed.txt")])
+    assert "already on CAS-04716-C3F2K9" in chat.text(replies)
+
+
 async def test_each_new_dump_reruns_the_case_correlation(desk, tmp_path):
     d, store, clock = desk
     chat = Chat(d)

@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.jobs import JobQueue
 from bot.slack_blocks import message
 from bot.spool import CHUNK, TooLarge, spool
+from handlers.analyse import once
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply, TempFile
 from handlers.parsing import CASE_NUMBER
@@ -153,9 +154,15 @@ class SlackAdapter:
             await self._react(event.channel, event.ts, WORKING)
         replies: list[Reply] = []
 
+        async def post(reply: Reply) -> None:
+            await self.post(reply, event.channel, thread=reply.thread or root, user=event.user)
+
+        # Run again after a crash, the message posts nothing it posted before.
+        posted_once = once(self.desk, f"slack:{event.channel}:{event.ts}", post)
+
         async def send(reply: Reply) -> None:
             replies.append(reply)
-            await self.post(reply, event.channel, thread=reply.thread or root, user=event.user)
+            await posted_once(reply)
 
         queued = await self.desk.handle(event, send, retry=True)
         if event.files and not queued:

@@ -14,6 +14,7 @@ no queue serves a door (the terminal, tests) the same job runs inline."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from analysis.render.doc import Doc
 from handlers.events import Action, Reply, Send
 from handlers.texts import t
 from handlers.worker import ENGINE_VERSION, analyze_case_files
-from store import cases, evidence
+from store import cases, evidence, ops
 
 log = logging.getLogger("crashdesk.analyse")
 KIND = "analyse"
@@ -91,7 +92,7 @@ def runner(desk, outlet: Outlet) -> tuple[Callable[[dict], Awaitable[None]], Cal
         async def send(reply: Reply) -> None:
             await outlet.send(job.route, reply)
 
-        ok = await run(desk, job, send)
+        ok = await run(desk, job, once(desk, job.dedupe(), send))
         await outlet.finished(job.route, ok)
 
     async def give_up(payload: dict, error: str) -> None:
@@ -101,6 +102,23 @@ def runner(desk, outlet: Outlet) -> tuple[Callable[[dict], Awaitable[None]], Cal
         await outlet.finished(job.route, False)
 
     return run_job, give_up
+
+
+def once(desk, key: str, send: Send) -> Send:
+    """The replies of a job, each posted once however often the job runs:
+    the n-th reply is marked sent in the database as soon as it is posted,
+    and a run after a crash passes over the ones marked (a job gives its
+    replies in the same order every time)."""
+    count = itertools.count()
+
+    async def send_once(reply: Reply) -> None:
+        mark = f"sent:{key}:{next(count)}"
+        if await desk.store.call(ops.seen, mark):
+            return
+        await send(reply)
+        await desk.store.call(ops.first_sighting, mark, desk.iso(desk.now()))
+
+    return send_once
 
 
 # ----------------------------------------------------------------- the job

@@ -18,6 +18,10 @@ def first_sighting(db: Database, key: str, at: str) -> bool:
         return cur.rowcount > 0
 
 
+def seen(db: Database, key: str) -> bool:
+    return db.one("select 1 as x from seen_events where key = ?", [key]) is not None
+
+
 def claim_digest(db: Database, channel: str, day: str, at: str, stale_before: str | None = None) -> bool:
     """Take the day's digest for a channel; only one process, once per day,
     wins, whatever restarts happen.  A claim older than ``stale_before``

@@ -22,6 +22,7 @@ hook tells the person.  Nothing is swallowed."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import socket
@@ -34,6 +35,8 @@ from store import Store, ops
 from store.errors import Refused
 
 log = logging.getLogger("crashdesk.jobs")
+# The job the running task works on (its id), for fence().
+_CURRENT: contextvars.ContextVar[int | None] = contextvars.ContextVar("crashdesk_job", default=None)
 
 Runner = Callable[[dict], Awaitable[None]]
 GiveUp = Callable[[dict, str], Awaitable[None]]
@@ -143,6 +146,17 @@ class JobQueue:
             await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
             delay = min(delay * 1.5, 0.5)
 
+    async def fence(self) -> bool:
+        """Right before a side effect that cannot be taken back (a post):
+        False when the running job is no longer this instance's (its lease
+        ran out and another instance took it over), and the effect must not
+        happen here.  The lease is renewed on the way.  True outside a job."""
+        job_id = _CURRENT.get()
+        if job_id is None:
+            return True
+        return await self.store.call(ops.renew_job, job_id, self.owner,
+                                     _iso(self._now() + timedelta(seconds=self.lease)))
+
     # ------------------------------------------------------------ the loop
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         """PostgreSQL: a connection of its own that LISTENs and wakes the
@@ -203,7 +217,7 @@ class JobQueue:
         return await self.store.call(ops.claim_job, _iso(now), self.owner,
                                      _iso(now + timedelta(seconds=self.lease)), kinds, self.max_attempts)
 
-    async def _heartbeat(self, job_id: int) -> None:
+    async def _heartbeat(self, job_id: int, work: asyncio.Task) -> None:
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
@@ -213,15 +227,22 @@ class JobQueue:
                 log.warning("could not renew the lease of job %s: %s", job_id, exc)
                 continue
             if not mine:
-                log.warning("job %s was taken over by another instance", job_id)
+                # Another instance runs it now: stop here, so that its
+                # answers are given once.
+                log.warning("job %s was taken over by another instance; stopping it here", job_id)
+                work.cancel()
                 return
 
     async def _run(self, job: dict) -> None:
-        beat = asyncio.create_task(self._heartbeat(job["id"]))
+        _CURRENT.set(job["id"])
+        work = asyncio.create_task(self.runners[job["kind"]](job["payload"]))
+        beat = asyncio.create_task(self._heartbeat(job["id"], work))
         try:
-            await self.runners[job["kind"]](job["payload"])
+            await work
         except asyncio.CancelledError:
-            raise  # shutting down: the lease runs out and the job is taken over
+            if not work.cancelled() or asyncio.current_task().cancelling():
+                raise  # shutting down: the lease runs out and the job is taken over
+            return  # taken over by another instance: its outcome stands
         except Later as later:
             await self._safely(ops.defer_job, job["id"], self.owner, _iso(self._now()), _iso(later.at))
         except Exception as exc:

@@ -115,6 +115,8 @@ def once(desk, key: str, send: Send) -> Send:
         mark = f"sent:{key}:{next(count)}"
         if await desk.store.call(ops.seen, mark):
             return
+        if desk.queue is not None and not await desk.queue.fence():
+            raise asyncio.CancelledError("the job was taken over by another instance")
         await send(reply)
         await desk.store.call(ops.first_sighting, mark, desk.iso(desk.now()))
 

@@ -29,7 +29,7 @@ import socket
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine
 
 from store import Store, ops
 from store.errors import Refused
@@ -38,7 +38,7 @@ log = logging.getLogger("crashdesk.jobs")
 # The job the running task works on (its id), for fence().
 _CURRENT: contextvars.ContextVar[int | None] = contextvars.ContextVar("crashdesk_job", default=None)
 
-Runner = Callable[[dict], Awaitable[None]]
+Runner = Callable[[dict], Coroutine[Any, Any, None]]
 GiveUp = Callable[[dict, str], Awaitable[None]]
 
 
@@ -240,7 +240,8 @@ class JobQueue:
         try:
             await work
         except asyncio.CancelledError:
-            if not work.cancelled() or asyncio.current_task().cancelling():
+            me = asyncio.current_task()
+            if not work.cancelled() or (me is not None and me.cancelling()):
                 raise  # shutting down: the lease runs out and the job is taken over
             return  # taken over by another instance: its outcome stands
         except Later as later:

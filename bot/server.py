@@ -44,9 +44,12 @@ class BoardOutlet:
     def __init__(self, relay):
         self.relay = relay
 
-    async def send(self, route: dict, reply) -> None:
+    async def send(self, route: dict, reply, key: str | None = None) -> None:
         if reply.kind == "verdict":
             await self.relay(reply)
+
+    async def posted(self, route: dict, key: str) -> bool | None:
+        return None
 
     async def finished(self, route: dict, ok: bool) -> None:
         return None

@@ -154,11 +154,16 @@ class SlackAdapter:
             await self._react(event.channel, event.ts, WORKING)
         replies: list[Reply] = []
 
-        async def post(reply: Reply) -> None:
-            await self.post(reply, event.channel, thread=reply.thread or root, user=event.user)
+        route = event.route or {}
+
+        async def post(reply: Reply, key: str) -> None:
+            await self.send(route, reply, key)
+
+        async def posted(key: str) -> bool | None:
+            return await self.posted(route, key)
 
         # Run again after a crash, the message posts nothing it posted before.
-        posted_once = once(self.desk, f"slack:{event.channel}:{event.ts}", post)
+        posted_once = once(self.desk, f"slack:{event.channel}:{event.ts}", post, posted)
 
         async def send(reply: Reply) -> None:
             replies.append(reply)
@@ -182,8 +187,22 @@ class SlackAdapter:
             await self.finished(event.route or {}, False)
 
     # -------------------------------------------- the analysis job's outlet
-    async def send(self, route: dict, reply: Reply) -> None:
-        await self.post(reply, route["channel"], thread=reply.thread or route.get("thread"), user=route.get("user"))
+    async def send(self, route: dict, reply: Reply, key: str | None = None) -> None:
+        await self.post(reply, route["channel"], thread=reply.thread or route.get("thread"), user=route.get("user"),
+                        key=key)
+
+    async def posted(self, route: dict, key: str) -> bool | None:
+        """Whether the thread already holds the reply of this key (the
+        message metadata every job reply carries); None when Slack cannot
+        be asked."""
+        try:
+            resp = await self.client.conversations_replies(channel=route["channel"], ts=route.get("thread"),
+                                                           include_all_metadata=True, limit=200)
+        except (SlackApiError, aiohttp.ClientError) as exc:
+            log.warning("could not look for an earlier reply in %s: %s", route.get("channel"), exc)
+            return None
+        return any(((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key
+                   for m in resp.get("messages") or [])
 
     async def finished(self, route: dict, ok: bool) -> None:
         if route.get("files"):
@@ -314,8 +333,11 @@ class SlackAdapter:
 
     # ---------------------------------------------------------------- posting
     async def post(self, reply: Reply, channel: str, *, thread: str | None, user: str | None = None,
-                   ephemeral: bool = False) -> str | None:
+                   ephemeral: bool = False, key: str | None = None) -> str | None:
         args = message(reply)
+        if key and not (ephemeral or reply.ephemeral):
+            # Lets a job run again after a crash find what it had posted.
+            args["metadata"] = {"event_type": "crashdesk_reply", "event_payload": {"key": key}}
         if thread and not thread.startswith(("cmd-", "view:", "action:")):
             args["thread_ts"] = thread
         try:

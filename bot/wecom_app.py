@@ -235,7 +235,10 @@ class WeComAdapter:
         await self.desk.handle(event, send, retry=True)
 
     # -------------------------------------------- the analysis job's outlet
-    async def send(self, route: dict, reply: Reply) -> None:
+    async def posted(self, route: dict, key: str) -> bool | None:
+        return None  # WeCom keeps no history a bot can read back
+
+    async def send(self, route: dict, reply: Reply, key: str | None = None) -> None:
         await self._deliver(reply, route)
         if route["group"] and reply.binds_case:
             await self.desk.bind(reply.binds_case, "wecom", route.get("channel") or f"group:{route['group']}", "group")

@@ -37,9 +37,13 @@ def kind_for(platform: str) -> str:
 
 class Outlet(Protocol):
     """Where the answer of a job goes: a door's adapter, given the route it
-    put on the event (channel, thread, person...)."""
+    put on the event (channel, thread, person...).  ``key`` names the reply
+    for ``posted``: whether a reply of that key is already there (after a
+    crash in the middle of posting it); None when the platform cannot tell."""
 
-    async def send(self, route: dict, reply: Reply) -> None: ...
+    async def send(self, route: dict, reply: Reply, key: str | None = None) -> None: ...
+
+    async def posted(self, route: dict, key: str) -> bool | None: ...
 
     async def finished(self, route: dict, ok: bool) -> None: ...
 
@@ -89,10 +93,13 @@ def runner(desk, outlet: Outlet) -> tuple[Callable[[dict], Awaitable[None]], Cal
     async def run_job(payload: dict) -> None:
         job = AnalysisJob.of(payload)
 
-        async def send(reply: Reply) -> None:
-            await outlet.send(job.route, reply)
+        async def send(reply: Reply, key: str) -> None:
+            await outlet.send(job.route, reply, key)
 
-        ok = await run(desk, job, once(desk, job.dedupe(), send))
+        async def posted(key: str) -> bool | None:
+            return await outlet.posted(job.route, key)
+
+        ok = await run(desk, job, once(desk, job.dedupe(), send, posted))
         await outlet.finished(job.route, ok)
 
     async def give_up(payload: dict, error: str) -> None:
@@ -104,21 +111,29 @@ def runner(desk, outlet: Outlet) -> tuple[Callable[[dict], Awaitable[None]], Cal
     return run_job, give_up
 
 
-def once(desk, key: str, send: Send) -> Send:
-    """The replies of a job, each posted once however often the job runs:
-    the n-th reply is marked sent in the database as soon as it is posted,
-    and a run after a crash passes over the ones marked (a job gives its
-    replies in the same order every time)."""
+def once(desk, key: str, send: Callable[[Reply, str], Awaitable[None]],
+         posted: Callable[[str], Awaitable[bool | None]] | None = None) -> Send:
+    """The replies of a job, each posted once however often the job runs (a
+    job gives its replies in the same order every time).  The n-th reply is
+    marked "sending" before it is posted and "sent" after; a run after a
+    crash passes over what is sent, and for what was being sent asks the
+    platform (``posted``) whether it got there."""
     count = itertools.count()
 
     async def send_once(reply: Reply) -> None:
-        mark = f"sent:{key}:{next(count)}"
-        if await desk.store.call(ops.seen, mark):
+        mark = f"{key}:{next(count)}"
+        at = desk.iso(desk.now())
+        if await desk.store.call(ops.seen, f"sent:{mark}"):
             return
+        if not await desk.store.call(ops.first_sighting, f"sending:{mark}", at):
+            # The run before died while posting it: did the post get through?
+            if posted is not None and await posted(mark):
+                await desk.store.call(ops.first_sighting, f"sent:{mark}", at)
+                return
         if desk.queue is not None and not await desk.queue.fence():
             raise asyncio.CancelledError("the job was taken over by another instance")
-        await send(reply)
-        await desk.store.call(ops.first_sighting, mark, desk.iso(desk.now()))
+        await send(reply, mark)
+        await desk.store.call(ops.first_sighting, f"sent:{mark}", at)
 
     return send_once
 

@@ -30,6 +30,7 @@ class FakeSlack:
     def __init__(self):
         self.calls: list[tuple[str, dict, str | None]] = []
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.messages: list[dict] = []  # what chat.postMessage posted, for conversations.replies
         self.downloads: list[tuple[str, str | None]] = []
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
         self._ts = itertools.count(1)
@@ -69,7 +70,7 @@ class FakeSlack:
             args = json.loads(raw or "{}")
         else:
             args = dict(parse_qsl(raw))
-            for key in ("blocks", "view"):
+            for key in ("blocks", "view", "metadata"):
                 if isinstance(args.get(key), str):
                     try:
                         args[key] = json.loads(args[key])
@@ -98,8 +99,20 @@ class FakeSlack:
                     "team_id": "T0FAKE", "user_id": "UBOT", "bot_id": "BBOT"}
         if method in ("chat.postMessage", "chat.update"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self.messages.append({"channel": args.get("channel"), "ts": ts, "thread_ts": args.get("thread_ts"),
+                                      "text": args.get("text"), "metadata": args.get("metadata")})
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"text": args.get("text"), "ts": ts}}
+        if method == "conversations.replies":
+            thread = args.get("ts")
+            found = [{k: v for k, v in m.items() if k != "channel" and (v is not None or k != "metadata")}
+                     for m in self.messages if m["channel"] == args.get("channel")
+                     and (m["ts"] == thread or m["thread_ts"] == thread)]
+            if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
+                for m in found:
+                    m.pop("metadata", None)
+            return {"ok": True, "messages": found, "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
         if method == "users.info":

@@ -140,3 +140,42 @@ def test_a_shared_database_with_uploads_in_the_working_directory_is_refused(tmp_
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "CRASHDESK_STORAGE=s3://" in r.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written where it was started
+
+
+@pytest.mark.usefixtures("store_backend")
+async def test_a_reply_cut_off_mid_post_is_posted_once(tmp_path):
+    """A job run again after its instance died: a reply marked sent is not
+    posted again; one that was being posted is posted only if the platform
+    does not already have it."""
+    from deskkit import make_desk
+    from handlers.analyse import once
+    from store import ops
+
+    desk, store, clock = make_desk(tmp_path)
+    await store.open()
+    try:
+        posted: list[str] = []
+        there: set[str] = set()
+
+        async def send(reply, key):
+            posted.append(key)
+            there.add(key)
+
+        async def look(key):
+            return key in there
+
+        first = once(desk, "job-1", send, look)
+        await first(desk.info("one"))
+        assert posted == ["job-1:0"]
+        # Died after posting the second reply, before marking it sent:
+        await store.call(ops.first_sighting, "sending:job-1:1", desk.iso(clock.now))
+        there.add("job-1:1")
+        # ...and before even posting the third.
+        await store.call(ops.first_sighting, "sending:job-1:2", desk.iso(clock.now))
+        again = once(desk, "job-1", send, look)
+        for text in ("one", "two", "three"):
+            await again(desk.info(text))
+        assert posted == ["job-1:0", "job-1:2"]
+    finally:
+        desk.close()
+        store.close()

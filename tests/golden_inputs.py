@@ -7,6 +7,7 @@ must leave them alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -65,7 +66,30 @@ def main(argv: list[str]) -> int:
         if old.name not in wanted:
             old.unlink()
             print("removed", old.relative_to(ROOT))
+    pin_engine()
     return 0
+
+
+ENGINE_PIN = ROOT / "tests" / "engine_pin.json"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def pin_engine() -> None:
+    """Record the answer the current engine version gives for each input.
+    An answer already recorded for this version is never re-pinned: a
+    changed answer needs a new ENGINE_VERSION (its stored verdicts are then
+    work to redo); a new input only adds its answer."""
+    from analysis.render.as_json import ENGINE_VERSION
+
+    pin = json.loads(ENGINE_PIN.read_text(encoding="utf-8")) if ENGINE_PIN.exists() else {}
+    files = pin.get("files", {}) if pin.get("engine") == ENGINE_VERSION else {}
+    current = {p.name: digest(p) for p in sorted(GOLDEN.glob("*.json"))}
+    kept = {name: files.get(name, sha) for name, sha in current.items()}
+    ENGINE_PIN.write_text(json.dumps({"engine": ENGINE_VERSION, "files": kept}, indent=1, sort_keys=True) + "\n",
+                          encoding="utf-8")
 
 
 if __name__ == "__main__":

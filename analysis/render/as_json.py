@@ -13,7 +13,7 @@ from analysis.render.limits import bound_json
 from analysis.render.machines import case_summary, machine_label, machine_line
 from analysis.render.verdict import known_issue_state, param_meanings, reason_lines, recommendation
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 def culprit_json(c: Culprit | None) -> dict | None:

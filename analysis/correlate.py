@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from analysis import catalog, known_issues
 from analysis.eventlog.machine import MachineLog
@@ -78,7 +78,7 @@ def says_windows(d: DumpReport) -> bool:
     return c.third_party is False and bool(d.stack or d.modules)
 
 
-def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseReport:
+def correlate(dumps: list[DumpReport], context: Iterable[object] = (), known: Sequence[dict] = ()) -> CaseReport:
     """The case verdict over every crash; ``context`` holds what the inputs
     said about the machines besides crashes (inventories, event timelines)."""
     context = list(context)
@@ -219,7 +219,7 @@ def correlate(dumps: list[DumpReport], context: Iterable[object] = ()) -> CaseRe
     case.inventories = list(inventories)
     case.timelines = timelines
     reasons.extend(installed_before(timelines, case))
-    case.known_issues = match_known_issues(case, dumps, case.inventories)
+    case.known_issues = match_known_issues(case, dumps, case.inventories, known)
     case.reasons = reasons
     return case
 
@@ -290,7 +290,8 @@ def _rank(conf: str) -> int:
     return {"low": 0, "medium": 1, "high": 2}.get(conf, 0)
 
 
-def match_known_issues(case: CaseReport, dumps: list[DumpReport], inventories: list) -> list[KnownIssue]:
+def match_known_issues(case: CaseReport, dumps: list[DumpReport], inventories: list,
+                       known: Sequence[dict] = ()) -> list[KnownIssue]:
     """The vendor's known issues that fit the evidence showing the vendor:
     its modules, the Windows builds of those machines, their bug checks;
     and where that evidence (and any inventory) stands against the fix."""
@@ -304,4 +305,4 @@ def match_known_issues(case: CaseReport, dumps: list[DumpReport], inventories: l
     listed = [i for i in inventories if getattr(i, "source", None) == "systeminfo"]
     if listed:
         ev.hotfixes = {kb for i in listed for kb in i.hotfixes}
-    return known_issues.match(ev)
+    return known_issues.match(ev, known)

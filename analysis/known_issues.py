@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from analysis.model import DumpReport, KnownIssue, VersionCheck, module_key
 
@@ -206,12 +206,12 @@ def _own_family(rule: Rule, sightings: list[Sighting], checks: list[VersionCheck
     return kept
 
 
-def match(evidence: Evidence) -> list[KnownIssue]:
+def match(evidence: Evidence, extra: Sequence[dict] = ()) -> list[KnownIssue]:
     """The known issues that fit: the vendor, a module, the Windows build and
     bug check of the evidence showing the vendor; each with where the
     evidence stands against its fix."""
     found = []
-    for rule in rules():
+    for rule in (*rules(), *(_rule(item) for item in extra)):
         if rule.vendors and not (evidence.vendors & set(rule.vendors)):
             continue
         if rule.modules and not (evidence.modules & set(rule.modules)):

@@ -6,7 +6,7 @@ where the bytes came from and where the verdict goes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from analysis.attribution import judge
 from analysis.findings import Findings
@@ -142,7 +142,9 @@ def _same_crash_told(crash: tuple[DumpReport, Findings], windbg: list[tuple[Dump
     return False
 
 
-def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outcome:
+def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget(), known: Sequence[dict] = ()) -> Outcome:
+    """``known``: known issues beyond the shipped table (those a support lead
+    confirmed on the desk), as rules in known_issues.json's format."""
     """Every input gets ``budget.per_input`` seconds (itself and whatever it
     unpacks to), all of them together ``budget.total``: an input the time
     ran out in is reported as far as it was read (note time_limit), one not
@@ -193,7 +195,7 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget()) -> Outco
         for k in ident:
             holder.setdefault(k, len(reports))
         reports.append(report)
-    return Outcome(correlate(reports, context), problems, context)
+    return Outcome(correlate(reports, context, known), problems, context)
 
 
 def _bound_lists(report: DumpReport) -> None:
@@ -214,7 +216,7 @@ def _richness(report: DumpReport) -> tuple:
 
 
 def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudget(),
-                     opener: Callable[[str], Blob] = open_path) -> Outcome:
+                     opener: Callable[[str], Blob] = open_path, known: Sequence[dict] = ()) -> Outcome:
     """Files under the labels a person knows them by (upload names, not the
     paths they are stored at); each dump's ``source`` is its label.
     ``opener`` turns where a file is kept into a Blob (the caller's, when
@@ -229,7 +231,7 @@ def analyze_labelled(items: list[tuple[str, str]], budget: TimeBudget = TimeBudg
         blob.name = label
         blobs.append(blob)
     try:
-        outcome = analyze_blobs(blobs, budget)
+        outcome = analyze_blobs(blobs, budget, known)
     finally:
         for b in blobs:
             b.close()

@@ -81,6 +81,11 @@ class Settings:
         return int(value) * 1024 * 1024 if value and value.isdigit() else 2 * 1024**3
 
     @property
+    def leads(self) -> tuple[str, ...]:
+        """CRASHDESK_LEADS: the support leads (user ids or names, comma separated)."""
+        return tuple(p.strip() for p in (self.get("CRASHDESK_LEADS") or "").split(",") if p.strip())
+
+    @property
     def digest_priorities(self) -> tuple[str, ...]:
         value = self.get("DIGEST_PRIORITIES", "P3")
         return tuple(p.strip().upper() for p in value.split(",") if p.strip())

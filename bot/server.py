@@ -95,7 +95,8 @@ class App:
         self.store = Store(settings.db)
         self.desk = Desk(self.store, DeskConfig(
             data_dir=settings.data_dir, lang=settings.lang, tz=settings.tz, max_upload=settings.max_upload,
-            digest_priorities=settings.digest_priorities, storage=settings.storage), clock=clock, executor=executor)
+            digest_priorities=settings.digest_priorities, storage=settings.storage, leads=settings.leads),
+            clock=clock, executor=executor)
         self.jobs = JobQueue(self.store, clock=clock, **job_settings(settings))
         self.desk.queue = self.jobs
         self.platforms = Platforms()

@@ -24,7 +24,7 @@ from analysis.render.doc import Doc
 from handlers.events import Action, Reply, Send
 from handlers.texts import t
 from handlers.worker import ENGINE_VERSION, analyze_case_files
-from store import cases, evidence, ops
+from store import cases, evidence, memory, ops
 
 log = logging.getLogger("crashdesk.analyse")
 KIND = "analyse"
@@ -166,9 +166,12 @@ async def _analyse(desk, items: list[tuple[int, str, str]], lang: str, detail: l
     """In a worker process, under the hard timeout: a stuck or dying worker
     is killed and replaced, whatever the analysis's own time budget."""
     loop = asyncio.get_running_loop()
+    known = await desk.store.call(memory.confirmed_rules)
     try:
+        # The analysis's own budget ends before the hard timeout, so that a
+        # slow input comes back partial (saying what was cut), not killed.
         work = loop.run_in_executor(desk.executor, analyze_case_files, [(label, path) for _, label, path in items],
-                                    lang, detail, desk.config.storage)
+                                    lang, detail, desk.config.storage, known, desk.config.analysis_timeout * 0.8)
         return await asyncio.wait_for(work, desk.config.analysis_timeout)
     except asyncio.TimeoutError:
         desk.reset_executor()
@@ -211,9 +214,14 @@ async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
     if verdict["dumps"]:
         await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict,
                               desk.iso(desk.now()), verdict_zh)
-    for problem in verdict.get("errors", []):
+    for problem in (verdict_zh if lang == "zh" and verdict_zh else verdict).get("errors", []):
         if any(problem["source"].startswith(d) for d in detail):
             doc.para(t(lang, "not_analysed", name=problem["source"], why=problem["message"]))
+    from handlers.memory import seen_line, similar_of
+
+    seen = seen_line(await similar_of(desk, case), lang)
+    if seen:
+        doc.field(t(lang, "card_seen"), seen)
     doc.para(t(lang, "attached_to", number=case.number))
     reply = Reply(doc, kind="verdict", case_number=case.number, binds_case=case.number)
     reply.actions = [Action("call", t(lang, "btn_call"), case.number),

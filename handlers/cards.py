@@ -44,7 +44,7 @@ def age_days(opened_at: str, today: date) -> int:
     return max(0, (today - datetime.fromisoformat(opened_at).date()).days)
 
 
-def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = True) -> Reply:
+def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = True, seen: str | None = None) -> Reply:
     doc = Doc()
     status = t(lang, f"status_{case.status}")
     doc.heading(f"{case.number} · {case.priority} · {status}")
@@ -61,6 +61,7 @@ def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = 
         text = " ".join(x for x in (case.next_action, f"({case.next_action_due})" if case.next_action_due else None) if x)
         doc.field(t(lang, "card_next"), text + (f" — {t(lang, 'card_overdue')}" if overdue else ""))
     doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang))
+    doc.field(t(lang, "card_seen"), seen)
     if dumps:
         doc.field(t(lang, "card_dumps"), counted(lang, "card_file", dumps))
     reply = Reply(doc, kind="card", case_number=case.number, binds_case=case.number)

@@ -261,8 +261,13 @@ async def archive(desk, ctx, rest: str) -> None:
         case = await desk.store.call(cases.get, case.number)
         await ctx.send(desk.info(t(ctx.lang, "already_archived", number=case.number, when=(case.archived_at or "")[:10])))
         return
+    from handlers.memory import propose
+
+    proposal = await propose(desk, ctx, case, case.verdict, reason)
     doc = Doc()
     doc.para(t(ctx.lang, "archived", number=case.number))
+    if proposal is not None:
+        doc.para(t(ctx.lang, "issue_proposed", id=proposal))
     doc.heading(t(ctx.lang, "summary_title", number=case.number))
     doc.code(summary.text())
     doc.heading(t(ctx.lang, "email_title"))
@@ -340,8 +345,23 @@ async def board(desk, ctx, rest: str) -> None:
     await ctx.send(reply)
 
 
+async def similar(desk, ctx, rest: str) -> None:
+    from handlers.memory import similar_command
+
+    case, _ = await target_case(desk, ctx, rest)
+    if case:
+        await similar_command(desk, ctx, case)
+
+
+async def issues(desk, ctx, rest: str) -> None:
+    from handlers.memory import issues_command
+
+    await issues_command(desk, ctx, rest)
+
+
 _VERBS = {
     "help": help_, "帮助": help_, "open": open_, "new": open_, "show": show, "list": list_, "ls": list_,
     "assign": assign, "priority": priority, "prio": priority, "archive": archive, "close": archive,
     "reopen": reopen, "search": search_, "find": search_, "digest": digest, "lang": lang, "board": board,
+    "similar": similar, "相似": similar, "issues": issues, "issue": issues,
 }

@@ -47,6 +47,7 @@ class DeskConfig:
     analysis_timeout: float = 600.0
     board: LinkSigner | None = None  # a link signer, when the web board runs
     storage: str | None = None  # s3://bucket/prefix; None: the data_dir folder
+    leads: tuple[str, ...] = ()  # who may confirm proposed known issues (CRASHDESK_LEADS); empty: anyone
 
 
 @dataclass
@@ -306,8 +307,11 @@ class Desk:
         return worded
 
     async def card_for(self, case: Case, lang: str, now: datetime | None = None) -> Reply:
+        from handlers.memory import seen_line, similar_of
+
         files = await self.store.call(evidence.case_dumps, case.id)
-        return card(case, lang, self.today(now), dumps=len(files))
+        seen = seen_line(await similar_of(self, case), lang)
+        return card(case, lang, self.today(now), dumps=len(files), seen=seen)
 
     async def bind(self, number: str, platform: str, channel: str, thread: str) -> None:
         """Tie a thread an adapter started (a card it posted) to a case."""

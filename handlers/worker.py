@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from analysis.intake import KIND_KERNEL32, KIND_KERNEL64, Blob, Rejected, open_path, sniff
 from analysis.model import CaseReport
+from analysis.deadline import TimeBudget
 from analysis.pipeline import analyze_labelled
 from analysis.render.as_json import ENGINE_VERSION, case_json, errors_json
 from analysis.render.doc import Doc
@@ -54,11 +55,13 @@ def open_stored(location: str) -> Blob:
 
 
 def analyze_case_files(items: list[tuple[str, str]], lang: str, detail: list[str] | None,
-                       storage: str | None = None) -> tuple[dict, dict, Doc, str]:
+                       storage: str | None = None, known: list[dict] | None = None,
+                       seconds: float | None = None) -> tuple[dict, dict, Doc, str]:
     """The verdict in English and in Chinese (the record keeps both, for the
     board's language switch), the chat reply in the asker's language, and
     the searchable summary."""
-    outcome = analyze_labelled(items, opener=open_stored)
+    budget = TimeBudget(total=seconds) if seconds else TimeBudget()
+    outcome = analyze_labelled(items, budget, opener=open_stored, known=known or ())
     verdict_en = case_json(outcome.case, "en", errors_json(outcome.problems, "en"))
     verdict_zh = case_json(outcome.case, "zh", errors_json(outcome.problems, "zh"))
     doc = case_doc(outcome.case, lang, only=set(detail) if detail is not None else None)

@@ -10,6 +10,7 @@ from store.db import Database
 
 from store.audit import record
 from store.db import writing
+from store.memory import record_fingerprints
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
@@ -120,6 +121,7 @@ def set_verdict(db: Database, case_id: int, line: str, verdict: dict, at: str, v
             "verdict_line": line, "verdict_json": json.dumps(verdict, ensure_ascii=False),
             "verdict_zh": json.dumps(verdict_zh, ensure_ascii=False) if verdict_zh else None,
             "vendor": (verdict.get("case") or {}).get("vendor"), "updated_at": at})
+        record_fingerprints(db, case_id, verdict, at)
 
 
 def where(statuses=("open", "observing"), *, stale_before: str | None = None, ids: list[int] | None = None,

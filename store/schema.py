@@ -150,6 +150,25 @@ def _m003(db: Database) -> None:
     """)
 
 
+@_step("004_memory")
+def _m004(db: Database) -> None:
+    # Memory across cases: each verdict's crash fingerprints, so a new crash
+    # finds the cases where the same bug was seen; and known issues the desk
+    # proposed when a case was archived, for a support lead to confirm.
+    _run(db, """
+    create table fingerprints (
+        case_id bigint not null references cases (id), source text not null, bucket text not null,
+        exact text, module text, version text, at text not null, primary key (case_id, source));
+    create index idx_fingerprints_bucket on fingerprints (bucket);
+    create index idx_fingerprints_module on fingerprints (module);
+    create table issue_proposals (
+        id {id}, case_id bigint not null references cases (id), rule text not null,
+        status text not null default 'proposed', proposed_by text, proposed_at text not null,
+        decided_by text, decided_at text);
+    create index idx_issue_proposals_status on issue_proposals (status)
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

@@ -198,3 +198,20 @@ async def test_paging_offsets_that_are_not_plain_numbers_show_the_first_page(boa
     for offset in ("²", "9" * 40, "-5", "abc"):
         resp = await client.get("/", params={"offset": offset})
         assert resp.status == 200 and NUMBER in await resp.text(), offset
+
+
+async def test_buckets_page_and_the_cases_seen_before(board):
+    app, client, chat = board
+    other = "CAS-05001-AB12CD"
+    for number in (NUMBER, other):
+        await chat.say(f"case open {number} P3 customer:ICBC 蓝屏")
+        await chat.say(number, files=[file_attachment(EXAMPLE)])
+    await sign_in(app, client, chat)
+    page = await (await client.get("/buckets")).text()
+    assert "bc:0x1A/0x41792/vsapint" in page and "Crash buckets" in page
+    row = page[page.index("bc:0x1A/0x41792/vsapint"):]
+    assert re.search(r'<td class="num">2</td>', row[:400])
+    case_page = await (await client.get(f"/case/{other}")).text()
+    assert "Seen before" in case_page and f'href="/case/{NUMBER}"' in case_page
+    zh = await (await client.get("/buckets?lang=zh")).text()
+    assert "蓝屏分类" in zh

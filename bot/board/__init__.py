@@ -27,6 +27,7 @@ from handlers.cards import age_days, verdict_line
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
+from store import memory
 from store import cases, ops, timeline
 from store.audit import record
 
@@ -98,6 +99,7 @@ class Board:
         app.router.add_get("/case/{number}", self.case_page)
         app.router.add_post("/case/{number}/upload", self.upload)
         app.router.add_get("/vendors", self.vendors_page)
+        app.router.add_get("/buckets", self.buckets_page)
         app.router.add_get("/static/{name}", self.static)
 
     def _lang(self, request: web.Request) -> str:
@@ -230,8 +232,9 @@ class Board:
         info = {"opened": self._local(case.opened_at, True), "age": age_days(case.opened_at, today),
                 "first_response": self._local(case.first_response_at, True), "last_contact": self._local(case.last_contact_at, True),
                 "overdue": case.overdue(today)}
+        similar = await self.desk.store.call(memory.similar, case.id)
         return self._render(request, "case.html", page="case", session=session, case=case, info=info,
-                            verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third,
+                            verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third, similar=similar,
                             timeline=items, closing=closing, max_upload_mb=self.desk.config.max_upload // 1024**2)
 
     async def vendors_page(self, request: web.Request) -> web.Response:
@@ -243,6 +246,16 @@ class Board:
         dumps = await self.desk.store.call(board_store.dump_count)
         return self._render(request, "vendors.html", page="vendors", session=session, vendors=stats,
                             chart=vendor_months(months), dumps=dumps)
+
+    async def buckets_page(self, request: web.Request) -> web.Response:
+        """The crash buckets across every case, the ones seen most first,
+        with how they grew month by month."""
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        found = await self.desk.store.call(memory.buckets, 200)
+        months = sorted({m for b in found for m in b.by_month})[-12:]
+        return self._render(request, "buckets.html", page="buckets", session=session, buckets=found, months=months)
 
     # -------------------------------------------------------------- upload
     async def upload(self, request: web.Request) -> web.Response:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 T = {
     "en": {
-        "nav_cases": "Cases", "nav_vendors": "Vendors", "sign_out": "Sign out",
+        "nav_cases": "Cases", "nav_vendors": "Vendors", "nav_buckets": "Crash buckets", "sign_out": "Sign out",
+        "seen_before": "Seen before", "same_module_only": "same module, another bug check",
+        "buckets_title": "Crash buckets across the cases",
+        "buckets_intro": "Crashes of one bug (bug check, its subtype, the culprit module) in every case, the most frequent first, with the cases they were first seen in per month.",
+        "bucket_col": "Bucket", "cases_col": "Cases", "customers_col": "Customers", "first_seen": "First seen",
+        "last_seen": "Last seen", "no_buckets": "No verdict names a module yet.",
         "signin_needed": "This page needs a sign-in.",
         "signin_how": "Type <code>case board</code> in the support channel (Slack, WeCom or <code>crashdesk chat</code>) and open the link the bot gives you.",
         "link_bad": "This sign-in link is not valid: it has expired or was altered.",
@@ -39,7 +44,12 @@ T = {
         "not_found": "No such case.", "upload_too_many": "At most {n} files in one upload.",
     },
     "zh": {
-        "nav_cases": "案例", "nav_vendors": "厂商", "sign_out": "退出",
+        "nav_cases": "案例", "nav_vendors": "厂商", "nav_buckets": "蓝屏分类", "sign_out": "退出",
+        "seen_before": "以往出现", "same_module_only": "相同模块，BugCheck 不同",
+        "buckets_title": "各案例的蓝屏分类",
+        "buckets_intro": "按 BugCheck、子类型和相关模块归类的蓝屏，出现最多的在前，并按月列出首次出现该问题的案例数。",
+        "bucket_col": "分类", "cases_col": "案例数", "customers_col": "客户数", "first_seen": "首次出现",
+        "last_seen": "最近出现", "no_buckets": "尚无指向具体模块的分析结论。",
         "signin_needed": "请先登录。",
         "signin_how": "在支持频道（Slack、企业微信或 <code>crashdesk chat</code>）中发送 <code>case board</code>，打开机器人给出的链接即可。",
         "link_bad": "登录链接无效：已过期或被修改。",

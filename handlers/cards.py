@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from analysis.render.doc import Doc
 from handlers.events import Action, Reply
+from analysis.render.texts import join
 from handlers.texts import counted, t
 from store.cases import Case
 
@@ -16,17 +17,31 @@ def verdict_line(verdict: dict | None, lang: str) -> str | None:
     if not verdict:
         return None
     case = verdict.get("case", {})
-    codes = ", ".join(case.get("bugchecks") or []) or "?"
-    n = len(verdict.get("dumps", []))
+    codes = join(case.get("bugchecks") or [], lang) or "?"
     vendor = vendor_in(case, lang)
     conf_word = t(lang, f"vl_conf_{case.get('confidence') or 'low'}")
-    dumps = counted(lang, "vl_dump", n)
+    what = _counts(verdict.get("dumps", []), lang)
+    colon = "：" if lang == "zh" else ": "
     if vendor:
-        mods = ", ".join(case.get("modules") or [])
-        return f"{dumps}: {codes} → {vendor}" + (f" ({mods})" if mods else "") + f" · {conf_word}"
+        mods = join(case.get("modules") or [], lang)
+        return f"{what}{colon}{codes} → {vendor}" + ((f"（{mods}）" if lang == "zh" else f" ({mods})") if mods else "") \
+            + f" · {conf_word}"
     if case.get("pattern") == "hardware":
-        return f"{dumps}: {codes} → {t(lang, 'vl_hardware')}"
-    return f"{dumps}: {codes} → {t(lang, 'vl_no_third_party')} · {conf_word}"
+        return f"{what}{colon}{codes} → {t(lang, 'vl_hardware')}"
+    key = "vl_logged_only" if case.get("pattern") == "logged" else "vl_no_third_party"
+    return f"{what}{colon}{codes} → {t(lang, key)} · {conf_word}"
+
+
+def _counts(dumps: list[dict], lang: str) -> str:
+    """'2 dumps', '6 blue screens in event logs', '1 dump, 1 application crash'."""
+    from analysis.render.texts import t as say
+
+    kinds = [d.get("kind") for d in dumps]
+    logged = kinds.count("event-log")
+    apps = kinds.count("app-minidump")
+    rest = len(kinds) - logged - apps
+    parts = [say(lang, key, n=n) for key, n in (("s_dumps", rest), ("s_logged", logged), ("s_apps", apps)) if n]
+    return join(parts, lang) or say(lang, "s_dumps", n=0)
 
 
 def vendor_in(case_verdict: dict, lang: str) -> str | None:

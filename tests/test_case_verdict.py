@@ -91,3 +91,13 @@ def test_a_fault_in_a_windows_framework_names_the_third_party_code_it_calls():
     # The WFP callout driver is a lead; the file-scan engine is not the kind NETIO calls.
     assert culprit.candidates == ["tmwfp"]
     assert any("tmwfp" in line and "WFP" in line for line in evidence_lines(culprit, "zh"))
+
+
+def test_the_card_line_counts_each_kind_of_evidence_in_its_own_words():
+    from handlers.cards import verdict_line
+
+    logged = case_json(analyze_paths([str(FIXTURES / "eventlog" / "crash_general_en.txt")]).case, "en")
+    assert verdict_line(logged, "en").startswith("6 blue screens in event logs: 0x1A, 0x139, 0x50 → the event log names no module")
+    mixed = case_json(mixed_case().case, "zh")
+    line = verdict_line(mixed, "zh")
+    assert line.startswith("3 个 dump、1 个应用程序崩溃：0x1A、0x139、0x1000007E → 亚信安全（VSapiNt、TmXPFlt）")

@@ -31,6 +31,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Coroutine
 
+from bot.redact import redact
 from store import Store, ops
 from store.errors import Refused
 
@@ -255,7 +256,7 @@ class JobQueue:
             self._slots.release()
 
     async def _failed(self, job: dict, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = redact(f"{type(exc).__name__}: {exc}")[:2000]
         retry = None
         if not isinstance(exc, Refused) and getattr(exc, "retryable", True) and job["attempts"] < self.max_attempts:
             retry = _iso(self._now() + timedelta(seconds=self.backoff * 2 ** (job["attempts"] - 1)))

@@ -299,6 +299,9 @@ def preflight(settings: Settings) -> str | None:
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import redact
+
+    redact.install()
     missing = check_settings(settings)
     if missing:
         print("crashdesk: missing settings: " + ", ".join(missing), file=sys.stderr)

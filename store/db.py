@@ -332,6 +332,20 @@ def connect(location: str | Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Datab
     return _connect_sqlite(str(location), busy_timeout)
 
 
+def _create_private(path: str) -> None:
+    """A new database file is readable by its owner only: it holds the board
+    key and the customers' record.  (SQLite gives its -wal and -shm files the
+    database file's mode.)  An existing file keeps the mode it was given."""
+    import os
+
+    try:
+        os.close(os.open(Path(path).expanduser(), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # the connect that follows says what is wrong
+
+
 def _connect_sqlite(path: str, busy_timeout: float) -> Database:
     from store.schema import migrate
 
@@ -340,6 +354,7 @@ def _connect_sqlite(path: str, busy_timeout: float) -> Database:
             Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of {path}: {exc.strerror}", Failure.UNREACHABLE) from None
+        _create_private(path)
     try:
         conn = sqlite3.connect(path, timeout=busy_timeout)
     except sqlite3.Error as exc:

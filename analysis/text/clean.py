@@ -48,19 +48,37 @@ def _unbold(m: re.Match) -> str:
 
 # A blog that flattened the output glues the fields together:
 # "MODULE_NAME: nvlddmkmIMAGE_NAME: nvlddmkm.sysDEBUG_FLR_IMAGE_TIMESTAMP: ...".
-# The keys are found first and the character before each checked in Python:
-# a lookbehind tried at every position of a 50 KB log cost a third of its analysis.
-_GLUABLE_KEY = re.compile(
-    r"(?:MODULE_NAME|IMAGE_NAME|SYMBOL_NAME|FAILURE_BUCKET_ID|DEFAULT_BUCKET_ID|BUGCHECK_STR|"
-    r"PROCESS_NAME|DEBUG_FLR_IMAGE_TIMESTAMP|FOLLOWUP_NAME|FOLLOWUP_IP|STACK_TEXT|STACK_COMMAND|SYMBOL_STACK_INDEX|"
-    r"IMAGE_VERSION|OS_VERSION|BUCKET_ID|FAULTING_IP|FAULTING_MODULE|CUSTOMER_CRASH_COUNT|CURRENT_IRQL|"
-    r"LAST_CONTROL_TRANSFER|BUGCHECK_CODE|ANALYSIS_VERSION):"
+# A key is cut off from what it is glued to: a lower-case letter, a digit or
+# a closing mark right before it.
+_GLUABLE_KEYS = (
+    "MODULE_NAME", "IMAGE_NAME", "SYMBOL_NAME", "FAILURE_BUCKET_ID", "DEFAULT_BUCKET_ID", "BUGCHECK_STR",
+    "PROCESS_NAME", "DEBUG_FLR_IMAGE_TIMESTAMP", "FOLLOWUP_NAME", "FOLLOWUP_IP", "STACK_TEXT", "STACK_COMMAND",
+    "SYMBOL_STACK_INDEX", "IMAGE_VERSION", "OS_VERSION", "BUCKET_ID", "FAULTING_IP", "FAULTING_MODULE",
+    "CUSTOMER_CRASH_COUNT", "CURRENT_IRQL", "LAST_CONTROL_TRANSFER", "BUGCHECK_CODE", "ANALYSIS_VERSION",
 )
-_GLUED_AFTER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.)]}")
+_GLUE = "[a-z0-9.)\\]}]"  # what a key is glued to: a lower-case letter, a digit, a closing mark
+_TAIL_HEADS: dict[str, tuple[str, ...]] = {}
+for _key in _GLUABLE_KEYS:
+    _head, _tail = _key.split("_", 1)
+    _TAIL_HEADS[_tail] = (*_TAIL_HEADS.get(_tail, ()), _head)
+# Found from the key's first underscore: the engine jumps from one "_" to
+# the next (a literal first character), tries the rest of each key there,
+# and only then looks behind at the key's head and what precedes it.
+# Searching for the keys themselves tried them at every capital letter of
+# the text, and Python looked at every key found (half of clean's time).
+_GLUED_KEY = re.compile("_(?:" + "|".join(
+    f"{tail}:(?:" + "|".join(f"(?<={_GLUE}{head}_{tail}:)" for head in heads) + ")"
+    for tail, heads in _TAIL_HEADS.items()) + ")")
 
 
 def _unglue(text: str) -> str:
-    cuts = [m.start() for m in _GLUABLE_KEY.finditer(text) if m.start() and text[m.start() - 1] in _GLUED_AFTER]
+    cuts = []
+    for m in _GLUED_KEY.finditer(text):
+        at = m.start()
+        for head in _TAIL_HEADS[text[at + 1 : m.end() - 1]]:
+            if at > len(head) and text.startswith(head, at - len(head)):
+                cuts.append(at - len(head))
+                break
     if not cuts:
         return text
     bounds = [0, *cuts, len(text)]
@@ -74,7 +92,9 @@ def _unglue(text: str) -> str:
 # and the bug check's name line, so every field is a line again.
 _REFLOW_LONGER = 240
 _REFLOW_KEYS = 2
-_KEY_WORD = re.compile(r"(?<= )(?:[A-Z][A-Z0-9_]{2,40}+:|Arg[1-4]:|Arguments:|[A-Z][A-Z0-9_]{3,80}+ \([0-9a-fA-F]{1,8}+\)(?= |$))")
+# The blank before a key is part of the match (a literal first character
+# the engine jumps to), not looked behind at from every position.
+_KEY_WORD = re.compile(r" ((?:[A-Z][A-Z0-9_]{2,40}+:|Arg[1-4]:|Arguments:|[A-Z][A-Z0-9_]{3,80}+ \([0-9a-fA-F]{1,8}+\)(?= |$)))")
 
 
 def _reflow_line(line: str) -> str:
@@ -82,10 +102,10 @@ def _reflow_line(line: str) -> str:
 
     cuts = []
     for m in _KEY_WORD.finditer(line):
-        word = m[0]
+        word = m[1]
         if word.endswith(":") and not word.startswith(("Arg", "Arguments")) and word[:-1] not in ANALYSIS_FIELDS:
             continue
-        cuts.append(m.start())
+        cuts.append(m.start(1))
         if word.endswith(")"):
             cuts.append(m.end())  # the name line ends at its code; prose follows
     if len([c for c in cuts if line[c:c + 3] != "Arg"]) < _REFLOW_KEYS:
@@ -94,10 +114,29 @@ def _reflow_line(line: str) -> str:
     return "\n".join(line[a:b].strip() for a, b in pairwise(sorted(set(bounds))))
 
 
+# A line longer than _REFLOW_LONGER, found from the newline before it: the
+# lines that are not are never cut out of the text.
+_LONG_LINE = re.compile(r"\n[^\n]{%d}" % (_REFLOW_LONGER + 1))
+
+
 def _reflow(text: str) -> str:
-    if not any(len(line) > _REFLOW_LONGER for line in text.split("\n")):
+    first = text.find("\n")
+    starts = [0] if (first if first >= 0 else len(text)) > _REFLOW_LONGER else []
+    starts.extend(m.start() + 1 for m in _LONG_LINE.finditer(text))
+    pieces: list[str] = []
+    done = 0
+    for start in starts:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        flowed = _reflow_line(line)
+        if flowed is not line:
+            pieces += (text[done:start], flowed)
+            done = end
+    if not pieces:
         return text
-    return "\n".join(_reflow_line(line) if len(line) > _REFLOW_LONGER else line for line in text.split("\n"))
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _replace_all(text: str) -> str:
@@ -109,7 +148,9 @@ def _replace_all(text: str) -> str:
 
 def clean(text: str) -> str:
     if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            text = text.replace("\r", "\n")
     text = _replace_all(text)
     if "&" in text and _ENTITY.search(text):
         text = _replace_all(html.unescape(text))

@@ -162,21 +162,130 @@ def _args(text: str, sep: str | None = ",") -> tuple[list[int | None], list[tupl
     return values, bad
 
 
-# Lines read between two looks at the clock.
-_CHECK_EVERY = 4096
+# Where a line may say something.  Most lines of a transcript say nothing
+# any reader looks for (prose, blank lines, dumped memory, the rest of a
+# stack's columns); finding the others is left to the regex engine, over
+# the whole text, so that Python never sees the rest.  Both sets are
+# *supersets* of what the line readers below can take: a line left out
+# could not have given a fact, and a line taken in needlessly gives none,
+# so the facts are those a read of every line gives.
+#
+# A line is taken in when its start (after blanks) could open a line the
+# readers know: a number (frame, lm, memory row, prompt), a banner's
+# name line, one of !analyze's keys, a bug check's name, or the words the
+# line readers dispatch on, each as far as its reader needs it.
+def _trie(words: set[str]) -> str:
+    """A pattern for exactly these words whose every choice starts with a
+    literal, so the engine skips the choices of other first letters."""
+    heads: dict[str, set[str]] = {}
+    for word in words:
+        heads.setdefault(word[:1], set()).add(word[1:])
+    ends = "" in heads
+    branches = [re.escape(head) + _trie(rest) for head, rest in sorted(heads.items()) if head]
+    if not branches:
+        return ""
+    body = "(?:" + "|".join(branches) + ")"
+    return body + "?" if ends else body
 
 
-class _Scanner:
-    __slots__ = ("lines", "i", "out", "deadline", "stopped_at")
+_H = "[0-9a-fA-F]"
+# The words the line readers dispatch on, as far as each reader needs them
+# before its pattern can match (``_UPPER_WORDS`` and the tests of
+# _upper_line, _lower_line and _star_line).
+_OPENING_WORDS = (
+    "Arg1:", "Arg2:", "Arg3:", "Arg4:", "Unknown bugcheck code", "Bug ", "Bugcheck ", "BugCheck ",
+    "Probably caused by", "Windows", "Built by:", "Edition build lab:", "Loading Dump File [", "Debug session time:",
+    "System Uptime:", "ExceptionCode: ", "ExceptionAddress: ", "Subcode: ", "DBGHELP:", "Unloaded modules:",
+    "Parameter 1", "Parameter 2", "Parameter 3", "Parameter 4", "Caused By Driver", "Caused By Address",
+    "Crash Address", "Crash Time", "Processor", "Major Version", "Minor Version", "Dump File", "kd>", "lkd>",
+    "bug check code", "bugcheck code",
+)
+_LINE_START = re.compile(
+    r"\n[ ]*+(?=[!-~])(?:"
+    # The two commonest lines are read here whole (see Scanner.run): a key
+    # of !analyze with its value (groups 2, 3) and a "Key : name" line of
+    # newer debuggers, noting whether a "Value:" line follows it (5, 6).
+    rf"(?P<field>({_trie(ANALYSIS_FIELDS)}):[ ]*+([^\n]*+))"
+    r"|(?P<key>Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n])(?:(?=\n[ ]{0,%d}+Value:()))?)" % (MAX_LINE - 6)
+    + "|" + _trie(set(_OPENING_WORDS))
+    # a number (frame, lm, memory row) or a call site, a prompt, a name line
+    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|#[ #*]*+[A-Z]"
+    rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
+    # a bug check's name alone on its line (as far as a line is read), or with its code
+    r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE
+    + r"|Mini (?i:kernel)|Kernel (?i:bitmap|summary|complete)|Full (?i:kernel)|Complete (?i:dump)|User (?i:mini)"
+    r"|Automatic (?i:dump)"
+    r"|(?:[lL](?i:oaded symbol image file)|[iI](?i:mage path|mage name|magesize|nternalname)|[tT](?i:imestamp)"
+    r"|[cC](?i:hecksum|ompanyname)|[fF](?i:ile version|iledescription|ileversion)"
+    r"|[pP](?i:roduct version|roductname|roductversion)|[oO](?i:riginalfilename)|[lL](?i:egalcopyright))[ ]*+:"
+    r")")
+# ... or when it holds what ``_midline`` looks for first (each of its
+# tests asks for one of these words; a BugCheck line for its ", {"), or
+# what a banner line is known by; and a code in prose is a "0x" after a
+# keyword, its blanks or a colon.
+_MIDLINE_WORDS = (", {", "Owning Process", "nable to", "could not be loaded", "t fault", "following module",
+                  "Fatal System Error", "ugcheck Analysis", "UGCHECK ANALYSIS", "ode", "ODE", "代码")
+_PROSE_HEX = (re.compile("0x(?<=[kKeE码\u212a :：]0x)"), re.compile("0X(?<=[kKeE码\u212a :：]0X)"))
+# The text is read in segments of about this many characters (some 4,000
+# short lines), each ending at a line end; the clock is looked at between two.
+_SEGMENT = 16 * 1024
+# Keys whose value, when the line has none, is the next line.
+_VALUE_NEXT = ("FAULTING_IP", "FOLLOWUP_IP")
+# "Key : name" lines whose value is a fact (``_key``).
+_KEYS_READ = frozenset(("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata",
+                        "failure.bucket", "failure.hash"))
 
-    def __init__(self, text: str, deadline: Deadline = NEVER):
-        self.lines = text.split("\n")
+
+def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:
+    """The lines of text[a:b] (a at a line start) that hold one of the
+    mid-line words, by their start; and for a line over MAX_LINE
+    characters, the further pieces of it that hold one.  A few passes of
+    str.find over the block, at memchr speed."""
+    found = [a]
+    pieces: dict[int, set[int]] = {}
+
+    def hit(at: int) -> int:
+        """Note the line (and piece) of a word at ``at``; where to look on."""
+        line = text.rfind("\n", a, at) + 1 or a
+        found.append(line)
+        piece = line + (at - line) // MAX_LINE * MAX_LINE
+        if piece != line:
+            pieces.setdefault(line, set()).add(piece)
+        end = text.find("\n", at, piece + MAX_LINE)
+        return end if end >= 0 else piece + MAX_LINE
+
+    for word in _MIDLINE_WORDS:
+        at = text.find(word, a, b)
+        while at >= 0:
+            at = text.find(word, hit(at), b)
+    for pattern in _PROSE_HEX:
+        m = pattern.search(text, a, b)
+        while m:
+            m = pattern.search(text, hit(m.start()), b)
+    return sorted(set(found)), pieces
+
+
+class Scanner:
+    """Reads a text block by block (a whole text is one block).  What a
+    block ends with, a line whose next line is not known yet, is kept and
+    read with the next block (``tail``); an argument whose wrapped meaning
+    runs to the end of the block goes on there."""
+
+    __slots__ = ("text", "cur", "nxt", "out", "deadline", "stopped_at", "final", "wrap", "tail")
+
+    def __init__(self, deadline: Deadline = NEVER):
+        self.text = ""
+        self.cur = 0  # where the line being read starts
+        self.nxt = 0  # where the line after it starts (past a line a fact took with it)
         self.out: list[Event] = []
         self.deadline = deadline
-        self.stopped_at: int | None = None  # the line the time ran out at
+        self.stopped_at: int | None = None  # the character of the block the time ran out at
+        self.final = True
+        self.wrap: tuple[str, str, str] | None = None  # an argument still taking wrapped lines
+        self.tail = ""
 
     def add(self, kind: str, value: Any) -> None:
-        self.out.append(Event(self.i, kind, value))
+        self.out.append(Event(self.cur, kind, value))
 
     def add_bugcheck(self, code: int, args: tuple[list[int | None], list[tuple[int, str]]]) -> None:
         values, bad = args
@@ -184,46 +293,165 @@ class _Scanner:
         for n, text in bad:
             self.add("bad_arg", (n, text))
 
-    def peek(self, k: int = 1) -> str:
+    def peek(self) -> str:
         """The next line, cut as the line itself is: a look ahead (a field's
         value on its next line, a wrapped argument) is bounded too."""
-        j = self.i + k
-        return self.lines[j][:MAX_LINE] if j < len(self.lines) else ""
+        text, j = self.text, self.nxt
+        end = text.find("\n", j, j + MAX_LINE)
+        return text[j : end if end >= 0 else j + MAX_LINE]
+
+    def take_next(self) -> None:
+        """The next line belongs to this line's fact: it is not read again."""
+        end = self.text.find("\n", self.nxt)
+        self.nxt = (end if end >= 0 else len(self.text)) + 1
+
+    def feed(self, block: str, final: bool = True) -> list[Event]:
+        """Read ``block`` after what was kept of the last one; the facts
+        found (taken out of ``out``).  Not ``final``: the block ends with a
+        line end and more text follows."""
+        text = self.tail + block if self.tail else block
+        self.text, self.final, self.tail = text, final, ""
+        n = len(text)
+        # Not final: the last line is read with the next block, so that a
+        # look at the line after any line read here sees that line.
+        limit = n if final else text.rfind("\n", 0, n - 1) + 1
+        cursor = 0  # the first line not read yet
+        if self.wrap is not None:
+            self.cur = self.nxt = 0
+            self.go_on_wrap()
+            cursor = self.nxt
+        if self.wrap is None and self.stopped_at is None:
+            cursor = self._run(cursor, limit)
+        if not final and self.stopped_at is None:
+            self.tail = text[max(cursor, limit):]
+        out, self.out = self.out, []
+        return out
 
     def run(self) -> list[Event]:
-        lines = self.lines
-        n = len(lines)
-        self.i = 0
-        while self.i < n:
-            if not self.i % _CHECK_EVERY and self.i and self.deadline.expired():
-                self.stopped_at = self.i
+        return self.feed(self.text)
+
+    def _run(self, cursor: int, limit: int) -> int:
+        text = self.text
+        n = len(text)
+        out = self.out
+        # Lines that hold a mid-line word, with a sentinel past the last.
+        others, pieces = _midline_lines(text, cursor, limit)
+        others.append(n + 1)
+        o = 0
+        seg = cursor
+        while seg < limit:
+            if seg and self.deadline.expired():
+                self.stopped_at = seg
                 break
-            line = lines[self.i]
-            if len(line) > MAX_LINE:
-                # No debugger line is this long; a pasted blob is cut so that
-                # no pattern can spend more than a bounded time on it.
-                line = line[:MAX_LINE]
-            stripped = line.lstrip(" ")
-            if stripped:
-                first = stripped[0]
-                if first in _HEX_CHARS and _hex_start(stripped) and self._hex_line(line, stripped):
-                    # Frames, lm and unloaded-module lines state nothing mid-line.
-                    self.i += 1
+            stop = text.find("\n", seg + _SEGMENT, limit)
+            stop = limit if stop < 0 else stop + 1
+            for m in _LINE_START.finditer(text, seg - 1 if seg else 0, stop):
+                start = m.start() + 1
+                while others[o] < start:
+                    if others[o] >= cursor:
+                        cursor = self._read(others[o])
+                        if pieces and others[o] in pieces:
+                            self._read_pieces(pieces[others[o]])
+                    o += 1
+                if others[o] == start:
+                    o += 1
+                if start < cursor:
                     continue
-                if "A" <= first <= "Z":
-                    handled = self._upper_line(line, stripped)
-                elif "a" <= first <= "z":
-                    handled = self._lower_line(line, stripped)
-                elif first in "*#":
-                    handled = self._star_line(line, stripped)
+                kind = m.lastgroup
+                # What _read would make of the line, without the detour: it
+                # holds exactly this much (a longer one is cut first).
+                if kind == "field" and m.end() - start <= MAX_LINE and (m[3].strip() or m[2] not in _VALUE_NEXT):
+                    out.append(Event(start, "field", (m[2], m[3].strip()[:MAX_VALUE])))
+                    cursor = m.end() + 1
+                elif kind == "key" and m.end(4) - start <= MAX_LINE and m[5].lower() not in _KEYS_READ:
+                    cursor = m.end(4) + 1
+                    if m[6] is not None:  # the Value line goes with it
+                        end = text.find("\n", cursor)
+                        cursor = (end if end >= 0 else n) + 1
                 else:
-                    handled = False
-                # A line already read as a field, an argument, an lm detail...
-                # holds no second fact in the middle.
-                if not handled:
-                    self._midline(line)
-            self.i += 1
-        return self.out
+                    cursor = self._read(start)
+                if pieces and start in pieces:
+                    self._read_pieces(pieces[start])
+                if self.wrap is not None:
+                    return cursor
+            while others[o] < stop:
+                if others[o] >= cursor:
+                    cursor = self._read(others[o])
+                    if pieces and others[o] in pieces:
+                        self._read_pieces(pieces[others[o]])
+                    if self.wrap is not None:
+                        return cursor
+                o += 1
+            seg = stop
+        return cursor
+
+    def go_on_wrap(self) -> None:
+        """WinDbg wraps long meanings onto lines indented under the text:
+        they belong to the argument.  At the end of a block that is not the
+        last, what follows is not known yet: the argument waits for it."""
+        assert self.wrap is not None
+        number, digits, meaning = self.wrap
+        while True:
+            if not self.final and self.nxt >= len(self.text):
+                self.wrap = (number, digits, meaning)
+                return
+            nxt = self.peek()
+            if nxt.startswith("   ") and nxt.strip() and not nxt.lstrip().startswith("Arg"):
+                if len(meaning) < MAX_VALUE:
+                    meaning += " " + nxt.strip()
+                self.take_next()
+            else:
+                break
+        self.wrap = None
+        n, value = int(number), int(digits, 16)
+        if value > MAX_ARG:
+            self.add("bad_arg", (n, digits[:64]))
+        else:
+            self.add("arg", (n, value, " ".join(meaning[:MAX_VALUE].split())))
+
+    def _read_pieces(self, starts: set[int]) -> None:
+        for piece in sorted(starts):
+            self._read_piece(piece)
+
+    def _read(self, start: int) -> int:
+        """Read the line at ``start``; where the next line to read starts."""
+        text = self.text
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        self.cur, self.nxt = start, end + 1
+        # No debugger line is this long; a pasted blob is read in pieces so
+        # that no pattern can spend more than a bounded time on one.
+        line = text[start : min(end, start + MAX_LINE)]
+        stripped = line.lstrip(" ")
+        if stripped:
+            first = stripped[0]
+            if first in _HEX_CHARS and _hex_start(stripped) and self._hex_line(line, stripped):
+                # Frames, lm and unloaded-module lines state nothing mid-line.
+                return self.nxt
+            if "A" <= first <= "Z":
+                handled = self._upper_line(line, stripped)
+            elif "a" <= first <= "z":
+                handled = self._lower_line(line, stripped)
+            elif first in "*#":
+                handled = self._star_line(line, stripped)
+            else:
+                handled = False
+            # A line already read as a field, an argument, an lm detail...
+            # holds no second fact in the middle.
+            if not handled:
+                self._midline(line)
+        return self.nxt
+
+    def _read_piece(self, start: int) -> None:
+        """A piece of a line past its first MAX_LINE characters: what is
+        said mid-line (a BugCheck line, a missing image ...) is looked for
+        there too; no line starts in it."""
+        nxt = self.nxt
+        self.cur = start
+        end = self.text.find("\n", start, start + MAX_LINE)
+        self._midline(self.text[start : end if end >= 0 else start + MAX_LINE])
+        self.nxt = nxt
 
     # -- line kinds ----------------------------------------------------------
     def _hex_line(self, line: str, s: str) -> bool:
@@ -248,7 +476,7 @@ class _Scanner:
                 if nxt.rstrip(_NUMBERS):
                     m = _FRAME.match(line + "\n" + nxt)
                     if m:
-                        self.i += 1
+                        self.take_next()
                         return self._frame(m)
             return True
         m = _FRAME.match(line)
@@ -399,7 +627,7 @@ class _Scanner:
         if key not in ANALYSIS_FIELDS:
             return False
         value = m[2].strip()[:MAX_VALUE]
-        if not value and key in ("FAULTING_IP", "FOLLOWUP_IP"):
+        if not value and key in _VALUE_NEXT:
             value = self.peek().strip()[:MAX_VALUE]  # "FAULTING_IP:\\nnt!KiPageFault+260"
         self.add("field", (key, value))
         return True
@@ -428,29 +656,16 @@ def _hex_start(s: str) -> bool:
     return len(word) >= 2 and not word.strip(_HEX_STR)
 
 
-def _arg(sc: _Scanner, line: str) -> bool:
+def _arg(sc: Scanner, line: str) -> bool:
     m = _ARG.match(line)
     if not m:
         return False
-    meaning = m[3] or ""
-    # WinDbg wraps long meanings onto lines indented under the text.
-    while True:
-        nxt = sc.peek()
-        if nxt.startswith("   ") and nxt.strip() and not nxt.lstrip().startswith("Arg"):
-            if len(meaning) < MAX_VALUE:
-                meaning += " " + nxt.strip()
-            sc.i += 1
-        else:
-            break
-    n, value = int(m[1]), int(m[2], 16)
-    if value > MAX_ARG:
-        sc.add("bad_arg", (n, m[2][:64]))
-    else:
-        sc.add("arg", (n, value, " ".join(meaning[:MAX_VALUE].split())))
+    sc.wrap = (m[1], m[2], m[3] or "")
+    sc.go_on_wrap()
     return True
 
 
-def _whocrashed_or_cmd(sc: _Scanner, line: str) -> bool:
+def _whocrashed_or_cmd(sc: Scanner, line: str) -> bool:
     m = _BUGCHECK_CMD.match(line)
     if m:
         a = _ARGUMENTS.match(sc.peek())
@@ -470,14 +685,14 @@ def _whocrashed_or_cmd(sc: _Scanner, line: str) -> bool:
     return False
 
 
-def _key(sc: _Scanner, line: str) -> bool:
+def _key(sc: Scanner, line: str) -> bool:
     m = _KEY.match(line)
     if not m:
         return False
     v = _VALUE.match(sc.peek())
     if not v:
         return True
-    sc.i += 1
+    sc.take_next()
     key, value = m[1].lower(), v[1].strip()[:MAX_VALUE]
     if key in ("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata"):
         if _hex(value) is not None:
@@ -490,7 +705,7 @@ def _key(sc: _Scanner, line: str) -> bool:
 
 
 def _one(kind: str, pattern: re.Pattern, convert=lambda m: m[1]):
-    def handler(sc: _Scanner, line: str) -> bool:
+    def handler(sc: Scanner, line: str) -> bool:
         m = pattern.match(line)
         if m:
             sc.add(kind, convert(m))
@@ -523,14 +738,14 @@ _UPPER_WORDS = {
 
 
 def scan(text: str) -> list[Event]:
-    return _Scanner(text).run()
+    return Scanner().feed(text)
 
 
 def scan_within(text: str, deadline: Deadline) -> tuple[list[Event], float | None]:
-    """The events of the text read before the deadline, and the share of its
-    lines read when it ran out (None: all were)."""
-    scanner = _Scanner(text, deadline)
-    events = scanner.run()
+    """The events of the text read before the deadline, and the share of it
+    read when it ran out (None: all was)."""
+    scanner = Scanner(deadline)
+    events = scanner.feed(text)
     if scanner.stopped_at is None:
         return events, None
-    return events, scanner.stopped_at / len(scanner.lines)
+    return events, scanner.stopped_at / len(text)

@@ -77,7 +77,7 @@ def read_blob(blob: Blob, context: list[object] | None = None,
 
     try:
         if len(blob) > text.WHOLE_TEXT_LIMIT:
-            return text.read_large_text(blob.chunks(), blob.head(), blob.name, deadline)
+            return text.read_large_text(blob.chunks(), blob.head(), blob.name, deadline, len(blob))
         return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [], deadline)
     except text.NotText:
         raise Rejected("not_evidence") from None
@@ -203,10 +203,12 @@ def _bound_lists(report: DumpReport) -> None:
     it: a paste of 60,000 frame lines is one stack of 60,000 frames."""
     if len(report.stack) > MAX_FRAMES:
         report.stack = report.stack[:MAX_FRAMES]
-        report.notes.append("stack_cut")
+        if "stack_cut" not in report.notes:
+            report.notes.append("stack_cut")
     if len(report.modules) > MAX_MODULES:
         report.modules = dict(list(report.modules.items())[:MAX_MODULES])
-        report.notes.append("modules_cut")
+        if "modules_cut" not in report.notes:
+            report.notes.append("modules_cut")
 
 
 def _richness(report: DumpReport) -> tuple:

@@ -76,14 +76,18 @@ def test_a_text_of_thousands_of_crashes_gives_the_first_hundred_and_says_so():
     assert "本结论只包含前面的部分" in to_plain(case_doc(outcome.case, "zh"))
 
 
-def test_events_that_could_each_open_a_dump_are_counted_before_grouping():
-    from analysis.text import MAX_OPENING_EVENTS, _opening_cut
-    from analysis.text.events import scan
+def test_drafts_past_the_crashes_a_text_gives_are_let_go_but_a_quote_still_folds():
+    """Past MAX_CRASHES crashes kept, a draft that describes none of them is
+    let go as it is finished (memory stays bounded, the reports say crashes
+    were cut), while one that describes a kept crash still folds into it:
+    the first crash quoted again after 50,000 others gains its module."""
+    from analysis.text import MAX_CRASHES, parse_text
 
-    lines = "".join(f"fffff801{i:08x} fffff801{i + 1:08x}   nt (deferred)\n" for i in range(MAX_OPENING_EVENTS + 10))
-    events = scan(lines)
-    assert len(events) == MAX_OPENING_EVENTS + 10
-    assert _opening_cut(events) == MAX_OPENING_EVENTS
+    lines = "".join(f"BugCheck 1A, {{{i:x}, 1, 2, 3}}\n" for i in range(1, 50_001))
+    found = parse_text(lines + "BugCheck 1A, {1, 1, 2, 3}\nMODULE_NAME: VSApiNt\n", "x")
+    assert len(found) == MAX_CRASHES and all("crashes_cut" in r.notes for r, _ in found)
+    assert found[0][0].module_name == "VSApiNt" and found[0][0].bugcheck.args == [1, 1, 2, 3]
+    assert found[1][0].module_name is None
 
 
 def test_a_case_verdict_holds_at_most_500_crashes():

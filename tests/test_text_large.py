@@ -1,51 +1,87 @@
-"""Texts over the whole-text limit are read as windows around their crash
-anchors: each window bounded, their number bounded, whatever the lines look
-like.  A single-line 200 MB text used to give windows that all started at
-0 (67 M characters parsed instead of ~8 M, 360 MB peak)."""
+"""Texts over the whole-text limit are read whole as they stream: decoded,
+cleaned, scanned, grouped and folded block by block, in memory bounded by
+the block size and by what one text may keep, whatever the text's size or
+the length of its lines.  They used to be read as 32 windows of 256 KB
+around crash marks: a crash past those was never seen, and nothing said so."""
 
-from analysis.text import _BACK, _MAX_WINDOWS, _WINDOW, windows
+import pytest
+
+import analysis.text as reader
+from analysis.text import NoCrashFound, parse_text, read_large_text
+from analysis.text.clean import clean
+from analysis.text.decode import decode
 from bombs import in_child
+from tests.golden_inputs import inputs
 
 CRASH = " BugCheck 1A, {41792, 1, 2, 3} "
+LAST = "BugCheck 139, {3, 4, 5, 0}\nMODULE_NAME: TmXPFlt\n"
+TEXTS = [(label, path) for label, path in inputs() if path.suffix == ".txt"]
 
 
-def _pieces(total: int, every: int, size: int = 4 * 1024 * 1024):
-    """``total`` characters of one line with a crash anchor every ``every``,
-    handed out in pieces as the decoder would."""
-    unit = "x" * (every - len(CRASH)) + CRASH
-    whole = (unit * (total // every + 1))[:total]
-    return [whole[i : i + size] for i in range(0, total, size)]
+def _in_blocks(cleaned: str, size: int) -> list:
+    """A cleaned text read as blocks of about ``size`` characters, each cut at
+    a line end, the way read_large_text feeds them."""
+    reading = reader._Reading(reader.NEVER)
+    blocks = list(reader._blocks(cleaned[i:i + size] for i in range(0, len(cleaned), size)))
+    for block, final in blocks:
+        reading.feed(block, final)
+    return reading.reports("x", None)
 
 
-def test_windows_of_a_single_line_text_are_bounded():
-    found, more = windows(_pieces(40 * 1024 * 1024, 100_000))
-    assert more and len(found) == _MAX_WINDOWS
-    assert all(len(w) <= _BACK + _WINDOW for w in found)
-    assert sum(map(len, found)) <= _MAX_WINDOWS * (_BACK + _WINDOW)  # was 64 M characters for this text
-    assert all(CRASH.strip() in w[: _BACK + len(CRASH)] for w in found)
+@pytest.mark.parametrize("label,path", TEXTS, ids=[label for label, _ in TEXTS])
+def test_a_text_read_in_blocks_says_what_it_says_read_whole(label, path, monkeypatch):
+    """Every text fixture cut into blocks of a few hundred characters: a
+    line's next line, a wrapped argument, a draft and its folding all go on
+    across the cuts."""
+    try:
+        text = decode(path.read_bytes())
+    except reader.NotText:
+        pytest.skip("not text")
+    monkeypatch.setattr(reader, "BLOCK", 300)
+    try:
+        whole = parse_text(text, "x")
+    except NoCrashFound:
+        with pytest.raises(NoCrashFound):
+            _in_blocks(clean(text), 200)
+        return
+    assert _in_blocks(clean(text), 200) == whole
 
 
-def test_an_anchor_cut_by_a_piece_boundary_gets_its_whole_window():
-    head = "ab cd\n" * 700_000
-    whole = head + CRASH + "\nMODULE_NAME: VSApiNt\n" + "ab cd\n" * 100_000
-    cut = len(head) + 5  # inside "BugCheck"
-    found, more = windows([whole[:cut], whole[cut:]])
-    assert not more and len(found) == 1
-    assert CRASH.strip() in found[0] and "MODULE_NAME: VSApiNt" in found[0]
+def test_a_line_longer_than_a_block_is_broken_at_the_block_end(monkeypatch):
+    monkeypatch.setattr(reader, "BLOCK", 1000)
+    line = ("x" * 97 + CRASH) * 100  # 12,800 characters, no line end
+    found = read_large_text([(line + "\n" + LAST).encode()], b"", "x")
+    assert [r.bugcheck.code for r, _ in found] == [0x1A, 0x139]
+    assert not any(r.partial for r, _ in found)
 
 
-def test_a_64_mb_single_line_log_is_read_in_bounded_memory(tmp_path):
+def test_a_large_text_without_a_crash_says_so_with_its_encoding(monkeypatch):
+    monkeypatch.setattr(reader, "BLOCK", 1000)
+    with pytest.raises(NoCrashFound) as exc:
+        read_large_text([b"ab cd\n" * 2000], b"ab cd\n", "x")
+    assert exc.value.code == "no_crash_large" and exc.value.params == {"encoding": "utf-8"}
+
+
+def _one_line(path, total: int, every: int) -> None:
+    """``total`` characters of one line with a crash every ``every``, then a
+    second crash on lines of its own."""
+    unit = ("x" * (every - len(CRASH)) + CRASH).encode()
+    with open(path, "wb") as fh:
+        for _ in range(total // len(unit)):
+            fh.write(unit)
+        fh.write(("\n" + LAST).encode())
+
+
+def test_a_64_mb_single_line_log_is_read_whole_in_bounded_memory(tmp_path):
     path = tmp_path / "one-line.log"
-    with open(path, "w") as fh:
-        for piece in _pieces(64 * 1024 * 1024, 100_000):
-            fh.write(piece)
+    _one_line(path, 64 * 1024 * 1024, 100_000)
     out = in_child(
         "from analysis.pipeline import analyze_paths\n"
         "import analysis.text, analysis.attribution, analysis.correlate\n"
         "before = peak()\n"
         "o = analyze_paths([sys.argv[1]])\n"
         "print(json.dumps({'rise': peak() - before, 'codes': [d.bugcheck.code for d in o.case.dumps],"
-        " 'partial': [d.partial for d in o.case.dumps]}))\n", str(path))
-    assert out["codes"] == [0x1A] and out["partial"] == [True]  # more windows than are read
-    assert out["rise"] < 96 * 1024**2  # was +200 MB, and no crash found
-
+        " 'partial': [d.partial for d in o.case.dumps], 'notes': [d.notes for d in o.case.dumps]}))\n", str(path))
+    # 671 copies of the first crash are one crash; the one after the line is found too
+    assert out["codes"] == [0x1A, 0x139] and out["partial"] == [False, False]
+    assert out["rise"] < 96 * 1024**2  # the windows of 256 KB took up to 200 MB

@@ -10,6 +10,7 @@ counts as a second dump."""
 from __future__ import annotations
 
 import re
+from bisect import insort
 from dataclasses import dataclass, field
 
 from analysis import buckets, catalog
@@ -29,6 +30,21 @@ MATCHING_FIELDS = ("FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "FAILURE_BUCKET_
 _ANALYSIS_KINDS = {"field", "name_code", "arg", "bugcheck", "caused_by"}
 _COMMAND_MARKERS = {"lm_header", "lm", "thread", "unloaded_header", "bare_module"}
 _BUCKET_CODE = re.compile(r"(?:^|_)0x([0-9a-f]{1,8})(?=_|$)", re.I)
+
+# What one text may give and hold while it is read.  A thread of e-mails
+# holds a few dumps (the largest fixture: 3 drafts, 41 frames); 280,000
+# lines of "BugCheck 1A, {n, ...}" each open a draft.  Past MAX_CRASHES
+# crashes (or MAX_KEPT drafts) kept, a draft that describes none of them is
+# let go and the report says crashes were cut; a draft holds at most
+# MAX_DRAFT_FRAMES frames and MAX_DRAFT_MODULES modules, and the drafts
+# kept MAX_HELD of both together (about 40 MB), whatever the text's size.
+MAX_CRASHES = 100
+MAX_KEPT = 1000
+MAX_DRAFT_FRAMES = 4096
+MAX_DRAFT_MODULES = 4096
+MAX_HELD = 200_000
+MAX_MENTIONED = 256
+MAX_PROSE_CODES = 16
 
 
 def _first_hex(value: str) -> int | None:
@@ -82,6 +98,8 @@ class Draft:
     mode: str | None = None
     saw_name_code: bool = False
     analysis_seen: bool = False
+    frames: int = 0  # frames of its stacks together
+    cut: set = field(default_factory=set)  # "stack_cut" / "modules_cut": what it had no room for
 
     # -- what the draft knows ------------------------------------------
     def has_crash(self) -> bool:
@@ -227,7 +245,7 @@ class Draft:
         elif k == "instruction":
             self.instruction = self.instruction or v
         elif k == "mentioned_module":
-            if v not in self.mentioned:
+            if v not in self.mentioned and len(self.mentioned) < MAX_MENTIONED:
                 self.mentioned.append(v)
         elif k == "bsv":
             self.bsv.setdefault(v[0], v[1])
@@ -239,7 +257,8 @@ class Draft:
         elif k == "driver_at_fault":
             self.driver_at_fault = self.driver_at_fault or v
         elif k == "prose_code":
-            self.prose_codes.append(v)
+            if len(self.prose_codes) < MAX_PROSE_CODES:
+                self.prose_codes.append(v)
         elif k == "bad_arg":
             self.bad_args.setdefault(v[0], v[1])
 
@@ -256,108 +275,182 @@ class Draft:
                      "whocrashed", "bugcheck_name", "driver_at_fault"):
             if getattr(self, slot) is None:
                 setattr(self, slot, getattr(other, slot))
-        self.stacks.extend(s for s in other.stacks if s)
+        held = {_signature(s) for s in self.stacks} if other.stacks else set()
+        for stack in other.stacks:
+            # The same stack printed again (a quote of the same analysis, kb
+            # after STACK_TEXT) adds nothing any reader of the stacks uses.
+            if stack and _signature(stack) not in held:
+                held.add(_signature(stack))
+                room = MAX_DRAFT_FRAMES - self.frames
+                if room <= 0:
+                    self.cut.add("stack_cut")
+                    break
+                if len(stack) > room:
+                    stack = stack[:room]
+                    self.cut.add("stack_cut")
+                self.stacks.append(stack)
+                self.frames += len(stack)
         for key, info in other.lms.items():
             if key in self.lms:
                 self.lms[key].merge(info)
-            else:
+            elif len(self.lms) < MAX_DRAFT_MODULES:
                 self.lms[key] = info
+            else:
+                self.cut.add("modules_cut")
         for name in other.mentioned:
-            if name not in self.mentioned:
+            if name not in self.mentioned and len(self.mentioned) < MAX_MENTIONED:
                 self.mentioned.append(name)
         for key, value in other.bsv.items():
             self.bsv.setdefault(key, value)
-        self.prose_codes.extend(other.prose_codes)
+        self.prose_codes.extend(other.prose_codes[: MAX_PROSE_CODES - len(self.prose_codes)])
+        self.cut |= other.cut
         for n, text in other.bad_args.items():
             self.bad_args.setdefault(n, text)
 
 
-def group(events: list[Event]) -> list[Draft]:
-    drafts = [Draft()]
-    cur = drafts[0]
-    stack: list[Frame] | None = None
-    last_kind = None
-    lm: ModuleInfo | None = None
-    in_unloaded = False
+def _signature(stack: list[Frame]) -> tuple:
+    """What makes two stacks equal (Frame's own equality), hashable."""
+    return tuple((f.module, f.function, f.offset, f.index, f.child_sp, f.return_address, f.address, f.args)
+                 for f in stack)
 
-    def new(pos: int, mode: str | None) -> Draft:
-        nonlocal cur, stack, lm
-        cur = Draft(start=pos, mode=mode)
-        drafts.append(cur)
-        stack, lm = None, None
-        return cur
 
-    for e in events:
-        k = e.kind
-        if k not in ("bare_module", "unloaded_header"):
-            in_unloaded = False
-        if k == "prompt":
-            command = e.value.lower()
-            if command.startswith("!analyze"):
-                if cur.has_crash():
-                    new(e.pos, "analysis")
+def _held(d: Draft) -> int:
+    """Frames and modules a draft holds (what the memory of a read is counted in)."""
+    return d.frames + len(d.lms)
+
+
+class Grouper:
+    """Events in, in the order the text states them; each draft handed to
+    the folder once the next one starts (nothing is added to it after)."""
+
+    def __init__(self, folder: "Folder"):
+        self.folder = folder
+        self.cur = Draft()
+        self.stack: list[Frame] | None = None
+        self.prev: Frame | None = None  # the last frame seen, kept or not
+        self.last_kind: str | None = None
+        self.lm: ModuleInfo | None = None
+        self.in_unloaded = False
+
+    def close(self) -> None:
+        self.folder.add(self.cur)
+        self.cur = Draft()
+
+    def feed(self, events: list[Event]) -> None:
+        folder = self.folder
+        cur, stack, prev, last_kind, lm, in_unloaded = (
+            self.cur, self.stack, self.prev, self.last_kind, self.lm, self.in_unloaded)
+        for e in events:
+            k = e.kind
+            if k not in ("bare_module", "unloaded_header"):
+                in_unloaded = False
+            if k == "prompt":
+                command = e.value.lower()
+                if command.startswith("!analyze"):
+                    if cur.has_crash():
+                        folder.add(cur)
+                        cur = Draft(start=e.pos, mode="analysis")
+                    cur.mode = "analysis"
+                elif command:
+                    cur.mode = "command"
+                stack, lm, last_kind = None, None, k
+                continue
+            if k in ("banner", "loading"):
+                if cur.has_crash() or cur.conflicts(e):
+                    folder.add(cur)
+                    cur, stack, lm = Draft(start=e.pos, mode="analysis"), None, None
                 cur.mode = "analysis"
-            elif command:
+                if k == "loading":
+                    cur.add(e)
+                last_kind = k
+                continue
+            if k in _ANALYSIS_KINDS:
+                if cur.mode == "command" and cur.analysis_seen:
+                    folder.add(cur)
+                    cur, stack, lm = Draft(start=e.pos, mode="analysis"), None, None
+                elif cur.conflicts(e):
+                    folder.add(cur)
+                    cur, stack, lm = Draft(start=e.pos, mode=cur.mode), None, None
+                if cur.mode != "command":
+                    cur.mode = "analysis"
+            elif k in _COMMAND_MARKERS:
+                if cur.conflicts(e):
+                    folder.add(cur)
+                    cur, stack, lm = Draft(start=e.pos, mode="command"), None, None
                 cur.mode = "command"
-            stack, lm, last_kind = None, None, k
-            continue
-        if k in ("banner", "loading"):
-            if cur.has_crash() or cur.conflicts(e):
-                new(e.pos, "analysis")
-            cur.mode = "analysis"
-            if k == "loading":
+            elif cur.conflicts(e):
+                folder.add(cur)
+                cur, stack, lm = Draft(start=e.pos, mode=cur.mode), None, None
+
+            if k == "frame":
+                frame: Frame = e.value
+                fresh = stack is None or last_kind != "frame" or (
+                    frame.index is not None and prev is not None and prev.index is not None
+                    and frame.index <= prev.index)
+                prev = frame
+                if cur.frames < MAX_DRAFT_FRAMES and folder.held < MAX_HELD:
+                    if fresh or stack is None:
+                        stack = []
+                        cur.stacks.append(stack)
+                    stack.append(frame)
+                    cur.frames += 1
+                    folder.held += 1
+                else:
+                    cur.cut.add("stack_cut")
+                    if fresh:
+                        stack = None
+            elif k == "lm":
+                start, end, name, symbols, image = e.value
+                info = ModuleInfo(name=name, image=image if image and "." in image else None, base=start,
+                                  size=(end - start) if end > start else None)
+                key = module_key(name)
+                if key in cur.lms:
+                    cur.lms[key].merge(info)
+                    lm = cur.lms[key]
+                elif len(cur.lms) < MAX_DRAFT_MODULES and folder.held < MAX_HELD:
+                    cur.lms[key] = lm = info
+                    folder.held += 1
+                else:
+                    cur.cut.add("modules_cut")
+                    lm = None
+            elif k == "bare_module":
+                # "start end name.sys": an entry of "Unloaded modules:" when it
+                # follows that header, else an lm line cut short.
+                start, end, image = e.value
+                unloaded = last_kind in ("unloaded_header", "bare_module") and in_unloaded
+                key = module_key(image)
+                if key not in cur.lms:
+                    if len(cur.lms) < MAX_DRAFT_MODULES and folder.held < MAX_HELD:
+                        cur.lms[key] = ModuleInfo(name=image.rsplit(".", 1)[0], image=image, base=start,
+                                                  size=end - start if end > start else None, unloaded=unloaded)
+                        folder.held += 1
+                    else:
+                        cur.cut.add("modules_cut")
+            elif k == "unloaded_header":
+                in_unloaded = True
+            elif k == "lm_detail":
+                if lm is not None:
+                    _lm_detail(lm, *e.value)
+            else:
                 cur.add(e)
             last_kind = k
-            continue
-        if k in _ANALYSIS_KINDS:
-            if cur.mode == "command" and cur.analysis_seen:
-                new(e.pos, "analysis")
-            elif cur.conflicts(e):
-                new(e.pos, cur.mode)
-            if cur.mode != "command":
-                cur.mode = "analysis"
-        elif k in _COMMAND_MARKERS:
-            if cur.conflicts(e):
-                new(e.pos, "command")
-            cur.mode = "command"
-        elif cur.conflicts(e):
-            new(e.pos, cur.mode)
+        self.cur, self.stack, self.prev, self.last_kind, self.lm, self.in_unloaded = (
+            cur, stack, prev, last_kind, lm, in_unloaded)
 
-        if k == "frame":
-            frame: Frame = e.value
-            if stack is None or last_kind != "frame" or (
-                frame.index is not None and stack and stack[-1].index is not None and frame.index <= stack[-1].index
-            ):
-                stack = []
-                cur.stacks.append(stack)
-            stack.append(frame)
-        elif k == "lm":
-            start, end, name, symbols, image = e.value
-            info = ModuleInfo(name=name, image=image if image and "." in image else None, base=start,
-                              size=(end - start) if end > start else None)
-            key = module_key(name)
-            if key in cur.lms:
-                cur.lms[key].merge(info)
-                lm = cur.lms[key]
-            else:
-                cur.lms[key] = lm = info
-        elif k == "bare_module":
-            # "start end name.sys": an entry of "Unloaded modules:" when it
-            # follows that header, else an lm line cut short.
-            start, end, image = e.value
-            unloaded = last_kind in ("unloaded_header", "bare_module") and in_unloaded
-            key = module_key(image)
-            cur.lms.setdefault(key, ModuleInfo(name=image.rsplit(".", 1)[0], image=image, base=start,
-                                               size=end - start if end > start else None, unloaded=unloaded))
-        elif k == "unloaded_header":
-            in_unloaded = True
-        elif k == "lm_detail":
-            if lm is not None:
-                _lm_detail(lm, *e.value)
-        else:
-            cur.add(e)
-        last_kind = k
-    return [d for d in drafts if d.has_anything()]
+
+def group(events: list[Event]) -> list[Draft]:
+    """The drafts of a whole text's events, unfolded."""
+    drafts: list[Draft] = []
+
+    class _Keep(Folder):
+        def add(self, d: Draft) -> None:
+            if d.has_anything():
+                drafts.append(d)
+
+    grouper = Grouper(_Keep())
+    grouper.feed(events)
+    grouper.close()
+    return drafts
 
 
 def _lm_detail(info: ModuleInfo, key: str, value: str) -> None:
@@ -396,41 +489,122 @@ def _lm_detail(info: ModuleInfo, key: str, value: str) -> None:
         info.description = info.description or value
 
 
-def fold(drafts: list[Draft]) -> list[Draft]:
-    """Merge drafts that describe the same crash; attach fragments that
-    carry no crash of their own (an lm block, a lone stack) to a neighbour."""
-    kept: list[Draft] = []
-    idents: list[set] = []
-    for d in drafts:
-        target = None
+class Folder:
+    """Drafts in, as the grouper finishes them; the crashes out.  A draft
+    that describes a crash already kept (same failure hash, bucket, dump
+    file, or bug check and arguments) is folded into it, found by those
+    marks in an index rather than by comparing it with every draft kept;
+    a fragment without a crash of its own (an lm block, a lone stack) joins
+    the draft before it.  What is kept is bounded: past MAX_CRASHES crashes
+    or MAX_KEPT drafts, a draft that folds into none kept is let go
+    (``cut`` says a crash was), as are frames and modules past MAX_HELD."""
+
+    def __init__(self) -> None:
+        self.kept: list[Draft] = []
+        self.idents: list[set] = []
+        self.full: list[tuple | None] = []  # the four arguments, when all are known, as last indexed
+        self.by_key: dict[tuple, list[int]] = {}  # mark -> the drafts kept that carry it
+        self.by_args: dict[tuple, list[int]] = {}  # (mark, arguments) -> those of them with all four known
+        self.by_part: dict[tuple, list[int]] = {}  # mark -> those without all four when they got it
+        self.crashes = 0
+        self.held = 0
+        self.cut = False
+        self.gone = False  # a draft was let go: the last one kept is no longer the one before
+
+    def add(self, d: Draft) -> None:
+        if not d.has_anything():
+            self.held -= _held(d)
+            return
+        kept = self.kept
         ident = d.identity()
-        if ident:
-            for i, k in enumerate(kept):
-                if idents[i] & ident and k.compatible(d):
-                    target = i
-                    break
-        if target is None and not d.has_crash() and kept and kept[-1].compatible(d):
+        target = self._same(d, ident) if ident else None
+        if target is None and not d.has_crash() and kept and not self.gone and kept[-1].compatible(d):
             target = len(kept) - 1
         if target is not None:
-            kept[target].absorb(d)
-            idents[target] = kept[target].identity()
-        else:
-            kept.append(d)
-            idents.append(ident)
-    # A leading crash-less fragment (lmvm pasted before !analyze) joins the next draft.
-    result: list[Draft] = []
-    pending: Draft | None = None
-    for d in kept:
-        if pending is not None and d.compatible(pending):
-            d.absorb(pending)
-            pending = None
-        if not d.has_crash() and not result and pending is None and len(kept) > 1:
-            pending = d
-            continue
-        result.append(d)
-    if pending is not None:
-        result.append(pending)
-    return result
+            k = kept[target]
+            before = _held(k) + _held(d)
+            k.absorb(d)
+            self.held -= before - _held(k)
+            self._index(target)
+            return
+        if self.crashes >= MAX_CRASHES or len(kept) >= MAX_KEPT:
+            self.gone = True
+            self.cut = self.cut or d.has_crash()
+            self.held -= _held(d)
+            return
+        kept.append(d)
+        self.idents.append(set())
+        self.full.append(None)
+        self._index(len(kept) - 1)
+        if d.has_crash():
+            self.crashes += 1
+
+    def _index(self, i: int) -> None:
+        d = self.kept[i]
+        ident = d.identity()
+        new = ident - self.idents[i]
+        args = tuple(d.args) if None not in d.args else None
+        # Arguments, once all four are known, do not change (absorb fills
+        # only the unknown ones): all marks go under them the first time.
+        for key in (ident if args != self.full[i] else new) if args is not None else ():
+            insort(self.by_args.setdefault((key, args), []), i)
+        self.full[i] = args
+        for key in new:
+            insort(self.by_key.setdefault(key, []), i)
+            if args is None:
+                insort(self.by_part.setdefault(key, []), i)
+        self.idents[i] = ident
+
+    def _same(self, d: Draft, ident: set) -> int | None:
+        """The first draft kept that shares a mark with ``d`` and fits it.
+        One whose four arguments differ from d's four cannot fit it."""
+        args = tuple(d.args) if None not in d.args else None
+        lists = []
+        for key in ident:
+            if args is None:
+                found = self.by_key.get(key)
+                if found:
+                    lists.append(found)
+            else:
+                for found in (self.by_args.get((key, args)), self.by_part.get(key)):
+                    if found:
+                        lists.append(found)
+        if not lists:
+            return None
+        order = lists[0] if len(lists) == 1 else sorted(set().union(*lists))
+        kept, full = self.kept, self.full
+        for i in order:
+            if args is not None and full[i] is not None and full[i] != args:
+                continue
+            if kept[i].compatible(d):
+                return i
+        return None
+
+    def result(self) -> list[Draft]:
+        """The drafts kept, in order; a leading crash-less fragment (lmvm
+        pasted before !analyze) joined to the first draft that fits it."""
+        kept = self.kept
+        result: list[Draft] = []
+        pending: Draft | None = None
+        for d in kept:
+            if pending is not None and d.compatible(pending):
+                d.absorb(pending)
+                pending = None
+            if not d.has_crash() and not result and pending is None and len(kept) > 1:
+                pending = d
+                continue
+            result.append(d)
+        if pending is not None:
+            result.append(pending)
+        return result
+
+
+def fold(drafts: list[Draft]) -> list[Draft]:
+    """Merge drafts that describe the same crash (see Folder)."""
+    folder = Folder()
+    for d in drafts:
+        folder.add(d)
+    return folder.result()
 
 
 # ----------------------------------------------------------- to DumpReports
@@ -552,6 +726,7 @@ def to_report(d: Draft, source: str) -> tuple[DumpReport, Findings]:
     for name in d.mentioned:
         key = module_key(name)
         report.modules.setdefault(key, ModuleInfo(name=name.rsplit(".", 1)[0], image=name))
+    notes.extend(sorted(d.cut))  # frames or modules it had no room for
     report.notes = notes
     report.identity = tuple(sorted(map(str, d.identity())))
     return report, _findings(d, report, bucket_module)

@@ -10,6 +10,7 @@ from aiohttp import FormData
 
 from bot.board.auth import COOKIE, SESSION_TTL
 from deskkit import Chat, app_client, file_attachment
+from store import cases
 from test_board import EXAMPLE, NUMBER, SUBJECT, sign_in
 
 pytestmark = pytest.mark.usefixtures("store_backend")
@@ -124,3 +125,93 @@ async def test_a_cookie_with_a_non_ascii_byte_before_sign_in_is_simply_not_signe
         answer = await raw_get(client, path, cookie)
         status = answer.split(b" ", 2)[1]
         assert status in (b"401", b"200"), (path, answer[:200])
+
+
+# ------------------------------------------- working from the board (issue 13)
+def form_token(page: str) -> str:
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_a_case_page_logs_calls_assigns_prioritises_archives_and_reopens_through_the_chat_handlers(board):
+    from store import timeline
+
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+
+    async def act(**fields):
+        resp = await client.post(f"/case/{NUMBER}/act", data={"csrf": csrf, **fields})
+        assert resp.status == 200 and str(resp.url).endswith(f"/case/{NUMBER}")  # back on the case page
+        return await resp.text()
+
+    # A number typed in the text does not move the call to another case.
+    page = await act(action="call", text="客户同意升级亚信安全软件 CAS-09999-ZZZZZZ", next="确认升级结果", due="2021-09-10")
+    assert "Phone call logged on CAS-04716-C3F2K9" in page and 'class="flash"' in page
+    case = await app.store.call(cases.get, NUMBER)
+    assert case.next_action.startswith("确认升级结果") and case.next_action_due == "2021-09-10"
+    followups = await app.store.call(timeline.followups, case.id)
+    assert followups[-1]["kind"] == "phone" and followups[-1]["who"] == "weiliang"
+    assert await app.store.call(cases.get, "CAS-09999-ZZZZZZ") is None
+    # The message is shown once: a reload no longer shows it.
+    assert 'class="flash"' not in await (await client.get(f"/case/{NUMBER}")).text()
+    await act(action="note", text="customer prefers mornings")
+    page = await act(action="assign", text="lilei")
+    assert (await app.store.call(cases.get, NUMBER)).owner == "lilei"
+    page = await act(action="priority", text="P1")
+    assert (await app.store.call(cases.get, NUMBER)).priority == "P1"
+    assert "Assigned" in page and "lilei" in page and "Priority" in page  # on the timeline
+    page = await act(action="archive", text="customer upgraded OfficeScan")
+    assert (await app.store.call(cases.get, NUMBER)).status == "archived"
+    assert "Closing summary" in page and 'id="act-reopen"' in page
+    page = await act(action="reopen", text="blue screens again")
+    assert (await app.store.call(cases.get, NUMBER)).status == "open"
+    actions = await app.store.call(lambda db: [r["action"] for r in db.query(
+        "select action from audit where case_id = ? order by id", [case.id])])
+    assert {"assign", "priority", "archive", "reopen"} <= set(actions)
+
+
+async def test_board_actions_need_the_forms_token_the_same_origin_and_the_sessions_case(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say(f"case open {OTHER} P3 customer:BOC 蓝屏")
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    assert (await client.post(f"/case/{NUMBER}/act", data={"csrf": "wrong", "action": "assign", "text": "x"})).status == 403
+    cross = await client.post(f"/case/{NUMBER}/act", data={"csrf": csrf, "action": "assign", "text": "x"},
+                              headers={"Origin": "https://evil.example"})
+    assert cross.status == 403
+    other = await client.post(f"/case/{OTHER}/act", data={"csrf": csrf, "action": "assign", "text": "x"})
+    assert other.status == 403
+    assert (await client.post(f"/case/{NUMBER}/act", data={"csrf": csrf, "action": "drop_table"})).status == 400
+    assert (await app.store.call(cases.get, NUMBER)).owner != "x"
+    assert (await app.store.call(cases.get, OTHER)).owner != "x"
+
+
+async def test_a_board_action_is_told_in_the_cases_chat_threads(board):
+    app, client, chat = board
+    relayed = []
+
+    async def relay(reply):
+        relayed.append(reply)
+
+    app.platforms.board.relay = relay
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    await client.post(f"/case/{NUMBER}/act", data={"csrf": csrf, "action": "assign", "text": "lilei"})
+    texts = [" ".join(b.text for b in r.doc.blocks) for r in relayed]
+    assert relayed and all(r.case_number == NUMBER for r in relayed)
+    assert any("From the case board, by weiliang" in t and "lilei" in t for t in texts)
+
+
+async def test_culprit_bases_read_as_words_on_the_case_page(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await sign_in(app, client, chat, case=NUMBER)
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    zh = await (await client.get(f"/case/{NUMBER}?lang=zh")).text()
+    assert "[windbg," not in page and "[stack," not in page and ", high]" not in page
+    assert "named by WinDbg" in page or "faulting stack" in page
+    assert "低]" not in zh and "高]" not in zh and ("MODULE_NAME 指出" in zh or "callstack 中的第一个" in zh)

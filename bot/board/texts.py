@@ -45,6 +45,13 @@ T = {
         "scope_case": "Your sign-in link opens case {number} only. For the whole board, type case board in the support channel.",
         "scope_note": "case {number} only",
         "signed_out": "You are signed out; this browser's session has ended.",
+        "work_title": "Work on the case", "act_kind": "Kind", "act_agreed": "What was agreed or noted",
+        "act_due": "Due", "act_log": "Log it", "act_assign": "Assign", "act_priority": "Set priority",
+        "act_reason": "Reason for archiving", "act_archive": "Archive", "act_reopen_reason": "Why it is reopened",
+        "act_reopen": "Reopen", "change_assign": "Assigned", "change_priority": "Priority",
+        "echo_from_board": "From the case board, by {who}:", "action_unknown": "This form does not say what to do.",
+        "action_failed": "That could not be saved just now; please try again.",
+        "form_too_large": "This form is too large.",
     },
     "zh": {
         "nav_cases": "案例", "nav_vendors": "厂商", "nav_buckets": "蓝屏分类", "sign_out": "退出",
@@ -88,6 +95,13 @@ T = {
         "scope_case": "您的登录链接只能查看案例 {number}。如需查看整个看板，请在支持频道中发送 case board。",
         "scope_note": "仅限案例 {number}",
         "signed_out": "已退出，此浏览器的登录已失效。",
+        "work_title": "处理案例", "act_kind": "类型", "act_agreed": "沟通结果或备注",
+        "act_due": "截止日期", "act_log": "记录", "act_assign": "指派", "act_priority": "设置优先级",
+        "act_reason": "归档原因", "act_archive": "归档", "act_reopen_reason": "重新打开的原因",
+        "act_reopen": "重新打开", "change_assign": "指派", "change_priority": "优先级",
+        "echo_from_board": "来自案例看板，{who}：", "action_unknown": "表单未说明要执行的操作。",
+        "action_failed": "暂时无法保存，请稍后再试。",
+        "form_too_large": "表单内容过长。",
     },
 }
 

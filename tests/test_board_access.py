@@ -215,3 +215,47 @@ async def test_culprit_bases_read_as_words_on_the_case_page(board):
     assert "[windbg," not in page and "[stack," not in page and ", high]" not in page
     assert "named by WinDbg" in page or "faulting stack" in page
     assert "低]" not in zh and "高]" not in zh and ("MODULE_NAME 指出" in zh or "callstack 中的第一个" in zh)
+
+
+async def upload(client, csrf, name, data, json_reply=True):
+    form = FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("files", data, filename=name, content_type="application/octet-stream")
+    return await client.post(f"/case/{NUMBER}/upload", data=form,
+                             headers={"Accept": "application/json"} if json_reply else {})
+
+
+@pytest.mark.parametrize("name,data", [("empty.dmp", b""), ("garbage.bin", bytes(range(256)) * 40)])
+async def test_an_unreadable_board_upload_says_so_not_the_earlier_verdict(board, name, data):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    resp = await upload(client, csrf, name, data)
+    reply = await resp.json()
+    assert resp.status == 422 and not reply["ok"], reply
+    assert name in reply["message"] and "Analysed" not in reply["message"]
+
+
+async def test_without_javascript_an_upload_answers_with_the_case_page_saying_what_happened(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    resp = await upload(client, csrf, "seed.txt", EXAMPLE.read_bytes(), json_reply=False)
+    page = await resp.text()
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert 'class="flash"' in page and "Analysed" in page
+    resp = await upload(client, csrf, "empty.dmp", b"", json_reply=False)
+    page = await resp.text()
+    assert resp.content_type == "text/html" and 'class="flash"' in page and "empty.dmp" in page
+
+
+async def test_the_board_pages_let_the_browser_send_its_origin_with_their_own_forms(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat, case=NUMBER)
+    resp = await client.get(f"/case/{NUMBER}")
+    # no-referrer made browsers send "Origin: null" with the page's own forms.
+    assert resp.headers["Referrer-Policy"] == "same-origin"

@@ -454,11 +454,20 @@ class Board:
             return session
         t = translator(self._lang(request))
         wants_json = "application/json" in request.headers.get("Accept", "")
-        origin = request.headers.get("Origin")
-        if origin and origin.rstrip("/") not in (self.public_url, f"{request.scheme}://{request.host}"):
-            log.warning("refused a cross-site upload from %s (Origin %s)", request.remote, origin)
-            return web.json_response({"message": t("csrf_bad")}, status=403)
         number = request.match_info["number"]
+
+        def refuse(message: str, status: int) -> web.Response:
+            """JSON for the page's script; without JavaScript, a page."""
+            if wants_json:
+                return web.json_response({"ok": False, "message": message}, status=status)
+            if status in (400, 413):  # the person can fix it on the case page
+                back = web.HTTPSeeOther(f"/case/{number}")
+                self._flash(back, message)
+                raise back
+            return self._render(request, "signin.html", status=status, message=message, case_link=f"/case/{number}")
+
+        if self._cross_site(request):
+            return refuse(t("csrf_bad"), 403)
         case = await self.desk.store.call(cases.get, number)
         if case is None:
             raise web.HTTPNotFound()
@@ -466,9 +475,9 @@ class Board:
         if header_token is not None and not same_secret(header_token, session.csrf):
             # Refused before a byte of the body is read.
             log.warning("refused an upload with a bad CSRF token from %s", request.remote)
-            return web.json_response({"message": t("csrf_bad")}, status=403)
+            return refuse(t("csrf_bad"), 403)
         if not request.content_type.startswith("multipart/"):
-            return web.json_response({"message": t("upload_none")}, status=400)
+            return refuse(t("upload_none"), 400)
         files: list[Attachment] = []
         replies: list[Reply] = []
         verdict = None
@@ -477,10 +486,9 @@ class Board:
                 files = await self._read_form(request, session.csrf, checked=header_token is not None)
             except _FormRefused as refused:
                 log.warning("refused an upload from %s: %s", request.remote, refused.key)
-                return web.json_response({"message": t(refused.key, n=MAX_FORM_FILES)},
-                                         status=403 if refused.key == "csrf_bad" else 413)
+                return refuse(t(refused.key, n=MAX_FORM_FILES), 403 if refused.key == "csrf_bad" else 413)
             if not files:
-                return web.json_response({"message": t("upload_none")}, status=400)
+                return refuse(t("upload_none"), 400)
 
             async def send(reply: Reply) -> None:
                 replies.append(reply)
@@ -502,24 +510,46 @@ class Board:
                     Path(f.id).unlink(missing_ok=True)
         verdict = next((r for r in replies if r.kind == "verdict"), None)
         pending = any(s and s["status"] not in ("done", "failed") for s in states)
+        lang = self._lang(request)
         fresh = await self.desk.store.call(cases.get, number)
-        line = verdict_line(fresh.verdict_in(self._lang(request)), self._lang(request)) or ""
+        case_verdict = fresh.verdict_in(lang) or {}
+        line = verdict_line(case_verdict, lang) or ""
         analysed = verdict is not None or (queued and not pending and all(s and s["status"] == "done" for s in states)
                                            and bool(line))
+        # The case's verdict is about every file it has: what this upload
+        # brought is judged by its own files, so that a file nobody could
+        # read is not answered with the verdict of the dumps before it.
+        names = {f.name for f in files}
+        unread = [e for e in case_verdict.get("errors") or [] if isinstance(e, dict)
+                  and str(e.get("source") or "").split("/", 1)[0] in names]
+        unread_names = {str(e.get("source") or "").split("/", 1)[0] for e in unread}
         problems = [r for r in replies if r.kind in ("error", "info")]
-        if analysed:
+        said = " ".join(b.text for r in problems for b in r.doc.blocks if b.text)
+        if analysed and unread and unread_names >= names:
+            message, status = "; ".join(f"{e.get('source')}: {e.get('message')}" for e in unread), 422
+        elif analysed:
             message, status = t("upload_done", line=line), 200
+            if unread:
+                message += " · " + "; ".join(f"{e.get('source')}: {e.get('message')}" for e in unread)
         elif pending:
             message, status = t("upload_queued"), 202
         else:
-            message, status = " ".join(b.text for r in problems for b in r.doc.blocks if b.text) or t("upload_failed"), 422
+            message, status = said or t("upload_failed"), 422
+        if status == 422 and not any(n in message for n in names):
+            message = f"{', '.join(sorted(names))}: {message}"
         await self.desk.store.call(record, at=self.desk.iso(self.desk.now()), who=session.user,
                                    platform=session.platform, case_id=case.id, action="board_upload",
                                    detail={"session": session.id, "files": [[f.name, f.size] for f in files],
                                            "status": status, "remote": request.remote})
         if wants_json:
-            return web.json_response({"ok": status < 300, "message": message}, status=status)
-        raise web.HTTPSeeOther(f"/case/{number}")
+            response = web.json_response({"ok": status < 300, "message": message}, status=status)
+            if status == 200:  # the page reloads to show the verdict, and says this once
+                self._flash(response, message)
+            return response
+        # Without JavaScript: back to the case page, which says what happened.
+        see_other = web.HTTPSeeOther(f"/case/{number}")
+        self._flash(see_other, message)
+        raise see_other
 
     async def _read_form(self, request: web.Request, csrf: str, checked: bool) -> list[Attachment]:
         """Stream the multipart body to temp files, each within the upload cap.

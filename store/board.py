@@ -65,10 +65,6 @@ def vendor_months(db: Database, months: int = 12) -> list[dict]:
     return [r for r in rows if r["month"] in keep]
 
 
-def dump_count(db: Database) -> int:
-    return next(db.query("select count(*) as n from dumps"))["n"]
-
-
 def case_changes(db: Database, case_id: int) -> list[dict]:
     """The owner and priority changes of a case (from its audit lines), as
     timeline items."""

@@ -11,7 +11,7 @@ from aiohttp import FormData
 from bot.board.auth import COOKIE, SESSION_TTL
 from deskkit import Chat, app_client, file_attachment
 from store import cases
-from test_board import EXAMPLE, NUMBER, SUBJECT, sign_in
+from test_board import EXAMPLE, NUMBER, ROOT, SUBJECT, sign_in
 
 pytestmark = pytest.mark.usefixtures("store_backend")
 OTHER = "CAS-05001-AB12CD"
@@ -259,3 +259,18 @@ async def test_the_board_pages_let_the_browser_send_its_origin_with_their_own_fo
     resp = await client.get(f"/case/{NUMBER}")
     # no-referrer made browsers send "Origin: null" with the page's own forms.
     assert resp.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_the_vendor_pages_count_agrees_with_its_table(board):
+    import re as regex
+
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await chat.say(f"case open {OTHER} P3 customer:BOC 无厂商")  # a case whose file names no vendor
+    await chat.say(OTHER, files=[file_attachment(ROOT / "tests" / "fixtures" / "text" / "whea_0x124_genuineintel.txt")])
+    await sign_in(app, client, chat)
+    page = await (await client.get("/vendors")).text()
+    said = int(regex.search(r'<p class="muted">\D*(\d+)\D*</p>', page)[1])
+    column = sum(int(n) for n in regex.findall(r'<td class="num">(\d+)</td>\s*<td class="mono">', page))
+    assert said == column

@@ -10,7 +10,7 @@ from handlers import closing
 from handlers.cards import verdict_line
 from handlers.events import Action, Reply
 from handlers.parsing import (OBSERVE_WORDS, PRIORITY, CrmSubject, crm_subject, find_due, leading_malformed,
-                              parse_open, split_next_action, take_case)
+                              OpenArgs, parse_open, split_next_action, take_case)
 from handlers.texts import KIND_NAMES, T, t
 from store import cases, ops, timeline
 from store.cases import Case, CaseExists
@@ -112,9 +112,13 @@ async def open_(desk, ctx, rest: str) -> None:
         await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad) if bad else t(ctx.lang, "which_case")))
         return
     # Options may come in any order: P3 customer:ICBC contact:"Li Lei" title...
-    args = parse_open(tail)
-    await _open(desk, ctx, number, title=args.title, customer=args.customer, priority=args.priority or "P3",
-                contact=args.contact)
+    await open_number(desk, ctx, number, parse_open(tail))
+
+
+async def open_number(desk, ctx, number: str, args: OpenArgs) -> Case | None:
+    """Open case ``number`` as ``case open`` words it (or show it, when it exists)."""
+    return await _open(desk, ctx, number, title=args.title, customer=args.customer, priority=args.priority or "P3",
+                       contact=args.contact)
 
 
 async def open_from_subject(desk, ctx, subject: CrmSubject, quiet: bool = False) -> Case | None:

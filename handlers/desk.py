@@ -23,7 +23,8 @@ from analysis.render.doc import MAX_REPLY_BYTES, Doc, doc_bytes
 from handlers import texts
 from handlers.cards import card
 from handlers.events import ChatEvent, Reply, Send
-from handlers.parsing import case_numbers, crm_subject, malformed_numbers, parse_command, strip_mention
+from handlers.parsing import (CASE_NUMBER, case_numbers, crm_subject, malformed_numbers, parse_command, parse_open,
+                              strip_mention)
 from handlers.texts import t
 from store import Store, StoreError
 from store.errors import CrashdeskError, Refused
@@ -221,12 +222,19 @@ class Desk:
         if subject:
             opened = await commands.open_from_subject(self, ctx, subject, quiet=bool(event.files))
         if event.files:
+            # A file goes where it was sent: the case its message names
+            # (opened now when the message says what it is about, else held
+            # until it is opened), never the one talked about before.
             target = opened
             if target is None and numbers:
                 target = await self.store.call(cases.get, numbers[0])
                 if target is None:
-                    await send(self.info(t(ctx.lang, "unknown_case", number=numbers[0])))
-            if target is None:
+                    args = parse_open(strip_mention(CASE_NUMBER.sub(" ", event.text)))
+                    if not args.title:
+                        await uploads.handle(self, ctx, None, held_for=numbers[0])
+                        return
+                    target = await commands.open_number(self, ctx, numbers[0], args)
+            elif target is None:
                 target = ctx.thread_case
             await uploads.handle(self, ctx, target)
             return
@@ -288,6 +296,8 @@ class Desk:
         # Files sent here before there was a case go under this one now.
         names = await self.store.call(evidence.file_parked, e.platform, e.channel, ctx.conversation, case.id,
                                       who=ctx.who, at=self.iso(ctx.now))
+        # And files sent for this case by its number before it was opened.
+        names += await self.store.call(evidence.file_held, case.number, case.id, who=ctx.who, at=self.iso(ctx.now))
         if names:
             ctx.filed, ctx.filed_into = ctx.filed + names, case
 

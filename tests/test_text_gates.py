@@ -18,3 +18,35 @@ def test_dates_with_marks_read_as_without() -> None:
     marked = "\u200e13\u200e/\u200e07\u200e/\u200e2018 10:00:01"
     assert LocalTimes(marked).day_first is True
     assert read_local(marked) == read_local("13/07/2018 10:00:01")
+
+
+def test_marked_rows_numbers_lines_as_lines_does() -> None:
+    import re
+
+    from analysis.reports.common import lines, marked_rows
+
+    text = "a\r\nfoo x foo\n\nbar\r\n" + "y" * 5000 + " foo\nfoo"
+    rows = lines(text)
+    assert marked_rows(text, re.compile("foo")) == [i for i, r in enumerate(text.split("\n")) if "foo" in r]
+    assert [rows[i][:3] for i in marked_rows(text, re.compile("^bar", re.M))] == ["bar"]
+    assert lines(text) is rows  # the readers of one text share its lines
+
+
+def test_whocrashed_blocks_split_on_marked_lines_only() -> None:
+    from analysis.reports.whocrashed import read_whocrashed
+
+    filler = "\n".join(f"noise line {i}" for i in range(300))
+    block = ("On Tue 07/09/2021 10:00:01 your computer crashed or a problem was reported\n"
+             "crash dump file: C:\\Windows\\Minidump\\{n}.dmp\n{filler}\n"
+             "This was probably caused by the following module: tmxpflt.sys (TmXPFlt+0x1234)\n"
+             "  Bugcheck code: 0x3B (0xC0000005, 0xFFFFF8064B6A1B2E,\n0xFFFF, 0x0)\n"
+             "  Error: SYSTEM_SERVICE_EXCEPTION\n")
+    text = "\n".join(block.format(n=n, filler=filler) for n in range(3)) + (
+        "\nConclusion\n" + filler + "\ntmxpflt.sys (Trend Micro)\n")
+    reading = read_whocrashed(text, "w.txt")
+    assert reading is not None and len(reading.crashes) == 3
+    for n, (report, findings) in enumerate(reading.crashes):
+        assert report.dump_file == f"C:\\Windows\\Minidump\\{n}.dmp"
+        assert report.bugcheck is not None and report.bugcheck.code == 0x3B
+        assert report.bugcheck.args == [0xC0000005, 0xFFFFF8064B6A1B2E, 0xFFFF, 0]
+        assert [c.name for c in findings.claims] == ["tmxpflt"]

@@ -4,6 +4,7 @@ crash in the findings vocabulary."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,9 +20,35 @@ MAX_NAME = 120  # a module or bug check name is never longer
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
+_LINES: list[tuple[str, list[str]]] = []
+
+
 def lines(text: str) -> list[str]:
-    """The text's lines, each cut to a bounded length, tabs kept."""
-    return [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    """The text's lines, each cut to a bounded length, tabs kept.  The
+    readers of one text share one list (the last text's is kept): do not
+    change it."""
+    if _LINES and _LINES[0][0] is text:
+        return _LINES[0][1]
+    rows = [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    _LINES[:] = [(text, rows)]
+    return rows
+
+
+def marked_rows(text: str, pattern: re.Pattern[str]) -> list[int]:
+    """The numbers of the lines of ``text`` (as ``lines`` counts them) that
+    ``pattern`` finds something in, in order, each once: one scan in C.  A
+    reader walks these instead of every line, so its pattern must find at
+    least every line its own test would take (it may find more: the reader
+    still decides on the line itself)."""
+    out: list[int] = []
+    row = at = 0
+    for m in pattern.finditer(text):
+        start = m.start()
+        row += text.count("\n", at, start)
+        at = start
+        if not out or out[-1] != row:
+            out.append(row)
+    return out
 
 
 def hex_int(text: str | None) -> int | None:

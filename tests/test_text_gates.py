@@ -21,14 +21,16 @@ def test_dates_with_marks_read_as_without() -> None:
 
 
 def test_marked_rows_numbers_lines_as_lines_does() -> None:
-    import re
+    from analysis.reports.common import lines, lowered, marked_rows
 
-    from analysis.reports.common import lines, marked_rows
-
-    text = "a\r\nfoo x foo\n\nbar\r\n" + "y" * 5000 + " foo\nfoo"
+    text = "a\r\nFoo x foo\n\nbar BAR\r\n" + "y" * 5000 + " foo\nfoo\nİ foo"
     rows = lines(text)
-    assert marked_rows(text, re.compile("foo")) == [i for i, r in enumerate(text.split("\n")) if "foo" in r]
-    assert [rows[i][:3] for i in marked_rows(text, re.compile("^bar", re.M))] == ["bar"]
+    low = lowered(text)
+    assert low == text.lower() and lowered(text) is low
+    split = text.lower().split("\n")
+    assert marked_rows(low, ("foo",)) == [i for i, r in enumerate(split) if "foo" in r] == [1, 4, 5, 6]
+    assert marked_rows(low, ("bar", "foo")) == [1, 3, 4, 5, 6]
+    assert [rows[i][:3] for i in marked_rows(low, ("bar",))] == ["bar"]
     assert lines(text) is rows  # the readers of one text share its lines
 
 

@@ -4,7 +4,6 @@ crash in the findings vocabulary."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,6 +20,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 
 _LINES: list[tuple[str, list[str]]] = []
+_LOWER: list[tuple[str, str]] = []
 
 
 def lines(text: str) -> list[str]:
@@ -34,18 +34,39 @@ def lines(text: str) -> list[str]:
     return rows
 
 
-def marked_rows(text: str, pattern: re.Pattern[str]) -> list[int]:
-    """The numbers of the lines of ``text`` (as ``lines`` counts them) that
-    ``pattern`` finds something in, in order, each once: one scan in C.  A
-    reader walks these instead of every line, so its pattern must find at
-    least every line its own test would take (it may find more: the reader
-    still decides on the line itself)."""
+def lowered(text: str) -> str:
+    """``text.lower()``, made once for the readers of one text (its lines
+    are the lowered lines of ``text``: lowering never adds or drops a
+    line break)."""
+    if _LOWER and _LOWER[0][0] is text:
+        return _LOWER[0][1]
+    low = text.lower()
+    _LOWER[:] = [(text, low)]
+    return low
+
+
+def marked_rows(low: str, words: tuple[str, ...]) -> list[int]:
+    """The numbers of the lines (as ``lines`` counts them) of the lowered
+    text ``low`` that hold one of ``words``, in order, each once: found
+    with str.find in C, at most once per line and word.  A reader walks
+    these rows instead of every line, so its words must be in every line
+    its own test takes (a row may hold a word and still be passed over:
+    the reader decides on the line itself)."""
+    hits: list[int] = []
+    for word in words:
+        at = low.find(word)
+        while at >= 0:
+            hits.append(at)
+            end = low.find("\n", at)
+            if end < 0:
+                break
+            at = low.find(word, end)
+    hits.sort()
     out: list[int] = []
-    row = at = 0
-    for m in pattern.finditer(text):
-        start = m.start()
-        row += text.count("\n", at, start)
-        at = start
+    row = last = 0
+    for at in hits:
+        row += low.count("\n", last, at)
+        last = at
         if not out or out[-1] != row:
             out.append(row)
     return out

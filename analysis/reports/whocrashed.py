@@ -17,7 +17,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
-    marked_rows,
+    lowered, marked_rows,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -27,14 +27,12 @@ TOOL = "WhoCrashed"
 _MARKS = ("your computer crashed", "probably caused by the following module", "crash dump file:", "WhoCrashed",
           "Crash Dump Analysis")
 _CRASH_START = ("your computer crashed", "a problem was reported")
-# The report's own words, one of which the text must hold (any case).
-_GATE = re.compile(r"probably caused by the following module|bugcheck code", re.I)
-# Lines that may open a crash block or the conclusion, and lines that may
-# hold a field of a block (a superset: each is still judged on its own).
-_SPLIT = re.compile(r"your computer crashed|a problem was reported|^crash dump file:|^[^\S\n]*+conclusion",
-                    re.I | re.M)
-_FIELDS = re.compile(r"following module|^[^\S\n]*+(?:bug ?check (?:code|name:)|crash dump file:|error:|file path:"
-                     r"|product:|company:|description:|uptime:)", re.I | re.M)
+# Words of the lines that may open a crash block or the conclusion, and of
+# the lines that may hold a field of a block (each line holding one is still
+# judged on its own).
+_SPLIT = ("your computer crashed", "a problem was reported", "crash dump file:", "conclusion")
+_FIELDS = ("following module", "bugcheck code", "bug check code", "crash dump file:", "error:", "file path:",
+           "product:", "company:", "description:", "uptime:", "bugcheck name:")
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
 _MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
 _CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
@@ -43,9 +41,9 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 
 
 def read_whocrashed(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _MARKS) or not _GATE.search(text):
+    if not any(mark in text for mark in _MARKS):
         return None
-    low_text = text.lower()
+    low_text = lowered(text)
     if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:
         return None
     rows = lines(text)
@@ -58,7 +56,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     cur_dump = False  # the open block has its "crash dump file:" line
     conc: int | None = None  # first row of the open run of the conclusion
     stop = len(rows)
-    for i in marked_rows(text, _SPLIT):
+    for i in marked_rows(low_text, _SPLIT):
         line = rows[i]
         low = line.lower()
         if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or cur_dump)):
@@ -85,7 +83,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
         spans[-1][1] = stop
     if conc is not None:
         conclusion.extend(rows[conc:stop])
-    fields = marked_rows(text, _FIELDS)
+    fields = marked_rows(low_text, _FIELDS)
     reading = Reading()
     for start, end in spans:
         marked = fields[bisect_left(fields, start):bisect_left(fields, end)]

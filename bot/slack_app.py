@@ -265,7 +265,7 @@ class SlackAdapter:
         # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
         text = re.sub(r"<@[\w.-]++>", "@crashdesk", ev.get("text") or "")
         return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
-                         ts=ev["ts"], thread=thread, files=files, threaded=True,
+                         ts=ev["ts"], thread=thread, files=files, threaded=True, direct=ev.get("channel_type") == "im",
                          route={"channel": ev["channel"], "thread": thread or ev["ts"], "user": ev["user"],
                                 "ts": ev["ts"], "files": bool(files)})
 

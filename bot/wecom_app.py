@@ -242,7 +242,8 @@ class WeComAdapter:
             # and a job re-run after a restart must not be taken for one.
             route = {"to": user, "group": None, "response_url": None, "channel": user}
             event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
-                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route)
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route,
+                              direct=True)
             return event, route
         # AI bot
         user = (msg.get("from") or {}).get("userid", "")
@@ -259,7 +260,8 @@ class WeComAdapter:
         channel = f"group:{group}" if group else user
         route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
         event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
-                          files=files, ts=msg.get("msgid") or payload.get("key", ""), lang="zh", route=route)
+                          files=files, ts=msg.get("msgid") or payload.get("key", ""), lang="zh", route=route,
+                          direct=group is None)
         return event, route
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:

@@ -77,3 +77,9 @@ def case_changes(db: Database, case_id: int) -> list[dict]:
         out.append({"type": "change", "kind": row["action"], "at": row["at"], "who": row["who"],
                     "platform": row["platform"], "value": value})
     return out
+
+
+def case_file_names(db: Database, case_id: int) -> set[str]:
+    """The names of the files filed under a case."""
+    return {r["name"] for r in db.query("select dumps.name from case_dumps join dumps on dumps.id = case_dumps.dump_id "
+                                        "where case_dumps.case_id = ?", [case_id])}

@@ -526,12 +526,20 @@ class Board:
         unread_names = {str(e.get("source") or "").split("/", 1)[0] for e in unread}
         problems = [r for r in replies if r.kind in ("error", "info")]
         said = " ".join(b.text for r in problems for b in r.doc.blocks if b.text)
-        if analysed and unread and unread_names >= names:
-            message, status = "; ".join(f"{e.get('source')}: {e.get('message')}" for e in unread), 422
+        notes = [f"{e.get('source')}: {e.get('message')}" for e in unread]
+        if queued and not pending:
+            # A file no reader could read is taken off the case by the job.
+            on_case = await self.desk.store.call(board_store.case_file_names, case.id)
+            refused = sorted(names - on_case - unread_names)
+            if refused:
+                notes.append(t("upload_refused", names=", ".join(refused)))
+                unread_names |= set(refused)
+        if analysed and notes and unread_names >= names:
+            message, status = "; ".join(notes), 422
         elif analysed:
             message, status = t("upload_done", line=line), 200
-            if unread:
-                message += " · " + "; ".join(f"{e.get('source')}: {e.get('message')}" for e in unread)
+            if notes:
+                message += " · " + "; ".join(notes)
         elif pending:
             message, status = t("upload_queued"), 202
         else:

@@ -52,6 +52,7 @@ T = {
         "echo_from_board": "From the case board, by {who}:", "action_unknown": "This form does not say what to do.",
         "action_failed": "That could not be saved just now; please try again.",
         "form_too_large": "This form is too large.",
+        "upload_refused": "{names}: no reader could read it (not a WinDbg log, a crash dump, an event log, a blue screen or crash-tool report, or an archive of them); it was not filed.",
     },
     "zh": {
         "nav_cases": "案例", "nav_vendors": "厂商", "nav_buckets": "蓝屏分类", "sign_out": "退出",
@@ -102,6 +103,7 @@ T = {
         "echo_from_board": "来自案例看板，{who}：", "action_unknown": "表单未说明要执行的操作。",
         "action_failed": "暂时无法保存，请稍后再试。",
         "form_too_large": "表单内容过长。",
+        "upload_refused": "{names}：无法识别（不是 WinDbg 日志、dump、事件日志、蓝屏信息或崩溃工具报告，也不是它们的压缩包），未归入案例。",
     },
 }
 

@@ -9,20 +9,12 @@ import pytest
 from aiohttp import FormData
 
 from bot.board.auth import COOKIE, SESSION_TTL
-from deskkit import Chat, app_client, file_attachment
+from deskkit import file_attachment
 from store import cases
-from test_board import EXAMPLE, NUMBER, ROOT, SUBJECT, sign_in
+from test_board import EXAMPLE, NUMBER, ROOT, SUBJECT, board, sign_in  # noqa: F401  (board: the fixture)
 
 pytestmark = pytest.mark.usefixtures("store_backend")
 OTHER = "CAS-05001-AB12CD"
-
-
-@pytest.fixture
-async def board(tmp_path):
-    app, client = await app_client(tmp_path, {"PORT": "8080"})
-    chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
-    yield app, client, chat
-    await client.close()
 
 
 def session_cookie(client) -> str:
@@ -76,11 +68,7 @@ async def test_a_case_link_reaches_that_case_only(board, tmp_path):
         text = await resp.text()
         assert resp.status == 403, path
         assert OTHER not in text and "9K" not in text and NUMBER in text  # it says which case it opens
-    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    form = FormData()
-    form.add_field("csrf", csrf)
-    form.add_field("files", EXAMPLE.read_bytes(), filename="more.txt", content_type="text/plain")
-    refused = await client.post(f"/case/{OTHER}/upload", data=form, headers={"Accept": "application/json"})
+    refused = await upload(client, form_token(page), "more.txt", EXAMPLE.read_bytes(), number=OTHER)
     assert refused.status == 403
     other = await app.store.call(lambda db: db.one(
         "select count(*) as n from case_dumps join cases on cases.id = case_dumps.case_id where cases.number = ?",
@@ -93,11 +81,7 @@ async def test_every_sign_in_sign_out_and_upload_leaves_an_audit_line(board):
     await chat.say(SUBJECT)
     await sign_in(app, client, chat, case=NUMBER)
     page = await (await client.get(f"/case/{NUMBER}")).text()
-    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    form = FormData()
-    form.add_field("csrf", csrf)
-    form.add_field("files", EXAMPLE.read_bytes(), filename="seed.txt", content_type="text/plain")
-    ok = await client.post(f"/case/{NUMBER}/upload", data=form, headers={"Accept": "application/json"})
+    ok = await upload(client, form_token(page), "seed.txt", EXAMPLE.read_bytes())
     assert ok.status == 200
     await client.get("/logout")
     assert await audit(app) == [("board_sign_in", "weiliang"), ("board_upload", "weiliang"),
@@ -217,11 +201,11 @@ async def test_culprit_bases_read_as_words_on_the_case_page(board):
     assert "低]" not in zh and "高]" not in zh and ("MODULE_NAME 指出" in zh or "callstack 中的第一个" in zh)
 
 
-async def upload(client, csrf, name, data, json_reply=True):
+async def upload(client, csrf, name, data, json_reply=True, number=NUMBER):
     form = FormData()
     form.add_field("csrf", csrf)
     form.add_field("files", data, filename=name, content_type="application/octet-stream")
-    return await client.post(f"/case/{NUMBER}/upload", data=form,
+    return await client.post(f"/case/{number}/upload", data=form,
                              headers={"Accept": "application/json"} if json_reply else {})
 
 

@@ -13,10 +13,10 @@ import pytest
 
 from deskkit import app_client, serve
 from fakeslack import SECRET as SLACK_SECRET, TOKEN as SLACK_TOKEN, FakeSlack, event_body, message_event, sign
-from fakewecom import (AES_KEY, AGENT_ID, BOT_AES_KEY, BOT_TOKEN, CORP_ID, SECRET, TOKEN, FakeWeCom,
-                       text_message)
+from fakewecom import BOT_AES_KEY, BOT_TOKEN, text_message
 from bot.wecom_crypto import WeComCrypto, signature
 from store import ops
+from test_wecom import wecom  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("store_backend")
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -89,19 +89,6 @@ async def test_a_well_formed_slack_event_still_gets_its_answer(slack):
 
 
 # ----------------------------------------------------------------- WeCom
-@pytest.fixture
-async def wecom(tmp_path):
-    fake = FakeWeCom()
-    server, fake.base = await serve(fake.app)
-    app, client = await app_client(tmp_path, {
-        "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": AGENT_ID, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
-        "WECOM_ENCODING_AES_KEY": AES_KEY, "WECOM_API_URL": fake.base + "/cgi-bin/",
-        "WECOM_BOT_TOKEN": BOT_TOKEN, "WECOM_BOT_ENCODING_AES_KEY": BOT_AES_KEY})
-    yield app, fake, client
-    await client.close()
-    await server.close()
-
-
 def bot_request(plain: str, ts: int | None = None, nonce: str = "1372623149"):
     crypto = WeComCrypto(BOT_TOKEN, BOT_AES_KEY, "")
     stamp = str(int(time.time()) if ts is None else ts)
@@ -125,7 +112,7 @@ BOT_PLAINS = ["[1,2]", "null", '"text"', "7", DEEP, DEEP_OBJECT, '{"msgtype": ["
 
 @pytest.mark.parametrize("plain", BOT_PLAINS, ids=lambda b: b[:40])
 async def test_decrypted_ai_bot_payloads_of_the_wrong_shape_are_refused(wecom, plain, caplog):
-    app, fake, client = wecom
+    app, fake, client = wecom.app, wecom.fake, wecom.client
     path, body = bot_request(plain)
     with caplog.at_level(logging.WARNING):
         resp = await client.post(path, data=body.encode(), headers={"Content-Type": "application/json"})
@@ -136,7 +123,7 @@ async def test_decrypted_ai_bot_payloads_of_the_wrong_shape_are_refused(wecom, p
 
 @pytest.mark.parametrize("skew", [-3600, -301, 301, 86400 * 365])
 async def test_stale_or_future_wecom_callbacks_are_refused(wecom, skew):
-    app, fake, client = wecom
+    app, fake, client = wecom.app, wecom.fake, wecom.client
     query, body = fake.app_callback(text_message("zhangsan", "case help", "7001"),
                                     timestamp=str(int(time.time()) + skew))
     resp = await client.post("/wecom/callback?" + urlencode(query), data=body.encode())
@@ -151,7 +138,7 @@ async def test_stale_or_future_wecom_callbacks_are_refused(wecom, skew):
 
 
 async def test_a_fresh_wecom_callback_is_taken(wecom):
-    app, fake, client = wecom
+    app, fake, client = wecom.app, wecom.fake, wecom.client
     query, body = fake.app_callback(text_message("zhangsan", "case help", "7002"),
                                     timestamp=str(int(time.time()) - 60))
     assert (await client.post("/wecom/callback?" + urlencode(query), data=body.encode())).status == 200
@@ -163,7 +150,7 @@ async def test_ai_bot_messages_without_a_msgid_do_not_share_one_dedupe_key(wecom
     """Each message without a msgid is told apart by its sender, chat,
     content and the callback's time; the same callback delivered again is
     still one."""
-    app, fake, client = wecom
+    app, fake, client = wecom.app, wecom.fake, wecom.client
 
     def message(text, user="zhangsan"):
         return json.dumps({"msgtype": "text", "from": {"userid": user}, "chattype": "single",
@@ -181,7 +168,7 @@ async def test_ai_bot_messages_without_a_msgid_do_not_share_one_dedupe_key(wecom
 
 
 async def test_two_ai_bot_messages_without_a_msgid_are_both_answered(wecom):
-    app, fake, client = wecom
+    app, fake, client = wecom.app, wecom.fake, wecom.client
     for n in (1, 2):
         msg = {"msgtype": "text", "from": {"userid": "zhangsan"}, "chattype": "group", "chatid": "wrG",
                "response_url": fake.base + f"/aibot/response/{n}", "text": {"content": "case help"}}

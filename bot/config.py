@@ -86,6 +86,15 @@ class Settings:
         return tuple(p.strip() for p in (self.get("CRASHDESK_LEADS") or "").split(",") if p.strip())
 
     @property
+    def stale_days(self) -> int:
+        """CRASHDESK_STALE_DAYS: a case with no contact for this many days is
+        reminded of and listed as stale (default 7)."""
+        value = self.get("CRASHDESK_STALE_DAYS", "7")
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"crashdesk: CRASHDESK_STALE_DAYS must be a number of days, not {value!r}")
+        return int(value)
+
+    @property
     def digest_priorities(self) -> tuple[str, ...]:
         value = self.get("DIGEST_PRIORITIES", "P3")
         return tuple(p.strip().upper() for p in value.split(",") if p.strip())

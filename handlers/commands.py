@@ -403,8 +403,10 @@ async def board(desk, ctx, rest: str) -> None:
     if signer is None:
         await ctx.send(desk.info(t(ctx.lang, "board_off")))
         return
+    # `case board CAS-...` opens that case only; `case board` the whole
+    # board (the desk's access rule already let this person in).
     number, _ = take_case(rest)
-    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number or (ctx.thread_case.number if ctx.thread_case else None))
+    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number)
     reply = desk.info(t(ctx.lang, "board_link", url=url, hours=hours))
     reply.ephemeral = True
     reply.actions = [Action("board", t(ctx.lang, "btn_board"), url)]

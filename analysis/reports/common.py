@@ -19,9 +19,57 @@ MAX_NAME = 120  # a module or bug check name is never longer
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
+_LINES: list[tuple[str, list[str]]] = []
+_LOWER: list[tuple[str, str]] = []
+
+
 def lines(text: str) -> list[str]:
-    """The text's lines, each cut to a bounded length, tabs kept."""
-    return [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    """The text's lines, each cut to a bounded length, tabs kept.  The
+    readers of one text share one list (the last text's is kept): do not
+    change it."""
+    if _LINES and _LINES[0][0] is text:
+        return _LINES[0][1]
+    rows = [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    _LINES[:] = [(text, rows)]
+    return rows
+
+
+def lowered(text: str) -> str:
+    """``text.lower()``, made once for the readers of one text (its lines
+    are the lowered lines of ``text``: lowering never adds or drops a
+    line break)."""
+    if _LOWER and _LOWER[0][0] is text:
+        return _LOWER[0][1]
+    low = text.lower()
+    _LOWER[:] = [(text, low)]
+    return low
+
+
+def marked_rows(low: str, words: tuple[str, ...]) -> list[int]:
+    """The numbers of the lines (as ``lines`` counts them) of the lowered
+    text ``low`` that hold one of ``words``, in order, each once: found
+    with str.find in C, at most once per line and word.  A reader walks
+    these rows instead of every line, so its words must be in every line
+    its own test takes (a row may hold a word and still be passed over:
+    the reader decides on the line itself)."""
+    hits: list[int] = []
+    for word in words:
+        at = low.find(word)
+        while at >= 0:
+            hits.append(at)
+            end = low.find("\n", at)
+            if end < 0:
+                break
+            at = low.find(word, end)
+    hits.sort()
+    out: list[int] = []
+    row = last = 0
+    for at in hits:
+        row += low.count("\n", last, at)
+        last = at
+        if not out or out[-1] != row:
+            out.append(row)
+    return out
 
 
 def hex_int(text: str | None) -> int | None:

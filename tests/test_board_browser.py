@@ -84,7 +84,9 @@ async def test_seed_case_end_to_end_in_a_browser(site):
     assert "Definition:" in closing and "Dear" not in closing or "Hello," in closing
     await page.screenshot(path=str(out / "3-archived.png"), full_page=True)
 
-    # The list and the vendor view.
+    # The list and the vendor view: a case's link opens that case only,
+    # `case board` alone the whole board.
+    await page.goto(await board_link(chat))
     await page.goto(app.platforms.board.public_url + "/?status=all")
     assert NUMBER in await page.locator("table.cases").inner_text()
     await page.goto(app.platforms.board.public_url + "/vendors")

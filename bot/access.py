@@ -185,7 +185,7 @@ def addressed(event: ChatEvent) -> bool:
     files, a direct message): only those get the refusal, so that a
     channel's ordinary talk is not answered."""
     text = (event.text or "").lstrip().lower()
-    direct = event.platform == "wecom" and not event.channel.startswith("group:") or \
+    direct = event.direct or event.platform == "wecom" and not event.channel.startswith("group:") or \
         event.platform == "slack" and event.channel.startswith("D")
     return bool(direct or event.files or event.via_command or text.startswith(("case", "@crashdesk", "/case")))
 

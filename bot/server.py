@@ -150,6 +150,9 @@ class App:
             # parsed, queued or stored; this line is the only trace.
             log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
             return web.Response(status=401)
+        refused = self.platforms.slack.refuse(body, request.content_type, request.remote)
+        if refused is not None:
+            return refused
         queued = await self._queue_slack_event(body, request)
         if queued is not None:
             return queued

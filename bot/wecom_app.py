@@ -12,7 +12,9 @@ the AI bot's response_url).  A retry finds its MsgId already queued."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import time
 from collections import defaultdict
 import logging
 import uuid
@@ -40,6 +42,50 @@ log = logging.getLogger("crashdesk.wecom")
 def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 MAX_CALLBACK_BYTES = 1024 * 1024
+# A callback signed more than this far from now (either way) is refused,
+# as Slack refuses one older than five minutes: a captured callback cannot
+# be replayed later.
+FRESH_SECONDS = 300
+
+OPT_STR = (str, type(None))
+
+
+def _typed(obj, fields: dict) -> bool:
+    return isinstance(obj, dict) and all(isinstance(obj.get(k), t) for k, t in fields.items())
+
+
+def bot_message_problem(msg) -> str | None:
+    """Why a decrypted AI-bot message cannot be read, or None."""
+    if not _typed(msg, {"msgtype": str, "msgid": OPT_STR, "chatid": OPT_STR, "chattype": OPT_STR,
+                        "response_url": OPT_STR, "aibotid": OPT_STR}):
+        return "a message that is not an object with the fields of an AI-bot message"
+    if not _typed(msg.get("from"), {"userid": str}):
+        return "a message without its sender"
+    items = [msg]
+    if msg["msgtype"] == "mixed":
+        mixed = msg.get("mixed")
+        items = mixed.get("msg_item") if isinstance(mixed, dict) else None
+        if not isinstance(items, list) or not all(_typed(i, {"msgtype": str}) for i in items):
+            return "a mixed message whose items are not message objects"
+    for item in items:
+        if item["msgtype"] == "text" and not _typed(item.get("text"), {"content": str}):
+            return "a text message without its text"
+        if item["msgtype"] == "file" and not _typed(item.get("file"), {"url": OPT_STR, "filename": OPT_STR,
+                                                                         "name": OPT_STR, "aeskey": OPT_STR}):
+            return "a file message without its file"
+    return None
+
+
+def bot_dedupe_key(msg: dict, timestamp: str, nonce: str) -> str:
+    """The job's dedupe key: the msgid WeCom gives; without one, a digest
+    of the sender, the chat, the whole message (its response_url is its
+    own) and the callback's timestamp and nonce, so that two messages never
+    share a key while the same callback delivered again still does."""
+    if msg.get("msgid"):
+        return f"wecom-bot:{msg['msgid']}"
+    digest = hashlib.sha256(json.dumps([msg["from"]["userid"], msg.get("chatid"), timestamp, nonce, msg],
+                                       sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"wecom-bot:nomsgid:{digest[:32]}"
 
 
 class WeComAdapter:
@@ -103,9 +149,20 @@ class WeComAdapter:
         return await self._verify(request, self.bot_crypto)
 
     # -------------------------------------------------------------- receive
+    @staticmethod
+    def fresh(timestamp: str, now: float | None = None) -> bool:
+        """A callback's timestamp within FRESH_SECONDS of now."""
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+            return False
+        return abs(int(timestamp) - (time.time() if now is None else now)) <= FRESH_SECONDS
+
     async def _open(self, request: web.Request, crypto: WeComCrypto, encrypted: str | None) -> str | None:
         sig, ts, nonce = self._query(request)
         if not encrypted:
+            return None
+        if not self.fresh(ts):
+            log.warning("refused a WeCom callback from %s: its timestamp %r is not within %d s of now",
+                        request.remote, ts[:20], FRESH_SECONDS)
             return None
         try:
             return crypto.open(sig, ts, nonce, encrypted)
@@ -146,7 +203,7 @@ class WeComAdapter:
             return web.Response(status=413)
         try:
             encrypted = json.loads(raw or b"{}").get("encrypt")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             return web.Response(status=400, text="not JSON")
         if not isinstance(encrypted, str):
             return web.Response(status=400, text="no encrypt field")
@@ -155,10 +212,16 @@ class WeComAdapter:
             return web.Response(status=403, text="bad signature")
         try:
             msg = json.loads(plain)
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
-        if msg.get("msgtype") in ("text", "file", "mixed"):
-            await self.jobs.submit("wecom.message", {"source": "bot", "msg": msg}, dedupe=f"wecom-bot:{msg.get('msgid')}")
+        except (ValueError, RecursionError):
+            msg = None
+        problem = bot_message_problem(msg)
+        if problem is not None:
+            log.warning("refused a WeCom AI bot callback (400) from %s: %s", request.remote, problem)
+            return web.Response(status=400, text="unreadable message")
+        if msg["msgtype"] in ("text", "file", "mixed"):
+            _, ts, nonce = self._query(request)
+            key = bot_dedupe_key(msg, ts, nonce)
+            await self.jobs.submit("wecom.message", {"source": "bot", "msg": msg, "key": key}, dedupe=key)
         return web.Response(text="")
 
     # ------------------------------------------------------------ run a job
@@ -197,7 +260,8 @@ class WeComAdapter:
         channel = f"group:{group}" if group else user
         route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
         event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
-                          files=files, ts=msg.get("msgid", ""), lang="zh", route=route, direct=group is None)
+                          files=files, ts=msg.get("msgid") or payload.get("key", ""), lang="zh", route=route,
+                          direct=group is None)
         return event, route
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:

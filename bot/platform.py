@@ -59,6 +59,11 @@ class Platform:
         return []
 
     @classmethod
+    def invalid(cls, settings: "Settings") -> list[str]:
+        """'NAME: why' for settings present but unusable (a key of the wrong length)."""
+        return []
+
+    @classmethod
     def from_settings(cls, desk: "Desk", jobs: "JobQueue", settings: "Settings") -> "Platform":
         raise NotImplementedError
 
@@ -113,6 +118,14 @@ def missing_settings(settings: "Settings", paths: tuple[str, ...] | None = None)
     for cls in available(paths):
         if cls.configured(settings):
             out.extend(cls.missing(settings))
+    return out
+
+
+def invalid_settings(settings: "Settings", paths: tuple[str, ...] | None = None) -> list[str]:
+    out: list[str] = []
+    for cls in available(paths):
+        if cls.configured(settings):
+            out.extend(cls.invalid(settings))
     return out
 
 

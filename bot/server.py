@@ -12,7 +12,9 @@ With no chat platform configured it serves the board alone."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import sys
 
 from aiohttp import web
@@ -197,20 +199,45 @@ def preflight(settings: Settings) -> str | None:
     return None
 
 
+def listening_line(app: "App", settings: Settings) -> str:
+    """What the log says once the port is open: the platforms, where, the time zone."""
+    host = settings.host or "0.0.0.0"
+    tz = settings.tz + ("" if settings.get("TZ") else " (the default; set TZ)")
+    return f"crashdesk serve: {app.describe()}, listening on {host}:{settings.port}; time zone {tz}"
+
+
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot import redact
+    from bot.platform import invalid_settings
 
     redact.install()
     missing = check_settings(settings)
+    bad = invalid_settings(settings)
     if missing:
         print("crashdesk: missing settings: " + ", ".join(missing), file=sys.stderr)
+    for problem in bad:
+        print(f"crashdesk: {problem}", file=sys.stderr)
+    if missing or bad:
         return 2
     problem = preflight(settings)
     if problem:
         print(f"crashdesk: {problem}", file=sys.stderr)
         return 1
     app = App(settings)
-    web.run_app(app.web, port=settings.port, print=lambda *_: log.info("listening on port %s", settings.port),
-                handle_signals=True)
+    try:
+        web.run_app(app.web, host=settings.host, port=settings.port,
+                    print=lambda *_: log.info("%s", listening_line(app, settings)), handle_signals=True)
+    except OSError as exc:
+        # Binding failed before anything started: one line, no traceback.
+        where = f"{settings.host or '0.0.0.0'}:{settings.port}"
+        if exc.errno in (errno.EADDRINUSE,):
+            print(f"crashdesk: port {settings.port} is in use ({where}); stop what holds it or set PORT",
+                  file=sys.stderr)
+        elif exc.errno in (errno.EADDRNOTAVAIL,) or isinstance(exc, socket.gaierror):
+            print(f"crashdesk: cannot listen on {where}: CRASHDESK_HOST is not an address of this machine",
+                  file=sys.stderr)
+        else:
+            print(f"crashdesk: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0

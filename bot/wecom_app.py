@@ -48,15 +48,16 @@ BOT_CALLBACK_KEYS = ("WECOM_BOT_TOKEN", "WECOM_BOT_ENCODING_AES_KEY")
 
 
 def bad_key(settings: Settings, name: str) -> str | None:
-    """'NAME (43 characters, not 12)' for an EncodingAESKey WeCom would not
-    have issued; None when it is one."""
+    """'NAME: ...' for an EncodingAESKey WeCom would not have issued; None
+    when it is one."""
     value = settings.get(name)
     if not value:
         return None
     try:
         aes_key(value)
     except CryptoError:
-        return f"{name} (43 characters of base64 as WeCom shows it, not {len(value.strip())})"
+        return (f"{name} must be the 43 characters WeCom shows as EncodingAESKey "
+                f"(this one has {len(value.strip())})")
     return None
 
 
@@ -68,14 +69,16 @@ class WeComAdapter(Platform):
 
     @classmethod
     def missing(cls, settings: Settings) -> list[str]:
-        out = []
-        if any(settings.get(k) for k in APP_KEYS) or not any(settings.get(k) for k in BOT_CALLBACK_KEYS):
-            out.extend(k for k in APP_KEYS if not settings.get(k))
+        # The AI bot's callback answers through the app's API: it needs the app.
+        out = [k for k in APP_KEYS if not settings.get(k)]
         if any(settings.get(k) for k in BOT_CALLBACK_KEYS):
             out.extend(k for k in BOT_CALLBACK_KEYS if not settings.get(k))
-        out.extend(p for p in (bad_key(settings, "WECOM_ENCODING_AES_KEY"), bad_key(settings, "WECOM_BOT_ENCODING_AES_KEY"))
-                   if p)
         return out
+
+    @classmethod
+    def invalid(cls, settings: Settings) -> list[str]:
+        return [p for p in (bad_key(settings, "WECOM_ENCODING_AES_KEY"),
+                            bad_key(settings, "WECOM_BOT_ENCODING_AES_KEY")) if p]
 
     @classmethod
     def from_settings(cls, desk, jobs, settings) -> "WeComAdapter":

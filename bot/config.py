@@ -80,6 +80,12 @@ class Settings:
             raise SystemExit(f"crashdesk: PORT must be a number, not {self.get('PORT')!r}") from None
 
     @property
+    def host(self) -> str | None:
+        """CRASHDESK_HOST: the address to listen on (127.0.0.1: the board and
+        the callbacks reachable from this machine only); unset: every interface."""
+        return self.get("CRASHDESK_HOST")
+
+    @property
     def max_upload(self) -> int:
         value = self.get("CRASHDESK_MAX_UPLOAD_MB")
         return int(value) * 1024 * 1024 if value and value.isdigit() else 2 * 1024**3

@@ -50,15 +50,15 @@ class NotDelivered(RuntimeError):
     """No outlet took the reminder: it is tried again next round."""
 
 
-def case_outlets(platforms, store) -> Deliver:
+def case_outlets(desk: Desk, platforms) -> Deliver:
     """Where a case lives, for a reply about it: its owner one to one when
     they took it themselves (a Slack direct message, a WeCom message), else
-    the case's threads (Slack threads, the WeCom group), through the
-    adapters' own posting.  A case no platform knows (the terminal's) has
-    no outlet: its reminders are in the digest."""
+    every thread of the case (handlers.deliver).  A case no platform knows
+    (the terminal's) has no outlet: its reminders are in the digest."""
+    from handlers.deliver import case_threads, deliver as to_case, doors
 
     async def deliver(reply: Reply) -> None:
-        case = await store.call(cases.get, reply.case_number) if reply.case_number else None
+        case = await desk.store.call(cases.get, reply.case_number) if reply.case_number else None
         if case is None:
             return
         slack, wecom = platforms.slack, platforms.wecom
@@ -70,15 +70,8 @@ def case_outlets(platforms, store) -> Deliver:
         if platform == "wecom" and wecom is not None and user:
             await wecom.send({"to": user, "group": None, "response_url": None, "channel": user}, reply)
             return
-        threads = await store.call(cases.threads_of, case.id)
-        tried = posted = 0
-        for th in threads:
-            if th["platform"] == "slack" and slack is not None:
-                tried += 1
-                posted += await slack.post(reply, th["channel"], thread=th["thread"]) is not None
-        if wecom is not None and any(th["platform"] == "wecom" for th in threads):
-            await wecom.to_case_groups(reply, threads)
-        if tried and not posted:
+        reachable = [th for th in await case_threads(desk, case.number) if th.platform in doors(desk)]
+        if reachable and not await to_case(desk, case.number, reply):
             raise NotDelivered(f"no thread of {case.number} took the reminder")
 
     return deliver

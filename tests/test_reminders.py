@@ -170,7 +170,7 @@ async def test_the_reminder_reaches_the_case_thread_or_its_owner_in_slack(tmp_pa
         await chat.say(f"case open {NUMBER} Laptops BSOD")
         root = chat.last_ts
         await chat.say("case call agreed to upgrade, next 2021-09-02", thread=root)
-        deliver = case_outlets(app.platforms, app.store)
+        deliver = case_outlets(app.desk, app.platforms)
         later = datetime.now(timezone.utc) + timedelta(days=400)
         assert await send_due(d, deliver, NINE, now=later) == 2  # due, and quiet since
         in_thread = [p for p in fake.posts() if p.get("thread_ts") == root and "Reminder" in p.get("text", "")]

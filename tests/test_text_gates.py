@@ -52,3 +52,37 @@ def test_whocrashed_blocks_split_on_marked_lines_only() -> None:
         assert report.bugcheck is not None and report.bugcheck.code == 0x3B
         assert report.bugcheck.args == [0xC0000005, 0xFFFFF8064B6A1B2E, 0xFFFF, 0]
         assert [c.name for c in findings.claims] == ["tmxpflt"]
+
+
+def test_blanks_are_what_str_strip_takes_but_the_line_break() -> None:
+    import re
+
+    from analysis.reports.common import BLANKS
+
+    cls = re.compile(f"[{BLANKS}]")
+    assert {chr(c) for c in range(0x110000) if cls.match(chr(c))} == {
+        chr(c) for c in range(0x110000) if chr(c).isspace()} - {"\n"}
+
+
+def test_label_pattern_finds_each_shape_a_label_line_takes() -> None:
+    from analysis.reports.common import label_pattern, label_rows
+
+    pattern = label_pattern(["dump file", "bug check code", "time", "time string"], also="=====")
+    text = ("Dump File  : x\n  bug \u3000 check code： 0x1a\ntime string: a\ntimes: b\n=====\nfoo: bar\n"
+            "：Dump file: y\ntime\ndump files: z\n\tTIME\t:\t1")
+    assert label_rows(text.lower(), pattern) == [0, 1, 2, 4, 6, 9]
+
+
+def test_bluescreenview_text_records_read_from_label_lines_only() -> None:
+    from analysis.reports.bluescreenview import _text_records
+
+    noise = "\n".join(f"fffff800`02bfc{i:03x} fffff800`01728a89 : nt!KiSomething+0x{i:x}" for i in range(200))
+    text = (noise + "\n==================================================\n"
+            "Dump File         : 022013-19968-01.dmp\n  Crash Time ： 2013-02-20\n"
+            "Bug Check String  : DRIVER_IRQL_NOT_LESS_OR_EQUAL\nBug   Check Code:0x000000d1\n"
+            + noise + "\n==================================================\n"
+            "Dump File         : 022113-1-01.dmp\nBug Check Code    : 0x0000001a\n")
+    records = _text_records(text)
+    assert [r.get("dump_file") for r in records] == ["022013-19968-01.dmp", "022113-1-01.dmp"]
+    assert records[0]["bug_check_code"] == "0x000000d1"
+    assert records[0]["crash_time"] == "2013-02-20"

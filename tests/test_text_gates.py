@@ -86,3 +86,19 @@ def test_bluescreenview_text_records_read_from_label_lines_only() -> None:
     assert [r.get("dump_file") for r in records] == ["022013-19968-01.dmp", "022113-1-01.dmp"]
     assert records[0]["bug_check_code"] == "0x000000d1"
     assert records[0]["crash_time"] == "2013-02-20"
+
+
+def test_systeminfo_hotfix_list_read_to_its_end_among_skipped_lines() -> None:
+    from analysis.reports.inventory import read_systeminfo
+
+    noise = "\n".join(f"fffff800`02bfc{i:03x} : nt!KiSomething+0x{i:x}" for i in range(100))
+    text = (noise + "\nHost Name:                 PC-01\nOS Name:                   Microsoft Windows 10 Pro\n"
+            "OS Version:                10.0.19044 N/A Build 19044\nHotfix(s):                 3 Hotfix(s) Installed.\n"
+            "                           [01]: KB5004331\n                           [02]: KB5003791\n"
+            "no colon here KB1234567\n                           [03]: KB5005033\nNetwork Card(s): 1\n"
+            "                           [01]: KB9999999\n" + noise + "\n  Hotfix(s): KB7777777\n")
+    reading = read_systeminfo(text, "s.txt")
+    assert reading is not None
+    inv = reading.context[0]
+    assert inv.computer == "PC-01" and inv.os_build == 19044
+    assert inv.hotfixes == ["KB5004331", "KB5003791", "KB5005033"]

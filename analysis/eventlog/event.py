@@ -204,6 +204,9 @@ def read_local(text: str | None) -> LocalStamp | None:
     return LocalStamp(int(m["y2"]), int(m["a2"]), int(m["b2"]), hour, int(m["mi"]), sec, day_first, bool(m["z"]))
 
 
+_SETTLED: list[tuple[str, bool]] = []
+
+
 class LocalTimes:
     """How an export writes its dates, settled from its first megabyte:
     one "13/07/2018" there shows the whole file writes the day first
@@ -212,11 +215,17 @@ class LocalTimes:
     HEAD = 1 << 20
 
     def __init__(self, head: str = "") -> None:
+        # The reader and the interpreter of one export settle it from the
+        # same head: the last head's answer is kept.
+        if _SETTLED and _SETTLED[0][0] is head:
+            self.day_first = _SETTLED[0][1]
+            return
         self.day_first = False
         for m in _LOCAL.finditer(strip_marks(head[: self.HEAD])):
             if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
                 self.day_first = True
                 break
+        _SETTLED[:] = [(head, self.day_first)]
 
     def iso(self, text: str | None) -> str | None:
         stamp = read_local(text)

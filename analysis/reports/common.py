@@ -27,13 +27,19 @@ _LOWER: list[tuple[str, str]] = []
 
 def lines(text: str) -> list[str]:
     """The text's lines, each cut to a bounded length, tabs kept.  The
-    readers of one text share one list (the last text's is kept): do not
+    readers of one text share one list (kept until ``forget``): do not
     change it."""
     if _LINES and _LINES[0][0] is text:
         return _LINES[0][1]
     rows = [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
     _LINES[:] = [(text, rows)]
     return rows
+
+
+def forget() -> None:
+    """Let go of the last text's lines and lowered copy (once its readers are done)."""
+    _LINES.clear()
+    _LOWER.clear()
 
 
 def lowered(text: str) -> str:

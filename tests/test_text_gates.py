@@ -102,3 +102,32 @@ def test_systeminfo_hotfix_list_read_to_its_end_among_skipped_lines() -> None:
     inv = reading.context[0]
     assert inv.computer == "PC-01" and inv.os_build == 19044
     assert inv.hotfixes == ["KB5004331", "KB5003791", "KB5005033"]
+
+
+def test_date_order_hint_misses_no_day_first_date() -> None:
+    import random
+
+    from analysis.eventlog.event import _LOCAL
+
+    def settled(text: str) -> bool:  # the walk over every date, as it was
+        return any(m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"])
+                   for m in _LOCAL.finditer(strip_marks(text)))
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            a, b = rng.choice(["7", "07", "12", "13", "31", "99", "1", "123"]), rng.choice(["1", "07", "12", "13", "5"])
+            sep, sep2 = rng.choice("/-."), rng.choice("/-.")
+            year = rng.choice(["2018", "201", "20188"])
+            parts.append(rng.choice([f"{a}{sep}{b}{sep2}{year} 10:11:12", f"{year}{sep}{a}{sep2}{b} 1:02 PM",
+                                     f"x{a}{sep}{b}{sep2}{year}", f"{a}{sep}\u200e{b}{sep2}{year} 09:00"]))
+        text = " ".join(parts)
+        _SETTLED_RESET()
+        assert LocalTimes(text).day_first == settled(text), text
+
+
+def _SETTLED_RESET() -> None:
+    from analysis.eventlog import event
+
+    event._SETTLED.clear()

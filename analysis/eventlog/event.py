@@ -205,6 +205,12 @@ def read_local(text: str | None) -> LocalStamp | None:
 
 
 _SETTLED: list[tuple[str, bool]] = []
+# What a date that writes the day first holds: a first number over 12, a
+# slash or dash, the second and the year ("13/07/2018").  Searched from the
+# separator, where the digits' class would be tried at every digit of a
+# text of hex words; the text holds none, no date of it is day first.
+_DAY_FIRST_HINT = re.compile(r"[/-](?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/.-]\d{4})"
+                             r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
 
 
 class LocalTimes:
@@ -221,10 +227,12 @@ class LocalTimes:
             self.day_first = _SETTLED[0][1]
             return
         self.day_first = False
-        for m in _LOCAL.finditer(strip_marks(head[: self.HEAD])):
-            if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
-                self.day_first = True
-                break
+        text = strip_marks(head[: self.HEAD])
+        if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
+            for m in _LOCAL.finditer(text):
+                if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
+                    self.day_first = True
+                    break
         _SETTLED[:] = [(head, self.day_first)]
 
     def iso(self, text: str | None) -> str | None:

@@ -131,3 +131,11 @@ def _SETTLED_RESET() -> None:
     from analysis.eventlog import event
 
     event._SETTLED.clear()
+
+
+def test_lines_cut_long_lines_and_drop_carriage_returns() -> None:
+    from analysis.reports.common import MAX_LINE, forget, lines
+
+    for text in ("a\r\nb\r\r\n\rc", "x" * (MAX_LINE + 5) + "\r\ny\r", "plain\nlines\n", "", "\r" * 3):
+        forget()
+        assert lines(text) == [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]

@@ -31,7 +31,11 @@ def lines(text: str) -> list[str]:
     change it."""
     if _LINES and _LINES[0][0] is text:
         return _LINES[0][1]
-    rows = [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    rows = text.split("\n")
+    if rows and max(map(len, rows)) > MAX_LINE:
+        rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
+    elif "\r" in text:
+        rows = [line.rstrip("\r") for line in rows]
     _LINES[:] = [(text, rows)]
     return rows
 

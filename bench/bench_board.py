@@ -34,8 +34,7 @@ async def main() -> None:
     fill(db, 10_000, 10_000, random.Random(3))
     app = App(Settings({"CRASHDESK_DB": str(db), "CRASHDESK_DATA_DIR": f"{tmp}/data"}), scheduler=False)
     server, base = await serve(app.web)
-    signer = await app.platforms.board.signer()
-    cookie, _ = signer.session_cookie("bench", "console")
+    cookie, _ = await app.platforms.board.open_session("bench", "console")
 
     async def ttfb(http, path) -> float:
         t0 = time.perf_counter()

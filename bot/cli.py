@@ -156,7 +156,7 @@ def cmd_chat(args) -> int:
 
     async def main_loop() -> int:
         await store.open()
-        return await run(desk, user)
+        return await run(desk, user, lang=args.lang)
 
     try:
         return asyncio.run(main_loop())

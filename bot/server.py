@@ -115,7 +115,8 @@ class App:
             socket = bool(s.get("SLACK_APP_TOKEN"))
             self.platforms.slack = SlackAdapter(self.desk, self.jobs, token=s.get("SLACK_BOT_TOKEN"),
                                                 signing_secret=s.get("SLACK_SIGNING_SECRET"),
-                                                api_url=s.get("SLACK_API_URL"), socket_mode=socket)
+                                                api_url=s.get("SLACK_API_URL"), socket_mode=socket,
+                                                rules=s.access)
             if not socket:
                 self.web.router.add_post("/slack/events", self.slack_events)
         if s.get("WECOM_CORP_ID"):

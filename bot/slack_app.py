@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import Gate, Rules, admit
 from bot.jobs import JobQueue
 from bot.slack_blocks import message
 from bot.spool import CHUNK, TooLarge, spool
@@ -48,7 +49,8 @@ class DownloadError(Exception):
 
 class SlackAdapter:
     def __init__(self, desk: Desk, jobs: JobQueue, *, token: str, signing_secret: str | None,
-                 api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False):
+                 api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False,
+                 rules: Rules | None = None):
         self.desk = desk
         self.jobs = jobs
         self.token = token
@@ -65,6 +67,9 @@ class SlackAdapter:
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret, request_verification_enabled=False,
                             raise_error_for_unhandled_request=False, process_before_response=False)
         self._names: dict[str, str] = {}
+        # Who may use the desk: Slack channels and user groups (bot.access).
+        self.gate = Gate(rules or Rules())
+        self.gate.slack_members = self._usergroup_members
         self._http: aiohttp.ClientSession | None = None
         jobs.register("slack.message", self._run_message, self._message_failed)
         from handlers import analyse
@@ -141,7 +146,7 @@ class SlackAdapter:
         # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
         text = re.sub(r"<@[\w.-]++>", "@crashdesk", ev.get("text") or "")
         return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
-                         ts=ev["ts"], thread=thread, files=files, threaded=True,
+                         ts=ev["ts"], thread=thread, files=files, threaded=True, direct=ev.get("channel_type") == "im",
                          route={"channel": ev["channel"], "thread": thread or ev["ts"], "user": ev["user"],
                                 "ts": ev["ts"], "files": bool(files)})
 
@@ -150,6 +155,13 @@ class SlackAdapter:
         event = self.to_event(ev)
         event.user_name = await self.user_name(event.user)
         root = event.thread or event.ts
+
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, event.channel, thread=root if event.thread else None, user=event.user,
+                            ephemeral=True)
+
+        if not await admit(self.gate, self.desk, event, refuse):
+            return
         if event.files:
             await self._react(event.channel, event.ts, WORKING)
         replies: list[Reply] = []
@@ -232,7 +244,11 @@ class SlackAdapter:
                 started[reply.binds_case] = ts
                 await self.desk.bind(reply.binds_case, "slack", channel, ts)
 
-        await self.desk.handle(event, send)
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, channel, thread=None, user=user, ephemeral=True)
+
+        if await admit(self.gate, self.desk, event, refuse):
+            await self.desk.handle(event, send)
 
     # -------------------------------------------------------- buttons, modals
     async def run_action(self, body: dict, action: dict) -> None:
@@ -329,7 +345,11 @@ class SlackAdapter:
         async def send(reply: Reply) -> None:
             await self.post(reply, channel, thread=reply.thread or thread, user=user)
 
-        await self.desk.handle(event, send)
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, channel, thread=thread, user=user, ephemeral=True)
+
+        if await admit(self.gate, self.desk, event, refuse):
+            await self.desk.handle(event, send)
 
     # ---------------------------------------------------------------- posting
     async def post(self, reply: Reply, channel: str, *, thread: str | None, user: str | None = None,
@@ -404,6 +424,11 @@ class SlackAdapter:
             await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
         except SlackApiError:
             pass
+
+    async def _usergroup_members(self, group: str) -> set[str]:
+        """usergroups.users.list (the usergroups:read scope)."""
+        resp = await self.client.usergroups_users_list(usergroup=group)
+        return {u for u in resp.get("users") or [] if isinstance(u, str)}
 
     async def user_name(self, user: str) -> str:
         if user not in self._names:

@@ -23,6 +23,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.access import Gate, admit
 from bot.config import Settings
 from bot.jobs import JobQueue, Later
 from bot.spool import read_body
@@ -63,6 +64,11 @@ class WeComAdapter:
         run, give_up = analyse.runner(desk, self)
         jobs.register(analyse.kind_for("wecom"), run, give_up)
         self._outbox: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Who may use the desk: WeCom departments and tags, asked of the API.
+        self.gate = Gate(settings.access)
+        self.gate.wecom_departments = self.client.user_departments
+        self.gate.wecom_subdepartments = self.client.subdepartments
+        self.gate.wecom_tagged = self.client.tag_members
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/wecom/callback", self.verify_app)
@@ -173,7 +179,8 @@ class WeComAdapter:
             # and a job re-run after a restart must not be taken for one.
             route = {"to": user, "group": None, "response_url": None, "channel": user}
             event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
-                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route)
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route,
+                              direct=True)
             return event, route
         # AI bot
         user = (msg.get("from") or {}).get("userid", "")
@@ -190,7 +197,7 @@ class WeComAdapter:
         channel = f"group:{group}" if group else user
         route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
         event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
-                          files=files, ts=msg.get("msgid", ""), lang="zh", route=route)
+                          files=files, ts=msg.get("msgid", ""), lang="zh", route=route, direct=group is None)
         return event, route
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:
@@ -222,16 +229,18 @@ class WeComAdapter:
 
     async def _run(self, payload: dict) -> None:
         event, route = self.to_event(payload)
-        if payload["msg"].get("MsgType") == "unsupported":
-            await self._deliver(self.desk.info(
-                "企业微信自建应用只能接收文字消息。dump 文件请单聊发送给智能机器人，或使用案例看板上传。"), route)
-            return
         if payload["msg"].get("MsgType") == "event":
             return
 
         async def send(reply: Reply) -> None:
             await self.send(route, reply)
 
+        if not await admit(self.gate, self.desk, event, send):
+            return
+        if payload["msg"].get("MsgType") == "unsupported":
+            await self._deliver(self.desk.info(
+                "企业微信自建应用只能接收文字消息。dump 文件请单聊发送给智能机器人，或使用案例看板上传。"), route)
+            return
         await self.desk.handle(event, send, retry=True)
 
     # -------------------------------------------- the analysis job's outlet

@@ -169,6 +169,23 @@ def _m004(db: Database) -> None:
     """)
 
 
+@_step("006_sessions")
+def _m006(db: Database) -> None:
+    # Board sessions kept server-side: the cookie holds a random token and
+    # the table its SHA-256, so that signing out or expiry ends a session
+    # for good (an old cookie finds a revoked or expired row, or none).  A
+    # session opened from a case link reaches that case only.
+    _run(db, """
+    create table sessions (
+        id {id}, token_hash text not null, "user" text not null, platform text not null, case_number text,
+        csrf text not null, created_at text not null, expires_at text not null, revoked_at text,
+        last_seen_at text);
+    create unique index idx_sessions_token_hash on sessions (token_hash);
+    create index idx_sessions_user on sessions ("user", platform);
+    create index idx_sessions_expires_at on sessions (expires_at)
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

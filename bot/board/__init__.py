@@ -3,21 +3,27 @@ with its whole record, a vendor view, and an upload form (the way WeCom
 groups, which cannot send files to a bot, get dumps in).
 
 Every page and file needs a session; a session starts only from a signed
-link handed out in chat.  Server-rendered, no third-party assets."""
+link handed out in chat, and is kept in the database (store.sessions), so
+that signing out or expiry ends it.  A session opened from a case link
+reaches that case only: its page, its uploads, its actions.  Sign-in,
+sign-out and every upload leave an audit line.  Server-rendered, no
+third-party assets."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
 
-from bot.board.auth import COOKIE, LINK_TTL, SESSION_TTL, BadToken, Session, Signer, new_key
+from bot.board.auth import (COOKIE, LINK_TTL, SESSION_TTL, BadToken, Signer, cookie_token, new_key,
+                            new_session_token, token_hash)
 from bot.board.svg import vendor_months
 from bot.board.texts import translator
 from bot.config import Settings
@@ -28,8 +34,9 @@ from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
 from store import memory
-from store import cases, ops, timeline
+from store import cases, ops, sessions, timeline
 from store.audit import record
+from store.sessions import Session
 
 log = logging.getLogger("crashdesk.board")
 HERE = Path(__file__).parent
@@ -123,31 +130,77 @@ class Board:
         return self._render(request, "signin.html", status=status, message=t(key))
 
     async def _session(self, request: web.Request) -> Session | None:
-        try:
-            return (await self.signer()).session(request.cookies.get(COOKIE))
-        except BadToken:
+        """The live session the request's cookie names, or None (no cookie,
+        one of another shape, signed out, expired)."""
+        token = cookie_token(request.cookies.get(COOKIE))
+        if token is None:
             return None
+        return await self.desk.store.call(sessions.alive, token_hash(token), self.desk.iso(self.desk.now()))
+
+    async def _whole_board(self, request: web.Request) -> Session | web.Response:
+        """A session that may see every case, or the page that says why not:
+        a case link's session reaches its own case only."""
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        if session.case is not None:
+            return self._out_of_scope(request, session)
+        return session
+
+    async def _case_session(self, request: web.Request, number: str) -> Session | web.Response:
+        session = await self._session(request)
+        if session is None:
+            return self._refuse(request)
+        if not session.reaches(number):
+            return self._out_of_scope(request, session)
+        return session
+
+    def _out_of_scope(self, request: web.Request, session: Session) -> web.Response:
+        log.warning("refused %s %s to %s (%s): their sign-in reaches %s only", request.method, request.path,
+                    session.user, session.platform, session.case)
+        t = translator(self._lang(request))
+        return self._render(request, "signin.html", status=403, message=t("scope_case", number=session.case),
+                            case_link=f"/case/{session.case}")
+
+    async def open_session(self, user: str, platform: str, case: str | None = None,
+                           remote: str | None = None) -> tuple[str, Session]:
+        """A new server-side session; (the cookie's value, the session)."""
+        token = new_session_token()
+        now = self.desk.now()
+        session = await self.desk.store.call(
+            sessions.start, token_hash=token_hash(token), user=user, platform=platform, case=case,
+            csrf=secrets.token_urlsafe(24), at=self.desk.iso(now),
+            expires_at=self.desk.iso(now + timedelta(seconds=SESSION_TTL)), remote=remote)
+        return token, session
 
     # --------------------------------------------------------------- pages
     async def auth(self, request: web.Request) -> web.Response:
         try:
-            data = (await self.signer()).verify("link", request.query.get("t"))
+            link = (await self.signer()).link(request.query.get("t"))
         except BadToken as exc:
             log.warning("refused a board sign-in link from %s: %s", request.remote, exc)
             return self._refuse(request, "link_bad", status=403)
-        cookie, _ = (await self.signer()).session_cookie(data["u"], data["p"])
-        target = f"/case/{data['c']}" if data.get("c") else "/"
-        response = web.HTTPFound(target)
+        # The sign-in and its audit line are one transaction.
+        cookie, session = await self.open_session(link.user, link.platform, link.case, remote=request.remote)
+        log.info("board sign-in: %s (%s), %s", link.user, link.platform,
+                 f"case {link.case} only" if link.case else "the whole board")
+        response = web.HTTPFound(f"/case/{link.case}" if link.case else "/")
         response.set_cookie(COOKIE, cookie, max_age=SESSION_TTL, httponly=True, samesite="Strict",
                             secure=self.public_url.startswith("https://"), path="/")
-        await self.desk.store.call(record, at=self.desk.iso(self.desk.now()), who=data["u"], platform=data["p"],
-                                   action="board_sign_in", detail={"remote": request.remote})
         raise response
 
     async def logout(self, request: web.Request) -> web.Response:
-        response = web.HTTPFound("/")
+        """Sign out: the session ends in the database, so the cookie stops
+        working wherever a copy of it is."""
+        token = cookie_token(request.cookies.get(COOKIE))
+        if token is not None:
+            ended = await self.desk.store.call(sessions.end, token_hash(token), self.desk.iso(self.desk.now()),
+                                               request.remote)
+            if ended is not None:
+                log.info("board sign-out: %s (%s)", ended.user, ended.platform)
+        response = self._refuse(request, "signed_out", status=200)
         response.del_cookie(COOKIE, path="/")
-        raise response
+        return response
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         if await self._session(request) is None:
@@ -159,9 +212,9 @@ class Board:
                             headers={"Cache-Control": "private, max-age=300"})
 
     async def cases_page(self, request: web.Request) -> web.Response:
-        session = await self._session(request)
-        if session is None:
-            return self._refuse(request)
+        session = await self._whole_board(request)
+        if isinstance(session, web.Response):
+            return session
         lang = self._lang(request)
         t = translator(lang)
         q = request.query
@@ -211,9 +264,9 @@ class Board:
         return f"{minutes // 1440} d"
 
     async def case_page(self, request: web.Request) -> web.Response:
-        session = await self._session(request)
-        if session is None:
-            return self._refuse(request)
+        session = await self._case_session(request, request.match_info["number"])
+        if isinstance(session, web.Response):
+            return session
         lang = self._lang(request)
         case = await self.desk.store.call(cases.get, request.match_info["number"])
         if case is None:
@@ -232,15 +285,16 @@ class Board:
         info = {"opened": self._local(case.opened_at, True), "age": age_days(case.opened_at, today),
                 "first_response": self._local(case.first_response_at, True), "last_contact": self._local(case.last_contact_at, True),
                 "overdue": case.overdue(today)}
-        similar = await self.desk.store.call(memory.similar, case.id)
+        # Other cases are out of reach of a case link's session.
+        similar = await self.desk.store.call(memory.similar, case.id) if session.case is None else None
         return self._render(request, "case.html", page="case", session=session, case=case, info=info,
                             verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third, similar=similar,
                             timeline=items, closing=closing, max_upload_mb=self.desk.config.max_upload // 1024**2)
 
     async def vendors_page(self, request: web.Request) -> web.Response:
-        session = await self._session(request)
-        if session is None:
-            return self._refuse(request)
+        session = await self._whole_board(request)
+        if isinstance(session, web.Response):
+            return session
         stats = await self.desk.store.call(board_store.vendor_stats)
         months = await self.desk.store.call(board_store.vendor_months)
         dumps = await self.desk.store.call(board_store.dump_count)
@@ -250,18 +304,18 @@ class Board:
     async def buckets_page(self, request: web.Request) -> web.Response:
         """The crash buckets across every case, the ones seen most first,
         with how they grew month by month."""
-        session = await self._session(request)
-        if session is None:
-            return self._refuse(request)
+        session = await self._whole_board(request)
+        if isinstance(session, web.Response):
+            return session
         found = await self.desk.store.call(memory.buckets, 200)
         months = sorted({m for b in found for m in b.by_month})[-12:]
         return self._render(request, "buckets.html", page="buckets", session=session, buckets=found, months=months)
 
     # -------------------------------------------------------------- upload
     async def upload(self, request: web.Request) -> web.Response:
-        session = await self._session(request)
-        if session is None:
-            return self._refuse(request)
+        session = await self._case_session(request, request.match_info["number"])
+        if isinstance(session, web.Response):
+            return session
         t = translator(self._lang(request))
         wants_json = "application/json" in request.headers.get("Accept", "")
         origin = request.headers.get("Origin")
@@ -323,6 +377,10 @@ class Board:
             message, status = t("upload_queued"), 202
         else:
             message, status = " ".join(b.text for r in problems for b in r.doc.blocks if b.text) or t("upload_failed"), 422
+        await self.desk.store.call(record, at=self.desk.iso(self.desk.now()), who=session.user,
+                                   platform=session.platform, case_id=case.id, action="board_upload",
+                                   detail={"session": session.id, "files": [[f.name, f.size] for f in files],
+                                           "status": status, "remote": request.remote})
         if wants_json:
             return web.json_response({"ok": status < 300, "message": message}, status=status)
         raise web.HTTPSeeOther(f"/case/{number}")

@@ -42,6 +42,9 @@ T = {
         "upload_queued": "Received; the analysis is still running. The verdict will appear on this page and in the case's chat threads.",
         "upload_failed": "The file could not be analysed; see the case page.", "csrf_bad": "This form has expired; reload the page.",
         "not_found": "No such case.", "upload_too_many": "At most {n} files in one upload.",
+        "scope_case": "Your sign-in link opens case {number} only. For the whole board, type case board in the support channel.",
+        "scope_note": "case {number} only",
+        "signed_out": "You are signed out; this browser's session has ended.",
     },
     "zh": {
         "nav_cases": "案例", "nav_vendors": "厂商", "nav_buckets": "蓝屏分类", "sign_out": "退出",
@@ -82,6 +85,9 @@ T = {
         "upload_queued": "已收到，仍在分析中。结论会显示在本页，并发到案例的聊天话题。",
         "upload_failed": "文件无法分析，请查看案例页面。", "csrf_bad": "表单已过期，请刷新页面。",
         "not_found": "没有这个案例。", "upload_too_many": "一次最多上传 {n} 个文件。",
+        "scope_case": "您的登录链接只能查看案例 {number}。如需查看整个看板，请在支持频道中发送 case board。",
+        "scope_note": "仅限案例 {number}",
+        "signed_out": "已退出，此浏览器的登录已失效。",
     },
 }
 

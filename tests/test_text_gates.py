@@ -139,3 +139,13 @@ def test_lines_cut_long_lines_and_drop_carriage_returns() -> None:
     for text in ("a\r\nb\r\r\n\rc", "x" * (MAX_LINE + 5) + "\r\ny\r", "plain\nlines\n", "", "\r" * 3):
         forget()
         assert lines(text) == [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+
+
+def test_days_between_crashes_of_utc_and_local_times() -> None:
+    # A text export whose times are partly UTC ("...Z") and partly local:
+    # the summary counted its days by comparing the two kinds and failed.
+    from analysis.eventlog.machine import Crash
+    from analysis.render.eventlog import _days
+
+    crashes = [Crash(logged="2021-09-01T10:00:00Z", code=0x1A), Crash(logged="2021-09-08T09:00:00", code=0x3B)]
+    assert _days(crashes) == 8

@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, label_pattern, label_rows, lines, lowered
+from analysis.reports.common import MAX_VALUE, label_pattern, label_rows, lines, lowered, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -214,7 +214,8 @@ def read_driverquery(text: str, source: str) -> Reading | None:
     rows = lines(text)
     inv = Inventory(source="driverquery")
     # The header line (a prompt or a banner may come first).
-    at = next((i for i, line in enumerate(rows) if any(mark in line for mark in _DRIVERQUERY_MARKS)), None)
+    at = next((i for i in marked_rows(text, _DRIVERQUERY_MARKS) if any(mark in rows[i] for mark in _DRIVERQUERY_MARKS)),
+              None)
     if at is not None:
         line = rows[at]
         rule = rows[at + 1] if at + 1 < len(rows) else ""
@@ -392,7 +393,20 @@ def _msinfo_text(text: str, inv: Inventory) -> None:
     """The text export: '[Section]' headings, then a tab-separated header and rows."""
     section: str | None = None
     header: list[str] | None = None
-    for line in lines(text):
+    rows = lines(text)
+    # Outside a known section only a heading or the system's name counts:
+    # the rows between are passed over unread.
+    marked = marked_rows(lowered(text), ("[", "system name:", "系统名称:", "系统名称："))
+    m = i = 0
+    while i < len(rows):
+        if section is None:
+            while m < len(marked) and marked[m] < i:
+                m += 1
+            if m == len(marked):
+                break
+            i = marked[m]
+        line = rows[i]
+        i += 1
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             section, header = _section(stripped[1:-1]), None

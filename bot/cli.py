@@ -146,7 +146,8 @@ def cmd_chat(args) -> int:
     store = Store(args.db or settings.db)
     config = DeskConfig(data_dir=args.data_dir or settings.data_dir, lang=args.lang or settings.lang,
                         tz=settings.tz, max_upload=settings.max_upload,
-                        digest_priorities=settings.digest_priorities, leads=settings.leads)
+                        digest_priorities=settings.digest_priorities, leads=settings.leads,
+                        stale_days=settings.stale_days)
     desk = Desk(store, config)
     from bot.board import Board
 

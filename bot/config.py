@@ -80,6 +80,12 @@ class Settings:
             raise SystemExit(f"crashdesk: PORT must be a number, not {self.get('PORT')!r}") from None
 
     @property
+    def host(self) -> str | None:
+        """CRASHDESK_HOST: the address to listen on (127.0.0.1: the board and
+        the callbacks reachable from this machine only); unset: every interface."""
+        return self.get("CRASHDESK_HOST")
+
+    @property
     def max_upload(self) -> int:
         value = self.get("CRASHDESK_MAX_UPLOAD_MB")
         return int(value) * 1024 * 1024 if value and value.isdigit() else 2 * 1024**3
@@ -88,6 +94,15 @@ class Settings:
     def leads(self) -> tuple[str, ...]:
         """CRASHDESK_LEADS: the support leads (user ids or names, comma separated)."""
         return tuple(p.strip() for p in (self.get("CRASHDESK_LEADS") or "").split(",") if p.strip())
+
+    @property
+    def stale_days(self) -> int:
+        """CRASHDESK_STALE_DAYS: a case with no contact for this many days is
+        reminded of and listed as stale (default 7)."""
+        value = self.get("CRASHDESK_STALE_DAYS", "7")
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"crashdesk: CRASHDESK_STALE_DAYS must be a number of days, not {value!r}")
+        return int(value)
 
     @property
     def digest_priorities(self) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from analysis.render.doc import to_plain
+from bot.platform import Platform
+from handlers.deliver import Thread
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply
 from handlers.parsing import CASE_NUMBER
@@ -48,7 +50,12 @@ def parse_upload(line: str) -> tuple[list[str], str | None] | None:
     return paths, number
 
 
-class Console:
+class Console(Platform):
+    """The terminal as a platform: lines in, replies printed; a delivery
+    to the case's threads (a verdict reached elsewhere) is printed too."""
+
+    name = "console"
+
     def __init__(self, desk: Desk, user: str, out=None):
         self.desk = desk
         self.user = user
@@ -56,7 +63,10 @@ class Console:
         self.counter = itertools.count(1)
         self.closed = False  # whoever read our output went away (| head)
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, route: dict, reply: Reply, key: str | None = None) -> None:
+        await self.show(reply)
+
+    async def show(self, reply: Reply) -> None:
         if self.closed:
             return
         text = to_plain(reply.bounded_doc()).rstrip()
@@ -71,6 +81,10 @@ class Console:
         except BrokenPipeError:
             self.closed = True
 
+    async def to_threads(self, reply: Reply, threads: list[Thread]) -> int:
+        await self.show(reply)
+        return 1 if threads else 0
+
     async def line(self, line: str) -> None:
         line = line.strip()
         if not line:
@@ -81,11 +95,11 @@ class Console:
         if upload is not None:
             paths, number = upload
             if not paths:
-                await self.send(self.desk.info("usage: upload PATH... [CASE]  /  用法：upload 文件... [案例号]"))
+                await self.show(self.desk.info("usage: upload PATH... [CASE]  /  用法：upload 文件... [案例号]"))
                 return
             missing = [p for p in paths if not Path(p).expanduser().is_file()]
             for p in missing:
-                await self.send(self.desk.info(f"{p}: no such file / 文件不存在"))
+                await self.show(self.desk.info(f"{p}: no such file / 文件不存在"))
             files = [_attachment(p) for p in paths if p not in missing]
             if not files:
                 return
@@ -93,7 +107,7 @@ class Console:
         event = ChatEvent(platform="console", channel="console", user=self.user, user_name=self.user,
                           text=text, ts=f"console-{next(self.counter)}-{self.desk.now().timestamp()}", files=files,
                           direct=True)
-        await self.desk.handle(event, self.send)
+        await self.desk.handle(event, self.show)
 
 
 async def run(desk: Desk, user: str, stream=None, lang: str | None = None) -> int:
@@ -105,6 +119,9 @@ async def run(desk: Desk, user: str, stream=None, lang: str | None = None) -> in
 
         await set_lang(desk, "console", "console", lang)
     console = Console(desk, user)
+    from handlers import deliver
+
+    deliver.register(desk, console)
     interactive = stream.isatty()
     loop = asyncio.get_running_loop()
     if interactive:

@@ -1,58 +1,55 @@
 """``crashdesk serve``: one aiohttp server for every platform.
 
   /healthz        200 once the database is open and the job worker runs
-  /slack/events   Slack Events API, slash commands, interactivity (signed)
-  /wecom/callback WeCom encrypted callback
   /               the web case board
+  and the routes of each configured platform (bot.platform.PLATFORMS:
+  /slack/events, /wecom/callback, /wecom/aibot); platforms that connect
+  out (Slack's Socket Mode, the WeCom AI bot's long connection, the case
+  mailbox) have none.
 
 With no chat platform configured it serves the board alone."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import errno
 import logging
+import socket
 import sys
-from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from bot.config import Settings
 from bot.jobs import JobQueue
-from bot.spool import read_body
+from bot.platform import Platform
 from handlers.desk import Desk, DeskConfig
 from store import Store, StoreError, ops
-from store.errors import CrashdeskError
 
 log = logging.getLogger("crashdesk.server")
-MAX_SLACK_BODY = 1024**2
 
 
-@dataclass
 class Platforms:
-    slack: object | None = None
-    slack_socket: object | None = None
-    wecom: object | None = None
-    board: object | None = None
-    tasks: list = field(default_factory=list)
+    """The platforms running in this instance, by name (``platforms.slack``,
+    ``platforms.wecom``... None when not configured), the board among them."""
 
+    def __init__(self) -> None:
+        self.active: dict[str, Platform] = {}
+        self.tasks: list[asyncio.Task] = []
 
-class BoardOutlet:
-    """Where a verdict reached on the board's upload form goes: the case
-    page shows it from the record; the case's chat threads are told."""
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = self.__dict__.get("active", {}).get(name)
+        if name == "board" and found is not None:
+            return found.board
+        return found
 
-    def __init__(self, relay):
-        self.relay = relay
+    @property
+    def slack_socket(self):
+        return getattr(self.active.get("slack"), "leadership", None)
 
-    async def send(self, route: dict, reply, key: str | None = None) -> None:
-        if reply.kind == "verdict":
-            await self.relay(reply)
-
-    async def posted(self, route: dict, key: str) -> bool | None:
-        return None
-
-    async def finished(self, route: dict, ok: bool) -> None:
-        return None
+    def __iter__(self):
+        return iter(list(self.active.values()))
 
 
 def job_settings(settings: Settings) -> dict:
@@ -71,17 +68,11 @@ def job_settings(settings: Settings) -> dict:
 
 def check_settings(settings: Settings) -> list[str]:
     """Names of settings that a configured platform still needs."""
-    missing = []
-    slack_any = any(settings.get(k) for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
-    if slack_any:
-        if not settings.get("SLACK_BOT_TOKEN"):
-            missing.append("SLACK_BOT_TOKEN")
-        if not settings.get("SLACK_APP_TOKEN") and not settings.get("SLACK_SIGNING_SECRET"):
-            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
-    wecom_keys = ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY")
-    if any(settings.get(k) for k in wecom_keys):
-        missing.extend(k for k in wecom_keys if not settings.get(k))
-    if settings.get("DIGEST_CHANNEL") and not slack_any and not settings.get("WECOM_DIGEST_WEBHOOK"):
+    from bot.platform import missing_settings
+
+    missing = missing_settings(settings)
+    chat = any(settings.get(k) for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"))
+    if settings.get("DIGEST_CHANNEL") and not chat and not settings.get("WECOM_DIGEST_WEBHOOK"):
         missing.append("SLACK_BOT_TOKEN or WECOM_DIGEST_WEBHOOK (DIGEST_CHANNEL is set)")
     return missing
 
@@ -95,7 +86,8 @@ class App:
         self.store = Store(settings.db)
         self.desk = Desk(self.store, DeskConfig(
             data_dir=settings.data_dir, lang=settings.lang, tz=settings.tz, max_upload=settings.max_upload,
-            digest_priorities=settings.digest_priorities, storage=settings.storage, leads=settings.leads),
+            digest_priorities=settings.digest_priorities, storage=settings.storage, leads=settings.leads,
+            stale_days=settings.stale_days),
             clock=clock, executor=executor)
         self.jobs = JobQueue(self.store, clock=clock, **job_settings(settings))
         self.desk.queue = self.jobs
@@ -108,135 +100,60 @@ class App:
         self._setup_platforms()
 
     def _setup_platforms(self) -> None:
-        s = self.settings
-        if s.get("SLACK_BOT_TOKEN"):
-            from bot.slack_app import SlackAdapter
+        from bot.platform import BoardPlatform, available
+        from handlers import analyse, deliver
 
-            socket = bool(s.get("SLACK_APP_TOKEN"))
-            self.platforms.slack = SlackAdapter(self.desk, self.jobs, token=s.get("SLACK_BOT_TOKEN"),
-                                                signing_secret=s.get("SLACK_SIGNING_SECRET"),
-                                                api_url=s.get("SLACK_API_URL"), socket_mode=socket,
-                                                rules=s.access)
-            if not socket:
-                self.web.router.add_post("/slack/events", self.slack_events)
-        if s.get("WECOM_CORP_ID"):
-            from bot.wecom_app import WeComAdapter
-
-            self.platforms.wecom = WeComAdapter(self.desk, self.jobs, s)
-            self.platforms.wecom.mount(self.web)
-        from bot.board import Board
-
-        self.platforms.board = Board(self.desk, s, relay=self.relay)
-        self.platforms.board.mount(self.web)
-        self.desk.config.board = self.platforms.board
-        from handlers import analyse
-
-        run, give_up = analyse.runner(self.desk, BoardOutlet(self.relay))
+        for cls in available():
+            if cls.configured(self.settings):
+                self._add(cls.from_settings(self.desk, self.jobs, self.settings))
+        board = BoardPlatform(self.desk, self.settings)
+        self._add(board)
+        self.desk.config.board = board.board
+        run, give_up = analyse.runner(self.desk, board)
         self.jobs.register(analyse.kind_for("web"), run, give_up)
+        for platform in self.platforms:
+            deliver.register(self.desk, platform)
 
-    async def slack_events(self, request: web.Request) -> web.Response:
-        from slack_bolt.adapter.aiohttp import to_aiohttp_response
-        from slack_bolt.request.async_request import AsyncBoltRequest
+    def _add(self, platform: Platform) -> None:
+        self.platforms.active[platform.name] = platform
+        platform.mount(self.web)
 
-        # Slack's payloads are a few kilobytes; the signature is checked on
-        # the raw bytes before anything parses them.
-        body = await read_body(request, MAX_SLACK_BODY)
-        if body is None:
-            log.warning("refused a Slack request (413) from %s: over %d bytes", request.remote, MAX_SLACK_BODY)
-            return web.Response(status=413)
-        if not self.platforms.slack.signed(body, request.headers):
-            # A bad signature or a stale (replayed) timestamp: nothing was
-            # parsed, queued or stored; this line is the only trace.
-            log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
-            return web.Response(status=401)
-        refused = self.platforms.slack.refuse(body, request.content_type, request.remote)
-        if refused is not None:
-            return refused
-        queued = await self._queue_slack_event(body, request)
-        if queued is not None:
-            return queued
-        try:
-            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", "replace"), query=request.query_string,
-                                            headers=request.headers)
-        except ValueError:  # signed, yet not the JSON or form it says it is
-            return web.Response(status=400, text="unreadable body")
-        return await to_aiohttp_response(await self.platforms.slack.app.async_dispatch(bolt_request))
+    def describe(self) -> str:
+        """'board only', 'Slack over HTTP + board', 'WeCom app + AI bot + board'..."""
+        from bot.platform import summary
 
-    async def _queue_slack_event(self, body: bytes, request: web.Request) -> web.Response | None:
-        """A message event is acknowledged only once its job is stored: if
-        the database cannot take it (a full disk, a server away), Slack is
-        answered 503 and delivers it again, instead of a 200 for an event
-        that would then be lost.  None: not a message event, bolt decides."""
-        if not request.content_type.startswith("application/json"):
-            return None
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(payload, dict) or payload.get("type") != "event_callback":
-            return None
-        event = payload.get("event")
-        if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
-            return None
-        try:
-            await self.platforms.slack.accept(payload, event)
-        except CrashdeskError as exc:
-            log.error("a Slack event was not queued, answering 503 so that Slack sends it again: %s", exc)
-            return web.Response(status=503, text="not queued; please retry")
-        return web.Response(status=200)
+        return summary(list(self.platforms))
 
-    async def relay(self, reply) -> None:
+    async def relay(self, reply) -> int:
         """A verdict reached on the board also goes to the case's chat
         threads, as if it had been uploaded there."""
-        from store import cases
+        from handlers.deliver import deliver
 
-        case = await self.store.call(cases.get, reply.case_number) if reply.case_number else None
-        if case is None:
-            return
-        threads = await self.store.call(cases.threads_of, case.id)
-        if self.platforms.slack:
-            for th in threads:
-                if th["platform"] == "slack":
-                    await self.platforms.slack.post(reply, th["channel"], thread=th["thread"])
-        if self.platforms.wecom:
-            await self.platforms.wecom.to_case_groups(reply, threads)
+        return await deliver(self.desk, reply.case_number, reply) if reply.case_number else 0
 
     async def healthz(self, request: web.Request) -> web.Response:
         if not self.ready:
             return web.json_response({"ok": False, "status": "starting"}, status=503)
-        return web.json_response({"ok": True, "platforms": [k for k in ("slack", "wecom") if getattr(self.platforms, k)]})
+        return web.json_response({"ok": True, "platforms": [p.name for p in self.platforms if p.name != "board"],
+                                  "health": {p.name: p.health() for p in self.platforms}})
 
     async def _startup(self, app: web.Application) -> None:
         await self.store.open()
         self._sweep()
         await self.jobs.start()
-        if self.platforms.slack and self.settings.get("SLACK_APP_TOKEN"):
-            # One Socket Mode connection for the cluster (Slack would spread
-            # events over several): held under a lease, taken over when its
-            # instance dies.
-            from bot.leader import Leadership
-
-            self.platforms.slack_socket = Leadership(self.store, "slack-socket", self.jobs.owner,
-                                                     gain=self._socket_up, lose=self._socket_down,
-                                                     lease=max(3.0, self.jobs.lease / 2))
-            await self.platforms.slack_socket.start()
+        for platform in self.platforms:
+            await platform.start()
         from bot.scheduler import digest_loop
 
         targets = self.digest_targets() if self.scheduler else []
         if targets:
             self.platforms.tasks.append(asyncio.create_task(digest_loop(self.desk, targets, self.settings)))
+        if self.scheduler:
+            from bot.scheduler import case_outlets, reminder_loop
+
+            self.platforms.tasks.append(asyncio.create_task(reminder_loop(
+                self.desk, case_outlets(self.desk, self.platforms), self.settings, by=self.jobs.owner)))
         self.ready = True
-
-    async def _socket_up(self) -> None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        self._socket = AsyncSocketModeHandler(self.platforms.slack.app, self.settings.get("SLACK_APP_TOKEN"))
-        await self._socket.connect_async()
-
-    async def _socket_down(self) -> None:
-        socket, self._socket = getattr(self, "_socket", None), None
-        if socket is not None:
-            await socket.close_async()
 
     def _sweep(self) -> None:
         """What a killed predecessor on this machine left half-written."""
@@ -251,33 +168,20 @@ class App:
 
     def digest_targets(self) -> list:
         """(channel key, post) for each place the daily digest goes."""
-        targets = []
-        channel = self.settings.get("DIGEST_CHANNEL")
-        if channel and self.platforms.slack:
-            slack = self.platforms.slack
-
-            async def post_slack(reply, channel=channel):
-                if await slack.post(reply, channel, thread=None) is None:
-                    # Not marked sent: the next tick tries again.
-                    raise RuntimeError(f"the digest could not be posted to {channel}")
-
-            targets.append((f"slack:{channel}", post_slack))
-        if self.platforms.wecom and self.settings.get("WECOM_DIGEST_WEBHOOK"):
-            targets.append(("wecom:webhook", self.platforms.wecom.post_webhook))
-        return targets
+        return [target for p in self.platforms if (target := p.digest_target(self.settings)) is not None]
 
     async def _cleanup(self, app: web.Application) -> None:
         self.ready = False
         for task in self.platforms.tasks:
             task.cancel()
         await asyncio.gather(*self.platforms.tasks, return_exceptions=True)
-        if self.platforms.slack_socket:
-            await self.platforms.slack_socket.stop()
+        # Connections out go first, then the jobs, then what the jobs answer through.
+        for platform in reversed(list(self.platforms)):
+            if getattr(platform, "leadership", None) is not None:
+                await platform.leadership.stop()
         await self.jobs.stop()
-        if self.platforms.slack:
-            await self.platforms.slack.close()
-        if self.platforms.wecom:
-            await self.platforms.wecom.close()
+        for platform in reversed(list(self.platforms)):
+            await platform.stop()
         self.desk.close()
         self.store.close()
 
@@ -301,20 +205,45 @@ def preflight(settings: Settings) -> str | None:
     return None
 
 
+def listening_line(app: "App", settings: Settings) -> str:
+    """What the log says once the port is open: the platforms, where, the time zone."""
+    host = settings.host or "0.0.0.0"
+    tz = settings.tz + ("" if settings.get("TZ") else " (the default; set TZ)")
+    return f"crashdesk serve: {app.describe()}, listening on {host}:{settings.port}; time zone {tz}"
+
+
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot import redact
+    from bot.platform import invalid_settings
 
     redact.install()
     missing = check_settings(settings)
+    bad = invalid_settings(settings)
     if missing:
         print("crashdesk: missing settings: " + ", ".join(missing), file=sys.stderr)
+    for problem in bad:
+        print(f"crashdesk: {problem}", file=sys.stderr)
+    if missing or bad:
         return 2
     problem = preflight(settings)
     if problem:
         print(f"crashdesk: {problem}", file=sys.stderr)
         return 1
     app = App(settings)
-    web.run_app(app.web, port=settings.port, print=lambda *_: log.info("listening on port %s", settings.port),
-                handle_signals=True)
+    try:
+        web.run_app(app.web, host=settings.host, port=settings.port,
+                    print=lambda *_: log.info("%s", listening_line(app, settings)), handle_signals=True)
+    except OSError as exc:
+        # Binding failed before anything started: one line, no traceback.
+        where = f"{settings.host or '0.0.0.0'}:{settings.port}"
+        if exc.errno in (errno.EADDRINUSE,):
+            print(f"crashdesk: port {settings.port} is in use ({where}); stop what holds it or set PORT",
+                  file=sys.stderr)
+        elif exc.errno in (errno.EADDRNOTAVAIL,) or isinstance(exc, socket.gaierror):
+            print(f"crashdesk: cannot listen on {where}: CRASHDESK_HOST is not an address of this machine",
+                  file=sys.stderr)
+        else:
+            print(f"crashdesk: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0

@@ -28,15 +28,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import Gate, Rules, admit
 from bot.jobs import JobQueue
+from bot.platform import Platform
 from bot.slack_blocks import message
 from bot.spool import CHUNK, TooLarge, spool
 from handlers.analyse import once
 from handlers.desk import Desk
 from handlers.events import Attachment, ChatEvent, Reply, TempFile
 from handlers.parsing import CASE_NUMBER
+from handlers.deliver import Thread, case_threads
 from store import cases, ops
+from store.errors import CrashdeskError
 
 log = logging.getLogger("crashdesk.slack")
+MAX_SLACK_BODY = 1024**2
 
 # Message subtypes a person produces; edits, joins and bot posts are not.
 HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -153,13 +157,40 @@ def _interaction_problem(payload: Any) -> str | None:
     return None
 
 
-class SlackAdapter:
+class SlackAdapter(Platform):
+    name = "slack"
+    settings_keys = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+
+    @classmethod
+    def missing(cls, settings) -> list[str]:
+        out = []
+        if not settings.get("SLACK_BOT_TOKEN"):
+            out.append("SLACK_BOT_TOKEN")
+        if not settings.get("SLACK_APP_TOKEN") and not settings.get("SLACK_SIGNING_SECRET"):
+            out.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        return out
+
+    @classmethod
+    def from_settings(cls, desk, jobs, settings) -> "SlackAdapter":
+        adapter = cls(desk, jobs, token=settings.get("SLACK_BOT_TOKEN"),
+                      signing_secret=settings.get("SLACK_SIGNING_SECRET"), api_url=settings.get("SLACK_API_URL"),
+                      socket_mode=bool(settings.get("SLACK_APP_TOKEN")), rules=settings.access)
+        adapter.app_token = settings.get("SLACK_APP_TOKEN")
+        return adapter
+
+    def describe(self) -> str:
+        return "Slack over Socket Mode" if self.socket_mode else "Slack over HTTP"
+
     def __init__(self, desk: Desk, jobs: JobQueue, *, token: str, signing_secret: str | None,
                  api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False,
                  rules: Rules | None = None):
         self.desk = desk
         self.jobs = jobs
         self.token = token
+        self.socket_mode = socket_mode
+        self.app_token: str | None = None
+        self.leadership = None
+        self._socket = None
         self.max_download = max_download or desk.config.max_upload
         self.client = AsyncWebClient(
             token=token, base_url=api_url or "https://slack.com/api/",
@@ -207,6 +238,119 @@ class SlackAdapter:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+    # ------------------------------------------------------------ platform
+    def mount(self, web_app) -> None:
+        if not self.socket_mode:
+            web_app.router.add_post("/slack/events", self.events)
+
+    async def start(self) -> None:
+        if self.socket_mode and self.app_token:
+            # One Socket Mode connection for the cluster (Slack would spread
+            # events over several): held under a lease, taken over when its
+            # instance dies.
+            from bot.leader import Leadership
+
+            self.leadership = Leadership(self.desk.store, "slack-socket", self.jobs.owner,
+                                         gain=self._socket_up, lose=self._socket_down,
+                                         lease=max(3.0, self.jobs.lease / 2))
+            await self.leadership.start()
+
+    async def stop(self) -> None:
+        if self.leadership is not None:
+            await self.leadership.stop()
+        await self.close()
+
+    def health(self) -> dict:
+        if self.socket_mode:
+            return {"ok": True, "socket": bool(self.leadership and self.leadership.held)}
+        return {"ok": True}
+
+    async def _socket_up(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+        await self._socket.connect_async()
+
+    async def _socket_down(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close_async()
+
+    def digest_target(self, settings):
+        channel = settings.get("DIGEST_CHANNEL")
+        if not channel:
+            return None
+
+        async def post(reply: Reply) -> None:
+            if await self.post(reply, channel, thread=None) is None:
+                # Not marked sent: the next tick tries again.
+                raise RuntimeError(f"the digest could not be posted to {channel}")
+
+        return f"slack:{channel}", post
+
+    async def to_threads(self, reply: Reply, threads: list[Thread]) -> int:
+        reached = 0
+        for th in threads:
+            if await self.post(reply, th.channel, thread=th.thread) is not None:
+                reached += 1
+        return reached
+
+    async def events(self, request):
+        from aiohttp import web
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response
+        from slack_bolt.request.async_request import AsyncBoltRequest
+
+        from bot.spool import read_body
+
+        # Slack's payloads are a few kilobytes; the signature is checked on
+        # the raw bytes before anything parses them.
+        body = await read_body(request, MAX_SLACK_BODY)
+        if body is None:
+            log.warning("refused a Slack request (413) from %s: over %d bytes", request.remote, MAX_SLACK_BODY)
+            return web.Response(status=413)
+        if not self.signed(body, request.headers):
+            # A bad signature or a stale (replayed) timestamp: nothing was
+            # parsed, queued or stored; this line is the only trace.
+            log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
+            return web.Response(status=401)
+        refused = self.refuse(body, request.content_type, request.remote)
+        if refused is not None:
+            return refused
+        queued = await self._queue_event(body, request)
+        if queued is not None:
+            return queued
+        try:
+            bolt_request = AsyncBoltRequest(body=body.decode("utf-8", "replace"), query=request.query_string,
+                                            headers=request.headers)
+        except ValueError:  # signed, yet not the JSON or form it says it is
+            return web.Response(status=400, text="unreadable body")
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def _queue_event(self, body: bytes, request):
+        """A message event is acknowledged only once its job is stored: if
+        the database cannot take it (a full disk, a server away), Slack is
+        answered 503 and delivers it again, instead of a 200 for an event
+        that would then be lost.  None: not a message event, bolt decides."""
+        from aiohttp import web
+
+        if not request.content_type.startswith("application/json"):
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+            return None
+        event = payload.get("event")
+        if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
+            return None
+        try:
+            await self.accept(payload, event)
+        except CrashdeskError as exc:
+            log.error("a Slack event was not queued, answering 503 so that Slack sends it again: %s", exc)
+            return web.Response(status=503, text="not queued; please retry")
+        return web.Response(status=200)
 
     # ------------------------------------------------------------- listeners
     def _register(self) -> None:
@@ -513,10 +657,8 @@ class SlackAdapter:
         case = await self.desk.store.call(cases.get, number)
         if case is None:
             return
-        for th in await self.desk.store.call(cases.threads_of, case.id):
-            if th["platform"] != "slack":
-                continue
-            channel, thread = th["channel"], th["thread"]
+        for th in await case_threads(self.desk, number, "slack"):
+            channel, thread = th.channel, th.thread
             lang = await self.desk.store.call(ops.get_setting, f"lang:slack:{channel}") or self.desk.config.lang
             card_ts = await self.desk.store.call(ops.get_setting, f"slack:card:{channel}:{thread}")
             reply = await self.desk.card_for(case, lang)

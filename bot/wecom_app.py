@@ -28,13 +28,15 @@ from aiohttp import web
 from bot.access import Gate, admit
 from bot.config import Settings
 from bot.jobs import JobQueue, Later
+from bot.platform import Platform
 from bot.spool import read_body
 from bot.wecom_api import WeComClient, WeComError, download
 from bot.wecom_crypto import CryptoError, WeComCrypto, aes_key, decrypt_file
 from bot.wecom_markdown import chunks
 from handlers.desk import Desk
+from handlers.deliver import Thread, deliver
 from handlers.events import Attachment, ChatEvent, Reply, TempFile
-from store import cases, ops
+from store import ops
 
 log = logging.getLogger("crashdesk.wecom")
 
@@ -90,7 +92,64 @@ def bot_dedupe_key(msg: dict, timestamp: str, nonce: str) -> str:
     return f"wecom-bot:nomsgid:{digest[:32]}"
 
 
-class WeComAdapter:
+APP_KEYS = ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY")
+BOT_CALLBACK_KEYS = ("WECOM_BOT_TOKEN", "WECOM_BOT_ENCODING_AES_KEY")
+
+
+def bad_key(settings: Settings, name: str) -> str | None:
+    """'NAME: ...' for an EncodingAESKey WeCom would not have issued; None
+    when it is one."""
+    value = settings.get(name)
+    if not value:
+        return None
+    try:
+        aes_key(value)
+    except CryptoError:
+        return (f"{name} must be the 43 characters WeCom shows as EncodingAESKey "
+                f"(this one has {len(value.strip())})")
+    return None
+
+
+class WeComAdapter(Platform):
+    """The self-built app, and the AI bot's callback beside it."""
+
+    name = "wecom"
+    settings_keys = APP_KEYS + BOT_CALLBACK_KEYS
+
+    @classmethod
+    def missing(cls, settings: Settings) -> list[str]:
+        # The AI bot's callback answers through the app's API: it needs the app.
+        out = [k for k in APP_KEYS if not settings.get(k)]
+        if any(settings.get(k) for k in BOT_CALLBACK_KEYS):
+            out.extend(k for k in BOT_CALLBACK_KEYS if not settings.get(k))
+        return out
+
+    @classmethod
+    def invalid(cls, settings: Settings) -> list[str]:
+        return [p for p in (bad_key(settings, "WECOM_ENCODING_AES_KEY"),
+                            bad_key(settings, "WECOM_BOT_ENCODING_AES_KEY")) if p]
+
+    @classmethod
+    def from_settings(cls, desk, jobs, settings) -> "WeComAdapter":
+        return cls(desk, jobs, settings)
+
+    def describe(self) -> str:
+        return "WeCom app + AI bot" if self.bot_crypto else "WeCom app"
+
+    async def stop(self) -> None:
+        await self.close()
+
+    def digest_target(self, settings):
+        return ("wecom:webhook", self.post_webhook) if self.webhook else None
+
+    async def to_threads(self, reply: Reply, threads: list[Thread]) -> int:
+        """A case's WeCom groups hear it through the team group's webhook
+        (one post however many groups: the webhook is one group)."""
+        if any(t.channel.startswith("group:") for t in threads) and self.webhook:
+            await self.post_webhook(reply)
+            return 1
+        return 0
+
     def __init__(self, desk: Desk, jobs: JobQueue, settings: Settings):
         self.desk = desk
         self.jobs = jobs
@@ -319,7 +378,7 @@ class WeComAdapter:
             await self.desk.bind(reply.binds_case, "wecom", route.get("channel") or f"group:{route['group']}", "group")
         if reply.kind == "verdict" and reply.case_number and not route["group"]:
             # Reached one to one: the group where the case is discussed hears it too.
-            await self.to_case_groups(reply)
+            await deliver(self.desk, reply.case_number, reply, only=["wecom"])
 
     async def finished(self, route: dict, ok: bool) -> None:
         return None
@@ -366,18 +425,6 @@ class WeComAdapter:
         if oldest is None:
             return 0.0
         return per - (now - datetime.fromisoformat(oldest)).total_seconds() + 0.05
-
-    async def to_case_groups(self, reply: Reply, threads: list[dict] | None = None) -> None:
-        """A verdict reached elsewhere (one to one, the board) also goes to
-        the group where the case is discussed, through the team group's
-        webhook."""
-        if threads is None:
-            case = await self.desk.store.call(cases.get, reply.case_number)
-            if case is None:
-                return
-            threads = await self.desk.store.call(cases.threads_of, case.id)
-        if any(t["platform"] == "wecom" and t["channel"].startswith("group:") for t in threads):
-            await self.post_webhook(reply)
 
     async def post_webhook(self, reply: Reply) -> None:
         """To the team group (消息推送 webhook): the digest, and verdicts for

@@ -256,7 +256,12 @@ async def assign(desk, ctx, rest: str) -> None:
         name = " ".join(text.strip().lstrip("@").split())
         return ctx.who if name.lower() in ("", "me", "我") else name
 
-    await _set_field(desk, ctx, rest, "owner", "assign", owner, "assigned", invalid="need_owner")
+    def reachable(value: str) -> dict:
+        # Who took the case themselves can be reminded one to one.
+        mine = value == ctx.who and ctx.event.platform in ("slack", "wecom")
+        return {"owner_ref": f"{ctx.event.platform}:{ctx.event.user}" if mine else None}
+
+    await _set_field(desk, ctx, rest, "owner", "assign", owner, "assigned", invalid="need_owner", more=reachable)
 
 
 async def title(desk, ctx, rest: str) -> None:
@@ -274,7 +279,8 @@ async def priority(desk, ctx, rest: str) -> None:
     await _set_field(desk, ctx, rest, "priority", "priority", level, "priority_set", invalid="bad_priority")
 
 
-async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: str, invalid: str | None = None) -> None:
+async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: str, invalid: str | None = None,
+                     more=None) -> None:
     """One field of the case from the command's argument (audited)."""
     case, text = await target_case(desk, ctx, rest)
     if not case:
@@ -283,7 +289,8 @@ async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: s
     if value is None:
         await ctx.send(desk.info(t(ctx.lang, invalid)))
         return
-    await desk.store.call(cases.update, case, {name: value}, who=ctx.who, at=desk.iso(ctx.now), action=action,
+    changes = {name: value, **(more(value) if more else {})}
+    await desk.store.call(cases.update, case, changes, who=ctx.who, at=desk.iso(ctx.now), action=action,
                           platform=ctx.event.platform)
     await ctx.send(desk.info(t(ctx.lang, done, number=case.number, owner=value, priority=value, title=value)))
 

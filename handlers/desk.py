@@ -194,7 +194,9 @@ class Desk:
         # not the one in focus.
         about_focus = event.thread or not numbers or ctx.thread_case and ctx.thread_case.number in numbers
         # "cas show": a command mistyped is no word on the case.
-        typo = commands.near_command(strip_mention(event.text)) if command is None and not event.files else None
+        # (Said to the bot: in a channel's talk "cast list of ..." stays talk.)
+        typo = commands.near_command(strip_mention(event.text)) \
+            if command is None and not event.files and self.addressed(event) else None
         recorded = False
         if ctx.thread_case and command is None and typo is None and (event.thread or not event.threaded) \
                 and about_focus:

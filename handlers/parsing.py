@@ -165,6 +165,19 @@ def _glue(left: str, right: str) -> str:
     return left + (" " if left[-1].isascii() and right[0].isascii() else "") + right
 
 
+def _glued(pieces: list[str]) -> str:
+    """_glue over many pieces, in one pass."""
+    out: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and out[-1][-1].isascii() and piece[0].isascii():
+            out.append(" ")
+        out.append(piece)
+    return "".join(out)
+
+
 def without_due(text: str, due: Due) -> str:
     """The text without the words that set its date: "客户说周五前不能重启 in 7
     days" -> "客户说周五前不能重启".  "观察一周" keeps its week: there the
@@ -202,10 +215,7 @@ def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
     parts = _CLAUSE_END.split(text)
     for i, part in enumerate(parts):
         if due.phrase.lower() in part.lower():
-            agreed = ""
-            for other in parts[:i] + parts[i + 1:]:
-                agreed = _glue(agreed, other)
-            agreed = agreed.strip(_TRIM)
+            agreed = _glued(parts[:i] + parts[i + 1:]).strip(_TRIM)
             action = without_due(part, due)
             if not agreed:
                 return (action or text.strip()), None
@@ -259,6 +269,7 @@ _OPTION = re.compile(
 _KEYS = {"customer": "customer", "客户": "customer", "contact": "contact", "联系人": "contact",
          "title": "title", "标题": "title"}
 _CAPITALISED = re.compile(r"[A-Z][a-z]*+[.]?")
+_NEXT_WORD = re.compile(r"\s++([^\s:：]++)(?=\s|$)")
 
 
 @dataclass(slots=True)
@@ -284,12 +295,11 @@ def parse_open(tail: str) -> OpenArgs:
         key = _KEYS[m["key"].lower()]
         quoted = next((m[g] for g in ("dq", "cq", "sq", "jq") if m[g] is not None), None)
         value = quoted if quoted is not None else m["word"]
-        if quoted is None and key == "contact" and _CAPITALISED.fullmatch(value or ""):
-            rest = tail[at:]
-            words = rest.split(None, 1)
-            if words and _CAPITALISED.fullmatch(words[0]) and not _OPTION.match(rest.lstrip()):
-                value = f"{value} {words[0]}"
-                at += rest.index(words[0]) + len(words[0])
+        if quoted is None and key == "contact" and key not in values and _CAPITALISED.fullmatch(value or ""):
+            after = _NEXT_WORD.match(tail, at)
+            if after and _CAPITALISED.fullmatch(after[1]):
+                value = f"{value} {after[1]}"
+                at = after.end()
         value = " ".join((value or "").split())
         if value and key not in values:
             values[key] = value

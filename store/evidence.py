@@ -100,6 +100,9 @@ def held_for(number: str) -> str:
 
 
 def _file_waiting(db: Database, clause: str, params: list, case_id: int, *, who: str | None, at: str) -> list[str]:
+    # Read first: most cards shown have nothing waiting, and need no write lock.
+    if db.one("select 1 as x from pending_uploads p where " + clause + " limit 1", params) is None:
+        return []
     with writing(db):
         rows = list(db.query(
             "select p.id, p.dump_id, p.platform, d.name from pending_uploads p join dumps d on d.id = p.dump_id "

@@ -49,6 +49,12 @@ async def test_in_a_channel_only_what_is_addressed_to_the_bot_is_answered(desk):
     assert await chat.say("cas show") == []
     assert "Did you mean `case show`?" in chat.text(await chat.say("@crashdesk cas show"))
     assert "case help" in chat.text(await chat.say("@crashdesk hello"))
+    # A channel's talk in a case's thread stays on its timeline, typo-like or not.
+    await chat.say(SUBJECT)
+    root = chat.last_ts
+    assert await chat.say("cast list of drivers attached", thread=root) == []
+    case = await store.call(cases.get, NUMBER)
+    assert [m["text"] for m in await store.call(timeline.messages, case.id)] == ["cast list of drivers attached"]
 
 
 async def test_wrong_arguments_are_said_not_guessed(desk):

@@ -86,7 +86,7 @@ async def test_the_console_prints_a_bounded_reply(capsys):
     from bot.console import Console
 
     console = Console(desk=None, user="weiliang")
-    await console.send(Reply(_long_doc(), lang="zh"))
+    await console.show(Reply(_long_doc(), lang="zh"))
     out = capsys.readouterr().out
     assert len(out.encode()) <= MAX_REPLY_BYTES + 1024 and "以下已省略" in out
 

@@ -204,6 +204,15 @@ def read_local(text: str | None) -> LocalStamp | None:
     return LocalStamp(int(m["y2"]), int(m["a2"]), int(m["b2"]), hour, int(m["mi"]), sec, day_first, bool(m["z"]))
 
 
+_SETTLED: list[tuple[str, bool]] = []
+# What a date that writes the day first holds: a first number over 12, a
+# slash or dash, the second and the year ("13/07/2018").  Searched from the
+# separator, where the digits' class would be tried at every digit of a
+# text of hex words; the text holds none, no date of it is day first.
+_DAY_FIRST_HINT = re.compile(r"[/-](?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/.-]\d{4})"
+                             r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
+
+
 class LocalTimes:
     """How an export writes its dates, settled from its first megabyte:
     one "13/07/2018" there shows the whole file writes the day first
@@ -212,11 +221,19 @@ class LocalTimes:
     HEAD = 1 << 20
 
     def __init__(self, head: str = "") -> None:
+        # The reader and the interpreter of one export settle it from the
+        # same head: the last head's answer is kept.
+        if _SETTLED and _SETTLED[0][0] is head:
+            self.day_first = _SETTLED[0][1]
+            return
         self.day_first = False
-        for m in _LOCAL.finditer(strip_marks(head[: self.HEAD])):
-            if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
-                self.day_first = True
-                break
+        text = strip_marks(head[: self.HEAD])
+        if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
+            for m in _LOCAL.finditer(text):
+                if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
+                    self.day_first = True
+                    break
+        _SETTLED[:] = [(head, self.day_first)]
 
     def iso(self, text: str | None) -> str | None:
         stamp = read_local(text)

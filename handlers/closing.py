@@ -54,7 +54,8 @@ _PHRASES = {
         "vendor": "The dumps point at {what}", "hardware": "The dumps point at a hardware problem",
         "inbox": "The dumps show no third-party module; more data is needed", "no_dumps": "No dump could be analysed",
         "agreed": "; {text}", "next": ", {text}",
-        "analysis": "The {n} uploaded dump(s) show bug check {codes}",
+        "analysis": "The {n} uploaded dumps show bug check{s} {codes}",
+        "analysis_one": "The uploaded dump shows bug check{s} {codes}",
         "analysis_vendor": "; the faulting call stacks run through {vendor}'s modules {modules}. We recommend upgrading {what}",
         "analysis_hardware": "; the bug check is reported by the hardware. We recommend memory and hardware diagnostics",
         "known_issue": " Vendor known issue: {title} {url}.", "analysis_no_dumps": "No dump was uploaded for this case.",
@@ -97,7 +98,9 @@ def build(case: Case, verdict: dict | None, followups: list[dict], reason: str |
     summary += say["stop"]
 
     if dumps:
-        analysis = say["analysis"].format(n=len(dumps), codes=_join(code_words, lang))
+        one = len(dumps) == 1 and "analysis_one" in say
+        analysis = say["analysis_one" if one else "analysis"].format(
+            n=len(dumps), s="s" if len(codes) > 1 else "", codes=_join(code_words, lang))
         if vendor and modules:
             analysis += say["analysis_vendor"].format(vendor=vendor, modules=_join(modules, lang), what=what)
         elif hardware:

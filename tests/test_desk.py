@@ -156,6 +156,9 @@ async def test_english_summary(desk):
     assert "Definition:" in out and "Summary:" in out and "Analysis:" in out
     assert "Dear Mr.Hong," in out and "As agreed, we will archive" in out
     assert "AsiaInfo Security's modules VSApiNt and TmXPFlt" in out
+    # Counted words, not "dump(s)" scaffolding (issue 13: summaries read as written).
+    assert "(s)" not in out
+    assert "The 2 uploaded dumps show bug checks 0x1A MEMORY_MANAGEMENT and 0x139" in out
 
 
 async def test_every_thread_message_is_on_the_timeline_and_first_response_is_kept(desk):

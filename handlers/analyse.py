@@ -56,19 +56,27 @@ class AnalysisJob:
     lang: str
     platform: str
     route: dict
+    # The message that brought the files (platform:channel:ts): a platform's
+    # retry of it is the same job, a later upload is not.  SQLite gives a
+    # refused (deleted) file's id to the next file, so the ids alone would
+    # take a second upload for the first one's finished job and answer it
+    # with nothing.
+    event: str = ""
 
     def payload(self) -> dict:
         return {"case": self.case_id, "dumps": self.dump_ids, "labels": self.labels, "lang": self.lang,
-                "platform": self.platform, "route": self.route}
+                "platform": self.platform, "route": self.route, "event": self.event}
 
     @classmethod
     def of(cls, payload: dict) -> "AnalysisJob":
         return cls(payload.get("case"), list(payload.get("dumps") or []), list(payload.get("labels") or []),
-                   payload.get("lang") or "en", payload["platform"], payload.get("route") or {})
+                   payload.get("lang") or "en", payload["platform"], payload.get("route") or {},
+                   str(payload.get("event") or ""))
 
     def dedupe(self) -> str:
         where = self.case_id if self.case_id is not None else "loose"
-        return f"{KIND}:{where}:{','.join(str(i) for i in sorted(self.dump_ids))}:{ENGINE_VERSION}"
+        key = f"{KIND}:{where}:{','.join(str(i) for i in sorted(self.dump_ids))}:{ENGINE_VERSION}"
+        return f"{key}:{self.event}" if self.event else key
 
 
 class AnalysisFailed(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 from analysis.render.doc import Doc
 from analysis.render.texts import join
 from handlers import analyse
-from handlers.events import Reply, TempFile
+from handlers.events import ChatEvent, Reply, TempFile
 from handlers.texts import t
 from handlers.worker import ENGINE_VERSION
 from store import evidence
@@ -103,7 +103,7 @@ async def handle(desk, ctx, case: Case | None, held_for: str | None = None) -> N
         ctx.analysed = True
         ctx.jobs.append(await analyse.submit(desk, analyse.AnalysisJob(
             None, [dump_id for dump_id, _ in new], [label for _, label in new], ctx.lang, e.platform,
-            e.route or {}), ctx.send))
+            e.route or {}, _event_key(e)), ctx.send))
 
 
 async def analyse_case(desk, ctx, case: Case, labels: list[str], dump_ids: list[int] | None = None) -> None:
@@ -111,8 +111,14 @@ async def analyse_case(desk, ctx, case: Case, labels: list[str], dump_ids: list[
     ctx.analysed = True
     named = [r["id"] for r in await desk.store.call(evidence.case_dumps, case.id) if r["name"] in labels]
     dump_ids = sorted(set(dump_ids or []) | set(named))
-    job = analyse.AnalysisJob(case.id, dump_ids, labels, ctx.lang, ctx.event.platform, ctx.event.route or {})
+    job = analyse.AnalysisJob(case.id, dump_ids, labels, ctx.lang, ctx.event.platform, ctx.event.route or {},
+                              _event_key(ctx.event))
     ctx.jobs.append(await analyse.submit(desk, job, ctx.send))
+
+
+def _event_key(e: ChatEvent) -> str:
+    """The message's identity, for the analysis job's dedupe key."""
+    return f"{e.platform}:{e.channel}:{e.ts}"
 
 
 def _doc(text: str) -> Doc:

@@ -258,3 +258,20 @@ async def test_the_vendor_pages_count_agrees_with_its_table(board):
     said = int(regex.search(r'<p class="muted">\D*(\d+)\D*</p>', page)[1])
     column = sum(int(n) for n in regex.findall(r'<td class="num">(\d+)</td>\s*<td class="mono">', page))
     assert said == column
+
+
+async def test_a_file_refused_before_is_refused_again_by_name_not_sent_to_the_case_page(board):
+    """The same unreadable bytes uploaded a second time (under any name) are
+    answered like the first time, not with "could not be analysed; see the
+    case page" (the page has nothing about them: refused files are not kept)."""
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("", files=[file_attachment(EXAMPLE)])
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    first = await (await upload(client, csrf, "empty.dmp", b"")).json()
+    for name in ("empty.dmp", "again.dmp"):
+        resp = await upload(client, csrf, name, b"")
+        reply = await resp.json()
+        assert resp.status == 422 and name in reply["message"], reply
+        assert reply["message"] == first["message"].replace("empty.dmp", name), reply

@@ -275,3 +275,24 @@ async def test_a_file_refused_before_is_refused_again_by_name_not_sent_to_the_ca
         reply = await resp.json()
         assert resp.status == 422 and name in reply["message"], reply
         assert reply["message"] == first["message"].replace("empty.dmp", name), reply
+
+
+def left_in_a_transaction(db) -> bool:
+    """The store's connection holds a transaction nobody will end: on SQLite
+    the write lock (every other crashdesk on the file answers "busy"), on
+    PostgreSQL later writes become savepoints of it, seen by no other instance."""
+    if db.dialect == "sqlite":
+        return db.conn.in_transaction
+    from psycopg.pq import TransactionStatus
+
+    return db.conn.info.transaction_status != TransactionStatus.IDLE
+
+
+async def test_a_board_upload_leaves_no_transaction_open(board):
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await sign_in(app, client, chat, case=NUMBER)
+    csrf = form_token(await (await client.get(f"/case/{NUMBER}")).text())
+    for name, data in (("empty.dmp", b""), ("seed.txt", EXAMPLE.read_bytes())):
+        await upload(client, csrf, name, data)
+        assert not await app.store.call(left_in_a_transaction), name

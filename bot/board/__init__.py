@@ -37,7 +37,7 @@ from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
 from store import memory
 from store import cases, ops, sessions, timeline
-from store.audit import record
+from store.audit import note
 from store.errors import CrashdeskError
 from store.sessions import Session
 
@@ -546,7 +546,7 @@ class Board:
             message, status = said or t("upload_failed"), 422
         if status == 422 and not any(n in message for n in names):
             message = f"{', '.join(sorted(names))}: {message}"
-        await self.desk.store.call(record, at=self.desk.iso(self.desk.now()), who=session.user,
+        await self.desk.store.call(note, at=self.desk.iso(self.desk.now()), who=session.user,
                                    platform=session.platform, case_id=case.id, action="board_upload",
                                    detail={"session": session.id, "files": [[f.name, f.size] for f in files],
                                            "status": status, "remote": request.remote})

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 PLATFORMS: tuple[str, ...] = (
     "bot.slack_app:SlackAdapter",
     "bot.wecom_app:WeComAdapter",
+    "bot.wecom_bot:WeComBotPlatform",
     "bot.mail:MailPlatform",
 )
 

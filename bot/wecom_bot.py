@@ -178,16 +178,18 @@ class WeComBotPlatform(Platform):
 
     async def _frame(self, data: dict) -> str | None:
         cmd = data.get("cmd")
-        headers = data.get("headers") if isinstance(data.get("headers"), dict) else {}
+        raw_headers, raw_body = data.get("headers"), data.get("body")
+        headers: dict = raw_headers if isinstance(raw_headers, dict) else {}
+        body: dict = raw_body if isinstance(raw_body, dict) else {}
         req_id = str(headers.get("req_id") or "")
-        body = data.get("body") if isinstance(data.get("body"), dict) else {}
         if cmd == "aibot_msg_callback":
             msgid = str(body.get("msgid") or req_id)
             if body.get("msgtype") in ("text", "mixed", "file"):
                 await self.jobs.submit("wecom_bot.message", {"req_id": req_id, "msg": body},
                                        dedupe=f"wecom-bot-ws:{msgid}")
         elif cmd == "aibot_event_callback":
-            event = (body.get("event") or {}) if isinstance(body.get("event"), dict) else {}
+            raw_event = body.get("event")
+            event: dict = raw_event if isinstance(raw_event, dict) else {}
             if event.get("eventtype") == "disconnected_event":
                 log.warning("WeCom closed this long connection: another one for bot %s took over", self.bot_id)
                 return "replaced"

@@ -146,7 +146,8 @@ def cmd_chat(args) -> int:
     store = Store(args.db or settings.db)
     config = DeskConfig(data_dir=args.data_dir or settings.data_dir, lang=args.lang or settings.lang,
                         tz=settings.tz, max_upload=settings.max_upload,
-                        digest_priorities=settings.digest_priorities, leads=settings.leads)
+                        digest_priorities=settings.digest_priorities, leads=settings.leads,
+                        stale_days=settings.stale_days)
     desk = Desk(store, config)
     from bot.board import Board
 
@@ -156,7 +157,7 @@ def cmd_chat(args) -> int:
 
     async def main_loop() -> int:
         await store.open()
-        return await run(desk, user)
+        return await run(desk, user, lang=args.lang)
 
     try:
         return asyncio.run(main_loop())

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.access import Rules
 
 
 def load_dotenv(path: str | Path = ".env") -> dict[str, str]:
@@ -92,6 +96,35 @@ class Settings:
         return tuple(p.strip() for p in (self.get("CRASHDESK_LEADS") or "").split(",") if p.strip())
 
     @property
+    def stale_days(self) -> int:
+        """CRASHDESK_STALE_DAYS: a case with no contact for this many days is
+        reminded of and listed as stale (default 7)."""
+        value = self.get("CRASHDESK_STALE_DAYS", "7")
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"crashdesk: CRASHDESK_STALE_DAYS must be a number of days, not {value!r}")
+        return int(value)
+
+    @property
     def digest_priorities(self) -> tuple[str, ...]:
         value = self.get("DIGEST_PRIORITIES", "P3")
         return tuple(p.strip().upper() for p in value.split(",") if p.strip())
+
+    def _words(self, key: str) -> frozenset[str]:
+        return frozenset(p.strip() for p in (self.get(key) or "").replace(";", ",").split(",") if p.strip())
+
+    @property
+    def access(self) -> "Rules":
+        """Who may use the desk (bot.access): users, Slack channels and user
+        groups, WeCom departments and tags.  None set: everyone who can reach
+        the bot."""
+        from bot.access import Rules
+
+        departments = self._words("CRASHDESK_WECOM_DEPARTMENTS")
+        bad = sorted(d for d in departments if not (d.isascii() and d.isdigit()))
+        if bad:
+            raise SystemExit("crashdesk: CRASHDESK_WECOM_DEPARTMENTS takes department ids (numbers), not "
+                             + ", ".join(repr(b) for b in bad))
+        return Rules(users=self._words("CRASHDESK_USERS"), slack_channels=self._words("CRASHDESK_SLACK_CHANNELS"),
+                     slack_usergroups=self._words("CRASHDESK_SLACK_USERGROUPS"),
+                     wecom_departments=frozenset(int(d) for d in departments),
+                     wecom_tags=self._words("CRASHDESK_WECOM_TAGS"), leads=frozenset(self.leads))

@@ -105,12 +105,19 @@ class Console(Platform):
                 return
             text = number or ""
         event = ChatEvent(platform="console", channel="console", user=self.user, user_name=self.user,
-                          text=text, ts=f"console-{next(self.counter)}-{self.desk.now().timestamp()}", files=files)
+                          text=text, ts=f"console-{next(self.counter)}-{self.desk.now().timestamp()}", files=files,
+                          direct=True)
         await self.desk.handle(event, self.show)
 
 
-async def run(desk: Desk, user: str, stream=None) -> int:
+async def run(desk: Desk, user: str, stream=None, lang: str | None = None) -> int:
+    """``lang``: the language asked for on the command line (--lang), which
+    wins over the one stored for the terminal (and is stored in its place)."""
     stream = stream or sys.stdin
+    if lang:
+        from handlers.commands import set_lang
+
+        await set_lang(desk, "console", "console", lang)
     console = Console(desk, user)
     from handlers import deliver
 

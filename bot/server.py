@@ -86,7 +86,8 @@ class App:
         self.store = Store(settings.db)
         self.desk = Desk(self.store, DeskConfig(
             data_dir=settings.data_dir, lang=settings.lang, tz=settings.tz, max_upload=settings.max_upload,
-            digest_priorities=settings.digest_priorities, storage=settings.storage, leads=settings.leads),
+            digest_priorities=settings.digest_priorities, storage=settings.storage, leads=settings.leads,
+            stale_days=settings.stale_days),
             clock=clock, executor=executor)
         self.jobs = JobQueue(self.store, clock=clock, **job_settings(settings))
         self.desk.queue = self.jobs
@@ -147,6 +148,11 @@ class App:
         targets = self.digest_targets() if self.scheduler else []
         if targets:
             self.platforms.tasks.append(asyncio.create_task(digest_loop(self.desk, targets, self.settings)))
+        if self.scheduler:
+            from bot.scheduler import case_outlets, reminder_loop
+
+            self.platforms.tasks.append(asyncio.create_task(reminder_loop(
+                self.desk, case_outlets(self.desk, self.platforms), self.settings, by=self.jobs.owner)))
         self.ready = True
 
     def _sweep(self) -> None:

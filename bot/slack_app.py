@@ -12,9 +12,10 @@ import json
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
@@ -25,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import Gate, Rules, admit
 from bot.jobs import JobQueue
 from bot.platform import Platform
 from bot.slack_blocks import message
@@ -50,6 +52,111 @@ class DownloadError(Exception):
     pass
 
 
+# -- the shape of what Slack sends ---------------------------------------------
+# A signed body is still checked before anything reads it: JSON that is not
+# an object, a field of the wrong type or nesting deep enough to exhaust
+# the parser's recursion is answered 400 (and logged), never a 500 or a job
+# that fails later.
+OPT_STR = (str, type(None))
+MESSAGE_FIELDS = {"type": str, "channel": str, "ts": str, "user": OPT_STR, "text": OPT_STR, "thread_ts": OPT_STR,
+                  "subtype": OPT_STR, "files": (list, type(None))}
+FILE_FIELDS = {"id": OPT_STR, "name": OPT_STR, "title": OPT_STR, "mode": OPT_STR, "url_private": OPT_STR,
+               "url_private_download": OPT_STR, "size": (int, type(None))}
+EVENTS_API_TYPES = ("event_callback", "url_verification", "app_rate_limited")
+INTERACTIVE_TYPES = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+                     "block_suggestion")
+
+
+def _typed(obj: Any, fields: dict) -> bool:
+    return isinstance(obj, dict) and all(isinstance(obj.get(k), t) for k, t in fields.items())
+
+
+def message_shape_problem(event: Any) -> str | None:
+    """Why a message or app_mention event cannot be read, or None."""
+    if not _typed(event, MESSAGE_FIELDS):
+        wrong = [k for k, t in MESSAGE_FIELDS.items() if isinstance(event, dict) and not isinstance(event.get(k), t)]
+        return f"a message event with fields of the wrong type ({', '.join(wrong) or 'not an object'})"
+    if not all(_typed(f, FILE_FIELDS) for f in event.get("files") or []):
+        return "a message event whose files are not file objects"
+    return None
+
+
+def _loads(text: str | bytes) -> Any:
+    """json.loads, with nesting too deep for the parser a ValueError too."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+
+
+def body_problem(body: bytes, content_type: str) -> str | None:
+    """Why a signed Slack request cannot be served, or None when it has the
+    shape of an Events API call, a slash command or an interaction."""
+    if content_type.startswith("application/json"):
+        try:
+            payload = _loads(body)
+        except ValueError as exc:
+            return f"a body that is not JSON ({exc})"
+        if not isinstance(payload, dict):
+            return f"JSON that is not an object ({type(payload).__name__})"
+        kind = payload.get("type")
+        if kind not in EVENTS_API_TYPES:
+            return f"an Events API call of no known type ({str(kind)[:40]!r})"
+        if kind == "url_verification" and not isinstance(payload.get("challenge"), str):
+            return "a URL verification without its challenge"
+        if kind == "event_callback":
+            event = payload.get("event")
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                return "an event callback without an event object"
+            if event["type"] in ("message", "app_mention"):
+                return message_shape_problem(event)
+        return None
+    try:
+        form = parse_qs(body.decode("utf-8"), strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return "a form that is not UTF-8"
+    if "payload" in form:
+        try:
+            payload = _loads(form["payload"][0])
+        except ValueError as exc:
+            return f"an interaction payload that is not JSON ({exc})"
+        return _interaction_problem(payload)
+    if "command" in form:
+        if not all(form.get(k) for k in ("channel_id", "user_id")):
+            return "a slash command without its channel or user"
+        return None
+    return "a form that is neither a slash command nor an interaction"
+
+
+def _interaction_problem(payload: Any) -> str | None:
+    if not isinstance(payload, dict) or payload.get("type") not in INTERACTIVE_TYPES:
+        return "an interaction payload that is not an object of a known type"
+    if not _typed(payload.get("user"), {"id": str}) or not isinstance(payload.get("trigger_id"), OPT_STR):
+        return "an interaction without its user"
+    for key in ("channel", "message", "container"):
+        if not isinstance(payload.get(key), (dict, type(None))):
+            return f"an interaction whose {key} is not an object"
+    if payload["type"] == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not all(_typed(a, {"action_id": str, "value": OPT_STR}) for a in actions):
+            return "block actions that are not action objects"
+    if payload["type"] in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        if not _typed(view, {"callback_id": str, "private_metadata": OPT_STR, "id": OPT_STR}):
+            return "a view submission without its view"
+        values = (view.get("state") or {}).get("values", {}) if isinstance(view.get("state"), (dict, type(None))) else None
+        if not isinstance(values, dict) or not all(
+                isinstance(block, dict) and all(isinstance(v, dict) for v in block.values()) for block in values.values()):
+            return "a view submission whose values are not objects"
+        try:
+            meta = _loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict):
+            return "a view submission whose metadata is not ours"
+    return None
+
+
 class SlackAdapter(Platform):
     name = "slack"
     settings_keys = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
@@ -67,7 +174,7 @@ class SlackAdapter(Platform):
     def from_settings(cls, desk, jobs, settings) -> "SlackAdapter":
         adapter = cls(desk, jobs, token=settings.get("SLACK_BOT_TOKEN"),
                       signing_secret=settings.get("SLACK_SIGNING_SECRET"), api_url=settings.get("SLACK_API_URL"),
-                      socket_mode=bool(settings.get("SLACK_APP_TOKEN")))
+                      socket_mode=bool(settings.get("SLACK_APP_TOKEN")), rules=settings.access)
         adapter.app_token = settings.get("SLACK_APP_TOKEN")
         return adapter
 
@@ -75,7 +182,8 @@ class SlackAdapter(Platform):
         return "Slack over Socket Mode" if self.socket_mode else "Slack over HTTP"
 
     def __init__(self, desk: Desk, jobs: JobQueue, *, token: str, signing_secret: str | None,
-                 api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False):
+                 api_url: str | None = None, max_download: int | None = None, socket_mode: bool = False,
+                 rules: Rules | None = None):
         self.desk = desk
         self.jobs = jobs
         self.token = token
@@ -96,6 +204,9 @@ class SlackAdapter(Platform):
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret, request_verification_enabled=False,
                             raise_error_for_unhandled_request=False, process_before_response=False)
         self._names: dict[str, str] = {}
+        # Who may use the desk: Slack channels and user groups (bot.access).
+        self.gate = Gate(rules or Rules())
+        self.gate.slack_members = self._usergroup_members
         self._http: aiohttp.ClientSession | None = None
         jobs.register("slack.message", self._run_message, self._message_failed)
         from handlers import analyse
@@ -114,6 +225,15 @@ class SlackAdapter(Platform):
             return self.verifier.is_valid_request(body, headers)
         except (TypeError, ValueError):
             return False
+
+    @staticmethod
+    def refuse(body: bytes, content_type: str, remote: str | None = None):
+        """A 400 for a signed request of the wrong shape (logged), else None."""
+        problem = body_problem(body, content_type)
+        if problem is None:
+            return None
+        log.warning("refused a signed Slack request (400) from %s: %s", remote, problem)
+        return web.Response(status=400, text=f"unreadable request: {problem}")
 
     async def close(self) -> None:
         if self._http is not None:
@@ -194,6 +314,9 @@ class SlackAdapter(Platform):
             # parsed, queued or stored; this line is the only trace.
             log.warning("refused a Slack request (401) from %s: bad or stale signature", request.remote)
             return web.Response(status=401)
+        refused = self.refuse(body, request.content_type, request.remote)
+        if refused is not None:
+            return refused
         queued = await self._queue_event(body, request)
         if queued is not None:
             return queued
@@ -270,6 +393,10 @@ class SlackAdapter(Platform):
         app_mention of a channel message share channel+ts and are dropped."""
         if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
             return
+        problem = message_shape_problem(event)
+        if problem is not None:  # over Socket Mode, nothing checked it before
+            log.warning("dropped a Slack event: %s", problem)
+            return
         await self.jobs.submit("slack.message", {"event": event},
                                dedupe=f"slack:{event.get('channel')}:{event.get('ts')}")
 
@@ -282,7 +409,7 @@ class SlackAdapter(Platform):
         # "<@U0BOT> case show ..." -> "@crashdesk case show ...", the plain form the desk reads.
         text = re.sub(r"<@[\w.-]++>", "@crashdesk", ev.get("text") or "")
         return ChatEvent(platform="slack", channel=ev["channel"], user=ev["user"], text=text,
-                         ts=ev["ts"], thread=thread, files=files, threaded=True,
+                         ts=ev["ts"], thread=thread, files=files, threaded=True, direct=ev.get("channel_type") == "im",
                          route={"channel": ev["channel"], "thread": thread or ev["ts"], "user": ev["user"],
                                 "ts": ev["ts"], "files": bool(files)})
 
@@ -291,6 +418,13 @@ class SlackAdapter(Platform):
         event = self.to_event(ev)
         event.user_name = await self.user_name(event.user)
         root = event.thread or event.ts
+
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, event.channel, thread=root if event.thread else None, user=event.user,
+                            ephemeral=True)
+
+        if not await admit(self.gate, self.desk, event, refuse):
+            return
         if event.files:
             await self._react(event.channel, event.ts, WORKING)
         replies: list[Reply] = []
@@ -373,7 +507,11 @@ class SlackAdapter(Platform):
                 started[reply.binds_case] = ts
                 await self.desk.bind(reply.binds_case, "slack", channel, ts)
 
-        await self.desk.handle(event, send)
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, channel, thread=None, user=user, ephemeral=True)
+
+        if await admit(self.gate, self.desk, event, refuse):
+            await self.desk.handle(event, send)
 
     # -------------------------------------------------------- buttons, modals
     async def run_action(self, body: dict, action: dict) -> None:
@@ -470,7 +608,11 @@ class SlackAdapter(Platform):
         async def send(reply: Reply) -> None:
             await self.post(reply, channel, thread=reply.thread or thread, user=user)
 
-        await self.desk.handle(event, send)
+        async def refuse(reply: Reply) -> None:
+            await self.post(reply, channel, thread=thread, user=user, ephemeral=True)
+
+        if await admit(self.gate, self.desk, event, refuse):
+            await self.desk.handle(event, send)
 
     # ---------------------------------------------------------------- posting
     async def post(self, reply: Reply, channel: str, *, thread: str | None, user: str | None = None,
@@ -543,6 +685,11 @@ class SlackAdapter(Platform):
             await self.client.reactions_remove(channel=channel, timestamp=ts, name=name)
         except SlackApiError:
             pass
+
+    async def _usergroup_members(self, group: str) -> set[str]:
+        """usergroups.users.list (the usergroups:read scope)."""
+        resp = await self.client.usergroups_users_list(usergroup=group)
+        return {u for u in resp.get("users") or [] if isinstance(u, str)}
 
     async def user_name(self, user: str) -> str:
         if user not in self._names:

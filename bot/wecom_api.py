@@ -142,6 +142,27 @@ class WeComClient:
                                     "(WeCom keeps uploads three days); please send it again")
         raise WeComError(got.get("errcode", -1), got.get("errmsg", "unexpected answer"))
 
+    # -- who belongs where (bot.access) ---------------------------------------
+    async def user_departments(self, user: str) -> set[int]:
+        """user/get: the departments a member is in (needs the app's
+        address-book read permission for that member)."""
+        data = await self._call("GET", "user/get", params={"userid": user})
+        return {int(d) for d in data.get("department") or [] if isinstance(d, int)}
+
+    async def subdepartments(self, department: int) -> set[int]:
+        """department/simplelist: the department and every one under it."""
+        data = await self._call("GET", "department/simplelist", params={"id": str(department)})
+        found = {int(d["id"]) for d in data.get("department_id") or [] if isinstance(d, dict)
+                 and isinstance(d.get("id"), int)}
+        return found | {department}
+
+    async def tag_members(self, tag: str) -> tuple[set[str], set[int]]:
+        """tag/get: the people and the departments that carry a tag."""
+        data = await self._call("GET", "tag/get", params={"tagid": tag})
+        users = {u["userid"] for u in data.get("userlist") or [] if isinstance(u, dict)
+                 and isinstance(u.get("userid"), str)}
+        return users, {int(d) for d in data.get("partylist") or [] if isinstance(d, int)}
+
     async def post_webhook(self, url: str, content: str) -> None:
         await self.webhook_pacer.wait(url)
         async with self.http.post(url, json={"msgtype": "markdown", "markdown": {"content": content}}) as r:

@@ -12,7 +12,9 @@ the AI bot's response_url).  A retry finds its MsgId already queued."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import time
 from collections import defaultdict
 import logging
 import uuid
@@ -23,6 +25,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.access import Gate, admit
 from bot.config import Settings
 from bot.jobs import JobQueue, Later
 from bot.platform import Platform
@@ -41,6 +44,52 @@ log = logging.getLogger("crashdesk.wecom")
 def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 MAX_CALLBACK_BYTES = 1024 * 1024
+# A callback signed more than this far from now (either way) is refused,
+# as Slack refuses one older than five minutes: a captured callback cannot
+# be replayed later.
+FRESH_SECONDS = 300
+
+OPT_STR = (str, type(None))
+
+
+def _typed(obj, fields: dict) -> bool:
+    return isinstance(obj, dict) and all(isinstance(obj.get(k), t) for k, t in fields.items())
+
+
+def bot_message_problem(msg) -> str | None:
+    """Why a decrypted AI-bot message cannot be read, or None."""
+    if not _typed(msg, {"msgtype": str, "msgid": OPT_STR, "chatid": OPT_STR, "chattype": OPT_STR,
+                        "response_url": OPT_STR, "aibotid": OPT_STR}):
+        return "a message that is not an object with the fields of an AI-bot message"
+    if msg["msgtype"] not in ("text", "file", "mixed"):
+        return None  # acknowledged and not read (events, streaming refreshes...)
+    if not _typed(msg.get("from"), {"userid": str}):
+        return "a message without its sender"
+    items = [msg]
+    if msg["msgtype"] == "mixed":
+        mixed = msg.get("mixed")
+        items = mixed.get("msg_item") if isinstance(mixed, dict) else None
+        if not isinstance(items, list) or not all(_typed(i, {"msgtype": str}) for i in items):
+            return "a mixed message whose items are not message objects"
+    for item in items:
+        if item["msgtype"] == "text" and not _typed(item.get("text"), {"content": str}):
+            return "a text message without its text"
+        if item["msgtype"] == "file" and not _typed(item.get("file"), {"url": OPT_STR, "filename": OPT_STR,
+                                                                         "name": OPT_STR, "aeskey": OPT_STR}):
+            return "a file message without its file"
+    return None
+
+
+def bot_dedupe_key(msg: dict, timestamp: str, nonce: str) -> str:
+    """The job's dedupe key: the msgid WeCom gives; without one, a digest
+    of the sender, the chat, the whole message (its response_url is its
+    own) and the callback's timestamp and nonce, so that two messages never
+    share a key while the same callback delivered again still does."""
+    if msg.get("msgid"):
+        return f"wecom-bot:{msg['msgid']}"
+    digest = hashlib.sha256(json.dumps([msg["from"]["userid"], msg.get("chatid"), timestamp, nonce, msg],
+                                       sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"wecom-bot:nomsgid:{digest[:32]}"
 
 
 APP_KEYS = ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY")
@@ -122,6 +171,11 @@ class WeComAdapter(Platform):
         run, give_up = analyse.runner(desk, self)
         jobs.register(analyse.kind_for("wecom"), run, give_up)
         self._outbox: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Who may use the desk: WeCom departments and tags, asked of the API.
+        self.gate = Gate(settings.access)
+        self.gate.wecom_departments = self.client.user_departments
+        self.gate.wecom_subdepartments = self.client.subdepartments
+        self.gate.wecom_tagged = self.client.tag_members
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/wecom/callback", self.verify_app)
@@ -156,9 +210,20 @@ class WeComAdapter(Platform):
         return await self._verify(request, self.bot_crypto)
 
     # -------------------------------------------------------------- receive
+    @staticmethod
+    def fresh(timestamp: str, now: float | None = None) -> bool:
+        """A callback's timestamp within FRESH_SECONDS of now."""
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+            return False
+        return abs(int(timestamp) - (time.time() if now is None else now)) <= FRESH_SECONDS
+
     async def _open(self, request: web.Request, crypto: WeComCrypto, encrypted: str | None) -> str | None:
         sig, ts, nonce = self._query(request)
         if not encrypted:
+            return None
+        if not self.fresh(ts):
+            log.warning("refused a WeCom callback from %s: its timestamp %r is not within %d s of now",
+                        request.remote, ts[:20], FRESH_SECONDS)
             return None
         try:
             return crypto.open(sig, ts, nonce, encrypted)
@@ -199,7 +264,7 @@ class WeComAdapter(Platform):
             return web.Response(status=413)
         try:
             encrypted = json.loads(raw or b"{}").get("encrypt")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             return web.Response(status=400, text="not JSON")
         if not isinstance(encrypted, str):
             return web.Response(status=400, text="no encrypt field")
@@ -208,10 +273,16 @@ class WeComAdapter(Platform):
             return web.Response(status=403, text="bad signature")
         try:
             msg = json.loads(plain)
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
-        if msg.get("msgtype") in ("text", "file", "mixed"):
-            await self.jobs.submit("wecom.message", {"source": "bot", "msg": msg}, dedupe=f"wecom-bot:{msg.get('msgid')}")
+        except (ValueError, RecursionError):
+            msg = None
+        problem = bot_message_problem(msg)
+        if problem is not None:
+            log.warning("refused a WeCom AI bot callback (400) from %s: %s", request.remote, problem)
+            return web.Response(status=400, text="unreadable message")
+        if msg["msgtype"] in ("text", "file", "mixed"):
+            _, ts, nonce = self._query(request)
+            key = bot_dedupe_key(msg, ts, nonce)
+            await self.jobs.submit("wecom.message", {"source": "bot", "msg": msg, "key": key}, dedupe=key)
         return web.Response(text="")
 
     # ------------------------------------------------------------ run a job
@@ -232,7 +303,8 @@ class WeComAdapter(Platform):
             # and a job re-run after a restart must not be taken for one.
             route = {"to": user, "group": None, "response_url": None, "channel": user}
             event = ChatEvent(platform="wecom", channel=user, user=user, text=text, files=files,
-                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route)
+                              ts=msg.get("MsgId") or f"{user}:{msg.get('CreateTime')}", lang="zh", route=route,
+                              direct=True)
             return event, route
         # AI bot
         user = (msg.get("from") or {}).get("userid", "")
@@ -249,7 +321,8 @@ class WeComAdapter(Platform):
         channel = f"group:{group}" if group else user
         route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
         event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
-                          files=files, ts=msg.get("msgid", ""), lang="zh", route=route)
+                          files=files, ts=msg.get("msgid") or payload.get("key", ""), lang="zh", route=route,
+                          direct=group is None)
         return event, route
 
     def _bot_file(self, info: dict, msgid: str) -> Attachment:
@@ -281,16 +354,18 @@ class WeComAdapter(Platform):
 
     async def _run(self, payload: dict) -> None:
         event, route = self.to_event(payload)
-        if payload["msg"].get("MsgType") == "unsupported":
-            await self._deliver(self.desk.info(
-                "企业微信自建应用只能接收文字消息。dump 文件请单聊发送给智能机器人，或使用案例看板上传。"), route)
-            return
         if payload["msg"].get("MsgType") == "event":
             return
 
         async def send(reply: Reply) -> None:
             await self.send(route, reply)
 
+        if not await admit(self.gate, self.desk, event, send):
+            return
+        if payload["msg"].get("MsgType") == "unsupported":
+            await self._deliver(self.desk.info(
+                "企业微信自建应用只能接收文字消息。dump 文件请单聊发送给智能机器人，或使用案例看板上传。"), route)
+            return
         await self.desk.handle(event, send, retry=True)
 
     # -------------------------------------------- the analysis job's outlet

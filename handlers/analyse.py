@@ -208,14 +208,29 @@ async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
         await send(desk.info(t(lang, "not_analysed", name=", ".join(detail), why=exc)))
         return False
     verdict, verdict_zh, doc, summary = result
+    said = verdict_zh if lang == "zh" and verdict_zh else verdict
+    unread = _unread(items, detail, verdict, said)
+    if unread:
+        await _refuse(desk, unread, case.id, job)
+    if len(unread) == len(detail):
+        # Nothing new could be read: the refusal alone, not the case's
+        # verdict again as if it had changed.
+        refusal = Doc()
+        for _, label, why in unread:
+            refusal.para(t(lang, "refused", name=label, why=why))
+        await send(Reply(refusal, kind="error", case_number=case.number))
+        return False
+    refused = {label for _, label, _ in unread}
     await _save(desk, items, verdict, summary)
     from handlers.cards import verdict_line
 
     if verdict["dumps"]:
         await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict,
                               desk.iso(desk.now()), verdict_zh)
-    for problem in (verdict_zh if lang == "zh" and verdict_zh else verdict).get("errors", []):
-        if any(problem["source"].startswith(d) for d in detail):
+    for _, label, why in unread:
+        doc.para(t(lang, "refused", name=label, why=why))
+    for problem in said.get("errors", []):
+        if any(problem["source"].startswith(d) for d in detail) and not _of(problem["source"], refused):
             doc.para(t(lang, "not_analysed", name=problem["source"], why=problem["message"]))
     from handlers.memory import seen_line, similar_of
 
@@ -230,20 +245,65 @@ async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
     return True
 
 
+def _of(source: str, labels) -> bool:
+    """A verdict's source ("x.zip:Mini1.dmp") comes from one of these files."""
+    return any(source == label or source.startswith(label + ":") for label in labels)
+
+
+def _unread(items, detail: list[str], verdict: dict, said: dict) -> list[tuple[int, str, str]]:
+    """The new files no reader could read (an error said, nothing found):
+    (dump id, label, why, in the reply's language)."""
+    out = []
+    for dump_id, label, _ in items:
+        if label not in detail or any(_of(d["source"], [label]) for d in verdict.get("dumps", [])):
+            continue
+        why = [p["message"] for p in said.get("errors", []) if _of(p["source"], [label])]
+        if why:
+            out.append((dump_id, label, "; ".join(dict.fromkeys(why))))
+    return out
+
+
+async def _refuse(desk, unread, case_id: int | None, job: AnalysisJob) -> None:
+    """Unreadable uploads are not filed, not counted, not kept."""
+    at = desk.iso(desk.now())
+    for dump_id, _, _ in unread:
+        path = await desk.store.call(evidence.refuse, dump_id, case_id=case_id, who=None, at=at,
+                                     platform=job.platform)
+        if path:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, desk.files.remove, path)
+            except Exception as exc:  # the record is right; a file left over is only space
+                log.warning("could not remove the refused upload %s: %s", path, exc)
+
+
 async def _loose(desk, job: AnalysisJob, send: Send) -> bool:
     rows = [r for r in [await desk.store.call(evidence.dump, i) for i in job.dump_ids] if r]
     items = _labels(rows)
     labels = [label for _, label, _ in items]
     try:
-        verdict, _, doc, summary = await _analyse(desk, items, job.lang, labels)
+        verdict, verdict_zh, doc, summary = await _analyse(desk, items, job.lang, labels)
     except AnalysisFailed as exc:
         for dump_id, _, _ in items:
             await desk.store.call(evidence.mark_failed, dump_id, ENGINE_VERSION, str(exc), desk.iso(desk.now()))
         await send(desk.info(t(job.lang, "not_analysed", name=", ".join(labels), why=exc)))
         return False
+    said = verdict_zh if job.lang == "zh" and verdict_zh else verdict
+    unread = _unread(items, labels, verdict, said)
+    if unread:
+        await _refuse(desk, unread, None, job)
+    if len(unread) == len(labels):
+        refusal = Doc()
+        for _, label, why in unread:
+            refusal.para(t(job.lang, "refused", name=label, why=why))
+        await send(Reply(refusal, kind="error"))
+        return False
+    refused = {label for _, label, _ in unread}
     await _save(desk, items, verdict, summary)
-    for problem in verdict.get("errors", []):
-        doc.para(t(job.lang, "not_analysed", name=problem["source"], why=problem["message"]))
+    for _, label, why in unread:
+        doc.para(t(job.lang, "refused", name=label, why=why))
+    for problem in said.get("errors", []):
+        if not _of(problem["source"], refused):
+            doc.para(t(job.lang, "not_analysed", name=problem["source"], why=problem["message"]))
     doc.para(t(job.lang, "no_case_offer"))
     reply = Reply(doc, kind="verdict")
     reply.actions = [Action("open", t(job.lang, "btn_open"), "")]

@@ -59,22 +59,32 @@ def age_days(opened_at: str, today: date) -> int:
     return max(0, (today - datetime.fromisoformat(opened_at).date()).days)
 
 
-def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = True, seen: str | None = None) -> Reply:
+def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = True, seen: str | None = None,
+         decision: dict | None = None) -> Reply:
+    """``decision``: the case's last archive or reopen, said with its reason."""
     doc = Doc()
     status = t(lang, f"status_{case.status}")
     doc.heading(f"{case.number} · {case.priority} · {status}")
     doc.para(case.title)
-    doc.field(t(lang, "card_customer"), " ".join(x for x in (case.customer, case.contact) if x) or None)
+    doc.field(t(lang, "card_customer"), case.customer)
+    doc.field(t(lang, "card_contact"), case.contact)
     days = age_days(case.opened_at, today)
     age = t(lang, "card_age_today") if days == 0 else t(lang, "card_age", days=days)
     doc.field(t(lang, "card_opened"), f"{_day(case.opened_at)} ({age})")
     doc.field(t(lang, "card_owner"), case.owner)
     doc.field(t(lang, "card_first_response"), _day(case.first_response_at))
     doc.field(t(lang, "card_last_contact"), _day(case.last_contact_at))
-    if case.next_action or case.next_action_due:
+    if case.status != "archived" and (case.next_action or case.next_action_due):
         overdue = case.overdue(today)
-        text = " ".join(x for x in (case.next_action, f"({case.next_action_due})" if case.next_action_due else None) if x)
+        action = case.next_action or t(lang, "next_default")
+        text = " ".join(x for x in (action, f"({case.next_action_due})" if case.next_action_due else None) if x)
         doc.field(t(lang, "card_next"), text + (f" — {t(lang, 'card_overdue')}" if overdue else ""))
+    if decision is not None and decision.get("kind") in ("archive", "reopen") \
+            and (decision["kind"] == "archive") == (case.status == "archived"):
+        said = _day(decision.get("at")) or ""
+        if decision.get("reason"):
+            said += ("，" if lang == "zh" else " — ") + decision["reason"]
+        doc.field(t(lang, "card_archived" if decision["kind"] == "archive" else "card_reopened"), said)
     doc.field(t(lang, "card_verdict"), verdict_line(case.verdict, lang))
     doc.field(t(lang, "card_seen"), seen)
     if dumps:

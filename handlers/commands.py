@@ -3,15 +3,14 @@ Slack, ``case`` in WeCom and the console)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from analysis.render.doc import Doc
 from handlers import closing
 from handlers.cards import verdict_line
 from handlers.events import Action, Reply
-from handlers.parsing import (PRIORITY, CrmSubject, crm_subject, find_due, leading_malformed, split_next_action,
-                              take_case)
+from handlers.parsing import (OBSERVE_WORDS, PRIORITY, CrmSubject, crm_subject, find_due, leading_malformed,
+                              OpenArgs, parse_open, split_next_action, take_case)
 from handlers.texts import KIND_NAMES, T, t
 from store import cases, ops, timeline
 from store.cases import Case, CaseExists
@@ -19,7 +18,6 @@ from store.search import search
 
 FOLLOWUP_VERBS = {"call": "phone", "phone": "phone", "电话": "phone", "email": "email", "mail": "email",
                   "邮件": "email", "visit": "visit", "现场": "visit", "note": "note", "备注": "note"}
-OBSERVE_WORDS = ("观察", "observe", "monitor", "watch")
 
 
 async def run(desk, ctx, verb: str, rest: str) -> None:
@@ -28,8 +26,42 @@ async def run(desk, ctx, verb: str, rest: str) -> None:
         await followup(desk, ctx, FOLLOWUP_VERBS[verb], verb, rest)
     elif handler is not None:
         await handler(desk, ctx, rest)
+    elif verb and nearest(verb):
+        await ctx.send(desk.info(t(ctx.lang, "did_you_mean", word=verb, verb=f"case {nearest(verb)}")))
     else:
         await help_(desk, ctx, rest, unknown=verb or None)
+
+
+def verbs() -> list[str]:
+    return [*_VERBS, *FOLLOWUP_VERBS]
+
+
+def nearest(word: str) -> str | None:
+    """The command a mistyped verb most likely meant ("shwo" -> "show")."""
+    import difflib
+
+    found = difflib.get_close_matches(word.lower()[:40], verbs(), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+_CASE_WORDS = ("case", "/case", "案例")
+
+
+def near_command(text: str) -> str | None:
+    """A message that wanted to be a command and is not one: "cas show",
+    "csae list", "/caes help".  The command it most likely meant."""
+    import difflib
+
+    words = text.split(None, 2)
+    if len(words) < 2 or words[0].lower() in _CASE_WORDS:
+        return None
+    if not difflib.get_close_matches(words[0].lower()[:40], _CASE_WORDS, n=1, cutoff=0.6):
+        return None
+    verb = words[1].lower()
+    if verb in verbs():
+        return f"case {verb}"
+    guess = nearest(verb)
+    return f"case {guess}" if guess else None
 
 
 async def target_case(desk, ctx, rest: str) -> tuple[Case | None, str]:
@@ -60,7 +92,11 @@ async def help_(desk, ctx, rest: str, unknown: str | None = None) -> None:
         doc.para(t(ctx.lang, "unknown_command", word=unknown))
     doc.heading(t(ctx.lang, "help_title"))
     doc.para(t(ctx.lang, "help_intro"))
-    doc.code(T[ctx.lang]["help_lines"])
+    lines = T[ctx.lang]["help_lines"]
+    if ctx.event.platform == "console":
+        # The terminal has no attachments: this is how files get in.
+        lines += "\n" + t(ctx.lang, "help_upload")
+    doc.code(lines)
     doc.para(t(ctx.lang, "help_case_optional"))
     await ctx.send(Reply(doc, kind="help"))
 
@@ -75,21 +111,14 @@ async def open_(desk, ctx, rest: str) -> None:
         bad = leading_malformed(rest)
         await ctx.send(desk.info(t(ctx.lang, "malformed_number", token=bad) if bad else t(ctx.lang, "which_case")))
         return
-    # Options may come in any order: P3 customer:ICBC contact:洪先生 title...
-    priority = customer = contact = None
-    words = tail.split()
-    rest_words = []
-    for w in words:
-        if PRIORITY.fullmatch(w) and priority is None:
-            priority = w.upper()
-        elif re.match(r"(?i)customer[:：]", w):
-            customer = re.split(r"[:：]", w, 1)[1]
-        elif re.match(r"(?i)contact[:：]", w):
-            contact = re.split(r"[:：]", w, 1)[1]
-        else:
-            rest_words.append(w)
-    await _open(desk, ctx, number, title=" ".join(rest_words) or None, customer=customer,
-                priority=priority or "P3", contact=contact)
+    # Options may come in any order: P3 customer:ICBC contact:"Li Lei" title...
+    await open_number(desk, ctx, number, parse_open(tail))
+
+
+async def open_number(desk, ctx, number: str, args: OpenArgs) -> Case | None:
+    """Open case ``number`` as ``case open`` words it (or show it, when it exists)."""
+    return await _open(desk, ctx, number, title=args.title, customer=args.customer, priority=args.priority or "P3",
+                       contact=args.contact)
 
 
 async def open_from_subject(desk, ctx, subject: CrmSubject, quiet: bool = False) -> Case | None:
@@ -115,7 +144,10 @@ async def _open(desk, ctx, number: str, *, title, customer, priority, contact) -
         await ctx.send(desk.info(t(ctx.lang, "case_exists", number=number)))
         await desk.show_card(ctx, case)
         return case
-    await ctx.send(desk.info(t(ctx.lang, "opened", number=number)))
+    opened = desk.info(t(ctx.lang, "opened", number=number))
+    if not title:
+        opened.doc.para(t(ctx.lang, "need_title", number=number))
+    await ctx.send(opened)
     # The card focuses the conversation on the case, which files what was
     # uploaded here before the case existed.
     await desk.show_card(ctx, case)
@@ -134,8 +166,8 @@ async def show(desk, ctx, rest: str) -> None:
         for f in recent:
             kind = KIND_NAMES[ctx.lang][f["kind"]]
             line = f"{f['at'][:16].replace('T', ' ')} {kind} ({f['who']}): {f['agreed']}"
-            if f.get("next_action"):
-                line += " → " + f["next_action"] + (f" ({f['due']})" if f.get("due") else "")
+            if f.get("next_action") or f.get("due"):
+                line += " → " + (f.get("next_action") or t(ctx.lang, "next_default")) + (f" ({f['due']})" if f.get("due") else "")
             lines.append(line)
         doc.bullets(t(ctx.lang, "recent_followups"), lines)
         await ctx.send(Reply(doc, kind="info", case_number=case.number))
@@ -153,6 +185,10 @@ async def list_(desk, ctx, rest: str) -> None:
     priorities = [w.upper() for w in words if PRIORITY.fullmatch(w)]
     owner = stale = None
     what = []
+    unknown = [w for w in words if w not in _LIST_WORDS and w not in ("mine", "stale") and not PRIORITY.fullmatch(w)]
+    if unknown:
+        await ctx.send(desk.info(t(ctx.lang, "list_unknown", words=" ".join(unknown))))
+        return
     for w in words:
         if w in _LIST_WORDS:
             statuses = _LIST_WORDS[w]
@@ -195,6 +231,7 @@ async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
         return
     due = find_due(text, desk.today(ctx.now))
     agreed, next_action = split_next_action(text, due)
+    archived = case.status == "archived"
     observe = kind != "note" and any(w in text.lower() for w in OBSERVE_WORDS)
     await desk.store.call(timeline.add_followup, case.id, kind=kind, who=ctx.who, at=desk.iso(ctx.now),
                           agreed=agreed, next_action=next_action, due=due.when.isoformat() if due else None,
@@ -203,17 +240,35 @@ async def followup(desk, ctx, kind: str, verb: str, rest: str) -> None:
     await desk.focus(ctx, case)
     doc = Doc()
     doc.para(t(ctx.lang, "call_logged", kind=KIND_NAMES[ctx.lang][kind], number=case.number))
-    if due:
-        doc.para(t(ctx.lang, "next_due", action=next_action or due.phrase, due=due.when.isoformat()))
+    if archived:
+        # On the record all the same (a customer may call after the
+        # archive), but an archived case has no next action.
+        doc.para(t(ctx.lang, "followup_archived", number=case.number, when=(case.archived_at or "")[:10]))
+    elif due:
+        doc.para(t(ctx.lang, "next_due", action=next_action or t(ctx.lang, "next_default"), due=due.when.isoformat()))
     await ctx.send(Reply(doc, kind="info", case_number=case.number))
 
 
 async def assign(desk, ctx, rest: str) -> None:
-    def owner(text: str) -> str:
-        name = text.strip().lstrip("@").strip()
+    def owner(text: str) -> str | None:
+        if not text.strip():
+            return None  # "case assign" alone: to whom is the question, not "me"
+        name = " ".join(text.strip().lstrip("@").split())
         return ctx.who if name.lower() in ("", "me", "我") else name
 
-    await _set_field(desk, ctx, rest, "owner", "assign", owner, "assigned")
+    def reachable(value: str) -> dict:
+        # Who took the case themselves can be reminded one to one.
+        mine = value == ctx.who and ctx.event.platform in ("slack", "wecom")
+        return {"owner_ref": f"{ctx.event.platform}:{ctx.event.user}" if mine else None}
+
+    await _set_field(desk, ctx, rest, "owner", "assign", owner, "assigned", invalid="need_owner", more=reachable)
+
+
+async def title(desk, ctx, rest: str) -> None:
+    def words(text: str) -> str | None:
+        return " ".join(text.split()) or None
+
+    await _set_field(desk, ctx, rest, "title", "title", words, "title_set", invalid="need_title_text")
 
 
 async def priority(desk, ctx, rest: str) -> None:
@@ -224,7 +279,8 @@ async def priority(desk, ctx, rest: str) -> None:
     await _set_field(desk, ctx, rest, "priority", "priority", level, "priority_set", invalid="bad_priority")
 
 
-async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: str, invalid: str | None = None) -> None:
+async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: str, invalid: str | None = None,
+                     more=None) -> None:
     """One field of the case from the command's argument (audited)."""
     case, text = await target_case(desk, ctx, rest)
     if not case:
@@ -233,9 +289,10 @@ async def _set_field(desk, ctx, rest: str, name: str, action: str, read, done: s
     if value is None:
         await ctx.send(desk.info(t(ctx.lang, invalid)))
         return
-    await desk.store.call(cases.update, case, {name: value}, who=ctx.who, at=desk.iso(ctx.now), action=action,
+    changes = {name: value, **(more(value) if more else {})}
+    await desk.store.call(cases.update, case, changes, who=ctx.who, at=desk.iso(ctx.now), action=action,
                           platform=ctx.event.platform)
-    await ctx.send(desk.info(t(ctx.lang, done, number=case.number, owner=value, priority=value)))
+    await ctx.send(desk.info(t(ctx.lang, done, number=case.number, owner=value, priority=value, title=value)))
 
 
 async def archive(desk, ctx, rest: str) -> None:
@@ -255,7 +312,7 @@ async def archive(desk, ctx, rest: str) -> None:
     at = desk.iso(ctx.now)
     decided = await desk.store.call(
         timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(), email=mail, who=ctx.who,
-        at=at, lang=ctx.lang, platform=ctx.event.platform, case_changes={"status": "archived", "archived_at": at},
+        at=at, lang=ctx.lang, platform=ctx.event.platform, case_changes={"status": "archived", "archived_at": at, "next_action": None, "next_action_due": None},
         from_statuses=("open", "observing"))
     if decided is None:  # someone archived it a moment ago
         case = await desk.store.call(cases.get, case.number)
@@ -319,7 +376,11 @@ async def search_(desk, ctx, rest: str) -> None:
 async def digest(desk, ctx, rest: str) -> None:
     from handlers.digest import digest_reply
 
-    priorities = tuple(w.upper() for w in rest.split() if PRIORITY.fullmatch(w)) or desk.config.digest_priorities
+    bad = [w for w in rest.split() if not PRIORITY.fullmatch(w)]
+    if bad:
+        await ctx.send(desk.info(t(ctx.lang, "digest_bad", words=" ".join(bad))))
+        return
+    priorities = tuple(w.upper() for w in rest.split()) or desk.config.digest_priorities
     await ctx.send(await digest_reply(desk, ctx.lang, priorities, ctx.now))
 
 
@@ -328,8 +389,13 @@ async def lang(desk, ctx, rest: str) -> None:
     if value not in T:
         await ctx.send(desk.info(t(ctx.lang, "bad_lang")))
         return
-    await desk.store.call(ops.set_setting, f"lang:{ctx.event.platform}:{ctx.event.channel}", value)
+    await set_lang(desk, ctx.event.platform, ctx.event.channel, value)
     await ctx.send(desk.info(t(value, "lang_set")))
+
+
+async def set_lang(desk, platform: str, channel: str, value: str) -> None:
+    """The language a channel's replies are worded in, from now on."""
+    await desk.store.call(ops.set_setting, f"lang:{platform}:{channel}", value)
 
 
 async def board(desk, ctx, rest: str) -> None:
@@ -337,8 +403,10 @@ async def board(desk, ctx, rest: str) -> None:
     if signer is None:
         await ctx.send(desk.info(t(ctx.lang, "board_off")))
         return
+    # `case board CAS-...` opens that case only; `case board` the whole
+    # board (the desk's access rule already let this person in).
     number, _ = take_case(rest)
-    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number or (ctx.thread_case.number if ctx.thread_case else None))
+    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number)
     reply = desk.info(t(ctx.lang, "board_link", url=url, hours=hours))
     reply.ephemeral = True
     reply.actions = [Action("board", t(ctx.lang, "btn_board"), url)]
@@ -363,5 +431,5 @@ _VERBS = {
     "help": help_, "帮助": help_, "open": open_, "new": open_, "show": show, "list": list_, "ls": list_,
     "assign": assign, "priority": priority, "prio": priority, "archive": archive, "close": archive,
     "reopen": reopen, "search": search_, "find": search_, "digest": digest, "lang": lang, "board": board,
-    "similar": similar, "相似": similar, "issues": issues, "issue": issues,
+    "similar": similar, "相似": similar, "issues": issues, "issue": issues, "title": title, "标题": title,
 }

@@ -23,7 +23,8 @@ from analysis.render.doc import MAX_REPLY_BYTES, Doc, doc_bytes
 from handlers import texts
 from handlers.cards import card
 from handlers.events import ChatEvent, Reply, Send
-from handlers.parsing import case_numbers, crm_subject, malformed_numbers, parse_command
+from handlers.parsing import (CASE_NUMBER, case_numbers, crm_subject, malformed_numbers, parse_command, parse_open,
+                              strip_mention)
 from handlers.texts import t
 from store import Store, StoreError
 from store.errors import CrashdeskError, Refused
@@ -61,6 +62,7 @@ class Ctx:
     filed_into: Case | None = None
     analysed: bool = False  # the event's files went to the analysis job
     jobs: list[int | None] = field(default_factory=list)  # analysis jobs it queued
+    said: int = 0  # replies given so far
 
     @property
     def who(self) -> str:
@@ -191,13 +193,24 @@ class Desk:
         # Without threads, a message naming another case is about that case,
         # not the one in focus.
         about_focus = event.thread or not numbers or ctx.thread_case and ctx.thread_case.number in numbers
-        if ctx.thread_case and command is None and (event.thread or not event.threaded) and about_focus:
-            await self.record_message(ctx, ctx.thread_case)
+        # "cas show": a command mistyped is no word on the case.
+        # (Said to the bot: in a channel's talk "cast list of ..." stays talk.)
+        typo = commands.near_command(strip_mention(event.text)) \
+            if command is None and not event.files and self.addressed(event) else None
+        recorded = False
+        if ctx.thread_case and command is None and typo is None and (event.thread or not event.threaded) \
+                and about_focus:
+            recorded = await self.record_message(ctx, ctx.thread_case)
 
+        said = ctx.said
         if command is not None:
             await commands.run(self, ctx, *command)
         else:
             await self._route(ctx, numbers)
+            if ctx.said == said and self.addressed(event):
+                # Nothing else answered it: one to one (or when addressed)
+                # nothing goes unanswered.
+                await self._answer_free_text(ctx, typo, recorded)
         if ctx.filed and not ctx.analysed:
             await uploads.analyse_case(self, ctx, ctx.filed_into, ctx.filed)
         return ctx.jobs
@@ -211,12 +224,19 @@ class Desk:
         if subject:
             opened = await commands.open_from_subject(self, ctx, subject, quiet=bool(event.files))
         if event.files:
+            # A file goes where it was sent: the case its message names
+            # (opened now when the message says what it is about, else held
+            # until it is opened), never the one talked about before.
             target = opened
             if target is None and numbers:
                 target = await self.store.call(cases.get, numbers[0])
                 if target is None:
-                    await send(self.info(t(ctx.lang, "unknown_case", number=numbers[0])))
-            if target is None:
+                    args = parse_open(strip_mention(CASE_NUMBER.sub(" ", event.text)))
+                    if not args.title:
+                        await uploads.handle(self, ctx, None, held_for=numbers[0])
+                        return
+                    target = await commands.open_number(self, ctx, numbers[0], args)
+            elif target is None:
                 target = ctx.thread_case
             await uploads.handle(self, ctx, target)
             return
@@ -232,6 +252,23 @@ class Desk:
             return
         for token in malformed_numbers(event.text)[:1]:
             await send(self.info(t(ctx.lang, "malformed_number", token=token)))
+
+    @staticmethod
+    def addressed(event: ChatEvent) -> bool:
+        """Said to the bot: one to one, a slash command, or a mention first."""
+        return event.direct or event.via_command or strip_mention(event.text) != (event.text or "")
+
+    async def _answer_free_text(self, ctx: Ctx, typo: str | None, recorded: bool) -> None:
+        text = " ".join(strip_mention(ctx.event.text).split())
+        if not text:
+            return
+        if typo:
+            await ctx.send(self.info(t(ctx.lang, "near_command", verb=typo)))
+        elif recorded and ctx.thread_case:
+            await ctx.send(self.info(t(ctx.lang, "free_noted", number=ctx.thread_case.number)))
+        else:
+            shown = text if len(text) <= 60 else text[:57] + "…"
+            await ctx.send(self.info(t(ctx.lang, "free_unknown", text=shown)))
 
     # -- shared helpers ---------------------------------------------------------
     async def lang_for(self, event: ChatEvent) -> str:
@@ -261,13 +298,15 @@ class Desk:
         # Files sent here before there was a case go under this one now.
         names = await self.store.call(evidence.file_parked, e.platform, e.channel, ctx.conversation, case.id,
                                       who=ctx.who, at=self.iso(ctx.now))
+        # And files sent for this case by its number before it was opened.
+        names += await self.store.call(evidence.file_held, case.number, case.id, who=ctx.who, at=self.iso(ctx.now))
         if names:
             ctx.filed, ctx.filed_into = ctx.filed + names, case
 
-    async def record_message(self, ctx: Ctx, case: Case) -> None:
+    async def record_message(self, ctx: Ctx, case: Case) -> bool:
         e = ctx.event
         if not e.text.strip():
-            return
+            return False
         added = await self.store.call(
             timeline.add_message, case.id, platform=e.platform, channel=e.channel, thread=e.thread, ts=e.ts,
             user=ctx.who, text=e.text, is_bot=e.is_bot, at=self.iso(ctx.now))
@@ -275,6 +314,7 @@ class Desk:
             # Everyone in the chat is on the support side: the first human
             # word in the case's thread is the first response.
             await self.store.call(cases.mark_first_response, case.id, self.iso(ctx.now))
+        return bool(added)
 
     async def show_card(self, ctx: Ctx, case: Case, state_changed: bool = False) -> None:
         await self.focus(ctx, case)
@@ -295,6 +335,7 @@ class Desk:
         for a message (every platform posts Reply.bounded_doc) gets a link
         to the case board, where the rest is."""
         async def worded(reply: Reply) -> None:
+            ctx.said += 1
             reply.lang = reply.lang or ctx.lang
             board = self.config.board
             if (board is not None and ctx.event.link_board and doc_bytes(reply.doc) > MAX_REPLY_BYTES
@@ -311,7 +352,8 @@ class Desk:
 
         files = await self.store.call(evidence.case_dumps, case.id)
         seen = seen_line(await similar_of(self, case), lang)
-        return card(case, lang, self.today(now), dumps=len(files), seen=seen)
+        decision = await self.store.call(timeline.last_decision, case.id)
+        return card(case, lang, self.today(now), dumps=len(files), seen=seen, decision=decision)
 
     async def bind(self, number: str, platform: str, channel: str, thread: str) -> None:
         """Tie a thread an adapter started (a card it posted) to a case."""

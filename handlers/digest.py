@@ -11,22 +11,29 @@ from analysis.render.doc import Doc
 from handlers.cards import age_days, verdict_line
 from handlers.events import Reply
 from handlers.texts import t
-from store import cases, ops
+from store import cases, ops, reminders
 
 MAX_LINES = 200
 
 
 async def digest_reply(desk, lang: str, priorities: tuple[str, ...], now: datetime) -> Reply:
+    from handlers.reminders import stale_before
+
     found = await desk.store.call(cases.listing, priorities=list(priorities), limit=MAX_LINES + 1)
     total = len(found) if len(found) <= MAX_LINES else await desk.store.call(cases.count, priorities=list(priorities))
-    return build(found[:MAX_LINES], total, lang, priorities, desk.today(now))
+    today = desk.today(now)
+    owed = await desk.store.call(reminders.owed, today.isoformat(), stale_before(desk, now), MAX_LINES)
+    return build(found[:MAX_LINES], total, lang, priorities, today, owed)
 
 
-def build(found, total: int, lang: str, priorities, today) -> Reply:
+def build(found, total: int, lang: str, priorities, today, owed=()) -> Reply:
+    """``owed``: the reminders (store.reminders.Reminder) still true today,
+    of any priority: said again every day until they are dealt with."""
     doc = Doc()
     label = "/".join(priorities)
     if not found:
         doc.para(t(lang, "digest_empty", priorities=label))
+        _reminders(doc, owed, lang, today)
         return Reply(doc, kind="digest", lang=lang)
     doc.heading(t(lang, "digest_title", priorities=label, day=today.isoformat()) + f" ({total})")
     lines = []
@@ -44,7 +51,26 @@ def build(found, total: int, lang: str, priorities, today) -> Reply:
     doc.bullets("", lines)
     if total > len(found):
         doc.para(t(lang, "more", n=total - len(found)))
+    _reminders(doc, owed, lang, today)
     return Reply(doc, kind="digest", lang=lang)
+
+
+def _reminders(doc: Doc, owed, lang: str, today) -> None:
+    from store.reminders import Kind
+
+    lines = []
+    for r in owed:
+        c = r.case
+        owner = c.owner or "—"
+        if r.kind is Kind.DUE:
+            lines.append(t(lang, "digest_due", number=c.number, owner=owner,
+                           action=c.next_action or t(lang, "next_default"), due=c.next_action_due))
+        else:
+            lines.append(t(lang, "digest_quiet", number=c.number, owner=owner, last=r.since[:10],
+                           days=(today - datetime.fromisoformat(r.since).date()).days))
+    if lines:
+        doc.heading(t(lang, "digest_reminders") + f" ({len(lines)})")
+        doc.bullets("", lines)
 
 
 def parse_time(value: str | None) -> time:

@@ -49,6 +49,10 @@ class ChatEvent:
     # thread.  Without threads (WeCom, the console, the board, a slash
     # command), a case is whatever this person last talked about.
     threaded: bool = False
+    # One to one with the bot (the terminal, a direct message): every
+    # message gets an answer.  In a channel only what is addressed to the
+    # bot (a mention, a slash command) does.
+    direct: bool = False
     # Cards carry a link onto the case board, except where the person
     # already is on the board.
     link_board: bool = True

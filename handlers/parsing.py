@@ -141,27 +141,86 @@ def find_due(text: str, today: date) -> Due | None:
     return None
 
 
+# Words that put a case under observation ("观察一周": the phrase is how long).
+OBSERVE_WORDS = ("观察", "observe", "monitor", "watch")
+_TRIM = " ,，;；.。:：、"
+# A word left dangling once the date phrase is gone ("call back on", "请于").
+_DANGLING = ("on", "by", "before", "until", "at", "in")
+
+
+def _drop_dangling(text: str) -> str:
+    text = text.rstrip()
+    if text.endswith(("于", "在")):
+        return text[:-1]
+    head, _, last = text.rpartition(" ")
+    return head if head and last.lower() in _DANGLING else text
+
+
+def _glue(left: str, right: str) -> str:
+    """Two pieces of one sentence: a space between Latin words, none where
+    Chinese meets."""
+    left, right = left.rstrip(), right.lstrip()
+    if not left or not right:
+        return left or right
+    return left + (" " if left[-1].isascii() and right[0].isascii() else "") + right
+
+
+def _glued(pieces: list[str]) -> str:
+    """_glue over many pieces, in one pass."""
+    out: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and out[-1][-1].isascii() and piece[0].isascii():
+            out.append(" ")
+        out.append(piece)
+    return "".join(out)
+
+
+def without_due(text: str, due: Due) -> str:
+    """The text without the words that set its date: "客户说周五前不能重启 in 7
+    days" -> "客户说周五前不能重启".  "观察一周" keeps its week: there the
+    phrase says how long to observe."""
+    at = text.lower().find(due.phrase.lower())
+    if at < 0:
+        return text.strip(_TRIM)
+    before = text[:at].rstrip().lower().removesuffix(" for").rstrip()
+    if before.endswith(OBSERVE_WORDS):
+        return text.strip(_TRIM)
+    left = _drop_dangling(text[:at])
+    return _glue(left, text[at + len(due.phrase):]).strip(_TRIM)
+
+
 def split_next_action(text: str, due: Due | None) -> tuple[str, str | None]:
     """'客户同意升级亚信安全软件，观察一周' -> ('客户同意升级亚信安全软件', '观察一周').
 
-    The next action is the clause that holds the due date; what comes before
-    it is what was agreed."""
+    The next action is the clause that holds the due date, without the
+    words that set the date; what the rest says is what was agreed.  A
+    follow-up of one clause ("customer did not answer, in 2 days" has the
+    date in a clause of its own) is all agreed, and its next action is
+    only the date (None: the desk says "follow up")."""
     if due is None:
         return text.strip(), None
     mark = _NEXT_MARK.search(text)
     if mark and mark.start() <= text.lower().find(due.phrase.lower()):
-        agreed = text[: mark.start()].strip(" ,，;；.。")
+        agreed = text[: mark.start()].strip(_TRIM)
         # "next week we check": "next" belongs to the date, not before it.
         starts_date = text.lower().startswith(due.phrase.lower(), mark.start())
-        action = text[mark.start() if starts_date else mark.end():].strip(" ,，;；.。")
-        return (agreed or text.strip()), (action or due.phrase)
+        action = without_due(text[mark.start() if starts_date else mark.end():], due)
+        if not agreed:
+            return (action or text.strip()), None
+        return agreed, action or None
     # The clause (between punctuation) that contains the date phrase.
     parts = _CLAUSE_END.split(text)
     for i, part in enumerate(parts):
-        if due.phrase in part:
-            agreed = "".join(parts[:i]).strip(" ,，;；.。")
-            return (agreed or text.strip()), part.strip(" ,，;；.。")
-    return text.strip(), due.phrase
+        if due.phrase.lower() in part.lower():
+            agreed = _glued(parts[:i] + parts[i + 1:]).strip(_TRIM)
+            action = without_due(part, due)
+            if not agreed:
+                return (action or text.strip()), None
+            return agreed, action or None
+    return without_due(text, due) or text.strip(), None
 
 
 def strip_mention(text: str) -> str:
@@ -198,3 +257,59 @@ def leading_malformed(rest: str) -> str | None:
     "CAS-04716-C3F2K9-x"), which must not fall back to the thread's case."""
     m = NEAR_NUMBER.match(rest.strip())
     return m[0] if m and malformed_numbers(m[0]) else None
+
+
+# ------------------------------------------------------------- case open
+
+# customer:Contoso  contact:"Li Lei"  客户：工商银行  title:'BSOD after update'
+_OPTION = re.compile(
+    r"(?<!\S)(?P<key>customer|contact|title|客户|联系人|标题)\s*+[:：]\s*+"
+    r"(?:\"(?P<dq>[^\"\n]*+)\"|“(?P<cq>[^”\n]*+)”|'(?P<sq>[^'\n]*+)'|「(?P<jq>[^」\n]*+)」|(?P<word>[^\s\"“'「]*+))",
+    re.I)
+_KEYS = {"customer": "customer", "客户": "customer", "contact": "contact", "联系人": "contact",
+         "title": "title", "标题": "title"}
+_CAPITALISED = re.compile(r"[A-Z][a-z]*+[.]?")
+_NEXT_WORD = re.compile(r"\s++([^\s:：]++)(?=\s|$)")
+
+
+@dataclass(slots=True)
+class OpenArgs:
+    priority: str | None
+    customer: str | None
+    contact: str | None
+    title: str | None
+
+
+def parse_open(tail: str) -> OpenArgs:
+    """What follows the case number of ``case open``, in any order: a
+    priority, ``customer:``, ``contact:``, ``title:`` (a quoted value may
+    hold spaces), and the rest is the title.  Unquoted, a contact takes a
+    second capitalised word as the family name ("contact:Li Lei Laptops
+    BSOD" is Li Lei); any other value is one word."""
+    values: dict[str, str] = {}
+    free: list[str] = []
+    at = 0
+    for m in _OPTION.finditer(tail):
+        free.extend(tail[at:m.start()].split())
+        at = m.end()
+        key = _KEYS[m["key"].lower()]
+        quoted = next((m[g] for g in ("dq", "cq", "sq", "jq") if m[g] is not None), None)
+        value = quoted if quoted is not None else m["word"]
+        if quoted is None and key == "contact" and key not in values and _CAPITALISED.fullmatch(value or ""):
+            after = _NEXT_WORD.match(tail, at)
+            if after and _CAPITALISED.fullmatch(after[1]):
+                value = f"{value} {after[1]}"
+                at = after.end()
+        value = " ".join((value or "").split())
+        if value and key not in values:
+            values[key] = value
+    free.extend(tail[at:].split())
+    priority = None
+    title_words = []
+    for w in free:
+        if priority is None and PRIORITY.fullmatch(w):
+            priority = w.upper()
+        else:
+            title_words.append(w)
+    title = " ".join(x for x in (values.get("title"), " ".join(title_words)) if x) or None
+    return OpenArgs(priority, values.get("customer"), values.get("contact"), title)

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from analysis.render.doc import Doc
+from analysis.render.texts import join
 from handlers import analyse
 from handlers.events import Reply, TempFile
 from handlers.texts import t
@@ -44,11 +45,14 @@ def _chunks(data: bytes | str):
             yield chunk
 
 
-async def handle(desk, ctx, case: Case | None) -> None:
+async def handle(desk, ctx, case: Case | None, held_for: str | None = None) -> None:
+    """``held_for``: the files name a case not opened yet; they wait for it
+    (stored, not analysed) and go under it when it is opened."""
     e = ctx.event
-    names = ", ".join(f.name for f in e.files)
-    await ctx.send(Reply(_doc(t(ctx.lang, "received", names=names)), kind="ack",
-                         case_number=case.number if case else None))
+    names = join([f.name for f in e.files], ctx.lang)
+    if held_for is None:
+        await ctx.send(Reply(_doc(t(ctx.lang, "received", names=names)), kind="ack",
+                             case_number=case.number if case else None))
     loop = asyncio.get_running_loop()
     new: list[tuple[int, str]] = []  # (dump id, label)
     for att in e.files:
@@ -82,10 +86,14 @@ async def handle(desk, ctx, case: Case | None) -> None:
             # Attached but never analysed under this engine (the process
             # died in between, or the engine changed): still work to do.
         else:
-            await desk.store.call(evidence.park_upload, e.platform, e.channel, ctx.conversation, ctx.who, dump_id,
+            waits = evidence.held_for(held_for) if held_for else ctx.conversation
+            await desk.store.call(evidence.park_upload, e.platform, e.channel, waits, ctx.who, dump_id,
                                   desk.iso(ctx.now))
         new.append((dump_id, att.name))
     if not new:
+        return
+    if held_for:
+        await ctx.send(desk.info(t(ctx.lang, "held", names=join([label for _, label in new], ctx.lang), number=held_for)))
         return
     if case:
         await desk.focus(ctx, case)

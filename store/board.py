@@ -65,5 +65,21 @@ def vendor_months(db: Database, months: int = 12) -> list[dict]:
     return [r for r in rows if r["month"] in keep]
 
 
-def dump_count(db: Database) -> int:
-    return next(db.query("select count(*) as n from dumps"))["n"]
+def case_changes(db: Database, case_id: int) -> list[dict]:
+    """The owner and priority changes of a case (from its audit lines), as
+    timeline items."""
+    out = []
+    for row in db.query("select at, who, platform, action, detail from audit where case_id = ? "
+                        "and action in ('assign', 'priority') order by at, id", [case_id]):
+        detail = json.loads(row["detail"] or "{}")
+        to = detail.get("to") if isinstance(detail, dict) else None
+        value = to.get("owner" if row["action"] == "assign" else "priority") if isinstance(to, dict) else None
+        out.append({"type": "change", "kind": row["action"], "at": row["at"], "who": row["who"],
+                    "platform": row["platform"], "value": value})
+    return out
+
+
+def case_file_names(db: Database, case_id: int) -> set[str]:
+    """The names of the files filed under a case."""
+    return {r["name"] for r in db.query("select dumps.name from case_dumps join dumps on dumps.id = case_dumps.dump_id "
+                                        "where case_dumps.case_id = ?", [case_id])}

@@ -40,6 +40,7 @@ class Case:
     lang: str | None
     vendor: str | None = None
     verdict_zh: str | None = None
+    owner_ref: str | None = None  # platform:user id of the owner, for a direct message
 
     @property
     def verdict(self) -> dict | None:

@@ -84,13 +84,56 @@ def file_parked(db: Database, platform: str, channel: str, thread: str, case_id:
                 at: str) -> list[str]:
     """Uploads made in a conversation before it had a case go under the case
     it now has, once: taken and attached in one transaction.  Their names."""
+    return _file_waiting(db, "p.platform = ? and p.channel = ? and p.thread = ?", [platform, channel, thread],
+                         case_id, who=who, at=at)
+
+
+def file_held(db: Database, number: str, case_id: int, *, who: str | None, at: str) -> list[str]:
+    """Uploads that named a case before it was opened (``upload x.dmp
+    CAS-...``, from any conversation) go under it now, once.  Their names."""
+    return _file_waiting(db, "p.thread = ?", [held_for(number)], case_id, who=who, at=at)
+
+
+def held_for(number: str) -> str:
+    """Where an upload naming a case not yet opened waits (pending_uploads.thread)."""
+    return f"case:{number.upper()}"
+
+
+def _file_waiting(db: Database, clause: str, params: list, case_id: int, *, who: str | None, at: str) -> list[str]:
+    # Read first: most cards shown have nothing waiting, and need no write lock.
+    if db.one("select 1 as x from pending_uploads p where " + clause + " limit 1", params) is None:
+        return []
     with writing(db):
         rows = list(db.query(
-            "select p.id, p.dump_id, d.name from pending_uploads p join dumps d on d.id = p.dump_id "
-            "where p.platform = ? and p.channel = ? and p.thread = ? order by p.id", [platform, channel, thread]))
+            "select p.id, p.dump_id, p.platform, d.name from pending_uploads p join dumps d on d.id = p.dump_id "
+            "where " + clause + " order by p.id", params))
         if not rows:
             return []
         db.execute(f"delete from pending_uploads where id in ({','.join('?' * len(rows))})", [r["id"] for r in rows])
         for r in rows:
-            attach(db, case_id, r["dump_id"], who=who, at=at, platform=platform)
+            attach(db, case_id, r["dump_id"], who=who, at=at, platform=r["platform"])
     return [r["name"] for r in rows]
+
+
+def refuse(db: Database, dump_id: int, *, case_id: int | None, who: str | None, at: str,
+           platform: str | None = None) -> str | None:
+    """An upload no reader could read: taken off the case (or out of the
+    uploads waiting for one), so that it is neither filed nor counted, and
+    forgotten when nothing else refers to it.  The stored file's path when
+    it may be removed too."""
+    with writing(db):
+        if case_id is not None:
+            cur = db.execute("delete from case_dumps where case_id = ? and dump_id = ?", [case_id, dump_id])
+            if cur.rowcount > 0:
+                record(db, at=at, who=who, platform=platform, case_id=case_id, action="refuse_upload",
+                       detail={"dump_id": dump_id})
+        else:
+            db.execute("delete from pending_uploads where dump_id = ?", [dump_id])
+        still = db.one("select 1 as x from case_dumps where dump_id = ? union all "
+                       "select 1 as x from pending_uploads where dump_id = ? limit 1", [dump_id, dump_id])
+        if still is not None:
+            return None
+        row = db.one(f"select path from dumps where id = ?{db.for_update}", [dump_id])
+        db.execute("delete from analyses where dump_id = ?", [dump_id])
+        db.execute("delete from dumps where id = ?", [dump_id])
+    return row["path"] if row else None

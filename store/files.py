@@ -98,6 +98,14 @@ class LocalFiles:
             raise
         return StoredFile(sha, str(final), size)
 
+    def remove(self, path: str) -> None:
+        """A stored file nobody refers to any more (an upload refused as
+        unreadable); gone already is fine."""
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
 
 # ---------------------------------------------------------------------- S3
 
@@ -226,6 +234,13 @@ class S3Files:
                 except Exception:
                     pass
             raise
+
+    def remove(self, path: str) -> None:
+        bucket, key = split(path)
+        try:
+            self.client.delete_object(Bucket=bucket, Key=key)
+        except _storage_errors() as exc:
+            raise _unavailable(exc) from None
 
     def _exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

@@ -169,6 +169,43 @@ def _m004(db: Database) -> None:
     """)
 
 
+@_step("005_reminders")
+def _m005(db: Database) -> None:
+    # A reminder (a next action fallen due, a case gone quiet) is claimed
+    # here before it is sent, once per case and due date (or per silence),
+    # by one instance of however many run, and marked sent after: neither a
+    # restart nor a second instance sends it twice.  An archived case has
+    # no next action (the archive now clears it; so for those before).
+    # owner_ref: where the owner can be reached one to one
+    # ("slack:U0123", "wecom:zhangsan"), when they took the case themselves.
+    _run(db, """
+    create table reminders (
+        id {id}, key text not null, case_id bigint not null references cases (id), kind text not null,
+        owner text, due text, claimed_by text, claimed_at text not null, sent_at text);
+    create unique index idx_reminders_key on reminders (key);
+    create index idx_reminders_case_id on reminders (case_id);
+    alter table cases add column owner_ref text;
+    update cases set next_action = null, next_action_due = null where status = 'archived'
+    """)
+
+
+@_step("006_sessions")
+def _m006(db: Database) -> None:
+    # Board sessions kept server-side: the cookie holds a random token and
+    # the table its SHA-256, so that signing out or expiry ends a session
+    # for good (an old cookie finds a revoked or expired row, or none).  A
+    # session opened from a case link reaches that case only.
+    _run(db, """
+    create table sessions (
+        id {id}, token_hash text not null, "user" text not null, platform text not null, case_number text,
+        csrf text not null, created_at text not null, expires_at text not null, revoked_at text,
+        last_seen_at text);
+    create unique index idx_sessions_token_hash on sessions (token_hash);
+    create index idx_sessions_user on sessions ("user", platform);
+    create index idx_sessions_expires_at on sessions (expires_at)
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

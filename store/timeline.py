@@ -12,8 +12,9 @@ def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: 
                  next_action: str | None, due: str | None, platform: str | None = None,
                  observe: bool = False, origin: str | None = None) -> int:
     """A follow-up, and the case's next action and last contact with it, in
-    one transaction.  ``observe`` puts an open case under observation; a
-    case archived meanwhile stays archived.  ``origin`` names the message it
+    one transaction; an archived case keeps no next action.  ``observe``
+    puts an open case under observation; a case archived meanwhile stays
+    archived.  ``origin`` names the message it
     came from: the same message handled again (a job run again after a
     crash) logs nothing twice."""
     with writing(db):
@@ -30,10 +31,12 @@ def add_followup(db: Database, case_id: int, *, kind: str, who: str | None, at: 
         changes = {"updated_at": at}
         if kind != "note":
             changes["last_contact_at"] = at
-        if next_action or due:
-            changes["next_action"] = next_action
-            changes["next_action_due"] = due
         db.update("cases", case_id, changes)
+        if next_action or due:
+            # An archived case has no next action: a call after the archive
+            # is on the record, and sets none.
+            db.execute("update cases set next_action = ?, next_action_due = ? where id = ? and status <> 'archived'",
+                       [next_action, due, case_id])
         record(db, at=at, who=who, platform=platform, case_id=case_id, action=f"followup:{kind}",
                detail={"agreed": agreed, "next_action": next_action, "due": due})
     return fid

@@ -87,3 +87,15 @@ def store_backend(request):
     Backend.name = request.param
     yield request.param
     Backend.name = "sqlite"
+
+
+# ----------------------------------------------------------- test order
+
+def pytest_addoption(parser):
+    parser.addoption("--reverse", action="store_true",
+                     help="run the tests in reverse order (they must pass in any order)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse"):
+        items.reverse()

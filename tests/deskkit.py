@@ -30,8 +30,10 @@ class Clock:
 class Chat:
     """One channel of a platform, as the desk sees it."""
 
-    def __init__(self, desk: Desk, platform: str = "slack", channel: str = "C1", user: str = "weiliang"):
+    def __init__(self, desk: Desk, platform: str = "slack", channel: str = "C1", user: str = "weiliang",
+                 direct: bool = False):
         self.desk, self.platform, self.channel, self.user = desk, platform, channel, user
+        self.direct = direct  # one to one (the terminal, a direct message)
         self.replies = []
         self._ids = itertools.count(1)
 
@@ -43,7 +45,8 @@ class Chat:
         before = len(self.replies)
         ts = ts or f"{1630000000 + next(self._ids)}.000100"
         event = ChatEvent(platform=self.platform, channel=self.channel, user=user or self.user, text=text, ts=ts,
-                          thread=thread, files=list(files), event_id=event_id, threaded=self.platform == "slack")
+                          thread=thread, files=list(files), event_id=event_id, threaded=self.platform == "slack",
+                          direct=self.direct)
         await self.desk.handle(event, self.send)
         self.last_ts = ts
         return self.replies[before:]

@@ -43,6 +43,7 @@ class FakeSlack:
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: list[dict] = []
         self.base = ""  # set once the server listens
+        self.usergroups: dict[str, list[str]] = {}  # usergroups.users.list
 
     # -- scripting ----------------------------------------------------------
     def fail_next(self, method: str, *, error: str | None = None, status: int = 200, headers: dict | None = None):
@@ -119,6 +120,11 @@ class FakeSlack:
             user = args.get("user")
             return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": f"Real {user}",
                                          "profile": {"display_name": f"eng-{user.lower()}"}}}
+        if method == "usergroups.users.list":
+            group = args.get("usergroup")
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.usergroups[group]}
         if method == "files.info":
             fid = args.get("file")
             if fid not in self.files:

@@ -30,6 +30,12 @@ class FakeWeCom:
         self.responses: list[dict] = []
         self.media: dict[str, tuple[str, bytes]] = {}
         self.bot_files: dict[str, bytes] = {}
+        # The address book, for who may use the desk: a member's departments,
+        # each department's parent, each tag's people and departments.
+        self.members: dict[str, list[int]] = {}
+        self.parents: dict[int, int] = {}
+        self.tags: dict[str, tuple[list[str], list[int]]] = {}
+        self.lookups = 0
         self.base = ""
         self._ids = itertools.count(1)
         app = web.Application(client_max_size=64 * 1024**2)
@@ -38,6 +44,9 @@ class FakeWeCom:
         app.router.add_get("/cgi-bin/media/get", self.media_get)
         app.router.add_post("/cgi-bin/webhook/send", self.webhook_send)
         app.router.add_post("/aibot/response/{id}", self.response_url)
+        app.router.add_get("/cgi-bin/user/get", self.user_get)
+        app.router.add_get("/cgi-bin/department/simplelist", self.department_simplelist)
+        app.router.add_get("/cgi-bin/tag/get", self.tag_get)
         app.router.add_get("/aibot/file/{id}", self.bot_file)
         self.app = app
 
@@ -82,6 +91,43 @@ class FakeWeCom:
         name, data = entry
         return web.Response(body=data, content_type="application/octet-stream",
                             headers={"Content-disposition": f'attachment; filename="{name}"'})
+
+    async def user_get(self, request):
+        bad = self._check(request)
+        if bad:
+            return bad
+        self.lookups += 1
+        user = request.query.get("userid")
+        if user not in self.members:
+            return web.json_response({"errcode": 60111, "errmsg": "userid not found"})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userid": user, "department": self.members[user]})
+
+    async def department_simplelist(self, request):
+        bad = self._check(request)
+        if bad:
+            return bad
+        self.lookups += 1
+        root = int(request.query.get("id", "1"))
+        found, frontier = [root], [root]
+        while frontier:
+            parent = frontier.pop()
+            children = [d for d, p in self.parents.items() if p == parent]
+            found += children
+            frontier += children
+        return web.json_response({"errcode": 0, "errmsg": "ok", "department_id": [
+            {"id": d, "parentid": self.parents.get(d, 0), "order": 0} for d in found]})
+
+    async def tag_get(self, request):
+        bad = self._check(request)
+        if bad:
+            return bad
+        self.lookups += 1
+        tag = request.query.get("tagid")
+        if tag not in self.tags:
+            return web.json_response({"errcode": 40068, "errmsg": "invalid tagid"})
+        users, parties = self.tags[tag]
+        return web.json_response({"errcode": 0, "errmsg": "ok", "tagname": tag,
+                                  "userlist": [{"userid": u, "name": u} for u in users], "partylist": parties})
 
     async def webhook_send(self, request):
         body = await request.json()

@@ -5,7 +5,6 @@ hang, or memory that grows with what the file claims."""
 from __future__ import annotations
 
 import struct
-import time
 import tracemalloc
 
 import pytest

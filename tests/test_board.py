@@ -157,7 +157,8 @@ async def test_bad_uploads_are_refused_cleanly_and_leave_no_temp_files(board, sp
     await chat.say(SUBJECT)
     await sign_in(app, client, chat)
     before = spooled(spool_dir)
-    plain = await client.post(f"/case/{NUMBER}/upload", data=b"not a form", headers={"Content-Type": "text/plain"})
+    plain = await client.post(f"/case/{NUMBER}/upload", data=b"not a form",
+                              headers={"Content-Type": "text/plain", "Accept": "application/json"})
     assert plain.status == 400
     early = await client.post(f"/case/{NUMBER}/upload", data=b"x" * 100,
                               headers={"X-CSRF-Token": "wrong", "Content-Type": "multipart/form-data; boundary=b"})

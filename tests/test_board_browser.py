@@ -84,7 +84,11 @@ async def test_seed_case_end_to_end_in_a_browser(site):
     assert "Definition:" in closing and "Dear" not in closing or "Hello," in closing
     await page.screenshot(path=str(out / "3-archived.png"), full_page=True)
 
-    # The list and the vendor view.
+    # The case link reached that case only; the list and the vendor view
+    # need a link to the whole board.
+    await page.goto(app.platforms.board.public_url + "/?status=all")
+    assert "opens case CAS-04716-C3F2K9 only" in await page.content()
+    await page.goto(await board_link(chat))
     await page.goto(app.platforms.board.public_url + "/?status=all")
     assert NUMBER in await page.locator("table.cases").inner_text()
     await page.goto(app.platforms.board.public_url + "/vendors")
@@ -145,3 +149,64 @@ def _evil_app(target: str):
     app = web.Application()
     app.router.add_get("/", index)
     return app
+
+
+OVERFLOWING = """() => [...document.querySelectorAll('section, .card, article.dump, form.act, .drop')]
+    .filter(e => e.scrollWidth - e.clientWidth > 1)
+    .map(e => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+LINES = """(sel) => [...document.querySelectorAll(sel)].map(e => e.getClientRects().length)"""
+
+
+async def test_at_phone_width_nothing_overflows_its_card_and_numbers_and_dates_stay_on_one_line(site):
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    long_name = "MEMORY_DUMP_FROM_BRANCH_OFFICE_PC_0042_AFTER_THE_OFFICESCAN_UPDATE_2021-09-01_0730.txt"
+    await chat.say("", files=[file_attachment(EXAMPLE, name=long_name)])
+    await chat.say(f"case call {NUMBER} 客户同意升级亚信安全软件，3天后确认")
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    await page.goto(await board_link(chat))
+    for lang in ("en", "zh"):
+        await page.goto(app.platforms.board.public_url + f"/case/{NUMBER}?lang={lang}")
+        assert await page.evaluate(OVERFLOWING) == [], lang
+        assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        await page.screenshot(path=str(out / f"phone-case-{lang}.png"), full_page=True)
+        await page.goto(app.platforms.board.public_url + f"/?lang={lang}")
+        assert await page.evaluate(LINES, "table.cases td:first-child a") == [1]
+        assert set(await page.evaluate(LINES, "table.cases td.date, table.cases span.date")) == {1}
+        assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+
+
+async def test_without_javascript_the_upload_form_comes_back_to_the_case_page_saying_what_happened(site):
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(await board_link(chat, NUMBER))
+    await page.set_input_files("#files", str(EXAMPLE))
+    async with page.expect_navigation():
+        await page.click("#upload-form button[type=submit]")
+    assert page.url.endswith(f"/case/{NUMBER}")
+    flash = await page.locator("#flash").inner_text()
+    assert "Analysed" in flash and "AsiaInfo Security" in flash
+    assert "This form has expired" not in await page.content()
+    await context.close()
+
+
+async def test_an_engineer_logs_a_call_and_archives_from_the_case_page(site):
+    app, chat, browser, out = site
+    await chat.say(SUBJECT)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(await board_link(chat, NUMBER))
+    await page.fill("#act-followup textarea[name=text]", "客户同意升级亚信安全软件")
+    await page.fill("#act-followup input[name=next]", "确认升级结果")
+    await page.fill("#act-followup input[name=due]", "2026-12-20")
+    async with page.expect_navigation():
+        await page.click("#act-followup button[type=submit]")
+    assert "CAS-04716-C3F2K9" in await page.locator("#flash").inner_text()
+    assert "确认升级结果" in await page.locator(".timeline").inner_text()
+    await page.fill("#act-archive textarea[name=text]", "客户已升级")
+    async with page.expect_navigation():
+        await page.click("#act-archive button[type=submit]")
+    assert await page.locator("#case-status").inner_text() == "archived"
+    assert await page.locator("#act-reopen").count() == 1
+    await page.screenshot(path=str(out / "5-worked.png"), full_page=True)

@@ -150,7 +150,14 @@ _LOCAL = re.compile(
     r"(?P<pm1>上午|下午)?\s{0,2}(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<s>\d\d))?(?:[.,]\d{1,9})?"
     r"\s{0,2}(?P<pm>[AaPp]\.?[Mm]\.?)?(?P<z>Z)?"
 )
-_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"), None)
+# The direction marks Windows writes around the numbers of a printed date.
+_MARKS = re.compile("[\u200e\u200f\u202a-\u202e]")
+
+
+def strip_marks(text: str) -> str:
+    """The text without its direction marks (a regex scan in C: a
+    translate table walks a megabyte of head in Python-speed lookups)."""
+    return _MARKS.sub("", text)
 
 
 @dataclass(slots=True)
@@ -180,7 +187,7 @@ class LocalStamp:
 def read_local(text: str | None) -> LocalStamp | None:
     if not text:
         return None
-    text = text.translate(_MARKS)
+    text = strip_marks(text)
     m = _LOCAL.search(text[:200])
     if not m:
         return None
@@ -197,6 +204,15 @@ def read_local(text: str | None) -> LocalStamp | None:
     return LocalStamp(int(m["y2"]), int(m["a2"]), int(m["b2"]), hour, int(m["mi"]), sec, day_first, bool(m["z"]))
 
 
+_SETTLED: list[tuple[str, bool]] = []
+# What a date that writes the day first holds: a first number over 12, a
+# slash or dash, the second and the year ("13/07/2018").  Searched from the
+# separator, where the digits' class would be tried at every digit of a
+# text of hex words; the text holds none, no date of it is day first.
+_DAY_FIRST_HINT = re.compile(r"[/-](?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/.-]\d{4})"
+                             r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
+
+
 class LocalTimes:
     """How an export writes its dates, settled from its first megabyte:
     one "13/07/2018" there shows the whole file writes the day first
@@ -205,11 +221,19 @@ class LocalTimes:
     HEAD = 1 << 20
 
     def __init__(self, head: str = "") -> None:
+        # The reader and the interpreter of one export settle it from the
+        # same head: the last head's answer is kept.
+        if _SETTLED and _SETTLED[0][0] is head:
+            self.day_first = _SETTLED[0][1]
+            return
         self.day_first = False
-        for m in _LOCAL.finditer(head[: self.HEAD].translate(_MARKS)):
-            if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
-                self.day_first = True
-                break
+        text = strip_marks(head[: self.HEAD])
+        if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
+            for m in _LOCAL.finditer(text):
+                if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
+                    self.day_first = True
+                    break
+        _SETTLED[:] = [(head, self.day_first)]
 
     def iso(self, text: str | None) -> str | None:
         stamp = read_local(text)

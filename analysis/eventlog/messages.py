@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from analysis.buckets import bucket_module, bucket_text  # noqa: F401  (read by interpret and the readers)
+from analysis.eventlog.event import strip_marks
 
 _HEX = r"0x[0-9A-Fa-f]{1,16}"
 _BUGCHECK = re.compile(
@@ -78,16 +79,15 @@ def kernel_power_fields(text: str | None) -> dict[str, str]:
 # "Das System wurde zuvor am 29.05.2023 um 02:41:02 unerwartet heruntergefahren."
 _TIME = re.compile(r"(?:上午|下午)?\s{0,2}\d{1,2}:\d\d(?::\d\d)?(?:\s{0,2}[AaPp]\.?[Mm]\.?)?")
 _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
-_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"), None)
 
 
 def shutdown_stamp(time_text: str | None, date_text: str | None, message: str | None) -> str | None:
     """The 6008's "date time" of the last moment the machine was seen
     running, as one string a LocalTimes can read."""
-    time_text = (time_text or "").translate(_MARKS)
-    date_text = (date_text or "").translate(_MARKS)
+    time_text = strip_marks(time_text or "")
+    date_text = strip_marks(date_text or "")
     if not (time_text and date_text) and message:
-        text = message[:1000].translate(_MARKS)
+        text = strip_marks(message[:1000])
         t = _TIME.search(text)
         d = _DATE.search(text)
         time_text, date_text = (t[0].strip() if t else ""), (d[0] if d else "")

@@ -71,11 +71,12 @@ def _label(line: str) -> tuple[str, str, int] | None:
 
 
 class _Record:
-    __slots__ = ("fields", "message", "xml", "mode")
+    __slots__ = ("fields", "message", "size", "xml", "mode")
 
     def __init__(self) -> None:
         self.fields: dict[str, str] = {}
         self.message: list[str] = []
+        self.size = 0  # characters in message (counted as it grows: summing them each line was quadratic)
         self.xml: list[str] = []
         self.mode = ""  # "", "message", "xml"
 
@@ -111,8 +112,10 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 current.xml.append(line)
             continue
         if key is None:
-            if current is not None and current.mode == "message" and sum(map(len, current.message)) < MAX_MESSAGE:
-                current.message.append(line.strip() if format_list else line.rstrip())
+            if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
+                kept = line.strip() if format_list else line.rstrip()
+                current.message.append(kept)
+                current.size += len(kept)
             continue
         if key == "":
             if current is not None:
@@ -127,6 +130,7 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
             current.fields["message"] = ""
             if value:
                 current.message.append(value)
+                current.size += len(value)
         elif key == "xml":
             current.mode = "xml"
         else:

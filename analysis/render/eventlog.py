@@ -165,10 +165,12 @@ def machine_line(log: MachineLog, lang: str) -> str:
 def _days(crashes: list[Crash]) -> int:
     from analysis.eventlog.event import parse_iso
 
-    times = [t for c in crashes if (t := parse_iso(c.logged)) is not None]
-    if len(times) < 2:
+    # Days, not moments: one export may hold UTC times ("...Z") and local
+    # ones, which cannot be compared with each other.
+    days = [t.date() for c in crashes if (t := parse_iso(c.logged)) is not None]
+    if len(days) < 2:
         return 1
-    return (max(times).date() - min(times).date()).days + 1
+    return (max(days) - min(days)).days + 1
 
 
 def summary(log: MachineLog, lang: str) -> str:

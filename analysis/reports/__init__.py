@@ -13,6 +13,7 @@ from analysis.eventlog.message_paste import read_message_paste
 from analysis.findings import Reading
 from analysis.reports.bluescreen import read_blue_screen
 from analysis.reports.bluescreenview import read_bluescreenview
+from analysis.reports.common import forget
 from analysis.reports.dumpheader import read_dump_header
 from analysis.reports.inventory import Inventory, InstalledDriver, XmlRefused, read_driverquery, read_msinfo, read_systeminfo
 from analysis.reports.whocrashed import read_whocrashed
@@ -33,9 +34,12 @@ def read_reports(text: str, source: str) -> list[Reading]:
     """Every reading the report readers make of one text.  The stop screen
     is read only when no crash report is there: a tool's report names the
     bug check the way the screen does and would count it twice."""
-    readings = [r for r in (reader(text, source) for reader in READERS) if r is not None]
-    if not any(r.crashes for r in readings):
-        screen = read_blue_screen(text, source)
-        if screen is not None:
-            readings.append(screen)
+    try:
+        readings = [r for r in (reader(text, source) for reader in READERS) if r is not None]
+        if not any(r.crashes for r in readings):
+            screen = read_blue_screen(text, source)
+            if screen is not None:
+                readings.append(screen)
+    finally:
+        forget()  # the lines and the lowered copy the readers shared
     return readings

@@ -20,7 +20,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    image_name, lines, module_of, new_crash, set_bugcheck,
+    BLANKS, image_name, label_pattern, label_rows, lines, lowered, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -97,6 +97,10 @@ _MARKS = (
 )
 
 
+# A line that may be "Label : value" of a known label, or a rule of '='.
+_LABEL_LINE = label_pattern(_BY_LABEL, also="[" + BLANKS + "]*+=====")
+
+
 def label_key(label: str) -> str | None:
     norm = " ".join(label.strip().strip(":：").lower().split())
     return _BY_LABEL.get(norm)
@@ -139,8 +143,9 @@ def _text_records(text: str) -> list[dict[str, str]]:
     """'Label : value' lines; a line of '=' (or a repeated label) starts the next record."""
     records: list[dict[str, str]] = []
     cur: dict[str, str] = {}
-    for line in lines(text):
-        stripped = line.strip()
+    rows = lines(text)
+    for i in label_rows(lowered(text), _LABEL_LINE):  # the lines that may be a label's or a rule
+        stripped = rows[i].strip()
         if stripped.startswith("=====") and not stripped.strip("="):
             if cur:
                 records.append(cur)

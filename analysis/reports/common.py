@@ -4,6 +4,8 @@ crash in the findings vocabulary."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,9 +21,115 @@ MAX_NAME = 120  # a module or bug check name is never longer
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
+_LINES: list[tuple[str, list[str]]] = []
+_LOWER: list[tuple[str, str]] = []
+
+
 def lines(text: str) -> list[str]:
-    """The text's lines, each cut to a bounded length, tabs kept."""
-    return [line[:MAX_LINE].rstrip("\r") for line in text.split("\n")]
+    """The text's lines, each cut to a bounded length, tabs kept.  The
+    readers of one text share one list (kept until ``forget``): do not
+    change it."""
+    if _LINES and _LINES[0][0] is text:
+        return _LINES[0][1]
+    rows = text.split("\n")
+    if rows and max(map(len, rows)) > MAX_LINE:
+        rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
+    elif "\r" in text:
+        rows = [line.rstrip("\r") for line in rows]
+    _LINES[:] = [(text, rows)]
+    return rows
+
+
+def forget() -> None:
+    """Let go of the last text's lines and lowered copy (once its readers are done)."""
+    _LINES.clear()
+    _LOWER.clear()
+
+
+def lowered(text: str) -> str:
+    """``text.lower()``, made once for the readers of one text (its lines
+    are the lowered lines of ``text``: lowering never adds or drops a
+    line break)."""
+    if _LOWER and _LOWER[0][0] is text:
+        return _LOWER[0][1]
+    low = text.lower()
+    _LOWER[:] = [(text, low)]
+    return low
+
+
+def marked_rows(low: str, words: tuple[str, ...]) -> list[int]:
+    """The numbers of the lines (as ``lines`` counts them) of the lowered
+    text ``low`` that hold one of ``words``, in order, each once: found
+    with str.find in C, at most once per line and word.  A reader walks
+    these rows instead of every line, so its words must be in every line
+    its own test takes (a row may hold a word and still be passed over:
+    the reader decides on the line itself)."""
+    hits: list[int] = []
+    for word in words:
+        at = low.find(word)
+        while at >= 0:
+            hits.append(at)
+            end = low.find("\n", at)
+            if end < 0:
+                break
+            at = low.find(word, end)
+    hits.sort()
+    out: list[int] = []
+    row = last = 0
+    for at in hits:
+        row += low.count("\n", last, at)
+        last = at
+        if not out or out[-1] != row:
+            out.append(row)
+    return out
+
+
+# What str.split() and str.strip() take for blanks, but the line break
+# (tests/test_text_gates.py checks it against str.isspace).
+BLANKS = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
+    """Lines that may be a "Label: value" line of one of ``labels`` (each
+    lowered, its words single-blanked): the label's words after blanks and
+    stray colons at the line's start, then a blank or a colon.  The labels
+    become a trie, so each line start costs a few steps, not one per label.
+    Searched in ``"\n" + lowered(text)`` (see ``label_rows``); ``also``: a
+    further alternative, after the line break."""
+    trie: dict = {}
+    for label in labels:
+        node = trie
+        for ch in label:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: dict) -> str:
+        alts = []
+        for ch in sorted(k for k in node if k):
+            step = f"[{BLANKS}]++" if ch == " " else re.escape(ch)
+            alts.append(step + walk(node[ch]))
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    words = f"[{BLANKS}:：]*+{walk(trie)}(?=[{BLANKS}:：])"
+    return re.compile("\n(?:" + words + (f"|{also}" if also else "") + ")")
+
+
+def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
+    """The numbers of the lines of the lowered text ``low`` that a
+    ``label_pattern`` finds, in order: one scan in C, and Python sees only
+    those lines."""
+    text = "\n" + low
+    out: list[int] = []
+    row = at = 0
+    for m in pattern.finditer(text):
+        start = m.start()
+        row += text.count("\n", at, start)
+        at = start
+        out.append(row)
+    return out
 
 
 def hex_int(text: str | None) -> int | None:

@@ -16,7 +16,9 @@ import re
 from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
-from analysis.reports.common import add_identity, hex_int, hex_list, lines, new_crash, set_bugcheck
+from analysis.reports.common import (
+    add_identity, hex_int, hex_list, lines, lowered, marked_rows, new_crash, set_bugcheck,
+)
 from analysis.winbuilds import fill as fill_os
 
 _KEYS = {
@@ -25,6 +27,11 @@ _KEYS = {
     "bugcheckparameter2": "p2", "bugcheckparameter3": "p3", "bugcheckparameter4": "p4",
     "kddebuggerdatablock": "kdbg", "bugcheckcodeparameter": "params",
 }
+# What a line with a header field holds (lowered): the lines without one are
+# passed over unread.
+_KEY_WORDS = ("majorversion", "minorversion", "machineimagetype", "numberprocessors", "bugcheckcode",
+              "bugcheckparameter", "kddebuggerdatablock")
+assert all(any(word in key for word in _KEY_WORDS) for key in _KEYS)
 _MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
 _MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
 _LOADING = re.compile(r"Loading Dump File \[([^\]\n]{1,400})\]")
@@ -37,7 +44,8 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return None
     values: dict[str, str] = {}
     rows = lines(text)
-    for i, line in enumerate(rows):
+    for i in marked_rows(lowered(text), _KEY_WORDS):
+        line = rows[i]
         words = line.replace(":", " ").split()
         if len(words) >= 2:
             key = _KEYS.get(words[0].lower())

@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, lines
+from analysis.reports.common import MAX_VALUE, label_pattern, label_rows, lines, lowered, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -100,6 +100,7 @@ _SYSTEMINFO: dict[str, str] = {
     **dict.fromkeys(("system type", "系统类型", "系統類型", "systemtyp"), "arch"),
     **dict.fromkeys(("hotfix(s)", "hotfix(es)", "修补程序", "修補程式", "hotfixes"), "hotfixes"),
 }
+_SYSTEMINFO_LINE = label_pattern(_SYSTEMINFO)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
 
@@ -113,20 +114,39 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
     if header is not None:
         _systeminfo_csv(rows, inv)
     else:
-        current = None
-        for line in rows:
-            colon = _label_colon(line)
-            key = _SYSTEMINFO.get(_norm(line[:colon])) if colon > 0 else None
-            if key is not None:
-                current = key
-                _systeminfo_field(inv, key, line[colon + 1 :].strip())
-            elif current == "hotfixes" and line.startswith((" ", "\t")):
-                _add_kbs(inv, line)
-            elif colon > 0 and not line.startswith((" ", "\t")):
-                current = None
+        # Only the lines that may be a field's are read, and after the
+        # hotfixes' label every line until the list ends: elsewhere a line
+        # changes nothing.
+        current: str | None = None
+        below = 0  # the rows above it are read
+        for i in label_rows(lowered(text), _SYSTEMINFO_LINE):
+            if i < below:
+                continue
+            current = _systeminfo_line(inv, rows[i], current)
+            i += 1
+            while current == "hotfixes" and i < len(rows):
+                current = _systeminfo_line(inv, rows[i], current)
+                i += 1
+            below = i
     if not (inv.os_name or inv.os_build or inv.hotfixes or inv.computer):
         return None
     return Reading(context=[inv])
+
+
+def _systeminfo_line(inv: Inventory, line: str, current: str | None) -> str | None:
+    """One line of a systeminfo listing read into ``inv``; the field it
+    leaves open (a hotfix list goes on in indented lines)."""
+    colon = _label_colon(line)
+    key = _SYSTEMINFO.get(_norm(line[:colon])) if colon > 0 else None
+    if key is not None:
+        _systeminfo_field(inv, key, line[colon + 1 :].strip())
+        return key
+    if current == "hotfixes" and line.startswith((" ", "\t")):
+        _add_kbs(inv, line)
+        return current
+    if colon > 0 and not line.startswith((" ", "\t")):
+        return None
+    return current
 
 
 def _label_colon(line: str) -> int:
@@ -194,7 +214,8 @@ def read_driverquery(text: str, source: str) -> Reading | None:
     rows = lines(text)
     inv = Inventory(source="driverquery")
     # The header line (a prompt or a banner may come first).
-    at = next((i for i, line in enumerate(rows) if any(mark in line for mark in _DRIVERQUERY_MARKS)), None)
+    at = next((i for i in marked_rows(text, _DRIVERQUERY_MARKS) if any(mark in rows[i] for mark in _DRIVERQUERY_MARKS)),
+              None)
     if at is not None:
         line = rows[at]
         rule = rows[at + 1] if at + 1 < len(rows) else ""
@@ -372,7 +393,20 @@ def _msinfo_text(text: str, inv: Inventory) -> None:
     """The text export: '[Section]' headings, then a tab-separated header and rows."""
     section: str | None = None
     header: list[str] | None = None
-    for line in lines(text):
+    rows = lines(text)
+    # Outside a known section only a heading or the system's name counts:
+    # the rows between are passed over unread.
+    marked = marked_rows(lowered(text), ("[", "system name:", "系统名称:", "系统名称："))
+    m = i = 0
+    while i < len(rows):
+        if section is None:
+            while m < len(marked) and marked[m] < i:
+                m += 1
+            if m == len(marked):
+                break
+            i = marked[m]
+        line = rows[i]
+        i += 1
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             section, header = _section(stripped[1:-1]), None

@@ -11,11 +11,13 @@ Each block is a crash; its module line is a claim of WhoCrashed's."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
+    lowered, marked_rows,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -25,6 +27,12 @@ TOOL = "WhoCrashed"
 _MARKS = ("your computer crashed", "probably caused by the following module", "crash dump file:", "WhoCrashed",
           "Crash Dump Analysis")
 _CRASH_START = ("your computer crashed", "a problem was reported")
+# Words of the lines that may open a crash block or the conclusion, and of
+# the lines that may hold a field of a block (each line holding one is still
+# judged on its own).
+_SPLIT = ("your computer crashed", "a problem was reported", "crash dump file:", "conclusion")
+_FIELDS = ("following module", "bugcheck code", "bug check code", "crash dump file:", "error:", "file path:",
+           "product:", "company:", "description:", "uptime:", "bugcheck name:")
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
 _MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
 _CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
@@ -35,43 +43,57 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 def read_whocrashed(text: str, source: str) -> Reading | None:
     if not any(mark in text for mark in _MARKS):
         return None
-    if "probably caused by the following module" not in text.lower() and "bugcheck code" not in text.lower():
+    low_text = lowered(text)
+    if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:
         return None
     rows = lines(text)
     machine = _system(rows)
-    blocks: list[list[str]] = []
-    cur: list[str] | None = None
+    # Blocks and the conclusion as spans of rows: only the lines that may
+    # start or end one are looked at (found by one scan of the text).
+    spans: list[list[int]] = []
     conclusion: list[str] = []
-    in_conclusion = False
-    for line in rows:
+    cur: int | None = None  # first row of the open block
+    cur_dump = False  # the open block has its "crash dump file:" line
+    conc: int | None = None  # first row of the open run of the conclusion
+    stop = len(rows)
+    for i in marked_rows(low_text, _SPLIT):
+        line = rows[i]
         low = line.lower()
-        if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or _has(cur, "crash dump file:"))):
-            if len(blocks) >= MAX_CRASHES:
+        if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or cur_dump)):
+            if len(spans) >= MAX_CRASHES:
+                stop = i
                 break
-            cur = [line]
-            blocks.append(cur)
-            in_conclusion = False
+            if cur is not None:
+                spans[-1][1] = i
+            if conc is not None:
+                conclusion.extend(rows[conc:i])
+            cur, conc, cur_dump = i, None, low.startswith("crash dump file:")
+            spans.append([i, stop])
             continue
         if low.strip() == "conclusion" or low.startswith("conclusion"):
-            in_conclusion, cur = True, None
+            if cur is not None:
+                spans[-1][1] = i
+            if conc is not None:
+                conclusion.extend(rows[conc:i])
+            cur, conc = None, i + 1
             continue
-        if in_conclusion:
-            conclusion.append(line)
-        elif cur is not None:
-            cur.append(line)
+        if cur is not None and low.startswith("crash dump file:"):
+            cur_dump = True
+    if cur is not None:
+        spans[-1][1] = stop
+    if conc is not None:
+        conclusion.extend(rows[conc:stop])
+    fields = marked_rows(low_text, _FIELDS)
     reading = Reading()
-    for block in blocks:
-        crash = _crash(block, source, machine)
+    for start, end in spans:
+        marked = fields[bisect_left(fields, start):bisect_left(fields, end)]
+        crash = _crash(rows, start, end, marked, source, machine)
         if crash is not None:
             reading.crashes.append(crash)
     if not reading.crashes:
         return None
     _conclusion(conclusion, reading)
     return reading
-
-
-def _has(block: list[str], mark: str) -> bool:
-    return any(line.lower().startswith(mark) for line in block)
 
 
 def _system(rows: list[str]) -> dict[str, object]:
@@ -95,17 +117,21 @@ def _value(line: str) -> str:
     return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
 
 
-def _crash(block: list[str], source: str, machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
+def _crash(rows: list[str], start: int, end: int, marked: list[int], source: str,
+           machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
+    """The crash of the block rows[start:end]; ``marked``: its rows that
+    may hold a field (the others hold none)."""
     fields: dict[str, str] = {}
     module_line = code_line = None
-    for i, line in enumerate(block):
+    for i in marked:
+        line = rows[i]
         low = line.lower().strip()
         if "following module" in low and module_line is None:
             module_line = line
         elif low.startswith(("bugcheck code", "bug check code")) and code_line is None:
             code_line = line
-            if "(" in line and ")" not in line and i + 1 < len(block):
-                code_line += " " + block[i + 1].strip()  # the argument list wrapped
+            if "(" in line and ")" not in line and i + 1 < end:
+                code_line += " " + rows[i + 1].strip()  # the argument list wrapped
         else:
             for key in ("crash dump file", "error", "file path", "product", "company", "description", "uptime",
                         "bugcheck name"):
@@ -129,7 +155,7 @@ def _crash(block: list[str], source: str, machine: dict[str, object]) -> tuple[D
     set_bugcheck(report, code, hex_list(args_text))
     report.dump_file = dump
     add_identity(report, "loading", dump)
-    m = _ON.search(block[0])
+    m = _ON.search(rows[start])
     report.crash_time = m[1].strip() if m else None
     report.uptime = fields.get("uptime") or None
     report.computer = machine.get("computer")  # type: ignore[assignment]

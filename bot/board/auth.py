@@ -1,6 +1,9 @@
 """Who may see the board.  Case data is customer data: a session starts
-only from a signed, expiring link the bot hands out in chat, and lives in
-an HttpOnly, SameSite=Strict cookie that is itself signed.  The key is
+only from a signed, expiring link the bot hands out in chat (to the people
+the desk serves, bot.access), and is kept server-side (store.sessions):
+the HttpOnly, SameSite=Strict cookie holds only a random token, so signing
+out or expiry ends the session for good.  A link names its case or none:
+a case link opens a session that reaches that case only.  The link key is
 CRASHDESK_SECRET, or one kept in the database so that a link printed by one
 process opens on another that shares the file."""
 
@@ -33,11 +36,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@dataclass(slots=True)
-class Session:
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a verified sign-in link says: who, from which platform, and the
+    one case it opens (None: the whole board)."""
     user: str
     platform: str
-    csrf: str
+    case: str | None
 
 
 class Signer:
@@ -66,19 +71,37 @@ class Signer:
             raise BadToken("expired")
         return data
 
-    # -- the two tokens ------------------------------------------------------
+    # -- sign-in links ------------------------------------------------------
     def link_token(self, user: str, platform: str, case: str | None = None, ttl: int = LINK_TTL) -> str:
         return self.sign("link", {"u": user, "p": platform, "c": case, "n": secrets.token_hex(4)}, ttl)
 
-    def session_cookie(self, user: str, platform: str) -> tuple[str, Session]:
-        csrf = secrets.token_urlsafe(24)
-        value = self.sign("session", {"u": user, "p": platform, "x": csrf}, SESSION_TTL)
-        return value, Session(user, platform, csrf)
-
-    def session(self, cookie: str | None) -> Session:
-        data = self.verify("session", cookie)
-        return Session(data["u"], data["p"], data["x"])
+    def link(self, token: str | None) -> Link:
+        data = self.verify("link", token)
+        user, platform, case = data.get("u"), data.get("p"), data.get("c")
+        if not isinstance(user, str) or not isinstance(platform, str) or not isinstance(case, (str, type(None))):
+            raise BadToken("malformed")
+        return Link(user, platform, case)
 
 
 def new_key() -> str:
     return secrets.token_hex(32)
+
+
+# -- session cookies (the session itself is in store.sessions) ---------------
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def cookie_token(value: str | None) -> str | None:
+    """The session token a cookie carries, or None for anything that is not
+    one (absent, another shape, a non-ASCII byte): such a request is simply
+    not signed in."""
+    if not value or not 20 <= len(value) <= 100 or not value.isascii():
+        return None
+    if value.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
+        return None
+    return value

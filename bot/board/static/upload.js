@@ -24,7 +24,9 @@
       var reply = {};
       try { reply = JSON.parse(xhr.responseText); } catch (err) { reply = { message: xhr.statusText }; }
       status.textContent = reply.message || "";
-      if (xhr.status === 200) { window.location.reload(); }
+      // Analysed: the page reloads with the new verdict and says this once
+      // more at its top; anything else stays said here.
+      if (xhr.status === 200) { window.location.reload(); } else { bar.hidden = true; }
     };
     xhr.onerror = function () { status.textContent = "upload failed"; };
     xhr.send(data);

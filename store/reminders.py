@@ -1,0 +1,97 @@
+"""Reminders: a follow-up's next action fallen due, a case with no contact
+for days.  Each is claimed before it is sent, by one statement, so that
+instances sharing the database send it once; a claim never marked sent
+(its sender died while sending) may be taken over once it is old."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from store.cases import Case, _case, where
+from store.db import Database, writing
+
+
+class Kind(str, Enum):
+    DUE = "due"  # the next action's date has come
+    STALE = "stale"  # no contact for the configured number of days
+
+
+@dataclass(slots=True)
+class Reminder:
+    case: Case
+    kind: Kind
+
+    @property
+    def since(self) -> str:
+        """What it is about: the due date, or the last contact (or opening)."""
+        if self.kind is Kind.DUE:
+            return self.case.next_action_due or ""
+        return self.case.last_contact_at or self.case.opened_at
+
+    @property
+    def key(self) -> str:
+        """Once per case and due date; once per silence (a new contact starts another)."""
+        return f"{self.kind.value}:{self.case.id}:{self.since}"
+
+
+def _row(row: dict) -> Case:
+    case = _case(row)
+    assert case is not None
+    return case
+
+
+def owed(db: Database, today: str, stale_before: str, limit: int = 200) -> list[Reminder]:
+    """What is owed a reminder, sent or not: next actions due on or before
+    ``today`` and cases not contacted since ``stale_before``, of open and
+    observed cases (the digest says them every day they stay so)."""
+    clause, params = where(("open", "observing"))
+    due = [Reminder(_row(r), Kind.DUE) for r in db.query(
+        f"select * from cases where {clause} and next_action_due is not null and next_action_due <= ? "
+        "order by next_action_due, id limit ?", [*params, today, limit])]
+    clause, params = where(("open", "observing"), stale_before=stale_before)
+    stale = [Reminder(_row(r), Kind.STALE) for r in db.query(
+        f"select * from cases where {clause} order by coalesce(last_contact_at, opened_at), id limit ?",
+        [*params, limit])]
+    return due + stale
+
+
+def pending(db: Database, today: str, stale_before: str, limit: int = 200) -> list[Reminder]:
+    """Reminders owed and not yet sent."""
+    found = owed(db, today, stale_before, limit)
+    if not found:
+        return []
+    keys = [r.key for r in found]
+    sent = {row["key"] for row in db.query(
+        f"select key from reminders where sent_at is not null and key in ({','.join('?' * len(keys))})", keys)}
+    return [r for r in found if r.key not in sent]
+
+
+def claim(db: Database, reminder: Reminder, by: str, at: str, stale_before: str) -> bool:
+    """Take a reminder for sending: True for the one caller that wins."""
+    case = reminder.case
+    with writing(db):
+        cur = db.execute(
+            "insert into reminders (key, case_id, kind, owner, due, claimed_by, claimed_at) "
+            "values (?, ?, ?, ?, ?, ?, ?) on conflict (key) do nothing",
+            [reminder.key, case.id, reminder.kind.value, case.owner, reminder.since, by, at])
+        if cur.rowcount > 0:
+            return True
+        cur = db.execute("update reminders set claimed_by = ?, claimed_at = ? where key = ? and sent_at is null "
+                         "and claimed_at < ?", [by, at, reminder.key, stale_before])
+        return cur.rowcount > 0
+
+
+def sent(db: Database, key: str, at: str) -> None:
+    with writing(db):
+        db.execute("update reminders set sent_at = ? where key = ?", [at, key])
+
+
+def release(db: Database, key: str) -> None:
+    """Sending failed: the next round tries again."""
+    with writing(db):
+        db.execute("delete from reminders where key = ? and sent_at is null", [key])
+
+
+def of_case(db: Database, case_id: int) -> list[dict]:
+    return list(db.query("select * from reminders where case_id = ? order by id", [case_id]))

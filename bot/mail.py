@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 from analysis.render.doc import to_plain
 from bot.platform import Platform
 from bot.mailparse import Inbound, looks_like_evidence, parse, strip_prefixes
-from handlers.deliver import Thread, deliver, doors
+from handlers.deliver import deliver, doors
 from handlers.events import Attachment, ChatEvent, Reply
 from handlers.parsing import CASE_NUMBER
 from store import cases, ops
@@ -202,6 +202,8 @@ def _bytes_attachment(name: str, data: bytes) -> Attachment:
 
 class MailPlatform(Platform):
     name = "mail"
+    # A customer is mailed as the answer to their mail, never because of chat.
+    delivers = False
     settings_keys = ("CRASHDESK_IMAP_URL", "CRASHDESK_SMTP_URL", "CRASHDESK_MAIL_FROM")
 
     @classmethod
@@ -427,8 +429,3 @@ class MailPlatform(Platform):
         await asyncio.to_thread(send_mail, self.smtp, msg)
         if key:
             await self.desk.store.call(ops.set_setting, f"mail-sent:{key}", msg["Message-ID"])
-
-    async def to_threads(self, reply: Reply, threads: list[Thread]) -> int:
-        # What happens in chat is not mailed to the customer on its own:
-        # mail to a customer goes out as the answer to their mail.
-        return 0

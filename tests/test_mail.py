@@ -171,3 +171,34 @@ def test_headers_in_every_encoding_chinese_mail_uses():
     assert m.body == "镕 您好\n见附件"  # 镕 is GBK, not GB2312
     assert strip_prefixes("Fwd: RE: 答复：回复: x") == "x"
     assert strip_history("new\n> old\nOn Mon, 1 Sep 2021, A wrote:\nolder") == "new"
+
+
+async def test_the_verdict_of_a_mail_reaches_the_cases_chat_threads(mailbox):
+    from handlers import deliver
+
+    got = []
+
+    class Room:
+        name = "pager"
+
+        async def to_threads(self, reply, threads):
+            got.append((reply.kind, [t.channel for t in threads]))
+            return len(threads)
+
+    deliver.register(mailbox.app.desk, Room())
+    assert "mail" not in deliver.doors(mailbox.app.desk)  # chat is never mailed to customers on its own
+    subject = f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应"
+    await asyncio.to_thread(mailbox.imap.deliver, mail(subject, "您好", mid="<open@icbc.com.cn>"))
+    await mailbox.settle()
+    await mailbox.app.desk.bind(NUMBER, "pager", "room-1", "t-1")
+    m = EmailMessage()
+    m["From"] = "hongbo@icbc.com.cn"
+    m["To"] = DESK
+    m["Subject"] = "回复: " + subject
+    m["Message-ID"] = "<dumps@icbc.com.cn>"
+    m.set_content("日志见附件")
+    m.add_attachment(EXAMPLE, maintype="text", subtype="plain", filename="seed.txt")
+    await asyncio.to_thread(mailbox.imap.deliver, m.as_bytes())
+    await mailbox.settle()
+    assert ("verdict", ["room-1"]) in got
+    assert any(x["In-Reply-To"] == "<dumps@icbc.com.cn>" for x in mailbox.smtp.messages)

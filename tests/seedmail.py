@@ -13,8 +13,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-SEED = Path("/work/shared/seed/000_e491b5df55a129aa.txt")
-LOCAL = Path(__file__).resolve().parent / "fixtures" / "seed_mail.txt"
+HERE = Path(__file__).resolve().parent
+# shared/ beside the checkout (as CI lays it), else the copy kept here
+# (outside tests/fixtures, whose every file is a golden analysis input).
+SEED = HERE.parent.parent / "shared" / "seed" / "000_e491b5df55a129aa.txt"
+LOCAL = HERE / "mail" / "seed_mail.txt"
 CST = timezone(timedelta(hours=8))
 _DATE = re.compile(r"(\d{4}) 年 (\d{1,2}) 月 (\d{1,2}) 日 (\d{1,2}):(\d{2})")
 

@@ -47,7 +47,7 @@ def fill(path: Path, total: int, open_p3: int, rng: random.Random) -> list[str]:
             "verdict_line": "2 dumps: 0x1A, 0x139 → AsiaInfo Security (VSApiNt, TmXPFlt) · high",
         })
     with db.conn:
-        db["cases"].insert_all(rows, batch_size=2000)
+        db.utils["cases"].insert_all(rows, batch_size=2000)
     db.close()
     return numbers
 

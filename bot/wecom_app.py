@@ -61,6 +61,8 @@ def bot_message_problem(msg) -> str | None:
     if not _typed(msg, {"msgtype": str, "msgid": OPT_STR, "chatid": OPT_STR, "chattype": OPT_STR,
                         "response_url": OPT_STR, "aibotid": OPT_STR}):
         return "a message that is not an object with the fields of an AI-bot message"
+    if msg["msgtype"] not in ("text", "file", "mixed"):
+        return None  # acknowledged and not read (events, streaming refreshes...)
     if not _typed(msg.get("from"), {"userid": str}):
         return "a message without its sender"
     items = [msg]

@@ -67,13 +67,3 @@ def end(db: Database, token_hash: str, at: str, remote: str | None = None) -> Se
                detail={"session": row["id"], "case": row["case_number"], "remote": remote})
     return _session(row)
 
-
-def end_all(db: Database, user: str, platform: str, at: str) -> int:
-    """Every live session of one person revoked (taken off the desk)."""
-    with writing(db):
-        cur = db.execute("update sessions set revoked_at = ? where \"user\" = ? and platform = ? "
-                         "and revoked_at is null", [at, user, platform])
-        n = cur.rowcount
-        if n:
-            record(db, at=at, who=user, platform=platform, action="board_sessions_revoked", detail={"n": n})
-    return n

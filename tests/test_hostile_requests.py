@@ -176,3 +176,11 @@ async def test_two_ai_bot_messages_without_a_msgid_are_both_answered(wecom):
         assert (await client.post(path, data=body.encode())).status == 200
         await app.jobs.drain()
     assert len(fake.responses) >= 2 and fake.responses[0] == fake.responses[-1]
+
+
+async def test_ai_bot_messages_the_desk_does_not_read_are_still_acknowledged(wecom):
+    app, fake, client = wecom.app, wecom.fake, wecom.client
+    for plain in ('{"msgtype": "event", "event": {"eventtype": "enter_chat"}}', '{"msgtype": "stream", "stream": {"id": "s"}}'):
+        path, body = bot_request(plain)
+        assert (await client.post(path, data=body.encode())).status == 200
+    assert await app.store.call(ops.pending_jobs) == 0

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 PLATFORMS: tuple[str, ...] = (
     "bot.slack_app:SlackAdapter",
     "bot.wecom_app:WeComAdapter",
+    "bot.wecom_bot:WeComBotPlatform",
+    "bot.mail:MailPlatform",
 )
 
 
@@ -49,6 +51,9 @@ class Platform:
     name: ClassVar[str] = ""
     # Every setting the platform reads: set in part, serve names what is missing.
     settings_keys: ClassVar[tuple[str, ...]] = ()
+    # Posts into a case's threads when handlers.deliver asks (False: its
+    # threads are answered only as replies, the mailbox's customers).
+    delivers: ClassVar[bool] = True
 
     @classmethod
     def configured(cls, settings: "Settings") -> bool:

@@ -112,7 +112,8 @@ class App:
         run, give_up = analyse.runner(self.desk, board)
         self.jobs.register(analyse.kind_for("web"), run, give_up)
         for platform in self.platforms:
-            deliver.register(self.desk, platform)
+            if platform.delivers:
+                deliver.register(self.desk, platform)
 
     def _add(self, platform: Platform) -> None:
         self.platforms.active[platform.name] = platform

@@ -174,3 +174,68 @@ def file_message(user: str, media_id: str, msg_id: str, name: str = "seed.txt") 
     return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
             f"<CreateTime>1476422780</CreateTime><MsgType><![CDATA[file]]></MsgType><MediaId><![CDATA[{media_id}]]></MediaId>"
             f"<FileName><![CDATA[{name}]]></FileName><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+
+
+class FakeLongConnection:
+    """WeCom's AI-bot long connection, as its protocol documents it: the
+    client subscribes with bot_id and secret (853000 when they are wrong),
+    pings, gets aibot_msg_callback frames and answers them with
+    aibot_respond_msg (streamed) or sends aibot_send_msg.  A second
+    connection for the same bot replaces the first (disconnected_event)."""
+
+    def __init__(self, bot_id: str = "aibBOT1", secret: str = "bot-secret"):
+        from aiohttp import web
+
+        self.bot_id, self.secret = bot_id, secret
+        self.frames: list[dict] = []  # everything clients sent
+        self.live: list = []  # subscribed sockets, newest last
+        self.subscribes = 0
+        self.app = web.Application()
+        self.app.router.add_get("/", self.socket)
+
+    async def socket(self, request):
+        import json as _json
+
+        from aiohttp import web
+
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            frame = _json.loads(msg.data)
+            self.frames.append(frame)
+            req = (frame.get("headers") or {}).get("req_id")
+            if frame.get("cmd") == "aibot_subscribe":
+                self.subscribes += 1
+                body = frame.get("body") or {}
+                if body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:
+                    await ws.send_json({"headers": {"req_id": req}, "errcode": 853000,
+                                        "errmsg": "invalid bot_id or secret"})
+                    await ws.close()
+                    break
+                for old in self.live:
+                    await old.send_json({"cmd": "aibot_event_callback", "headers": {"req_id": "ev"},
+                                         "body": {"msgtype": "event", "event": {"eventtype": "disconnected_event"}}})
+                    await old.close()
+                self.live = [ws]
+                await ws.send_json({"headers": {"req_id": req}, "errcode": 0, "errmsg": "ok"})
+            else:
+                await ws.send_json({"headers": {"req_id": req}, "errcode": 0, "errmsg": "ok"})
+        if ws in self.live:
+            self.live.remove(ws)
+        return ws
+
+    async def say(self, text: str, *, msgid: str, user: str = "zhangsan", chatid: str | None = None) -> str:
+        req = f"cb-{msgid}"
+        body = {"msgid": msgid, "aibotid": self.bot_id, "from": {"userid": user}, "msgtype": "text",
+                "text": {"content": text}, "chattype": "group" if chatid else "single"}
+        if chatid:
+            body["chatid"] = chatid
+        await self.live[-1].send_json({"cmd": "aibot_msg_callback", "headers": {"req_id": req}, "body": body})
+        return req
+
+    def of(self, cmd: str) -> list[dict]:
+        return [f for f in self.frames if f.get("cmd") == cmd]
+
+    async def drop(self) -> None:
+        for ws in list(self.live):
+            await ws.close()

@@ -143,3 +143,121 @@ def test_no_platform_is_named_in_the_server():
     code = text.split('"""', 2)[2]  # past the module docstring
     for word in ("slack_app", "wecom_app", "SlackAdapter", "WeComAdapter", "threads_of"):
         assert word not in code, word
+
+
+# ---------------------------------------------------------------- the same conversation
+# Open the seed case from its CRM subject, upload the seed thread, log a
+# call, show the card, archive — through each platform's plugin.
+
+CALL = "case call 客户同意升级亚信安全软件，观察一周"
+ARCHIVE = "case archive 用户已升级亚信安全软件，查看后续运行情况"
+
+
+async def _check_record(store):
+    from store import cases, timeline
+
+    case = await store.call(cases.get, NUMBER)
+    assert case is not None and case.customer == "ICBC"
+    assert case.vendor == "AsiaInfo Security"
+    assert case.status == "archived"
+    assert any(f["kind"] == "phone" for f in await store.call(timeline.followups, case.id))
+    return case
+
+
+async def test_conversation_through_the_terminal(tmp_path):
+    import io
+
+    from bot.console import Console
+    from handlers.desk import Desk, DeskConfig
+    from store import Store
+
+    store = Store(str(tmp_path / "c.db"))
+    await store.open()
+    desk = Desk(store, DeskConfig(data_dir=str(tmp_path / "data"), lang="zh", tz="Asia/Shanghai"))
+    out = io.StringIO()
+    console = Console(desk, "weiliang", out=out)
+    seed = tmp_path / "seed-shaped-thread.txt"
+    seed.write_bytes(EXAMPLE)
+    try:
+        for line in (SUBJECT, f"upload {seed} {NUMBER}", CALL, "case show", ARCHIVE):
+            await console.line(line)
+        await _check_record(store)
+        assert "亚信安全" in out.getvalue()
+    finally:
+        desk.close()
+        store.close()
+
+
+async def test_conversation_through_the_wecom_ai_bot_long_connection(tmp_path):
+    """Over the long connection the upload comes from the board (groups
+    cannot send a bot files); everything else is said to the bot."""
+    import asyncio
+
+    from fakewecom import FakeLongConnection
+    from deskkit import serve
+    from test_wecom_bot import start_app, until
+
+    fake = FakeLongConnection()
+    server, base = await serve(fake.app)
+    app, client = await start_app(tmp_path, base.replace("http://", "ws://") + "/")
+    try:
+        bot = app.platforms.wecom_bot
+        await until(lambda: fake.live and bot.authenticated, "subscribed")
+
+        async def say(text, msgid):
+            req = await fake.say(text, msgid=msgid, chatid="wrGROUP", user="weiliang")
+            await until(lambda: any(f["headers"]["req_id"] == req and f["body"]["stream"]["finish"]
+                                    for f in fake.of("aibot_respond_msg")), f"answer to {text}")
+            return next(f["body"]["stream"]["content"] for f in reversed(fake.of("aibot_respond_msg"))
+                        if f["headers"]["req_id"] == req)
+
+        assert NUMBER in await say(SUBJECT, "c1")
+        chat = Chat(app.desk, platform="web", channel="board", user="weiliang")
+        await chat.say(NUMBER, files=[bytes_attachment("seed-shaped-thread.txt", EXAMPLE)])
+        await app.jobs.drain()
+        await say(CALL.replace("case call", f"case call {NUMBER}"), "c2")
+        assert "亚信安全" in await say(f"case show {NUMBER}", "c3")
+        await say(ARCHIVE.replace("case archive", f"case archive {NUMBER}"), "c4")
+        await asyncio.sleep(0)
+        await _check_record(app.store)
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_conversation_through_the_mailbox(tmp_path):
+    """Customers' mail opens and feeds the case; the engineer's call and
+    archive are recorded at the desk (the terminal here) on the same record."""
+    import asyncio
+    import io
+    from email.message import EmailMessage
+
+    from bot.console import Console
+    from mailkit import Dovecot, Outbox, need_dovecot
+
+    need_dovecot()
+    imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
+    app, client = await app_client(tmp_path, {"CRASHDESK_IMAP_URL": imap.url, "CRASHDESK_SMTP_URL": smtp.url,
+                                              "CRASHDESK_MAIL_FROM": "desk@crashdesk.example"})
+    try:
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"], m["Message-ID"] = ("吴毓杰 <win10sup@sdicbc.com.cn>", "desk@crashdesk.example",
+                                                           "答复: " + SUBJECT, "<conv-1@sdicbc.com.cn>")
+        m.set_content("dump 日志见附件。")
+        m.add_attachment(EXAMPLE, maintype="text", subtype="plain", filename="seed-shaped-thread.txt")
+        await asyncio.to_thread(imap.deliver, m.as_bytes())
+        for _ in range(3000):
+            if await asyncio.to_thread(imap.unseen) == 0:
+                break
+            await asyncio.sleep(0.02)
+        await app.jobs.drain()
+        console = Console(app.desk, "weiliang", out=io.StringIO())
+        for line in (CALL.replace("case call", f"case call {NUMBER}"), f"case show {NUMBER}",
+                     ARCHIVE.replace("case archive", f"case archive {NUMBER}")):
+            await console.line(line)
+        await _check_record(app.store)
+        assert any("亚信安全" in x.get_payload(decode=True).decode("utf-8") for x in smtp.messages)
+    finally:
+        await client.close()
+        smtp.stop()
+        imap.stop()

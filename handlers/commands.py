@@ -192,7 +192,7 @@ async def list_(desk, ctx, rest: str) -> None:
     for w in words:
         if w in _LIST_WORDS:
             statuses = _LIST_WORDS[w]
-            what.append(w)
+            what.append(t(ctx.lang, f"list_{w}"))
         elif w == "mine":
             owner = ctx.who
             what.append(t(ctx.lang, "list_mine"))

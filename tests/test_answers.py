@@ -78,6 +78,12 @@ async def test_chinese_answers_have_no_english_scaffolding(desk):
     assert "您是否要使用 `case show`" in chat.text(await chat.say("cas show"))
     assert "不是有效的优先级" in chat.text(await chat.say("case digest P5"))
     assert "upload 文件... [案例号]" in chat.text(await chat.say("case help"))
+    # The list's filter words are said in Chinese, not echoed ("all 案例").
+    await chat.say(SUBJECT)
+    for words, said in (("all", "全部案例（1 个）"), ("open", "未结案例（1 个）"), ("observing", "观察中的"),
+                        ("archived", "已归档的")):
+        out = chat.text(await chat.say(f"case list {words}"))
+        assert said in out and words not in out, out
 
 
 async def test_open_takes_multi_word_values_and_quotes_and_asks_for_a_missing_title(desk):

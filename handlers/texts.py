@@ -254,7 +254,7 @@ T: dict[str, dict[str, str]] = {
         "vl_logged_only": "事件日志不记录相关模块：请提供 dump",
         "vl_conf_high": "可信度高", "vl_conf_medium": "可信度中", "vl_conf_low": "可信度低",
         "recent_followups": "最近跟进", "list_mine": "我的", "list_stale": "长时间未联系的", "list_open": "未结",
-        "list_observing": "观察中的", "list_archived": "已归档的", "list_all": "全部",
+        "list_observing": "观察中的", "list_archived": "已归档", "list_all": "全部",
         "btn_board": "案例看板",
         "reply_cut": "……（内容较长，以下已省略；完整内容请查看案例看板）",
         "internal_error": "处理出错，已记录日志。",

@@ -81,7 +81,7 @@ async def test_chinese_answers_have_no_english_scaffolding(desk):
     # The list's filter words are said in Chinese, not echoed ("all 案例").
     await chat.say(SUBJECT)
     for words, said in (("all", "全部案例（1 个）"), ("open", "未结案例（1 个）"), ("observing", "观察中的"),
-                        ("archived", "已归档的")):
+                        ("archived", "已归档")):
         out = chat.text(await chat.say(f"case list {words}"))
         assert said in out and words not in out, out
 

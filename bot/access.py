@@ -116,7 +116,7 @@ class Gate:
                 if user in await self._slack_group(group):
                     return True
             return False
-        if event.platform == "wecom":
+        if event.platform in ("wecom", "wecom_bot"):  # the app, the callback bot, the long connection
             if r.wecom_departments or r.wecom_tags:
                 mine = await self._wecom_user_departments(user)
                 if mine & await self._wecom_allowed_departments(r.wecom_departments):
@@ -181,13 +181,14 @@ async def admit(gate: Gate | None, desk, event: ChatEvent, send: Callable[[Reply
 
 
 def addressed(event: ChatEvent) -> bool:
-    """Whether a message asks the bot for something (a command, a mention,
-    files, a direct message): only those get the refusal, so that a
-    channel's ordinary talk is not answered."""
-    text = (event.text or "").lstrip().lower()
-    direct = event.direct or event.platform == "wecom" and not event.channel.startswith("group:") or \
-        event.platform == "slack" and event.channel.startswith("D")
-    return bool(direct or event.files or event.via_command or text.startswith(("case", "@crashdesk", "/case")))
+    """Whether a message asks the bot for something: what the desk takes as
+    said to it (one to one, a slash command, a mention), files, or a
+    command; only those get the refusal, so that a channel's ordinary talk
+    is not answered."""
+    from handlers.desk import Desk
+    from handlers.parsing import parse_command
+
+    return Desk.addressed(event) or bool(event.files) or parse_command(event.text or "") is not None
 
 
 def refusal(lang: str, unchecked: bool = False) -> str:

@@ -21,6 +21,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import aiohttp
 from aiohttp import web
@@ -90,6 +91,53 @@ def bot_dedupe_key(msg: dict, timestamp: str, nonce: str) -> str:
     digest = hashlib.sha256(json.dumps([msg["from"]["userid"], msg.get("chatid"), timestamp, nonce, msg],
                                        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return f"wecom-bot:nomsgid:{digest[:32]}"
+
+
+def bot_event(platform: str, msg: dict, ts: str, file_of: Callable[[dict], Attachment]
+              ) -> tuple[ChatEvent, dict]:
+    """An AI-bot message (checked by bot_message_problem), as the callback
+    and the long connection both deliver it: the event and its route."""
+    user = msg["from"]["userid"]
+    group = msg.get("chatid") if msg.get("chattype") == "group" else None
+    items = [msg] if msg["msgtype"] != "mixed" else msg["mixed"]["msg_item"]
+    text = "".join(i["text"]["content"] for i in items if i["msgtype"] == "text")
+    files = [file_of(i["file"]) for i in items if i["msgtype"] == "file"]
+    channel = f"group:{group}" if group else user
+    route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
+    event = ChatEvent(platform=platform, channel=channel, user=user, text=text, files=files, ts=ts, lang="zh",
+                      route=route, direct=group is None)
+    return event, route
+
+
+def bot_file(http: aiohttp.ClientSession, info: dict, msgid: str, default_key: bytes | None,
+             limit: int) -> Attachment:
+    """A file an AI bot was sent: downloaded and decrypted with its own
+    aeskey (the long connection) or the bot's key (the callback)."""
+    url = info.get("url")
+    key = aes_key(info["aeskey"]) if info.get("aeskey") else default_key
+
+    async def fetch() -> TempFile:
+        if not url:
+            raise WeComError(-1, "WeCom gave no download address for this file")
+        if key is None:
+            raise WeComError(-1, "no key to decrypt this file with")
+        async with http.get(url) as r:
+            if r.status != 200:
+                raise WeComError(r.status, "download failed")
+            encrypted = await download(r, limit)
+        plain = TempFile(encrypted + ".plain")
+        try:
+            # Off the event loop: a dump of GBs is decrypted chunk by chunk.
+            await asyncio.get_running_loop().run_in_executor(None, decrypt_file, key, encrypted, plain)
+        except (CryptoError, OSError):
+            Path(plain).unlink(missing_ok=True)
+            raise WeComError(-1, "the file could not be decrypted") from None
+        finally:
+            Path(encrypted).unlink(missing_ok=True)
+        return plain
+
+    return Attachment(name=info.get("filename") or info.get("name") or f"{msgid}.dmp", fetch=fetch,
+                      size=info.get("size") or info.get("filesize"), id=info.get("url"))
 
 
 APP_KEYS = ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_AGENT_ID", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY")
@@ -307,50 +355,10 @@ class WeComAdapter(Platform):
                               direct=True)
             return event, route
         # AI bot
-        user = (msg.get("from") or {}).get("userid", "")
-        group = msg.get("chatid") if msg.get("chattype") == "group" else None
-        text, files = "", []
-        items = [msg] if msg.get("msgtype") != "mixed" else [
-            {"msgtype": i.get("msgtype"), **i} for i in (msg.get("mixed") or {}).get("msg_item", [])]
-        for item in items:
-            if item.get("msgtype") == "text":
-                text += (item.get("text") or {}).get("content", "")
-            elif item.get("msgtype") == "file":
-                info = item.get("file") or {}
-                files.append(self._bot_file(info, msg.get("msgid", "file")))
-        channel = f"group:{group}" if group else user
-        route = {"to": user, "group": group, "response_url": msg.get("response_url"), "channel": channel}
-        event = ChatEvent(platform="wecom", channel=channel, user=user, text=text,
-                          files=files, ts=msg.get("msgid") or payload.get("key", ""), lang="zh", route=route,
-                          direct=group is None)
-        return event, route
-
-    def _bot_file(self, info: dict, msgid: str) -> Attachment:
-        url = info.get("url")
-        # A file of the AI bot is encrypted with the bot's key (or its own
-        # aeskey over the long connection).
-        key = aes_key(info["aeskey"]) if info.get("aeskey") else self.bot_crypto.key
-
-        async def fetch() -> TempFile:
-            if not url:
-                raise WeComError(-1, "WeCom gave no download address for this file")
-            async with self.client.http.get(url) as r:
-                if r.status != 200:
-                    raise WeComError(r.status, "download failed")
-                encrypted = await download(r, self.desk.config.max_upload)
-            plain = TempFile(encrypted + ".plain")
-            try:
-                # Off the event loop: a dump of GBs is decrypted chunk by chunk.
-                await asyncio.get_running_loop().run_in_executor(None, decrypt_file, key, encrypted, plain)
-            except (CryptoError, OSError):
-                Path(plain).unlink(missing_ok=True)
-                raise WeComError(-1, "the file could not be decrypted") from None
-            finally:
-                Path(encrypted).unlink(missing_ok=True)
-            return plain
-
-        return Attachment(name=info.get("filename") or info.get("name") or f"{msgid}.dmp", fetch=fetch,
-                          size=info.get("size") or info.get("filesize"), id=info.get("url"))
+        key = self.bot_crypto.key if self.bot_crypto else None
+        return bot_event("wecom", msg, msg.get("msgid") or payload.get("key", ""),
+                         lambda info: bot_file(self.client.http, info, msg.get("msgid", "file"), key,
+                                               self.desk.config.max_upload))
 
     async def _run(self, payload: dict) -> None:
         event, route = self.to_event(payload)

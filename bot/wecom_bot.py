@@ -31,7 +31,9 @@ import uuid
 
 import aiohttp
 
+from bot.access import Gate, admit
 from bot.platform import Platform
+from bot.wecom_app import bot_event, bot_file, bot_message_problem
 from bot.wecom_markdown import chunks
 from handlers.deliver import Thread
 from handlers.events import ChatEvent, Reply
@@ -73,6 +75,17 @@ class WeComBotPlatform(Platform):
         self._task: asyncio.Task | None = None
         self._send_lock = asyncio.Lock()
         self._ids = itertools.count(1)
+        # The same door rules as the callback bot: who may use the desk,
+        # asked of the corp API when the app's credentials are set.
+        self.gate = Gate(settings.access)
+        if settings.get("WECOM_CORP_ID") and settings.get("WECOM_SECRET"):
+            from bot.wecom_api import WeComClient
+
+            client = WeComClient(settings.get("WECOM_CORP_ID"), settings.get("WECOM_SECRET"),
+                                 settings.get("WECOM_AGENT_ID") or "", base_url=settings.get("WECOM_API_URL"))
+            self.gate.wecom_departments = client.user_departments
+            self.gate.wecom_subdepartments = client.subdepartments
+            self.gate.wecom_tagged = client.tag_members
         jobs.register("wecom_bot.message", self._run)
         from handlers import analyse
 
@@ -184,7 +197,10 @@ class WeComBotPlatform(Platform):
         req_id = str(headers.get("req_id") or "")
         if cmd == "aibot_msg_callback":
             msgid = str(body.get("msgid") or req_id)
-            if body.get("msgtype") in ("text", "mixed", "file"):
+            problem = bot_message_problem(body)
+            if problem is not None:
+                log.warning("dropped a WeCom long-connection message: %s", problem)
+            elif body["msgtype"] in ("text", "mixed", "file"):
                 await self.jobs.submit("wecom_bot.message", {"req_id": req_id, "msg": body},
                                        dedupe=f"wecom-bot-ws:{msgid}")
         elif cmd == "aibot_event_callback":
@@ -208,15 +224,17 @@ class WeComBotPlatform(Platform):
     # ------------------------------------------------------------ messages
     def to_event(self, payload: dict) -> tuple[ChatEvent, dict]:
         msg = payload["msg"]
-        user = str((msg.get("from") or {}).get("userid", ""))
-        group = msg.get("chatid") if msg.get("chattype") == "group" else None
-        items = [msg] if msg.get("msgtype") != "mixed" else (msg.get("mixed") or {}).get("msg_item", [])
-        text = "".join((i.get("text") or {}).get("content", "") for i in items if i.get("msgtype") == "text")
-        channel = f"group:{group}" if group else user
-        route = {"req_id": payload.get("req_id"), "to": user, "group": group, "channel": channel}
-        event = ChatEvent(platform=self.name, channel=channel, user=user, text=text, ts=str(msg.get("msgid", "")),
-                          lang="zh", route=route)
+        event, route = bot_event(self.name, msg, str(msg.get("msgid") or payload.get("req_id") or ""),
+                                 lambda info: bot_file(self._files(), info, str(msg.get("msgid") or "file"), None,
+                                                       self.desk.config.max_upload))
+        route["req_id"] = payload.get("req_id")
         return event, route
+
+    def _files(self) -> aiohttp.ClientSession:
+        """The session files are downloaded with (any instance may run the job)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
 
     async def _run(self, payload: dict) -> None:
         event, route = self.to_event(payload)
@@ -229,6 +247,10 @@ class WeComBotPlatform(Platform):
             # The answer grows in one streamed message while the desk replies.
             await self._respond(route, stream_id, "\n\n".join(content), finish=False)
 
+        if not await admit(self.gate, self.desk, event, send):
+            if content:
+                await self._respond(route, stream_id, "\n\n".join(content), finish=True)
+            return
         await self.desk.handle(event, send, retry=True)
         if content:
             await self._respond(route, stream_id, "\n\n".join(content), finish=True)

@@ -130,3 +130,43 @@ async def test_one_live_connection_for_two_instances(tmp_path, fake):
     finally:
         await c1.close()
         await c2.close()
+
+
+async def test_the_long_connection_keeps_the_desk_s_door_rules(tmp_path, fake):
+    # Who may use the desk holds over the long connection as over the callback.
+    app, client = await start_app(tmp_path, fake.url, CRASHDESK_USERS="lisi")
+    try:
+        bot = app.platforms.wecom_bot
+        await until(lambda: fake.live and bot.authenticated, "subscribed")
+        await fake.say(SUBJECT, msgid="m-out", user="zhangsan")
+        await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "refusal")
+        await app.jobs.drain()
+        said = fake.of("aibot_respond_msg")[-1]["body"]["stream"]["content"]
+        assert NUMBER not in said and await app.store.call(cases.get, NUMBER) is None
+        await fake.say(SUBJECT, msgid="m-in", user="lisi")
+        await until(lambda: sum(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")) == 2, "answer")
+        await app.jobs.drain()
+        assert await app.store.call(cases.get, NUMBER) is not None
+    finally:
+        await client.close()
+
+
+async def test_a_malformed_message_is_dropped_and_a_typo_answered(tmp_path, fake):
+    app, client = await start_app(tmp_path, fake.url)
+    try:
+        bot = app.platforms.wecom_bot
+        await until(lambda: fake.live and bot.authenticated, "subscribed")
+        # Items that are not message objects: logged and dropped, the connection stays.
+        await fake.live[-1].send_json({"cmd": "aibot_msg_callback", "headers": {"req_id": "cb-bad"},
+                                       "body": {"msgid": "bad", "msgtype": "mixed", "from": {"userid": "zhangsan"},
+                                                "mixed": {"msg_item": [1, "x"]}}})
+        # One to one, a mistyped command gets the nearest one.
+        await fake.say("cas show", msgid="m-typo")
+        await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "answer")
+        await app.jobs.drain()
+        answers = fake.of("aibot_respond_msg")
+        assert {f["headers"]["req_id"] for f in answers} == {"cb-m-typo"}
+        assert "case show" in answers[-1]["body"]["stream"]["content"]
+        assert bot.authenticated and bot.last_error is None
+    finally:
+        await client.close()

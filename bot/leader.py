@@ -74,3 +74,15 @@ class Leadership:
                 await self.store.call(ops.release_lease, self.name, self.owner)
             except Exception:
                 pass  # it runs out by itself
+
+
+async def hold(desk, jobs, name: str, *, gain: Callable[[], Awaitable[None]],
+               lose: Callable[[], Awaitable[None]]) -> Leadership:
+    """A platform's single long connection for the whole cluster (Slack's
+    Socket Mode, WeCom's long connection, the mailbox reader), held under
+    the lease ``name`` by this instance's job owner: its lease half the
+    jobs', so that a dead holder's connection returns about as fast as its
+    jobs do."""
+    leadership = Leadership(desk.store, name, jobs.owner, gain=gain, lose=lose, lease=max(3.0, jobs.lease / 2))
+    await leadership.start()
+    return leadership

@@ -257,12 +257,10 @@ class MailPlatform(Platform):
 
     # ------------------------------------------------------------ running
     async def start(self) -> None:
-        from bot.leader import Leadership
+        from bot.leader import hold
 
         # One reader per mailbox in the cluster.
-        self.leadership = Leadership(self.desk.store, f"mail:{self.address}", self.jobs.owner,
-                                     gain=self._gain, lose=self._lose, lease=max(3.0, self.jobs.lease / 2))
-        await self.leadership.start()
+        self.leadership = await hold(self.desk, self.jobs, f"mail:{self.address}", gain=self._gain, lose=self._lose)
 
     async def stop(self) -> None:
         if self.leadership is not None:

@@ -119,19 +119,12 @@ def available(paths: tuple[str, ...] | None = None) -> list[type[Platform]]:
 
 def missing_settings(settings: "Settings", paths: tuple[str, ...] | None = None) -> list[str]:
     """Every name a platform set in part still needs, in one list."""
-    out: list[str] = []
-    for cls in available(paths):
-        if cls.configured(settings):
-            out.extend(cls.missing(settings))
-    return out
+    return [name for cls in available(paths) if cls.configured(settings) for name in cls.missing(settings)]
 
 
 def invalid_settings(settings: "Settings", paths: tuple[str, ...] | None = None) -> list[str]:
-    out: list[str] = []
-    for cls in available(paths):
-        if cls.configured(settings):
-            out.extend(cls.invalid(settings))
-    return out
+    """Every setting of a configured platform whose value is wrong."""
+    return [what for cls in available(paths) if cls.configured(settings) for what in cls.invalid(settings)]
 
 
 def summary(active: list[Platform]) -> str:

@@ -249,12 +249,10 @@ class SlackAdapter(Platform):
             # One Socket Mode connection for the cluster (Slack would spread
             # events over several): held under a lease, taken over when its
             # instance dies.
-            from bot.leader import Leadership
+            from bot.leader import hold
 
-            self.leadership = Leadership(self.desk.store, "slack-socket", self.jobs.owner,
-                                         gain=self._socket_up, lose=self._socket_down,
-                                         lease=max(3.0, self.jobs.lease / 2))
-            await self.leadership.start()
+            self.leadership = await hold(self.desk, self.jobs, "slack-socket", gain=self._socket_up,
+                                         lose=self._socket_down)
 
     async def stop(self) -> None:
         if self.leadership is not None:

@@ -102,11 +102,10 @@ class WeComBotPlatform(Platform):
 
     # ------------------------------------------------------------ running
     async def start(self) -> None:
-        from bot.leader import Leadership
+        from bot.leader import hold
 
-        self.leadership = Leadership(self.desk.store, f"wecom-bot:{self.bot_id}", self.jobs.owner,
-                                     gain=self._gain, lose=self._lose, lease=max(3.0, self.jobs.lease / 2))
-        await self.leadership.start()
+        self.leadership = await hold(self.desk, self.jobs, f"wecom-bot:{self.bot_id}", gain=self._gain,
+                                     lose=self._lose)
 
     async def stop(self) -> None:
         if self.leadership is not None:

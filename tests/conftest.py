@@ -39,6 +39,19 @@ def seed_bytes() -> bytes:
     return shared_file("seed", "000_e491b5df55a129aa.txt").read_bytes()
 
 
+@pytest.fixture
+async def desk(tmp_path):
+    """A case desk on its own database in tmp_path, opened: (desk, store,
+    clock).  Modules that need another start or settings keep their own."""
+    from deskkit import make_desk
+
+    d, store, clock = make_desk(tmp_path)
+    await store.open()
+    yield d, store, clock
+    d.close()
+    store.close()
+
+
 def judged(reading):
     """A reader's (report, findings) with the culprit the judge gives it, as
     the pipeline does after every reader."""

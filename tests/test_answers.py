@@ -8,22 +8,13 @@ import io
 
 import pytest
 
-from deskkit import Chat, make_desk
+from deskkit import Chat
 from store import cases, timeline
 
 pytestmark = pytest.mark.usefixtures("store_backend")
 
 SUBJECT = "[案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
 NUMBER = "CAS-04716-C3F2K9"
-
-
-@pytest.fixture
-async def desk(tmp_path):
-    d, store, clock = make_desk(tmp_path)
-    await store.open()
-    yield d, store, clock
-    d.close()
-    store.close()
 
 
 async def test_one_to_one_every_message_gets_an_answer(desk):

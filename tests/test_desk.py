@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from deskkit import Chat, bytes_attachment, file_attachment, make_desk
+from deskkit import Chat, bytes_attachment, file_attachment
 from store import cases, evidence, timeline
 
 pytestmark = pytest.mark.usefixtures("store_backend")
@@ -14,15 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
 SUBJECT = "主题: 回复: [案例号: CAS-04716-C3F2K9] % |P3|ICBC|总行 win10 神州网信政府版电脑蓝屏 % 初次响应 CMIT:0001032"
 NUMBER = "CAS-04716-C3F2K9"
-
-
-@pytest.fixture
-async def desk(tmp_path):
-    d, store, clock = make_desk(tmp_path)
-    await store.open()
-    yield d, store, clock
-    d.close()
-    store.close()
 
 
 async def test_crm_subject_opens_the_case_and_binds_the_thread(desk):

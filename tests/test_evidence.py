@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deskkit import Chat, bytes_attachment, file_attachment, make_desk
+from deskkit import Chat, bytes_attachment, file_attachment
 from store import cases, evidence
 
 pytestmark = pytest.mark.usefixtures("store_backend")
@@ -20,15 +20,6 @@ EXAMPLE = ROOT / "examples" / "seed-shaped-thread.txt"
 SUBJECT = "[案例号: CAS-01236-ABC125] % |P3|ICBC|总行 win10 蓝屏 % 初次响应 CMIT:0001032"
 TALKED = "CAS-01236-ABC125"
 MISSING = "CAS-09999-ZZZZZZ"
-
-
-@pytest.fixture
-async def desk(tmp_path):
-    d, store, clock = make_desk(tmp_path)
-    await store.open()
-    yield d, store, clock
-    d.close()
-    store.close()
 
 
 def stored_files(tmp_path) -> list[str]:

@@ -223,10 +223,7 @@ async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
     if len(unread) == len(detail):
         # Nothing new could be read: the refusal alone, not the case's
         # verdict again as if it had changed.
-        refusal = Doc()
-        for _, label, why in unread:
-            refusal.para(t(lang, "refused", name=label, why=why))
-        await send(Reply(refusal, kind="error", case_number=case.number))
+        await send(Reply(_refusals(Doc(), unread, lang), kind="error", case_number=case.number))
         return False
     refused = {label for _, label, _ in unread}
     await _save(desk, items, verdict, summary)
@@ -235,8 +232,7 @@ async def _case(desk, case, job: AnalysisJob, send: Send) -> bool:
     if verdict["dumps"]:
         await desk.store.call(cases.set_verdict, case.id, verdict_line(verdict, "en"), verdict,
                               desk.iso(desk.now()), verdict_zh)
-    for _, label, why in unread:
-        doc.para(t(lang, "refused", name=label, why=why))
+    _refusals(doc, unread, lang)
     for problem in said.get("errors", []):
         if any(problem["source"].startswith(d) for d in detail) and not _of(problem["source"], refused):
             doc.para(t(lang, "not_analysed", name=problem["source"], why=problem["message"]))
@@ -271,6 +267,13 @@ def _unread(items, detail: list[str], verdict: dict, said: dict) -> list[tuple[i
     return out
 
 
+def _refusals(doc: Doc, unread, lang: str) -> Doc:
+    """One paragraph per file refused, in the reply's language."""
+    for _, label, why in unread:
+        doc.para(t(lang, "refused", name=label, why=why))
+    return doc
+
+
 async def _refuse(desk, unread, case_id: int | None, job: AnalysisJob) -> None:
     """Unreadable uploads are not filed, not counted, not kept."""
     at = desk.iso(desk.now())
@@ -300,15 +303,11 @@ async def _loose(desk, job: AnalysisJob, send: Send) -> bool:
     if unread:
         await _refuse(desk, unread, None, job)
     if len(unread) == len(labels):
-        refusal = Doc()
-        for _, label, why in unread:
-            refusal.para(t(job.lang, "refused", name=label, why=why))
-        await send(Reply(refusal, kind="error"))
+        await send(Reply(_refusals(Doc(), unread, job.lang), kind="error"))
         return False
     refused = {label for _, label, _ in unread}
     await _save(desk, items, verdict, summary)
-    for _, label, why in unread:
-        doc.para(t(job.lang, "refused", name=label, why=why))
+    _refusals(doc, unread, job.lang)
     for problem in said.get("errors", []):
         if not _of(problem["source"], refused):
             doc.para(t(job.lang, "not_analysed", name=problem["source"], why=problem["message"]))

@@ -20,6 +20,9 @@ from store.cases import Case
 
 log = logging.getLogger("crashdesk.uploads")
 CHUNK = 1024 * 1024
+# Files taken from one message (a mail may carry thousands of parts, a
+# form any number): every one becomes a stored file and a reader's run.
+MAX_FILES = 20
 
 
 def _size(n: int) -> str:
@@ -49,13 +52,18 @@ async def handle(desk, ctx, case: Case | None, held_for: str | None = None) -> N
     """``held_for``: the files name a case not opened yet; they wait for it
     (stored, not analysed) and go under it when it is opened."""
     e = ctx.event
-    names = join([f.name for f in e.files], ctx.lang)
+    names = join([f.name for f in e.files[:MAX_FILES]], ctx.lang)
     if held_for is None:
         await ctx.send(Reply(_doc(t(ctx.lang, "received", names=names)), kind="ack",
                              case_number=case.number if case else None))
+    files = e.files[:MAX_FILES]
+    if len(e.files) > MAX_FILES:
+        rest = e.files[MAX_FILES:]
+        shown = join([f.name for f in rest[:5]], ctx.lang) + ("…" if len(rest) > 5 else "")
+        await ctx.send(desk.info(t(ctx.lang, "too_many_files", n=len(e.files), limit=MAX_FILES, rest=shown)))
     loop = asyncio.get_running_loop()
     new: list[tuple[int, str]] = []  # (dump id, label)
-    for att in e.files:
+    for att in files:
         if att.size is not None and att.size > desk.config.max_upload:
             await ctx.send(desk.info(t(ctx.lang, "too_large", name=att.name, size=_size(att.size),
                                        limit=_size(desk.config.max_upload))))

@@ -109,3 +109,34 @@ async def test_an_unreadable_file_without_a_case_is_not_kept_either(desk, tmp_pa
     # Opening a case in that thread files nothing.
     await chat.say(f"case open {MISSING} kiosk", thread=chat.last_ts)
     assert await dumps_of(store, MISSING) == []
+
+
+async def test_a_message_with_more_files_than_the_desk_takes_keeps_the_first_and_says_so(desk):
+    # A mail may carry thousands of parts: each would be a stored file and a
+    # reader's run.  The first MAX_FILES are taken, the rest named back.
+    from handlers.uploads import MAX_FILES
+
+    d, store, clock = desk
+    chat = Chat(d, channel="C-zh")
+    await chat.say("case lang zh")
+    await chat.say(SUBJECT)
+    root = chat.last_ts
+    fetched: list[str] = []
+
+    def counted(name: str, data: bytes):
+        att = bytes_attachment(name, data)
+        inner = att.fetch
+
+        async def fetch():
+            fetched.append(name)
+            return await inner()
+
+        att.fetch = fetch
+        return att
+
+    many = [counted(f"note-{i:04d}.txt", f"第 {i} 份\n".encode()) for i in range(MAX_FILES + 480)]
+    replies = await chat.say("全部日志", thread=root, files=many)
+    out = chat.text(replies)
+    assert f"一条消息带了 {MAX_FILES + 480} 个文件：只收下前 {MAX_FILES} 个" in out
+    assert f"note-{MAX_FILES:04d}.txt" in out and "note-0499.txt" not in out
+    assert fetched == [f"note-{i:04d}.txt" for i in range(MAX_FILES)]

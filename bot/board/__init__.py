@@ -33,6 +33,7 @@ from handlers.cards import age_days, verdict_line
 from analysis.render.doc import Doc
 from handlers import commands
 from handlers.desk import Ctx, Desk
+from handlers.uploads import MAX_FILES
 from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
 from store import memory
@@ -51,7 +52,7 @@ ACTIONS = ("call", "note", "assign", "priority", "archive", "reopen")
 STATIC = {"board.css": "text/css", "upload.js": "application/javascript"}
 
 
-MAX_FORM_FILES = 20
+MAX_FORM_FILES = MAX_FILES  # the desk's limit for one message's files
 
 
 class _FormRefused(Exception):

@@ -327,7 +327,9 @@ class MailPlatform(Platform):
     # ------------------------------------------------------------ a message
     async def process(self, raw: bytes, *, oversize: bool = False) -> str:
         """One message as read from the mailbox; what became of it (for the log and the tests)."""
-        mail = parse(raw, own={self.address}, limit=ATTACHMENT_LIMIT)
+        # Off the event loop: a 40 MB message is decoded part by part
+        # (base64, GBK...), which would hold every other door meanwhile.
+        mail = await asyncio.to_thread(parse, raw, own={self.address}, limit=ATTACHMENT_LIMIT)
         if mail.machine:
             log.info("mailbox: not answering %s from %s (%s)", mail.message_id, mail.sender[1], mail.machine)
             return "machine"

@@ -40,6 +40,7 @@ from handlers.deliver import deliver, doors
 from handlers.events import Attachment, ChatEvent, Reply
 from handlers.parsing import CASE_NUMBER
 from store import cases, ops
+from store.errors import CrashdeskError, Transient
 
 log = logging.getLogger("crashdesk.mail")
 ATTACHMENT_LIMIT = 25 * 1024 * 1024
@@ -299,7 +300,7 @@ class MailPlatform(Platform):
                         await asyncio.sleep(self.poll)
             except asyncio.CancelledError:
                 raise
-            except (imaplib.IMAP4.error, OSError, EOFError) as exc:
+            except (imaplib.IMAP4.error, OSError, EOFError, Transient) as exc:
                 self.last_error = f"IMAP {self.imap.host}: {exc}"
                 log.warning("mailbox: %s; trying again in %.0f s", self.last_error, backoff)
                 session, self._session = self._session, None
@@ -318,7 +319,17 @@ class MailPlatform(Platform):
             size = await asyncio.to_thread(session.size, uid)
             raw = await asyncio.to_thread(session.fetch, uid, size > MESSAGE_LIMIT)
             if raw is not None:
-                await self.process(raw, oversize=size > MESSAGE_LIMIT)
+                try:
+                    await self.process(raw, oversize=size > MESSAGE_LIMIT)
+                except CrashdeskError as exc:
+                    if exc.retryable:
+                        raise  # the database or the store: the message stays unread and is tried again
+                    log.warning("mailbox: message %s refused: %s", uid, exc)
+                except Exception:
+                    # A message nothing here can read must not stop the
+                    # mailbox (it would fail again at every start): logged,
+                    # marked read, left in the mailbox for a person.
+                    log.exception("mailbox: message %s could not be handled; it is left in the mailbox, read", uid)
                 handled += 1
             await asyncio.to_thread(session.seen, uid)
         self.last_error = None

@@ -78,10 +78,21 @@ def header(msg: Message, name: str) -> str:
     return " ".join("".join(out).split())[:MAX_HEADER]
 
 
+# An address header longer than this is cut (a real To/Cc of a few hundred
+# people fits): the parser's work grows with it.
+MAX_ADDRESS_HEADER = 64 * 1024
+
+
 def addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
     """(display name, address) of every address in these headers, address lowercased."""
-    values = [header(msg, n) for n in names]
-    return [(n, a.lower()) for n, a in email.utils.getaddresses([v for v in values if v]) if "@" in a]
+    values = [header(msg, n)[:MAX_ADDRESS_HEADER] for n in names]
+    try:
+        pairs = email.utils.getaddresses([v for v in values if v])
+    except RecursionError:
+        # Comments nested past the recursion limit ("((((…"): the standard
+        # parser cannot read such a header, and no real sender writes one.
+        return []
+    return [(n, a.lower()) for n, a in pairs if "@" in a]
 
 
 def strip_prefixes(subject: str) -> str:

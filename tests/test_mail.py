@@ -131,6 +131,20 @@ async def test_machines_and_our_own_mail_are_never_answered(mailbox, headers, se
     assert await mailbox.app.store.call(cases.get, NUMBER) is None
 
 
+async def test_a_message_nothing_can_read_does_not_stop_the_mailbox(mailbox):
+    # Comments nested past the recursion limit in the To header: the
+    # standard address parser raises.  The message is left, read; the next
+    # one is handled as ever.
+    hostile = (b"From: hongbo@icbc.com.cn\r\nTo: " + b"(" * 20_000 + b"\r\nSubject: [\xe6\xa1\x88\xe4\xbe\x8b\xe5\x8f\xb7: "
+               + NUMBER.encode() + b"] % |P3|ICBC|x % y\r\nMessage-ID: <bad@icbc.com.cn>\r\n\r\nbody\r\n")
+    await asyncio.to_thread(mailbox.imap.deliver, hostile)
+    await asyncio.to_thread(mailbox.imap.deliver, mail("电脑又蓝屏了", "请帮忙看看", mid="<m2@icbc.com.cn>"))
+    await mailbox.settle()
+    task = mailbox.platform._task
+    assert task is not None and not task.done()
+    assert any(m["In-Reply-To"] == "<m2@icbc.com.cn>" for m in mailbox.smtp.messages)
+
+
 async def test_no_case_number_is_answered_in_the_senders_language(mailbox):
     await asyncio.to_thread(mailbox.imap.deliver, mail("电脑又蓝屏了", "请帮忙看看"))
     await mailbox.settle()

@@ -41,30 +41,36 @@ def _row(row: dict) -> Case:
     return case
 
 
-def owed(db: Database, today: str, stale_before: str, limit: int = 200) -> list[Reminder]:
-    """What is owed a reminder, sent or not: next actions due on or before
-    ``today`` and cases not contacted since ``stale_before``, of open and
-    observed cases (the digest says them every day they stay so)."""
+# A reminder's key (Reminder.key) as SQL, to leave out the ones already sent.
+_KEY_SQL = {Kind.DUE: "'due:' || cases.id || ':' || cases.next_action_due",
+            Kind.STALE: "'stale:' || cases.id || ':' || coalesce(cases.last_contact_at, cases.opened_at)"}
+
+
+def owed(db: Database, today: str, stale_before: str, limit: int = 200, *, unsent: bool = False) -> list[Reminder]:
+    """What is owed a reminder: next actions due on or before ``today`` and
+    cases not contacted since ``stale_before``, of open and observed cases
+    (the digest says them every day they stay so); ``unsent``: only those
+    not sent yet, filtered before the limit (so that the oldest, already
+    reminded, do not hold back the rest for ever)."""
+
+    def not_sent(kind: Kind) -> str:
+        return (f" and not exists (select 1 from reminders r where r.key = {_KEY_SQL[kind]} "
+                "and r.sent_at is not null)") if unsent else ""
+
     clause, params = where(("open", "observing"))
     due = [Reminder(_row(r), Kind.DUE) for r in db.query(
-        f"select * from cases where {clause} and next_action_due is not null and next_action_due <= ? "
-        "order by next_action_due, id limit ?", [*params, today, limit])]
+        f"select * from cases where {clause} and next_action_due is not null and next_action_due <= ?"
+        f"{not_sent(Kind.DUE)} order by next_action_due, id limit ?", [*params, today, limit])]
     clause, params = where(("open", "observing"), stale_before=stale_before)
     stale = [Reminder(_row(r), Kind.STALE) for r in db.query(
-        f"select * from cases where {clause} order by coalesce(last_contact_at, opened_at), id limit ?",
-        [*params, limit])]
+        f"select * from cases where {clause}{not_sent(Kind.STALE)} "
+        "order by coalesce(last_contact_at, opened_at), id limit ?", [*params, limit])]
     return due + stale
 
 
 def pending(db: Database, today: str, stale_before: str, limit: int = 200) -> list[Reminder]:
     """Reminders owed and not yet sent."""
-    found = owed(db, today, stale_before, limit)
-    if not found:
-        return []
-    keys = [r.key for r in found]
-    sent = {row["key"] for row in db.query(
-        f"select key from reminders where sent_at is not null and key in ({','.join('?' * len(keys))})", keys)}
-    return [r for r in found if r.key not in sent]
+    return owed(db, today, stale_before, limit, unsent=True)
 
 
 def claim(db: Database, reminder: Reminder, by: str, at: str, stale_before: str) -> bool:

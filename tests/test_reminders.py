@@ -113,6 +113,27 @@ async def test_an_archived_case_is_not_reminded(desk):
     assert await send_due(d, Outbox(), NINE) == 0
 
 
+async def test_reminders_already_sent_do_not_hold_back_the_rest(desk):
+    # The owed list is cut at a limit; the oldest overdue cases stay owed
+    # (the digest says them daily) once reminded, and must not fill it.
+    d, store, clock = desk
+    chat = Chat(d)
+    numbers = [f"CAS-0000{i}-ABC12{i}" for i in range(5)]
+    for i, number in enumerate(numbers):
+        await chat.say(f"case open {number} Laptops BSOD {i}")
+        await chat.say(f"case call {number} agreed to upgrade, next 2021-09-0{2 + i}")
+    at(clock, 20, 3)
+    today, quiet = "2021-09-20", "2000-01-01"  # nothing counts as quiet here
+    seen: list[str] = []
+    for _ in range(3):
+        batch = await store.call(reminders.pending, today, quiet, 2)
+        for r in batch:
+            assert await store.call(reminders.claim, r, "me", d.iso(clock.now), d.iso(clock.now))
+            await store.call(reminders.sent, r.key, d.iso(clock.now))
+        seen += [r.case.number for r in batch]
+    assert seen == numbers
+
+
 async def test_a_failed_delivery_is_tried_again(desk):
     d, store, clock = desk
     chat = Chat(d)

@@ -276,7 +276,8 @@ class Scanner:
     read with the next block (``tail``); an argument whose wrapped meaning
     runs to the end of the block goes on there."""
 
-    __slots__ = ("text", "cur", "nxt", "out", "deadline", "stopped_at", "final", "wrap", "tail")
+    __slots__ = ("text", "cur", "nxt", "out", "deadline", "stopped_at", "final", "wrap", "tail", "base",
+                 "lines_before")
 
     def __init__(self, deadline: Deadline = NEVER):
         self.text = ""
@@ -288,6 +289,10 @@ class Scanner:
         self.final = True
         self.wrap: tuple[str, str, str] | None = None  # an argument still taking wrapped lines
         self.tail = ""
+        # Where ``text`` starts in the whole text: its character, and the
+        # lines before it (an event's position counts from ``text``).
+        self.base = 0
+        self.lines_before = 0
 
     def add(self, kind: str, value: Any) -> None:
         self.out.append(Event(self.cur, kind, value))
@@ -314,6 +319,10 @@ class Scanner:
         """Read ``block`` after what was kept of the last one; the facts
         found (taken out of ``out``).  Not ``final``: the block ends with a
         line end and more text follows."""
+        done = len(self.text) - len(self.tail)  # what the last block read (its tail is read again now)
+        if done:
+            self.lines_before += self.text.count("\n", 0, done)
+            self.base += done
         text = self.tail + block if self.tail else block
         self.text, self.final, self.tail = text, final, ""
         n = len(text)

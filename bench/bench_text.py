@@ -213,9 +213,12 @@ if mode == "base":
             tail = text[cut:]
     found = ""
 else:
+    from analysis.deadline import TimeBudget
     from analysis.intake import open_path
     from analysis.pipeline import analyze_blobs
-    outcome = analyze_blobs([open_path(path)])
+    # Read whole, however long it takes (the default budget of an input
+    # would stop a slow read and say how much of the text it covered).
+    outcome = analyze_blobs([open_path(path)], TimeBudget(per_input=None))
     # The crash at the end is in the verdict, or the verdict says from
     # which line on crashes were left out (the limit of crashes a text gives).
     dumps = outcome.case.dumps

@@ -380,7 +380,7 @@ class Grouper:
                     folder.add(cur)
                     cur, stack, lm = Draft(start=base + e.pos, mode="command"), None, None
                 cur.mode = "command"
-            elif cur.conflicts(e):
+            elif k != "frame" and cur.conflicts(e):  # a frame contradicts nothing (half the events)
                 folder.add(cur)
                 cur, stack, lm = Draft(start=base + e.pos, mode=cur.mode), None, None
 

@@ -47,6 +47,9 @@ log = logging.getLogger("crashdesk.mail")
 ATTACHMENT_LIMIT = 25 * 1024 * 1024
 # A message larger than this is not downloaded at all (its headers are read).
 MESSAGE_LIMIT = 40 * 1024 * 1024
+# An answer goes to at most this many others in Cc, under a subject this long.
+MAX_CC = 50
+MAX_SUBJECT = 900
 
 TEXTS = {
     "en": {
@@ -407,8 +410,12 @@ class MailPlatform(Platform):
         others = [a for _, a in mail.to + mail.cc if a != self.address and a != mail.sender[1]]
         subject = mail.subject if strip_prefixes(mail.subject) != mail.subject else f"Re: {mail.subject}"
         references = (mail.references or ([mail.in_reply_to] if mail.in_reply_to else [])) + [mail.message_id]
-        return MailRoute(self.address, mail.root, (mail.sender[1],), tuple(dict.fromkeys(others)), subject,
-                         mail.message_id, tuple(references), lang, self.desk.iso(self.desk.now()))
+        # Bounded whatever the message says: a Cc of thousands is not
+        # answered to thousands, nor a References header kept whole (the
+        # root and the latest are what mail clients thread by).
+        return MailRoute(self.address, mail.root, (mail.sender[1],), tuple(dict.fromkeys(others))[:MAX_CC],
+                         subject[:MAX_SUBJECT], mail.message_id, tuple(kept_references(references)), lang,
+                         self.desk.iso(self.desk.now()))
 
     def _route(self, mail: Inbound, lang: str, number: str | None) -> dict:
         """The route an answer to this message takes (kept with its analysis job)."""
@@ -462,7 +469,7 @@ class MailPlatform(Platform):
         msg["Message-ID"] = email.utils.make_msgid(domain=self.address.split("@")[-1] or None)
         msg["Date"] = email.utils.format_datetime(self.desk.now())
         msg["In-Reply-To"] = route["in_reply_to"]
-        msg["References"] = " ".join(route["references"][-20:])
+        msg["References"] = " ".join(kept_references(route["references"]))
         # Marks our own mail (never answered when it comes back) and asks
         # auto-responders not to answer what the desk wrote itself.
         msg["X-Crashdesk"] = "1"
@@ -471,6 +478,13 @@ class MailPlatform(Platform):
             msg["X-Auto-Response-Suppress"] = "All"
         msg.set_content(body)
         return msg
+
+
+def kept_references(refs: list[str] | tuple[str, ...]) -> list[str]:
+    """A thread's first Message-ID and its 19 latest: what an answer's
+    References keeps of a long thread (mail clients thread by the root and
+    the parent)."""
+    return list(refs[:1]) + list(refs[1:][-19:])
 
 
 def _as_route(route: MailRoute) -> dict:

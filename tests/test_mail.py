@@ -403,3 +403,20 @@ def test_smtp_failures_fall_on_the_error_tree():
 
     assert isinstance(smtp_failure(ssl.SSLCertVerificationError("self-signed"), "mx"), Refused)
     assert isinstance(smtp_failure(TimeoutError("timed out"), "mx"), Transient)
+
+
+async def test_a_hostile_thread_is_answered_to_a_bounded_few(mailbox):
+    """A mail with a Cc of thousands and a References header of thousands:
+    the case's route keeps 50 in Cc and the thread's root with its 19
+    latest references."""
+    from store import casemail
+
+    refs = " ".join(f"<r{i}@x.cn>" for i in range(3000))
+    ccs = ", ".join(f"u{i}@x.cn" for i in range(2000))
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"Re: [案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<h1@x.cn>",
+                                                       Cc=ccs, References=refs))
+    await mailbox.settle()
+    case = await mailbox.app.store.call(cases.get, NUMBER)
+    route = await mailbox.app.store.call(casemail.route_of, case.id)
+    assert len(route.cc) == 50 and route.cc[0] == "u0@x.cn"
+    assert len(route.references) == 20 and route.references[0] == "<r0@x.cn>" and route.references[-1] == "<h1@x.cn>"

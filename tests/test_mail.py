@@ -352,6 +352,13 @@ async def test_the_boards_button_sends_it_and_smtp_failures_are_told(mailbox):
     assert 'id="act-email-send"' not in page and "发送给 lilei@contoso.com。" in page
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert "不会重复发送" in said and len(mailbox.smtp.messages) == before + 1
+    # Reopened and archived again: a new decision, its own e-mail.
+    await chat.say(f"case reopen {NUMBER} 客户又蓝屏了")
+    await chat.say(f"case archive {NUMBER} 客户更换了内存")
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"案例 {NUMBER} 的归档邮件已发送给 lilei@contoso.com。"
+    assert len(mailbox.smtp.messages) == before + 2
+    assert "Reason for archiving: 客户更换了内存" in body_of(mailbox.smtp.messages[-1])
 
 
 async def test_what_cannot_be_sent_says_why(mailbox, tmp_path):

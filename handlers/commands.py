@@ -349,9 +349,11 @@ async def archive(desk, ctx, rest: str) -> None:
     from handlers.mailout import mailer_of, recipients_text
 
     route = await desk.store.call(casemail.route_of, case.id) if mailer_of(desk) is not None else None
+    reply = Reply(doc, kind="summary", case_number=case.number)
     if route is not None:
         doc.para(t(ctx.lang, "mail_send_hint", number=case.number, to=recipients_text(route.to, route.cc, ctx.lang)))
-    await ctx.send(Reply(doc, kind="summary", case_number=case.number))
+        reply.actions = [Action("email_send", t(ctx.lang, "btn_email_send"), case.number)]
+    await ctx.send(reply)
     await _state_changed(desk, ctx, case.number)
 
 

@@ -427,3 +427,59 @@ async def test_a_hostile_thread_is_answered_to_a_bounded_few(mailbox):
     route = await mailbox.app.store.call(casemail.route_of, case.id)
     assert len(route.cc) == 50 and route.cc[0] == "u0@x.cn"
     assert len(route.references) == 20 and route.references[0] == "<r0@x.cn>" and route.references[-1] == "<h1@x.cn>"
+
+
+async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
+    """The mailbox and Slack on one desk: the case came in by mail, is
+    archived in Slack, and the button on the archive reply sends the e-mail
+    (the same handler as `case email send` and the board's button)."""
+    import asyncio as aio
+
+    from deskkit import serve
+    from fakeslack import SECRET, TOKEN, FakeSlack, command_body, interactive_body, sign
+
+    need_dovecot()
+    imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
+    fake = FakeSlack()
+    fake_server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {
+        "CRASHDESK_IMAP_URL": imap.url, "CRASHDESK_SMTP_URL": smtp.url, "CRASHDESK_MAIL_FROM": DESK,
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base + "/api/"})
+
+    async def post(body: str, content_type: str):
+        resp = await client.post("/slack/events", data=body.encode(), headers={"Content-Type": content_type, **sign(body)})
+        assert resp.status == 200
+        await app.jobs.drain()
+        for _ in range(100):  # listeners of commands and buttons run after their ack
+            if not [t for t in aio.all_tasks() if "run_" in repr(t.get_coro())]:
+                break
+            await aio.sleep(0.02)
+
+    try:
+        await aio.to_thread(imap.deliver, mail(f"[案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % initial response",
+                                               "Hello, our laptops crash.", sender="Li Lei <lilei@contoso.com>",
+                                               mid="<s1@contoso.com>"))
+        for _ in range(3000):
+            if await aio.to_thread(imap.unseen) == 0:
+                break
+            await aio.sleep(0.02)
+        await app.jobs.drain()
+        await post(command_body(f"archive {NUMBER} the customer replaced the memory"), "application/x-www-form-urlencoded")
+        summary = next(p for p in fake.posts() if "Definition:" in p.get("text", ""))
+        buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert [(e["action_id"], e["value"]) for e in buttons] == [("crashdesk_email_send", NUMBER)]
+        payload = {"type": "block_actions", "trigger_id": "222.333", "user": {"id": "U0WEI"}, "team": {"id": "T0FAKE"},
+                   "api_app_id": "A0FAKE", "token": "legacy", "channel": {"id": summary["channel"]},
+                   "message": {"ts": summary.get("ts") or "1700000000.000009", "thread_ts": summary.get("thread_ts")},
+                   "container": {"type": "message", "message_ts": "1700000000.000009", "channel_id": summary["channel"]},
+                   "actions": [{**buttons[0], "type": "button", "block_id": "b1", "action_ts": "1"}]}
+        await post(interactive_body(payload), "application/x-www-form-urlencoded")
+        (sent,) = [m for m in smtp.messages if "Case summary" in body_of(m)]
+        assert sent["To"] == "lilei@contoso.com" and sent["In-Reply-To"] == "<s1@contoso.com>"
+        assert any(f"The archive e-mail of {NUMBER} was sent to lilei@contoso.com." in p.get("text", "")
+                   for p in fake.posts())
+    finally:
+        await client.close()
+        await fake_server.close()
+        smtp.stop()
+        imap.stop()

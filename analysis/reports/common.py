@@ -31,11 +31,17 @@ def lines(text: str) -> list[str]:
     change it."""
     if _LINES and _LINES[0][0] is text:
         return _LINES[0][1]
-    rows = text.split("\n")
-    if rows and max(map(len, rows)) > MAX_LINE:
-        rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
-    elif "\r" in text:
-        rows = [line.rstrip("\r") for line in rows]
+    # The common cases by C calls only: no carriage return, or one before
+    # each line break (dropped by one replace).  Runs of them, a last line
+    # ending in one, or a line longer than the cut: line by line.
+    body = text.replace("\r\n", "\n") if "\r" in text else text
+    rows = body.split("\n")
+    if "\r\n" in body or body.endswith("\r") or (rows and max(map(len, rows)) >= MAX_LINE):
+        rows = text.split("\n")
+        if max(map(len, rows)) > MAX_LINE:
+            rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
+        elif "\r" in text:
+            rows = [line.rstrip("\r") for line in rows]
     _LINES[:] = [(text, rows)]
     return rows
 
@@ -118,9 +124,10 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
 
 
 def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
-    """The numbers of the lines of the lowered text ``low`` that a
-    ``label_pattern`` finds, in order: one scan in C, and Python sees only
-    those lines."""
+    """The numbers of the lines of the lowered text ``low`` (or of the text
+    itself) that a ``label_pattern`` (or another pattern that matches from a
+    line break) finds, in order: one scan in C, and Python sees only those
+    lines."""
     text = "\n" + low
     out: list[int] = []
     row = at = 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from analysis import catalog
+from analysis.eventlog.event import cut_lines
 from analysis.findings import Claim, Claimant, Findings
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, module_key
 
@@ -31,17 +32,7 @@ def lines(text: str) -> list[str]:
     change it."""
     if _LINES and _LINES[0][0] is text:
         return _LINES[0][1]
-    # The common cases by C calls only: no carriage return, or one before
-    # each line break (dropped by one replace).  Runs of them, a last line
-    # ending in one, or a line longer than the cut: line by line.
-    body = text.replace("\r\n", "\n") if "\r" in text else text
-    rows = body.split("\n")
-    if "\r\n" in body or body.endswith("\r") or (rows and max(map(len, rows)) >= MAX_LINE):
-        rows = text.split("\n")
-        if max(map(len, rows)) > MAX_LINE:
-            rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
-        elif "\r" in text:
-            rows = [line.rstrip("\r") for line in rows]
+    rows = cut_lines(text, MAX_LINE)
     _LINES[:] = [(text, rows)]
     return rows
 

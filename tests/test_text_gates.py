@@ -224,3 +224,25 @@ def test_frames_and_arguments_read_whole_say_what_the_long_way_says(monkeypatch)
         except NotText:
             continue
         assert scan(text, True) == scan(text, False), path.name
+
+
+def test_day_first_around_separators_says_what_the_walk_over_every_date_says() -> None:
+    """says_day_first looks only near the separators of possible day-first
+    dates; the walk over every date in order (day_first_in_order) is the
+    reference, on texts of dates that overlap, nest in digit runs, follow
+    one another without a blank and run longer than its look back."""
+    import random
+
+    from analysis.eventlog.event import day_first_in_order, says_day_first
+
+    rng = random.Random(14)
+    pieces = ["13/07/2018 10:00", "7/13/2018 1:02 PM", "12/07/2018 10:15:02", "31-12-2020 23:59:59.123",
+              "2018/13/05 10:00", "13.07.2018 10:00", "99/1/2018 1:00", "1", "13", "/", "-", ".", " ", "  ",
+              "2018", "10:00", "x", "\n", "AM", "um ", "下午", "13/07/20188", ":", "٣١/٠٧/٢٠١٨ 10:00", "0",
+              "113/05/2018 9:00", "13/5/2018T10:00Z", ","]
+    for n in range(4000):
+        size = rng.choice([3, 10, 40, 120])
+        text = "".join(rng.choice(pieces) for _ in range(size))
+        if n % 7 == 0:
+            text = " 1" * rng.randint(100, 200) + text  # a run of date characters past the look back
+        assert says_day_first(text) == day_first_in_order(text), text

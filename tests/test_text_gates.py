@@ -152,15 +152,18 @@ def test_days_between_crashes_of_utc_and_local_times() -> None:
 
 
 def _long_way_scanner(monkeypatch):
-    """The scanner with its whole-line reads of frames and arguments shut
-    off: every such line goes through Scanner._read, as before them."""
+    """The scanner with its whole-line reads of frames, arguments and lines
+    of numbers shut off: every such line goes through Scanner._read, as
+    before them."""
     import re
 
     from analysis.text import events
 
     source = events._LINE_START.pattern
-    assert "(?P<arg>" in source and "(?P<frame>" in source
-    slow = re.compile(source.replace("(?P<arg>", "(?P<arg>(?!)").replace("(?P<frame>", "(?P<frame>(?!)"))
+    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>"):
+        assert group in source
+        source = source.replace(group, group + "(?!)")
+    slow = re.compile(source)
     fast = events._LINE_START
 
     def scan(text: str, use_fast: bool) -> list:
@@ -199,6 +202,10 @@ def _frame_lines(rng) -> list[str]:
                    + rng.choice(["", ", memory referenced", ",x", " y", ",   spaced   words  "]))
         if rng.random() < 0.3:
             out.append(rng.choice(["   wrapped meaning", "   ", "   Arg2: 1", "", "  two blanks", "x" * 2100]))
+        if rng.random() < 0.5:  # memory as dq/dd print it, and numbers that start a wrapped frame
+            words = [hexw(rng.choice([2, 8, 16])) for _ in range(rng.randint(1, 5))]
+            out.append(" " * rng.choice([0, 2]) + rng.choice([" ", "  ", " : "]).join(words)
+                       + rng.choice(["", " ", ":", " x", "\u3000"]) + ("0" * 2100 if rng.random() < 0.02 else ""))
     return out
 
 

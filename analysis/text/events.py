@@ -209,7 +209,10 @@ _LINE_START = re.compile(
     rf"(?P<field>({_trie(ANALYSIS_FIELDS)}):[ ]*+([^\n]*+))"
     r"|(?P<key>Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n])(?:(?=\n[ ]{0,%d}+Value:()))?)" % (MAX_LINE - 6)
     # ... and an argument line whose next line does not go on with its
-    # meaning (see Scanner.go_on_wrap), and a frame of the plain shape.
+    # meaning (see Scanner.go_on_wrap), a frame of the plain shape, and a
+    # line of numbers alone before another (memory dumped by dq/dd: no
+    # fact, and no frame whose call site went to the next line).
+    + r"|(?P<numbers>[0-9a-fA-F :]++(?=\n[0-9a-fA-F :]*+(?![^\n])))"
     + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
     + f"|(?P<frame>{PLAIN_FRAME_BODY})"
     + "|" + _trie(set(_OPENING_WORDS))
@@ -382,6 +385,8 @@ class Scanner:
                     if m[6] is not None:  # the Value line goes with it
                         end = text.find("\n", cursor)
                         cursor = (end if end >= 0 else n) + 1
+                elif kind == "numbers":
+                    cursor = m.end() + 1
                 elif kind == "frame" and m.end() - start <= MAX_LINE:
                     frame = plain_frame(m)
                     if frame is not None:

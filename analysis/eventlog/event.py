@@ -150,14 +150,23 @@ _LOCAL = re.compile(
     r"(?P<pm1>上午|下午)?\s{0,2}(?P<h>\d{1,2}):(?P<mi>\d\d)(?::(?P<s>\d\d))?(?:[.,]\d{1,9})?"
     r"\s{0,2}(?P<pm>[AaPp]\.?[Mm]\.?)?(?P<z>Z)?"
 )
+
+
 # The direction marks Windows writes around the numbers of a printed date.
-_MARKS = re.compile("[\u200e\u200f\u202a-\u202e]")
+_MARK_CHARS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
 
 
 def strip_marks(text: str) -> str:
-    """The text without its direction marks (a regex scan in C: a
-    translate table walks a megabyte of head in Python-speed lookups)."""
-    return _MARKS.sub("", text)
+    """The text without its direction marks: a find and a replace in C
+    per mark it holds (an ASCII text holds none, at no cost).  A class
+    searched by the regex engine, or a translate table, walks a megabyte of
+    head several times slower."""
+    if text.isascii():
+        return text
+    for mark in _MARK_CHARS:
+        if mark in text:
+            text = text.replace(mark, "")
+    return text
 
 
 @dataclass(slots=True)
@@ -213,6 +222,50 @@ _DAY_FIRST_HINT = re.compile(r"[/-](?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/
                              r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
 
 
+def _day_first(m: re.Match[str]) -> bool:
+    return bool(m["a2"]) and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"])
+
+
+def day_first_in_order(text: str) -> bool:
+    """Whether a date of ``text`` writes the day first, every date read in
+    the order ``_LOCAL.finditer`` finds them (the reference for ``says_day_first``)."""
+    return any(_day_first(m) for m in _LOCAL.finditer(text))
+
+
+# The separator of a date that may write the day first ("13/07/2018"): two
+# digits before it, one or two and a year after.
+_DATE_SEP = re.compile(r"[/-](?<=\d\d[/-])(?=\d\d?[/.-]\d{4})")  # the class first: the engine skips to it
+# A character no date _LOCAL reads can hold: no match spans it, so the
+# matches after it are those of a search started just after it.
+_NOT_IN_DATE = re.compile("[^\\d\\s\\-/.,:TumAaPpMZ上午下]")
+_DATE_LONGEST = 64  # characters of the longest date _LOCAL matches (45), and a margin
+_DATE_BACK = 256  # characters looked back for one that no date holds
+
+
+def says_day_first(text: str) -> bool:
+    """``day_first_in_order``, looking only around the separators of the
+    dates that may write the day first: a day-first date's match starts two
+    digits before such a separator, and whether the in-order walk has a
+    match starting there is settled by walking from the last character
+    before it that no date holds (a text mostly of dates walks it all)."""
+    for sep in _DATE_SEP.finditer(text):
+        at = sep.start()
+        if int(text[at - 2 : at]) <= 12:
+            continue  # no day first date has its separator here
+        start = at - 2
+        low = max(0, start - _DATE_BACK)
+        back = _NOT_IN_DATE.search(text[low:start][::-1])
+        if back is None and low > 0:
+            return day_first_in_order(text)
+        resume = low if back is None else start - back.start()
+        for m in _LOCAL.finditer(text, resume, start + _DATE_LONGEST):
+            if m.start() >= start:
+                if m.start() == start and _day_first(m):
+                    return True
+                break
+    return False
+
+
 class LocalTimes:
     """How an export writes its dates, settled from its first megabyte:
     one "13/07/2018" there shows the whole file writes the day first
@@ -229,10 +282,7 @@ class LocalTimes:
         self.day_first = False
         text = strip_marks(head[: self.HEAD])
         if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
-            for m in _LOCAL.finditer(text):
-                if m["a2"] and m["sep"] != "." and int(m["a2"]) > 12 >= int(m["b2"]):
-                    self.day_first = True
-                    break
+            self.day_first = says_day_first(text)
         _SETTLED[:] = [(head, self.day_first)]
 
     def iso(self, text: str | None) -> str | None:
@@ -243,14 +293,89 @@ class LocalTimes:
 def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Iterator[str]:
     """Lines of text given in pieces, each cut to ``limit``; a run with no
     line break at all cannot grow past a few times the limit."""
+    if not keep_end:
+        for rows in blocks_of(pieces, limit):
+            yield from rows
+        return
     rest = ""
     for piece in pieces:
         rest += piece
         lines = rest.split("\n")
         rest = lines.pop()
         for line in lines:
-            yield line[:limit] + "\n" if keep_end else line[:limit].rstrip("\r")
+            yield line[:limit] + "\n"
         if len(rest) > limit * 4:
             rest = rest[-limit:]
     if rest:
-        yield rest[:limit] if keep_end else rest[:limit].rstrip("\r")
+        yield rest[:limit]
+
+
+def blocks_of(pieces: Iterable[str], limit: int) -> Iterator[list[str]]:
+    """The lines ``lines_of`` gives, a list at a time (the whole lines of
+    each piece), cut by ``cut_lines``."""
+    rest = ""
+    for piece in pieces:
+        rest += piece
+        end = rest.rfind("\n")
+        if end >= 0:
+            yield cut_lines(rest[:end], limit)
+            rest = rest[end + 1 :]
+        if len(rest) > limit * 4:
+            rest = rest[-limit:]
+    if rest:
+        yield [rest[:limit].rstrip("\r")]
+
+
+def cut_lines(text: str, limit: int) -> list[str]:
+    """``[line[:limit].rstrip("\r") for line in text.split("\n")]``, with
+    no Python step per line where nothing needs cutting (a replace of CRLF
+    before the split costs more than the strip, in a text of wide characters)."""
+    rows = text.split("\n")
+    if max(map(len, rows)) > limit:
+        return [line[:limit].rstrip("\r") for line in rows]
+    if "\r" in text:
+        return [line.rstrip("\r") for line in rows]
+    return rows
+
+
+class RowWalk:
+    """The lines of one block, taken one by one or jumped over to the next
+    one a pattern finds.  A jump's pattern matches at the line break before
+    a line (in ``"\n" + "\n".join(rows)``): one scan in C from where the
+    walk stands, so the lines between never become Python work."""
+
+    __slots__ = ("rows", "row", "at", "_text")
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+        self.row = 0  # the next line to take
+        self.at = 0  # where its line break is in the joined text
+        self._text: str | None = None
+
+    def take(self) -> str | None:
+        if self.row >= len(self.rows):
+            return None
+        line = self.rows[self.row]
+        self.row += 1
+        self.at += len(line) + 1
+        return line
+
+    def jump(self, pattern: re.Pattern[str]) -> None:
+        """To the next line (this one included) that ``pattern`` finds, or past the last."""
+        if self.row >= len(self.rows):
+            return
+        if self._text is None:
+            self._text = "\n" + "\n".join(self.rows)
+        m = pattern.search(self._text, self.at)
+        if m is None:
+            self.row = len(self.rows)
+            return
+        self.row += self._text.count("\n", self.at, m.start())
+        self.at = m.start()
+
+    def between(self, pattern: re.Pattern[str]) -> list[str]:
+        """The lines from here to the next one ``pattern`` finds (that one
+        not included), walked over at once."""
+        start = self.row
+        self.jump(pattern)
+        return self.rows[start : self.row]

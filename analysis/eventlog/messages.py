@@ -111,7 +111,25 @@ def os_build_message(text: str | None) -> int | None:
 
 def _labelled(labels: tuple[str, ...]) -> re.Pattern:
     names = "|".join(re.escape(label) for label in labels)
-    return re.compile(r"(?:^|[\n，,]|\s)\s{0,4}(?:" + names + r")\s{0,3}[:：][ \t]{0,8}([^\r\n，,]{0,400})", re.I)
+    pattern = re.compile(r"(?:^|[\n，,]|\s)\s{0,4}(?:" + names + r")\s{0,3}[:：][ \t]{0,8}([^\r\n，,]{0,400})", re.I)
+    _LABELS_ALONE[pattern.pattern] = re.compile("(?:" + names + ")", re.I)
+    return pattern
+
+
+# A _labelled pattern's labels alone: searched first, by their first letters.
+_LABELS_ALONE: dict[str, re.Pattern] = {}
+
+
+def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
+    """``pattern.search(text)`` for a ``_labelled`` pattern.  Its blanks
+    are tried at every character of the text; its labels alone are found
+    by a quick scan, and a match starts at most five characters (a break
+    and four blanks) before one, so the whole pattern is searched only
+    from there."""
+    first = _LABELS_ALONE[pattern.pattern].search(text)
+    if first is None:
+        return None
+    return pattern.search(text, max(0, first.start() - 5))
 
 
 # Service Control Manager 7045, labels of the message by language.
@@ -126,7 +144,7 @@ _SERVICE = {
 def service_message(text: str | None) -> dict[str, str]:
     out = {}
     for key, pattern in _SERVICE.items():
-        m = pattern.search((text or "")[:4000])
+        m = labelled(pattern, (text or "")[:4000])
         if m and m[1].strip():
             out[key] = m[1].strip()
     return out
@@ -161,8 +179,8 @@ _FATAL_WORDS = ("fatal", "schwerwiegend", "严重", "致命", "unkorrigierbar")
 
 def whea_message(text: str | None) -> tuple[str | None, str | None, bool]:
     text = (text or "")[:4000]
-    component = _COMPONENT.search(text)
-    source = _ERROR_SOURCE.search(text)
+    component = labelled(_COMPONENT, text)
+    source = labelled(_ERROR_SOURCE, text)
     first_line = text.split("\n", 1)[0].lower()
     return (component[1].strip() if component else None, source[1].strip() if source else None,
             any(w in first_line for w in _FATAL_WORDS))
@@ -194,13 +212,12 @@ def app_crash_message(text: str | None) -> dict[str, str]:
     text = (text or "")[:8000]
     out: dict[str, str] = {}
     for key, pattern in _APP.items():
-        m = pattern.search(text)
+        m = labelled(pattern, text)
         if m and m[1].strip():
             out[key] = m[1].strip()
     # "Faulting application name: x.exe, version: 1.2, time stamp: 0x..."
     for key in ("app", "module"):
-        pattern = _APP[key]
-        m = pattern.search(text)
+        m = labelled(_APP[key], text)
         if m:
             line_end = text.find("\n", m.end())
             line = text[m.start() : line_end if line_end >= 0 else len(text)]
@@ -247,7 +264,7 @@ class WerReport:
 
 def wer_message(text: str | None) -> WerReport:
     text = (text or "")[:8000]
-    name = _WER_EVENT.search(text)
+    name = labelled(_WER_EVENT, text)
     params = {int(n): v.strip() for n, v in _WER_P.findall(text) if 1 <= int(n) <= 10}
     if not params:
         for p, value in _WER_BC.findall(text):

@@ -12,11 +12,16 @@ message is bounded."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
-from analysis.eventlog.event import lines_of, MAX_MESSAGE, Event, LocalTimes, bounded, level_of, set_field, utc_iso
+from analysis.eventlog.event import (
+    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, level_of, set_field, utc_iso,
+)
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
+from analysis.reports.common import BLANKS, label_pattern
 
 MAX_LINE = 8192
 MAX_XML_LINES = 2000
@@ -81,61 +86,85 @@ class _Record:
         self.mode = ""  # "", "message", "xml"
 
 
+# A line that may be a label's (of either table), or wevtutil's "Event[0]:".
+# Outside a description and an event's XML only these are read: every
+# other line changes nothing there.
+_TEXT_LINE = re.compile(label_pattern(set(LABELS) | set(FORMAT_LIST), also=f"[{BLANKS}]*+event\\[").pattern, re.I)
+
+
 def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     """Events from any of the labelled text shapes.  ``head`` (the text's
     start) settles how its dates are written."""
     times = LocalTimes(head)
     format_list = _is_format_list(head)
     current: _Record | None = None
-    for line in lines_of(pieces, MAX_LINE):
-        stripped = line.strip()
-        if stripped.startswith("Event[") and stripped.endswith("]:"):
-            if current:
-                yield from _finish(current, times)
-            current = _Record()
-            continue
-        found = _label(line)
-        key = None
-        if found:
-            label, value, indent = found
-            if format_list:
-                key = FORMAT_LIST.get(label) if indent == 0 else None
-            else:
-                key = LABELS.get(label)
-        if current is not None and current.mode == "message" and key is not None and not format_list:
-            # Inside a description only a new event's first label ends it
-            # (messages hold "Service Name:" and the like).
-            if key not in ("log", "xml") and not (key == "source" and current.fields.get("source")):
-                key = None
-        if current is not None and current.mode == "xml" and key != "log":
-            if len(current.xml) < MAX_XML_LINES:
-                current.xml.append(line)
-            continue
-        if key is None:
+    for rows in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(rows)
+        while True:
+            # The lines no label's test takes change something only inside
+            # a description (kept) or an event's XML (kept): walked over at once.
             if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                kept = line.strip() if format_list else line.rstrip()
-                current.message.append(kept)
-                current.size += len(kept)
-            continue
-        if key == "":
-            if current is not None:
+                for line in walk.between(_TEXT_LINE):
+                    if current.size >= MAX_MESSAGE:
+                        break
+                    kept = line.strip() if format_list else line.rstrip()
+                    current.message.append(kept)
+                    current.size += len(kept)
+            elif current is not None and current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
+                current.xml.extend(walk.between(_TEXT_LINE)[: MAX_XML_LINES - len(current.xml)])
+            else:
+                walk.jump(_TEXT_LINE)
+            line = walk.take()
+            if line is None:
+                break
+            stripped = line.strip()
+            if stripped.startswith("Event[") and stripped.endswith("]:"):
+                if current:
+                    yield from _finish(current, times)
+                current = _Record()
+                continue
+            found = _label(line)
+            key = None
+            if found:
+                label, value, indent = found
+                if format_list:
+                    key = FORMAT_LIST.get(label) if indent == 0 else None
+                else:
+                    key = LABELS.get(label)
+            if current is not None and current.mode == "message" and key is not None and not format_list:
+                # Inside a description only a new event's first label ends it
+                # (messages hold "Service Name:" and the like).
+                if key not in ("log", "xml") and not (key == "source" and current.fields.get("source")):
+                    key = None
+            if current is not None and current.mode == "xml" and key != "log":
+                if len(current.xml) < MAX_XML_LINES:
+                    current.xml.append(line)
+                continue
+            if key is None:
+                if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
+                    kept = line.strip() if format_list else line.rstrip()
+                    current.message.append(kept)
+                    current.size += len(kept)
+                continue
+            if key == "":
+                if current is not None:
+                    current.mode = ""
+                continue
+            if current is None or key == "log" or key in current.fields or (key == "message" and current.message):
+                if current:
+                    yield from _finish(current, times)
+                current = _Record()
+            if key == "message":
+                current.mode = "message"
+                current.fields["message"] = ""
+                if value:
+                    current.message.append(value)
+                    current.size += len(value)
+            elif key == "xml":
+                current.mode = "xml"
+            else:
                 current.mode = ""
-            continue
-        if current is None or key == "log" or key in current.fields or (key == "message" and current.message):
-            if current:
-                yield from _finish(current, times)
-            current = _Record()
-        if key == "message":
-            current.mode = "message"
-            current.fields["message"] = ""
-            if value:
-                current.message.append(value)
-                current.size += len(value)
-        elif key == "xml":
-            current.mode = "xml"
-        else:
-            current.mode = ""
-            current.fields[key] = bounded(value, 512)
+                current.fields[key] = bounded(value, 512)
     if current:
         yield from _finish(current, times)
 
@@ -213,51 +242,74 @@ def looks_friendly(head: str) -> bool:
             or ("BugcheckCode " in head and ("Event ID" in head or "EventID" in head)))
 
 
+# Where a line of the friendly view may say something, after its blanks and
+# tree marks: a section's name, "[ Name]", or the System fields it reads.
+_FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "Level")
+_FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, _FRIENDLY_WORDS)) + ")")
+
+
+@lru_cache(maxsize=64)
+def _friendly_fields(names: tuple[str, ...]) -> re.Pattern[str]:
+    """The lines that may say something once an event's data has all the
+    fields it may hold: those above, and those that name one of them again."""
+    words = sorted(set(_FRIENDLY_WORDS) | set(names), key=len, reverse=True)
+    return re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, words)) + ")")
+
+
 def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
     """'- System / - Provider / [ Name]  X / EventID 41 / ... - EventData /
     BugcheckCode 159': one event per "- System" section."""
     event: Event | None = None
     section = ""
-    for line in lines_of(pieces, MAX_LINE):
-        text = line.strip().lstrip("-+ ").strip()
-        if not text:
-            continue
-        if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):
-            if event and event.event_id >= 0:
-                yield _kernel_power(event)
-            event = Event(provider="", event_id=-1)
-            section = "System"
-            if text == "System":
+    for rows in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(rows)
+        while True:
+            if event is None or section != "EventData":
+                walk.jump(_FRIENDLY_LINE)
+            elif len(event.data) >= MAX_FIELDS:
+                walk.jump(_friendly_fields(tuple(event.data)))
+            line = walk.take()
+            if line is None:
+                break
+            text = line.strip().lstrip("-+ ").strip()
+            if not text:
                 continue
-            text = "EventID " + text[9:].strip()
-        if event is None:
-            continue
-        if text in ("EventData", "UserData"):
-            section = "EventData"
-            continue
-        if text.startswith("["):
-            name, _, value = text[1:].partition("]")
-            name, value = name.strip(), value.strip()
-            if name == "Name" and not event.provider:
-                event.provider = bounded(value, 256)
-            elif name == "SystemTime":
-                event.time = utc_iso(value)
-            continue
-        name, _, value = text.partition(" ")
-        value = value.strip()
-        if section == "EventData":
-            if name.isidentifier():
-                set_field(event.data, name, value)
-        elif name == "EventID" and value.split()[:1] and value.split()[0].isdigit():
-            event.event_id = int(value.split()[0])
-        elif name == "EventRecordID" and value.isdigit():
-            event.record_id = int(value)
-        elif name == "Computer":
-            event.computer = bounded(value, 256) or None
-        elif name == "Channel":
-            event.channel = bounded(value, 256) or None
-        elif name == "Level":
-            event.level = level_of(value)
+            if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):
+                if event and event.event_id >= 0:
+                    yield _kernel_power(event)
+                event = Event(provider="", event_id=-1)
+                section = "System"
+                if text == "System":
+                    continue
+                text = "EventID " + text[9:].strip()
+            if event is None:
+                continue
+            if text in ("EventData", "UserData"):
+                section = "EventData"
+                continue
+            if text.startswith("["):
+                name, _, value = text[1:].partition("]")
+                name, value = name.strip(), value.strip()
+                if name == "Name" and not event.provider:
+                    event.provider = bounded(value, 256)
+                elif name == "SystemTime":
+                    event.time = utc_iso(value)
+                continue
+            name, _, value = text.partition(" ")
+            value = value.strip()
+            if section == "EventData":
+                if name.isidentifier():
+                    set_field(event.data, name, value)
+            elif name == "EventID" and value.split()[:1] and value.split()[0].isdigit():
+                event.event_id = int(value.split()[0])
+            elif name == "EventRecordID" and value.isdigit():
+                event.record_id = int(value)
+            elif name == "Computer":
+                event.computer = bounded(value, 256) or None
+            elif name == "Channel":
+                event.channel = bounded(value, 256) or None
+            elif name == "Level":
+                event.level = level_of(value)
     if event and event.event_id >= 0:
         yield _kernel_power(event)
 

@@ -14,13 +14,14 @@ driver even when BlueScreenView blamed ntoskrnl.exe."""
 from __future__ import annotations
 
 import csv
+import re
 from html.parser import HTMLParser
 
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS, image_name, label_pattern, label_rows, lines, lowered, module_of, new_crash, set_bugcheck,
+    BLANKS, image_name, label_pattern, label_rows, lines, lowered, marked_rows, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -177,11 +178,19 @@ def _separator(line: str) -> int:
     return -1
 
 
+# A line that may split into three cells or more: two tabs, or two commas.
+# Only these are read (a line with fewer of its delimiter changes nothing).
+_DELIMITED_LINE = re.compile("\n(?:[^\t\n]*+\t[^\t\n]*+\t|[^,\n]*+,[^,\n]*+,)")
+
+
 def _delimited_records(text: str) -> list[dict[str, str]]:
-    rows = [line for line in lines(text) if line.strip()]
+    rows = lines(text)
     out: list[dict[str, str]] = []
     header: list[str | None] | None = None
-    for line in rows:
+    for i in label_rows(text, _DELIMITED_LINE):
+        line = rows[i]
+        if not line.strip():
+            continue
         delim = "\t" if "\t" in line else ","
         try:
             cells = next(csv.reader([line], delimiter=delim))
@@ -213,7 +222,9 @@ def _flattened_records(text: str) -> list[dict[str, str]]:
     header row on the same line: the values are told apart by their look
     (a .dmp name, a NAME_IN_CAPITALS, 0x codes, image+offset addresses)."""
     out: list[dict[str, str]] = []
-    for line in lines(text):
+    rows = lines(text)
+    for i in marked_rows(text, (".dmp",)):
+        line = rows[i]
         if ".dmp" not in line:
             continue
         start = line.find(_HEADER_RUN)

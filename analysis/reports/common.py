@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from analysis import catalog
+from analysis.eventlog.event import cut_lines
 from analysis.findings import Claim, Claimant, Findings
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, module_key
 
@@ -31,11 +32,7 @@ def lines(text: str) -> list[str]:
     change it."""
     if _LINES and _LINES[0][0] is text:
         return _LINES[0][1]
-    rows = text.split("\n")
-    if rows and max(map(len, rows)) > MAX_LINE:
-        rows = [line[:MAX_LINE].rstrip("\r") for line in rows]
-    elif "\r" in text:
-        rows = [line.rstrip("\r") for line in rows]
+    rows = cut_lines(text, MAX_LINE)
     _LINES[:] = [(text, rows)]
     return rows
 
@@ -118,9 +115,10 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
 
 
 def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
-    """The numbers of the lines of the lowered text ``low`` that a
-    ``label_pattern`` finds, in order: one scan in C, and Python sees only
-    those lines."""
+    """The numbers of the lines of the lowered text ``low`` (or of the text
+    itself) that a ``label_pattern`` (or another pattern that matches from a
+    line break) finds, in order: one scan in C, and Python sees only those
+    lines."""
     text = "\n" + low
     out: list[int] = []
     row = at = 0

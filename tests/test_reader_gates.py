@@ -1,0 +1,305 @@
+"""The report and event-log readers read only the lines their literal
+marks find (issue 14); each is checked here against the straightforward
+read of every line that it replaced (kept below as the reference), on
+texts mixed from the fixtures' lines and lines made to sit on the marks'
+edges: one delimiter short, a mark in another case, a carriage return,
+a line past the length the readers cut at."""
+
+from __future__ import annotations
+
+import csv
+import re
+import random
+from pathlib import Path
+
+from analysis.reports import bluescreenview as bsv
+from analysis.reports.common import MAX_CRASHES, MAX_LINE, MAX_VALUE, forget, lines
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+_EDGES = [
+    "a\tb", "a\tb\tc", "\t\t", " \t \t ", "x,y", "x,y,z", ",,", '"a,b",c', '"a\tb"\tc', "Dump File\tCrash Time\tBug Check Code",
+    "Dump File,Crash Time,Bug Check String,Bug Check Code", "Filename\tAddress In Stack\tFrom Address\tTo Address",
+    "Mini010121-01.dmp\t1/1/2021\tIRQL_NOT_LESS_OR_EQUAL\t0x0000000a\t1\t2\t3\t4\tntoskrnl.exe\tntoskrnl.exe+1",
+    "Mini010121-01.dmp,1/1/2021,IRQL_NOT_LESS_OR_EQUAL,0x0000000a,1,2,3,4,ntoskrnl.exe,ntoskrnl.exe+1",
+    "MINI.DMP x", "a.dmp 1/1/2021 IRQL_NOT_LESS_OR_EQUAL 0x0000000a 0x1 0x2 0x3 0x4 x.sys x.sys+12", "\r", "a,b\r,c",
+    "Bug Check Code : 0x0000000a", "==========", "", "x" * (MAX_LINE - 1) + "\t\t", "y" * (MAX_LINE + 3) + ",a,b",
+    "a\tb\r\tc", "Caused By Driver,ntoskrnl.exe,x", "\x85\t\x85\t",
+]
+
+
+def _fixture_lines() -> list[str]:
+    out = []
+    for path in sorted(FIXTURES.rglob("*.txt")):
+        out.extend(path.read_bytes().decode("utf-8", "replace").split("\n"))
+    return out
+
+
+def texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pool = _fixture_lines()
+    made = []
+    for _ in range(count):
+        rows = [rng.choice(_EDGES) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 200))]
+        ends = rng.choice(["\n", "\r\n", "\n", "\r\r\n"])
+        made.append(ends.join(rows) + rng.choice(["", "\n", "\r"]))
+    return made
+
+
+# ------------------------------------------------------------- references
+
+def delimited_every_line(text: str) -> list[dict[str, str]]:
+    """bluescreenview._delimited_records as it was: csv.reader on every line."""
+    rows = [line for line in lines(text) if line.strip()]
+    out: list[dict[str, str]] = []
+    header: list[str | None] | None = None
+    for line in rows:
+        delim = "\t" if "\t" in line else ","
+        try:
+            cells = next(csv.reader([line], delimiter=delim))
+        except (csv.Error, StopIteration):
+            continue
+        keys = [bsv.label_key(c) for c in cells]
+        if sum(k is not None for k in keys) >= 3:
+            header = keys
+            continue
+        if header is not None and len(cells) >= 3:
+            out.append({k: v.strip()[:MAX_VALUE] for k, v in zip(header, cells) if k and v.strip()})
+        elif bsv._looks_like_row(cells):
+            out.append({k: v.strip()[:MAX_VALUE] for k, v in zip(bsv._DEFAULT_COLUMNS, cells) if v.strip()})
+        if len(out) >= MAX_CRASHES:
+            break
+    return out
+
+
+def flattened_every_line(text: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for line in lines(text):
+        if ".dmp" not in line:
+            continue
+        start = line.find(bsv._HEADER_RUN)
+        words = line[start + len(bsv._HEADER_RUN):].split() if start >= 0 else line.split()
+        at = next((i for i, w in enumerate(words) if w.lower().endswith(".dmp")), None)
+        if at is None:
+            continue
+        record = bsv._flattened(words[at:])
+        if record:
+            out.append(record)
+        if len(out) >= MAX_CRASHES:
+            break
+    return out
+
+
+def lines_every_line(text: str) -> list[str]:
+    rows = text.split("\n")
+    if rows and max(map(len, rows)) > MAX_LINE:
+        return [line[:MAX_LINE].rstrip("\r") for line in rows]
+    return [line.rstrip("\r") for line in rows]
+
+
+# ------------------------------------------------------------------ tests
+
+def test_lines_by_c_calls_are_the_lines_cut_one_by_one() -> None:
+    for text in texts(300, 1) + ["a\r", "\r\r\n", "a\r\r", "\r", "", "x" * MAX_LINE + "\r\nb", "x" * MAX_LINE + "\r"]:
+        forget()
+        assert lines(text) == lines_every_line(text), text[:200]
+
+
+def test_bluescreenview_delimited_rows_read_only_where_two_delimiters_are() -> None:
+    for text in texts(400, 2):
+        forget()
+        assert bsv._delimited_records(text) == delimited_every_line(text), text[:200]
+
+
+def test_bluescreenview_flattened_rows_read_only_where_a_dump_is_named() -> None:
+    for text in texts(400, 3):
+        forget()
+        assert bsv._flattened_records(text) == flattened_every_line(text), text[:200]
+
+
+# ------------------------------------------------------- event-log exports
+
+from analysis.eventlog import text_export as tx  # noqa: E402
+from analysis.eventlog.event import MAX_MESSAGE, Event, LocalTimes, bounded, level_of, set_field, utc_iso  # noqa: E402
+from analysis.eventlog.event import lines_of  # noqa: E402
+
+
+def text_every_line(pieces, head: str):
+    """text_export.read_text as it was: every line through the labels' test."""
+    times = LocalTimes(head)
+    format_list = tx._is_format_list(head)
+    current = None
+    for line in lines_of(pieces, tx.MAX_LINE):
+        stripped = line.strip()
+        if stripped.startswith("Event[") and stripped.endswith("]:"):
+            if current:
+                yield from tx._finish(current, times)
+            current = tx._Record()
+            continue
+        found = tx._label(line)
+        key = None
+        if found:
+            label, value, indent = found
+            key = (tx.FORMAT_LIST.get(label) if indent == 0 else None) if format_list else tx.LABELS.get(label)
+        if current is not None and current.mode == "message" and key is not None and not format_list:
+            if key not in ("log", "xml") and not (key == "source" and current.fields.get("source")):
+                key = None
+        if current is not None and current.mode == "xml" and key != "log":
+            if len(current.xml) < tx.MAX_XML_LINES:
+                current.xml.append(line)
+            continue
+        if key is None:
+            if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
+                kept = line.strip() if format_list else line.rstrip()
+                current.message.append(kept)
+                current.size += len(kept)
+            continue
+        if key == "":
+            if current is not None:
+                current.mode = ""
+            continue
+        if current is None or key == "log" or key in current.fields or (key == "message" and current.message):
+            if current:
+                yield from tx._finish(current, times)
+            current = tx._Record()
+        if key == "message":
+            current.mode = "message"
+            current.fields["message"] = ""
+            if value:
+                current.message.append(value)
+                current.size += len(value)
+        elif key == "xml":
+            current.mode = "xml"
+        else:
+            current.mode = ""
+            current.fields[key] = bounded(value, 512)
+    if current:
+        yield from tx._finish(current, times)
+
+
+def friendly_every_line(pieces):
+    event = None
+    section = ""
+    for line in lines_of(pieces, tx.MAX_LINE):
+        text = line.strip().lstrip("-+ ").strip()
+        if not text:
+            continue
+        if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):
+            if event and event.event_id >= 0:
+                yield tx._kernel_power(event)
+            event = Event(provider="", event_id=-1)
+            section = "System"
+            if text == "System":
+                continue
+            text = "EventID " + text[9:].strip()
+        if event is None:
+            continue
+        if text in ("EventData", "UserData"):
+            section = "EventData"
+            continue
+        if text.startswith("["):
+            name, _, value = text[1:].partition("]")
+            name, value = name.strip(), value.strip()
+            if name == "Name" and not event.provider:
+                event.provider = bounded(value, 256)
+            elif name == "SystemTime":
+                event.time = utc_iso(value)
+            continue
+        name, _, value = text.partition(" ")
+        value = value.strip()
+        if section == "EventData":
+            if name.isidentifier():
+                set_field(event.data, name, value)
+        elif name == "EventID" and value.split()[:1] and value.split()[0].isdigit():
+            event.event_id = int(value.split()[0])
+        elif name == "EventRecordID" and value.isdigit():
+            event.record_id = int(value)
+        elif name == "Computer":
+            event.computer = bounded(value, 256) or None
+        elif name == "Channel":
+            event.channel = bounded(value, 256) or None
+        elif name == "Level":
+            event.level = level_of(value)
+    if event and event.event_id >= 0:
+        yield tx._kernel_power(event)
+
+
+_EVENT_EDGES = [
+    "Event[0]:", "  Event[12]:", "event[1]:", "Log Name: System", "  Log Name:      System", "LOG NAME: System",
+    "Source: Microsoft-Windows-Kernel-Power", "Event ID: 41", "Event  ID: 41", "事件 ID: 1001", "事件 ID：41",
+    "Description:", "Description: The system has rebooted", "Event Xml:", "<Event xmlns=\"x\"><System>", "</Event>",
+    "Level: Critical", "\u212aeywords: 0x8000", "SCHLÜSSELWÖRTER: x", "Id : 41", "TimeCreated : 7/12/2018 10:15:02 AM",
+    "ProviderName : Microsoft-Windows-Kernel-Power", "Message : The system has rebooted", "   Message : indented",
+    "Service Name: x", "Date: 2018-07-12T10:15:02.123", "Time: 10:15", ":Log Name: x", "- System", "+ System",
+    "System", "  - EventData", "UserData", "[ Name]  Microsoft-Windows-Kernel-Power", "[ SystemTime] 2021-01-01T00:00:00.1Z",
+    "EventID 41", "EventRecordID 77", "Computer PC-1", "Channel System", "Level 1", "BugcheckCode 159",
+    "BugcheckParameter1 0x3", "Event ID: 41", "Event ID 1001", "x" * 9000, "", "   ", "\t-+ System",
+] + [f"Field{i} {i}" for i in range(70)] + [f"  Field{i} again" for i in range(0, 70, 3)]
+
+
+def _event_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pool = [line for path in sorted((FIXTURES / "eventlog").glob("*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")] + _fixture_lines()[:3000]
+    made = []
+    for _ in range(count):
+        rows = [rng.choice(_EVENT_EDGES) if rng.random() < 0.4 else rng.choice(pool)
+                for _ in range(rng.choice([5, 50, 400, 2000]))]
+        made.append(rng.choice(["\n", "\r\n"]).join(rows))
+    return made
+
+
+def _pieces(text: str, rng: random.Random) -> list[str]:
+    cuts = sorted(rng.randint(0, len(text)) for _ in range(rng.randint(0, 6)))
+    return [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)])]
+
+
+def test_event_text_export_read_on_its_label_lines_only() -> None:
+    rng = random.Random(4)
+    for text in _event_texts(250, 5):
+        head = text[:65536]
+        assert list(tx.read_text(_pieces(text, rng), head)) == list(text_every_line([text], head)), text[:300]
+
+
+def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
+    rng = random.Random(6)
+    full = "\n".join(["- System", "EventID 41", "- EventData"] + [f"Field{i} {i}" for i in range(70)])
+    crafted = [full + "\n  Field5 again\nnoise\n Field69 late\n+ Field7\n- System\nEventID 1\n" + full]
+    for text in crafted + _event_texts(250, 7):
+        assert list(tx.read_friendly(_pieces(text, rng))) == list(friendly_every_line([text])), text[:300]
+
+
+def test_lines_in_blocks_are_the_lines_one_by_one() -> None:
+    from analysis.eventlog.event import blocks_of
+
+    rng = random.Random(8)
+    for text in texts(100, 9) + ["a\rb\r", "x" * 50000, "\r\n" * 3, ""]:
+        pieces = _pieces(text, rng)
+        rest, expected = "", []
+        for piece in pieces:  # lines_of as it was
+            rest += piece
+            split = rest.split("\n")
+            rest = split.pop()
+            expected.extend(line[:100].rstrip("\r") for line in split)
+            if len(rest) > 400:
+                rest = rest[-100:]
+        if rest:
+            expected.append(rest[:100].rstrip("\r"))
+        assert [row for rows in blocks_of(pieces, 100) for row in rows] == expected
+
+
+def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> None:
+    from analysis.eventlog import messages
+
+    patterns = [p for p in vars(messages).values() if isinstance(p, re.Pattern) and p.pattern in messages._LABELS_ALONE]
+    patterns += [p for d in (messages._SERVICE, messages._APP) for p in d.values()]
+    assert len(patterns) >= 12
+    rng = random.Random(10)
+    bits = ["Faulting application name", "FAULTING MODULE NAME", "Exception code", "Report Id", "报告 ID", "Event Name",
+            "Service Name", "Component", "Error Source", "Fault offset", "faulting applıcation name", "Diensttyp",
+            ":", "：", " ", "\t", "\n", ",", "，", "x.exe", "0xc0000005", "  ", "\r\n", "abc", "Name der fehlerhaften Anwendung"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 30)))
+        for pattern in patterns:
+            a, b = messages.labelled(pattern, text), pattern.search(text)
+            assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text)

@@ -303,3 +303,35 @@ def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> No
         for pattern in patterns:
             a, b = messages.labelled(pattern, text), pattern.search(text)
             assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text)
+
+
+def test_pasted_events_cut_out_before_their_tree_markers_go() -> None:
+    import html
+
+    from analysis.eventlog import xml_export as xe
+
+    def every_line(text: str) -> str:  # clean_paste as it was: the markers cut from the whole text first
+        if xe.looks_escaped(text[:65536]) and len(text) <= xe.MAX_ESCAPED:
+            text = html.unescape(text)
+        text = xe._TREE_MARKER.sub("", text)
+        parts, at = [], 0
+        while True:
+            start = text.find("<Event", at)
+            if start < 0:
+                break
+            if text.startswith("<Events", start):
+                at = start + 7
+                continue
+            end = text.find("</Event>", start)
+            if end < 0:
+                break
+            parts.append(text[start : end + 8])
+            at = end + 8
+        return "\n".join(parts)
+
+    rng = random.Random(11)
+    bits = ["<Event xmlns='x'>", "</Event>", "<Events>", "<System>", "</System>", "\n", "  - ", "- ", "+ ", " -",
+            "\t+\t", "<", "x", "-", " ", "&lt;Event&gt;", "&lt;/Event&gt;", "EventID", "<Data>1</Data>", "\n  -  <"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 40)))
+        assert xe.clean_paste(text) == every_line(text), text

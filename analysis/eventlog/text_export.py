@@ -21,7 +21,7 @@ from analysis.eventlog.event import (
 )
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
-from analysis.reports.common import BLANKS, label_pattern
+from analysis.reports.common import BLANKS, label_pattern, label_rows
 
 MAX_LINE = 8192
 MAX_XML_LINES = 2000
@@ -175,7 +175,7 @@ def looks_labelled(head: str) -> bool:
     if "Event[0]:" in head[:4096]:
         return True
     kinds = set()
-    for line in head[:65536].splitlines()[:400]:
+    for line in _label_lines(head[:65536].splitlines()[:400]):
         found = _label(line)
         if found:
             kinds.add(LABELS.get(found[0]) or (FORMAT_LIST.get(found[0]) if found[2] == 0 else None))
@@ -185,11 +185,16 @@ def looks_labelled(head: str) -> bool:
 
 
 def _is_format_list(head: str) -> bool:
-    for line in head[:65536].splitlines():
+    for line in _label_lines(head[:65536].splitlines()):
         found = _label(line)
         if found and found[2] == 0:
             return found[0] in FORMAT_LIST and " :" in line[:40] and found[0] not in LABELS
     return False
+
+
+def _label_lines(lines: list[str]) -> list[str]:
+    """The lines a label's test may take (found by one scan for the labels)."""
+    return [lines[i] for i in label_rows("\n".join(lines), _TEXT_LINE)]
 
 
 def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:

@@ -335,3 +335,20 @@ def test_pasted_events_cut_out_before_their_tree_markers_go() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 40)))
         assert xe.clean_paste(text) == every_line(text), text
+
+
+def test_marked_rows_within_a_range_are_those_of_the_whole_text_there() -> None:
+    from analysis.reports.common import marked_lines, marked_rows
+
+    rng = random.Random(12)
+    words = ("error:", "crash dump file:", "company:", "a")
+    for text in texts(200, 13):
+        low = text.lower()
+        starts = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
+        whole = marked_lines(low, words)
+        assert all(starts[r] == at for r, at in whole)
+        assert [r for r, _ in whole] == [i for i, line in enumerate(low.split("\n")) if any(w in line for w in words)]
+        a, b = sorted(rng.randint(0, len(starts)) for _ in range(2))
+        begin, end = (starts + [len(low)])[a], (starts + [len(low)])[b]
+        assert marked_lines(low, words, begin, end, a) == [(r, at) for r, at in whole if a <= r < b]
+        assert marked_rows(low, words, begin, end, a) == [r for r, _ in whole if a <= r < b]

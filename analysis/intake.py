@@ -60,11 +60,17 @@ class Blob:
         data = self.data
         for start in range(0, len(data), size):
             yield bytes(data[start : start + size])
-            if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-                try:
-                    data.madvise(mmap.MADV_DONTNEED, start - start % mmap.PAGESIZE, min(size, len(data) - start))
-                except (OSError, ValueError):
-                    pass
+            self._release(start, size)
+
+    def _release(self, start: int, size: int) -> None:
+        """Give back the pages of a mapped file from ``start`` on that were
+        read (the file stays in the page cache; only this process lets go)."""
+        data = self.data
+        if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            try:
+                data.madvise(mmap.MADV_DONTNEED, start - start % mmap.PAGESIZE, min(size, len(data) - start))
+            except (OSError, ValueError):
+                pass
 
     def digest(self) -> bytes:
         """Identity of the content, for "the same file twice".  Above 64 MiB
@@ -82,6 +88,9 @@ class Blob:
         step = size // 64
         for i in range(64):
             h.update(bytes(self.data[i * step : i * step + 4096]))
+        # A look at a page of a file in the page cache maps the pages
+        # around it too: 64 looks left 80 MB of a 100 MB log resident.
+        self._release(0, size)
         return h.digest()
 
     def close(self) -> None:

@@ -77,7 +77,7 @@ def read_blob(blob: Blob, context: list[object] | None = None,
 
     try:
         if len(blob) > text.WHOLE_TEXT_LIMIT:
-            return text.read_large_text(blob.chunks(), blob.head(), blob.name, deadline, len(blob))
+            return text.read_large_text(blob.chunks(text.BLOCK), blob.head(), blob.name, deadline, len(blob))
         return read_decoded(text.decode(bytes(blob.data)), blob.name, context if context is not None else [], deadline)
     except text.NotText:
         raise Rejected("not_evidence") from None

@@ -9,6 +9,14 @@
 3. Cold start of `crashdesk analyze` as a new process vs `python -c pass`.
 4. A text just under the whole-text limit (8 MB) of memory-dump output
    (`dq`, `dd`, `dps` lines around one crash), against the same baseline scan.
+5. One 8 MB text of real logs (tests/fixtures/real*, one after the other as
+   a long session log), and one 8 MB text of distinct crashes (each its own
+   bug check arguments, driver, bucket and stack): the cost of many crashes.
+6. 100 MB of real logs with one crash of its own at the very end, read as
+   it streams (past the whole-text limit), against a streamed baseline;
+   the last crash must be in the verdict.
+7. (--gb) the same at 1 GB in a child process: time and its own peak
+   resident memory (VmHWM), next to a child that only streams the baseline.
 """
 
 from __future__ import annotations
@@ -113,6 +121,148 @@ def memory_dump_text() -> tuple[float, float, int]:
     return ours, time.perf_counter() - t0, len(data)
 
 
+def real_logs() -> list[bytes]:
+    files = sorted((ROOT / "tests" / "fixtures").glob("real*/*.txt"))
+    return [f.read_bytes() for f in files]
+
+
+def repeated(parts: list[bytes], size: int) -> bytes:
+    """Whole logs one after another up to ``size`` bytes."""
+    out, total = [], 0
+    while total < size:
+        for part in parts:
+            if total + len(part) + 1 > size:
+                break
+            out.append(part)
+            total += len(part) + 1
+        else:
+            continue
+        break
+    return b"\n".join(out)
+
+
+def distinct_crash(i: int) -> bytes:
+    """One !analyze block of its own: arguments, driver, bucket, stack."""
+    drv = f"drv{i:05d}"
+    frames = "".join(
+        f"ffff{i:04x}`{0x5b3f6f00 + 8 * k:08x} fffff802`{0x4f000000 + 97 * i + k:08x} "
+        f"{drv}!Routine{k}+0x{(i * 7 + k) & 0xfff:x}\n" for k in range(12))
+    return (f"BugCheck D1, {{{i:x}, 2, 0, fffff806{i:08x}}}\n"
+            f"Probably caused by : {drv}.sys ( {drv}!Routine0+0x{i & 0xfff:x} )\n\n"
+            "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)\n"
+            f"Arg1: {i:016x}, memory referenced\nArg2: 0000000000000002, IRQL\n"
+            "Arg3: 0000000000000000, value 0 = read operation, 1 = write operation\n"
+            f"Arg4: fffff806{i:08x}, address which referenced memory\n\n"
+            f"STACK_TEXT:  \n{frames}\n"
+            f"MODULE_NAME: {drv}\nIMAGE_NAME:  {drv}.sys\n"
+            f"FAILURE_BUCKET_ID:  AV_{drv}!Routine0\nFAILURE_ID_HASH:  {{{i:08x}-0000-0000-0000-000000000000}}\n\n"
+            ).encode()
+
+
+def distinct_crashes(size: int) -> bytes:
+    parts, total, i = [], 0, 1
+    while True:
+        part = distinct_crash(i)
+        if total + len(part) > size:
+            return b"".join(parts)
+        parts.append(part)
+        total += len(part)
+        i += 1
+
+
+def timed_pair(data: bytes, name: str) -> tuple[float, float, object]:
+    t0 = time.perf_counter()
+    sum(1 for _ in _BASELINE.finditer(data.decode("utf-8", "replace")))
+    base = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    outcome = analyze_blobs([Blob(name, data)])
+    return time.perf_counter() - t0, base, outcome
+
+
+_LAST = (b"\nBugCheck 139, {3, ffffd20f1b4c6f70, ffffd20f1b4c6ec8, 0}\n"
+         b"Probably caused by : lastcrash.sys ( lastcrash+0x1234 )\nMODULE_NAME: lastcrash\n")
+
+
+def write_large(path: Path, size: int) -> None:
+    """Real logs one after another up to ``size`` bytes, then a crash found
+    nowhere else (its driver lastcrash.sys): written as it is made."""
+    block = repeated(real_logs(), 8 * 1000 * 1000) + b"\n"
+    with open(path, "wb") as fh:
+        written = 0
+        while written + len(block) <= size:
+            fh.write(block)
+            written += len(block)
+        fh.write(block[: size - written])
+        fh.write(_LAST)
+
+
+_CHILD = """
+import sys, time, codecs, re
+sys.path.insert(0, sys.argv[1])
+mode, path = sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+if mode == "base":
+    pattern = re.compile(r"^[ ]*([A-Za-z_][\\w]*)", re.M)
+    dec = codecs.getincrementaldecoder("utf-8")("replace")
+    tail = ""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(4 * 1024 * 1024):
+            text = tail + dec.decode(chunk)
+            cut = text.rfind("\\n") + 1
+            sum(1 for _ in pattern.finditer(text, 0, cut))
+            tail = text[cut:]
+    found = ""
+else:
+    from analysis.deadline import TimeBudget
+    from analysis.intake import open_path
+    from analysis.pipeline import analyze_blobs
+    # Read whole, however long it takes (the default budget of an input
+    # would stop a slow read and say how much of the text it covered).
+    outcome = analyze_blobs([open_path(path)], TimeBudget(per_input=None))
+    # The crash at the end is in the verdict, or the verdict says from
+    # which line on crashes were left out (the limit of crashes a text gives).
+    dumps = outcome.case.dumps
+    found = "in-verdict" if any(r.module_name == "lastcrash" for r in dumps) else next(
+        (n for n in dumps[0].notes if n.startswith("crashes_left:")), "") if dumps else ""
+took = time.perf_counter() - t0
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(took, int(hwm) // 1024, found)
+"""
+
+
+def streamed(path: Path, mode: str) -> tuple[float, int, str]:
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), mode, str(path)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), int(out[1]), out[2] if len(out) > 2 else ""
+
+
+def large_shapes(runs: int, gb: bool) -> None:
+    real = repeated(real_logs(), 8 * 1000 * 1000)
+    distinct = distinct_crashes(8 * 1000 * 1000)
+    for label, data in (("8 MB of real logs", real), ("8 MB of distinct crashes", distinct)):
+        pairs = [timed_pair(data, "shape.txt") for _ in range(runs)]
+        ratios = [a / b for a, b, _ in pairs]
+        outcome = pairs[-1][2]
+        print(f"{label} ({len(data) / 1e6:.1f} MB, {len(outcome.case.dumps)} crashes in the verdict): "
+              f"{statistics.median(a for a, _, _ in pairs):.2f} s, "
+              f"{len(data) / 1e6 / statistics.median(a for a, _, _ in pairs):.1f} MB/s; ratio to its scan min "
+              f"{min(ratios):.1f}x, median {statistics.median(ratios):.1f}x")
+    sizes = [(100 * 1000 * 1000, "100 MB")] + ([(1000 * 1000 * 1000, "1 GB")] if gb else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        for size, label in sizes:
+            path = Path(tmp) / "large.txt"
+            write_large(path, size)
+            shape_runs = runs if size <= 100 * 1000 * 1000 else 1
+            pairs = [(streamed(path, "base"), streamed(path, "ours")) for _ in range(shape_runs)]
+            ratios = [o[0] / b[0] for b, o in pairs]
+            (b_t, b_mem, _), (o_t, o_mem, found) = pairs[-1]
+            print(f"{label} of real logs, streamed, in a child: {o_t:.1f} s, {size / 1e6 / o_t:.1f} MB/s, "
+                  f"peak RSS {o_mem} MB (baseline child {b_mem} MB); ratio to the streamed scan min "
+                  f"{min(ratios):.1f}x, median {statistics.median(ratios):.1f}x; the crash at the end "
+                  f"{'in the verdict' if found == 'in-verdict' else 'left out, said: ' + found if found else 'NOT FOUND'}")
+            path.unlink()
+
+
 def cold_start() -> tuple[float, float]:
     exe = [sys.executable, "-m", "bot.cli", "analyze", str(ROOT / "examples" / "seed-shaped-thread.txt"), "--json"]
     bare = [sys.executable, "-c", "pass"]
@@ -134,6 +284,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3, help="runs of each measure; min and median of the ratios")
     ap.add_argument("--quick", action="store_true", help="corpus and 50 KB log only")
+    ap.add_argument("--gb", action="store_true", help="also a 1 GB text, streamed in a child (minutes)")
     args = ap.parse_args()
     ratios, speeds, bases = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +315,7 @@ def main() -> int:
     dq, dq_base, dq_size = memory_dump_text()
     print(f"{dq_size / 1e6:.1f} MB of dq/dd output: {dq:.2f} s (baseline scan {dq_base * 1000:.0f} ms, "
           f"ratio {dq / dq_base:.0f}x)")
+    large_shapes(args.runs, args.gb)
     cold, bare = cold_start()
     print(f"cold start `crashdesk analyze` (python -m bot.cli): {cold * 1000:.0f} ms; "
           f"`python -c pass` {bare * 1000:.0f} ms; ratio {cold / bare:.1f}x")

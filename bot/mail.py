@@ -39,13 +39,17 @@ from bot.mailparse import Inbound, looks_like_evidence, parse, strip_prefixes
 from handlers.deliver import deliver, doors
 from handlers.events import Attachment, ChatEvent, Reply
 from handlers.parsing import CASE_NUMBER
-from store import cases, ops
-from store.errors import CrashdeskError, Transient
+from store import cases, casemail, ops
+from store.casemail import MailRoute
+from store.errors import CrashdeskError, Refused, Transient
 
 log = logging.getLogger("crashdesk.mail")
 ATTACHMENT_LIMIT = 25 * 1024 * 1024
 # A message larger than this is not downloaded at all (its headers are read).
 MESSAGE_LIMIT = 40 * 1024 * 1024
+# An answer goes to at most this many others in Cc, under a subject this long.
+MAX_CC = 50
+MAX_SUBJECT = 900
 
 TEXTS = {
     "en": {
@@ -248,6 +252,10 @@ class MailPlatform(Platform):
 
         run, give_up = analyse.runner(desk, self)
         jobs.register(analyse.kind_for("mail"), run, give_up)
+        from handlers import mailout
+
+        # Any instance sends (only reading the mailbox is one instance's).
+        mailout.register(desk, self)
 
     def describe(self) -> str:
         return "mailbox"
@@ -383,6 +391,10 @@ class MailPlatform(Platform):
             names = "、".join(mail.too_large) if lang == "zh" else ", ".join(mail.too_large)
             await self._reply(route, TEXTS[lang]["too_large"].format(names=names or mail.subject, url=url),
                               key=f"large:{mail.message_id}")
+        case = await self.desk.store.call(cases.get, number)
+        if case is not None:
+            # The thread's latest message is whom the archive e-mail answers.
+            await self.desk.store.call(casemail.remember_route, case.id, self._mail_route(mail, lang))
         await self.desk.store.call(ops.set_setting, key, "done")
         self.processed += 1
         return "filed"
@@ -392,13 +404,22 @@ class MailPlatform(Platform):
         base = getattr(board, "public_url", None) or f"http://localhost:{self.settings.port}"
         return f"{base}/case/{number}"
 
-    def _route(self, mail: Inbound, lang: str, number: str | None) -> dict:
+    def _mail_route(self, mail: Inbound, lang: str) -> MailRoute:
+        """Reply to all: the sender, the others the message went to in Cc,
+        threaded after it."""
         others = [a for _, a in mail.to + mail.cc if a != self.address and a != mail.sender[1]]
         subject = mail.subject if strip_prefixes(mail.subject) != mail.subject else f"Re: {mail.subject}"
-        return {"to": [mail.sender[1]], "cc": list(dict.fromkeys(others)), "subject": subject,
-                "in_reply_to": mail.message_id, "references": (mail.references or
-                                                               ([mail.in_reply_to] if mail.in_reply_to else []))
-                + [mail.message_id], "lang": lang, "number": number, "thread": mail.root}
+        references = (mail.references or ([mail.in_reply_to] if mail.in_reply_to else [])) + [mail.message_id]
+        # Bounded whatever the message says: a Cc of thousands is not
+        # answered to thousands, nor a References header kept whole (the
+        # root and the latest are what mail clients thread by).
+        return MailRoute(self.address, mail.root, (mail.sender[1],), tuple(dict.fromkeys(others))[:MAX_CC],
+                         subject[:MAX_SUBJECT], mail.message_id, tuple(kept_references(references)), lang,
+                         self.desk.iso(self.desk.now()))
+
+    def _route(self, mail: Inbound, lang: str, number: str | None) -> dict:
+        """The route an answer to this message takes (kept with its analysis job)."""
+        return {**_as_route(self._mail_route(mail, lang)), "number": number}
 
     # -------------------------------------------- the analysis job's outlet
     async def send(self, route: dict, reply: Reply, key: str | None = None) -> None:
@@ -421,6 +442,24 @@ class MailPlatform(Platform):
         if key and await self.desk.store.call(ops.get_setting, f"mail-sent:{key}"):
             return
         lang = route.get("lang") or "en"
+        msg = self._message(route, body + "\n\n" + TEXTS[lang]["sign"] + "\n", auto=True)
+        await asyncio.to_thread(send_mail, self.smtp, msg)
+        if key:
+            await self.desk.store.call(ops.set_setting, f"mail-sent:{key}", msg["Message-ID"])
+
+    # ------------------------------------- handlers.mailout.Mailer
+    async def mail_case(self, route: MailRoute, body: str) -> str:
+        """An engineer's e-mail into a case's thread (the archive e-mail):
+        signed by the engineer, so not marked automatic; the desk's own
+        header keeps it from being answered when it comes back."""
+        msg = self._message(_as_route(route), body, auto=False)
+        try:
+            await asyncio.to_thread(send_mail, self.smtp, msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise smtp_failure(exc, self.smtp.host) from exc
+        return str(msg["Message-ID"])
+
+    def _message(self, route: dict, body: str, *, auto: bool) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = ", ".join(route["to"])
@@ -430,13 +469,49 @@ class MailPlatform(Platform):
         msg["Message-ID"] = email.utils.make_msgid(domain=self.address.split("@")[-1] or None)
         msg["Date"] = email.utils.format_datetime(self.desk.now())
         msg["In-Reply-To"] = route["in_reply_to"]
-        msg["References"] = " ".join(route["references"][-20:])
+        msg["References"] = " ".join(kept_references(route["references"]))
         # Marks our own mail (never answered when it comes back) and asks
-        # auto-responders not to answer it.
-        msg["Auto-Submitted"] = "auto-replied"
+        # auto-responders not to answer what the desk wrote itself.
         msg["X-Crashdesk"] = "1"
-        msg["X-Auto-Response-Suppress"] = "All"
-        msg.set_content(body + "\n\n" + TEXTS[lang]["sign"] + "\n")
-        await asyncio.to_thread(send_mail, self.smtp, msg)
-        if key:
-            await self.desk.store.call(ops.set_setting, f"mail-sent:{key}", msg["Message-ID"])
+        if auto:
+            msg["Auto-Submitted"] = "auto-replied"
+            msg["X-Auto-Response-Suppress"] = "All"
+        msg.set_content(body)
+        return msg
+
+
+def kept_references(refs: list[str] | tuple[str, ...]) -> list[str]:
+    """A thread's first Message-ID and its 19 latest: what an answer's
+    References keeps of a long thread (mail clients thread by the root and
+    the parent)."""
+    return list(refs[:1]) + list(refs[1:][-19:])
+
+
+def _as_route(route: MailRoute) -> dict:
+    return {"to": list(route.to), "cc": list(route.cc), "subject": route.subject, "in_reply_to": route.in_reply_to,
+            "references": list(route.references), "lang": route.lang, "thread": route.thread}
+
+
+def smtp_failure(exc: BaseException, host: str) -> CrashdeskError:
+    """An SMTP exchange that failed, in the desk's error tree: the server
+    away, busy or answering 4xx is Transient (nothing was sent, the same
+    mail can go later); a 5xx, or a server that cannot be used safely, is
+    Refused (the engineer is told why)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = {code for code, _ in exc.recipients.values()}
+        if codes and all(400 <= c < 500 for c in codes):
+            return Transient(f"SMTP {host}: recipients deferred {sorted(codes)}")
+        refused = ", ".join(f"{addr}: {code}" for addr, (code, _) in list(exc.recipients.items())[:5])
+        return Refused("mail_refused", why=refused[:300])
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        if 400 <= exc.smtp_code < 500:
+            return Transient(f"SMTP {host}: {exc.smtp_code} {text}")
+        return Refused("mail_refused", why=f"{exc.smtp_code} {' '.join(text.split())[:200]}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return Transient(f"SMTP {host}: {exc}")
+    # (smtplib's errors are OSErrors too: these first.)  No STARTTLS where
+    # it is needed, a certificate that does not verify: settings, not luck.
+    if isinstance(exc, (smtplib.SMTPException, ssl.SSLCertVerificationError)):
+        return Refused("mail_refused", why=" ".join(str(exc).split())[:200])
+    return Transient(f"SMTP {host}: {exc}")

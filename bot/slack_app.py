@@ -523,7 +523,8 @@ class SlackAdapter(Platform):
         if kind in ("call", "archive", "open"):
             await self.client.views_open(trigger_id=body["trigger_id"], view=self._modal(kind, value, meta))
             return
-        text = {"assign_me": f"case assign {value} me", "show": f"case show {value}"}.get(kind)
+        text = {"assign_me": f"case assign {value} me", "show": f"case show {value}",
+                "email_send": f"case email send {value}"}.get(kind)
         if text:
             await self._as_message(text, channel, thread, user, key=f"action:{body.get('trigger_id')}")
 

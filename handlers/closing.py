@@ -145,3 +145,12 @@ def email(case: Case, closing: Closing, engineer: str | None, by_phone: bool) ->
     if engineer:
         body.append(engineer)
     return "\n".join(body).rstrip() + "\n"
+
+
+def written(case: Case, verdict: dict | None, followups: list[dict], reason: str | None, lang: str,
+            engineer: str | None) -> tuple[Closing, str]:
+    """The summary and the customer e-mail of an archive decision, from the
+    follow-ups up to it (the last call or visit says how it was agreed)."""
+    summary = build(case, verdict, followups, reason, lang)
+    last = next((f for f in reversed(followups) if f["kind"] != "note"), None)
+    return summary, email(case, summary, engineer, by_phone=bool(last and last["kind"] == "phone"))

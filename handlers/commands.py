@@ -12,7 +12,7 @@ from handlers.events import Action, Reply
 from handlers.parsing import (OBSERVE_WORDS, PRIORITY, CrmSubject, crm_subject, find_due, leading_malformed,
                               OpenArgs, parse_open, split_next_action, take_case)
 from handlers.texts import KIND_NAMES, T, t
-from store import cases, ops, timeline
+from store import cases, casemail, ops, timeline
 from store.cases import Case, CaseExists
 from store.search import search
 
@@ -20,9 +20,28 @@ FOLLOWUP_VERBS = {"call": "phone", "phone": "phone", "电话": "phone", "email":
                   "邮件": "email", "visit": "visit", "现场": "visit", "note": "note", "备注": "note"}
 
 
+SEND_WORDS = ("send", "发送")
+
+
+def email_send_args(rest: str) -> str | None:
+    """``case email send [case]`` (or ``case email <case> send``): the case
+    part of it; None when the words are an e-mail follow-up's text
+    ("case email send the logs" logs that)."""
+    words = rest.split()
+    if not 1 <= len(words) <= 2 or sum(w.lower() in SEND_WORDS for w in words) != 1:
+        return None
+    other = next((w for w in words if w.lower() not in SEND_WORDS), "")
+    if other and not (take_case(other)[0] or leading_malformed(other)):
+        return None
+    return other
+
+
 async def run(desk, ctx, verb: str, rest: str) -> None:
     handler = _VERBS.get(verb)
-    if verb in FOLLOWUP_VERBS:
+    send_args = email_send_args(rest) if FOLLOWUP_VERBS.get(verb) == "email" else None
+    if send_args is not None:
+        await email_send(desk, ctx, send_args)
+    elif verb in FOLLOWUP_VERBS:
         await followup(desk, ctx, FOLLOWUP_VERBS[verb], verb, rest)
     elif handler is not None:
         await handler(desk, ctx, rest)
@@ -306,9 +325,7 @@ async def archive(desk, ctx, rest: str) -> None:
         await ctx.send(desk.info(t(ctx.lang, "need_reason")))
         return
     followups = await desk.store.call(timeline.followups, case.id)
-    summary = closing.build(case, case.verdict_in(ctx.lang), followups, reason, ctx.lang)
-    last = next((f for f in reversed(followups) if f["kind"] != "note"), None)
-    mail = closing.email(case, summary, ctx.who, by_phone=bool(last and last["kind"] == "phone"))
+    summary, mail = closing.written(case, case.verdict_in(ctx.lang), followups, reason, ctx.lang, ctx.who)
     at = desk.iso(ctx.now)
     decided = await desk.store.call(
         timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(), email=mail, who=ctx.who,
@@ -329,8 +346,24 @@ async def archive(desk, ctx, rest: str) -> None:
     doc.code(summary.text())
     doc.heading(t(ctx.lang, "email_title"))
     doc.code(mail)
-    await ctx.send(Reply(doc, kind="summary", case_number=case.number))
+    from handlers.mailout import mailer_of, recipients_text
+
+    route = await desk.store.call(casemail.route_of, case.id) if mailer_of(desk) is not None else None
+    reply = Reply(doc, kind="summary", case_number=case.number)
+    if route is not None:
+        doc.para(t(ctx.lang, "mail_send_hint", number=case.number, to=recipients_text(route.to, route.cc, ctx.lang)))
+        reply.actions = [Action("email_send", t(ctx.lang, "btn_email_send"), case.number)]
+    await ctx.send(reply)
     await _state_changed(desk, ctx, case.number)
+
+
+async def email_send(desk, ctx, rest: str) -> None:
+    """Send the case's archive e-mail to the customer (handlers.mailout)."""
+    from handlers.mailout import send_archive_email
+
+    case, _ = await target_case(desk, ctx, rest)
+    if case:
+        await send_archive_email(desk, ctx, case)
 
 
 async def reopen(desk, ctx, rest: str) -> None:

@@ -206,6 +206,26 @@ def _m006(db: Database) -> None:
     """)
 
 
+@_step("007_case_mail")
+def _m007(db: Database) -> None:
+    # The mail thread a case came in on (the latest message of it, whom to
+    # answer and how to thread the answer), one row per case; and the
+    # archive e-mail's sending, once per archive decision: claimed
+    # ('sending') before the SMTP exchange, 'sent' after it with the
+    # Message-ID and the recipients.
+    _run(db, """
+    create table mail_routes (
+        case_id bigint primary key references cases (id), mailbox text not null, thread text not null,
+        addr_to text not null, addr_cc text not null, subject text not null, in_reply_to text not null,
+        refs text not null, lang text not null, at text not null);
+    alter table decisions add column mail_state text;
+    alter table decisions add column mail_by text;
+    alter table decisions add column mail_at text;
+    alter table decisions add column mail_id text;
+    alter table decisions add column mail_to text
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

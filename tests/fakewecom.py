@@ -190,8 +190,39 @@ class FakeLongConnection:
         self.frames: list[dict] = []  # everything clients sent
         self.live: list = []  # subscribed sockets, newest last
         self.subscribes = 0
+        self.files: dict[str, bytes] = {}  # file id -> the bytes WeCom hosts (encrypted)
+        self.downloads: list[str] = []
+        self.base = ""  # http://host:port, once it listens (for file addresses)
         self.app = web.Application()
         self.app.router.add_get("/", self.socket)
+        self.app.router.add_get("/file/{id}", self.file)
+
+    async def file(self, request):
+        from aiohttp import web
+
+        self.downloads.append(request.match_info["id"])
+        return web.Response(body=self.files[request.match_info["id"]], content_type="application/octet-stream")
+
+    def add_file(self, file_id: str, data: bytes) -> dict:
+        """A file as the long connection hands it over: hosted encrypted
+        (AES-256-CBC) with a key of its own, given in the message."""
+        import base64
+        import os
+
+        key = base64.b64encode(os.urandom(32)).decode().rstrip("=")
+        self.files[file_id] = encrypt_bytes(aes_key(key), data)
+        return {"url": f"{self.base}/file/{file_id}", "aeskey": key}
+
+    async def send_file(self, name: str, data: bytes, *, msgid: str, user: str = "zhangsan",
+                        chatid: str | None = None) -> str:
+        """A file message (msgtype file) to the bot; the callback's req_id."""
+        req = f"cb-{msgid}"
+        body = {"msgid": msgid, "aibotid": self.bot_id, "from": {"userid": user}, "msgtype": "file",
+                "file": {**self.add_file(msgid, data), "filename": name}, "chattype": "group" if chatid else "single"}
+        if chatid:
+            body["chatid"] = chatid
+        await self.live[-1].send_json({"cmd": "aibot_msg_callback", "headers": {"req_id": req}, "body": body})
+        return req
 
     async def socket(self, request):
         import json as _json

@@ -161,10 +161,15 @@ class Outbox:
 
         self.messages: list[Message] = []
         self.port = free_port()
+        # What the server answers DATA with instead of taking the message
+        # ("451 ..." busy, "550 ..." refused); None: it takes it.
+        self.answer: str | None = None
         outbox = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
+                if outbox.answer is not None:
+                    return outbox.answer
                 msg = email.message_from_bytes(envelope.content)
                 msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
                 outbox.messages.append(msg)

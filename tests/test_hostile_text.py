@@ -72,8 +72,8 @@ def test_a_text_of_thousands_of_crashes_gives_the_first_hundred_and_says_so():
     outcome = analyze_blobs([Blob("many.txt", text)])
     assert len(outcome.case.dumps) == MAX_CRASHES
     assert all("crashes_cut" in d.notes for d in outcome.case.dumps)
-    assert "only the first are in this verdict" in to_plain(case_doc(outcome.case, "en"))
-    assert "本结论只包含前面的部分" in to_plain(case_doc(outcome.case, "zh"))
+    assert "7,900 more, from line 101 on, are not in this verdict" in to_plain(case_doc(outcome.case, "en"))
+    assert "从第 101 行起另有 7900 个蓝屏记录未纳入本结论" in to_plain(case_doc(outcome.case, "zh"))
 
 
 def test_drafts_past_the_crashes_a_text_gives_are_let_go_but_a_quote_still_folds():

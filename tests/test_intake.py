@@ -243,3 +243,32 @@ def test_every_problem_is_said_in_both_languages(tmp_path):
     # The code survives the trip back from a worker process.
     assert pickle.loads(pickle.dumps(problems[0][1])).code == "empty_file"
     assert isinstance(problems[0][1], Said) and problems[0][1] == "the file is empty"
+
+
+def test_the_digest_of_a_large_file_leaves_none_of_it_resident(tmp_path):
+    """The sampled digest of a file over SAMPLED_DIGEST_ABOVE looks at 64
+    pages; with the file in the page cache each look mapped the pages
+    around it too (80 MB of a 100 MB log stayed resident, on top of what
+    the reading of the log took).  Measured in a child, of its own mapping."""
+    from analysis.intake import SAMPLED_DIGEST_ABOVE
+    from bombs import in_child
+
+    path = tmp_path / "large.log"
+    # Written just now, in large writes: in the page cache, in large folios
+    # (a fault maps a whole folio).
+    block = b"fffff802`4f7d4a69 nt!KeBugCheckEx+0x0\n" * 200_000
+    with open(path, "wb") as fh:
+        while fh.tell() < SAMPLED_DIGEST_ABOVE + 16 * 1024 * 1024:
+            fh.write(block)
+    code = r"""
+from analysis.intake import open_path
+def mapped():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) * 1024
+blob = open_path(sys.argv[1])
+before = mapped()
+blob.digest()
+print(json.dumps({"rise": mapped() - before}))
+"""
+    assert in_child(code, str(path))["rise"] < 8 * 1024 * 1024

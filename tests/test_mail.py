@@ -229,3 +229,257 @@ async def test_the_verdict_of_a_mail_reaches_the_cases_chat_threads(mailbox):
     await mailbox.settle()
     assert ("verdict", ["room-1"]) in got
     assert any(x["In-Reply-To"] == "<dumps@icbc.com.cn>" for x in mailbox.smtp.messages)
+
+
+# ------------------------------------------------ the archive e-mail, sent
+
+def body_of(message) -> str:
+    return message.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+
+
+def subject_of(message) -> str:
+    return str(email.header.make_header(email.header.decode_header(message["Subject"])))
+
+
+@pytest.mark.usefixtures("store_backend")
+async def test_the_archive_email_goes_into_the_cases_mail_thread_once(mailbox):
+    from deskkit import Chat
+
+    subject = f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应"
+    await asyncio.to_thread(mailbox.imap.deliver, mail(subject, "您好，电脑又蓝屏了。", sender="吴毓杰 <win10sup@sdicbc.com.cn>",
+                                                       mid="<c1@sdicbc.com.cn>", Cc="hongbo@icbc.com.cn"))
+    await mailbox.settle()
+    await asyncio.to_thread(mailbox.imap.deliver, mail("答复: " + subject, "补充：重启后正常。", sender="吴毓杰 <win10sup@sdicbc.com.cn>",
+                                                       mid="<c2@sdicbc.com.cn>", Cc=f"hongbo@icbc.com.cn, {DESK}",
+                                                       In_Reply_To="<c1@sdicbc.com.cn>", References="<c1@sdicbc.com.cn>"))
+    await mailbox.settle()
+    store = mailbox.app.store
+    case = await store.call(cases.get, NUMBER)
+    assert case is not None and case.lang == "zh"
+    # The engineer works in English; the customer's e-mail is in the case's language.
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    archived = chat.text(await chat.say(f"case archive {NUMBER} The customer upgraded the AsiaInfo agent"))
+    assert f"`case email send {NUMBER}` sends it to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)" in archived
+    before = len(mailbox.smtp.messages)
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"The archive e-mail of {NUMBER} was sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)."
+    (sent,) = mailbox.smtp.messages[before:]
+    # Threaded after the thread's last message, to all it went to but the desk.
+    assert sent["In-Reply-To"] == "<c2@sdicbc.com.cn>"
+    assert sent["References"].split() == ["<c1@sdicbc.com.cn>", "<c2@sdicbc.com.cn>"]
+    assert sent["To"] == "win10sup@sdicbc.com.cn" and sent["Cc"] == "hongbo@icbc.com.cn"
+    assert subject_of(sent) == "答复: " + subject
+    assert sent["X-Crashdesk"] == "1" and sent["Auto-Submitted"] is None  # an engineer's mail, not an automatic one
+    body = body_of(sent)
+    assert body.startswith("您好:") and f"案例号：{NUMBER}" in body and "问题定义：" in body and "Dear" not in body
+    assert "归档原因：The customer upgraded the AsiaInfo agent" in body and body.rstrip().endswith("weiliang")
+    mails = [f for f in await store.call(timeline.followups, case.id) if f["kind"] == "email"]
+    assert [(m["who"], m["agreed"]) for m in mails] == [
+        ("weiliang", "Archive e-mail sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)")]
+    # Once: the second asks nothing of the mail server and says when it went.
+    again = chat.text(await chat.say(f"case email {NUMBER} send"))
+    assert "was already sent on" in again and "by weiliang to win10sup@sdicbc.com.cn, hongbo@icbc.com.cn" in again
+    assert "it is not sent twice" in again
+    assert len(mailbox.smtp.messages) == before + 1
+    # Our own mail coming back (a customer's server bouncing it to the desk) is never answered.
+    raw = sent.as_bytes()
+    await asyncio.to_thread(mailbox.imap.deliver, raw.replace(b"\nTo: win10sup", b"\nTo: " + DESK.encode() + b", win10sup"))
+    await mailbox.settle()
+    assert len(mailbox.smtp.messages) == before + 1
+
+
+async def _board_post(app, client, chat, number, action="email_send") -> str:
+    import re
+
+    replies = await chat.say(f"case board {number}")
+    url = next(a.value for r in replies for a in r.actions if a.id == "board")
+    from bot.board.auth import COOKIE
+
+    resp = await client.get(url.split("desk.example", 1)[1], allow_redirects=False)
+    assert resp.status == 302
+    # The board's public address is https: its cookie is Secure, which the
+    # test client (plain http) keeps but does not send back by itself.
+    cookie = {"Cookie": f"{COOKIE}={resp.cookies[COOKIE].value}; crashdesk_lang=zh"}
+    page = await (await client.get(f"/case/{number}", headers=cookie)).text()
+    csrf = re.search(r'id="act-email-send">\s*<input type="hidden" name="csrf" value="([^"]+)"', page)
+    assert csrf, "no send button on the case page"
+    resp = await client.post(f"/case/{number}/act", data={"csrf": csrf[1], "action": action},
+                             headers={"Accept": "application/json", **cookie})
+    assert resp.status == 200
+    return (await resp.json())["message"]
+
+
+async def test_the_boards_button_sends_it_and_smtp_failures_are_told(mailbox):
+    from deskkit import Chat
+
+    m = EmailMessage()
+    m["From"], m["To"], m["Message-ID"] = "Li Lei <lilei@contoso.com>", DESK, "<en-1@contoso.com>"
+    m["Subject"] = f"RE: [案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % initial response"
+    m.set_content("Hello, the laptops still crash after the update.")
+    await asyncio.to_thread(mailbox.imap.deliver, m.as_bytes())
+    await mailbox.settle()
+    app, client = mailbox.app, mailbox.client
+    chat = Chat(app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say("case lang zh")
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    before = len(mailbox.smtp.messages)
+    # Refused (5xx): told, nothing recorded, the button still there.
+    mailbox.smtp.answer = "550 5.7.1 Message rejected as spam"
+    said = await _board_post(app, client, chat, NUMBER)
+    assert said == f"邮件服务器拒绝了案例 {NUMBER} 的归档邮件（550 5.7.1 Message rejected as spam），邮件未发出。请检查收件人和邮箱设置。"
+    # Busy (4xx): try again later.
+    mailbox.smtp.answer = "451 4.3.0 Try again later"
+    said = await _board_post(app, client, chat, NUMBER)
+    assert said == f"邮件服务器暂时无法接收案例 {NUMBER} 的归档邮件，邮件未发出。请稍后再次使用 `case email send {NUMBER}` 发送。"
+    assert len(mailbox.smtp.messages) == before
+    case = await app.store.call(cases.get, NUMBER)
+    assert not [f for f in await app.store.call(timeline.followups, case.id) if f["kind"] == "email"]
+    # Then it goes, in English (the case's language), and the page says so.
+    mailbox.smtp.answer = None
+    said = await _board_post(app, client, chat, NUMBER)
+    assert said == f"案例 {NUMBER} 的归档邮件已发送给 lilei@contoso.com。"
+    (sent,) = mailbox.smtp.messages[before:]
+    assert sent["In-Reply-To"] == "<en-1@contoso.com>" and subject_of(sent).startswith(f"RE: [案例号: {NUMBER}]")
+    body = body_of(sent)
+    assert body.startswith("Hello,\n\nAs agreed, we will archive this case for now.")
+    assert "Case number: " + NUMBER in body and "Reason for archiving: 客户已升级驱动" in body
+    replies = await chat.say(f"case board {NUMBER}")
+    url = next(a.value for r in replies for a in r.actions if a.id == "board")
+    resp = await client.get(url.split("desk.example", 1)[1], allow_redirects=False)
+    from bot.board.auth import COOKIE
+
+    page = await (await client.get(f"/case/{NUMBER}", headers={"Cookie": f"{COOKIE}={resp.cookies[COOKIE].value}; crashdesk_lang=zh"})).text()
+    assert 'id="act-email-send"' not in page and "发送给 lilei@contoso.com。" in page
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert "不会重复发送" in said and len(mailbox.smtp.messages) == before + 1
+    # Reopened and archived again: a new decision, its own e-mail.
+    await chat.say(f"case reopen {NUMBER} 客户又蓝屏了")
+    await chat.say(f"case archive {NUMBER} 客户更换了内存")
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"案例 {NUMBER} 的归档邮件已发送给 lilei@contoso.com。"
+    assert len(mailbox.smtp.messages) == before + 2
+    assert "Reason for archiving: 客户更换了内存" in body_of(mailbox.smtp.messages[-1])
+
+
+async def test_what_cannot_be_sent_says_why(mailbox, tmp_path):
+    from deskkit import Chat
+
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应")
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.startswith(f"{NUMBER} is not archived")
+    # "case email <text>" stays an e-mail follow-up, even when it says send.
+    await chat.say(f"case email {NUMBER} send the logs to the vendor")
+    case = await mailbox.app.store.call(cases.get, NUMBER)
+    assert [f["agreed"] for f in await mailbox.app.store.call(timeline.followups, case.id)] == ["send the logs to the vendor"]
+    await chat.say(f"case archive {NUMBER} upgraded")
+    said = chat.text(await chat.say("case email send"))  # the conversation's case
+    assert said.startswith(f"{NUMBER} did not come in by e-mail, so there is no mail thread to answer")
+    assert mailbox.smtp.messages == []
+    # No mailbox set up at all.
+    from deskkit import app_client as plain
+
+    app, client = await plain(tmp_path / "plain", {})
+    try:
+        chat = Chat(app.desk, platform="console", channel="console", user="weiliang", direct=True)
+        await chat.say("case lang zh")
+        await chat.say(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应")
+        await chat.say(f"case archive {NUMBER} 已升级")
+        said = chat.text(await chat.say(f"case email send {NUMBER}"))
+        assert said.startswith("本环境未配置案例邮箱（CRASHDESK_SMTP_URL、CRASHDESK_MAIL_FROM），无法发送邮件")
+    finally:
+        await client.close()
+
+
+def test_smtp_failures_fall_on_the_error_tree():
+    import smtplib
+
+    from bot.mail import smtp_failure
+    from store.errors import Refused, Transient
+
+    assert isinstance(smtp_failure(ConnectionRefusedError(111, "refused"), "mx"), Transient)
+    assert isinstance(smtp_failure(smtplib.SMTPServerDisconnected("gone"), "mx"), Transient)
+    assert isinstance(smtp_failure(smtplib.SMTPDataError(452, b"mailbox full, later"), "mx"), Transient)
+    refused = smtp_failure(smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"), "mx")
+    assert isinstance(refused, Refused) and refused.fields == {"why": "535 5.7.8 bad credentials"}
+    both = smtp_failure(smtplib.SMTPRecipientsRefused({"a@x": (450, b"later"), "b@x": (550, b"no such user")}), "mx")
+    assert isinstance(both, Refused) and both.fields["why"] == "a@x: 450, b@x: 550"
+    assert isinstance(smtp_failure(smtplib.SMTPRecipientsRefused({"a@x": (451, b"later")}), "mx"), Transient)
+    assert isinstance(smtp_failure(smtplib.SMTPException("x offers no STARTTLS"), "mx"), Refused)
+    import ssl
+
+    assert isinstance(smtp_failure(ssl.SSLCertVerificationError("self-signed"), "mx"), Refused)
+    assert isinstance(smtp_failure(TimeoutError("timed out"), "mx"), Transient)
+
+
+async def test_a_hostile_thread_is_answered_to_a_bounded_few(mailbox):
+    """A mail with a Cc of thousands and a References header of thousands:
+    the case's route keeps 50 in Cc and the thread's root with its 19
+    latest references."""
+    from store import casemail
+
+    refs = " ".join(f"<r{i}@x.cn>" for i in range(3000))
+    ccs = ", ".join(f"u{i}@x.cn" for i in range(2000))
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"Re: [案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<h1@x.cn>",
+                                                       Cc=ccs, References=refs))
+    await mailbox.settle()
+    case = await mailbox.app.store.call(cases.get, NUMBER)
+    route = await mailbox.app.store.call(casemail.route_of, case.id)
+    assert len(route.cc) == 50 and route.cc[0] == "u0@x.cn"
+    assert len(route.references) == 20 and route.references[0] == "<r0@x.cn>" and route.references[-1] == "<h1@x.cn>"
+
+
+async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
+    """The mailbox and Slack on one desk: the case came in by mail, is
+    archived in Slack, and the button on the archive reply sends the e-mail
+    (the same handler as `case email send` and the board's button)."""
+    import asyncio as aio
+
+    from deskkit import serve
+    from fakeslack import SECRET, TOKEN, FakeSlack, command_body, interactive_body, sign
+
+    need_dovecot()
+    imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
+    fake = FakeSlack()
+    fake_server, fake.base = await serve(fake.app)
+    app, client = await app_client(tmp_path, {
+        "CRASHDESK_IMAP_URL": imap.url, "CRASHDESK_SMTP_URL": smtp.url, "CRASHDESK_MAIL_FROM": DESK,
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base + "/api/"})
+
+    async def post(body: str, content_type: str):
+        resp = await client.post("/slack/events", data=body.encode(), headers={"Content-Type": content_type, **sign(body)})
+        assert resp.status == 200
+        await app.jobs.drain()
+        for _ in range(100):  # listeners of commands and buttons run after their ack
+            if not [t for t in aio.all_tasks() if "run_" in repr(t.get_coro())]:
+                break
+            await aio.sleep(0.02)
+
+    try:
+        await aio.to_thread(imap.deliver, mail(f"[案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % initial response",
+                                               "Hello, our laptops crash.", sender="Li Lei <lilei@contoso.com>",
+                                               mid="<s1@contoso.com>"))
+        for _ in range(3000):
+            if await aio.to_thread(imap.unseen) == 0:
+                break
+            await aio.sleep(0.02)
+        await app.jobs.drain()
+        await post(command_body(f"archive {NUMBER} the customer replaced the memory"), "application/x-www-form-urlencoded")
+        summary = next(p for p in fake.posts() if "Definition:" in p.get("text", ""))
+        buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert [(e["action_id"], e["value"]) for e in buttons] == [("crashdesk_email_send", NUMBER)]
+        payload = {"type": "block_actions", "trigger_id": "222.333", "user": {"id": "U0WEI"}, "team": {"id": "T0FAKE"},
+                   "api_app_id": "A0FAKE", "token": "legacy", "channel": {"id": summary["channel"]},
+                   "message": {"ts": summary.get("ts") or "1700000000.000009", "thread_ts": summary.get("thread_ts")},
+                   "container": {"type": "message", "message_ts": "1700000000.000009", "channel_id": summary["channel"]},
+                   "actions": [{**buttons[0], "type": "button", "block_id": "b1", "action_ts": "1"}]}
+        await post(interactive_body(payload), "application/x-www-form-urlencoded")
+        (sent,) = [m for m in smtp.messages if "Case summary" in body_of(m)]
+        assert sent["To"] == "lilei@contoso.com" and sent["In-Reply-To"] == "<s1@contoso.com>"
+        assert any(f"The archive e-mail of {NUMBER} was sent to lilei@contoso.com." in p.get("text", "")
+                   for p in fake.posts())
+    finally:
+        await client.close()
+        await fake_server.close()
+        smtp.stop()
+        imap.stop()

@@ -151,6 +151,81 @@ def test_days_between_crashes_of_utc_and_local_times() -> None:
     assert _days(crashes) == 8
 
 
+def _long_way_scanner(monkeypatch):
+    """The scanner with its whole-line reads of frames and arguments shut
+    off: every such line goes through Scanner._read, as before them."""
+    import re
+
+    from analysis.text import events
+
+    source = events._LINE_START.pattern
+    assert "(?P<arg>" in source and "(?P<frame>" in source
+    slow = re.compile(source.replace("(?P<arg>", "(?P<arg>(?!)").replace("(?P<frame>", "(?P<frame>(?!)"))
+    fast = events._LINE_START
+
+    def scan(text: str, use_fast: bool) -> list:
+        monkeypatch.setattr(events, "_LINE_START", fast if use_fast else slow)
+        return events.Scanner().feed(text)
+
+    return scan
+
+
+def _frame_lines(rng) -> list[str]:
+    """Frame and argument lines of every shape the fast paths take or
+    must leave: C++ names, trailers, odd offsets, wrapped meanings, bad
+    numbers, names that are no modules, blanks and lengths."""
+    hexw = lambda n: "".join(rng.choice("0123456789abcdefABCDEF") for _ in range(n))  # noqa: E731
+    sites = ["nt!KeBugCheckEx", "nt!KiPageFault+0x260", "drv.sys+0x15", "0x1234", "unknown!x+0x1", "Unknown+0x2",
+             "nt!Foo::Bar+0x1", "nt!Foo<int>+0x2", "nt!+0x3", "nt!Foo+0x", "nt!Foo+12", "nt!Foo+0x12z", "360FsFlt+0x9",
+             "1394ohci!F+0x1", "deadbeef+0x10", "abcdef12", "nt", "nt!Foo (TrapFrame @ ffff)", "VSApiNt VSSwap+0x136d",
+             "nt!KiSystemServiceCopyEnd+0x25 (TrapFrame @ ffffb48c`2c9f7a80)", "mod~1!f$+0x1", "mod!f?g@h+0x2",
+             "nt!Foo+0x1 ", "a!b", "_x!y+0x1", "0x0+0x1", "nt!Foo+0x12\x0b"]
+    out = []
+    for _ in range(4000):
+        parts = []
+        if rng.random() < 0.3:
+            parts.append(hexw(rng.choice([1, 2, 3, 4, 5])))
+        parts.append(hexw(rng.choice([8, 16, 17, 18, 7])))
+        if rng.random() < 0.7:
+            parts.append(hexw(rng.choice([8, 16])))
+        if rng.random() < 0.4:
+            parts.append(rng.choice([":", ": ", ""]) + " ".join(hexw(16) for _ in range(rng.randint(1, 5)))
+                         + rng.choice([" :", "", ":"]))
+        parts.append(rng.choice(sites))
+        out.append(" " * rng.choice([0, 0, 1, 3]) + rng.choice([" ", "  ", " \u3000"]).join(parts)
+                   + rng.choice(["", "", " ", "  "]))
+        n = rng.choice("12345")
+        out.append(f"Arg{n}:{rng.choice([' ', '  ', ''])}{hexw(rng.choice([8, 16, 17]))}"
+                   + rng.choice(["", ", memory referenced", ",x", " y", ",   spaced   words  "]))
+        if rng.random() < 0.3:
+            out.append(rng.choice(["   wrapped meaning", "   ", "   Arg2: 1", "", "  two blanks", "x" * 2100]))
+    return out
+
+
+def test_frames_and_arguments_read_whole_say_what_the_long_way_says(monkeypatch) -> None:
+    import random
+    from pathlib import Path
+
+    scan = _long_way_scanner(monkeypatch)
+    rng = random.Random(14)
+    lines = _frame_lines(rng)
+    for size in (1, 2, 3, 7, 40):
+        for start in range(0, len(lines), size):
+            text = "\n".join(lines[start : start + size])
+            for sample in (text, text + "\n", "STACK_TEXT:\n" + text + "\nnext line"):
+                assert scan(sample, True) == scan(sample, False), sample
+    fixtures = Path(__file__).parent / "fixtures"
+    for path in sorted(fixtures.rglob("*.txt")):
+        from analysis.text.clean import clean
+        from analysis.text.decode import NotText, decode
+
+        try:
+            text = clean(decode(path.read_bytes()))
+        except NotText:
+            continue
+        assert scan(text, True) == scan(text, False), path.name
+
+
 def test_day_first_around_separators_says_what_the_walk_over_every_date_says() -> None:
     """says_day_first looks only near the separators of possible day-first
     dates; the walk over every date in order (day_first_in_order) is the

@@ -85,3 +85,39 @@ def test_a_64_mb_single_line_log_is_read_whole_in_bounded_memory(tmp_path):
     # 671 copies of the first crash are one crash; the one after the line is found too
     assert out["codes"] == [0x1A, 0x139] and out["partial"] == [False, False]
     assert out["rise"] < 96 * 1024**2  # the windows of 256 KB took up to 200 MB
+
+
+def _many(count: int, start: int = 1) -> str:
+    """``count`` crashes of one bucket and their own arguments, three lines each."""
+    return "".join(f"some words\nBugCheck 1A, {{{i:x}, 1, 2, 3}}\nFAILURE_BUCKET_ID: 0x1A_nt!MiDeletePage\n"
+                   for i in range(start, start + count))
+
+
+def test_the_crashes_past_the_limit_are_counted_and_placed(monkeypatch):
+    """The verdict holds the first MAX_CRASHES crashes of a text; how many
+    more there were, and the line the first of them starts on, are said --
+    the same whether the text is read whole or as it streams, and a crash
+    quoted again is counted once."""
+    text = _many(300)
+    found = parse_text(text, "x")
+    assert len(found) == reader.MAX_CRASHES
+    notes = found[0][0].notes
+    # crash 101 starts on its BugCheck line: 100 crashes of three lines, then "some words"
+    assert notes == ["crashes_cut", "crashes_left:200:302"]
+    assert parse_text(text + text, "x")[0][0].notes == notes
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
+    assert [r.notes for r, _ in streamed] == [notes] * reader.MAX_CRASHES
+    assert _in_blocks(text, 300) == found
+
+
+def test_the_crashes_left_out_are_said_in_the_answer():
+    from analysis.intake import Blob
+    from analysis.pipeline import analyze_blobs
+    from analysis.render.doc import to_plain
+    from analysis.render.verdict import case_doc
+
+    outcome = analyze_blobs([Blob("many.txt", _many(150).encode())])
+    zh, en = (to_plain(case_doc(outcome.case, lang)) for lang in ("zh", "en"))
+    assert "从第 302 行起另有 50 个蓝屏记录未纳入本结论" in zh and "50 more, from line 302 on" not in zh
+    assert "50 more, from line 302 on, are not in this verdict" in en

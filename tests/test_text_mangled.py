@@ -80,3 +80,23 @@ def test_clean_strips_markers_not_the_lines_own_indentation():
 def test_only_markers_at_a_line_start_are_quotes():
     assert clean("kd> !analyze -v\n> Arg1: 1") == "kd> !analyze -v\nArg1: 1"
     assert clean("BugCheck 1A, {41790, x} > y\n") == "BugCheck 1A, {41790, x} > y\n"
+
+
+def test_the_characters_replaced_in_one_pass_as_one_after_another():
+    """clean's replacements (zero-width marks, odd blanks, full-width
+    punctuation, tabs) made in one pass: the same text as each replacement
+    applied in turn, in ASCII and in non-ASCII texts."""
+    import importlib
+    import random
+
+    module = importlib.import_module("analysis.text.clean")  # the module: the package's name is the function
+    alphabet = [old for old, _ in module._REPLACE] + ["a", " ", "\n", "中", "é", ":"]
+    rng = random.Random(7)
+    for size in (0, 1, 5, 40, 400):
+        for _ in range(60):
+            text = "".join(rng.choice(alphabet) for _ in range(size))
+            for sample in (text, text.encode("ascii", "ignore").decode()):
+                expected = sample
+                for old, new in module._REPLACE:
+                    expected = expected.replace(old, new)
+                assert module._replace_all(sample) == expected

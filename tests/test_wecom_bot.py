@@ -44,6 +44,7 @@ async def start_app(tmp_path, url: str, db: str | None = None, **extra):
 async def fake():
     f = FakeLongConnection()
     server, base = await serve(f.app)
+    f.base = base
     f.url = base.replace("http://", "ws://") + "/"
     yield f
     await server.close()
@@ -83,6 +84,40 @@ async def test_a_message_over_the_long_connection_is_answered_in_one_stream(tmp_
         await asyncio.sleep(0)
         await app.jobs.drain()
         assert len(fake.of("aibot_respond_msg")) == before
+    finally:
+        await client.close()
+
+
+async def test_a_file_over_the_long_connection_gets_its_verdict_back_over_it(tmp_path, fake):
+    """A dump log sent to the bot in the group: downloaded from WeCom's file
+    address, decrypted with the message's own aeskey, analysed, and the
+    verdict comes back over the same connection (aibot_send_msg to the
+    group: the callback's stream has ended by then)."""
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parent.parent / "examples" / "seed-shaped-thread.txt").read_bytes()
+    app, client = await start_app(tmp_path, fake.url)
+    try:
+        bot = app.platforms.wecom_bot
+        await until(lambda: fake.live and bot.authenticated, "subscribed")
+        await fake.say(SUBJECT, msgid="f1", chatid="wrGROUP")
+        await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "the card")
+        req = await fake.send_file("seed-shaped-thread.txt", example, msgid="f2", chatid="wrGROUP")
+        await until(lambda: any("亚信安全" in f["body"]["markdown"]["content"] for f in fake.of("aibot_send_msg")),
+                    "the verdict over the connection", tries=6000)
+        await app.jobs.drain()
+        assert fake.downloads == ["f2"]
+        verdicts = [f for f in fake.of("aibot_send_msg") if "亚信安全" in f["body"]["markdown"]["content"]]
+        assert {f["body"]["chatid"] for f in verdicts} == {"wrGROUP"}
+        assert "指向同一厂商：亚信安全" in "\n".join(f["body"]["markdown"]["content"] for f in verdicts)
+        # The file message itself was answered in its stream (received, being analysed), once finished.
+        answers = [f for f in fake.of("aibot_respond_msg") if f["headers"]["req_id"] == req]
+        assert answers and answers[-1]["body"]["stream"]["finish"] is True
+        case = await app.store.call(cases.get, NUMBER)
+        assert case.vendor == "AsiaInfo Security"
+        from store import evidence
+
+        assert [d["name"] for d in await app.store.call(evidence.case_dumps, case.id)] == ["seed-shaped-thread.txt"]
     finally:
         await client.close()
 

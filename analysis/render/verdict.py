@@ -296,8 +296,14 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
             doc.para(t(lang, "stop_code_corrected", typed=typed, name=name))
     if d.partial:
         doc.para(t(lang, "partial"))
+    # "crashes_left:<how many>:<line>" says which crashes "crashes_cut" left out.
+    left = next((note.split(":")[1:] for note in d.notes if note.startswith("crashes_left:")), None)
     for note in d.notes:
-        if note in _NOTE_LINES:
+        if note == "crashes_cut" and left:
+            count, line = (int(left[0]), int(left[1]))
+            doc.para(t(lang, "note_crashes_left", count=count if lang == "zh" else f"{count:,}",
+                       line=line if lang == "zh" else f"{line:,}"))
+        elif note in _NOTE_LINES:
             doc.para(t(lang, _NOTE_LINES[note]))
     return doc
 

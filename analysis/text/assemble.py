@@ -43,6 +43,7 @@ MAX_KEPT = 1000
 MAX_DRAFT_FRAMES = 4096
 MAX_DRAFT_MODULES = 4096
 MAX_HELD = 200_000
+MAX_LEFT_MARKS = 100_000  # marks of the crashes let go kept to count them once each
 MAX_MENTIONED = 256
 MAX_PROSE_CODES = 16
 
@@ -69,7 +70,7 @@ def bucket_code(bucket: str | None) -> int | None:
 
 @dataclass
 class Draft:
-    start: int = 0
+    start: int = 0  # where it begins in the whole text (characters of the cleaned text)
     fields: dict = field(default_factory=dict)
     code: int | None = None
     name: str | None = None
@@ -325,6 +326,7 @@ class Grouper:
 
     def __init__(self, folder: "Folder"):
         self.folder = folder
+        self.base = 0  # where the text the events' positions count from starts, in the whole text
         self.cur = Draft()
         self.stack: list[Frame] | None = None
         self.prev: Frame | None = None  # the last frame seen, kept or not
@@ -337,7 +339,7 @@ class Grouper:
         self.cur = Draft()
 
     def feed(self, events: list[Event]) -> None:
-        folder = self.folder
+        folder, base = self.folder, self.base
         cur, stack, prev, last_kind, lm, in_unloaded = (
             self.cur, self.stack, self.prev, self.last_kind, self.lm, self.in_unloaded)
         for e in events:
@@ -349,7 +351,7 @@ class Grouper:
                 if command.startswith("!analyze"):
                     if cur.has_crash():
                         folder.add(cur)
-                        cur = Draft(start=e.pos, mode="analysis")
+                        cur = Draft(start=base + e.pos, mode="analysis")
                     cur.mode = "analysis"
                 elif command:
                     cur.mode = "command"
@@ -358,7 +360,7 @@ class Grouper:
             if k in ("banner", "loading"):
                 if cur.has_crash() or cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=e.pos, mode="analysis"), None, None
+                    cur, stack, lm = Draft(start=base + e.pos, mode="analysis"), None, None
                 cur.mode = "analysis"
                 if k == "loading":
                     cur.add(e)
@@ -367,20 +369,20 @@ class Grouper:
             if k in _ANALYSIS_KINDS:
                 if cur.mode == "command" and cur.analysis_seen:
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=e.pos, mode="analysis"), None, None
+                    cur, stack, lm = Draft(start=base + e.pos, mode="analysis"), None, None
                 elif cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=e.pos, mode=cur.mode), None, None
+                    cur, stack, lm = Draft(start=base + e.pos, mode=cur.mode), None, None
                 if cur.mode != "command":
                     cur.mode = "analysis"
             elif k in _COMMAND_MARKERS:
                 if cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=e.pos, mode="command"), None, None
+                    cur, stack, lm = Draft(start=base + e.pos, mode="command"), None, None
                 cur.mode = "command"
-            elif cur.conflicts(e):
+            elif k != "frame" and cur.conflicts(e):  # a frame contradicts nothing (half the events)
                 folder.add(cur)
-                cur, stack, lm = Draft(start=e.pos, mode=cur.mode), None, None
+                cur, stack, lm = Draft(start=base + e.pos, mode=cur.mode), None, None
 
             if k == "frame":
                 frame: Frame = e.value
@@ -509,6 +511,11 @@ class Folder:
         self.crashes = 0
         self.held = 0
         self.cut = False
+        # The crashes let go, told apart by their marks (as far as MAX_LEFT_MARKS
+        # marks go), and where the first of them starts in the text.
+        self.left_out = 0
+        self.first_left_out: int | None = None
+        self._left_marks: set = set()
         self.gone = False  # a draft was let go: the last one kept is no longer the one before
 
     def add(self, d: Draft) -> None:
@@ -529,8 +536,21 @@ class Folder:
             return
         if self.crashes >= MAX_CRASHES or len(kept) >= MAX_KEPT:
             self.gone = True
-            self.cut = self.cut or d.has_crash()
             self.held -= _held(d)
+            if d.has_crash():
+                self.cut = True
+                if self.first_left_out is None:
+                    self.first_left_out = d.start
+                # The same crash quoted again counts once: by its code and four
+                # arguments when all are known (a bucket is shared by crashes
+                # of other arguments), else by the marks it has, else by what
+                # it says of itself.
+                marks = {("args", d.code, *d.args)} if None not in d.args else ident or {
+                    ("told", d.code, *d.args, d.name, d.caused_by, d.fields.get("MODULE_NAME"))}
+                if not marks & self._left_marks:
+                    self.left_out += 1
+                if len(self._left_marks) < MAX_LEFT_MARKS:
+                    self._left_marks |= marks
             return
         kept.append(d)
         self.idents.append(set())

@@ -14,7 +14,8 @@ from typing import Any
 
 from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
-    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, frame_from_addr_groups, frame_from_site_groups,
+    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, frame_from_addr_groups,
+    frame_from_site_groups, plain_frame,
 )
 
 HEX = r"[0-9a-fA-F]"
@@ -207,6 +208,10 @@ _LINE_START = re.compile(
     # newer debuggers, noting whether a "Value:" line follows it (5, 6).
     rf"(?P<field>({_trie(ANALYSIS_FIELDS)}):[ ]*+([^\n]*+))"
     r"|(?P<key>Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n])(?:(?=\n[ ]{0,%d}+Value:()))?)" % (MAX_LINE - 6)
+    # ... and an argument line whose next line does not go on with its
+    # meaning (see Scanner.go_on_wrap), and a frame of the plain shape.
+    + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
+    + f"|(?P<frame>{PLAIN_FRAME_BODY})"
     + "|" + _trie(set(_OPENING_WORDS))
     # a number (frame, lm, memory row) or a call site, a prompt, a name line
     + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|#[ #*]*+[A-Z]"
@@ -271,7 +276,8 @@ class Scanner:
     read with the next block (``tail``); an argument whose wrapped meaning
     runs to the end of the block goes on there."""
 
-    __slots__ = ("text", "cur", "nxt", "out", "deadline", "stopped_at", "final", "wrap", "tail")
+    __slots__ = ("text", "cur", "nxt", "out", "deadline", "stopped_at", "final", "wrap", "tail", "base",
+                 "lines_before")
 
     def __init__(self, deadline: Deadline = NEVER):
         self.text = ""
@@ -283,6 +289,10 @@ class Scanner:
         self.final = True
         self.wrap: tuple[str, str, str] | None = None  # an argument still taking wrapped lines
         self.tail = ""
+        # Where ``text`` starts in the whole text: its character, and the
+        # lines before it (an event's position counts from ``text``).
+        self.base = 0
+        self.lines_before = 0
 
     def add(self, kind: str, value: Any) -> None:
         self.out.append(Event(self.cur, kind, value))
@@ -309,6 +319,10 @@ class Scanner:
         """Read ``block`` after what was kept of the last one; the facts
         found (taken out of ``out``).  Not ``final``: the block ends with a
         line end and more text follows."""
+        done = len(self.text) - len(self.tail)  # what the last block read (its tail is read again now)
+        if done:
+            self.lines_before += self.text.count("\n", 0, done)
+            self.base += done
         text = self.tail + block if self.tail else block
         self.text, self.final, self.tail = text, final, ""
         n = len(text)
@@ -368,6 +382,20 @@ class Scanner:
                     if m[6] is not None:  # the Value line goes with it
                         end = text.find("\n", cursor)
                         cursor = (end if end >= 0 else n) + 1
+                elif kind == "frame" and m.end() - start <= MAX_LINE:
+                    frame = plain_frame(m)
+                    if frame is not None:
+                        out.append(Event(start, "frame", frame))
+                    cursor = m.end() + 1
+                elif kind == "arg" and m.end() - start <= MAX_LINE:
+                    digits = m["a_digits"]
+                    value = int(digits, 16)
+                    if value > MAX_ARG:
+                        out.append(Event(start, "bad_arg", (int(m["a_n"]), digits[:64])))
+                    else:
+                        meaning = m["a_meaning"] or ""
+                        out.append(Event(start, "arg", (int(m["a_n"]), value, " ".join(meaning[:MAX_VALUE].split()))))
+                    cursor = m.end() + 1
                 else:
                     cursor = self._read(start)
                 if pieces and start in pieces:

@@ -114,10 +114,40 @@ def _known_module(name: str) -> bool:
     return catalog.is_inbox(name) or catalog.driver(name) is not None
 
 
+# The commonest frame line, read whole by the line pattern of events.py
+# (groups by name): numbers as FRAME_ADDR_BODY takes them on one line, then
+# a plain call site -- module, "!function" and/or "+0x" offset, nothing a
+# C++ name or a trailer adds -- and the line's end.  For such a line
+# FRAME_ADDR_BODY gives the same numbers and parse_site the same parts
+# (tests/test_text_gates.py compares them), so the frame is made from the
+# groups without the line being cut out and matched again.
+PLAIN_FRAME_BODY = (
+    rf"(?:(?P<f_idx>{HEX}{{2,4}})[ ]++)?(?P<f_sp>{_WORD})(?:[ ]++(?P<f_ret>{_WORD}))?"
+    rf"(?P<f_args>(?:[ ]++(?::[ ]*+)?{_WORD}(?:[ ]++{_WORD}){{0,3}}(?:[ ]*+:)?){{0,2}})"
+    # The site holds a "!" or a "+" (a bare name is read the long way).
+    rf"[ ]++(?=[\w.$~-]*+[!+])(?P<f_mod>{MODULE_START}[\w.$~-]*+)(?:!(?P<f_fn>[A-Za-z_?@$][\w@?$]*+))?"
+    rf"(?:\+0x(?P<f_off>{HEX}++))?[ ]*+(?![^\n])"
+)
+
+
+def plain_frame(m: re.Match) -> Frame | None:
+    """The frame of a PLAIN_FRAME_BODY match (None: a name that is no module)."""
+    module, function, offset = m["f_mod"], m["f_fn"], m["f_off"]
+    if module.lower() in _NOT_MODULES:
+        return None
+    frame = Frame(module=module, function=function, offset=int(offset, 16) if offset is not None else None)
+    return _placed(frame, m["f_idx"], m["f_sp"], m["f_ret"], m["f_args"])
+
+
 def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | None:
     frame = parse_site(site or wrapped_site)
     if frame is None:
         return None
+    return _placed(frame, idx, sp, ret, args)
+
+
+def _placed(frame: Frame, idx: str | None, sp: str, ret: str | None, args: str | None) -> Frame:
+    """The frame's number, stack pointer, return address and arguments."""
     frame.index = int(idx, 16) if idx else None
     if args:
         frame.args = tuple(int(a, 16) for a in _ADDR.findall(args))

@@ -37,7 +37,7 @@ from handlers.uploads import MAX_FILES
 from handlers.events import Attachment, ChatEvent, Reply
 from store import board as board_store
 from store import memory
-from store import cases, ops, sessions, timeline
+from store import casemail, cases, ops, sessions, timeline
 from store.audit import note
 from store.errors import CrashdeskError
 from store.sessions import Session
@@ -48,7 +48,7 @@ LANG_COOKIE = "crashdesk_lang"
 FLASH_COOKIE = "crashdesk_flash"  # what the last form did, shown once on the next page
 MAX_ACTION_FORM = 64 * 1024
 # What an engineer can do from a case page: the chat's own commands.
-ACTIONS = ("call", "note", "assign", "priority", "archive", "reopen")
+ACTIONS = ("call", "note", "assign", "priority", "archive", "reopen", "email_send")
 STATIC = {"board.css": "text/css", "upload.js": "application/javascript"}
 
 
@@ -316,6 +316,19 @@ class Board:
             items.append(item)
         last = await self.desk.store.call(timeline.last_decision, case.id)
         closing = last if last and last["kind"] == "archive" and case.status == "archived" else None
+        # Whether the archive e-mail can be sent from here, or went already.
+        mail = None
+        if closing is not None:
+            from handlers.mailout import mailer_of, recipients_text
+
+            route = await self.desk.store.call(casemail.route_of, case.id)
+            state = await self.desk.store.call(casemail.archive_mail, closing["id"])
+            mail = {"sendable": mailer_of(self.desk) is not None and route is not None and state is None,
+                    "to": recipients_text(route.to, route.cc, lang) if route else None,
+                    "sent": state is not None and state.claim is casemail.Claim.SENT,
+                    "sent_to": recipients_text(state.to, (), lang) if state else None,
+                    "sent_at": self._local(state.at, with_time=True) if state else None,
+                    "sent_by": state.by if state else None}
         verdict = case.verdict_in(lang)
         third = {m.lower() for d in (verdict or {}).get("dumps", []) for m in d.get("third_party_modules") or []}
         info = {"opened": self._local(case.opened_at, True), "age": age_days(case.opened_at, today),
@@ -330,7 +343,7 @@ class Board:
         flash = request.cookies.get(FLASH_COOKIE)
         response = self._render(request, "case.html", page="case", session=session, case=case, info=info,
                                 verdict=verdict, verdict_line=verdict_line(verdict, lang), third=third,
-                                similar=similar, timeline=items, closing=closing,
+                                similar=similar, timeline=items, closing=closing, mail=mail,
                                 flash=unquote(flash) if flash else None,
                                 max_upload_mb=self.desk.config.max_upload // 1024**2)
         if flash:
@@ -405,7 +418,7 @@ class Board:
                 await commands.followup(self.desk, ctx, commands.FOLLOWUP_VERBS[action], action, rest)
             else:
                 handler = {"assign": commands.assign, "priority": commands.priority, "archive": commands.archive,
-                           "reopen": commands.reopen}[action]
+                           "reopen": commands.reopen, "email_send": commands.email_send}[action]
                 await handler(self.desk, ctx, rest)
         except CrashdeskError as exc:
             log.warning("a board action on %s failed: %s", number, exc)

@@ -104,19 +104,20 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
             # The lines no label's test takes change something only inside
             # a description (kept) or an event's XML (kept): walked over at once.
             if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                for line in walk.between(_TEXT_LINE):
+                for row in walk.between(_TEXT_LINE):
                     if current.size >= MAX_MESSAGE:
                         break
-                    kept = line.strip() if format_list else line.rstrip()
+                    kept = row.strip() if format_list else row.rstrip()
                     current.message.append(kept)
                     current.size += len(kept)
             elif current is not None and current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
                 current.xml.extend(walk.between(_TEXT_LINE)[: MAX_XML_LINES - len(current.xml)])
             else:
                 walk.jump(_TEXT_LINE)
-            line = walk.take()
-            if line is None:
+            taken = walk.take()
+            if taken is None:
                 break
+            line = taken
             stripped = line.strip()
             if stripped.startswith("Event[") and stripped.endswith("]:"):
                 if current:
@@ -273,10 +274,10 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
                 walk.jump(_FRIENDLY_LINE)
             elif len(event.data) >= MAX_FIELDS:
                 walk.jump(_friendly_fields(tuple(event.data)))
-            line = walk.take()
-            if line is None:
+            taken = walk.take()
+            if taken is None:
                 break
-            text = line.strip().lstrip("-+ ").strip()
+            text = taken.strip().lstrip("-+ ").strip()
             if not text:
                 continue
             if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):

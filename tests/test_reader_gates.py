@@ -270,7 +270,7 @@ def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
 
 
 def test_lines_in_blocks_are_the_lines_one_by_one() -> None:
-    from analysis.eventlog.event import blocks_of
+    from analysis.eventlog.event import RowWalk, blocks_of, cut_lines
 
     rng = random.Random(8)
     for text in texts(100, 9) + ["a\rb\r", "x" * 50000, "\r\n" * 3, ""]:
@@ -285,7 +285,13 @@ def test_lines_in_blocks_are_the_lines_one_by_one() -> None:
                 rest = rest[-100:]
         if rest:
             expected.append(rest[:100].rstrip("\r"))
-        assert [row for rows in blocks_of(pieces, 100) for row in rows] == expected
+        assert [row for block in blocks_of(pieces, 100) for row in cut_lines(block, 100)] == expected
+        walked = []
+        for block in blocks_of(pieces, 100):
+            walk = RowWalk(block, 100)
+            while (line := walk.take()) is not None:
+                walked.append(line)
+        assert walked == expected
 
 
 def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> None:

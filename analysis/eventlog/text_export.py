@@ -98,8 +98,8 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     times = LocalTimes(head)
     format_list = _is_format_list(head)
     current: _Record | None = None
-    for rows in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(rows)
+    for block in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(block, MAX_LINE)
         while True:
             # The lines no label's test takes change something only inside
             # a description (kept) or an event's XML (kept): walked over at once.
@@ -267,8 +267,8 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
     BugcheckCode 159': one event per "- System" section."""
     event: Event | None = None
     section = ""
-    for rows in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(rows)
+    for block in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(block, MAX_LINE)
         while True:
             if event is None or section != "EventData":
                 walk.jump(_FRIENDLY_LINE)

@@ -303,7 +303,8 @@ def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> No
     rng = random.Random(10)
     bits = ["Faulting application name", "FAULTING MODULE NAME", "Exception code", "Report Id", "报告 ID", "Event Name",
             "Service Name", "Component", "Error Source", "Fault offset", "faulting applıcation name", "Diensttyp",
-            ":", "：", " ", "\t", "\n", ",", "，", "x.exe", "0xc0000005", "  ", "\r\n", "abc", "Name der fehlerhaften Anwendung"]
+            ":", "：", " ", "\t", "\n", ",", "，", "x.exe", "0xc0000005", "  ", "\r\n", "abc", "Name der fehlerhaften Anwendung",
+            "Problem Event Name", "xProblem Event Name", "Problemereignisname", "BlueScreen", "Nome evento problema"]
     for _ in range(3000):
         text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 30)))
         for pattern in patterns:

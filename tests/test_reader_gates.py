@@ -359,3 +359,30 @@ def test_marked_rows_within_a_range_are_those_of_the_whole_text_there() -> None:
         begin, end = (starts + [len(low)])[a], (starts + [len(low)])[b]
         assert marked_lines(low, words, begin, end, a) == [(r, at) for r, at in whole if a <= r < b]
         assert marked_rows(low, words, begin, end, a) == [r for r, _ in whole if a <= r < b]
+
+
+def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
+    """The lines label_rows passes over are none that BlueScreenView's or
+    systeminfo's line test would take (each line tested here one by one)."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import label_rows, lowered
+
+    pool = _fixture_lines()
+    rng = random.Random(15)
+    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL)[:60] + list(inv._SYSTEMINFO)
+             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", "")) if rng.random() < 0.5]
+    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x"]
+    for _ in range(150):
+        rows = [rng.choice(extra) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 300))]
+        text = "\n".join(rows)
+        forget()
+        found_bsv = set(label_rows(lowered(text), bsv._LABEL_LINE))
+        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
+        for i, line in enumerate(lines(text)):
+            stripped = line.strip()
+            sep = bsv._separator(stripped)
+            if (stripped.startswith("=====") and not stripped.strip("=")) or (sep >= 0 and bsv.label_key(stripped[:sep])):
+                assert i in found_bsv, line
+            colon = inv._label_colon(line)
+            if colon > 0 and inv._SYSTEMINFO.get(inv._norm(line[:colon])):
+                assert i in found_sys, line

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 from analysis.render.doc import to_plain
 from bot.platform import Platform
-from bot.mailparse import Inbound, looks_like_evidence, parse, strip_prefixes
+from bot.mailparse import Inbound, looks_like_evidence, parse, sendable, strip_prefixes
 from handlers.deliver import deliver, doors
 from handlers.events import Attachment, ChatEvent, Reply
 from handlers.parsing import CASE_NUMBER
@@ -392,9 +392,11 @@ class MailPlatform(Platform):
             await self._reply(route, TEXTS[lang]["too_large"].format(names=names or mail.subject, url=url),
                               key=f"large:{mail.message_id}")
         case = await self.desk.store.call(cases.get, number)
-        if case is not None:
-            # The thread's latest message is whom the archive e-mail answers.
-            await self.desk.store.call(casemail.remember_route, case.id, self._mail_route(mail, lang))
+        latest = self._mail_route(mail, lang)
+        if case is not None and latest.to:
+            # The thread's latest message is whom the archive e-mail answers
+            # (one that names no address a mail can go to leaves the route as it was).
+            await self.desk.store.call(casemail.remember_route, case.id, latest)
         await self.desk.store.call(ops.set_setting, key, "done")
         self.processed += 1
         return "filed"
@@ -407,13 +409,16 @@ class MailPlatform(Platform):
     def _mail_route(self, mail: Inbound, lang: str) -> MailRoute:
         """Reply to all: the sender, the others the message went to in Cc,
         threaded after it."""
-        others = [a for _, a in mail.to + mail.cc if a != self.address and a != mail.sender[1]]
+        sender = mail.sender[1] if sendable(mail.sender[1]) else ""
+        others = [a for _, a in mail.to + mail.cc if a != self.address and a != mail.sender[1] and sendable(a)]
+        # (A sender no mail can go to: the first of the others is answered.)
+        to, others = ((sender,), others) if sender else (tuple(others[:1]), others[1:])
         subject = mail.subject if strip_prefixes(mail.subject) != mail.subject else f"Re: {mail.subject}"
         references = (mail.references or ([mail.in_reply_to] if mail.in_reply_to else [])) + [mail.message_id]
         # Bounded whatever the message says: a Cc of thousands is not
         # answered to thousands, nor a References header kept whole (the
         # root and the latest are what mail clients thread by).
-        return MailRoute(self.address, mail.root, (mail.sender[1],), tuple(dict.fromkeys(others))[:MAX_CC],
+        return MailRoute(self.address, mail.root, to, tuple(dict.fromkeys(others))[:MAX_CC],
                          subject[:MAX_SUBJECT], mail.message_id, tuple(kept_references(references)), lang,
                          self.desk.iso(self.desk.now()))
 
@@ -440,6 +445,9 @@ class MailPlatform(Platform):
 
     async def _reply(self, route: dict, body: str, key: str | None) -> None:
         if key and await self.desk.store.call(ops.get_setting, f"mail-sent:{key}"):
+            return
+        if not route["to"]:
+            log.warning("no address to answer %s at: not answered", route.get("in_reply_to"))
             return
         lang = route.get("lang") or "en"
         msg = self._message(route, body + "\n\n" + TEXTS[lang]["sign"] + "\n", auto=True)

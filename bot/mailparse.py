@@ -95,6 +95,19 @@ def addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
     return [(n, a.lower()) for n, a in pairs if "@" in a]
 
 
+# An address a mail can be sent to: dot-separated atoms either side of the
+# one "@" (no blank, quote, bracket, colon or control character).  The
+# address parser gives back odd pieces of a hostile header ('":b .@;);[@'),
+# and the standard library's mail writer fails on those with IndexError,
+# AttributeError or TypeError rather than an SMTP error.
+_ATOM = r'[^\x00-\x20\x7f"(),.:;<>@\[\]\\]++'
+_SENDABLE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*+@{_ATOM}(?:\.{_ATOM})*+")
+
+
+def sendable(address: str) -> bool:
+    return _SENDABLE.fullmatch(address) is not None
+
+
 def strip_prefixes(subject: str) -> str:
     """'回复: RE: Fwd: [案例号: ...] ...' -> '[案例号: ...] ...'."""
     s = subject.strip()

@@ -483,3 +483,29 @@ async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
         await fake_server.close()
         smtp.stop()
         imap.stop()
+
+
+async def test_addresses_no_mail_can_go_to_are_left_out_of_the_route(mailbox):
+    """A Cc the address parser gives odd pieces of (quotes, brackets and
+    colons around an '@'): the standard library's mail writer fails on them
+    with IndexError, AttributeError or TypeError -- not an SMTP error -- so
+    an address kept in the route stopped every answer to the thread.  The
+    route keeps only addresses a mail can go to."""
+    from deskkit import Chat
+    from store import casemail
+
+    raw = ("From: hongbo@icbc.com.cn\r\nTo: " + DESK + "\r\nCc: wu@icbc.com.cn, \"张张)\":b .@;);[@, "
+           "\":张张a>@张]@[] ,<\r\nSubject: [案例号: " + NUMBER + "] % |P3|ICBC|蓝屏 % 跟进\r\nMessage-ID: <odd-1@icbc.com.cn>\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\n您好，电脑又蓝屏了。\r\n").encode()
+    await asyncio.to_thread(mailbox.imap.deliver, raw)
+    await mailbox.settle()
+    case = await mailbox.app.store.call(cases.get, NUMBER)
+    route = await mailbox.app.store.call(casemail.route_of, case.id)
+    assert route.to == ("hongbo@icbc.com.cn",) and route.cc == ("wu@icbc.com.cn",)
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    before = len(mailbox.smtp.messages)
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn (cc wu@icbc.com.cn)."
+    (sent,) = mailbox.smtp.messages[before:]
+    assert sent["To"] == "hongbo@icbc.com.cn" and sent["Cc"] == "wu@icbc.com.cn"

@@ -121,3 +121,18 @@ def test_the_crashes_left_out_are_said_in_the_answer():
     zh, en = (to_plain(case_doc(outcome.case, lang)) for lang in ("zh", "en"))
     assert "从第 302 行起另有 50 个蓝屏记录未纳入本结论" in zh and "50 more, from line 302 on" not in zh
     assert "50 more, from line 302 on, are not in this verdict" in en
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_a_text_of_carriage_returns_streams_as_it_reads_whole(ending, monkeypatch):
+    """Lines ended by carriage returns alone (or CRLF): a block is cut at a
+    line end of either kind, never inside a line (a crash's BugCheck line
+    broken in two was lost) nor between the CR and the LF of one line end
+    (a blank line after it ends a wrapped argument), and the lines counted
+    are the text's lines."""
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    text = _many(150).replace("\n", ending)
+    whole = parse_text(text, "x")
+    streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
+    assert streamed == whole
+    assert "crashes_left:50:302" in whole[0][0].notes

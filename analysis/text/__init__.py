@@ -129,12 +129,15 @@ def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple
 
 def _blocks(pieces: Iterable[str]) -> Iterator[tuple[str, bool]]:
     """Decoded pieces regrouped into blocks of about BLOCK characters, each
-    ending at a line end; True with the last."""
+    ending at a line end (LF, or a CR alone); True with the last."""
     buf = ""
     for piece in pieces:
         buf = buf + piece if buf else piece
         while len(buf) >= BLOCK:
-            cut = buf.rfind("\n", 0, BLOCK) + 1
+            # A line end of either kind (clean makes a lone CR one): a CR is
+            # taken only with a character after it that is no LF, so that a
+            # CRLF is never cut in two (a second, blank line).
+            cut = max(buf.rfind("\n", 0, BLOCK), buf.rfind("\r", 0, BLOCK - 1)) + 1
             if cut:
                 yield buf[:cut], False
             else:

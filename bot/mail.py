@@ -186,7 +186,7 @@ def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> None:
                                                 context=ssl.create_default_context())
     else:
         client = smtplib.SMTP(ep.host, ep.port, timeout=timeout)
-    with client:
+    try:
         client.ehlo()
         if ep.scheme == "smtp" and client.has_extn("starttls"):
             client.starttls(context=ssl.create_default_context())
@@ -196,6 +196,16 @@ def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> None:
         if ep.user:
             client.login(ep.user, ep.password or "")
         client.send_message(msg)
+        # Taken (250 after the data): sent, whatever the server answers to
+        # QUIT or however the connection ends -- an error there, told as
+        # 'not sent', had the same mail sent again (smtplib's ``with``
+        # raises a QUIT answer other than 221).
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+    finally:
+        client.close()
 
 
 def _bytes_attachment(name: str, data: bytes) -> Attachment:

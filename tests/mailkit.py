@@ -175,9 +175,14 @@ class Outbox:
         # What the server answers DATA with instead of taking the message
         # ("451 ..." busy, "550 ..." refused); None: it takes it.
         self.answer: str | None = None
+        # What it answers QUIT with, after taking a message ("421 ..."); None: 221.
+        self.quit_answer: str | None = None
         outbox = self
 
         class Handler:
+            async def handle_QUIT(self, server, session, envelope):
+                return outbox.quit_answer or "221 Bye"
+
             async def handle_DATA(self, server, session, envelope):
                 if outbox.answer is not None:
                     return outbox.answer

@@ -509,3 +509,32 @@ async def test_addresses_no_mail_can_go_to_are_left_out_of_the_route(mailbox):
     assert said.strip() == f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn (cc wu@icbc.com.cn)."
     (sent,) = mailbox.smtp.messages[before:]
     assert sent["To"] == "hongbo@icbc.com.cn" and sent["Cc"] == "wu@icbc.com.cn"
+
+
+async def test_a_mail_the_server_took_is_sent_whatever_it_answers_to_quit(mailbox):
+    """The server took the message (250 after its data) and then answered
+    QUIT with an error: the mail went.  Told 'not sent, try again', the
+    engineer sent it a second time."""
+    from deskkit import Chat
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<q1@icbc.com.cn>"))
+    await mailbox.settle()
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    before = len(mailbox.smtp.messages)
+    mailbox.smtp.quit_answer = "421 4.4.2 closing connection"
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn."
+    mailbox.smtp.quit_answer = "500 5.5.1 what?"
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert "was already sent on" in said
+    assert len(mailbox.smtp.messages) == before + 1
+    # The verdict answer of the analysis job too: sent once, not again on a retry.
+    mailbox.smtp.quit_answer = "421 4.4.2 closing connection"
+    from bot.mail import send_mail
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = DESK, "hongbo@icbc.com.cn", "x"
+    msg.set_content("x")
+    await asyncio.to_thread(send_mail, mailbox.platform.smtp, msg)
+    assert len(mailbox.smtp.messages) == before + 2

@@ -118,3 +118,27 @@ def test_analyze_has_a_hard_time_limit_for_a_hang(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 124
     assert "stopped after 1 s (--time-limit)" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_share_read_of_a_streamed_text_is_what_lies_before_where_it_stopped(monkeypatch):
+    """The bytes taken from the stream run ahead of the reading (a chunk
+    decoded, a block being built): 3 blocks read of 9 said '44%' (not 33%) in chunks
+    of a block, '100%' in one chunk."""
+    import analysis.text as reader
+
+    monkeypatch.setattr(reader, "BLOCK", 4000)
+    text = FIRST + "ab cd\n" * 6000
+    data = text.encode()
+    for chunk in (4000, len(data)):
+        looks = iter([False, False, False] + [True] * 100)
+
+        class Once(Deadline):
+            def expired(self) -> bool:
+                return next(looks)
+
+        found = reader.read_large_text([data[i:i + chunk] for i in range(0, len(data), chunk)], b"", "x", Once(None),
+                                       size=len(data))
+        (at,) = [n for n in found[0][0].notes if n.startswith("time_limit_at:")]
+        line, share = at.split(":")[1:]
+        before = len("\n".join(text.split("\n")[: int(line) - 1])) + 1
+        assert share == f"{before / len(data):.0%}", chunk

@@ -104,12 +104,16 @@ class _Reading:
                 report.partial = True
         return results
 
-    def first_unread_line(self) -> int:
-        """The line the time ran out at: within a block, where the scanner
-        stopped; between two, the first line of the block not read."""
+    def read_to(self) -> int:
+        """Where the reading stopped in the whole cleaned text: within a
+        block, where the scanner stopped; between two, where the block not
+        read starts (the last one's last line waits for it)."""
         sc = self.scanner
-        at = sc.stopped_at if sc.stopped_at is not None else len(sc.text) - len(sc.tail)
-        return self.line_of(sc.base + at)
+        return sc.base + (sc.stopped_at if sc.stopped_at is not None else len(sc.text) - len(sc.tail))
+
+    def first_unread_line(self) -> int:
+        """The line the time ran out at."""
+        return self.line_of(self.read_to())
 
 
 def read_text(data: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
@@ -161,11 +165,31 @@ def read_large_text(chunks: Iterable[bytes], head: bytes, source: str, deadline:
             taken += len(chunk)
             yield chunk
 
+    decoded = 0  # characters the bytes taken so far decoded to
+
+    def pieces() -> Iterator[str]:
+        nonlocal decoded
+        for piece in iter_decoded(counted(), head):
+            decoded += len(piece)
+            yield piece
+
     reading = _Reading(deadline)
     share = None
-    for block, final in _blocks(iter_decoded(counted(), head)):
-        if deadline.expired() or not reading.feed(clean(block), final):
-            share = taken / size if size else 0.0
+    fed = cleaned_fed = 0  # characters of the blocks fed, before and after clean
+    for block, final in _blocks(pieces()):
+        if deadline.expired():
+            stopped = True
+        else:
+            cleaned = clean(block)
+            fed, cleaned_fed = fed + len(block), cleaned_fed + len(cleaned)
+            stopped = not reading.feed(cleaned, final)
+        if stopped:
+            # How much of the text lies before where the reading stopped: the
+            # bytes taken run ahead of it (by what decoding and the block
+            # being built hold), so it is counted in characters read, as
+            # bytes at the rate the text decoded at so far.
+            read = reading.read_to() * (fed / cleaned_fed if cleaned_fed else 1.0)
+            share = min(1.0, read * (taken / decoded if decoded else 1.0) / size) if size else 0.0
             break
     try:
         return reading.reports(source, share)

@@ -136,3 +136,24 @@ def test_a_text_of_carriage_returns_streams_as_it_reads_whole(ending, monkeypatc
     streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
     assert streamed == whole
     assert "crashes_left:50:302" in whole[0][0].notes
+
+
+def test_a_line_counted_in_the_cleaned_text_says_so(monkeypatch):
+    """An HTML paste (some of its lines ended by <br> tags alone) is
+    counted in lines once its tags are taken out: the note says
+    its line is of that text, read whole or as it streams; a text clean
+    leaves its line ends alone (CRLF, CR) is counted in the sender's lines
+    and says nothing of it."""
+    from analysis.render.doc import to_plain
+    from analysis.render.verdict import dump_doc
+
+    text = _many(150).replace("words\n", "words<br>")  # 201 lines in the file, 302 once cleaned
+    whole = parse_text(text, "x")
+    assert "crashes_left:50:302:cleaned" in whole[0][0].notes
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
+    assert "crashes_left:50:302:cleaned" in streamed[0][0].notes
+    en, zh = (to_plain(dump_doc(whole[0][0], 0, lang)) for lang in ("en", "zh"))
+    assert "50 more, from line 302 on, are not in this verdict (lines counted once its HTML" in en
+    assert "从第 302 行起另有 50 个蓝屏记录未纳入本结论（行号按去除 HTML 或邮件格式后的文本计算" in zh
+    assert "HTML" not in to_plain(dump_doc(parse_text(_many(150).replace("\n", "\r\n"), "x")[0][0], 0, "en"))

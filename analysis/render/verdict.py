@@ -298,13 +298,15 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
         doc.para(t(lang, "partial"))
     # "crashes_left:<how many>:<line>" says which crashes "crashes_cut" left out.
     # "time_limit_at:<line>:<share read>" says where "time_limit" stopped.
+    # Either ends in ":cleaned" when the line is of the text as cleaned.
     left = _note_parts(d.notes, "crashes_left:")
     stopped = _note_parts(d.notes, "time_limit_at:")
     for note in d.notes:
         if note == "crashes_cut" and left:
-            doc.para(t(lang, "note_crashes_left", count=_number(left[0], lang), line=_number(left[1], lang)))
+            doc.para(t(lang, "note_crashes_left" + _cleaned(left), count=_number(left[0], lang),
+                       line=_number(left[1], lang)))
         elif note == "time_limit" and stopped:
-            doc.para(t(lang, "note_time_limit_at", line=_number(stopped[0], lang), share=stopped[1]))
+            doc.para(t(lang, "note_time_limit_at" + _cleaned(stopped), line=_number(stopped[0], lang), share=stopped[1]))
         elif note in _NOTE_LINES:
             doc.para(t(lang, _NOTE_LINES[note]))
     return doc
@@ -312,6 +314,12 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
 
 def _note_parts(notes: list[str], head: str) -> list[str] | None:
     return next((note[len(head):].split(":") for note in notes if note.startswith(head)), None)
+
+
+def _cleaned(parts: list[str]) -> str:
+    """A third part "cleaned": the line is counted in the text as cleaned
+    (its HTML or mail formatting undone moved its line breaks)."""
+    return "_cleaned" if parts[2:] == ["cleaned"] else ""
 
 
 def _number(text: str, lang: str) -> str:

@@ -47,6 +47,10 @@ class _Reading:
         self.grouper = Grouper(self.folder)
         self.previous: tuple[int, int, str] = (0, 0, "")  # the block before: its start, lines before it, text
         self.left_line: int | None = None  # the line the first crash let go starts on
+        # clean() moved line breaks (HTML breaks, entities, glued fields):
+        # the lines counted are the cleaned text's, not those the sender sees.
+        self.moved = False
+        self.sent: str | None = None  # a text read whole, as sent (moved is settled when a note needs it)
 
     def feed(self, cleaned: str, final: bool) -> bool:
         """Read one cleaned block; False once the time ran out in it."""
@@ -88,19 +92,25 @@ class _Reading:
         chosen = crashes[:MAX_CRASHES] or [d for d in drafts if d.stacks][:MAX_CRASHES]
         results = [to_report(d, source) for d in chosen]
         stop = self.first_unread_line() if share is not None else None
+        # ":cleaned": the line is counted in the text as cleaned, which has
+        # other line breaks than the one sent.
+        if self.sent is not None and (stop is not None or (cut and left)):
+            self.moved = line_ends(self.sent) != self.scanner.text.count("\n")
+        of = ":cleaned" if self.moved else ""
         if not results:
             if share is not None:
-                raise NoCrashFound("time_part_read", share=f"{share:.0%}", line=f"{stop:,}")
+                raise NoCrashFound("time_part_read_cleaned" if of else "time_part_read", share=f"{share:.0%}",
+                                   line=f"{stop:,}")
             raise NoCrashFound("no_crash_text")
         for report, _ in results:
             if cut:
                 report.notes.append("crashes_cut")
                 if left and line is not None:
-                    report.notes.append(f"crashes_left:{left}:{line}")
+                    report.notes.append(f"crashes_left:{left}:{line}{of}")
             if share is not None:
                 # What follows the place the time ran out at is not in the verdict.
                 report.notes.append("time_limit")
-                report.notes.append(f"time_limit_at:{stop}:{share:.0%}")
+                report.notes.append(f"time_limit_at:{stop}:{share:.0%}{of}")
                 report.partial = True
         return results
 
@@ -116,6 +126,12 @@ class _Reading:
         return self.line_of(self.read_to())
 
 
+def line_ends(text: str) -> int:
+    """The lines a text's sender sees end: LF, CRLF and a CR alone."""
+    crs = text.count("\r")
+    return text.count("\n") + (crs - text.count("\r\n") if crs else 0)
+
+
 def read_text(data: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
     return parse_text(decode(data), source, deadline)
 
@@ -126,6 +142,7 @@ def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple
     if deadline.expired():
         raise NoCrashFound("time_before_read")
     reading = _Reading(deadline)
+    reading.sent = text
     done = reading.feed(cleaned, True)
     stopped = reading.scanner.stopped_at
     return reading.reports(source, None if done or stopped is None else stopped / len(cleaned))
@@ -182,6 +199,8 @@ def read_large_text(chunks: Iterable[bytes], head: bytes, source: str, deadline:
         else:
             cleaned = clean(block)
             fed, cleaned_fed = fed + len(block), cleaned_fed + len(cleaned)
+            if not reading.moved and line_ends(block) != cleaned.count("\n"):
+                reading.moved = True
             stopped = not reading.feed(cleaned, final)
         if stopped:
             # How much of the text lies before where the reading stopped: the

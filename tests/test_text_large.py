@@ -157,3 +157,16 @@ def test_a_line_counted_in_the_cleaned_text_says_so(monkeypatch):
     assert "50 more, from line 302 on, are not in this verdict (lines counted once its HTML" in en
     assert "从第 302 行起另有 50 个蓝屏记录未纳入本结论（行号按去除 HTML 或邮件格式后的文本计算" in zh
     assert "HTML" not in to_plain(dump_doc(parse_text(_many(150).replace("\n", "\r\n"), "x")[0][0], 0, "en"))
+
+
+def test_a_one_line_html_paste_streams_as_it_reads_whole(monkeypatch):
+    """A page whose lines are ended by <br> tags alone, all on one line of
+    the file: a block with no line end is cut after its last break tag (a
+    cut at the block's end broke a tag and a crash's line in two: crashes
+    were lost, and lines counted that are not there)."""
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    for tag in ("<br>", "<BR />", "</p>"):
+        text = _many(150).replace("\n", tag)
+        whole = parse_text(text, "x")
+        streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
+        assert streamed == whole, tag

@@ -73,3 +73,33 @@ def test_a_failed_send_releases_the_claim(store):
     store.call_sync(casemail.release_archive_mail, did)
     assert store.call_sync(casemail.archive_mail, did) is None
     assert store.call_sync(casemail.claim_archive_mail, did, who="b", at=AT, stale_before=AT).claim is Claim.TAKEN
+
+
+def test_instances_claiming_at_once_give_it_to_one(tmp_path):
+    """Six instances (a store each, on one database) claim the same
+    decision's e-mail at the same moment, fifteen times: one takes it."""
+    import threading
+
+    url = db_for(tmp_path, "c.db")
+    first = Store(url)
+    _, did = _archived(first)
+    stores = [Store(url) for _ in range(6)]
+    try:
+        for _ in range(15):
+            first.call_sync(casemail.release_archive_mail, did)
+            got: list[Claim] = []
+            barrier = threading.Barrier(len(stores))
+
+            def claim(s: Store, i: int) -> None:
+                barrier.wait()
+                got.append(s.call_sync(casemail.claim_archive_mail, did, who=f"w{i}", at=AT, stale_before=AT).claim)
+
+            threads = [threading.Thread(target=claim, args=(s, i)) for i, s in enumerate(stores)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sorted(c.value for c in got) == ["sending"] * 5 + ["taken"], got
+    finally:
+        for s in stores + [first]:
+            s.close()

@@ -38,6 +38,7 @@ from bot.platform import Platform
 from bot.mailparse import Inbound, looks_like_evidence, parse, sendable, strip_prefixes
 from handlers.deliver import deliver, doors
 from handlers.events import Attachment, ChatEvent, Reply
+from handlers.mailout import Sent
 from handlers.parsing import CASE_NUMBER
 from store import cases, casemail, ops
 from store.casemail import MailRoute
@@ -180,7 +181,9 @@ class Imap:
             pass
 
 
-def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> None:
+def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> dict[str, tuple[int, bytes]]:
+    """Send ``msg``; the recipients the server refused while taking it for
+    the others (smtplib raises only when it refuses all)."""
     if ep.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(ep.host, ep.port, timeout=timeout,
                                                 context=ssl.create_default_context())
@@ -195,7 +198,7 @@ def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> None:
             raise smtplib.SMTPException(f"{ep.host} offers no STARTTLS: refusing to send in plain text")
         if ep.user:
             client.login(ep.user, ep.password or "")
-        client.send_message(msg)
+        refused = client.send_message(msg)
         # Taken (250 after the data): sent, whatever the server answers to
         # QUIT or however the connection ends -- an error there, told as
         # 'not sent', had the same mail sent again (smtplib's ``with``
@@ -204,6 +207,7 @@ def send_mail(ep: Endpoint, msg: EmailMessage, timeout: float = 60.0) -> None:
             client.quit()
         except (smtplib.SMTPException, OSError):
             pass
+        return refused
     finally:
         client.close()
 
@@ -466,16 +470,16 @@ class MailPlatform(Platform):
             await self.desk.store.call(ops.set_setting, f"mail-sent:{key}", msg["Message-ID"])
 
     # ------------------------------------- handlers.mailout.Mailer
-    async def mail_case(self, route: MailRoute, body: str) -> str:
+    async def mail_case(self, route: MailRoute, body: str) -> Sent:
         """An engineer's e-mail into a case's thread (the archive e-mail):
         signed by the engineer, so not marked automatic; the desk's own
         header keeps it from being answered when it comes back."""
         msg = self._message(_as_route(route), body, auto=False)
         try:
-            await asyncio.to_thread(send_mail, self.smtp, msg)
+            refused = await asyncio.to_thread(send_mail, self.smtp, msg)
         except (smtplib.SMTPException, OSError) as exc:
             raise smtp_failure(exc, self.smtp.host) from exc
-        return str(msg["Message-ID"])
+        return Sent(str(msg["Message-ID"]), tuple((address.lower(), code) for address, (code, _) in refused.items()))
 
     def _message(self, route: dict, body: str, *, auto: bool) -> EmailMessage:
         msg = EmailMessage()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -27,13 +28,23 @@ from store.errors import Refused, Transient
 log = logging.getLogger("crashdesk.mailout")
 # A claim this old that never became 'sent' was left by a sender that died.
 STALE_CLAIM = timedelta(minutes=10)
+MAX_TOLD = 10  # refused recipients named in the reply
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A mail the server took: its Message-ID, and the recipients it
+    refused while taking it for the others (address, SMTP code)."""
+
+    message_id: str
+    refused: tuple[tuple[str, int], ...] = ()
 
 
 class Mailer(Protocol):
-    async def mail_case(self, route: MailRoute, body: str) -> str:
-        """Send ``body`` into the thread; its Message-ID.  Raises Transient
-        (the mail server away or busy: nothing was sent, try again) or
-        Refused (the server will not take it as it is)."""
+    async def mail_case(self, route: MailRoute, body: str) -> Sent:
+        """Send ``body`` into the thread.  Raises Transient (the mail server
+        away or busy: nothing was sent, try again) or Refused (the server
+        will not take it as it is, for any recipient)."""
         ...
 
 
@@ -106,7 +117,7 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
     try:
         mail_lang = case.lang if case.lang in ("zh", "en") else route.lang
         body = await archive_email_text(desk, case, decision, mail_lang)
-        message_id = await mailer.mail_case(route, body)
+        done = await mailer.mail_case(route, body)
         sent = True
     except Transient as exc:
         log.warning("the archive e-mail of %s was not sent: %s", case.number, exc)
@@ -119,10 +130,20 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
     finally:
         if not sent:
             await desk.store.call(casemail.release_archive_mail, decision["id"])
-    recipients = route.to + route.cc
-    await desk.store.call(casemail.archive_mail_sent, decision["id"], case.id, message_id=message_id, to=recipients,
-                          who=ctx.who, at=at, line=t(lang, "mail_sent_line", to=recipients_text(route.to, route.cc, lang)),
-                          platform=ctx.event.platform)
-    reply = desk.info(t(lang, "mail_sent", number=case.number, to=recipients_text(route.to, route.cc, lang)))
+    # Those the server refused did not get it: neither recorded nor said to have.
+    refused = {address for address, _ in done.refused}
+    to = tuple(a for a in route.to if a not in refused)
+    cc = tuple(a for a in route.cc if a not in refused)
+    if not to:
+        to, cc = cc[:1], cc[1:]
+    whom = recipients_text(to, cc, lang)
+    await desk.store.call(casemail.archive_mail_sent, decision["id"], case.id, message_id=done.message_id, to=to + cc,
+                          who=ctx.who, at=at, line=t(lang, "mail_sent_line", to=whom), platform=ctx.event.platform)
+    text = t(lang, "mail_sent", number=case.number, to=whom)
+    if done.refused:
+        sep = "、" if lang == "zh" else ", "
+        text += t(lang, "mail_refused_some", refused=sep.join(
+            t(lang, "mail_refused_one", address=address, code=code) for address, code in done.refused[:MAX_TOLD]))
+    reply = desk.info(text)
     reply.case_number = case.number
     await ctx.send(reply)

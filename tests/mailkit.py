@@ -177,9 +177,17 @@ class Outbox:
         self.answer: str | None = None
         # What it answers QUIT with, after taking a message ("421 ..."); None: 221.
         self.quit_answer: str | None = None
+        # Recipients it refuses (550) while taking the others.
+        self.refuse: set[str] = set()
         outbox = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.lower() in outbox.refuse:
+                    return "550 5.1.1 no such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_QUIT(self, server, session, envelope):
                 return outbox.quit_answer or "221 Bye"
 

@@ -538,3 +538,34 @@ async def test_a_mail_the_server_took_is_sent_whatever_it_answers_to_quit(mailbo
     msg.set_content("x")
     await asyncio.to_thread(send_mail, mailbox.platform.smtp, msg)
     assert len(mailbox.smtp.messages) == before + 2
+
+
+async def test_recipients_the_server_refused_are_said_and_not_recorded(mailbox):
+    """The server takes the mail for some recipients and refuses others
+    (550 to one RCPT): the mail went, to those it took; the engineer is told
+    who did not get it, and the record names only those who did."""
+    from deskkit import Chat
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<r1@icbc.com.cn>",
+                                                       Cc="gone@icbc.com.cn, wu@icbc.com.cn"))
+    await mailbox.settle()
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say("case lang zh")
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    mailbox.smtp.refuse = {"gone@icbc.com.cn"}
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == (f"案例 {NUMBER} 的归档邮件已发送给 hongbo@icbc.com.cn（抄送 wu@icbc.com.cn）。"
+                            "邮件服务器拒绝了以下收件人，他们未收到：gone@icbc.com.cn（550）。")
+    (sent,) = mailbox.smtp.messages
+    assert sent["X-Envelope-To"] == "hongbo@icbc.com.cn, wu@icbc.com.cn"
+    case = await mailbox.app.store.call(cases.get, NUMBER)
+    (line,) = [f["agreed"] for f in await mailbox.app.store.call(timeline.followups, case.id) if f["kind"] == "email"]
+    assert line == "已发送归档邮件给 hongbo@icbc.com.cn（抄送 wu@icbc.com.cn）"
+    again = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert "发送给 hongbo@icbc.com.cn、wu@icbc.com.cn，不会重复发送" in again
+    await chat.say("case lang en")
+    await chat.say(f"case reopen {NUMBER} again")
+    await chat.say(f"case archive {NUMBER} replaced the memory")
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == (f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn (cc wu@icbc.com.cn). "
+                            "The mail server refused these recipients, who did not get it: gone@icbc.com.cn (550).")

@@ -270,7 +270,7 @@ def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
 
 
 def test_lines_in_blocks_are_the_lines_one_by_one() -> None:
-    from analysis.eventlog.event import blocks_of
+    from analysis.eventlog.event import RowWalk, blocks_of, cut_lines
 
     rng = random.Random(8)
     for text in texts(100, 9) + ["a\rb\r", "x" * 50000, "\r\n" * 3, ""]:
@@ -285,7 +285,13 @@ def test_lines_in_blocks_are_the_lines_one_by_one() -> None:
                 rest = rest[-100:]
         if rest:
             expected.append(rest[:100].rstrip("\r"))
-        assert [row for rows in blocks_of(pieces, 100) for row in rows] == expected
+        assert [row for block in blocks_of(pieces, 100) for row in cut_lines(block, 100)] == expected
+        walked = []
+        for block in blocks_of(pieces, 100):
+            walk = RowWalk(block, 100)
+            while (line := walk.take()) is not None:
+                walked.append(line)
+        assert walked == expected
 
 
 def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> None:
@@ -297,9 +303,86 @@ def test_labelled_fields_found_from_their_labels_as_by_the_whole_pattern() -> No
     rng = random.Random(10)
     bits = ["Faulting application name", "FAULTING MODULE NAME", "Exception code", "Report Id", "报告 ID", "Event Name",
             "Service Name", "Component", "Error Source", "Fault offset", "faulting applıcation name", "Diensttyp",
-            ":", "：", " ", "\t", "\n", ",", "，", "x.exe", "0xc0000005", "  ", "\r\n", "abc", "Name der fehlerhaften Anwendung"]
+            ":", "：", " ", "\t", "\n", ",", "，", "x.exe", "0xc0000005", "  ", "\r\n", "abc", "Name der fehlerhaften Anwendung",
+            "Problem Event Name", "xProblem Event Name", "Problemereignisname", "BlueScreen", "Nome evento problema"]
     for _ in range(3000):
         text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 30)))
         for pattern in patterns:
             a, b = messages.labelled(pattern, text), pattern.search(text)
             assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text)
+
+
+def test_pasted_events_cut_out_before_their_tree_markers_go() -> None:
+    import html
+
+    from analysis.eventlog import xml_export as xe
+
+    def every_line(text: str) -> str:  # clean_paste as it was: the markers cut from the whole text first
+        if xe.looks_escaped(text[:65536]) and len(text) <= xe.MAX_ESCAPED:
+            text = html.unescape(text)
+        text = xe._TREE_MARKER.sub("", text)
+        parts, at = [], 0
+        while True:
+            start = text.find("<Event", at)
+            if start < 0:
+                break
+            if text.startswith("<Events", start):
+                at = start + 7
+                continue
+            end = text.find("</Event>", start)
+            if end < 0:
+                break
+            parts.append(text[start : end + 8])
+            at = end + 8
+        return "\n".join(parts)
+
+    rng = random.Random(11)
+    bits = ["<Event xmlns='x'>", "</Event>", "<Events>", "<System>", "</System>", "\n", "  - ", "- ", "+ ", " -",
+            "\t+\t", "<", "x", "-", " ", "&lt;Event&gt;", "&lt;/Event&gt;", "EventID", "<Data>1</Data>", "\n  -  <"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 40)))
+        assert xe.clean_paste(text) == every_line(text), text
+
+
+def test_marked_rows_within_a_range_are_those_of_the_whole_text_there() -> None:
+    from analysis.reports.common import marked_lines, marked_rows
+
+    rng = random.Random(12)
+    words = ("error:", "crash dump file:", "company:", "a")
+    for text in texts(200, 13):
+        low = text.lower()
+        starts = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
+        whole = marked_lines(low, words)
+        assert all(starts[r] == at for r, at in whole)
+        assert [r for r, _ in whole] == [i for i, line in enumerate(low.split("\n")) if any(w in line for w in words)]
+        a, b = sorted(rng.randint(0, len(starts)) for _ in range(2))
+        begin, end = (starts + [len(low)])[a], (starts + [len(low)])[b]
+        assert marked_lines(low, words, begin, end, a) == [(r, at) for r, at in whole if a <= r < b]
+        assert marked_rows(low, words, begin, end, a) == [r for r, _ in whole if a <= r < b]
+
+
+def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
+    """The lines label_rows passes over are none that BlueScreenView's or
+    systeminfo's line test would take (each line tested here one by one)."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import label_rows, lowered
+
+    pool = _fixture_lines()
+    rng = random.Random(15)
+    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL)[:60] + list(inv._SYSTEMINFO)
+             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", "")) if rng.random() < 0.5]
+    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x"]
+    for _ in range(150):
+        rows = [rng.choice(extra) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 300))]
+        text = "\n".join(rows)
+        forget()
+        found_bsv = set(label_rows(lowered(text), bsv._LABEL_LINE))
+        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
+        for i, line in enumerate(lines(text)):
+            stripped = line.strip()
+            sep = bsv._separator(stripped)
+            if (stripped.startswith("=====") and not stripped.strip("=")) or (sep >= 0 and bsv.label_key(stripped[:sep])):
+                assert i in found_bsv, line
+            colon = inv._label_colon(line)
+            if colon > 0 and inv._SYSTEMINFO.get(inv._norm(line[:colon])):
+                assert i in found_sys, line

@@ -152,15 +152,18 @@ def test_days_between_crashes_of_utc_and_local_times() -> None:
 
 
 def _long_way_scanner(monkeypatch):
-    """The scanner with its whole-line reads of frames and arguments shut
-    off: every such line goes through Scanner._read, as before them."""
+    """The scanner with its whole-line reads of frames, arguments and lines
+    of numbers shut off: every such line goes through Scanner._read, as
+    before them."""
     import re
 
     from analysis.text import events
 
     source = events._LINE_START.pattern
-    assert "(?P<arg>" in source and "(?P<frame>" in source
-    slow = re.compile(source.replace("(?P<arg>", "(?P<arg>(?!)").replace("(?P<frame>", "(?P<frame>(?!)"))
+    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>"):
+        assert group in source
+        source = source.replace(group, group + "(?!)")
+    slow = re.compile(source)
     fast = events._LINE_START
 
     def scan(text: str, use_fast: bool) -> list:
@@ -199,6 +202,10 @@ def _frame_lines(rng) -> list[str]:
                    + rng.choice(["", ", memory referenced", ",x", " y", ",   spaced   words  "]))
         if rng.random() < 0.3:
             out.append(rng.choice(["   wrapped meaning", "   ", "   Arg2: 1", "", "  two blanks", "x" * 2100]))
+        if rng.random() < 0.5:  # memory as dq/dd print it, and numbers that start a wrapped frame
+            words = [hexw(rng.choice([2, 8, 16])) for _ in range(rng.randint(1, 5))]
+            out.append(" " * rng.choice([0, 2]) + rng.choice([" ", "  ", " : "]).join(words)
+                       + rng.choice(["", " ", ":", " x", "\u3000"]) + ("0" * 2100 if rng.random() < 0.02 else ""))
     return out
 
 
@@ -246,3 +253,53 @@ def test_day_first_around_separators_says_what_the_walk_over_every_date_says() -
         if n % 7 == 0:
             text = " 1" * rng.randint(100, 200) + text  # a run of date characters past the look back
         assert says_day_first(text) == day_first_in_order(text), text
+
+
+def _every_line(text: str) -> list:
+    """The scanner's reading of every line of a whole text, each through
+    Scanner._read (and every further piece of a long line through
+    _read_piece): the reference the line pattern's and the mid-line words'
+    choice of lines must give the same facts as."""
+    from analysis.text import events
+
+    sc = events.Scanner()
+    sc.text, sc.final = text, True
+    cursor, n = 0, len(text)
+    while cursor < n:
+        start = cursor
+        cursor = sc._read(start)
+        end = text.find("\n", start)
+        end = n if end < 0 else end
+        sc._read_pieces(set(range(start + events.MAX_LINE, end, events.MAX_LINE)))
+        assert sc.wrap is None  # a whole text: a wrapped argument is taken at once
+    return sc.out
+
+
+def test_the_lines_the_scanner_reads_give_what_every_line_gives() -> None:
+    import random
+    from pathlib import Path
+
+    from analysis.text import events
+    from analysis.text.clean import clean
+    from analysis.text.decode import NotText, decode
+
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = []
+    for path in sorted(fixtures.rglob("*.txt")):
+        try:
+            texts.append(clean(decode(path.read_bytes())))
+        except NotText:
+            continue
+    rng = random.Random(41)
+    pieces = ["*******************************************************************************",
+              "*                        Bugcheck Analysis                                    *",
+              "# Child-SP          RetAddr           Call Site", "#  bugcheck Analysis", "** UGCHECK ANALYSIS **",
+              "*** Fatal System Error: 0x0000001a", "                       (0x41792,0xFFFFF, 0x1, 0x2)",
+              "#SYSTEM_SERVICE_EXCEPTION (3b)", "# # *APC_INDEX_MISMATCH", "*** WARNING: Unable to verify timestamp for x.sys",
+              "  *   Bugcheck Analysis  *", "Stop code: CRITICAL_PROCESS_DIED", "see Owning Process ffff Image: a.exe",
+              "", "    ", "x" * 2047 + "Unable to load image foo.sys", "text 0x1a bugcheck 0x1a"]
+    for _ in range(300):
+        texts.append("\n".join(rng.choice(pieces + texts[rng.randrange(len(texts))].split("\n")[:40])
+                               for _ in range(rng.randint(1, 60))))
+    for text in texts:
+        assert events.Scanner().feed(text) == _every_line(text), text[:200]

@@ -100,3 +100,28 @@ def test_the_characters_replaced_in_one_pass_as_one_after_another():
                 for old, new in module._REPLACE:
                     expected = expected.replace(old, new)
                 assert module._replace_all(sample) == expected
+
+
+def test_clean_takes_a_pass_exactly_where_its_marks_are():
+    """Each pass of clean is gated by one pattern (a scan in C from one
+    literal to the next) where a chain of `in` tests scanned the text once
+    per mark: the same texts pass, and two stars alone (markdown bold) go
+    while the banners' runs stay, as the run-by-run rule had it."""
+    import importlib
+    import random
+    import re
+
+    module = importlib.import_module("analysis.text.clean")
+    gates = [
+        (module._HTML_MARK, ("<br", "<p", "<div", "<BR", "</")),
+        (module._BBCODE_MARK, ("[/", "[code", "[CODE", "[quote", "[QUOTE")),
+        (module._MD_MARK, ("\\_", "\\*", "\\#", "\\[", "\\>")),
+    ]
+    runs = re.compile(r"\*\*++")
+    alphabet = list("<>[]/\\_*#\n bBrRpPdivDIVcodeCODEquteQUTE") + ["<br", "[code", "**", "***", "\\_"]
+    rng = random.Random(16)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for pattern, marks in gates:
+            assert bool(pattern.search(text)) == any(mark in text for mark in marks), (pattern.pattern, text)
+        assert module._BOLD.sub("", text) == runs.sub(lambda m: "" if len(m[0]) == 2 else m[0], text), text

@@ -294,8 +294,8 @@ def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Itera
     """Lines of text given in pieces, each cut to ``limit``; a run with no
     line break at all cannot grow past a few times the limit."""
     if not keep_end:
-        for rows in blocks_of(pieces, limit):
-            yield from rows
+        for block in blocks_of(pieces, limit):
+            yield from cut_lines(block, limit)
         return
     rest = ""
     for piece in pieces:
@@ -310,20 +310,22 @@ def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Itera
         yield rest[:limit]
 
 
-def blocks_of(pieces: Iterable[str], limit: int) -> Iterator[list[str]]:
-    """The lines ``lines_of`` gives, a list at a time (the whole lines of
-    each piece), cut by ``cut_lines``."""
+def blocks_of(pieces: Iterable[str], limit: int) -> Iterator[str]:
+    """The text given in pieces as blocks of whole lines (each block
+    without its last line break; the last one what is left after the last
+    break): the lines ``lines_of`` gives are those of the blocks, each cut
+    by ``cut_lines``."""
     rest = ""
     for piece in pieces:
         rest += piece
         end = rest.rfind("\n")
         if end >= 0:
-            yield cut_lines(rest[:end], limit)
+            yield rest[:end]
             rest = rest[end + 1 :]
         if len(rest) > limit * 4:
             rest = rest[-limit:]
     if rest:
-        yield [rest[:limit].rstrip("\r")]
+        yield rest
 
 
 def cut_lines(text: str, limit: int) -> list[str]:
@@ -339,43 +341,41 @@ def cut_lines(text: str, limit: int) -> list[str]:
 
 
 class RowWalk:
-    """The lines of one block, taken one by one or jumped over to the next
-    one a pattern finds.  A jump's pattern matches at the line break before
-    a line (in ``"\n" + "\n".join(rows)``): one scan in C from where the
-    walk stands, so the lines between never become Python work."""
+    """The lines of one block of text, each cut as ``cut_lines`` cuts it,
+    taken one by one or jumped over to the next one a pattern finds.  A
+    jump's pattern matches at the line break before a line (the block is
+    searched with one put before its first): one scan in C from where the
+    walk stands, so the lines between never become Python objects."""
 
-    __slots__ = ("rows", "row", "at", "_text")
+    __slots__ = ("text", "at", "limit")
 
-    def __init__(self, rows: list[str]) -> None:
-        self.rows = rows
-        self.row = 0  # the next line to take
-        self.at = 0  # where its line break is in the joined text
-        self._text: str | None = None
+    def __init__(self, block: str, limit: int) -> None:
+        self.text = "\n" + block
+        self.at = 0  # the line break before the next line to take
+        self.limit = limit
 
     def take(self) -> str | None:
-        if self.row >= len(self.rows):
+        text = self.text
+        if self.at >= len(text):
             return None
-        line = self.rows[self.row]
-        self.row += 1
-        self.at += len(line) + 1
-        return line
+        end = text.find("\n", self.at + 1)
+        if end < 0:
+            end = len(text)
+        line = text[self.at + 1 : min(end, self.at + 1 + self.limit)]
+        self.at = end
+        return line.rstrip("\r")
 
     def jump(self, pattern: re.Pattern[str]) -> None:
         """To the next line (this one included) that ``pattern`` finds, or past the last."""
-        if self.row >= len(self.rows):
-            return
-        if self._text is None:
-            self._text = "\n" + "\n".join(self.rows)
-        m = pattern.search(self._text, self.at)
-        if m is None:
-            self.row = len(self.rows)
-            return
-        self.row += self._text.count("\n", self.at, m.start())
-        self.at = m.start()
+        if self.at < len(self.text):
+            m = pattern.search(self.text, self.at)
+            self.at = m.start() if m is not None else len(self.text)
 
     def between(self, pattern: re.Pattern[str]) -> list[str]:
         """The lines from here to the next one ``pattern`` finds (that one
         not included), walked over at once."""
-        start = self.row
+        start = self.at
         self.jump(pattern)
-        return self.rows[start : self.row]
+        if self.at == start:
+            return []
+        return cut_lines(self.text[start + 1 : self.at], self.limit)

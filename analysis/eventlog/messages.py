@@ -123,13 +123,19 @@ _LABELS_ALONE: dict[str, re.Pattern] = {}
 def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
     """``pattern.search(text)`` for a ``_labelled`` pattern.  Its blanks
     are tried at every character of the text; its labels alone are found
-    by a quick scan, and a match starts at most five characters (a break
-    and four blanks) before one, so the whole pattern is searched only
-    from there."""
-    first = _LABELS_ALONE[pattern.pattern].search(text)
-    if first is None:
-        return None
-    return pattern.search(text, max(0, first.start() - 5))
+    by a quick scan, and a match holds a label that starts at most five
+    characters (a break and four blanks) after the match does.  A label
+    that starts inside another one found (one label the end of another)
+    lies within that one's span: the whole pattern is tried only at the
+    starts from five before each label found to its end, in order."""
+    tried = 0  # starts below this were tried
+    for label in _LABELS_ALONE[pattern.pattern].finditer(text):
+        for start in range(max(tried, label.start() - 5), label.end()):
+            m = pattern.match(text, start)
+            if m is not None:
+                return m
+        tried = label.end()
+    return None
 
 
 # Service Control Manager 7045, labels of the message by language.

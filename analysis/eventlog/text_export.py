@@ -21,7 +21,7 @@ from analysis.eventlog.event import (
 )
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
-from analysis.reports.common import BLANKS, label_pattern
+from analysis.reports.common import BLANKS, label_pattern, label_rows
 
 MAX_LINE = 8192
 MAX_XML_LINES = 2000
@@ -98,25 +98,26 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     times = LocalTimes(head)
     format_list = _is_format_list(head)
     current: _Record | None = None
-    for rows in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(rows)
+    for block in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(block, MAX_LINE)
         while True:
             # The lines no label's test takes change something only inside
             # a description (kept) or an event's XML (kept): walked over at once.
             if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                for line in walk.between(_TEXT_LINE):
+                for row in walk.between(_TEXT_LINE):
                     if current.size >= MAX_MESSAGE:
                         break
-                    kept = line.strip() if format_list else line.rstrip()
+                    kept = row.strip() if format_list else row.rstrip()
                     current.message.append(kept)
                     current.size += len(kept)
             elif current is not None and current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
                 current.xml.extend(walk.between(_TEXT_LINE)[: MAX_XML_LINES - len(current.xml)])
             else:
                 walk.jump(_TEXT_LINE)
-            line = walk.take()
-            if line is None:
+            taken = walk.take()
+            if taken is None:
                 break
+            line = taken
             stripped = line.strip()
             if stripped.startswith("Event[") and stripped.endswith("]:"):
                 if current:
@@ -175,7 +176,7 @@ def looks_labelled(head: str) -> bool:
     if "Event[0]:" in head[:4096]:
         return True
     kinds = set()
-    for line in head[:65536].splitlines()[:400]:
+    for line in _label_lines(head[:65536].splitlines()[:400]):
         found = _label(line)
         if found:
             kinds.add(LABELS.get(found[0]) or (FORMAT_LIST.get(found[0]) if found[2] == 0 else None))
@@ -185,11 +186,16 @@ def looks_labelled(head: str) -> bool:
 
 
 def _is_format_list(head: str) -> bool:
-    for line in head[:65536].splitlines():
+    for line in _label_lines(head[:65536].splitlines()):
         found = _label(line)
         if found and found[2] == 0:
             return found[0] in FORMAT_LIST and " :" in line[:40] and found[0] not in LABELS
     return False
+
+
+def _label_lines(lines: list[str]) -> list[str]:
+    """The lines a label's test may take (found by one scan for the labels)."""
+    return [lines[i] for i in label_rows("\n".join(lines), _TEXT_LINE)]
 
 
 def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:
@@ -261,17 +267,17 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
     BugcheckCode 159': one event per "- System" section."""
     event: Event | None = None
     section = ""
-    for rows in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(rows)
+    for block in blocks_of(pieces, MAX_LINE):
+        walk = RowWalk(block, MAX_LINE)
         while True:
             if event is None or section != "EventData":
                 walk.jump(_FRIENDLY_LINE)
             elif len(event.data) >= MAX_FIELDS:
                 walk.jump(_friendly_fields(tuple(event.data)))
-            line = walk.take()
-            if line is None:
+            taken = walk.take()
+            if taken is None:
                 break
-            text = line.strip().lstrip("-+ ").strip()
+            text = taken.strip().lstrip("-+ ").strip()
             if not text:
                 continue
             if text == "System" or (text.startswith(("Event ID:", "Event ID ")) and (event is None or event.event_id >= 0)):

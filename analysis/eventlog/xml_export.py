@@ -171,7 +171,9 @@ def clean_paste(text: str) -> str:
     tree markers go, and an escaped copy is unescaped once."""
     if looks_escaped(text[:65536]) and len(text) <= MAX_ESCAPED:
         text = html.unescape(text)
-    text = _TREE_MARKER.sub("", text)
+    # Tree markers are cut from the elements only, after they are found:
+    # a marker is blanks and a dash before a '<' at a line's start, and no
+    # '<Event' or '</Event>' is made or broken by cutting one.
     parts = []
     at = 0
     while True:
@@ -188,4 +190,4 @@ def clean_paste(text: str) -> str:
             break
         parts.append(text[start : end + 8])
         at = end + 8
-    return "\n".join(parts)
+    return _TREE_MARKER.sub("", "\n".join(parts))

@@ -54,30 +54,39 @@ def lowered(text: str) -> str:
     return low
 
 
-def marked_rows(low: str, words: tuple[str, ...]) -> list[int]:
+def marked_rows(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:
     """The numbers of the lines (as ``lines`` counts them) of the lowered
     text ``low`` that hold one of ``words``, in order, each once: found
     with str.find in C, at most once per line and word.  A reader walks
     these rows instead of every line, so its words must be in every line
     its own test takes (a row may hold a word and still be passed over:
-    the reader decides on the line itself)."""
+    the reader decides on the line itself).  Only ``low[start:end]`` is
+    searched when they are given: ``start`` where line ``row`` begins,
+    ``end`` where a line begins (or the end)."""
+    return [r for r, _ in marked_lines(low, words, start, end, row)]
+
+
+def marked_lines(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None,
+                 row: int = 0) -> list[tuple[int, int]]:
+    """``marked_rows``, each with where its line begins in ``low``."""
+    stop = len(low) if end is None else end
     hits: list[int] = []
     for word in words:
-        at = low.find(word)
+        at = low.find(word, start, stop)
         while at >= 0:
             hits.append(at)
-            end = low.find("\n", at)
-            if end < 0:
+            nl = low.find("\n", at, stop)
+            if nl < 0:
                 break
-            at = low.find(word, end)
+            at = low.find(word, nl, stop)
     hits.sort()
-    out: list[int] = []
-    row = last = 0
+    out: list[tuple[int, int]] = []
+    last = start
     for at in hits:
         row += low.count("\n", last, at)
         last = at
-        if not out or out[-1] != row:
-            out.append(row)
+        if not out or out[-1][0] != row:
+            out.append((row, max(low.rfind("\n", start, at) + 1, start)))
     return out
 
 
@@ -93,6 +102,7 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
     become a trie, so each line start costs a few steps, not one per label.
     Searched in ``"\n" + lowered(text)`` (see ``label_rows``); ``also``: a
     further alternative, after the line break."""
+    labels = list(labels)
     trie: dict = {}
     for label in labels:
         node = trie
@@ -110,7 +120,10 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
         body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if "" in node else body
 
-    words = f"[{BLANKS}:：]*+{walk(trie)}(?=[{BLANKS}:：])"
+    # The labels' first characters as one class ahead of the trie: the
+    # engine tests a line's first character once, not against each branch.
+    first = "".join(sorted({re.escape(label[0]) for label in labels if label}))
+    words = f"[{BLANKS}:：]*+(?=[{first}]){walk(trie)}(?=[{BLANKS}:：])"
     return re.compile("\n(?:" + words + (f"|{also}" if also else "") + ")")
 
 

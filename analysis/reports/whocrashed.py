@@ -11,13 +11,12 @@ Each block is a crash; its module line is a claim of WhoCrashed's."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
-    lowered, marked_rows,
+    lowered, marked_lines, marked_rows,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -56,7 +55,10 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     cur_dump = False  # the open block has its "crash dump file:" line
     conc: int | None = None  # first row of the open run of the conclusion
     stop = len(rows)
-    for i in marked_rows(low_text, _SPLIT):
+    split = marked_lines(low_text, _SPLIT)
+    begins = dict(split)  # where each of these lines begins in low_text
+    begins[len(rows)] = len(low_text)
+    for i, _ in split:
         line = rows[i]
         low = line.lower()
         if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or cur_dump)):
@@ -83,10 +85,11 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
         spans[-1][1] = stop
     if conc is not None:
         conclusion.extend(rows[conc:stop])
-    fields = marked_rows(low_text, _FIELDS)
     reading = Reading()
     for start, end in spans:
-        marked = fields[bisect_left(fields, start):bisect_left(fields, end)]
+        # A block's fields are searched within it only (a block ends where
+        # a marked line begins, or at the end).
+        marked = marked_rows(low_text, _FIELDS, begins[start], begins[end], start)
         crash = _crash(rows, start, end, marked, source, machine)
         if crash is not None:
             reading.crashes.append(crash)

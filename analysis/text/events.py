@@ -209,12 +209,16 @@ _LINE_START = re.compile(
     rf"(?P<field>({_trie(ANALYSIS_FIELDS)}):[ ]*+([^\n]*+))"
     r"|(?P<key>Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n])(?:(?=\n[ ]{0,%d}+Value:()))?)" % (MAX_LINE - 6)
     # ... and an argument line whose next line does not go on with its
-    # meaning (see Scanner.go_on_wrap), and a frame of the plain shape.
+    # meaning (see Scanner.go_on_wrap), a frame of the plain shape, and a
+    # line of numbers alone before another (memory dumped by dq/dd: no
+    # fact, and no frame whose call site went to the next line).
+    + r"|(?P<numbers>[0-9a-fA-F :]++(?=\n[0-9a-fA-F :]*+(?![^\n])))"
     + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
     + f"|(?P<frame>{PLAIN_FRAME_BODY})"
     + "|" + _trie(set(_OPENING_WORDS))
-    # a number (frame, lm, memory row) or a call site, a prompt, a name line
-    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|#[ #*]*+[A-Z]"
+    # a number (frame, lm, memory row) or a call site, a prompt, a line of
+    # stars or hashes (a banner, a name line, "*** Fatal System Error")
+    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|[*#]"
     rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
     # a bug check's name alone on its line (as far as a line is read), or with its code
     r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE
@@ -225,11 +229,12 @@ _LINE_START = re.compile(
     r"|[pP](?i:roduct version|roductname|roductversion)|[oO](?i:riginalfilename)|[lL](?i:egalcopyright))[ ]*+:"
     r")")
 # ... or when it holds what ``_midline`` looks for first (each of its
-# tests asks for one of these words; a BugCheck line for its ", {"), or
-# what a banner line is known by; and a code in prose is a "0x" after a
-# keyword, its blanks or a colon.
+# tests asks for one of these words; a BugCheck line for its ", {"); and a
+# code in prose is a "0x" after a keyword, its blanks or a colon.  (What a
+# banner line is known by is read on every line that starts with a star:
+# each word here is one more scan of the whole text.)
 _MIDLINE_WORDS = (", {", "Owning Process", "nable to", "could not be loaded", "t fault", "following module",
-                  "Fatal System Error", "ugcheck Analysis", "UGCHECK ANALYSIS", "ode", "ODE", "代码")
+                  "ode", "ODE", "代码")
 _PROSE_HEX = (re.compile("0x(?<=[kKeE码\u212a :：]0x)"), re.compile("0X(?<=[kKeE码\u212a :：]0X)"))
 # The text is read in segments of about this many characters (some 4,000
 # short lines), each ending at a line end; the clock is looked at between two.
@@ -382,6 +387,8 @@ class Scanner:
                     if m[6] is not None:  # the Value line goes with it
                         end = text.find("\n", cursor)
                         cursor = (end if end >= 0 else n) + 1
+                elif kind == "numbers":
+                    cursor = m.end() + 1
                 elif kind == "frame" and m.end() - start <= MAX_LINE:
                     frame = plain_frame(m)
                     if frame is not None:

@@ -122,6 +122,9 @@ def _known_module(name: str) -> bool:
 # (tests/test_text_gates.py compares them), so the frame is made from the
 # groups without the line being cut out and matched again.
 PLAIN_FRAME_BODY = (
+    # A line of words is given up at its first characters, one of numbers
+    # alone (memory dumped by dq/dd) before they are tried in every grouping.
+    r"(?=[0-9a-fA-F]{2})(?=[^!+\n]*+[!+])"
     rf"(?:(?P<f_idx>{HEX}{{2,4}})[ ]++)?(?P<f_sp>{_WORD})(?:[ ]++(?P<f_ret>{_WORD}))?"
     rf"(?P<f_args>(?:[ ]++(?::[ ]*+)?{_WORD}(?:[ ]++{_WORD}){{0,3}}(?:[ ]*+:)?){{0,2}})"
     # The site holds a "!" or a "+" (a bare name is read the long way).

@@ -422,3 +422,14 @@ def test_wer_line_patterns_from_a_break_find_what_they_found_from_a_line_start()
         text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 25)))
         for new, was in old.items():
             assert new.findall("\n" + text) == was.findall(text), (new.pattern, text)
+
+
+def test_first_lines_are_the_first_of_all_lines() -> None:
+    from analysis.eventlog.event import first_lines
+
+    rng = random.Random(18)
+    bits = ["a", "\n", "\r\n", "\r", "\x0b", "\x85", "\u2028", "", " ", "\n\n"]
+    for _ in range(5000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
+        for count in (0, 1, 2, 3, 5, 40):
+            assert first_lines(text, count) == text.splitlines()[:count], (text, count)

@@ -310,6 +310,16 @@ def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Itera
         yield rest[:limit]
 
 
+def first_lines(text: str, count: int) -> list[str]:
+    """``text.splitlines()[:count]``, splitting only the start that holds
+    them: every line break ends a line, so the first ``count`` lines end at
+    or before the ``count``-th one (other breaks only end lines sooner)."""
+    parts = text.split("\n", count)
+    if len(parts) <= count:
+        return text.splitlines()[:count]
+    return text[: len(text) - len(parts[-1])].splitlines()[:count]
+
+
 def blocks_of(pieces: Iterable[str], limit: int) -> Iterator[str]:
     """The text given in pieces as blocks of whole lines (each block
     without its last line break; the last one what is left after the last

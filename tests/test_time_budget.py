@@ -142,3 +142,18 @@ def test_the_share_read_of_a_streamed_text_is_what_lies_before_where_it_stopped(
         line, share = at.split(":")[1:]
         before = len("\n".join(text.split("\n")[: int(line) - 1])) + 1
         assert share == f"{before / len(data):.0%}", chunk
+
+
+def test_the_line_a_time_out_before_any_crash_names_is_written_as_each_language_writes_it():
+    """The problem of a text the time ran out in before a crash names its
+    line as the verdict's note does: 12,345 in English, 12345 in Chinese."""
+    from analysis.text import NoCrashFound, parse_text
+
+    text = "ab cd\n" * 100_000 + LAST
+    with pytest.raises(NoCrashFound) as exc:
+        parse_text(text, "x", Deadline(5, StepClock()))
+    said = exc.value.said()
+    en, zh = said.said_in("en"), said.said_in("zh")
+    line = int(exc.value.params["line"])
+    assert line > 1000
+    assert f"ran out at line {line:,}, after" in en and f"只读取到第 {line} 行" in zh

@@ -100,7 +100,7 @@ class _Reading:
         if not results:
             if share is not None:
                 raise NoCrashFound("time_part_read_cleaned" if of else "time_part_read", share=f"{share:.0%}",
-                                   line=f"{stop:,}")
+                                   line=stop)  # a number: each language writes it its own way
             raise NoCrashFound("no_crash_text")
         for report, _ in results:
             if cut:

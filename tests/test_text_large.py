@@ -170,3 +170,15 @@ def test_a_one_line_html_paste_streams_as_it_reads_whole(monkeypatch):
         whole = parse_text(text, "x")
         streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
         assert streamed == whole, tag
+
+
+def test_a_crash_left_out_far_before_the_next_is_placed_on_its_own_line(monkeypatch):
+    """The crash past the limit is let go when the next one begins: blocks
+    of other text between them (streamed) placed it at the first line of
+    the block before that one, after the line it starts on."""
+    text = _many(101) + "ab cd\n" * 2000 + _many(1, start=500)
+    whole = parse_text(text, "x")
+    assert "crashes_left:2:302" in whole[0][0].notes
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
+    assert streamed == whole

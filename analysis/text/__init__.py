@@ -45,8 +45,10 @@ class _Reading:
         self.scanner = Scanner(deadline)
         self.folder = Folder()
         self.grouper = Grouper(self.folder)
+        self.grouper.line_at = self.line_at
+        self.folder.line_of = self.line_of
+        self._counted: tuple[str, int, int] = ("", 0, 1)  # line_at's last count: its text, position, line
         self.previous: tuple[int, int, str] = (0, 0, "")  # the block before: its start, lines before it, text
-        self.left_line: int | None = None  # the line the first crash let go starts on
         # clean() moved line breaks (HTML breaks, entities, glued fields):
         # the lines counted are the cleaned text's, not those the sender sees.
         self.moved = False
@@ -59,33 +61,42 @@ class _Reading:
         events = sc.feed(cleaned, final)
         self.grouper.base = sc.base
         self.grouper.feed(events)
-        if self.left_line is None and self.folder.first_left_out is not None:
-            self.left_line = self.line_of(self.folder.first_left_out)
         return sc.stopped_at is None
+
+    def line_at(self, pos: int) -> int:
+        """The line (from 1) of the whole cleaned text that a position in the
+        block being read lies on: counted on from the last one asked for
+        (a draft is given its line as it begins, in the order of the text)."""
+        text, before = self.scanner.text, self.scanner.lines_before
+        counted, at, line = self._counted
+        if counted is not text or pos < at:
+            at, line = 0, before + 1
+        line += text.count("\n", at, pos)
+        self._counted = (text, pos, line)
+        return line
 
     def line_of(self, pos: int) -> int:
         """The line (from 1) of a character of the whole cleaned text, while
-        it is in this block or the one before; a crash that began earlier
-        still (more than a block long) is given the first line of that one."""
+        it is in this block or the one before; one earlier still is given
+        the first line of the block before (only a draft kept asks, when
+        the next one begins)."""
         sc = self.scanner
-        for base, before, text in ((sc.base, sc.lines_before, sc.text), self.previous):
-            if pos >= base:
-                return before + text.count("\n", 0, pos - base) + 1
-        return self.previous[1] + 1
+        if pos >= sc.base:
+            return self.line_at(pos - sc.base)
+        base, before, text = self.previous
+        return before + (text.count("\n", 0, pos - base) if pos >= base else 0) + 1
 
     def reports(self, source: str, share: float | None) -> list[tuple[DumpReport, Findings]]:
         """The crashes, as reports; ``share``: how much of the text was read
         when the time ran out (None: all of it)."""
         self.grouper.close()
-        if self.left_line is None and self.folder.first_left_out is not None:
-            self.left_line = self.line_of(self.folder.first_left_out)
         drafts = self.folder.result()
         crashes = [d for d in drafts if d.has_crash()]
         cut = self.folder.cut or len(crashes) > MAX_CRASHES
         # Which crashes are not in the verdict: how many, from which line on.
-        left, line = self.folder.left_out + len(crashes[MAX_CRASHES:]), self.left_line
+        left, line = self.folder.left_out + len(crashes[MAX_CRASHES:]), self.folder.first_left_out
         if crashes[MAX_CRASHES:]:
-            first = self.line_of(crashes[MAX_CRASHES].start)
+            first = crashes[MAX_CRASHES].line
             line = first if line is None else min(line, first)
         # A stack with no crash around it is reported only when nothing better
         # is there: next to real crashes it is some other thread's output.
@@ -123,7 +134,7 @@ class _Reading:
 
     def first_unread_line(self) -> int:
         """The line the time ran out at."""
-        return self.line_of(self.read_to())
+        return self.line_at(self.read_to() - self.scanner.base)
 
 
 def line_ends(text: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import insort
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analysis import buckets, catalog
@@ -71,6 +72,7 @@ def bucket_code(bucket: str | None) -> int | None:
 @dataclass
 class Draft:
     start: int = 0  # where it begins in the whole text (characters of the cleaned text)
+    line: int = 0  # the line of the cleaned text it begins on, once counted (0: not yet)
     fields: dict = field(default_factory=dict)
     code: int | None = None
     name: str | None = None
@@ -327,6 +329,10 @@ class Grouper:
     def __init__(self, folder: "Folder"):
         self.folder = folder
         self.base = 0  # where the text the events' positions count from starts, in the whole text
+        # The line (from 1) of an event's position in the text being fed:
+        # a draft that will be let go keeps the line it begins on (it is let
+        # go when the next one begins, which may be blocks of text later).
+        self.line_at: Callable[[int], int] | None = None
         self.cur = Draft()
         self.stack: list[Frame] | None = None
         self.prev: Frame | None = None  # the last frame seen, kept or not
@@ -339,7 +345,14 @@ class Grouper:
         self.cur = Draft()
 
     def feed(self, events: list[Event]) -> None:
-        folder, base = self.folder, self.base
+        folder, base, line_at = self.folder, self.base, self.line_at
+
+        def draft(pos: int, mode: str | None) -> Draft:
+            # Let go or not is settled now: nothing is added to the folder
+            # before this draft.  Only the first crash let go is placed.
+            line = line_at(pos) if line_at is not None and folder.first_left_out is None and folder.is_full() else 0
+            return Draft(start=base + pos, line=line, mode=mode)
+
         cur, stack, prev, last_kind, lm, in_unloaded = (
             self.cur, self.stack, self.prev, self.last_kind, self.lm, self.in_unloaded)
         for e in events:
@@ -351,7 +364,7 @@ class Grouper:
                 if command.startswith("!analyze"):
                     if cur.has_crash():
                         folder.add(cur)
-                        cur = Draft(start=base + e.pos, mode="analysis")
+                        cur = draft(e.pos, "analysis")
                     cur.mode = "analysis"
                 elif command:
                     cur.mode = "command"
@@ -360,7 +373,7 @@ class Grouper:
             if k in ("banner", "loading"):
                 if cur.has_crash() or cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=base + e.pos, mode="analysis"), None, None
+                    cur, stack, lm = draft(e.pos, "analysis"), None, None
                 cur.mode = "analysis"
                 if k == "loading":
                     cur.add(e)
@@ -369,20 +382,20 @@ class Grouper:
             if k in _ANALYSIS_KINDS:
                 if cur.mode == "command" and cur.analysis_seen:
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=base + e.pos, mode="analysis"), None, None
+                    cur, stack, lm = draft(e.pos, "analysis"), None, None
                 elif cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=base + e.pos, mode=cur.mode), None, None
+                    cur, stack, lm = draft(e.pos, cur.mode), None, None
                 if cur.mode != "command":
                     cur.mode = "analysis"
             elif k in _COMMAND_MARKERS:
                 if cur.conflicts(e):
                     folder.add(cur)
-                    cur, stack, lm = Draft(start=base + e.pos, mode="command"), None, None
+                    cur, stack, lm = draft(e.pos, "command"), None, None
                 cur.mode = "command"
             elif k != "frame" and cur.conflicts(e):  # a frame contradicts nothing (half the events)
                 folder.add(cur)
-                cur, stack, lm = Draft(start=base + e.pos, mode=cur.mode), None, None
+                cur, stack, lm = draft(e.pos, cur.mode), None, None
 
             if k == "frame":
                 frame: Frame = e.value
@@ -514,7 +527,10 @@ class Folder:
         # The crashes let go, told apart by their marks (as far as MAX_LEFT_MARKS
         # marks go), and where the first of them starts in the text.
         self.left_out = 0
-        self.first_left_out: int | None = None
+        self.first_left_out: int | None = None  # the line it starts on
+        # The line of a position of the whole text, for a draft kept (one of
+        # the crashes past the limit may be one that got its crash later).
+        self.line_of: Callable[[int], int] | None = None
         self._left_marks: set = set()
         self.gone = False  # a draft was let go: the last one kept is no longer the one before
 
@@ -534,13 +550,13 @@ class Folder:
             self.held -= before - _held(k)
             self._index(target)
             return
-        if self.crashes >= MAX_CRASHES or len(kept) >= MAX_KEPT:
+        if self.is_full():
             self.gone = True
             self.held -= _held(d)
             if d.has_crash():
                 self.cut = True
                 if self.first_left_out is None:
-                    self.first_left_out = d.start
+                    self.first_left_out = d.line
                 # The same crash quoted again counts once: by its code and four
                 # arguments when all are known (a bucket is shared by crashes
                 # of other arguments), else by the marks it has, else by what
@@ -552,12 +568,18 @@ class Folder:
                 if len(self._left_marks) < MAX_LEFT_MARKS:
                     self._left_marks |= marks
             return
+        if not d.line and self.line_of is not None:
+            d.line = self.line_of(d.start)
         kept.append(d)
         self.idents.append(set())
         self.full.append(None)
         self._index(len(kept) - 1)
         if d.has_crash():
             self.crashes += 1
+
+    def is_full(self) -> bool:
+        """No further draft is kept: what comes now is let go."""
+        return self.crashes >= MAX_CRASHES or len(self.kept) >= MAX_KEPT
 
     def _index(self, i: int) -> None:
         d = self.kept[i]

@@ -182,3 +182,16 @@ def test_a_crash_left_out_far_before_the_next_is_placed_on_its_own_line(monkeypa
     monkeypatch.setattr(reader, "BLOCK", 700)
     streamed = read_large_text([text.encode()[i:i + 500] for i in range(0, len(text), 500)], b"", "x")
     assert streamed == whole
+
+
+def test_a_line_a_block_long_ending_in_crlf_is_one_line(monkeypatch):
+    """A line whose CR is a block's last character and its LF the next
+    one's first: the block is cut after the LF, not between the two (the
+    LF alone made a second, blank line, and every line after it was
+    counted one late)."""
+    monkeypatch.setattr(reader, "BLOCK", 700)
+    text = ("x" * 699 + "\r\n" + _many(150)).replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    whole = parse_text(text, "x")
+    assert "crashes_left:50:303" in whole[0][0].notes
+    streamed = read_large_text([text.encode()[i:i + 700] for i in range(0, len(text), 700)], b"", "x")
+    assert streamed == whole

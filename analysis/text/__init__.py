@@ -175,11 +175,11 @@ def _blocks(pieces: Iterable[str]) -> Iterator[tuple[str, bool]]:
     buf = ""
     for piece in pieces:
         buf = buf + piece if buf else piece
-        while len(buf) >= BLOCK:
-            # A line end of either kind (clean makes a lone CR one): a CR is
-            # taken only with a character after it that is no LF, so that a
-            # CRLF is never cut in two (a second, blank line).
-            cut = max(buf.rfind("\n", 0, BLOCK), buf.rfind("\r", 0, BLOCK - 1)) + 1
+        while len(buf) > BLOCK:  # (the character after the block's last is known)
+            # A line end of either kind (clean makes a lone CR one): a CR
+            # followed by an LF is found as that LF, so that a CRLF is never
+            # cut in two (a second, blank line).
+            cut = max(buf.rfind("\n", 0, BLOCK + 1), buf.rfind("\r", 0, BLOCK)) + 1
             if cut:
                 yield buf[:cut], False
             else:

@@ -63,6 +63,11 @@ def mailer_of(desk) -> Mailer | None:
     return _mailers.get(desk)
 
 
+def stale_before(desk, now: datetime) -> str:
+    """A claim made before this and never sent was left by a sender that died."""
+    return desk.iso(now - STALE_CLAIM)
+
+
 def recipients_text(route_to: tuple[str, ...], cc: tuple[str, ...], lang: str) -> str:
     sep = "、" if lang == "zh" else ", "
     text = sep.join(route_to)
@@ -102,7 +107,7 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
         return
     at = desk.iso(ctx.now)
     state = await desk.store.call(casemail.claim_archive_mail, decision["id"], who=ctx.who, at=at,
-                                  stale_before=desk.iso(ctx.now - STALE_CLAIM))
+                                  stale_before=stale_before(desk, ctx.now))
     if state.claim is Claim.SENT:
         await ctx.send(desk.info(t(lang, "mail_already_sent", number=case.number, who=state.by or "—",
                                    when=_when(desk, state.at), to=recipients_text(state.to, (), lang))))

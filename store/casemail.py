@@ -67,6 +67,11 @@ class ArchiveMail:
     message_id: str | None = None
     to: tuple[str, ...] = ()
 
+    def abandoned(self, stale_before: str) -> bool:
+        """Claimed before ``stale_before`` and never sent: its sender died
+        during the SMTP exchange, and another may take it over."""
+        return self.claim is Claim.SENDING and (self.at or "") < stale_before
+
 
 def _state(row: dict, claim: Claim) -> ArchiveMail:
     return ArchiveMail(claim, row.get("mail_by"), row.get("mail_at"), row.get("mail_id"),
@@ -85,8 +90,8 @@ def claim_archive_mail(db: Database, decision_id: int, *, who: str | None, at: s
             return ArchiveMail(Claim.GONE)
         if row["mail_state"] == "sent":
             return _state(row, Claim.SENT)
-        if row["mail_state"] == "sending" and (row["mail_at"] or "") >= stale_before:
-            return _state(row, Claim.SENDING)
+        if row["mail_state"] == "sending" and not (state := _state(row, Claim.SENDING)).abandoned(stale_before):
+            return state
         db.execute("update decisions set mail_state = 'sending', mail_by = ?, mail_at = ? where id = ?",
                    [who, at, decision_id])
         return ArchiveMail(Claim.TAKEN, who, at)

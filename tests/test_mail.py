@@ -569,3 +569,43 @@ async def test_recipients_the_server_refused_are_said_and_not_recorded(mailbox):
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert said.strip() == (f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn (cc wu@icbc.com.cn). "
                             "The mail server refused these recipients, who did not get it: gone@icbc.com.cn (550).")
+
+
+async def test_a_claim_its_sender_left_gives_the_board_its_button_back(mailbox):
+    """A sender that died during the SMTP exchange leaves the decision
+    claimed ('sending'): after STALE_CLAIM chat may send it, and so may
+    the board -- whose button stayed hidden for good."""
+    import re
+    from datetime import timedelta
+
+    from bot.board.auth import COOKIE
+    from deskkit import Chat
+    from handlers.mailout import STALE_CLAIM
+    from store import casemail
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<s1@icbc.com.cn>"))
+    await mailbox.settle()
+    app, client = mailbox.app, mailbox.client
+    chat = Chat(app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    case = await app.store.call(cases.get, NUMBER)
+    decision = await app.store.call(timeline.last_decision, case.id, "archive")
+
+    async def page() -> str:
+        replies = await chat.say(f"case board {NUMBER}")
+        url = next(a.value for r in replies for a in r.actions if a.id == "board")
+        resp = await client.get(url.split("desk.example", 1)[1], allow_redirects=False)
+        cookie = {"Cookie": f"{COOKIE}={resp.cookies[COOKIE].value}; crashdesk_lang=en"}
+        return await (await client.get(f"/case/{NUMBER}", headers=cookie)).text()
+
+    now = app.desk.now()
+    await app.store.call(casemail.claim_archive_mail, decision["id"], who="someone", at=app.desk.iso(now),
+                         stale_before=app.desk.iso(now - STALE_CLAIM))
+    assert 'id="act-email-send"' not in await page()  # being sent right now
+    await app.store.call(casemail.release_archive_mail, decision["id"])
+    old = now - STALE_CLAIM - timedelta(minutes=1)
+    await app.store.call(casemail.claim_archive_mail, decision["id"], who="someone", at=app.desk.iso(old),
+                         stale_before=app.desk.iso(old - STALE_CLAIM))
+    assert re.search(r'id="act-email-send"', await page())
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn."

@@ -12,6 +12,7 @@ reopened and archived again gets a new one)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from dataclasses import dataclass
@@ -118,11 +119,18 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
     if state.claim is Claim.GONE:
         await ctx.send(desk.info(t(lang, "mail_not_archived", number=case.number)))
         return
-    sent = False
+    sent = unknown = False
     try:
         mail_lang = case.lang if case.lang in ("zh", "en") else route.lang
         body = await archive_email_text(desk, case, decision, mail_lang)
-        done = await mailer.mail_case(route, body)
+        try:
+            done = await mailer.mail_case(route, body)
+        except asyncio.CancelledError:
+            # The SMTP exchange goes on in its thread: whether the mail went
+            # is not known, so the claim stays (one left runs out after
+            # STALE_CLAIM) rather than letting a second send go at once.
+            unknown = True
+            raise
         sent = True
     except Transient as exc:
         log.warning("the archive e-mail of %s was not sent: %s", case.number, exc)
@@ -133,7 +141,7 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
         await ctx.send(desk.error(t(lang, exc.key, number=case.number, **exc.fields)))
         return
     finally:
-        if not sent:
+        if not sent and not unknown:
             await desk.store.call(casemail.release_archive_mail, decision["id"])
     # Those the server refused did not get it: neither recorded nor said to have.
     refused = {address for address, _ in done.refused}

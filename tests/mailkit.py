@@ -5,6 +5,7 @@ dovecot is not installed."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import grp
 import imaplib
@@ -12,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import threading
 import time
 from email.message import Message
 from pathlib import Path
@@ -188,6 +190,10 @@ class Outbox:
         self.quit_answer: str | None = None
         # Recipients it refuses (550) while taking the others.
         self.refuse: set[str] = set()
+        # Set: DATA waits for it before taking the message (``in_data`` says
+        # a message's data is waiting, ``took`` that one was taken).
+        self.hold: threading.Event | None = None
+        self.in_data, self.took = threading.Event(), threading.Event()
         outbox = self
 
         class Handler:
@@ -201,11 +207,15 @@ class Outbox:
                 return outbox.quit_answer or "221 Bye"
 
             async def handle_DATA(self, server, session, envelope):
+                if outbox.hold is not None:
+                    outbox.in_data.set()
+                    await asyncio.get_running_loop().run_in_executor(None, outbox.hold.wait)
                 if outbox.answer is not None:
                     return outbox.answer
                 msg = email.message_from_bytes(envelope.content)
                 msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
                 outbox.messages.append(msg)
+                outbox.took.set()
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)

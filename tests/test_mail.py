@@ -609,3 +609,29 @@ async def test_a_claim_its_sender_left_gives_the_board_its_button_back(mailbox):
     assert re.search(r'id="act-email-send"', await page())
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert said.strip() == f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn."
+
+
+async def test_a_send_cancelled_during_the_smtp_exchange_keeps_its_claim(mailbox):
+    """The desk's task is cancelled (the desk shutting down) while the
+    SMTP exchange runs in its thread: the mail still goes, so the claim
+    stays ('sending', until STALE_CLAIM) -- released, it let a second send
+    go at once."""
+    import threading
+
+    from deskkit import Chat
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|蓝屏 % 跟进", "您好", mid="<x1@icbc.com.cn>"))
+    await mailbox.settle()
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case archive {NUMBER} 客户已升级驱动")
+    mailbox.smtp.hold = threading.Event()
+    task = asyncio.create_task(chat.say(f"case email send {NUMBER}"))
+    assert await asyncio.to_thread(mailbox.smtp.in_data.wait, 120)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    mailbox.smtp.hold.set()
+    assert await asyncio.to_thread(mailbox.smtp.took.wait, 120)
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"weiliang is sending the archive e-mail of {NUMBER} right now."
+    assert len(mailbox.smtp.messages) == 1

@@ -260,6 +260,10 @@ async def test_the_archive_email_goes_into_the_cases_mail_thread_once(mailbox):
     chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
     archived = chat.text(await chat.say(f"case archive {NUMBER} The customer upgraded the AsiaInfo agent"))
     assert f"`case email send {NUMBER}` sends it to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)" in archived
+    # The summary in the engineer's words, the e-mail shown in the customer's: what will be sent.
+    assert "Definition:" in archived and "您好:" in archived and "Dear" not in archived
+    decision = await store.call(timeline.last_decision, case.id, "archive")
+    assert (decision["lang"], decision["email_lang"]) == ("en", "zh")
     before = len(mailbox.smtp.messages)
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert said.strip() == f"The archive e-mail of {NUMBER} was sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)."
@@ -273,6 +277,7 @@ async def test_the_archive_email_goes_into_the_cases_mail_thread_once(mailbox):
     body = body_of(sent)
     assert body.startswith("您好:") and f"案例号：{NUMBER}" in body and "问题定义：" in body and "Dear" not in body
     assert "归档原因：The customer upgraded the AsiaInfo agent" in body and body.rstrip().endswith("weiliang")
+    assert body == decision["email"]
     mails = [f for f in await store.call(timeline.followups, case.id) if f["kind"] == "email"]
     assert [(m["who"], m["agreed"]) for m in mails] == [
         ("weiliang", "Archive e-mail sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)")]
@@ -483,3 +488,26 @@ async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
         await fake_server.close()
         smtp.stop()
         imap.stop()
+
+
+async def test_a_mail_thread_that_came_after_the_archive_gets_the_email_in_its_language(mailbox):
+    """Archived in Chinese before the customer ever mailed (the e-mail then
+    written in Chinese to be copied); the English customer's mail comes
+    later: the e-mail sent, and the one the board shows, are written again
+    in English from the record up to the decision."""
+    from deskkit import Chat
+
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case open {NUMBER} P2 customer:Contoso Laptops blue-screen")
+    await chat.say("case lang zh")
+    archived = chat.text(await chat.say(f"case archive {NUMBER} 客户已更换内存"))
+    assert "您好:" in archived and "case email send" not in archived  # no mail thread yet
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"RE: [案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % archive",
+                                                       "Thanks, understood.", sender="Li Lei <lilei@contoso.com>",
+                                                       mid="<late@contoso.com>"))
+    await mailbox.settle()
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"案例 {NUMBER} 的归档邮件已发送给 lilei@contoso.com。"
+    (sent,) = [m for m in mailbox.smtp.messages if m["In-Reply-To"] == "<late@contoso.com>"]
+    body = body_of(sent)
+    assert body.startswith("Hello,") and "Reason for archiving: 客户已更换内存" in body and "您好" not in body

@@ -222,7 +222,7 @@ async def test_the_archive_email_is_sent_from_the_case_page_at_phone_width(tmp_p
 
     from playwright.async_api import async_playwright
 
-    from mailkit import Dovecot, Outbox, need_dovecot
+    from mailkit import Dovecot, Outbox, need_dovecot, read_by_desk
 
     need_dovecot()
     imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
@@ -240,11 +240,7 @@ async def test_the_archive_email_is_sent_from_the_case_page_at_phone_width(tmp_p
         m["Subject"], m["Message-ID"] = "答复: " + SUBJECT, "<phone-1@sdicbc.com.cn>"
         m.set_content("您好，电脑又蓝屏了。")
         await asyncio.to_thread(imap.deliver, m.as_bytes())
-        for _ in range(3000):
-            if await asyncio.to_thread(imap.unseen) == 0:
-                break
-            await asyncio.sleep(0.02)
-        await app.jobs.drain()
+        await read_by_desk(imap, app.jobs)
         await chat.say(f"case archive {NUMBER} 客户已升级亚信安全软件")
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

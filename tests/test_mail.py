@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deskkit import app_client
-from mailkit import Dovecot, Outbox, need_dovecot
+from mailkit import Dovecot, Outbox, need_dovecot, read_by_desk
 import seedmail
 from store import cases, timeline
 
@@ -38,13 +38,7 @@ async def mailbox(tmp_path):
 
     async def settle():
         """Until the mailbox has nothing unread and every job is done."""
-        for _ in range(3000):
-            if await asyncio.to_thread(kit.imap.unseen) == 0:
-                break
-            await asyncio.sleep(0.02)
-        else:
-            pytest.fail("the mailbox was not read")
-        await kit.app.jobs.drain()
+        await read_by_desk(kit.imap, kit.app.jobs)
         for _ in range(50):  # a verdict mailed by a job just drained
             await asyncio.sleep(0.01)
 
@@ -464,11 +458,7 @@ async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
         await aio.to_thread(imap.deliver, mail(f"[案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % initial response",
                                                "Hello, our laptops crash.", sender="Li Lei <lilei@contoso.com>",
                                                mid="<s1@contoso.com>"))
-        for _ in range(3000):
-            if await aio.to_thread(imap.unseen) == 0:
-                break
-            await aio.sleep(0.02)
-        await app.jobs.drain()
+        await read_by_desk(imap, app.jobs)
         await post(command_body(f"archive {NUMBER} the customer replaced the memory"), "application/x-www-form-urlencoded")
         summary = next(p for p in fake.posts() if "Definition:" in p.get("text", ""))
         buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]

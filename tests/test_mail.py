@@ -501,3 +501,20 @@ async def test_a_mail_thread_that_came_after_the_archive_gets_the_email_in_its_l
     (sent,) = [m for m in mailbox.smtp.messages if m["In-Reply-To"] == "<late@contoso.com>"]
     body = body_of(sent)
     assert body.startswith("Hello,") and "Reason for archiving: 客户已更换内存" in body and "您好" not in body
+
+
+async def test_two_engineers_sending_at_once_send_one_email(mailbox):
+    from deskkit import Chat
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应", "您好",
+                                                       mid="<two@icbc.com.cn>"))
+    await mailbox.settle()
+    wei = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    li = Chat(mailbox.app.desk, platform="console", channel="console-2", user="lilei", direct=True)
+    await wei.say(f"case archive {NUMBER} upgraded")
+    before = len(mailbox.smtp.messages)
+    said = await asyncio.gather(wei.say(f"case email send {NUMBER}"), li.say(f"case email send {NUMBER}"))
+    texts = sorted(Chat.text(wei, r).strip() for r in said)
+    assert len(mailbox.smtp.messages) == before + 1
+    assert any(t.startswith(f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn") for t in texts), texts
+    assert any("is sending the archive e-mail" in t or "was already sent on" in t for t in texts), texts

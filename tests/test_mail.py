@@ -518,3 +518,35 @@ async def test_two_engineers_sending_at_once_send_one_email(mailbox):
     assert len(mailbox.smtp.messages) == before + 1
     assert any(t.startswith(f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn") for t in texts), texts
     assert any("is sending the archive e-mail" in t or "was already sent on" in t for t in texts), texts
+
+
+async def test_the_terminal_sends_it_too(mailbox, tmp_path):
+    """`crashdesk chat` on the database `crashdesk serve` keeps (which read
+    the mail): the mailbox's sending half is there with the same settings."""
+    import subprocess
+    import sys
+
+    from engines import Backend
+
+    if Backend.name != "sqlite":
+        pytest.skip("the terminal's database here is the serve app's SQLite file")
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应", "您好",
+                                                       mid="<term@icbc.com.cn>"))
+    await mailbox.settle()
+    env = {"PATH": "/usr/bin:/bin", "CRASHDESK_DB": str(tmp_path / "crashdesk.db"), "HOME": str(tmp_path),
+           "CRASHDESK_DATA_DIR": str(tmp_path / "data"), "TZ": "Asia/Shanghai", "CRASHDESK_SMTP_URL": mailbox.smtp.url,
+           "CRASHDESK_MAIL_FROM": DESK}
+    lines = f"case archive {NUMBER} 已升级\ncase email send {NUMBER}\n"
+    r = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot.cli", "chat", "--lang", "zh", "--user", "危亮"],
+                                input=lines, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert f"案例 {NUMBER} 的归档邮件已发送给 hongbo@icbc.com.cn。" in r.stdout
+    (sent,) = [m for m in mailbox.smtp.messages if m["In-Reply-To"] == "<term@icbc.com.cn>" and "问题定义" in body_of(m)]
+    assert body_of(sent).rstrip().endswith("危亮")
+    # Set in part: said once on stderr, and the command says the mailbox is not set up.
+    env.pop("CRASHDESK_MAIL_FROM")
+    r = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot.cli", "chat", "--lang", "zh"],
+                                input=f"case email send {NUMBER}\n", capture_output=True, text=True, cwd=ROOT, env=env,
+                                timeout=120)
+    assert "the archive e-mail cannot be sent from here: CRASHDESK_MAIL_FROM" in r.stderr
+    assert "本环境未配置案例邮箱" in r.stdout

@@ -386,3 +386,50 @@ def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
             colon = inv._label_colon(line)
             if colon > 0 and inv._SYSTEMINFO.get(inv._norm(line[:colon])):
                 assert i in found_sys, line
+
+
+def test_an_application_error_field_alone_reads_as_among_all() -> None:
+    from analysis.eventlog import messages
+
+    rng = random.Random(16)
+    pool = [line for path in sorted((FIXTURES / "eventlog").glob("*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")]
+    bits = ["Report Id: 1234-abcd", "报告 ID：x", "Faulting application name: a.exe, version: 1.2", "Faulting module name: m.dll, version 3",
+            "Faulting application path: C:\\a.exe", "Exception code: 0xc0000005", "Fault offset: 0x1"]
+    for _ in range(500):
+        text = "\n".join(rng.choice(bits) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 60)))
+        every = messages.app_crash_message(text)
+        for key in messages._APP:
+            alone = messages.app_crash_message(text, (key,))
+            assert alone.get(key) == every.get(key)
+            assert alone.get(key + "_version") == every.get(key + "_version")
+            assert set(alone) <= {key, key + "_version"}
+
+
+def test_wer_line_patterns_from_a_break_find_what_they_found_from_a_line_start() -> None:
+    from analysis.eventlog import messages
+
+    old = {  # as they were: MULTILINE "^", searched in the text itself
+        messages._WER_P: re.compile(r"(?m)^[ \t>]{0,8}P(\d{1,2})[ \t]{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})"),
+        messages._WER_BC: re.compile(r"(?m)^[ \t>]{0,8}(?:BCCode|BCP([1-4]))[ \t]{0,4}[:：][ \t]{0,8}([0-9A-Fa-f]{1,16})\b"),
+        messages._WER_CODE: re.compile(r"(?m)^[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|参数[ \t]?([1-4]))[ \t]{0,4}[:：]"
+                                       r"[ \t]{0,8}([0-9A-Fa-f]{1,16})[ \t]*+$"),
+    }
+    rng = random.Random(17)
+    bits = ["P1: 13a", "P10:x", " > P2 ：ffff", "BCCode: f4", "BCP1 : 0x1", "Code: 3b", "参数 1: 1", "Parameter2:ff ", "\n",
+            "\r\n", " ", "\t", "x", "P", ":", "y" * 210, "代码：1a"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 25)))
+        for new, was in old.items():
+            assert new.findall("\n" + text) == was.findall(text), (new.pattern, text)
+
+
+def test_first_lines_are_the_first_of_all_lines() -> None:
+    from analysis.eventlog.event import first_lines
+
+    rng = random.Random(18)
+    bits = ["a", "\n", "\r\n", "\r", "\x0b", "\x85", "\u2028", "", " ", "\n\n"]
+    for _ in range(5000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
+        for count in (0, 1, 2, 3, 5, 40):
+            assert first_lines(text, count) == text.splitlines()[:count], (text, count)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 
-from analysis.eventlog.event import lines_of, MAX_MESSAGE, Event, LocalTimes, bounded, level_of, utc_iso
+from analysis.eventlog.event import first_lines, lines_of, MAX_MESSAGE, Event, LocalTimes, bounded, level_of, utc_iso
 from analysis.inputs import Rejected
 
 # Column titles, by what they hold.  Event Viewer's in English, Chinese
@@ -62,7 +62,7 @@ def looks_like_event_csv(head: str) -> bool:
 
 
 def _header_line(head: str) -> str | None:
-    for line in head.splitlines()[:3]:
+    for line in first_lines(head, 3):
         if line.startswith("#TYPE") or not line.strip():
             continue
         return line

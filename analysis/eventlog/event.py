@@ -310,6 +310,16 @@ def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Itera
         yield rest[:limit]
 
 
+def first_lines(text: str, count: int) -> list[str]:
+    """``text.splitlines()[:count]``, splitting only the start that holds
+    them: every line break ends a line, so the first ``count`` lines end at
+    or before the ``count``-th one (other breaks only end lines sooner)."""
+    parts = text.split("\n", count)
+    if len(parts) <= count:
+        return text.splitlines()[:count]
+    return text[: len(text) - len(parts[-1])].splitlines()[:count]
+
+
 def blocks_of(pieces: Iterable[str], limit: int) -> Iterator[str]:
     """The text given in pieces as blocks of whole lines (each block
     without its last line break; the last one what is left after the last
@@ -343,33 +353,42 @@ def cut_lines(text: str, limit: int) -> list[str]:
 class RowWalk:
     """The lines of one block of text, each cut as ``cut_lines`` cuts it,
     taken one by one or jumped over to the next one a pattern finds.  A
-    jump's pattern matches at the line break before a line (the block is
-    searched with one put before its first): one scan in C from where the
-    walk stands, so the lines between never become Python objects."""
+    jump's pattern matches at the line break before a line (the first line
+    is tried with one put before it): one scan in C from where the walk
+    stands, so the lines between never become Python objects."""
 
     __slots__ = ("text", "at", "limit")
 
     def __init__(self, block: str, limit: int) -> None:
-        self.text = "\n" + block
-        self.at = 0  # the line break before the next line to take
+        self.text = block
+        self.at = 0  # where the next line to take begins; past the end when all are taken
         self.limit = limit
 
     def take(self) -> str | None:
-        text = self.text
-        if self.at >= len(text):
+        text, at = self.text, self.at
+        if at > len(text):
             return None
-        end = text.find("\n", self.at + 1)
+        end = text.find("\n", at)
         if end < 0:
             end = len(text)
-        line = text[self.at + 1 : min(end, self.at + 1 + self.limit)]
-        self.at = end
-        return line.rstrip("\r")
+        self.at = end + 1
+        return text[at : min(end, at + self.limit)].rstrip("\r")
 
     def jump(self, pattern: re.Pattern[str]) -> None:
         """To the next line (this one included) that ``pattern`` finds, or past the last."""
-        if self.at < len(self.text):
-            m = pattern.search(self.text, self.at)
-            self.at = m.start() if m is not None else len(self.text)
+        text, at = self.text, self.at
+        if at > len(text):
+            return
+        if at == 0:
+            first = text.find("\n")
+            if pattern.match("\n" + (text if first < 0 else text[:first])):
+                return
+            if first < 0:
+                self.at = len(text) + 1
+                return
+            at = first + 1
+        m = pattern.search(text, at - 1)
+        self.at = m.start() + 1 if m is not None else len(text) + 1
 
     def between(self, pattern: re.Pattern[str]) -> list[str]:
         """The lines from here to the next one ``pattern`` finds (that one
@@ -378,4 +397,4 @@ class RowWalk:
         self.jump(pattern)
         if self.at == start:
             return []
-        return cut_lines(self.text[start + 1 : self.at], self.limit)
+        return cut_lines(self.text[start : self.at - 1], self.limit)

@@ -217,7 +217,7 @@ class Interpreter:
             bucket = d.get("param1") or parsed.bucket
         else:
             name, params, bucket = parsed.name, parsed.params, parsed.bucket
-            report = msg.app_crash_message(e.message).get("report")
+            report = msg.app_crash_message(e.message, ("report",)).get("report")
         if not name:
             return
         if name.lower() == "bluescreen":

@@ -214,16 +214,19 @@ _APP = {
 _VERSION = re.compile(r"(?:version|版本|Version)\s{0,2}[:：]\s{0,2}([\w.]{1,40})")
 
 
-def app_crash_message(text: str | None) -> dict[str, str]:
+def app_crash_message(text: str | None, keys: tuple[str, ...] | None = None) -> dict[str, str]:
+    """The labelled fields of an application error's message (``keys``:
+    only those of ``_APP``'s fields, each searched once; all by default)."""
     text = (text or "")[:8000]
     out: dict[str, str] = {}
-    for key, pattern in _APP.items():
-        m = labelled(pattern, text)
+    found: dict[str, re.Match | None] = {}
+    for key in keys or tuple(_APP):
+        m = found[key] = labelled(_APP[key], text)
         if m and m[1].strip():
             out[key] = m[1].strip()
     # "Faulting application name: x.exe, version: 1.2, time stamp: 0x..."
     for key in ("app", "module"):
-        m = labelled(_APP[key], text)
+        m = found.get(key)
         if m:
             line_end = text.find("\n", m.end())
             line = text[m.start() : line_end if line_end >= 0 else len(text)]
@@ -249,11 +252,13 @@ def hang_message(text: str | None) -> tuple[str | None, str | None]:
 # 0x3B_lxcore!X"); English, Chinese, German and Italian labels.
 _WER_EVENT = _labelled(("Event Name", "事件名称", "Ereignisname", "Nome evento", "Problem Event Name",
                         "问题事件名称", "Problemereignisname", "Nome evento problema"))
-_WER_P = re.compile(r"(?m)^[ \t>]{0,8}P(\d{1,2})[ \t]{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})")
+# Searched in the text after a line break (a "^" of MULTILINE is tried at every
+# character; a break is found by the engine's quick scan).
+_WER_P = re.compile(r"\n[ \t>]{0,8}P(\d{1,2})[ \t]{0,2}[:：][ \t]{0,4}([^\r\n]{0,200})")
 # The dialog's BCCode/BCP1-4 and Reliability Monitor's Code/Parameter 1-4
 # are P1 (the bug check) and P2-P5 (its parameters) of the same report.
-_WER_BC = re.compile(r"(?m)^[ \t>]{0,8}(?:BCCode|BCP([1-4]))[ \t]{0,4}[:：][ \t]{0,8}([0-9A-Fa-f]{1,16})\b")
-_WER_CODE = re.compile(r"(?m)^[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|参数[ \t]?([1-4]))[ \t]{0,4}[:：]"
+_WER_BC = re.compile(r"\n[ \t>]{0,8}(?:BCCode|BCP([1-4]))[ \t]{0,4}[:：][ \t]{0,8}([0-9A-Fa-f]{1,16})\b")
+_WER_CODE = re.compile(r"(?m)\n[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|参数[ \t]?([1-4]))[ \t]{0,4}[:：]"
                        r"[ \t]{0,8}([0-9A-Fa-f]{1,16})[ \t]*+$")
 # "Fault bucket 0x13A_win32kfull!DesktopAlloc, type 0", "Bucket errato ...,
 # tipo 0", "故障存储段 ...，类型 0", "Fehlerbucket ..., Typ 0", "Bucket ID: ...".
@@ -271,12 +276,13 @@ class WerReport:
 def wer_message(text: str | None) -> WerReport:
     text = (text or "")[:8000]
     name = labelled(_WER_EVENT, text)
-    params = {int(n): v.strip() for n, v in _WER_P.findall(text) if 1 <= int(n) <= 10}
+    lined = "\n" + text  # the line patterns match from the break before a line
+    params = {int(n): v.strip() for n, v in _WER_P.findall(lined) if 1 <= int(n) <= 10}
     if not params:
-        for p, value in _WER_BC.findall(text):
+        for p, value in _WER_BC.findall(lined):
             params.setdefault(int(p) + 1 if p else 1, value)
     if not params:
-        for p1, p2, value in _WER_CODE.findall(text):
+        for p1, p2, value in _WER_CODE.findall(lined):
             n = p1 or p2
             params.setdefault(int(n) + 1 if n else 1, value)
     bucket = _WER_BUCKET.search(text)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from analysis.eventlog.event import (
-    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, level_of, set_field, utc_iso,
+    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, first_lines, level_of, set_field, utc_iso,
 )
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
@@ -176,7 +176,7 @@ def looks_labelled(head: str) -> bool:
     if "Event[0]:" in head[:4096]:
         return True
     kinds = set()
-    for line in _label_lines(head[:65536].splitlines()[:400]):
+    for line in _label_lines(first_lines(head[:65536], 400)):
         found = _label(line)
         if found:
             kinds.add(LABELS.get(found[0]) or (FORMAT_LIST.get(found[0]) if found[2] == 0 else None))

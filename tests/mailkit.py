@@ -5,6 +5,7 @@ dovecot is not installed."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import grp
 import imaplib
@@ -171,6 +172,17 @@ service imap-login {{
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+async def read_by_desk(imap: "Dovecot", jobs) -> None:
+    """Until the desk has read every message in the mailbox and its jobs are done."""
+    for _ in range(3000):
+        if await asyncio.to_thread(imap.unseen) == 0:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the mailbox was not read")
+    await jobs.drain()
 
 
 class Outbox:

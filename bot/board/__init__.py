@@ -319,11 +319,14 @@ class Board:
         # Whether the archive e-mail can be sent from here, or went already.
         mail = None
         if closing is not None:
-            from handlers.mailout import mailer_of, recipients_text
+            from handlers.mailout import archive_email_text, mail_lang, mailer_of, recipients_text
 
             route = await self.desk.store.call(casemail.route_of, case.id)
             state = await self.desk.store.call(casemail.archive_mail, closing["id"])
-            mail = {"sendable": mailer_of(self.desk) is not None and route is not None and state is None,
+            # The text shown is the one the button sends.
+            text = (await archive_email_text(self.desk, case, closing, mail_lang(case, route)) if route
+                    else closing["email"])
+            mail = {"email": text, "sendable": mailer_of(self.desk) is not None and route is not None and state is None,
                     "to": recipients_text(route.to, route.cc, lang) if route else None,
                     "sent": state is not None and state.claim is casemail.Claim.SENT,
                     "sent_to": recipients_text(state.to, (), lang) if state else None,

@@ -433,3 +433,40 @@ def test_first_lines_are_the_first_of_all_lines() -> None:
         text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
         for count in (0, 1, 2, 3, 5, 40):
             assert first_lines(text, count) == text.splitlines()[:count], (text, count)
+
+
+def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
+    """read_whocrashed with the lazy walk against the same reader walking
+    every row that holds a field word (the eager marked_rows it replaced)."""
+    from analysis.reports import whocrashed as wc
+    from analysis.reports.common import marked_rows
+
+    rng = random.Random(21)
+    pool = [line for path in sorted((FIXTURES / "toolreport").glob("*whocrashed*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")] + _fixture_lines()[:1500]
+    edges = ["On Tue 07/09/2021 your computer crashed", "crash dump file: C:\\x.dmp", "Error: A", "error: B",
+             "  ERROR: C", "Bugcheck code: 0x1A (0x1, 0x2,", "bug check code: 0x3B (1, 2, 3, 4)",
+             "This was probably caused by the following module: a.sys (A+0x1)", "following module: b.sys",
+             "bugcheck code: 0x1 following module: c.sys", "company: X", "Company: Y", "product: P", "uptime: 1",
+             "description: D", "file path: C:\\a.sys", "bugcheck name: NAME", "Conclusion", "x error: y"]
+    texts = ["\n".join(rng.choice(edges) if rng.random() < 0.35 else rng.choice(pool) for _ in range(rng.randint(1, 300)))
+             for _ in range(300)]
+    lazy = []
+    for text in texts:
+        forget()
+        lazy.append(repr(wc.read_whocrashed(text, "w.txt")))
+    monkeypatch.setattr(wc, "walk_marked_rows",
+                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    assert sum(r != "None" for r in lazy) > 50
+    for text, got in zip(texts, lazy):
+        forget()
+        assert got == repr(wc.read_whocrashed(text, "w.txt")), text[:300]
+
+
+def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
+    from analysis.reports.common import marked_rows, walk_marked_rows
+
+    for text in texts(200, 22):
+        low = text.lower()
+        words = ("error:", "a", "company:", "crash dump file:")
+        assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)

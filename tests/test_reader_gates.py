@@ -470,3 +470,32 @@ def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> 
         low = text.lower()
         words = ("error:", "a", "company:", "crash dump file:")
         assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
+
+
+def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
+    from analysis.reports import dumpheader as dh
+    from analysis.reports.common import marked_rows
+
+    rng = random.Random(23)
+    pool = [line for path in sorted((FIXTURES / "dumpheader").glob("*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")] + _fixture_lines()[:1500]
+    edges = ["DUMP_HEADER64:", "_DMP_HEADER64:", "MachineImageType 00008664", "KdDebuggerDataBlock fffff800",
+             "BugCheckParameter1 0x1", "MinorVersion 00004a66", "  MajorVersion: 0000000f", "BugCheckCode 0000001a",
+             "NumberProcessors 4", "BugCheckCodeParameter 1, 2, 3, 4", "MinorVersion 00004a67",
+             "MajorVersion MinorVersion MachineImageType BugCheckCode BugCheckParameter1 BugCheckParameter2 X",
+             "15\t19041\t8664\t3b\t1\t2\t3", "BugCheck 1A, {41792, ffff, 0, 0}", "Loading Dump File [C:\\m.dmp]"]
+    texts = ["\n".join(rng.choice(edges) if rng.random() < 0.35 else rng.choice(pool) for _ in range(rng.randint(1, 300)))
+             for _ in range(300)]
+    # The code and its parameters first, then a Volatility 3 row that fills the rest.
+    texts.append("DUMP_HEADER64:\nMachineImageType 00008664\nBugCheckCode 0000001a\nBugCheckCodeParameter 1, 2, 3, 4\n"
+                 + edges[11] + "\n" + edges[12])
+    lazy = []
+    for text in texts:
+        forget()
+        lazy.append(repr(dh.read_dump_header(text, "d.txt")))
+    monkeypatch.setattr(dh, "walk_marked_rows",
+                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    assert sum(r != "None" for r in lazy) > 50
+    for text, got in zip(texts, lazy):
+        forget()
+        assert got == repr(dh.read_dump_header(text, "d.txt")), text[:300]

@@ -21,6 +21,11 @@ from store.reminders import Kind, Reminder
 log = logging.getLogger("crashdesk.reminders")
 Deliver = Callable[[Reply], Awaitable[None]]
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim this old, never sent, is taken over
+# A reminder that could not be delivered (a thread deleted, the bot taken
+# out of a channel, a platform away) is tried again after 5, 10, 20, 40 and
+# 80 minutes, then given up: the digest still lists the case.
+RETRY_FIRST = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
 
 
 def stale_before(desk, now: datetime) -> str:
@@ -55,7 +60,7 @@ async def send_due(desk, deliver: Deliver, at: time = time(0, 0), *, now: dateti
     if local.time() < at:
         return 0
     today = local.date()
-    owed = await desk.store.call(reminders.pending, today.isoformat(), stale_before(desk, now))
+    owed = await desk.store.call(reminders.pending, today.isoformat(), stale_before(desk, now), desk.iso(now))
     count = 0
     for reminder in owed:
         claimed = await desk.store.call(reminders.claim, reminder, by, desk.iso(now), desk.iso(now - CLAIM_TIMEOUT))
@@ -63,10 +68,26 @@ async def send_due(desk, deliver: Deliver, at: time = time(0, 0), *, now: dateti
             continue
         try:
             await deliver(reply_for(reminder, reminder.case.lang or desk.config.lang, today))
-        except Exception:
-            log.exception("the reminder %s could not be delivered; will try again", reminder.key)
-            await desk.store.call(reminders.release, reminder.key)
+        except Exception as exc:
+            await _failed(desk, reminder, now, exc)
             continue
         await desk.store.call(reminders.sent, reminder.key, desk.iso(desk.now()))
         count += 1
     return count
+
+
+async def _failed(desk, reminder: Reminder, now: datetime, exc: Exception) -> None:
+    """A delivery that failed: tried again later and later, then given up
+    (the first failure logged with its trace, the others in a line)."""
+    attempt = await desk.store.call(reminders.attempts, reminder.key) + 1
+    retry = now + RETRY_FIRST * 2 ** (attempt - 1) if attempt < MAX_ATTEMPTS else None
+    await desk.store.call(reminders.failed, reminder.key, desk.iso(retry) if retry else None, desk.iso(now))
+    if attempt == 1:
+        log.exception("the reminder %s of %s could not be delivered; tried again from %s", reminder.key,
+                      reminder.case.number, desk.iso(retry) if retry else "never")
+    elif retry is not None:
+        log.warning("the reminder %s of %s could not be delivered (attempt %d: %s); tried again from %s",
+                    reminder.key, reminder.case.number, attempt, type(exc).__name__, desk.iso(retry))
+    else:
+        log.warning("the reminder %s of %s could not be delivered in %d attempts (%s); given up, the digest "
+                    "still lists the case", reminder.key, reminder.case.number, attempt, type(exc).__name__)

@@ -46,31 +46,36 @@ _KEY_SQL = {Kind.DUE: "'due:' || cases.id || ':' || cases.next_action_due",
             Kind.STALE: "'stale:' || cases.id || ':' || coalesce(cases.last_contact_at, cases.opened_at)"}
 
 
-def owed(db: Database, today: str, stale_before: str, limit: int = 200, *, unsent: bool = False) -> list[Reminder]:
+def owed(db: Database, today: str, stale_before: str, limit: int = 200, *, unsent_at: str | None = None) -> list[Reminder]:
     """What is owed a reminder: next actions due on or before ``today`` and
     cases not contacted since ``stale_before``, of open and observed cases
-    (the digest says them every day they stay so); ``unsent``: only those
-    not sent yet, filtered before the limit (so that the oldest, already
-    reminded, do not hold back the rest for ever)."""
+    (the digest says them every day they stay so); ``unsent_at`` (a time):
+    only those not sent yet, not given up and not waiting to be tried again
+    then, filtered before the limit (so that the oldest, already reminded,
+    do not hold back the rest for ever)."""
 
-    def not_sent(kind: Kind) -> str:
+    def not_sent(kind: Kind) -> tuple[str, list]:
+        if unsent_at is None:
+            return "", []
         return (f" and not exists (select 1 from reminders r where r.key = {_KEY_SQL[kind]} "
-                "and r.sent_at is not null)") if unsent else ""
+                "and (r.sent_at is not null or r.given_up_at is not null or r.retry_at > ?))", [unsent_at])
 
     clause, params = where(("open", "observing"))
+    sql, more = not_sent(Kind.DUE)
     due = [Reminder(_row(r), Kind.DUE) for r in db.query(
         f"select * from cases where {clause} and next_action_due is not null and next_action_due <= ?"
-        f"{not_sent(Kind.DUE)} order by next_action_due, id limit ?", [*params, today, limit])]
+        f"{sql} order by next_action_due, id limit ?", [*params, today, *more, limit])]
     clause, params = where(("open", "observing"), stale_before=stale_before)
+    sql, more = not_sent(Kind.STALE)
     stale = [Reminder(_row(r), Kind.STALE) for r in db.query(
-        f"select * from cases where {clause}{not_sent(Kind.STALE)} "
-        "order by coalesce(last_contact_at, opened_at), id limit ?", [*params, limit])]
+        f"select * from cases where {clause}{sql} "
+        "order by coalesce(last_contact_at, opened_at), id limit ?", [*params, *more, limit])]
     return due + stale
 
 
-def pending(db: Database, today: str, stale_before: str, limit: int = 200) -> list[Reminder]:
-    """Reminders owed and not yet sent."""
-    return owed(db, today, stale_before, limit, unsent=True)
+def pending(db: Database, today: str, stale_before: str, now: str, limit: int = 200) -> list[Reminder]:
+    """Reminders owed, not yet sent, and to be tried at ``now``."""
+    return owed(db, today, stale_before, limit, unsent_at=now)
 
 
 def claim(db: Database, reminder: Reminder, by: str, at: str, stale_before: str) -> bool:
@@ -84,7 +89,8 @@ def claim(db: Database, reminder: Reminder, by: str, at: str, stale_before: str)
         if cur.rowcount > 0:
             return True
         cur = db.execute("update reminders set claimed_by = ?, claimed_at = ? where key = ? and sent_at is null "
-                         "and claimed_at < ?", [by, at, reminder.key, stale_before])
+                         "and given_up_at is null and claimed_at < ? and (retry_at is null or retry_at <= ?)",
+                         [by, at, reminder.key, stale_before, at])
         return cur.rowcount > 0
 
 
@@ -93,10 +99,20 @@ def sent(db: Database, key: str, at: str) -> None:
         db.execute("update reminders set sent_at = ? where key = ?", [at, key])
 
 
-def release(db: Database, key: str) -> None:
-    """Sending failed: the next round tries again."""
+def failed(db: Database, key: str, retry_at: str | None, at: str) -> int:
+    """Sending failed: tried again from ``retry_at`` on, or (None) given up;
+    the attempts so far."""
     with writing(db):
-        db.execute("delete from reminders where key = ? and sent_at is null", [key])
+        db.execute("update reminders set attempts = attempts + 1, claimed_by = null, claimed_at = '', retry_at = ?, "
+                   "given_up_at = ? where key = ? and sent_at is null",
+                   [retry_at, None if retry_at is not None else at, key])
+        row = db.one("select attempts from reminders where key = ?", [key])
+    return int(row["attempts"]) if row else 0
+
+
+def attempts(db: Database, key: str) -> int:
+    row = db.one("select attempts from reminders where key = ?", [key])
+    return int(row["attempts"]) if row else 0
 
 
 def of_case(db: Database, case_id: int) -> list[dict]:

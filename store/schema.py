@@ -226,6 +226,20 @@ def _m007(db: Database) -> None:
     """)
 
 
+@_step("008_reminder_retries")
+def _m008(db: Database) -> None:
+    # A reminder whose delivery failed is tried again later and later, not
+    # every round: ``attempts`` so far, ``retry_at`` the earliest next try,
+    # ``given_up_at`` when it stopped being tried (the digest still lists
+    # the case while it stays due or quiet).  A failed one used to be
+    # deleted and claimed afresh every minute, for ever.
+    _run(db, """
+    alter table reminders add column attempts integer not null default 0;
+    alter table reminders add column retry_at text;
+    alter table reminders add column given_up_at text
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

@@ -6,7 +6,7 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
@@ -126,7 +126,7 @@ async def test_reminders_already_sent_do_not_hold_back_the_rest(desk):
     today, quiet = "2021-09-20", "2000-01-01"  # nothing counts as quiet here
     seen: list[str] = []
     for _ in range(3):
-        batch = await store.call(reminders.pending, today, quiet, 2)
+        batch = await store.call(reminders.pending, today, quiet, d.iso(clock.now), 2)
         for r in batch:
             assert await store.call(reminders.claim, r, "me", d.iso(clock.now), d.iso(clock.now))
             await store.call(reminders.sent, r.key, d.iso(clock.now))
@@ -146,9 +146,47 @@ async def test_a_failed_delivery_is_tried_again(desk):
 
     assert await send_due(d, broken, NINE) == 0
     out = Outbox()
+    assert await send_due(d, out, NINE) == 0  # not at once: from five minutes later on
+    clock.now += timedelta(minutes=5)
     assert await send_due(d, out, NINE) == 1
     case = await store.call(cases.get, NUMBER)
-    assert [r["sent_at"] is not None for r in await store.call(reminders.of_case, case.id)] == [True]
+    assert [(r["sent_at"] is not None, r["attempts"]) for r in await store.call(reminders.of_case, case.id)] == [
+        (True, 1)]
+
+
+async def test_an_undeliverable_reminder_is_tried_later_and_later_then_given_up(desk, caplog):
+    """A thread deleted or the bot taken out of its channel: the reminder
+    used to be claimed, failed and logged again every round (every minute)
+    for ever.  Now after 5, 10, 20, 40 and 80 minutes, then no more; the
+    digest still lists the case."""
+    import logging
+
+    from handlers.digest import digest_reply
+
+    d, store, clock = desk
+    chat = Chat(d)
+    await chat.say(f"case open {NUMBER} P3 Laptops BSOD")
+    await chat.say(f"case call {NUMBER} agreed to upgrade, next 2021-09-02")
+    at(clock, 2, 3)
+    tries = []
+
+    async def broken(reply):
+        tries.append(clock.now)
+        raise RuntimeError("channel_not_found")
+
+    start = clock.now
+    with caplog.at_level(logging.WARNING, logger="crashdesk.reminders"):
+        for _ in range(24 * 60):  # a day of rounds, one a minute
+            await send_due(d, broken, NINE)
+            clock.now += timedelta(minutes=1)
+    assert [round((t - start).total_seconds() / 60) for t in tries] == [0, 5, 15, 35, 75, 155]
+    case = await store.call(cases.get, NUMBER)
+    (row,) = await store.call(reminders.of_case, case.id)
+    assert row["attempts"] == 6 and row["given_up_at"] is not None and row["sent_at"] is None
+    assert len([r for r in caplog.records if "could not be delivered" in r.getMessage()]) == 6
+    assert "given up" in caplog.records[-1].getMessage()
+    reply = await digest_reply(d, "en", ("P3",), clock.now)
+    assert NUMBER in to_plain(reply.doc)
 
 
 async def test_two_instances_send_each_reminder_once(desk, tmp_path):

@@ -303,3 +303,33 @@ def test_the_lines_the_scanner_reads_give_what_every_line_gives() -> None:
                                for _ in range(rng.randint(1, 60))))
     for text in texts:
         assert events.Scanner().feed(text) == _every_line(text), text[:200]
+
+
+def test_the_line_before_a_segments_or_blocks_end_reads_what_every_line_gives(monkeypatch) -> None:
+    """The line pattern is matched up to a segment's end (and a streamed
+    block's last line is read with the next block): a look at the next line
+    from the last line but one saw an end of text that is not there -- a
+    line of numbers whose frame's call site went to the next line, a key's
+    Value line.  Segments of a few lines put a boundary after every line;
+    blocks split the same texts at every line end."""
+    import itertools
+    import random
+
+    from analysis.text import events
+
+    monkeypatch.setattr(events, "_SEGMENT", 30)
+    rng = random.Random(15)
+    lines = _frame_lines(rng)
+    pairs = ["a1b2c3d4 8052b5d8 00000000 00000001 00000002\nnt!KiTrap0E+0x23",
+             "    Key  : Analysis.Init.Elapsed.mSec\n    Value: BugCheck 1A, {41790, fffffa8000000000, 0, 0}",
+             "    Key  : Analysis.Init.Elapsed.mSec\n    Value: Stop code 0x1A", "some prose line of words"]
+    for _ in range(1500):
+        text = "\n".join(rng.choice(lines + pairs * 40) for _ in range(rng.randint(2, 30)))
+        whole = events.Scanner().feed(text)
+        assert whole == _every_line(text), text
+        ends = [i + 1 for i, c in enumerate(text) if c == "\n"]
+        cuts = sorted(rng.sample(ends, min(len(ends), 3)))
+        sc, streamed = events.Scanner(), []
+        for a, b in itertools.pairwise([0, *cuts, len(text)]):
+            streamed += [(e.kind, e.value) for e in sc.feed(text[a:b], final=b == len(text))]
+        assert [(e.kind, e.value) for e in whole] == streamed, text

@@ -48,8 +48,37 @@ def test_the_time_running_out_in_a_text_keeps_what_was_read_and_says_so():
     assert [d.bugcheck.code for d in outcome.case.dumps] == [0x1A]  # the crash at the end was not reached
     d = outcome.case.dumps[0]
     assert "time_limit" in d.notes and d.partial
-    assert "this verdict covers only the part read before it" in to_plain(case_doc(outcome.case, "en"))
-    assert "本结论只基于时限内读取的部分" in to_plain(case_doc(outcome.case, "zh"))
+    # Where it stopped: the first line of a segment of the text not read.
+    (at,) = [n for n in d.notes if n.startswith("time_limit_at:")]
+    line, share = at.split(":")[1:]
+    text = LONG.decode()
+    assert 2 < int(line) < text.count("\n") and share == f"{(int(line) - 1) * 6 / len(text):.0%}"
+    assert text.split("\n")[int(line) - 1] == "ab cd"
+    en, zh = (to_plain(case_doc(outcome.case, lang)) for lang in ("en", "zh"))
+    assert f"The time limit for this input ran out at line {int(line):,} ({share} of it read)" in en
+    assert f"只读取到第 {line} 行（约 {share}）：之后的部分未纳入本结论" in zh
+
+
+def test_the_time_running_out_between_blocks_of_a_large_text_names_the_line(monkeypatch):
+    """A text read as it streams, the time out after its first block: the
+    first line of the next block is where the reading stopped."""
+    import analysis.text as reader
+
+    monkeypatch.setattr(reader, "BLOCK", 4000)
+    block = FIRST + "ab cd\n" * 1000
+    looks = iter([False, False, False] + [True] * 100)
+
+    class Once(Deadline):
+        def expired(self) -> bool:
+            return next(looks)
+
+    found = reader.read_large_text([(block * 3).encode()], b"", "x", Once(None), size=len(block) * 3)
+    (at,) = [n for n in found[0][0].notes if n.startswith("time_limit_at:")]
+    # Three blocks were read but the last line of the third, which waits
+    # for the next block: that line (as many as the three blocks' line ends).
+    blocks = [b for b, _ in reader._blocks([block * 3])]
+    assert len(blocks) > 3
+    assert int(at.split(":")[1]) == sum(b.count("\n") for b in blocks[:3])
 
 
 def test_an_input_the_case_had_no_time_left_for_is_named():

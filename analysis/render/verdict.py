@@ -297,15 +297,26 @@ def dump_doc(d: DumpReport, i: int, lang: str) -> Doc:
     if d.partial:
         doc.para(t(lang, "partial"))
     # "crashes_left:<how many>:<line>" says which crashes "crashes_cut" left out.
-    left = next((note.split(":")[1:] for note in d.notes if note.startswith("crashes_left:")), None)
+    # "time_limit_at:<line>:<share read>" says where "time_limit" stopped.
+    left = _note_parts(d.notes, "crashes_left:")
+    stopped = _note_parts(d.notes, "time_limit_at:")
     for note in d.notes:
         if note == "crashes_cut" and left:
-            count, line = (int(left[0]), int(left[1]))
-            doc.para(t(lang, "note_crashes_left", count=count if lang == "zh" else f"{count:,}",
-                       line=line if lang == "zh" else f"{line:,}"))
+            doc.para(t(lang, "note_crashes_left", count=_number(left[0], lang), line=_number(left[1], lang)))
+        elif note == "time_limit" and stopped:
+            doc.para(t(lang, "note_time_limit_at", line=_number(stopped[0], lang), share=stopped[1]))
         elif note in _NOTE_LINES:
             doc.para(t(lang, _NOTE_LINES[note]))
     return doc
+
+
+def _note_parts(notes: list[str], head: str) -> list[str] | None:
+    return next((note[len(head):].split(":") for note in notes if note.startswith(head)), None)
+
+
+def _number(text: str, lang: str) -> str:
+    """A count or a line number as each language writes it (12,345 / 12345)."""
+    return text if lang == "zh" else f"{int(text):,}"
 
 
 # Notes of a report that change what the verdict covers, said in its words.

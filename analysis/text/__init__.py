@@ -87,9 +87,10 @@ class _Reading:
         # is there: next to real crashes it is some other thread's output.
         chosen = crashes[:MAX_CRASHES] or [d for d in drafts if d.stacks][:MAX_CRASHES]
         results = [to_report(d, source) for d in chosen]
+        stop = self.first_unread_line() if share is not None else None
         if not results:
             if share is not None:
-                raise NoCrashFound("time_part_read", share=f"{share:.0%}")
+                raise NoCrashFound("time_part_read", share=f"{share:.0%}", line=f"{stop:,}")
             raise NoCrashFound("no_crash_text")
         for report, _ in results:
             if cut:
@@ -99,8 +100,16 @@ class _Reading:
             if share is not None:
                 # What follows the place the time ran out at is not in the verdict.
                 report.notes.append("time_limit")
+                report.notes.append(f"time_limit_at:{stop}:{share:.0%}")
                 report.partial = True
         return results
+
+    def first_unread_line(self) -> int:
+        """The line the time ran out at: within a block, where the scanner
+        stopped; between two, the first line of the block not read."""
+        sc = self.scanner
+        at = sc.stopped_at if sc.stopped_at is not None else len(sc.text) - len(sc.tail)
+        return self.line_of(sc.base + at)
 
 
 def read_text(data: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:

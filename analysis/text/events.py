@@ -377,6 +377,12 @@ class Scanner:
                 if start < cursor:
                     continue
                 kind = m.lastgroup
+                # The pattern sees the text only up to ``stop``: at the
+                # segment's (or a block's) last line but one, its looks at
+                # the next line (the Value line of a key, the line after
+                # one of numbers) saw an end of text that is not there.
+                if m.end() + 1 >= stop < n and kind in ("key", "numbers"):
+                    kind = None
                 # What _read would make of the line, without the detour: it
                 # holds exactly this much (a longer one is cut first).
                 if kind == "field" and m.end() - start <= MAX_LINE and (m[3].strip() or m[2] not in _VALUE_NEXT):

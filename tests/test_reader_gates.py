@@ -439,7 +439,6 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
     """read_whocrashed with the lazy walk against the same reader walking
     every row that holds a field word (the eager marked_rows it replaced)."""
     from analysis.reports import whocrashed as wc
-    from analysis.reports.common import marked_rows
 
     rng = random.Random(21)
     pool = [line for path in sorted((FIXTURES / "toolreport").glob("*whocrashed*.txt"))
@@ -451,16 +450,7 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
              "description: D", "file path: C:\\a.sys", "bugcheck name: NAME", "Conclusion", "x error: y"]
     texts = ["\n".join(rng.choice(edges) if rng.random() < 0.35 else rng.choice(pool) for _ in range(rng.randint(1, 300)))
              for _ in range(300)]
-    lazy = []
-    for text in texts:
-        forget()
-        lazy.append(repr(wc.read_whocrashed(text, "w.txt")))
-    monkeypatch.setattr(wc, "walk_marked_rows",
-                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
-    assert sum(r != "None" for r in lazy) > 50
-    for text, got in zip(texts, lazy):
-        forget()
-        assert got == repr(wc.read_whocrashed(text, "w.txt")), text[:300]
+    _lazy_reads_as_eager(monkeypatch, wc, wc.read_whocrashed, texts)
 
 
 def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
@@ -474,7 +464,6 @@ def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> 
 
 def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
     from analysis.reports import dumpheader as dh
-    from analysis.reports.common import marked_rows
 
     rng = random.Random(23)
     pool = [line for path in sorted((FIXTURES / "dumpheader").glob("*.txt"))
@@ -489,13 +478,21 @@ def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monke
     # The code and its parameters first, then a Volatility 3 row that fills the rest.
     texts.append("DUMP_HEADER64:\nMachineImageType 00008664\nBugCheckCode 0000001a\nBugCheckCodeParameter 1, 2, 3, 4\n"
                  + edges[11] + "\n" + edges[12])
+    _lazy_reads_as_eager(monkeypatch, dh, dh.read_dump_header, texts)
+
+
+def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
+    """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
+    the same reader walking every marked row (the eager marked_rows)."""
+    from analysis.reports.common import marked_rows
+
     lazy = []
     for text in texts:
         forget()
-        lazy.append(repr(dh.read_dump_header(text, "d.txt")))
-    monkeypatch.setattr(dh, "walk_marked_rows",
+        lazy.append(repr(read(text, "r.txt")))
+    monkeypatch.setattr(module, "walk_marked_rows",
                         lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
     assert sum(r != "None" for r in lazy) > 50
     for text, got in zip(texts, lazy):
         forget()
-        assert got == repr(dh.read_dump_header(text, "d.txt")), text[:300]
+        assert got == repr(read(text, "r.txt")), text[:300]

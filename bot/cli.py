@@ -153,6 +153,16 @@ def cmd_chat(args) -> int:
 
     # Links signed here open on the board of `crashdesk serve` on the same database.
     config.board = Board(desk, settings)
+    # The mailbox's sending half: `case email send` works here too (the
+    # mailbox itself is read by `crashdesk serve`).
+    from bot.mail import MailSender
+    from handlers import mailout
+
+    problems = MailSender.problems(settings)
+    if not problems:
+        mailout.register(desk, MailSender(desk, settings))
+    elif settings.get("CRASHDESK_SMTP_URL") or settings.get("CRASHDESK_MAIL_FROM"):
+        print(f"crashdesk: the archive e-mail cannot be sent from here: {'; '.join(problems)}", file=sys.stderr)
     user = args.user or settings.get("USER") or getpass.getuser()
 
     async def main_loop() -> int:

@@ -253,9 +253,8 @@ class MailPlatform(Platform):
     def __init__(self, desk, jobs, settings):
         self.desk, self.jobs, self.settings = desk, jobs, settings
         self.imap = Endpoint.of(settings.get("CRASHDESK_IMAP_URL"), IMAP_PORTS)
-        self.smtp = Endpoint.of(settings.get("CRASHDESK_SMTP_URL"), SMTP_PORTS)
-        self.sender = settings.get("CRASHDESK_MAIL_FROM")
-        self.address = email.utils.parseaddr(self.sender)[1].lower()
+        self.out = MailSender(desk, settings)
+        self.address = self.out.address
         self.poll = float(settings.get("CRASHDESK_MAIL_POLL") or 60)
         self.leadership = None
         self._task: asyncio.Task | None = None
@@ -269,7 +268,7 @@ class MailPlatform(Platform):
         from handlers import mailout
 
         # Any instance sends (only reading the mailbox is one instance's).
-        mailout.register(desk, self)
+        mailout.register(desk, self.out)
 
     def describe(self) -> str:
         return "mailbox"
@@ -464,24 +463,41 @@ class MailPlatform(Platform):
             log.warning("no address to answer %s at: not answered", route.get("in_reply_to"))
             return
         lang = route.get("lang") or "en"
-        msg = self._message(route, body + "\n\n" + TEXTS[lang]["sign"] + "\n", auto=True)
-        await asyncio.to_thread(send_mail, self.smtp, msg)
+        msg = self.out.message(route, body + "\n\n" + TEXTS[lang]["sign"] + "\n", auto=True)
+        await asyncio.to_thread(send_mail, self.out.smtp, msg)
         if key:
             await self.desk.store.call(ops.set_setting, f"mail-sent:{key}", msg["Message-ID"])
 
-    # ------------------------------------- handlers.mailout.Mailer
+class MailSender:
+    """The mailbox's sending half: SMTP into a case's mail thread, as the
+    desk's address.  The mailbox platform answers through it, and it is
+    the mailer (handlers.mailout) of `crashdesk serve` and of `crashdesk
+    chat` alike, wherever CRASHDESK_SMTP_URL and CRASHDESK_MAIL_FROM are set."""
+
+    def __init__(self, desk, settings):
+        self.desk = desk
+        self.smtp = Endpoint.of(settings.get("CRASHDESK_SMTP_URL"), SMTP_PORTS)
+        self.sender = settings.get("CRASHDESK_MAIL_FROM")
+        self.address = email.utils.parseaddr(self.sender)[1].lower()
+
+    @classmethod
+    def problems(cls, settings) -> list[str]:
+        """What keeps these settings from sending ('NAME: why'); [] when they can."""
+        missing = [k for k in ("CRASHDESK_SMTP_URL", "CRASHDESK_MAIL_FROM") if not settings.get(k)]
+        return missing or [p for p in MailPlatform.invalid(settings) if not p.startswith("CRASHDESK_IMAP_URL")]
+
     async def mail_case(self, route: MailRoute, body: str) -> Sent:
         """An engineer's e-mail into a case's thread (the archive e-mail):
         signed by the engineer, so not marked automatic; the desk's own
         header keeps it from being answered when it comes back."""
-        msg = self._message(_as_route(route), body, auto=False)
+        msg = self.message(_as_route(route), body, auto=False)
         try:
             refused = await asyncio.to_thread(send_mail, self.smtp, msg)
         except (smtplib.SMTPException, OSError) as exc:
             raise smtp_failure(exc, self.smtp.host) from exc
         return Sent(str(msg["Message-ID"]), tuple((address.lower(), code) for address, (code, _) in refused.items()))
 
-    def _message(self, route: dict, body: str, *, auto: bool) -> EmailMessage:
+    def message(self, route: dict, body: str, *, auto: bool) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = ", ".join(route["to"])

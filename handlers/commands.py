@@ -326,11 +326,19 @@ async def archive(desk, ctx, rest: str) -> None:
         return
     followups = await desk.store.call(timeline.followups, case.id)
     summary, mail = closing.written(case, case.verdict_in(ctx.lang), followups, reason, ctx.lang, ctx.who)
+    from handlers.mailout import mail_lang, mailer_of, recipients_text
+
+    # A case with a mail thread gets its e-mail in the customer's language
+    # (what `case email send` sends is what this reply shows).
+    route = await desk.store.call(casemail.route_of, case.id) if mailer_of(desk) is not None else None
+    email_lang = mail_lang(case, route) if route is not None else ctx.lang
+    if email_lang != ctx.lang:
+        mail = closing.written(case, case.verdict_in(email_lang), followups, reason, email_lang, ctx.who)[1]
     at = desk.iso(ctx.now)
     decided = await desk.store.call(
         timeline.add_decision, case.id, kind="archive", reason=reason, summary=summary.text(), email=mail, who=ctx.who,
         at=at, lang=ctx.lang, platform=ctx.event.platform, case_changes={"status": "archived", "archived_at": at, "next_action": None, "next_action_due": None},
-        from_statuses=("open", "observing"))
+        from_statuses=("open", "observing"), email_lang=email_lang)
     if decided is None:  # someone archived it a moment ago
         case = await desk.store.call(cases.get, case.number)
         await ctx.send(desk.info(t(ctx.lang, "already_archived", number=case.number, when=(case.archived_at or "")[:10])))
@@ -346,9 +354,6 @@ async def archive(desk, ctx, rest: str) -> None:
     doc.code(summary.text())
     doc.heading(t(ctx.lang, "email_title"))
     doc.code(mail)
-    from handlers.mailout import mailer_of, recipients_text
-
-    route = await desk.store.call(casemail.route_of, case.id) if mailer_of(desk) is not None else None
     reply = Reply(doc, kind="summary", case_number=case.number)
     if route is not None:
         doc.para(t(ctx.lang, "mail_send_hint", number=case.number, to=recipients_text(route.to, route.cc, ctx.lang)))

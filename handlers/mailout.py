@@ -83,10 +83,16 @@ def _when(desk, at: str | None) -> str:
     return datetime.fromisoformat(at).astimezone(desk.tz).strftime("%Y-%m-%d %H:%M")
 
 
+def mail_lang(case: Case, route: MailRoute) -> str:
+    """The customer's language: the case's, else their mail's."""
+    return case.lang if case.lang in ("zh", "en") else route.lang
+
+
 async def archive_email_text(desk, case: Case, decision: dict, lang: str) -> str:
     """The decision's e-mail in ``lang``: as the archive reply showed it,
-    or written again from the record up to the decision in the other language."""
-    if decision.get("lang") == lang and decision.get("email"):
+    or (a decision worded in the other language before the case had a mail
+    thread) written again from the record up to the decision."""
+    if (decision.get("email_lang") or decision.get("lang")) == lang and decision.get("email"):
         return decision["email"]
     followups = [f for f in await desk.store.call(timeline.followups, case.id) if f["at"] <= decision["at"]]
     return closing.written(case, case.verdict_in(lang), followups, decision.get("reason"), lang, decision.get("who"))[1]
@@ -121,8 +127,7 @@ async def send_archive_email(desk, ctx, case: Case) -> None:
         return
     sent = unknown = False
     try:
-        mail_lang = case.lang if case.lang in ("zh", "en") else route.lang
-        body = await archive_email_text(desk, case, decision, mail_lang)
+        body = await archive_email_text(desk, case, decision, mail_lang(case, route))
         try:
             done = await mailer.mail_case(route, body)
         except asyncio.CancelledError:

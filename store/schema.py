@@ -240,6 +240,18 @@ def _m008(db: Database) -> None:
     """)
 
 
+@_step("009_email_lang")
+def _m009(db: Database) -> None:
+    # The language the archive decision's customer e-mail is written in:
+    # the case's (the customer's) when the case has a mail thread to send
+    # it into, whatever language the engineer archived in.  Older
+    # decisions wrote it in the decision's language.
+    _run(db, """
+    alter table decisions add column email_lang text;
+    update decisions set email_lang = lang where email is not null
+    """)
+
+
 # ------------------------------------------------------------------ running
 
 def _sqlite_migrations() -> Migrations:

@@ -55,16 +55,19 @@ def add_message(db: Database, case_id: int, *, platform: str, channel: str, thre
 
 def add_decision(db: Database, case_id: int, *, kind: str, reason: str | None, summary: str | None,
                  email: str | None, who: str | None, at: str, lang: str, case_changes: dict,
-                 from_statuses: tuple[str, ...], platform: str | None = None) -> int | None:
+                 from_statuses: tuple[str, ...], platform: str | None = None,
+                 email_lang: str | None = None) -> int | None:
     """A decision (archive, reopen) and the case's new state, in one
     transaction; None, and nothing written, when the case is no longer in one
-    of ``from_statuses`` (two people archiving at once make one decision)."""
+    of ``from_statuses`` (two people archiving at once make one decision).
+    ``email_lang``: the customer e-mail's language, when not ``lang``."""
     with writing(db):
         row = db.execute(f"select status from cases where id = ?{db.for_update}", [case_id]).fetchone()
         if row is None or row[0] not in from_statuses:
             return None
         did = db.insert("decisions", {"case_id": case_id, "kind": kind, "reason": reason, "summary": summary,
-                                      "email": email, "who": who, "at": at, "lang": lang})
+                                      "email": email, "who": who, "at": at, "lang": lang,
+                                      "email_lang": (email_lang or lang) if email is not None else None})
         db.update("cases", case_id, {**case_changes, "updated_at": at})
         record(db, at=at, who=who, platform=platform, case_id=case_id, action=kind,
                detail={"reason": reason, "from": {"status": row[0]}, "to": case_changes})

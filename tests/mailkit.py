@@ -157,13 +157,24 @@ service imap-login {{
             time.sleep(0.1 * (attempt + 1))
 
     def unseen(self) -> int:
-        c = self.client()
-        try:
-            c.select("INBOX")
-            typ, data = c.search(None, "UNSEEN")
-            return len(data[0].split()) if data and data[0] else 0
-        finally:
-            c.logout()
+        """The messages not read yet.  Under load dovecot has refused the
+        SELECT for a moment (the desk holding the mailbox): asked again,
+        rather than searching outside a selected mailbox ("SEARCH illegal
+        in state AUTH")."""
+        for attempt in range(10):
+            c = self.client()
+            try:
+                typ, data = c.select("INBOX")
+                if typ == "OK":
+                    typ, data = c.search(None, "UNSEEN")
+                    if typ == "OK":
+                        return len(data[0].split()) if data and data[0] else 0
+            finally:
+                c.logout()
+            if attempt == 9:
+                raise AssertionError(f"the mailbox could not be searched: {data!r}")
+            time.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -173,6 +184,17 @@ service imap-login {{
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+async def read_by_desk(imap: "Dovecot", jobs) -> None:
+    """Until the desk has read every message in the mailbox and its jobs are done."""
+    for _ in range(3000):
+        if await asyncio.to_thread(imap.unseen) == 0:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the mailbox was not read")
+    await jobs.drain()
 
 
 class Outbox:

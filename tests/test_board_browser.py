@@ -210,3 +210,57 @@ async def test_an_engineer_logs_a_call_and_archives_from_the_case_page(site):
     assert await page.locator("#case-status").inner_text() == "archived"
     assert await page.locator("#act-reopen").count() == 1
     await page.screenshot(path=str(out / "5-worked.png"), full_page=True)
+
+
+async def test_the_archive_email_is_sent_from_the_case_page_at_phone_width(tmp_path):
+    """A case that came in by mail, archived in chat: on a phone the case
+    page's send button (long addresses and all) stays inside the page, a
+    tap sends the e-mail through the real SMTP server, and the page then
+    says when it went and to whom instead of offering it again."""
+    import asyncio
+    from email.message import EmailMessage
+
+    from playwright.async_api import async_playwright
+
+    from mailkit import Dovecot, Outbox, need_dovecot, read_by_desk
+
+    need_dovecot()
+    imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
+    desk_address = "support@crashdesk.example"
+    settings = Settings({"CRASHDESK_DB": db_for(tmp_path, "b.db"), "CRASHDESK_DATA_DIR": str(tmp_path / "data"),
+                         "TZ": "Asia/Shanghai", "CRASHDESK_IMAP_URL": imap.url, "CRASHDESK_SMTP_URL": smtp.url,
+                         "CRASHDESK_MAIL_FROM": desk_address})
+    app = App(settings, executor=ThreadPoolExecutor(max_workers=2), scheduler=False)
+    server, app.platforms.board.public_url = await serve(app.web)
+    chat = Chat(app.desk, platform="console", channel="console", user="weiliang")
+    long_cc = "windows-terminal-support-group-of-the-shandong-branch-office@sdicbc.com.cn"
+    try:
+        m = EmailMessage()
+        m["From"], m["To"], m["Cc"] = "吴毓杰 <win10sup@sdicbc.com.cn>", desk_address, long_cc
+        m["Subject"], m["Message-ID"] = "答复: " + SUBJECT, "<phone-1@sdicbc.com.cn>"
+        m.set_content("您好，电脑又蓝屏了。")
+        await asyncio.to_thread(imap.deliver, m.as_bytes())
+        await read_by_desk(imap, app.jobs)
+        await chat.say(f"case archive {NUMBER} 客户已升级亚信安全软件")
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            await page.goto(await board_link(chat, NUMBER))
+            await page.goto(app.platforms.board.public_url + f"/case/{NUMBER}?lang=zh")
+            button = page.locator("#act-email-send button")
+            assert long_cc in await button.inner_text()
+            assert await page.evaluate(OVERFLOWING) == []
+            assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+            await page.screenshot(path=str(tmp_path / "phone-send.png"), full_page=True)
+            async with page.expect_navigation():
+                await button.click()
+            assert f"案例 {NUMBER} 的归档邮件已发送给" in await page.locator("#flash").inner_text()
+            assert await page.locator("#act-email-send").count() == 0
+            assert "由 weiliang 发送给 win10sup@sdicbc.com.cn" in await page.locator("#email-sent").inner_text()
+            await browser.close()
+        (sent,) = smtp.messages
+        assert sent["In-Reply-To"] == "<phone-1@sdicbc.com.cn>" and sent["Cc"] == long_cc
+    finally:
+        await server.close()
+        smtp.stop()
+        imap.stop()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deskkit import app_client
-from mailkit import Dovecot, Outbox, need_dovecot
+from mailkit import Dovecot, Outbox, need_dovecot, read_by_desk
 import seedmail
 from store import cases, timeline
 
@@ -38,13 +38,7 @@ async def mailbox(tmp_path):
 
     async def settle():
         """Until the mailbox has nothing unread and every job is done."""
-        for _ in range(3000):
-            if await asyncio.to_thread(kit.imap.unseen) == 0:
-                break
-            await asyncio.sleep(0.02)
-        else:
-            pytest.fail("the mailbox was not read")
-        await kit.app.jobs.drain()
+        await read_by_desk(kit.imap, kit.app.jobs)
         for _ in range(50):  # a verdict mailed by a job just drained
             await asyncio.sleep(0.01)
 
@@ -260,6 +254,10 @@ async def test_the_archive_email_goes_into_the_cases_mail_thread_once(mailbox):
     chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
     archived = chat.text(await chat.say(f"case archive {NUMBER} The customer upgraded the AsiaInfo agent"))
     assert f"`case email send {NUMBER}` sends it to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)" in archived
+    # The summary in the engineer's words, the e-mail shown in the customer's: what will be sent.
+    assert "Definition:" in archived and "您好:" in archived and "Dear" not in archived
+    decision = await store.call(timeline.last_decision, case.id, "archive")
+    assert (decision["lang"], decision["email_lang"]) == ("en", "zh")
     before = len(mailbox.smtp.messages)
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert said.strip() == f"The archive e-mail of {NUMBER} was sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)."
@@ -273,6 +271,7 @@ async def test_the_archive_email_goes_into_the_cases_mail_thread_once(mailbox):
     body = body_of(sent)
     assert body.startswith("您好:") and f"案例号：{NUMBER}" in body and "问题定义：" in body and "Dear" not in body
     assert "归档原因：The customer upgraded the AsiaInfo agent" in body and body.rstrip().endswith("weiliang")
+    assert body == decision["email"]
     mails = [f for f in await store.call(timeline.followups, case.id) if f["kind"] == "email"]
     assert [(m["who"], m["agreed"]) for m in mails] == [
         ("weiliang", "Archive e-mail sent to win10sup@sdicbc.com.cn (cc hongbo@icbc.com.cn)")]
@@ -459,11 +458,7 @@ async def test_slacks_archive_reply_has_the_send_button_and_it_sends(tmp_path):
         await aio.to_thread(imap.deliver, mail(f"[案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % initial response",
                                                "Hello, our laptops crash.", sender="Li Lei <lilei@contoso.com>",
                                                mid="<s1@contoso.com>"))
-        for _ in range(3000):
-            if await aio.to_thread(imap.unseen) == 0:
-                break
-            await aio.sleep(0.02)
-        await app.jobs.drain()
+        await read_by_desk(imap, app.jobs)
         await post(command_body(f"archive {NUMBER} the customer replaced the memory"), "application/x-www-form-urlencoded")
         summary = next(p for p in fake.posts() if "Definition:" in p.get("text", ""))
         buttons = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -536,7 +531,7 @@ async def test_a_mail_the_server_took_is_sent_whatever_it_answers_to_quit(mailbo
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = DESK, "hongbo@icbc.com.cn", "x"
     msg.set_content("x")
-    await asyncio.to_thread(send_mail, mailbox.platform.smtp, msg)
+    await asyncio.to_thread(send_mail, mailbox.platform.out.smtp, msg)
     assert len(mailbox.smtp.messages) == before + 2
 
 
@@ -635,3 +630,75 @@ async def test_a_send_cancelled_during_the_smtp_exchange_keeps_its_claim(mailbox
     said = chat.text(await chat.say(f"case email send {NUMBER}"))
     assert said.strip() == f"weiliang is sending the archive e-mail of {NUMBER} right now."
     assert len(mailbox.smtp.messages) == 1
+
+
+async def test_a_mail_thread_that_came_after_the_archive_gets_the_email_in_its_language(mailbox):
+    """Archived in Chinese before the customer ever mailed (the e-mail then
+    written in Chinese to be copied); the English customer's mail comes
+    later: the e-mail sent, and the one the board shows, are written again
+    in English from the record up to the decision."""
+    from deskkit import Chat
+
+    chat = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    await chat.say(f"case open {NUMBER} P2 customer:Contoso Laptops blue-screen")
+    await chat.say("case lang zh")
+    archived = chat.text(await chat.say(f"case archive {NUMBER} 客户已更换内存"))
+    assert "您好:" in archived and "case email send" not in archived  # no mail thread yet
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"RE: [案例号: {NUMBER}] % |P2|Contoso|Laptops blue-screen % archive",
+                                                       "Thanks, understood.", sender="Li Lei <lilei@contoso.com>",
+                                                       mid="<late@contoso.com>"))
+    await mailbox.settle()
+    said = chat.text(await chat.say(f"case email send {NUMBER}"))
+    assert said.strip() == f"案例 {NUMBER} 的归档邮件已发送给 lilei@contoso.com。"
+    (sent,) = [m for m in mailbox.smtp.messages if m["In-Reply-To"] == "<late@contoso.com>"]
+    body = body_of(sent)
+    assert body.startswith("Hello,") and "Reason for archiving: 客户已更换内存" in body and "您好" not in body
+
+
+async def test_two_engineers_sending_at_once_send_one_email(mailbox):
+    from deskkit import Chat
+
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应", "您好",
+                                                       mid="<two@icbc.com.cn>"))
+    await mailbox.settle()
+    wei = Chat(mailbox.app.desk, platform="console", channel="console", user="weiliang", direct=True)
+    li = Chat(mailbox.app.desk, platform="console", channel="console-2", user="lilei", direct=True)
+    await wei.say(f"case archive {NUMBER} upgraded")
+    before = len(mailbox.smtp.messages)
+    said = await asyncio.gather(wei.say(f"case email send {NUMBER}"), li.say(f"case email send {NUMBER}"))
+    texts = sorted(Chat.text(wei, r).strip() for r in said)
+    assert len(mailbox.smtp.messages) == before + 1
+    assert any(t.startswith(f"The archive e-mail of {NUMBER} was sent to hongbo@icbc.com.cn") for t in texts), texts
+    assert any("is sending the archive e-mail" in t or "was already sent on" in t for t in texts), texts
+
+
+async def test_the_terminal_sends_it_too(mailbox, tmp_path):
+    """`crashdesk chat` on the database `crashdesk serve` keeps (which read
+    the mail): the mailbox's sending half is there with the same settings."""
+    import subprocess
+    import sys
+
+    from engines import Backend
+
+    if Backend.name != "sqlite":
+        pytest.skip("the terminal's database here is the serve app's SQLite file")
+    await asyncio.to_thread(mailbox.imap.deliver, mail(f"[案例号: {NUMBER}] % |P3|ICBC|总行电脑蓝屏 % 初次响应", "您好",
+                                                       mid="<term@icbc.com.cn>"))
+    await mailbox.settle()
+    env = {"PATH": "/usr/bin:/bin", "CRASHDESK_DB": str(tmp_path / "crashdesk.db"), "HOME": str(tmp_path),
+           "CRASHDESK_DATA_DIR": str(tmp_path / "data"), "TZ": "Asia/Shanghai", "CRASHDESK_SMTP_URL": mailbox.smtp.url,
+           "CRASHDESK_MAIL_FROM": DESK}
+    lines = f"case archive {NUMBER} 已升级\ncase email send {NUMBER}\n"
+    r = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot.cli", "chat", "--lang", "zh", "--user", "危亮"],
+                                input=lines, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert f"案例 {NUMBER} 的归档邮件已发送给 hongbo@icbc.com.cn。" in r.stdout
+    (sent,) = [m for m in mailbox.smtp.messages if m["In-Reply-To"] == "<term@icbc.com.cn>" and "问题定义" in body_of(m)]
+    assert body_of(sent).rstrip().endswith("危亮")
+    # Set in part: said once on stderr, and the command says the mailbox is not set up.
+    env.pop("CRASHDESK_MAIL_FROM")
+    r = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot.cli", "chat", "--lang", "zh"],
+                                input=f"case email send {NUMBER}\n", capture_output=True, text=True, cwd=ROOT, env=env,
+                                timeout=120)
+    assert "the archive e-mail cannot be sent from here: CRASHDESK_MAIL_FROM" in r.stderr
+    assert "本环境未配置案例邮箱" in r.stdout

@@ -320,7 +320,7 @@ async def test_conversation_through_the_mailbox(tmp_path):
     from email.message import EmailMessage
 
     from bot.console import Console
-    from mailkit import Dovecot, Outbox, need_dovecot
+    from mailkit import Dovecot, Outbox, need_dovecot, read_by_desk
 
     need_dovecot()
     imap, smtp = Dovecot(tmp_path / "dovecot").start(), Outbox().start()
@@ -333,11 +333,7 @@ async def test_conversation_through_the_mailbox(tmp_path):
         m.set_content("dump 日志见附件。")
         m.add_attachment(EXAMPLE, maintype="text", subtype="plain", filename="seed-shaped-thread.txt")
         await asyncio.to_thread(imap.deliver, m.as_bytes())
-        for _ in range(3000):
-            if await asyncio.to_thread(imap.unseen) == 0:
-                break
-            await asyncio.sleep(0.02)
-        await app.jobs.drain()
+        await read_by_desk(imap, app.jobs)
         out = io.StringIO()
         console = Console(app.desk, "weiliang", out=out)
         for line in (CALL.replace("case call", f"case call {NUMBER}"), f"case show {NUMBER}",

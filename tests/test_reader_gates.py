@@ -433,3 +433,66 @@ def test_first_lines_are_the_first_of_all_lines() -> None:
         text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
         for count in (0, 1, 2, 3, 5, 40):
             assert first_lines(text, count) == text.splitlines()[:count], (text, count)
+
+
+def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
+    """read_whocrashed with the lazy walk against the same reader walking
+    every row that holds a field word (the eager marked_rows it replaced)."""
+    from analysis.reports import whocrashed as wc
+
+    rng = random.Random(21)
+    pool = [line for path in sorted((FIXTURES / "toolreport").glob("*whocrashed*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")] + _fixture_lines()[:1500]
+    edges = ["On Tue 07/09/2021 your computer crashed", "crash dump file: C:\\x.dmp", "Error: A", "error: B",
+             "  ERROR: C", "Bugcheck code: 0x1A (0x1, 0x2,", "bug check code: 0x3B (1, 2, 3, 4)",
+             "This was probably caused by the following module: a.sys (A+0x1)", "following module: b.sys",
+             "bugcheck code: 0x1 following module: c.sys", "company: X", "Company: Y", "product: P", "uptime: 1",
+             "description: D", "file path: C:\\a.sys", "bugcheck name: NAME", "Conclusion", "x error: y"]
+    texts = ["\n".join(rng.choice(edges) if rng.random() < 0.35 else rng.choice(pool) for _ in range(rng.randint(1, 300)))
+             for _ in range(300)]
+    _lazy_reads_as_eager(monkeypatch, wc, wc.read_whocrashed, texts)
+
+
+def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
+    from analysis.reports.common import marked_rows, walk_marked_rows
+
+    for text in texts(200, 22):
+        low = text.lower()
+        words = ("error:", "a", "company:", "crash dump file:")
+        assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
+
+
+def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
+    from analysis.reports import dumpheader as dh
+
+    rng = random.Random(23)
+    pool = [line for path in sorted((FIXTURES / "dumpheader").glob("*.txt"))
+            for line in path.read_bytes().decode("utf-8", "replace").split("\n")] + _fixture_lines()[:1500]
+    edges = ["DUMP_HEADER64:", "_DMP_HEADER64:", "MachineImageType 00008664", "KdDebuggerDataBlock fffff800",
+             "BugCheckParameter1 0x1", "MinorVersion 00004a66", "  MajorVersion: 0000000f", "BugCheckCode 0000001a",
+             "NumberProcessors 4", "BugCheckCodeParameter 1, 2, 3, 4", "MinorVersion 00004a67",
+             "MajorVersion MinorVersion MachineImageType BugCheckCode BugCheckParameter1 BugCheckParameter2 X",
+             "15\t19041\t8664\t3b\t1\t2\t3", "BugCheck 1A, {41792, ffff, 0, 0}", "Loading Dump File [C:\\m.dmp]"]
+    texts = ["\n".join(rng.choice(edges) if rng.random() < 0.35 else rng.choice(pool) for _ in range(rng.randint(1, 300)))
+             for _ in range(300)]
+    # The code and its parameters first, then a Volatility 3 row that fills the rest.
+    texts.append("DUMP_HEADER64:\nMachineImageType 00008664\nBugCheckCode 0000001a\nBugCheckCodeParameter 1, 2, 3, 4\n"
+                 + edges[11] + "\n" + edges[12])
+    _lazy_reads_as_eager(monkeypatch, dh, dh.read_dump_header, texts)
+
+
+def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
+    """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
+    the same reader walking every marked row (the eager marked_rows)."""
+    from analysis.reports.common import marked_rows
+
+    lazy = []
+    for text in texts:
+        forget()
+        lazy.append(repr(read(text, "r.txt")))
+    monkeypatch.setattr(module, "walk_marked_rows",
+                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    assert sum(r != "None" for r in lazy) > 50
+    for text, got in zip(texts, lazy):
+        forget()
+        assert got == repr(read(text, "r.txt")), text[:300]

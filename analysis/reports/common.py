@@ -5,7 +5,7 @@ crash in the findings vocabulary."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -88,6 +88,35 @@ def marked_lines(low: str, words: tuple[str, ...], start: int = 0, end: int | No
         if not out or out[-1][0] != row:
             out.append((row, max(low.rfind("\n", start, at) + 1, start)))
     return out
+
+
+def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row: int,
+                     needed: Callable[[str], bool]) -> Iterator[int]:
+    """``marked_rows(low, words, start, end, row)``, one row at a time, each
+    word searched on only while ``needed(word)`` (asked after each row the
+    caller has read): a reader whose rows each fill one field per word
+    stops scanning for a word once its field is filled."""
+    nexts: dict[str, int] = {}
+    for word in words:
+        at = low.find(word, start, end)
+        if at >= 0:
+            nexts[word] = at
+    last = start
+    while nexts:
+        at = min(nexts.values())
+        row += low.count("\n", last, at)
+        last = at
+        yield row
+        line_end = low.find("\n", at, end)
+        for word in list(nexts):
+            if not needed(word):
+                del nexts[word]
+            elif line_end < 0 or nexts[word] < line_end:  # on the row just read: on to the next one
+                following = low.find(word, line_end, end) if line_end >= 0 else -1
+                if following < 0:
+                    del nexts[word]
+                else:
+                    nexts[word] = following
 
 
 # What str.split() and str.strip() take for blanks, but the line break

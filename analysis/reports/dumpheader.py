@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    add_identity, hex_int, hex_list, lines, lowered, marked_rows, new_crash, set_bugcheck,
+    add_identity, hex_int, hex_list, lines, lowered, new_crash, set_bugcheck, walk_marked_rows,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -32,6 +32,7 @@ _KEYS = {
 _KEY_WORDS = ("majorversion", "minorversion", "machineimagetype", "numberprocessors", "bugcheckcode",
               "bugcheckparameter", "kddebuggerdatablock")
 assert all(any(word in key for word in _KEY_WORDS) for key in _KEYS)
+_WORD_KEYS = {word: tuple(key for name, key in _KEYS.items() if word in name) for word in _KEY_WORDS}
 _MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
 _MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
 _LOADING = re.compile(r"Loading Dump File \[([^\]\n]{1,400})\]")
@@ -39,12 +40,29 @@ _DECIMAL = re.compile(r"\((\d{1,6})\)")
 _BUGCHECK = re.compile(r"BugCheck (?:0x)?([0-9a-fA-F]{1,8}), \{([^}\n]{0,300})\}")
 
 
+def _two_marks(text: str) -> bool:
+    found = 0
+    for mark in _MARKS:
+        if mark in text:
+            found += 1
+            if found == 2:
+                return True
+    return False
+
+
 def read_dump_header(text: str, source: str) -> Reading | None:
-    if sum(mark in text for mark in _MARKS) < 2:
+    if not _two_marks(text):
         return None
     values: dict[str, str] = {}
     rows = lines(text)
-    for i in marked_rows(lowered(text), _KEY_WORDS):
+
+    def needed(word: str) -> bool:
+        # A field's first line is the one that counts.  A Volatility 3 row
+        # fills only the fields it names, and holds each one's word.
+        return any(key not in values for key in _WORD_KEYS[word])
+
+    low = lowered(text)
+    for i in walk_marked_rows(low, _KEY_WORDS, 0, len(low), 0, needed):
         line = rows[i]
         words = line.replace(":", " ").split()
         if len(words) >= 2:

@@ -16,7 +16,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
-    lowered, marked_lines, marked_rows,
+    lowered, marked_lines, walk_marked_rows,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -32,6 +32,9 @@ _CRASH_START = ("your computer crashed", "a problem was reported")
 _SPLIT = ("your computer crashed", "a problem was reported", "crash dump file:", "conclusion")
 _FIELDS = ("following module", "bugcheck code", "bug check code", "crash dump file:", "error:", "file path:",
            "product:", "company:", "description:", "uptime:", "bugcheck name:")
+# The fields a block's labelled lines fill, and each field word's: "error:" fills "error".
+_KEYS = ("crash dump file", "error", "file path", "product", "company", "description", "uptime", "bugcheck name")
+assert all(word[:-1] in _KEYS for word in _FIELDS if word.endswith(":"))
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
 _MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
 _CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
@@ -89,8 +92,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     for start, end in spans:
         # A block's fields are searched within it only (a block ends where
         # a marked line begins, or at the end).
-        marked = marked_rows(low_text, _FIELDS, begins[start], begins[end], start)
-        crash = _crash(rows, start, end, marked, source, machine)
+        crash = _crash(rows, start, end, low_text, begins[start], begins[end], source, machine)
         if crash is not None:
             reading.crashes.append(crash)
     if not reading.crashes:
@@ -120,13 +122,23 @@ def _value(line: str) -> str:
     return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
 
 
-def _crash(rows: list[str], start: int, end: int, marked: list[int], source: str,
+def _crash(rows: list[str], start: int, end: int, low_text: str, begin: int, finish: int, source: str,
            machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
-    """The crash of the block rows[start:end]; ``marked``: its rows that
-    may hold a field (the others hold none)."""
+    """The crash of the block rows[start:end], which is low_text[begin:finish]
+    lowered.  Only its rows that may hold a field are read (the others hold
+    none), and each field's words are searched for until the field is
+    filled: its first line is the one that counts."""
     fields: dict[str, str] = {}
     module_line = code_line = None
-    for i in marked:
+
+    def needed(word: str) -> bool:
+        if word == "following module":
+            return module_line is None
+        if word in ("bugcheck code", "bug check code"):
+            return code_line is None
+        return word[:-1] not in fields  # "error:" fills "error"
+
+    for i in walk_marked_rows(low_text, _FIELDS, begin, finish, start, needed):
         line = rows[i]
         low = line.lower().strip()
         if "following module" in low and module_line is None:
@@ -136,8 +148,7 @@ def _crash(rows: list[str], start: int, end: int, marked: list[int], source: str
             if "(" in line and ")" not in line and i + 1 < end:
                 code_line += " " + rows[i + 1].strip()  # the argument list wrapped
         else:
-            for key in ("crash dump file", "error", "file path", "product", "company", "description", "uptime",
-                        "bugcheck name"):
+            for key in _KEYS:
                 if low.startswith(key + ":"):
                     fields.setdefault(key, _value(line))
                     break

@@ -235,6 +235,18 @@ _LINE_START = re.compile(
 # each word here is one more scan of the whole text.)
 _MIDLINE_WORDS = (", {", "Owning Process", "nable to", "could not be loaded", "t fault", "following module",
                   "ode", "ODE", "代码")
+# The mid-line words only the stop code's test asks for.
+_STOP_CODE_WORDS = frozenset(("ode", "ODE", "代码"))
+
+
+def _says_stop_code(line: str) -> bool:
+    """Whether _midline's stop code test reads the line (a piece of one)."""
+    if "code" in line or "Code" in line or "代码" in line or "CODE" in line:
+        low = line.lower()
+        return "stop code" in low or "stopcode" in low or "停止代码" in line or "终止代码" in line
+    return False
+
+
 _PROSE_HEX = (re.compile("0x(?<=[kKeE码\u212a :：]0x)"), re.compile("0X(?<=[kKeE码\u212a :：]0X)"))
 # The text is read in segments of about this many characters (some 4,000
 # short lines), each ending at a line end; the clock is looked at between two.
@@ -254,20 +266,27 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
     found = [a]
     pieces: dict[int, set[int]] = {}
 
-    def hit(at: int) -> int:
-        """Note the line (and piece) of a word at ``at``; where to look on."""
+    def hit(at: int, stop_code: bool = False) -> int:
+        """Note the line (and piece) of a word at ``at``; where to look on.
+        ``stop_code``: the word is one only the stop code's test asks for,
+        and the line is noted only when that test takes it (most lines
+        with "code" in them are not about a stop code)."""
         line = text.rfind("\n", a, at) + 1 or a
-        found.append(line)
         piece = line + (at - line) // MAX_LINE * MAX_LINE
+        end = text.find("\n", at, piece + MAX_LINE)
+        end = end if end >= 0 else piece + MAX_LINE
+        if stop_code and not _says_stop_code(text[piece:end]):
+            return end
+        found.append(line)
         if piece != line:
             pieces.setdefault(line, set()).add(piece)
-        end = text.find("\n", at, piece + MAX_LINE)
-        return end if end >= 0 else piece + MAX_LINE
+        return end
 
     for word in _MIDLINE_WORDS:
+        stop_code = word in _STOP_CODE_WORDS
         at = text.find(word, a, b)
         while at >= 0:
-            at = text.find(word, hit(at), b)
+            at = text.find(word, hit(at, stop_code), b)
     for pattern in _PROSE_HEX:
         m = pattern.search(text, a, b)
         while m:
@@ -651,13 +670,11 @@ class Scanner:
             m = _WHOCRASHED_MODULE.search(line)
             if m:
                 self.add("whocrashed_module", (m[1], m[2]))
-        if "code" in line or "Code" in line or "代码" in line or "CODE" in line:
-            low = line.lower()
-            if "stop code" in low or "stopcode" in low or "停止代码" in line or "终止代码" in line:
-                for m in _STOP_CODE.finditer(line):
-                    if m[2]:
-                        self.add("bugcheck", (int(m[2], 16), []))
-                    self.add("bugcheck_name", m[1].upper())
+        if _says_stop_code(line):
+            for m in _STOP_CODE.finditer(line):
+                if m[2]:
+                    self.add("bugcheck", (int(m[2], 16), []))
+                self.add("bugcheck_name", m[1].upper())
         if "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line):
             for m in _PROSE_CODE.finditer(line):
                 self.add("prose_code", int(m[1], 16))

@@ -319,13 +319,16 @@ class Board:
         # Whether the archive e-mail can be sent from here, or went already.
         mail = None
         if closing is not None:
-            from handlers.mailout import mailer_of, recipients_text, stale_before
+            from handlers.mailout import archive_email_text, mail_lang, mailer_of, recipients_text, stale_before
 
             route = await self.desk.store.call(casemail.route_of, case.id)
             state = await self.desk.store.call(casemail.archive_mail, closing["id"])
+            # The text shown is the one the button sends.
+            text = (await archive_email_text(self.desk, case, closing, mail_lang(case, route)) if route
+                    else closing["email"])
             # A claim its sender left (it died during the SMTP exchange) may be taken over, as in chat.
             free = state is None or state.abandoned(stale_before(self.desk, self.desk.now()))
-            mail = {"sendable": mailer_of(self.desk) is not None and route is not None and free,
+            mail = {"email": text, "sendable": mailer_of(self.desk) is not None and route is not None and free,
                     "to": recipients_text(route.to, route.cc, lang) if route else None,
                     "sent": state is not None and state.claim is casemail.Claim.SENT,
                     "sent_to": recipients_text(state.to, (), lang) if state else None,

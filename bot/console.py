@@ -74,7 +74,7 @@ class Console(Platform):
         if buttons:
             text += "\n[" + "] [".join(a.label for a in buttons) + "]"
         for a in reply.actions:
-            if a.id == "board":
+            if a.id == "board" and a.value not in text:  # `case board` says its link in its text already
                 text += f"\n{a.label}: {a.value}"
         try:
             print(text + "\n", file=self.out, flush=True)

@@ -524,7 +524,7 @@ class SlackAdapter(Platform):
             await self.client.views_open(trigger_id=body["trigger_id"], view=self._modal(kind, value, meta))
             return
         text = {"assign_me": f"case assign {value} me", "show": f"case show {value}",
-                "email_send": f"case email send {value}"}.get(kind)
+                "email_send": f"case email send {value}", "reopen": f"case reopen {value}"}.get(kind)
         if text:
             await self._as_message(text, channel, thread, user, key=f"action:{body.get('trigger_id')}")
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "call": "case call {} …",
     "archive": "case archive {} …",
     "assign_me": "case assign {} me",
+    "reopen": "case reopen {} …",
     "open": "case open {} …",
 }
 

@@ -90,9 +90,12 @@ def card(case: Case, lang: str, today: date, *, dumps: int = 0, actions: bool = 
     if dumps:
         doc.field(t(lang, "card_dumps"), counted(lang, "card_file", dumps))
     reply = Reply(doc, kind="card", case_number=case.number, binds_case=case.number)
-    if actions:
+    if actions and case.status == "archived":
+        # An archived case takes no call and no owner (handlers.commands says
+        # so to whoever tries): what it offers is to be worked on again.
+        reply.actions = [Action("reopen", t(lang, "btn_reopen"), case.number)]
+    elif actions:
         reply.actions = [Action("call", t(lang, "btn_call"), case.number),
+                         Action("archive", t(lang, "btn_archive"), case.number),
                          Action("assign_me", t(lang, "btn_assign_me"), case.number)]
-        if case.status != "archived":
-            reply.actions.insert(1, Action("archive", t(lang, "btn_archive"), case.number))
     return reply

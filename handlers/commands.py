@@ -444,7 +444,7 @@ async def board(desk, ctx, rest: str) -> None:
     # `case board CAS-...` opens that case only; `case board` the whole
     # board (the desk's access rule already let this person in).
     number, _ = take_case(rest)
-    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number)
+    url, hours = await signer.link_for(ctx.who, ctx.event.platform, case=number, lang=ctx.lang)
     reply = desk.info(t(ctx.lang, "board_link", url=url, hours=hours))
     reply.ephemeral = True
     reply.actions = [Action("board", t(ctx.lang, "btn_board"), url)]

@@ -34,7 +34,8 @@ from store.cases import Case
 log = logging.getLogger("crashdesk.desk")
 
 class LinkSigner(Protocol):
-    async def link_for(self, user: str, platform: str, case: str | None = None) -> tuple[str, int]: ...
+    async def link_for(self, user: str, platform: str, case: str | None = None,
+                       lang: str | None = None) -> tuple[str, int]: ...
 
 
 @dataclass
@@ -326,7 +327,7 @@ class Desk:
             # groups, the way to upload files).
             from handlers.events import Action
 
-            url, _ = await board.link_for(ctx.who, ctx.event.platform, case.number)
+            url, _ = await board.link_for(ctx.who, ctx.event.platform, case.number, ctx.lang)
             reply.actions.append(Action("board", t(ctx.lang, "btn_board"), url))
         await ctx.send(reply)
 
@@ -342,7 +343,7 @@ class Desk:
                     and not any(a.id == "board" for a in reply.actions)):
                 from handlers.events import Action
 
-                url, _ = await board.link_for(ctx.who, ctx.event.platform, reply.case_number)
+                url, _ = await board.link_for(ctx.who, ctx.event.platform, reply.case_number, ctx.lang)
                 reply.actions.append(Action("board", t(ctx.lang, "btn_board"), url))
             await send(reply)
         return worded

@@ -66,7 +66,7 @@ class ChatEvent:
 class Action:
     """A button: ``id`` says what it does, ``value`` what it applies to."""
 
-    id: str  # call | archive | open | assign_me | show | board | email_send
+    id: str  # call | archive | open | assign_me | reopen | show | board | email_send
     label: str
     value: str
 

@@ -216,3 +216,18 @@ async def test_buckets_page_and_the_cases_seen_before(board):
     assert "Seen before" in case_page and f'href="/case/{NUMBER}"' in case_page
     zh = await (await client.get("/buckets?lang=zh")).text()
     assert "蓝屏分类" in zh
+
+
+async def test_a_link_from_a_chinese_chat_opens_the_board_in_chinese(board):
+    """The board spoke the desk's default language whatever the chat's: a
+    link handed out in a Chinese channel now sets the board's language."""
+    app, client, chat = board
+    await chat.say(SUBJECT)
+    await chat.say("case lang zh")
+    resp = await sign_in(app, client, chat)
+    assert any(c.startswith("crashdesk_lang=zh") for c in resp.headers.getall("Set-Cookie"))
+    page = await (await client.get(f"/case/{NUMBER}")).text()
+    assert '<html lang="zh-CN">' in page and "ICBC" in page
+    english = Chat(app.desk, platform="console", channel="console2", user="weiliang")
+    resp = await sign_in(app, client, english)
+    assert any(c.startswith("crashdesk_lang=en") for c in resp.headers.getall("Set-Cookie"))

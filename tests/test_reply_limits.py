@@ -13,7 +13,7 @@ from analysis.intake import Blob
 from analysis.model import BugCheck, DumpReport
 from analysis.pipeline import analyze_blobs
 from analysis.render.as_json import case_json
-from analysis.render.doc import MAX_REPLY_BYTES, Doc, doc_bytes, fit, to_plain
+from analysis.render.doc import MAX_REPLY_BYTES, Block, Doc, doc_bytes, fit, to_plain
 from analysis.render.limits import MAX_FIELD_CHARS
 from analysis.render.verdict import case_doc
 from bombs import strings_in
@@ -89,6 +89,23 @@ async def test_the_console_prints_a_bounded_reply(capsys):
     await console.show(Reply(_long_doc(), lang="zh"))
     out = capsys.readouterr().out
     assert len(out.encode()) <= MAX_REPLY_BYTES + 1024 and "以下已省略" in out
+
+
+async def test_the_console_says_a_board_link_once(capsys):
+    """`case board`'s text holds its link, and its button carries it too:
+    the terminal printed it twice.  A link only the button holds is printed."""
+    from bot.console import Console
+
+    console = Console(desk=None, user="weiliang")
+    url = "http://localhost:8080/auth?t=abc"
+    said = Reply(Doc([Block("para", f"案例看板（链接 24 小时内有效）：{url}")]), lang="zh")
+    said.actions = [Action("board", "案例看板", url)]
+    await console.show(said)
+    assert capsys.readouterr().out.count(url) == 1
+    only = Reply(Doc([Block("para", "分析结论")]), lang="zh")
+    only.actions = [Action("board", "案例看板", url)]
+    await console.show(only)
+    assert f"案例看板: {url}" in capsys.readouterr().out
 
 
 async def test_a_verdict_longer_than_a_reply_comes_with_a_board_link(tmp_path):

@@ -378,3 +378,27 @@ async def test_one_socket_mode_connection_for_the_cluster_taken_over_when_its_ho
         for app, client in clients:
             await client.close()
         await server.close()
+
+
+async def test_an_archived_cases_card_offers_reopen_and_the_button_reopens_it(slack):
+    """An archived case takes no call and no owner: its card's buttons were
+    still 'Log a call' and 'Assign to me' (each answered that the case is
+    archived); now it offers Reopen, which works at once."""
+    await slack.event(message_event(SUBJECT, ts="1630900000.002900"), "Ev29")
+    await slack.settle()
+    await slack.command(f"archive {NUMBER} customer upgraded; no crash for a week")
+    await slack.settle()
+    await slack.command(f"show {NUMBER}")
+    await slack.settle()
+    card = [p for p in slack.fake.posts() if "blocks" in p and NUMBER in p.get("text", "")][-1]
+    buttons = [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "crashdesk_reopen" in buttons
+    assert not {"crashdesk_call", "crashdesk_assign_me", "crashdesk_archive"} & set(buttons)
+    await slack.interact({"user": {"id": "U0WEI"}, "channel": {"id": "C0CASES"}, "team": {"id": "T0FAKE"},
+                          "api_app_id": "A0FAKE", "token": "legacy", "type": "block_actions", "trigger_id": "111.444",
+                          "message": {"ts": "1700000000.000009", "thread_ts": "1630900000.002900"},
+                          "container": {"type": "message", "message_ts": "1700000000.000009", "channel_id": "C0CASES"},
+                          "actions": [{"action_id": "crashdesk_reopen", "value": NUMBER, "type": "button",
+                                       "block_id": "b1", "action_ts": "3"}]})
+    await slack.settle()
+    assert (await slack.app.store.call(cases.get, NUMBER)).status != "archived"

@@ -123,10 +123,13 @@ class Board:
             self._signer = Signer(key.encode())
         return self._signer
 
-    async def link_for(self, user: str, platform: str, case: str | None = None) -> tuple[str, int]:
-        """A sign-in link for chat; (url, hours it stays valid)."""
+    async def link_for(self, user: str, platform: str, case: str | None = None,
+                       lang: str | None = None) -> tuple[str, int]:
+        """A sign-in link for chat; (url, hours it stays valid).  ``lang``:
+        the chat's language, which the board then speaks."""
         token = (await self.signer()).link_token(user, platform, case)
-        return f"{self.public_url}/auth?{urlencode({'t': token})}", LINK_TTL // 3600
+        query = {"t": token, **({"lang": lang} if lang in ("en", "zh") else {})}
+        return f"{self.public_url}/auth?{urlencode(query)}", LINK_TTL // 3600
 
     # ------------------------------------------------------------- routing
     def mount(self, app: web.Application) -> None:
@@ -223,6 +226,9 @@ class Board:
         response = web.HTTPFound(f"/case/{link.case}" if link.case else "/")
         response.set_cookie(COOKIE, cookie, max_age=SESSION_TTL, httponly=True, samesite="Strict",
                             secure=self.public_url.startswith("https://"), path="/")
+        if request.query.get("lang") in ("en", "zh"):  # the language of the chat the link came from
+            response.set_cookie(LANG_COOKIE, request.query["lang"], max_age=365 * 24 * 3600, httponly=True,
+                                samesite="Strict")
         raise response
 
     async def logout(self, request: web.Request) -> web.Response:

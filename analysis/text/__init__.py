@@ -14,7 +14,7 @@ from analysis.findings import Findings
 from analysis.inputs import Rejected
 from analysis.model import DumpReport
 from analysis.text.assemble import MAX_CRASHES, Folder, Grouper, to_report
-from analysis.text.clean import _HTML_BREAK as HTML_BREAK, clean
+from analysis.text.clean import clean, last_break_end
 from analysis.text.decode import NotText, decode, iter_decoded, sniff_encoding
 from analysis.text.events import Scanner
 
@@ -159,16 +159,6 @@ def parse_text(text: str, source: str, deadline: Deadline = NEVER) -> list[tuple
     return reading.reports(source, None if done or stopped is None else stopped / len(cleaned))
 
 
-def _last_break(text: str, end: int) -> int:
-    """Where the last HTML break tag in text[:end] ends (0: none); looked
-    for only after a "<" (a line-less block of debugger output has none)."""
-    at = 0
-    if text.find("<", 0, end) >= 0:
-        for m in HTML_BREAK.finditer(text, 0, end):
-            at = m.end()
-    return at
-
-
 def _blocks(pieces: Iterable[str]) -> Iterator[tuple[str, bool]]:
     """Decoded pieces regrouped into blocks of about BLOCK characters, each
     ending at a line end (LF, or a CR alone); True with the last."""
@@ -187,7 +177,7 @@ def _blocks(pieces: Iterable[str]) -> Iterator[tuple[str, bool]]:
                 # line end of a page saved on one line (clean takes the
                 # line end given after it as the tag's own), or else at the
                 # block's end.
-                cut = _last_break(buf, BLOCK) or BLOCK
+                cut = last_break_end(buf, BLOCK) or BLOCK
                 yield buf[:cut] + "\n", False
             buf = buf[cut:]
     yield buf, True

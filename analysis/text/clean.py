@@ -140,7 +140,7 @@ def _reflow(text: str) -> str:
 # a character another would replace, so one pass equals the replacements
 # one after another.
 _REPLACED = dict(_REPLACE)
-_TO_REPLACE = re.compile("[" + "".join(old for old, _ in _REPLACE) + "]")
+_TO_REPLACE = re.compile("[" + "".join(re.escape(old) for old, _ in _REPLACE) + "]")
 
 
 def _replace_all(text: str) -> str:
@@ -155,6 +155,17 @@ def _replace_all(text: str) -> str:
 _HTML_MARK = re.compile("<(?:br|p|div|BR|/)")
 _BBCODE_MARK = re.compile(r"\[(?:/|code|CODE|quote|QUOTE)")
 _MD_MARK = re.compile(r"\\[_*#\[>]")
+
+
+def last_break_end(text: str, end: int) -> int:
+    """Where the last HTML break tag in text[:end] ends (0: none): the line
+    end of a page saved on one line, which clean makes a line end (a block
+    of a streamed text is cut there).  Looked for only after a "<"."""
+    at = 0
+    if text.find("<", 0, end) >= 0:
+        for m in _HTML_BREAK.finditer(text, 0, end):
+            at = m.end()
+    return at
 
 
 def clean(text: str) -> str:

@@ -134,6 +134,15 @@ _BSV_WORDS = frozenset(("Bug", "Parameter", "Caused", "Crash", "Processor", "Maj
 _DUMP_KIND_WORDS = frozenset(("Mini", "Kernel", "Full", "Complete", "User", "Automatic"))
 
 
+def _arg_event(pos: int, number: str, digits: str, meaning: str) -> Event:
+    """An argument line's fact: its number, value and meaning (blanks made
+    single), or the digits no 64-bit value can be."""
+    value = int(digits, 16)
+    if value > MAX_ARG:
+        return Event(pos, "bad_arg", (int(number), digits[:64]))
+    return Event(pos, "arg", (int(number), value, " ".join(meaning[:MAX_VALUE].split())))
+
+
 def _hex(text: str) -> int | None:
     text = text.strip().rstrip(",").replace("`", "")
     if text.lower().startswith("0x"):
@@ -420,13 +429,7 @@ class Scanner:
                         out.append(Event(start, "frame", frame))
                     cursor = m.end() + 1
                 elif kind == "arg" and m.end() - start <= MAX_LINE:
-                    digits = m["a_digits"]
-                    value = int(digits, 16)
-                    if value > MAX_ARG:
-                        out.append(Event(start, "bad_arg", (int(m["a_n"]), digits[:64])))
-                    else:
-                        meaning = m["a_meaning"] or ""
-                        out.append(Event(start, "arg", (int(m["a_n"]), value, " ".join(meaning[:MAX_VALUE].split()))))
+                    out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
                     cursor = m.end() + 1
                 else:
                     cursor = self._read(start)
@@ -463,11 +466,7 @@ class Scanner:
             else:
                 break
         self.wrap = None
-        n, value = int(number), int(digits, 16)
-        if value > MAX_ARG:
-            self.add("bad_arg", (n, digits[:64]))
-        else:
-            self.add("arg", (n, value, " ".join(meaning[:MAX_VALUE].split())))
+        self.out.append(_arg_event(self.cur, number, digits, meaning))
 
     def _read_pieces(self, starts: set[int]) -> None:
         for piece in sorted(starts):

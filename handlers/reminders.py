@@ -76,12 +76,19 @@ async def send_due(desk, deliver: Deliver, at: time = time(0, 0), *, now: dateti
     return count
 
 
+def retry_time(now: datetime, attempt: int) -> datetime:
+    """When a reminder that failed ``attempt`` times is tried again."""
+    return now + RETRY_FIRST * 2 ** (attempt - 1)
+
+
 async def _failed(desk, reminder: Reminder, now: datetime, exc: Exception) -> None:
     """A delivery that failed: tried again later and later, then given up
     (the first failure logged with its trace, the others in a line)."""
-    attempt = await desk.store.call(reminders.attempts, reminder.key) + 1
-    retry = now + RETRY_FIRST * 2 ** (attempt - 1) if attempt < MAX_ATTEMPTS else None
-    await desk.store.call(reminders.failed, reminder.key, desk.iso(retry) if retry else None, desk.iso(now))
+    def retry_at(attempt: int) -> str | None:
+        return desk.iso(retry_time(now, attempt)) if attempt < MAX_ATTEMPTS else None
+
+    attempt = await desk.store.call(reminders.failed, reminder.key, desk.iso(now), retry_at)
+    retry = retry_time(now, attempt) if attempt < MAX_ATTEMPTS else None
     if attempt == 1:
         log.exception("the reminder %s of %s could not be delivered; tried again from %s", reminder.key,
                       reminder.case.number, desk.iso(retry) if retry else "never")

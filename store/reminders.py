@@ -5,6 +5,7 @@ instances sharing the database send it once; a claim never marked sent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -99,20 +100,20 @@ def sent(db: Database, key: str, at: str) -> None:
         db.execute("update reminders set sent_at = ? where key = ?", [at, key])
 
 
-def failed(db: Database, key: str, retry_at: str | None, at: str) -> int:
-    """Sending failed: tried again from ``retry_at`` on, or (None) given up;
-    the attempts so far."""
+def failed(db: Database, key: str, at: str, retry_at: Callable[[int], str | None]) -> int:
+    """Sending failed: its attempts counted up, and it is tried again from
+    ``retry_at(attempts)`` on, or (None) given up; the attempts so far.  One
+    transaction: the count and the time it sets are never another's."""
     with writing(db):
-        db.execute("update reminders set attempts = attempts + 1, claimed_by = null, claimed_at = '', retry_at = ?, "
+        row = db.one("select attempts from reminders where key = ? and sent_at is null", [key])
+        if row is None:
+            return 0
+        attempts = int(row["attempts"]) + 1
+        retry = retry_at(attempts)
+        db.execute("update reminders set attempts = ?, claimed_by = null, claimed_at = '', retry_at = ?, "
                    "given_up_at = ? where key = ? and sent_at is null",
-                   [retry_at, None if retry_at is not None else at, key])
-        row = db.one("select attempts from reminders where key = ?", [key])
-    return int(row["attempts"]) if row else 0
-
-
-def attempts(db: Database, key: str) -> int:
-    row = db.one("select attempts from reminders where key = ?", [key])
-    return int(row["attempts"]) if row else 0
+                   [attempts, retry, None if retry is not None else at, key])
+    return attempts
 
 
 def of_case(db: Database, case_id: int) -> list[dict]:

@@ -152,15 +152,15 @@ def test_days_between_crashes_of_utc_and_local_times() -> None:
 
 
 def _long_way_scanner(monkeypatch):
-    """The scanner with its whole-line reads of frames, arguments and lines
-    of numbers shut off: every such line goes through Scanner._read, as
-    before them."""
+    """The scanner with its whole-line reads of frames, arguments, lines
+    of numbers, banners, names with codes and prompts shut off: every such
+    line goes through Scanner._read, as before them."""
     import re
 
     from analysis.text import events
 
     source = events._LINE_START.pattern
-    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>"):
+    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>", "(?P<banner>", "(?P<nc>", "(?P<prompt>"):
         assert group in source
         source = source.replace(group, group + "(?!)")
     slow = re.compile(source)
@@ -297,7 +297,20 @@ def test_the_lines_the_scanner_reads_give_what_every_line_gives() -> None:
               "*** Fatal System Error: 0x0000001a", "                       (0x41792,0xFFFFF, 0x1, 0x2)",
               "#SYSTEM_SERVICE_EXCEPTION (3b)", "# # *APC_INDEX_MISMATCH", "*** WARNING: Unable to verify timestamp for x.sys",
               "  *   Bugcheck Analysis  *", "Stop code: CRITICAL_PROCESS_DIED", "see Owning Process ffff Image: a.exe",
-              "", "    ", "x" * 2047 + "Unable to load image foo.sys", "text 0x1a bugcheck 0x1a"]
+              "", "    ", "x" * 2047 + "Unable to load image foo.sys", "text 0x1a bugcheck 0x1a",
+              # the banner, name and prompt lines read whole, and their near misses
+              "*   Bugcheck Analysis   *  ", "**  Bugcheck Analysis  ** x", "*Bugcheck Analysis*", "* * *", "#", "# #",
+              "*\t*", "  ***  ", "SYSTEM_SERVICE_EXCEPTION (3b)", "DRIVER_POWER_STATE_FAILURE (0x9f) **",
+              "A_B (3b)", "AB_C (3b)", "X_" + "Y" * 79 + " (1a)", "X_" + "Y" * 80 + " (1a)", "BAD_POOL_CALLER (c2)",
+              "BAD_POOL_CALLER (123456789)", "KERNEL_SECURITY_CHECK_FAILURE (139) x", "  IRQL_NOT_LESS (a)",
+              "0: kd> !analyze -v", "13: kd>   k ", "kd>", "lkd> lm", "1:2:x86> kb", "0:000> !analyze", "0:kd> x",
+              "FAULTING_IP: ", "FOLLOWUP_IP:", "FAULTING_IP:   nt!Foo+0x1", "nt!KiPageFault+260",
+              # lines the mid-line words' gates must take or leave
+              "Kernel base = 0xfffff80623400000 PsLoadedModuleList = 0xfffff8062402a3f0", " ProductType  0x00000001",
+              "Unable to get NonPagedPoolStart", "Unable to load image \\SystemRoot\\x.sys, Win32 error 0n2",
+              "The computer has rebooted from a bugcheck.  The bugcheck was: 0x0000003b (0x1, 0x2, 0x3, 0x4).",
+              "蓝屏代码 0x139", "bugcheck: 0x1a", "Stop code 0x1A", "y" * 2040 + " bugcheck 0x1a " + "z" * 2100,
+              "y" * 2045 + "Unable to get x " * 200 + "could not be loaded for a.sys"]
     for _ in range(300):
         texts.append("\n".join(rng.choice(pieces + texts[rng.randrange(len(texts))].split("\n")[:40])
                                for _ in range(rng.randint(1, 60))))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
@@ -224,10 +224,17 @@ _LINE_START = re.compile(
     + r"|(?P<numbers>[0-9a-fA-F :]++(?=\n[0-9a-fA-F :]*+(?![^\n])))"
     + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
     + f"|(?P<frame>{PLAIN_FRAME_BODY})"
+    # ... and the banner's title line, a bug check's name with its code
+    # ("SYSTEM_SERVICE_EXCEPTION (3b)"; a name longer than _NAME_CODE takes
+    # is read the long way) and a debugger prompt.
+    + r"|(?P<banner>\*++[ ]++Bugcheck Analysis[ ]++\*++[ ]*+(?![^\n]))"
+    + rf"|(?P<nc>(?P<nc_name>[A-Z][A-Z0-9]*+_[A-Z0-9_]*+) \((?:0x)?(?P<nc_code>{_H}{{1,8}})\)[ *]*+(?![^\n]))"
+    + r"|(?P<prompt>(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(?P<p_cmd>[^\n]*+))"
     + "|" + _trie(set(_OPENING_WORDS))
     # a number (frame, lm, memory row) or a call site, a prompt, a line of
-    # stars or hashes (a banner, a name line, "*** Fatal System Error")
-    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|[*#]"
+    # stars or hashes (a banner, a name line, "*** Fatal System Error"; one
+    # of nothing but stars, hashes and blanks says nothing)
+    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|[*#](?![*# ]*+(?![^\n]))"
     rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
     # a bug check's name alone on its line (as far as a line is read), or with its code
     r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE
@@ -244,8 +251,10 @@ _LINE_START = re.compile(
 # each word here is one more scan of the whole text.)
 _MIDLINE_WORDS = (", {", "Owning Process", "nable to", "could not be loaded", "t fault", "following module",
                   "ode", "ODE", "代码")
-# The mid-line words only the stop code's test asks for.
+# The mid-line words only the stop code's test asks for, and those only
+# the missing image's.
 _STOP_CODE_WORDS = frozenset(("ode", "ODE", "代码"))
+_MISSING_WORDS = frozenset(("nable to", "could not be loaded"))
 
 
 def _says_stop_code(line: str) -> bool:
@@ -257,6 +266,24 @@ def _says_stop_code(line: str) -> bool:
 
 
 _PROSE_HEX = (re.compile("0x(?<=[kKeE码\u212a :：]0x)"), re.compile("0X(?<=[kKeE码\u212a :：]0X)"))
+
+
+def _says_missing(line: str) -> bool:
+    """Whether _midline's missing image test takes anything from the line
+    (most "Unable to" lines are about something else: "Unable to get
+    PagedPoolStart")."""
+    return _MISSING.search(line) is not None
+
+
+def _may_say_prose_code(line: str) -> bool:
+    """The words _midline's test of a code in prose asks a line for first."""
+    return "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line)
+
+
+def _says_prose_code(line: str) -> bool:
+    """Whether that test takes anything from the line ("0x" after a blank
+    is in every other line of dumpchk's output)."""
+    return _may_say_prose_code(line) and _PROSE_CODE.search(line) is not None
 # The text is read in segments of about this many characters (some 4,000
 # short lines), each ending at a line end; the clock is looked at between two.
 _SEGMENT = 16 * 1024
@@ -275,16 +302,16 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
     found = [a]
     pieces: dict[int, set[int]] = {}
 
-    def hit(at: int, stop_code: bool = False) -> int:
+    def hit(at: int, test: Callable[[str], bool] | None = None) -> int:
         """Note the line (and piece) of a word at ``at``; where to look on.
-        ``stop_code``: the word is one only the stop code's test asks for,
-        and the line is noted only when that test takes it (most lines
-        with "code" in them are not about a stop code)."""
+        ``test``: the word is one only that test of _midline asks for, and
+        the line is noted only when the test takes it (most lines with
+        "code" in them are not about a stop code)."""
         line = text.rfind("\n", a, at) + 1 or a
         piece = line + (at - line) // MAX_LINE * MAX_LINE
         end = text.find("\n", at, piece + MAX_LINE)
         end = end if end >= 0 else piece + MAX_LINE
-        if stop_code and not _says_stop_code(text[piece:end]):
+        if test is not None and not test(text[piece:end]):
             return end
         found.append(line)
         if piece != line:
@@ -292,14 +319,14 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
         return end
 
     for word in _MIDLINE_WORDS:
-        stop_code = word in _STOP_CODE_WORDS
+        test = _says_stop_code if word in _STOP_CODE_WORDS else _says_missing if word in _MISSING_WORDS else None
         at = text.find(word, a, b)
         while at >= 0:
-            at = text.find(word, hit(at, stop_code), b)
+            at = text.find(word, hit(at, test), b)
     for pattern in _PROSE_HEX:
         m = pattern.search(text, a, b)
         while m:
-            m = pattern.search(text, hit(m.start()), b)
+            m = pattern.search(text, hit(m.start(), _says_prose_code), b)
     return sorted(set(found)), pieces
 
 
@@ -339,7 +366,11 @@ class Scanner:
     def peek(self) -> str:
         """The next line, cut as the line itself is: a look ahead (a field's
         value on its next line, a wrapped argument) is bounded too."""
-        text, j = self.text, self.nxt
+        return self.line_from(self.nxt)
+
+    def line_from(self, j: int) -> str:
+        """The line that starts at ``j``, cut as a line read is."""
+        text = self.text
         end = text.find("\n", j, j + MAX_LINE)
         return text[j : end if end >= 0 else j + MAX_LINE]
 
@@ -413,9 +444,12 @@ class Scanner:
                     kind = None
                 # What _read would make of the line, without the detour: it
                 # holds exactly this much (a longer one is cut first).
-                if kind == "field" and m.end() - start <= MAX_LINE and (m[3].strip() or m[2] not in _VALUE_NEXT):
-                    out.append(Event(start, "field", (m[2], m[3].strip()[:MAX_VALUE])))
+                if kind == "field" and m.end() - start <= MAX_LINE:
+                    value = m[3].strip()
                     cursor = m.end() + 1
+                    if not value and m[2] in _VALUE_NEXT:  # "FAULTING_IP:\nnt!KiPageFault+260"
+                        value = self.line_from(cursor).strip()
+                    out.append(Event(start, "field", (m[2], value[:MAX_VALUE])))
                 elif kind == "key" and m.end(4) - start <= MAX_LINE and m[5].lower() not in _KEYS_READ:
                     cursor = m.end(4) + 1
                     if m[6] is not None:  # the Value line goes with it
@@ -430,6 +464,15 @@ class Scanner:
                     cursor = m.end() + 1
                 elif kind == "arg" and m.end() - start <= MAX_LINE:
                     out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
+                    cursor = m.end() + 1
+                elif kind == "nc" and m.end() - start <= MAX_LINE and 4 <= len(m["nc_name"]) <= 81:
+                    out.append(Event(start, "name_code", (m["nc_name"], int(m["nc_code"], 16))))
+                    cursor = m.end() + 1
+                elif kind == "prompt" and m.end() - start <= MAX_LINE:
+                    out.append(Event(start, "prompt", m["p_cmd"].strip()))
+                    cursor = m.end() + 1
+                elif kind == "banner" and m.end() - start <= MAX_LINE:
+                    out.append(Event(start, "banner", None))
                     cursor = m.end() + 1
                 else:
                     cursor = self._read(start)
@@ -674,7 +717,7 @@ class Scanner:
                 if m[2]:
                     self.add("bugcheck", (int(m[2], 16), []))
                 self.add("bugcheck_name", m[1].upper())
-        if "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line):
+        if _may_say_prose_code(line):
             for m in _PROSE_CODE.finditer(line):
                 self.add("prose_code", int(m[1], 16))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import overload
 
 
@@ -248,6 +249,9 @@ class CaseReport:
     timelines: list = field(default_factory=list)  # analysis.eventlog.MachineLog: what the event logs tell
 
 
+# One crash's stacks, modules and claims name the same few modules again
+# and again (40,000 look-ups in 300 logs): each name's key is made once.
+@lru_cache(maxsize=8192)
 def module_key(name: str) -> str:
     """Modules are compared case-insensitively and without extension:
     WinDbg prints VSapiNt, VSApiNt and VSApiNt.sys for one file."""

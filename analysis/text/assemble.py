@@ -26,6 +26,8 @@ IDENTITY_FIELDS = (
     "PROCESS_NAME", "FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "BUGCHECK_CODE",
     "BUGCHECK_P1", "BUGCHECK_P2", "BUGCHECK_P3", "BUGCHECK_P4", "OS_VERSION",
 )
+# The fields Draft.conflicts looks at: any other says nothing against a draft.
+_CONFLICT_FIELDS = frozenset(IDENTITY_FIELDS) | {"FAILURE_BUCKET_ID", "BUGCHECK_STR", "BUGCHECK_CODE"}
 # Fields that alone are enough to recognise the same crash in a quote.
 MATCHING_FIELDS = ("FAILURE_ID_HASH", "FAILURE_ID_HASH_STRING", "FAILURE_BUCKET_ID", "BUCKET_ID", "SYMBOL_NAME")
 _ANALYSIS_KINDS = {"field", "name_code", "arg", "bugcheck", "caused_by"}
@@ -383,7 +385,7 @@ class Grouper:
                 if cur.mode == "command" and cur.analysis_seen:
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, "analysis"), None, None
-                elif cur.conflicts(e):
+                elif (k != "field" or e.value[0] in _CONFLICT_FIELDS) and cur.conflicts(e):
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, cur.mode), None, None
                 if cur.mode != "command":

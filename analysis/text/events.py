@@ -440,7 +440,7 @@ class Scanner:
                 # segment's (or a block's) last line but one, its looks at
                 # the next line (the Value line of a key, the line after
                 # one of numbers) saw an end of text that is not there.
-                if m.end() + 1 >= stop < n and kind in ("key", "numbers"):
+                if kind in ("key", "numbers") and m.end() + 1 >= stop < n:
                     kind = None
                 # What _read would make of the line, without the detour: it
                 # holds exactly this much (a longer one is cut first).

@@ -134,12 +134,16 @@ PLAIN_FRAME_BODY = (
 
 
 def plain_frame(m: re.Match) -> Frame | None:
-    """The frame of a PLAIN_FRAME_BODY match (None: a name that is no module)."""
-    module, function, offset = m["f_mod"], m["f_fn"], m["f_off"]
+    """The frame of a PLAIN_FRAME_BODY match (None: a name that is no module).
+    Made in one go (one group call, one constructor): a stack's every frame
+    line comes here."""
+    idx, sp, ret, args, module, function, offset = m.group("f_idx", "f_sp", "f_ret", "f_args", "f_mod", "f_fn",
+                                                           "f_off")
     if module.lower() in _NOT_MODULES:
         return None
-    frame = Frame(module=module, function=function, offset=int(offset, 16) if offset is not None else None)
-    return _placed(frame, m["f_idx"], m["f_sp"], m["f_ret"], m["f_args"])
+    index, child_sp, return_address, numbers = _place(idx, sp, ret, args)
+    return Frame(module, function, int(offset, 16) if offset is not None else None, index, child_sp, return_address,
+                 None, numbers)
 
 
 def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | None:
@@ -149,16 +153,17 @@ def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | No
     return _placed(frame, idx, sp, ret, args)
 
 
+def _place(idx: str | None, sp: str, ret: str | None,
+           args: str | None) -> tuple[int | None, int | None, int, tuple[int, ...] | None]:
+    """A frame line's number, stack pointer, return address and arguments
+    (one number before the site is the return address alone)."""
+    return (int(idx, 16) if idx else None, int(sp, 16) if ret else None, int(ret if ret else sp, 16),
+            tuple(int(a, 16) for a in _ADDR.findall(args)) if args else None)
+
+
 def _placed(frame: Frame, idx: str | None, sp: str, ret: str | None, args: str | None) -> Frame:
-    """The frame's number, stack pointer, return address and arguments."""
-    frame.index = int(idx, 16) if idx else None
-    if args:
-        frame.args = tuple(int(a, 16) for a in _ADDR.findall(args))
-    if ret:
-        frame.child_sp = int(sp, 16)
-        frame.return_address = int(ret, 16)
-    else:
-        frame.return_address = int(sp, 16)
+    """The frame, placed on its stack (parse_site gives it neither)."""
+    frame.index, frame.child_sp, frame.return_address, frame.args = _place(idx, sp, ret, args)
     return frame
 
 

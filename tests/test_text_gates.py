@@ -160,7 +160,7 @@ def _long_way_scanner(monkeypatch):
     from analysis.text import events
 
     source = events._LINE_START.pattern
-    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>", "(?P<banner>", "(?P<nc>", "(?P<prompt>"):
+    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>", "(?P<banner>", "(?P<nc>", "(?P<prompt>", "(?P<site>"):
         assert group in source
         source = source.replace(group, group + "(?!)")
     slow = re.compile(source)
@@ -182,7 +182,11 @@ def _frame_lines(rng) -> list[str]:
              "nt!Foo::Bar+0x1", "nt!Foo<int>+0x2", "nt!+0x3", "nt!Foo+0x", "nt!Foo+12", "nt!Foo+0x12z", "360FsFlt+0x9",
              "1394ohci!F+0x1", "deadbeef+0x10", "abcdef12", "nt", "nt!Foo (TrapFrame @ ffff)", "VSApiNt VSSwap+0x136d",
              "nt!KiSystemServiceCopyEnd+0x25 (TrapFrame @ ffffb48c`2c9f7a80)", "mod~1!f$+0x1", "mod!f?g@h+0x2",
-             "nt!Foo+0x1 ", "a!b", "_x!y+0x1", "0x0+0x1", "nt!Foo+0x12\x0b"]
+             "nt!Foo+0x1 ", "a!b", "_x!y+0x1", "0x0+0x1", "nt!Foo+0x12\x0b",
+             # trailers, address sites
+             "NDIS!ndisMInvokeInitialize+0x60 [minio\\ndis\\sys\\miniport.c @ 13834]", "avgtdix+0x12c71 (FPO: [Non-Fpo])",
+             "nt!Foo+0x1 (", "nt!Foo+0x1 ((", "nt!Foo+0x1 ( (", "nt!Foo+0x1  <x>", "nt!Foo [", "nt [a]", "nt!Foo (Inline (",
+             "0x77a670d4", "0xfffffa8003f9c621  ", "0x", "0x12z", "0xABCDEF0123456789ab", "0x1 [x]", "0X12"]
     out = []
     for _ in range(4000):
         parts = []
@@ -197,6 +201,10 @@ def _frame_lines(rng) -> list[str]:
         parts.append(rng.choice(sites))
         out.append(" " * rng.choice([0, 0, 1, 3]) + rng.choice([" ", "  ", " \u3000"]).join(parts)
                    + rng.choice(["", "", " ", "  "]))
+        if rng.random() < 0.3:  # a call site alone, numbered or not (kc, kn)
+            out.append(" " * rng.choice([0, 0, 2]) + rng.choice(["", "", hexw(2) + " ", hexw(4) + "  ", hexw(5) + " "])
+                       + rng.choice(sites + ["mod~1!f+0x1", "FLTMGR!FltpDispatch+0x2", "nt!Foo::Bar+0x1", "A_B!c"])
+                       + rng.choice(["", " ", ":", " x"]))
         n = rng.choice("12345")
         out.append(f"Arg{n}:{rng.choice([' ', '  ', ''])}{hexw(rng.choice([8, 16, 17]))}"
                    + rng.choice(["", ", memory referenced", ",x", " y", ",   spaced   words  "]))

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
-    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, frame_from_addr_groups,
-    frame_from_site_groups, plain_frame,
+    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, SITE_ONLY_BODY, frame_from_addr_groups,
+    frame_from_site_groups, plain_frame, plain_trailer_unread, site_only_frame,
 )
 
 HEX = r"[0-9a-fA-F]"
@@ -223,7 +223,7 @@ _LINE_START = re.compile(
     # fact, and no frame whose call site went to the next line).
     + r"|(?P<numbers>[0-9a-fA-F :]++(?=\n[0-9a-fA-F :]*+(?![^\n])))"
     + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
-    + f"|(?P<frame>{PLAIN_FRAME_BODY})"
+    + f"|(?P<frame>{PLAIN_FRAME_BODY})|(?P<site>{SITE_ONLY_BODY})"
     # ... and the banner's title line, a bug check's name with its code
     # ("SYSTEM_SERVICE_EXCEPTION (3b)"; a name longer than _NAME_CODE takes
     # is read the long way) and a debugger prompt.
@@ -457,8 +457,13 @@ class Scanner:
                         cursor = (end if end >= 0 else n) + 1
                 elif kind == "numbers":
                     cursor = m.end() + 1
-                elif kind == "frame" and m.end() - start <= MAX_LINE:
+                elif kind == "frame" and m.end() - start <= MAX_LINE and not plain_trailer_unread(m):
                     frame = plain_frame(m)
+                    if frame is not None:
+                        out.append(Event(start, "frame", frame))
+                    cursor = m.end() + 1
+                elif kind == "site" and m.end() - start <= MAX_LINE:
+                    frame = site_only_frame(m)
                     if frame is not None:
                         out.append(Event(start, "frame", frame))
                     cursor = m.end() + 1

@@ -13,6 +13,7 @@ import re
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from analysis import buckets, catalog
 from analysis.findings import Claim, Claimant, Findings, Site
@@ -60,6 +61,9 @@ def _first_hex(value: str) -> int | None:
         return None
 
 
+# The same few values are compared again each time a quote of a crash is
+# folded into it (23,000 times in 8 MB of real logs).
+@lru_cache(maxsize=4096)
 def _norm(value: str) -> str:
     return " ".join(value.lower().split())
 
@@ -105,6 +109,8 @@ class Draft:
     analysis_seen: bool = False
     frames: int = 0  # frames of its stacks together
     cut: set = field(default_factory=set)  # "stack_cut" / "modules_cut": what it had no room for
+    # The signatures of its stacks, once it absorbed another draft's (absorb).
+    signatures: set | None = field(default=None, compare=False, repr=False)
 
     # -- what the draft knows ------------------------------------------
     def has_crash(self) -> bool:
@@ -280,21 +286,29 @@ class Draft:
                      "whocrashed", "bugcheck_name", "driver_at_fault"):
             if getattr(self, slot) is None:
                 setattr(self, slot, getattr(other, slot))
-        held = {_signature(s) for s in self.stacks} if other.stacks else set()
-        for stack in other.stacks:
-            # The same stack printed again (a quote of the same analysis, kb
-            # after STACK_TEXT) adds nothing any reader of the stacks uses.
-            if stack and _signature(stack) not in held:
-                held.add(_signature(stack))
-                room = MAX_DRAFT_FRAMES - self.frames
-                if room <= 0:
-                    self.cut.add("stack_cut")
-                    break
-                if len(stack) > room:
-                    stack = stack[:room]
-                    self.cut.add("stack_cut")
-                self.stacks.append(stack)
-                self.frames += len(stack)
+        if other.stacks:
+            # The signatures of the stacks held, kept from one absorb to the
+            # next (a crash quoted a thousand times is absorbed a thousand
+            # times; a draft kept gets stacks from absorb alone).
+            if self.signatures is None:
+                self.signatures = {_signature(s) for s in self.stacks}
+            signatures, held = self.signatures, set(self.signatures)
+            for stack in other.stacks:
+                # The same stack printed again (a quote of the same analysis,
+                # kb after STACK_TEXT) adds nothing any reader of the stacks uses.
+                if stack and (signature := _signature(stack)) not in held:
+                    held.add(signature)
+                    room = MAX_DRAFT_FRAMES - self.frames
+                    if room <= 0:
+                        self.cut.add("stack_cut")
+                        break
+                    if len(stack) > room:
+                        stack = stack[:room]
+                        self.cut.add("stack_cut")
+                        signature = _signature(stack)
+                    self.stacks.append(stack)
+                    signatures.add(signature)
+                    self.frames += len(stack)
         for key, info in other.lms.items():
             if key in self.lms:
                 self.lms[key].merge(info)

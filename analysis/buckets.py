@@ -5,6 +5,8 @@ Windows Error Reporting's BlueScreen report."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def bucket_text(value: str | None) -> str | None:
     """A failure bucket as one bounded token ("0x3B_lxcore!Lxp..."), or None."""
@@ -25,6 +27,9 @@ _BUCKET_TAGS = frozenset((
 _UNNAMED = frozenset(("unknown", "corrupt", "memory", "unknown_image", "unknown_module", "hardware"))
 
 
+# Each crash of a text is asked again (a quote, a case of many dumps of one
+# fault): the answer for a bucket is made once.
+@lru_cache(maxsize=1024)
 def bucket_module(bucket: str | None) -> str | None:
     """'0x3B_lxcore!Lxp...' -> lxcore; '0x133_DPC_npcap!NPF_Obj' -> npcap;
     '0x116_IMAGE_nvlddmkm.sys' -> nvlddmkm; a bucket naming no module -> None."""

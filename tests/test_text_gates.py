@@ -313,6 +313,12 @@ def test_the_lines_the_scanner_reads_give_what_every_line_gives() -> None:
               "BAD_POOL_CALLER (123456789)", "KERNEL_SECURITY_CHECK_FAILURE (139) x", "  IRQL_NOT_LESS (a)",
               "0: kd> !analyze -v", "13: kd>   k ", "kd>", "lkd> lm", "1:2:x86> kb", "0:000> !analyze", "0:kd> x",
               "FAULTING_IP: ", "FOLLOWUP_IP:", "FAULTING_IP:   nt!Foo+0x1", "nt!KiPageFault+260",
+              # lines of stars and hashes: read for a banner, a fatal error or a name, or passed over
+              "***       shv.sys - Address FFFFF8037ACA1FA0 base at FFFFF80", "#endif", "## 开始分析崩溃文件",
+              "# get thread info", "*ffffac883ca17910 size:  600", "*** Fatal System Error: 0x000000d1",
+              "** Fatal System Errorx", "*  uFatal System Error", "* UUGCHECK ANALYSIS", "#uu ugcheck Analysis",
+              "# # DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "#  X", "#x", "*** WARNING: Unable to verify timestamp for a.sys",
+              "* x " * 600 + "Fatal System Error: 0x0000001a", "# " + "u" * 3000 + "ugcheck Analysis",
               # lines the mid-line words' gates must take or leave
               "Kernel base = 0xfffff80623400000 PsLoadedModuleList = 0xfffff8062402a3f0", " ProductType  0x00000001",
               "Unable to get NonPagedPoolStart", "Unable to load image \\SystemRoot\\x.sys, Win32 error 0n2",

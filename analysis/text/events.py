@@ -210,6 +210,12 @@ _OPENING_WORDS = (
     "Crash Address", "Crash Time", "Processor", "Major Version", "Minor Version", "Dump File", "kd>", "lkd>",
     "bug check code", "bugcheck code",
 )
+# A line that holds what _star_line looks for besides a name: the banner's
+# title or "Fatal System Error" (what else a line of stars says is found
+# mid-line, through _midline_lines).  Each character is looked at once: a
+# "u", "U" or "F" that opens none of them is passed over.
+_STAR_SAYS = (r"(?:[^\nuUF]++|[uUF](?!gcheck Analysis|GCHECK ANALYSIS|atal System Error))*+"
+              r"[uUF](?:gcheck Analysis|GCHECK ANALYSIS|atal System Error)")
 _LINE_START = re.compile(
     r"\n[ ]*+(?=[!-~])(?:"
     # The two commonest lines are read here whole (see Scanner.run): a key
@@ -232,9 +238,10 @@ _LINE_START = re.compile(
     + r"|(?P<prompt>(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(?P<p_cmd>[^\n]*+))"
     + "|" + _trie(set(_OPENING_WORDS))
     # a number (frame, lm, memory row) or a call site, a prompt, a line of
-    # stars or hashes (a banner, a name line, "*** Fatal System Error"; one
-    # of nothing but stars, hashes and blanks says nothing)
-    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|[*#](?![*# ]*+(?![^\n]))"
+    # stars that holds what _star_line looks for (a banner, "*** Fatal
+    # System Error"), one of hashes that does or may be a name line
+    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|\*(?={_STAR_SAYS})"
+    rf"|#(?=[ #*]*+[A-Z]|{_STAR_SAYS})"
     rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
     # a bug check's name alone on its line (as far as a line is read), or with its code
     r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE

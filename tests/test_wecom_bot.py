@@ -4,6 +4,7 @@ fake speaking the documented frames (tests/fakewecom.FakeLongConnection)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -40,6 +41,18 @@ async def start_app(tmp_path, url: str, db: str | None = None, **extra):
     return app, client
 
 
+@contextlib.asynccontextmanager
+async def connected(tmp_path, fake, **extra):
+    """An app whose long connection is up and subscribed: (app, client, bot)."""
+    app, client = await start_app(tmp_path, fake.url, **extra)
+    try:
+        bot = app.platforms.wecom_bot
+        await until(lambda: fake.live and bot.authenticated, "subscribed")
+        yield app, client, bot
+    finally:
+        await client.close()
+
+
 @pytest.fixture
 async def fake():
     f = FakeLongConnection()
@@ -51,11 +64,8 @@ async def fake():
 
 
 async def test_a_message_over_the_long_connection_is_answered_in_one_stream(tmp_path, fake):
-    app, client = await start_app(tmp_path, fake.url)
-    try:
-        bot = app.platforms.wecom_bot
+    async with connected(tmp_path, fake) as (app, client, bot):
         assert app.describe() == "WeCom AI bot (long connection) + board"
-        await until(lambda: fake.live and bot.authenticated, "subscribed")
         assert fake.of("aibot_subscribe")[0]["body"] == {"bot_id": "aibBOT1", "secret": "bot-secret"}
         req = await fake.say(SUBJECT, msgid="m1", chatid="wrGROUP")
         await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "answer")
@@ -84,8 +94,6 @@ async def test_a_message_over_the_long_connection_is_answered_in_one_stream(tmp_
         await asyncio.sleep(0)
         await app.jobs.drain()
         assert len(fake.of("aibot_respond_msg")) == before
-    finally:
-        await client.close()
 
 
 async def test_a_file_over_the_long_connection_gets_its_verdict_back_over_it(tmp_path, fake):
@@ -96,10 +104,7 @@ async def test_a_file_over_the_long_connection_gets_its_verdict_back_over_it(tmp
     from pathlib import Path
 
     example = (Path(__file__).resolve().parent.parent / "examples" / "seed-shaped-thread.txt").read_bytes()
-    app, client = await start_app(tmp_path, fake.url)
-    try:
-        bot = app.platforms.wecom_bot
-        await until(lambda: fake.live and bot.authenticated, "subscribed")
+    async with connected(tmp_path, fake) as (app, client, bot):
         await fake.say(SUBJECT, msgid="f1", chatid="wrGROUP")
         await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "the card")
         req = await fake.send_file("seed-shaped-thread.txt", example, msgid="f2", chatid="wrGROUP")
@@ -118,21 +123,14 @@ async def test_a_file_over_the_long_connection_gets_its_verdict_back_over_it(tmp
         from store import evidence
 
         assert [d["name"] for d in await app.store.call(evidence.case_dumps, case.id)] == ["seed-shaped-thread.txt"]
-    finally:
-        await client.close()
 
 
 async def test_a_dropped_connection_comes_back(tmp_path, fake):
-    app, client = await start_app(tmp_path, fake.url)
-    try:
-        bot = app.platforms.wecom_bot
-        await until(lambda: fake.live and bot.authenticated, "subscribed")
+    async with connected(tmp_path, fake) as (app, client, bot):
         await fake.drop()
         await until(lambda: fake.subscribes >= 2 and fake.live and bot.authenticated, "subscribed again")
         await fake.say("case help", msgid="m2")
         await until(lambda: fake.of("aibot_respond_msg"), "answer after reconnecting")
-    finally:
-        await client.close()
 
 
 async def test_a_wrong_secret_is_reported_not_raised(tmp_path, fake):
@@ -169,10 +167,7 @@ async def test_one_live_connection_for_two_instances(tmp_path, fake):
 
 async def test_the_long_connection_keeps_the_desk_s_door_rules(tmp_path, fake):
     # Who may use the desk holds over the long connection as over the callback.
-    app, client = await start_app(tmp_path, fake.url, CRASHDESK_USERS="lisi")
-    try:
-        bot = app.platforms.wecom_bot
-        await until(lambda: fake.live and bot.authenticated, "subscribed")
+    async with connected(tmp_path, fake, CRASHDESK_USERS="lisi") as (app, client, bot):
         await fake.say(SUBJECT, msgid="m-out", user="zhangsan")
         await until(lambda: any(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")), "refusal")
         await app.jobs.drain()
@@ -182,15 +177,10 @@ async def test_the_long_connection_keeps_the_desk_s_door_rules(tmp_path, fake):
         await until(lambda: sum(f["body"]["stream"]["finish"] for f in fake.of("aibot_respond_msg")) == 2, "answer")
         await app.jobs.drain()
         assert await app.store.call(cases.get, NUMBER) is not None
-    finally:
-        await client.close()
 
 
 async def test_a_malformed_message_is_dropped_and_a_typo_answered(tmp_path, fake):
-    app, client = await start_app(tmp_path, fake.url)
-    try:
-        bot = app.platforms.wecom_bot
-        await until(lambda: fake.live and bot.authenticated, "subscribed")
+    async with connected(tmp_path, fake) as (app, client, bot):
         # Items that are not message objects: logged and dropped, the connection stays.
         await fake.live[-1].send_json({"cmd": "aibot_msg_callback", "headers": {"req_id": "cb-bad"},
                                        "body": {"msgid": "bad", "msgtype": "mixed", "from": {"userid": "zhangsan"},
@@ -203,5 +193,3 @@ async def test_a_malformed_message_is_dropped_and_a_typo_answered(tmp_path, fake
         assert {f["headers"]["req_id"] for f in answers} == {"cb-m-typo"}
         assert "case show" in answers[-1]["body"]["stream"]["content"]
         assert bot.authenticated and bot.last_error is None
-    finally:
-        await client.close()

@@ -152,15 +152,15 @@ def test_days_between_crashes_of_utc_and_local_times() -> None:
 
 
 def _long_way_scanner(monkeypatch):
-    """The scanner with its whole-line reads of frames, arguments, lines
-    of numbers, banners, names with codes and prompts shut off: every such
-    line goes through Scanner._read, as before them."""
+    """The scanner with its whole-line reads of frames, arguments and lines
+    of numbers shut off: every such line goes through Scanner._read, as
+    before them."""
     import re
 
     from analysis.text import events
 
     source = events._LINE_START.pattern
-    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>", "(?P<banner>", "(?P<nc>", "(?P<prompt>", "(?P<site>"):
+    for group in ("(?P<arg>", "(?P<frame>", "(?P<numbers>"):
         assert group in source
         source = source.replace(group, group + "(?!)")
     slow = re.compile(source)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
-    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, SITE_ONLY_BODY, frame_from_addr_groups,
-    frame_from_site_groups, plain_frame, plain_trailer_unread, site_only_frame,
+    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, frame_from_addr_groups,
+    frame_from_site_groups, plain_frame,
 )
 
 HEX = r"[0-9a-fA-F]"
@@ -210,12 +210,6 @@ _OPENING_WORDS = (
     "Crash Address", "Crash Time", "Processor", "Major Version", "Minor Version", "Dump File", "kd>", "lkd>",
     "bug check code", "bugcheck code",
 )
-# A line that holds what _star_line looks for besides a name: the banner's
-# title or "Fatal System Error" (what else a line of stars says is found
-# mid-line, through _midline_lines).  Each character is looked at once: a
-# "u", "U" or "F" that opens none of them is passed over.
-_STAR_SAYS = (r"(?:[^\nuUF]++|[uUF](?!gcheck Analysis|GCHECK ANALYSIS|atal System Error))*+"
-              r"[uUF](?:gcheck Analysis|GCHECK ANALYSIS|atal System Error)")
 _LINE_START = re.compile(
     r"\n[ ]*+(?=[!-~])(?:"
     # The two commonest lines are read here whole (see Scanner.run): a key
@@ -229,19 +223,11 @@ _LINE_START = re.compile(
     # fact, and no frame whose call site went to the next line).
     + r"|(?P<numbers>[0-9a-fA-F :]++(?=\n[0-9a-fA-F :]*+(?![^\n])))"
     + rf"|(?P<arg>Arg(?P<a_n>[1-4]): (?P<a_digits>{_H}++)\b(?:,? ?(?P<a_meaning>[^\n]*+))?(?=\n(?![ ]{{3}})[\s\S]))"
-    + f"|(?P<frame>{PLAIN_FRAME_BODY})|(?P<site>{SITE_ONLY_BODY})"
-    # ... and the banner's title line, a bug check's name with its code
-    # ("SYSTEM_SERVICE_EXCEPTION (3b)"; a name longer than _NAME_CODE takes
-    # is read the long way) and a debugger prompt.
-    + r"|(?P<banner>\*++[ ]++Bugcheck Analysis[ ]++\*++[ ]*+(?![^\n]))"
-    + rf"|(?P<nc>(?P<nc_name>[A-Z][A-Z0-9]*+_[A-Z0-9_]*+) \((?:0x)?(?P<nc_code>{_H}{{1,8}})\)[ *]*+(?![^\n]))"
-    + r"|(?P<prompt>(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(?P<p_cmd>[^\n]*+))"
+    + f"|(?P<frame>{PLAIN_FRAME_BODY})"
     + "|" + _trie(set(_OPENING_WORDS))
     # a number (frame, lm, memory row) or a call site, a prompt, a line of
-    # stars that holds what _star_line looks for (a banner, "*** Fatal
-    # System Error"), one of hashes that does or may be a name line
-    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|\*(?={_STAR_SAYS})"
-    rf"|#(?=[ #*]*+[A-Z]|{_STAR_SAYS})"
+    # stars or hashes (a banner, a name line, "*** Fatal System Error")
+    + rf"|(?:{_H}{{2,4}}[ ]++)?(?:{_H}{{8}}|[\w.$-]++(?:!|\+0x))|[0-9]\d*+:|[*#]"
     rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
     # a bug check's name alone on its line (as far as a line is read), or with its code
     r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE
@@ -258,10 +244,8 @@ _LINE_START = re.compile(
 # each word here is one more scan of the whole text.)
 _MIDLINE_WORDS = (", {", "Owning Process", "nable to", "could not be loaded", "t fault", "following module",
                   "ode", "ODE", "代码")
-# The mid-line words only the stop code's test asks for, and those only
-# the missing image's.
+# The mid-line words only the stop code's test asks for.
 _STOP_CODE_WORDS = frozenset(("ode", "ODE", "代码"))
-_MISSING_WORDS = frozenset(("nable to", "could not be loaded"))
 
 
 def _says_stop_code(line: str) -> bool:
@@ -273,24 +257,6 @@ def _says_stop_code(line: str) -> bool:
 
 
 _PROSE_HEX = (re.compile("0x(?<=[kKeE码\u212a :：]0x)"), re.compile("0X(?<=[kKeE码\u212a :：]0X)"))
-
-
-def _says_missing(line: str) -> bool:
-    """Whether _midline's missing image test takes anything from the line
-    (most "Unable to" lines are about something else: "Unable to get
-    PagedPoolStart")."""
-    return _MISSING.search(line) is not None
-
-
-def _may_say_prose_code(line: str) -> bool:
-    """The words _midline's test of a code in prose asks a line for first."""
-    return "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line)
-
-
-def _says_prose_code(line: str) -> bool:
-    """Whether that test takes anything from the line ("0x" after a blank
-    is in every other line of dumpchk's output)."""
-    return _may_say_prose_code(line) and _PROSE_CODE.search(line) is not None
 # The text is read in segments of about this many characters (some 4,000
 # short lines), each ending at a line end; the clock is looked at between two.
 _SEGMENT = 16 * 1024
@@ -309,16 +275,16 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
     found = [a]
     pieces: dict[int, set[int]] = {}
 
-    def hit(at: int, test: Callable[[str], bool] | None = None) -> int:
+    def hit(at: int, stop_code: bool = False) -> int:
         """Note the line (and piece) of a word at ``at``; where to look on.
-        ``test``: the word is one only that test of _midline asks for, and
-        the line is noted only when the test takes it (most lines with
-        "code" in them are not about a stop code)."""
+        ``stop_code``: the word is one only the stop code's test asks for,
+        and the line is noted only when that test takes it (most lines
+        with "code" in them are not about a stop code)."""
         line = text.rfind("\n", a, at) + 1 or a
         piece = line + (at - line) // MAX_LINE * MAX_LINE
         end = text.find("\n", at, piece + MAX_LINE)
         end = end if end >= 0 else piece + MAX_LINE
-        if test is not None and not test(text[piece:end]):
+        if stop_code and not _says_stop_code(text[piece:end]):
             return end
         found.append(line)
         if piece != line:
@@ -326,14 +292,14 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
         return end
 
     for word in _MIDLINE_WORDS:
-        test = _says_stop_code if word in _STOP_CODE_WORDS else _says_missing if word in _MISSING_WORDS else None
+        stop_code = word in _STOP_CODE_WORDS
         at = text.find(word, a, b)
         while at >= 0:
-            at = text.find(word, hit(at, test), b)
+            at = text.find(word, hit(at, stop_code), b)
     for pattern in _PROSE_HEX:
         m = pattern.search(text, a, b)
         while m:
-            m = pattern.search(text, hit(m.start(), _says_prose_code), b)
+            m = pattern.search(text, hit(m.start()), b)
     return sorted(set(found)), pieces
 
 
@@ -464,27 +430,13 @@ class Scanner:
                         cursor = (end if end >= 0 else n) + 1
                 elif kind == "numbers":
                     cursor = m.end() + 1
-                elif kind == "frame" and m.end() - start <= MAX_LINE and not plain_trailer_unread(m):
+                elif kind == "frame" and m.end() - start <= MAX_LINE:
                     frame = plain_frame(m)
-                    if frame is not None:
-                        out.append(Event(start, "frame", frame))
-                    cursor = m.end() + 1
-                elif kind == "site" and m.end() - start <= MAX_LINE:
-                    frame = site_only_frame(m)
                     if frame is not None:
                         out.append(Event(start, "frame", frame))
                     cursor = m.end() + 1
                 elif kind == "arg" and m.end() - start <= MAX_LINE:
                     out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
-                    cursor = m.end() + 1
-                elif kind == "nc" and m.end() - start <= MAX_LINE and 4 <= len(m["nc_name"]) <= 81:
-                    out.append(Event(start, "name_code", (m["nc_name"], int(m["nc_code"], 16))))
-                    cursor = m.end() + 1
-                elif kind == "prompt" and m.end() - start <= MAX_LINE:
-                    out.append(Event(start, "prompt", m["p_cmd"].strip()))
-                    cursor = m.end() + 1
-                elif kind == "banner" and m.end() - start <= MAX_LINE:
-                    out.append(Event(start, "banner", None))
                     cursor = m.end() + 1
                 else:
                     cursor = self._read(start)
@@ -729,7 +681,7 @@ class Scanner:
                 if m[2]:
                     self.add("bugcheck", (int(m[2], 16), []))
                 self.add("bugcheck_name", m[1].upper())
-        if _may_say_prose_code(line):
+        if "0x" in line and ("ug" in line or "UG" in line or "代码" in line or "top code" in line):
             for m in _PROSE_CODE.finditer(line):
                 self.add("prose_code", int(m[1], 16))
 

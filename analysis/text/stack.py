@@ -124,54 +124,26 @@ def _known_module(name: str) -> bool:
 PLAIN_FRAME_BODY = (
     # A line of words is given up at its first characters, one of numbers
     # alone (memory dumped by dq/dd) before they are tried in every grouping.
-    r"(?=[0-9a-fA-F]{2})(?=[^!+x\n]*+[!+x])"
+    r"(?=[0-9a-fA-F]{2})(?=[^!+\n]*+[!+])"
     rf"(?:(?P<f_idx>{HEX}{{2,4}})[ ]++)?(?P<f_sp>{_WORD})(?:[ ]++(?P<f_ret>{_WORD}))?"
     rf"(?P<f_args>(?:[ ]++(?::[ ]*+)?{_WORD}(?:[ ]++{_WORD}){{0,3}}(?:[ ]*+:)?){{0,2}})"
-    # The site holds a "!" or a "+" (a bare name is read the long way), and
-    # may be followed by a trailer ("[file @ line]", "(FPO: ...)"); or it
-    # is an address alone.
-    rf"[ ]++(?:(?=[\w.$~-]*+[!+])(?P<f_mod>{MODULE_START}[\w.$~-]*+)(?:!(?P<f_fn>[A-Za-z_?@$][\w@?$]*+))?"
-    rf"(?:\+0x(?P<f_off>{HEX}++))?(?P<f_trail>[ ]++[(\[<][^\n]*+)?|0x(?P<f_addr>{HEX}++))[ ]*+(?![^\n])"
+    # The site holds a "!" or a "+" (a bare name is read the long way).
+    rf"[ ]++(?=[\w.$~-]*+[!+])(?P<f_mod>{MODULE_START}[\w.$~-]*+)(?:!(?P<f_fn>[A-Za-z_?@$][\w@?$]*+))?"
+    rf"(?:\+0x(?P<f_off>{HEX}++))?[ ]*+(?![^\n])"
 )
 
 
 def plain_frame(m: re.Match) -> Frame | None:
     """The frame of a PLAIN_FRAME_BODY match (None: a name that is no module).
     Made in one go (one group call, one constructor): a stack's every frame
-    line comes here.  The caller reads the line the long way when
-    ``plain_trailer_unread`` says so."""
-    idx, sp, ret, args, module, function, offset, address = m.group(
-        "f_idx", "f_sp", "f_ret", "f_args", "f_mod", "f_fn", "f_off", "f_addr")
-    if module is not None and module.lower() in _NOT_MODULES:
+    line comes here."""
+    idx, sp, ret, args, module, function, offset = m.group("f_idx", "f_sp", "f_ret", "f_args", "f_mod", "f_fn",
+                                                           "f_off")
+    if module.lower() in _NOT_MODULES:
         return None
     index, child_sp, return_address, numbers = _place(idx, sp, ret, args)
     return Frame(module, function, int(offset, 16) if offset is not None else None, index, child_sp, return_address,
-                 int(address, 16) if address is not None else None, numbers)
-
-
-def plain_trailer_unread(m: re.Match) -> bool:
-    """A trailer of nothing but opening parentheses: parse_site takes them
-    off the site, so that what is left is no trailer (and no frame)."""
-    trail = m["f_trail"]
-    return trail is not None and not trail.strip().rstrip("(")
-
-
-# A call site alone on its line, with or without the frame's number (kc,
-# kn, a stack retyped in a bug report): FRAME_SITE_BODY's shapes whose site
-# is plain (module, "!function" and/or "+0x" offset), read whole.
-SITE_ONLY_BODY = (
-    # (A line that starts with neither a letter nor a digit is no frame.)
-    rf"(?=[0-9A-Za-z])(?:(?P<s_idx>{HEX}{{2,4}})[ ]++)?(?=[\w.$-]*+[!+])(?P<s_mod>{MODULE_START}[\w.$-]*+)"
-    rf"(?:!(?P<s_fn>[A-Za-z_?@$][\w@?$]*+))?(?:\+0x(?P<s_off>{HEX}++))?[ ]*+(?![^\n])"
-)
-
-
-def site_only_frame(m: re.Match) -> Frame | None:
-    """The frame of a SITE_ONLY_BODY match (None: a name that is no module)."""
-    idx, module, function, offset = m.group("s_idx", "s_mod", "s_fn", "s_off")
-    if module.lower() in _NOT_MODULES:
-        return None
-    return Frame(module, function, int(offset, 16) if offset is not None else None, int(idx, 16) if idx else None)
+                 None, numbers)
 
 
 def frame_from_addr_groups(idx, sp, ret, args, site, wrapped_site) -> Frame | None:

@@ -398,52 +398,55 @@ class Scanner:
             stop = limit if stop < 0 else stop + 1
             for m in _LINE_START.finditer(text, seg - 1 if seg else 0, stop):
                 start = m.start() + 1
-                while others[o] < start:
-                    if others[o] >= cursor:
-                        cursor = self._read(others[o])
-                        if pieces and others[o] in pieces:
-                            self._read_pieces(pieces[others[o]])
-                    o += 1
-                if others[o] == start:
-                    o += 1
+                if others[o] <= start:
+                    while others[o] < start:
+                        if others[o] >= cursor:
+                            cursor = self._read(others[o])
+                            if pieces and others[o] in pieces:
+                                self._read_pieces(pieces[others[o]])
+                        o += 1
+                    if others[o] == start:
+                        o += 1
                 if start < cursor:
                     continue
-                kind = m.lastgroup
-                # The pattern sees the text only up to ``stop``: at the
-                # segment's (or a block's) last line but one, its looks at
-                # the next line (the Value line of a key, the line after
-                # one of numbers) saw an end of text that is not there.
-                if kind in ("key", "numbers") and m.end() + 1 >= stop < n:
-                    kind = None
+                kind, end = m.lastgroup, m.end()
                 # What _read would make of the line, without the detour: it
-                # holds exactly this much (a longer one is cut first).
-                if kind == "field" and m.end() - start <= MAX_LINE:
+                # holds exactly this much (a longer one is cut first, and
+                # read in pieces).  The pattern sees the text only up to
+                # ``stop``: at the segment's (or a block's) last line but
+                # one, its looks at the next line (the Value line of a key,
+                # the line after one of numbers) saw an end of text that is
+                # not there.
+                if kind == "field" and end - start <= MAX_LINE:
                     value = m[3].strip()
-                    cursor = m.end() + 1
+                    cursor = end + 1
                     if not value and m[2] in _VALUE_NEXT:  # "FAULTING_IP:\nnt!KiPageFault+260"
                         value = self.line_from(cursor).strip()
                     out.append(Event(start, "field", (m[2], value[:MAX_VALUE])))
-                elif kind == "key" and m.end(4) - start <= MAX_LINE and m[5].lower() not in _KEYS_READ:
+                elif kind == "frame" and end - start <= MAX_LINE:
+                    frame = plain_frame(m)
+                    if frame is not None:
+                        out.append(Event(start, "frame", frame))
+                    cursor = end + 1
+                elif kind == "arg" and end - start <= MAX_LINE:
+                    out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
+                    cursor = end + 1
+                elif (kind == "key" and not end + 1 >= stop < n and m.end(4) - start <= MAX_LINE
+                      and m[5].lower() not in _KEYS_READ):
                     cursor = m.end(4) + 1
                     if m[6] is not None:  # the Value line goes with it
                         end = text.find("\n", cursor)
                         cursor = (end if end >= 0 else n) + 1
-                elif kind == "numbers":
-                    cursor = m.end() + 1
-                elif kind == "frame" and m.end() - start <= MAX_LINE:
-                    frame = plain_frame(m)
-                    if frame is not None:
-                        out.append(Event(start, "frame", frame))
-                    cursor = m.end() + 1
-                elif kind == "arg" and m.end() - start <= MAX_LINE:
-                    out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
-                    cursor = m.end() + 1
+                elif kind == "numbers" and not end + 1 >= stop < n:
+                    cursor = end + 1
                 else:
+                    # (Only the long way reads a line in pieces or starts a
+                    # wrapped argument.)
                     cursor = self._read(start)
-                if pieces and start in pieces:
-                    self._read_pieces(pieces[start])
-                if self.wrap is not None:
-                    return cursor
+                    if pieces and start in pieces:
+                        self._read_pieces(pieces[start])
+                    if self.wrap is not None:
+                        return cursor
             while others[o] < stop:
                 if others[o] >= cursor:
                     cursor = self._read(others[o])

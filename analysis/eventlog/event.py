@@ -273,21 +273,42 @@ class LocalTimes:
 
     HEAD = 1 << 20
 
+    __slots__ = ("_head", "_day_first")
+
     def __init__(self, head: str = "") -> None:
-        # The reader and the interpreter of one export settle it from the
-        # same head: the last head's answer is kept.
-        if _SETTLED and _SETTLED[0][0] is head:
-            self.day_first = _SETTLED[0][1]
-            return
-        self.day_first = False
-        text = strip_marks(head[: self.HEAD])
-        if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
-            self.day_first = says_day_first(text)
-        _SETTLED[:] = [(head, self.day_first)]
+        # Settled on the first date that needs it (one with slashes, whose
+        # order the head decides): an export whose dates are all UTC or
+        # ISO (the XML, the friendly view, wevtutil's text) never scans
+        # its megabyte of head for them.
+        self._head = head
+        self._day_first: bool | None = None
+
+    @property
+    def day_first(self) -> bool:
+        if self._day_first is None:
+            self._day_first = _settle(self._head)
+            self._head = ""  # let go of the megabyte
+        return self._day_first
 
     def iso(self, text: str | None) -> str | None:
         stamp = read_local(text)
-        return stamp.iso(self.day_first) if stamp else None
+        if stamp is None:
+            return None
+        return stamp.iso(self.day_first if stamp.day_first is None else stamp.day_first)
+
+
+def _settle(head: str) -> bool:
+    """Whether ``head`` writes the day first.  The reader and the
+    interpreter of one export settle it from the same head: the last
+    head's answer is kept."""
+    if _SETTLED and _SETTLED[0][0] is head:
+        return _SETTLED[0][1]
+    day_first = False
+    text = strip_marks(head[: LocalTimes.HEAD])
+    if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
+        day_first = says_day_first(text)
+    _SETTLED[:] = [(head, day_first)]
+    return day_first
 
 
 def lines_of(pieces: Iterable[str], limit: int, keep_end: bool = False) -> Iterator[str]:

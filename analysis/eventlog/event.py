@@ -402,7 +402,7 @@ class RowWalk:
             return
         if at == 0:
             first = text.find("\n")
-            if pattern.match("\n" + (text if first < 0 else text[:first])):
+            if _first_found(text, first, pattern):
                 return
             if first < 0:
                 self.at = len(text) + 1
@@ -419,3 +419,35 @@ class RowWalk:
         if self.at == start:
             return []
         return cut_lines(self.text[start : self.at - 1], self.limit)
+
+
+def _first_found(block: str, first: int, pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern``, which matches at the line break before a line,
+    finds the block's first line (ending at ``first``, -1: the block's end),
+    tried with a break put before it."""
+    return pattern.match("\n" + (block if first < 0 else block[:first])) is not None
+
+
+def marked_lines(block: str, pattern: re.Pattern[str], limit: int) -> Iterator[tuple[int, int, str | None]]:
+    """The lines of ``block`` that ``pattern`` finds as ``RowWalk.jump``
+    finds them, by one finditer in C: for each, (where the lines passed over
+    to reach it begin, where it begins, the line cut as ``cut_lines`` cuts
+    it); last, (where the lines after the last one found begin,
+    ``len(block) + 1``, None).  The lines passed over, where ``begin <
+    start``, are those of ``block[begin : start - 1]``.  No match of
+    ``pattern`` may hold a line break but its first character."""
+    begin = 0
+    first = block.find("\n")
+    if _first_found(block, first, pattern):
+        end = len(block) if first < 0 else first
+        yield 0, 0, block[: min(end, limit)].rstrip("\r")
+        begin = end + 1
+    if first >= 0:
+        for m in pattern.finditer(block, first):
+            start = m.start() + 1
+            end = block.find("\n", start)
+            if end < 0:
+                end = len(block)
+            yield begin, start, block[start : min(end, start + limit)].rstrip("\r")
+            begin = end + 1
+    yield begin, len(block) + 1, None

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from analysis.eventlog.event import (
-    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, first_lines, level_of, set_field, utc_iso,
+    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, cut_lines, first_lines, level_of, marked_lines,
+    set_field, utc_iso,
 )
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
-from analysis.reports.common import BLANKS, label_pattern, label_rows
+from analysis.reports.common import BLANKS, label_pattern
 
 MAX_LINE = 8192
 MAX_XML_LINES = 2000
@@ -99,25 +100,17 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     format_list = _is_format_list(head)
     current: _Record | None = None
     for block in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(block, MAX_LINE)
-        while True:
-            # The lines no label's test takes change something only inside
-            # a description (kept) or an event's XML (kept): walked over at once.
-            if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                for row in walk.between(_TEXT_LINE):
-                    if current.size >= MAX_MESSAGE:
-                        break
-                    kept = row.strip() if format_list else row.rstrip()
-                    current.message.append(kept)
-                    current.size += len(kept)
-            elif current is not None and current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
-                current.xml.extend(walk.between(_TEXT_LINE)[: MAX_XML_LINES - len(current.xml)])
-            else:
-                walk.jump(_TEXT_LINE)
-            taken = walk.take()
-            if taken is None:
+        # One scan in C finds the lines a label's test may take; the lines
+        # it passes over change something only inside a description (kept)
+        # or an event's XML (kept), and are cut only there.
+        for begin, start, line in marked_lines(block, _TEXT_LINE, MAX_LINE):
+            if begin < start and current is not None and current.mode:
+                if current.mode == "message" and current.size < MAX_MESSAGE:
+                    _keep(current, cut_lines(block[begin : start - 1], MAX_LINE), format_list)
+                elif current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
+                    current.xml.extend(cut_lines(block[begin : start - 1], MAX_LINE)[: MAX_XML_LINES - len(current.xml)])
+            if line is None:
                 break
-            line = taken
             stripped = line.strip()
             if stripped.startswith("Event[") and stripped.endswith("]:"):
                 if current:
@@ -143,9 +136,7 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 continue
             if key is None:
                 if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                    kept = line.strip() if format_list else line.rstrip()
-                    current.message.append(kept)
-                    current.size += len(kept)
+                    _keep(current, [line], format_list)
                 continue
             if key == "":
                 if current is not None:
@@ -168,6 +159,24 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 current.fields[key] = bounded(value, 512)
     if current:
         yield from _finish(current, times)
+
+
+def _keep(rec: _Record, rows: list[str], format_list: bool) -> None:
+    """A description's lines, each kept stripped (Format-List indents its
+    wrapped lines) or without its trailing blanks, until the description
+    holds ``MAX_MESSAGE`` characters: the row that reaches it is the last."""
+    if rec.size + sum(map(len, rows)) < MAX_MESSAGE:
+        # None can reach it (a kept row is no longer than its row): kept at once.
+        rows = [row.strip() for row in rows] if format_list else [row.rstrip() for row in rows]
+        rec.message.extend(rows)
+        rec.size += sum(map(len, rows))
+        return
+    for row in rows:
+        if rec.size >= MAX_MESSAGE:
+            break
+        kept = row.strip() if format_list else row.rstrip()
+        rec.message.append(kept)
+        rec.size += len(kept)
 
 
 def looks_labelled(head: str) -> bool:
@@ -193,9 +202,14 @@ def _is_format_list(head: str) -> bool:
     return False
 
 
-def _label_lines(lines: list[str]) -> list[str]:
-    """The lines a label's test may take (found by one scan for the labels)."""
-    return [lines[i] for i in label_rows("\n".join(lines), _TEXT_LINE)]
+def _label_lines(lines: list[str]) -> Iterator[str]:
+    """The lines a label's test may take, found by one scan for the labels
+    as they are asked for (the first that settles a test ends it)."""
+    text = "\n".join(lines)  # no line of ``lines`` holds a break
+    for _, _, line in marked_lines(text, _TEXT_LINE, len(text)):
+        if line is None:
+            return
+        yield line
 
 
 def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:

@@ -234,6 +234,9 @@ _EVENT_EDGES = [
     "System", "  - EventData", "UserData", "[ Name]  Microsoft-Windows-Kernel-Power", "[ SystemTime] 2021-01-01T00:00:00.1Z",
     "EventID 41", "EventRecordID 77", "Computer PC-1", "Channel System", "Level 1", "BugcheckCode 159",
     "BugcheckParameter1 0x3", "Event ID: 41", "Event ID 1001", "x" * 9000, "", "   ", "\t-+ System",
+    # the edges of the data lines' test: a first word cut at the line's bound, or after it the blanks it cuts
+    "y" * (tx.MAX_LINE + 5) + ":", "z" * (tx.MAX_LINE - 3) + ":", "Cut" + "\t" * tx.MAX_LINE + ":x", " Tab\tx",
+    "_under 1", "9digit 1", "Value: 1", "\u2118x 1", "  - Fieldé 1", "Wide\u3000x", "End\u3000", "-\t-Dash 1",
 ] + [f"Field{i} {i}" for i in range(70)] + [f"  Field{i} again" for i in range(0, 70, 3)]
 
 

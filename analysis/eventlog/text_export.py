@@ -268,6 +268,16 @@ _FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "L
 _FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, _FRIENDLY_WORDS)) + ")")
 
 
+# The lines of an event's data that may say something while it has room
+# for more fields: a "[ Name]" line, or one whose first word (after its
+# blanks and tree marks, to a space or the line's end) may be an identifier
+# (ASCII letters, digits and "_", and any other character), or whose line
+# is cut (at MAX_LINE) inside that word or the blanks after it.  Blank
+# lines, rules, numbers, "Value: 1" and the like are walked over.
+_NAME_RUN = "[A-Za-z_\\x80-\\U0010ffff][0-9A-Za-z_\\x80-\\U0010ffff]*+"
+_FRIENDLY_DATA = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|{_NAME_RUN}(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|(?<=[^\\n]{{{MAX_LINE}}}))))")
+
+
 @lru_cache(maxsize=64)
 def _friendly_fields(names: tuple[str, ...]) -> re.Pattern[str]:
     """The lines that may say something once an event's data has all the
@@ -288,6 +298,8 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
                 walk.jump(_FRIENDLY_LINE)
             elif len(event.data) >= MAX_FIELDS:
                 walk.jump(_friendly_fields(tuple(event.data)))
+            else:
+                walk.jump(_FRIENDLY_DATA)
             taken = walk.take()
             if taken is None:
                 break

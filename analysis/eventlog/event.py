@@ -217,9 +217,13 @@ _SETTLED: list[tuple[str, bool]] = []
 # What a date that writes the day first holds: a first number over 12, a
 # slash or dash, the second and the year ("13/07/2018").  Searched from the
 # separator, where the digits' class would be tried at every digit of a
-# text of hex words; the text holds none, no date of it is day first.
-_DAY_FIRST_HINT = re.compile(r"[/-](?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/.-]\d{4})"
-                             r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
+# text of hex words; the text holds none, no date of it is day first.  One
+# search per separator, each led by its literal, which the engine skips to
+# several times faster than to a class of two (8 ms -> 2 ms a megabyte).
+_DAY_FIRST_HINTS = tuple(
+    re.compile(sep + r"(?:\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d[/.-]\d{4})"
+                     r"|\d\d[/.-]\d{4}(?<=(?:1[3-9]|[2-9]\d)[/-]\d\d[/.-]\d{4}))")
+    for sep in ("/", "-"))
 
 
 def _day_first(m: re.Match[str]) -> bool:
@@ -305,7 +309,7 @@ def _settle(head: str) -> bool:
         return _SETTLED[0][1]
     day_first = False
     text = strip_marks(head[: LocalTimes.HEAD])
-    if _DAY_FIRST_HINT.search(text):  # else no date in it can say so
+    if any(hint.search(text) for hint in _DAY_FIRST_HINTS):  # else no date in it can say so
         day_first = says_day_first(text)
     _SETTLED[:] = [(head, day_first)]
     return day_first

@@ -237,6 +237,8 @@ _EVENT_EDGES = [
     # the edges of the data lines' test: a first word cut at the line's bound, or after it the blanks it cuts
     "y" * (tx.MAX_LINE + 5) + ":", "z" * (tx.MAX_LINE - 3) + ":", "Cut" + "\t" * tx.MAX_LINE + ":x", " Tab\tx",
     "_under 1", "9digit 1", "Value: 1", "\u2118x 1", "  - Fieldé 1", "Wide\u3000x", "End\u3000", "-\t-Dash 1",
+    "Computer: PC-1", "Computer", "Level:", "Channel\tSystem", "UserData2", "System Uptime: 1", "Level  ",
+    " " * (tx.MAX_LINE - 8) + "Computer:x", " " * (tx.MAX_LINE - 6) + "System\t:", "- Computer PC-2",
 ] + [f"Field{i} {i}" for i in range(70)] + [f"  Field{i} again" for i in range(0, 70, 3)]
 
 

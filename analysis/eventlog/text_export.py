@@ -262,20 +262,25 @@ def looks_friendly(head: str) -> bool:
             or ("BugcheckCode " in head and ("Event ID" in head or "EventID" in head)))
 
 
-# Where a line of the friendly view may say something, after its blanks and
-# tree marks: a section's name, "[ Name]", or the System fields it reads.
-_FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "Level")
-_FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, _FRIENDLY_WORDS)) + ")")
+# Where a word that must stand alone as a line's first word ends: at a
+# space, or at blanks to the line's end, or where its line is cut (at
+# MAX_LINE) inside it or the blanks after it.
+_WORD_END = f"(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|(?<=[^\\n]{{{MAX_LINE}}})))"
 
+# Where a line of the friendly view may say something, after its blanks and
+# tree marks: a section's name, "[ Name]", or the System fields it reads
+# (a "Computer:" or "Level:" of some other text there is walked over).
+_FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "Level")
+_FRIENDLY_ALONE = ("System", "UserData", "Computer", "Channel", "Level")  # the whole text, or its first word
+_FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|Event|(?:" + "|".join(_FRIENDLY_ALONE) + f"){_WORD_END})")
 
 # The lines of an event's data that may say something while it has room
 # for more fields: a "[ Name]" line, or one whose first word (after its
-# blanks and tree marks, to a space or the line's end) may be an identifier
-# (ASCII letters, digits and "_", and any other character), or whose line
-# is cut (at MAX_LINE) inside that word or the blanks after it.  Blank
-# lines, rules, numbers, "Value: 1" and the like are walked over.
+# blanks and tree marks) may be an identifier (ASCII letters, digits and
+# "_", and any other character).  Blank lines, rules, numbers, "Value: 1"
+# and the like are walked over.
 _NAME_RUN = "[A-Za-z_\\x80-\\U0010ffff][0-9A-Za-z_\\x80-\\U0010ffff]*+"
-_FRIENDLY_DATA = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|{_NAME_RUN}(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|(?<=[^\\n]{{{MAX_LINE}}}))))")
+_FRIENDLY_DATA = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|{_NAME_RUN}{_WORD_END})")
 
 
 @lru_cache(maxsize=64)

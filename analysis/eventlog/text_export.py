@@ -99,6 +99,7 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     times = LocalTimes(head)
     format_list = _is_format_list(head)
     current: _Record | None = None
+    seen: dict[str, tuple[str | None, str]] = {}  # what the label lines read so far say
     for block in blocks_of(pieces, MAX_LINE):
         # One scan in C finds the lines a label's test may take; the lines
         # it passes over change something only inside a description (kept)
@@ -111,20 +112,17 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                     current.xml.extend(cut_lines(block[begin : start - 1], MAX_LINE)[: MAX_XML_LINES - len(current.xml)])
             if line is None:
                 break
-            stripped = line.strip()
-            if stripped.startswith("Event[") and stripped.endswith("]:"):
+            said = seen.get(line)
+            if said is None:
+                said = _says(line, format_list)
+                if len(line) <= _SEEN_LINE and len(seen) < _SEEN:
+                    seen[line] = said
+            key, value = said
+            if key == _NEW_EVENT:
                 if current:
                     yield from _finish(current, times)
                 current = _Record()
                 continue
-            found = _label(line)
-            key = None
-            if found:
-                label, value, indent = found
-                if format_list:
-                    key = FORMAT_LIST.get(label) if indent == 0 else None
-                else:
-                    key = LABELS.get(label)
             if current is not None and current.mode == "message" and key is not None and not format_list:
                 # Inside a description only a new event's first label ends it
                 # (messages hold "Service Name:" and the like).
@@ -159,6 +157,29 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 current.fields[key] = bounded(value, 512)
     if current:
         yield from _finish(current, times)
+
+
+# An export repeats most of its label lines ("Log Name: System", "Level:
+# Information", "User: SYSTEM"): what each short one says is read once per
+# export, for as many lines as this.
+_SEEN = 2048
+_SEEN_LINE = 160
+_NEW_EVENT = "Event[]"  # wevtutil's "Event[0]:", which begins an event
+
+
+def _says(line: str, format_list: bool) -> tuple[str | None, str]:
+    """What a line the labels' scan found says to read_text: (_NEW_EVENT,
+    ""), (the field its label fills, the value), or (None, "") for none."""
+    stripped = line.strip()
+    if stripped.startswith("Event[") and stripped.endswith("]:"):
+        return _NEW_EVENT, ""
+    found = _label(line)
+    if not found:
+        return None, ""
+    label, value, indent = found
+    if format_list:
+        return (FORMAT_LIST.get(label) if indent == 0 else None), value
+    return LABELS.get(label), value
 
 
 def _keep(rec: _Record, rows: list[str], format_list: bool) -> None:

@@ -7,6 +7,7 @@ export cannot make one event cost more than a few tens of kilobytes."""
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -237,8 +238,10 @@ def day_first_in_order(text: str) -> bool:
 
 
 # The separator of a date that may write the day first ("13/07/2018"): two
-# digits before it, one or two and a year after.
-_DATE_SEP = re.compile(r"[/-](?<=\d\d[/-])(?=\d\d?[/.-]\d{4})")  # the class first: the engine skips to it
+# digits before it, one or two and a year after.  One pattern per
+# separator, each led by its literal, which the engine skips to faster than
+# to the class of both (the two streams merged back into the text's order).
+_DATE_SEPS = tuple(re.compile(sep + r"(?<=\d\d[/-])(?=\d\d?[/.-]\d{4})") for sep in ("/", "-"))
 # A character no date _LOCAL reads can hold: no match spans it, so the
 # matches after it are those of a search started just after it.
 _NOT_IN_DATE = re.compile("[^\\d\\s\\-/.,:TumAaPpMZ上午下]")
@@ -252,7 +255,7 @@ def says_day_first(text: str) -> bool:
     digits before such a separator, and whether the in-order walk has a
     match starting there is settled by walking from the last character
     before it that no date holds (a text mostly of dates walks it all)."""
-    for sep in _DATE_SEP.finditer(text):
+    for sep in heapq.merge(*(pattern.finditer(text) for pattern in _DATE_SEPS), key=re.Match.start):
         at = sep.start()
         if int(text[at - 2 : at]) <= 12:
             continue  # no day first date has its separator here

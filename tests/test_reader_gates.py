@@ -266,6 +266,19 @@ def test_event_text_export_read_on_its_label_lines_only() -> None:
         assert list(tx.read_text(_pieces(text, rng), head)) == list(text_every_line([text], head)), text[:300]
 
 
+def test_format_list_settled_on_the_first_lines_as_on_all() -> None:
+    def every_line(head: str) -> bool:  # _is_format_list as it was: all 64 KB split, each label line tried
+        for line in head[:65536].splitlines():
+            found = tx._label(line) if tx._TEXT_LINE.match("\n" + line) else None
+            if found and found[2] == 0:
+                return found[0] in tx.FORMAT_LIST and " :" in line[:40] and found[0] not in tx.LABELS
+        return False
+
+    for text in _event_texts(150, 17):
+        for variant in (text, "x\n" * 70 + text, "  Log Name: x\n" * 80 + text, "\u2028" * 63 + "\rId : 1\n" + text):
+            assert tx._is_format_list(variant) == every_line(variant), variant[:300]
+
+
 def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
     rng = random.Random(6)
     full = "\n".join(["- System", "EventID 41", "- EventData"] + [f"Field{i} {i}" for i in range(70)])

@@ -216,18 +216,38 @@ def looks_labelled(head: str) -> bool:
 
 
 def _is_format_list(head: str) -> bool:
-    for line in _label_lines(head[:65536].splitlines()):
+    """Whether the first unindented label line is Format-List's.  That line
+    is mostly among the first few: those are split first, the whole 64 KB
+    only when they hold none."""
+    head = head[:65536]
+    first = first_lines(head, 64)
+    said = _format_list_line(first)
+    if said is None and len(first) == 64:
+        said = _format_list_line(head.splitlines())
+    return bool(said)
+
+
+# The lines of _TEXT_LINE that start with no blank: wevtutil's text, where
+# every label is indented, has none to read.
+_UNINDENTED_LINE = re.compile(f"\\n(?![{BLANKS}])" + _TEXT_LINE.pattern.removeprefix("\n"), re.I)
+
+
+def _format_list_line(lines: list[str]) -> bool | None:
+    """Whether the first unindented label line of ``lines`` is
+    Format-List's; None: they hold none."""
+    for line in _label_lines(lines, _UNINDENTED_LINE):
         found = _label(line)
         if found and found[2] == 0:
             return found[0] in FORMAT_LIST and " :" in line[:40] and found[0] not in LABELS
-    return False
+    return None
 
 
-def _label_lines(lines: list[str]) -> Iterator[str]:
-    """The lines a label's test may take, found by one scan for the labels
-    as they are asked for (the first that settles a test ends it)."""
+def _label_lines(lines: list[str], pattern: re.Pattern[str] = _TEXT_LINE) -> Iterator[str]:
+    """The lines a label's test may take (those ``pattern`` finds), found by
+    one scan for the labels as they are asked for (the first that settles a
+    test ends it)."""
     text = "\n".join(lines)  # no line of ``lines`` holds a break
-    for _, _, line in marked_lines(text, _TEXT_LINE, len(text)):
+    for _, _, line in marked_lines(text, pattern, len(text)):
         if line is None:
             return
         yield line

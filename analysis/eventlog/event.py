@@ -421,15 +421,6 @@ class RowWalk:
         m = pattern.search(text, at - 1)
         self.at = m.start() + 1 if m is not None else len(text) + 1
 
-    def between(self, pattern: re.Pattern[str]) -> list[str]:
-        """The lines from here to the next one ``pattern`` finds (that one
-        not included), walked over at once."""
-        start = self.at
-        self.jump(pattern)
-        if self.at == start:
-            return []
-        return cut_lines(self.text[start : self.at - 1], self.limit)
-
 
 def _first_found(block: str, first: int, pattern: re.Pattern[str]) -> bool:
     """Whether ``pattern``, which matches at the line break before a line,

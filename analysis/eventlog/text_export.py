@@ -305,8 +305,14 @@ def looks_friendly(head: str) -> bool:
 
 # Where a word that must stand alone as a line's first word ends: at a
 # space, or at blanks to the line's end, or where its line is cut (at
-# MAX_LINE) inside it or the blanks after it.
-_WORD_END = f"(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|(?<=[^\\n]{{{MAX_LINE}}})))"
+# MAX_LINE) inside it or the blanks after it.  That last test looks back
+# for a line break; a look back as far as MAX_LINE may run through a long
+# line before a short one, for each short line after it, so it is made
+# in steps eight times as far as the one before, each tried only once
+# the last found no break: a step costs at most eight times the line read
+# so far, and the cost stays linear in the text.
+_CUT = "".join(f"(?<=[^\\n]{{{far}}})" for far in (64, 512, 4096, MAX_LINE))
+_WORD_END = f"(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|{_CUT}))"
 
 # Where a line of the friendly view may say something, after its blanks and
 # tree marks: a section's name, "[ Name]", or the System fields it reads

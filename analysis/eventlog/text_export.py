@@ -154,7 +154,7 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 current.mode = "xml"
             else:
                 current.mode = ""
-                current.fields[key] = bounded(value, 512)
+                current.fields[key] = value
     if current:
         yield from _finish(current, times)
 
@@ -169,7 +169,8 @@ _NEW_EVENT = "Event[]"  # wevtutil's "Event[0]:", which begins an event
 
 def _says(line: str, format_list: bool) -> tuple[str | None, str]:
     """What a line the labels' scan found says to read_text: (_NEW_EVENT,
-    ""), (the field its label fills, the value), or (None, "") for none."""
+    ""), or (the field its label fills, its value), the field None where
+    the line fills none."""
     stripped = line.strip()
     if stripped.startswith("Event[") and stripped.endswith("]:"):
         return _NEW_EVENT, ""
@@ -177,9 +178,10 @@ def _says(line: str, format_list: bool) -> tuple[str | None, str]:
     if not found:
         return None, ""
     label, value, indent = found
-    if format_list:
-        return (FORMAT_LIST.get(label) if indent == 0 else None), value
-    return LABELS.get(label), value
+    key = (FORMAT_LIST.get(label) if indent == 0 else None) if format_list else LABELS.get(label)
+    # A field's value is bounded here, once per line read; a description's
+    # first line is kept whole, as its other lines are.
+    return key, (value if key == "message" else bounded(value, 512))
 
 
 def _keep(rec: _Record, rows: list[str], format_list: bool) -> None:

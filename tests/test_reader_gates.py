@@ -282,7 +282,8 @@ def test_format_list_settled_on_the_first_lines_as_on_all() -> None:
 def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
     rng = random.Random(6)
     full = "\n".join(["- System", "EventID 41", "- EventData"] + [f"Field{i} {i}" for i in range(70)])
-    crafted = [full + "\n  Field5 again\nnoise\n Field69 late\n+ Field7\n- System\nEventID 1\n" + full]
+    crafted = [full + "\n  Field5 again\nnoise\n Field69 late\n+ Field7\n- System\nEventID 1\n" + full,
+               full + "\nField3:x\nField4\tx\nField2\nField10x 1\nField1\nField12  \n" + " " * (tx.MAX_LINE - 7) + "Field9:"]
     for text in crafted + _event_texts(250, 7):
         assert list(tx.read_friendly(_pieces(text, rng))) == list(friendly_every_line([text])), text[:300]
 

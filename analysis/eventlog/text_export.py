@@ -319,8 +319,9 @@ _WORD_END = f"(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|{_CUT}))"
 # Where a line of the friendly view may say something, after its blanks and
 # tree marks: a section's name, "[ Name]", or the System fields it reads
 # (a "Computer:" or "Level:" of some other text there is walked over).
-_FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "Level")
-_FRIENDLY_ALONE = ("System", "UserData", "Computer", "Channel", "Level")  # the whole text, or its first word
+# "[" and "Event" (EventID, "Event ID:", EventData) lead a line; the others
+# are its whole text or its first word.
+_FRIENDLY_ALONE = ("System", "UserData", "Computer", "Channel", "Level")
 _FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|Event|(?:" + "|".join(_FRIENDLY_ALONE) + f"){_WORD_END})")
 
 # The lines of an event's data that may say something while it has room
@@ -335,9 +336,10 @@ _FRIENDLY_DATA = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|{_NAME_RUN}{_WORD_END})"
 @lru_cache(maxsize=64)
 def _friendly_fields(names: tuple[str, ...]) -> re.Pattern[str]:
     """The lines that may say something once an event's data has all the
-    fields it may hold: those above, and those that name one of them again."""
-    words = sorted(set(_FRIENDLY_WORDS) | set(names), key=len, reverse=True)
-    return re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, words)) + ")")
+    fields it may hold: those above, and those whose first word names one
+    of them again."""
+    words = sorted(set(_FRIENDLY_ALONE) | set(names), key=len, reverse=True)
+    return re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|Event|(?:" + "|".join(map(re.escape, words)) + f"){_WORD_END})")
 
 
 def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:

@@ -221,6 +221,17 @@ def test_application_error_from_a_chinese_message(tmp_path):
 
 # --- times --------------------------------------------------------------------
 
+def test_the_first_piece_read_is_the_head_the_dates_are_settled_from():
+    # read_event_log decodes the first megabyte once, for both.
+    from analysis.eventlog import _head_text, _pieces
+
+    text = "Log Name: System\n日志名称: System\n" * 40000  # past a megabyte in any of these
+    for data in (text.encode("utf-16"), text.encode("utf-8"), text.encode("gb18030"), text.encode("utf-8")[:5000],
+                 b"", "\u00e9".encode("utf-8") * (1 << 19) + b"\xe4"):
+        blob = Blob("x.txt", data)
+        assert next(_pieces(blob)) == _head_text(blob.head(LocalTimes.HEAD))
+
+
 def test_dates_are_read_day_first_once_the_file_shows_it():
     us = LocalTimes("7/12/2018 10:15:02 AM\n7/13/2018 10:15:02 AM")
     gb = LocalTimes("12/07/2018 10:15:02\n13/07/2018 10:15:02")

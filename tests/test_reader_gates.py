@@ -234,6 +234,11 @@ _EVENT_EDGES = [
     "System", "  - EventData", "UserData", "[ Name]  Microsoft-Windows-Kernel-Power", "[ SystemTime] 2021-01-01T00:00:00.1Z",
     "EventID 41", "EventRecordID 77", "Computer PC-1", "Channel System", "Level 1", "BugcheckCode 159",
     "BugcheckParameter1 0x3", "Event ID: 41", "Event ID 1001", "x" * 9000, "", "   ", "\t-+ System",
+    # the edges of the data lines' test: a first word cut at the line's bound, or after it the blanks it cuts
+    "y" * (tx.MAX_LINE + 5) + ":", "z" * (tx.MAX_LINE - 3) + ":", "Cut" + "\t" * tx.MAX_LINE + ":x", " Tab\tx",
+    "_under 1", "9digit 1", "Value: 1", "\u2118x 1", "  - Fieldé 1", "Wide\u3000x", "End\u3000", "-\t-Dash 1",
+    "Computer: PC-1", "Computer", "Level:", "Channel\tSystem", "UserData2", "System Uptime: 1", "Level  ",
+    " " * (tx.MAX_LINE - 8) + "Computer:x", " " * (tx.MAX_LINE - 6) + "System\t:", "- Computer PC-2",
 ] + [f"Field{i} {i}" for i in range(70)] + [f"  Field{i} again" for i in range(0, 70, 3)]
 
 
@@ -261,10 +266,24 @@ def test_event_text_export_read_on_its_label_lines_only() -> None:
         assert list(tx.read_text(_pieces(text, rng), head)) == list(text_every_line([text], head)), text[:300]
 
 
+def test_format_list_settled_on_the_first_lines_as_on_all() -> None:
+    def every_line(head: str) -> bool:  # _is_format_list as it was: all 64 KB split, each label line tried
+        for line in head[:65536].splitlines():
+            found = tx._label(line) if tx._TEXT_LINE.match("\n" + line) else None
+            if found and found[2] == 0:
+                return found[0] in tx.FORMAT_LIST and " :" in line[:40] and found[0] not in tx.LABELS
+        return False
+
+    for text in _event_texts(150, 17):
+        for variant in (text, "x\n" * 70 + text, "  Log Name: x\n" * 80 + text, "\u2028" * 63 + "\rId : 1\n" + text):
+            assert tx._is_format_list(variant) == every_line(variant), variant[:300]
+
+
 def test_event_friendly_view_read_on_its_marked_lines_only() -> None:
     rng = random.Random(6)
     full = "\n".join(["- System", "EventID 41", "- EventData"] + [f"Field{i} {i}" for i in range(70)])
-    crafted = [full + "\n  Field5 again\nnoise\n Field69 late\n+ Field7\n- System\nEventID 1\n" + full]
+    crafted = [full + "\n  Field5 again\nnoise\n Field69 late\n+ Field7\n- System\nEventID 1\n" + full,
+               full + "\nField3:x\nField4\tx\nField2\nField10x 1\nField1\nField12  \n" + " " * (tx.MAX_LINE - 7) + "Field9:"]
     for text in crafted + _event_texts(250, 7):
         assert list(tx.read_friendly(_pieces(text, rng))) == list(friendly_every_line([text])), text[:300]
 

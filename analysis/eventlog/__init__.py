@@ -9,6 +9,7 @@ make of them, read into one Event type (event.py), interpreted per machine
 from __future__ import annotations
 
 import codecs
+import itertools
 from collections.abc import Iterator
 from enum import StrEnum
 
@@ -20,7 +21,7 @@ from analysis.inputs import Rejected
 
 __all__ = ["Shape", "sniff", "read_event_log", "MachineLog", "changes_before"]
 
-PIECE = 1 << 20
+PIECE = LocalTimes.HEAD  # the first piece is the head the dates are settled from
 
 
 class Shape(StrEnum):
@@ -117,9 +118,12 @@ def read_event_log(blob, shape: Shape | None = None) -> Reading:
             raise Rejected("an .evtx file with no readable records (empty, or its chunks are damaged)",
                            "evtx_empty")
         return interpreter.reading(span.records, span.first, span.last, span.notes)
-    head = _head_text(blob.head(LocalTimes.HEAD))
-    interpreter = Interpreter(blob.name, LocalTimes(head))
+    # The first piece is the head (the first megabyte, decoded as
+    # _head_text decodes it): decoded once, for both.
     pieces = _pieces(blob)
+    head = next(pieces)
+    pieces = itertools.chain([head], pieces)
+    interpreter = Interpreter(blob.name, LocalTimes(head))
     if shape is Shape.XML:
         if not head.lstrip("\ufeff \t\r\n").startswith("<"):
             # A paste: the <Event> elements are cut out of the text around them.

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from analysis.eventlog.event import (
-    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, first_lines, level_of, set_field, utc_iso,
+    MAX_FIELDS, MAX_MESSAGE, Event, LocalTimes, RowWalk, blocks_of, bounded, cut_lines, first_lines, level_of, marked_lines,
+    set_field, utc_iso,
 )
 from analysis.eventlog.xml_export import clean_paste, read_xml
 from analysis.inputs import Rejected
-from analysis.reports.common import BLANKS, label_pattern, label_rows
+from analysis.reports.common import BLANKS, label_pattern
 
 MAX_LINE = 8192
 MAX_XML_LINES = 2000
@@ -98,40 +99,30 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
     times = LocalTimes(head)
     format_list = _is_format_list(head)
     current: _Record | None = None
+    seen: dict[str, tuple[str | None, str]] = {}  # what the label lines read so far say
     for block in blocks_of(pieces, MAX_LINE):
-        walk = RowWalk(block, MAX_LINE)
-        while True:
-            # The lines no label's test takes change something only inside
-            # a description (kept) or an event's XML (kept): walked over at once.
-            if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                for row in walk.between(_TEXT_LINE):
-                    if current.size >= MAX_MESSAGE:
-                        break
-                    kept = row.strip() if format_list else row.rstrip()
-                    current.message.append(kept)
-                    current.size += len(kept)
-            elif current is not None and current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
-                current.xml.extend(walk.between(_TEXT_LINE)[: MAX_XML_LINES - len(current.xml)])
-            else:
-                walk.jump(_TEXT_LINE)
-            taken = walk.take()
-            if taken is None:
+        # One scan in C finds the lines a label's test may take; the lines
+        # it passes over change something only inside a description (kept)
+        # or an event's XML (kept), and are cut only there.
+        for begin, start, line in marked_lines(block, _TEXT_LINE, MAX_LINE):
+            if begin < start and current is not None and current.mode:
+                if current.mode == "message" and current.size < MAX_MESSAGE:
+                    _keep(current, cut_lines(block[begin : start - 1], MAX_LINE), format_list)
+                elif current.mode == "xml" and len(current.xml) < MAX_XML_LINES:
+                    current.xml.extend(cut_lines(block[begin : start - 1], MAX_LINE)[: MAX_XML_LINES - len(current.xml)])
+            if line is None:
                 break
-            line = taken
-            stripped = line.strip()
-            if stripped.startswith("Event[") and stripped.endswith("]:"):
+            said = seen.get(line)
+            if said is None:
+                said = _says(line, format_list)
+                if len(line) <= _SEEN_LINE and len(seen) < _SEEN:
+                    seen[line] = said
+            key, value = said
+            if key == _NEW_EVENT:
                 if current:
                     yield from _finish(current, times)
                 current = _Record()
                 continue
-            found = _label(line)
-            key = None
-            if found:
-                label, value, indent = found
-                if format_list:
-                    key = FORMAT_LIST.get(label) if indent == 0 else None
-                else:
-                    key = LABELS.get(label)
             if current is not None and current.mode == "message" and key is not None and not format_list:
                 # Inside a description only a new event's first label ends it
                 # (messages hold "Service Name:" and the like).
@@ -143,9 +134,7 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 continue
             if key is None:
                 if current is not None and current.mode == "message" and current.size < MAX_MESSAGE:
-                    kept = line.strip() if format_list else line.rstrip()
-                    current.message.append(kept)
-                    current.size += len(kept)
+                    _keep(current, [line], format_list)
                 continue
             if key == "":
                 if current is not None:
@@ -165,9 +154,52 @@ def read_text(pieces: Iterable[str], head: str) -> Iterator[Event]:
                 current.mode = "xml"
             else:
                 current.mode = ""
-                current.fields[key] = bounded(value, 512)
+                current.fields[key] = value
     if current:
         yield from _finish(current, times)
+
+
+# An export repeats most of its label lines ("Log Name: System", "Level:
+# Information", "User: SYSTEM"): what each short one says is read once per
+# export, for as many lines as this.
+_SEEN = 2048
+_SEEN_LINE = 160
+_NEW_EVENT = "Event[]"  # wevtutil's "Event[0]:", which begins an event
+
+
+def _says(line: str, format_list: bool) -> tuple[str | None, str]:
+    """What a line the labels' scan found says to read_text: (_NEW_EVENT,
+    ""), or (the field its label fills, its value), the field None where
+    the line fills none."""
+    stripped = line.strip()
+    if stripped.startswith("Event[") and stripped.endswith("]:"):
+        return _NEW_EVENT, ""
+    found = _label(line)
+    if not found:
+        return None, ""
+    label, value, indent = found
+    key = (FORMAT_LIST.get(label) if indent == 0 else None) if format_list else LABELS.get(label)
+    # A field's value is bounded here, once per line read; a description's
+    # first line is kept whole, as its other lines are.
+    return key, (value if key == "message" else bounded(value, 512))
+
+
+def _keep(rec: _Record, rows: list[str], format_list: bool) -> None:
+    """A description's lines, each kept stripped (Format-List indents its
+    wrapped lines) or without its trailing blanks, until the description
+    holds ``MAX_MESSAGE`` characters: the row that reaches it is the last."""
+    if rec.size + sum(map(len, rows)) < MAX_MESSAGE:
+        # None can reach it (a kept row is no longer than its row): kept at once.
+        rows = [row.strip() for row in rows] if format_list else [row.rstrip() for row in rows]
+        rec.message.extend(rows)
+        rec.size += sum(map(len, rows))
+        return
+    for row in rows:
+        if rec.size >= MAX_MESSAGE:
+            break
+        kept = row.strip() if format_list else row.rstrip()
+        rec.message.append(kept)
+        rec.size += len(kept)
 
 
 def looks_labelled(head: str) -> bool:
@@ -186,16 +218,41 @@ def looks_labelled(head: str) -> bool:
 
 
 def _is_format_list(head: str) -> bool:
-    for line in _label_lines(head[:65536].splitlines()):
+    """Whether the first unindented label line is Format-List's.  That line
+    is mostly among the first few: those are split first, the whole 64 KB
+    only when they hold none."""
+    head = head[:65536]
+    first = first_lines(head, 64)
+    said = _format_list_line(first)
+    if said is None and len(first) == 64:
+        said = _format_list_line(head.splitlines())
+    return bool(said)
+
+
+# The lines of _TEXT_LINE that start with no blank: wevtutil's text, where
+# every label is indented, has none to read.
+_UNINDENTED_LINE = re.compile(f"\\n(?![{BLANKS}])" + _TEXT_LINE.pattern.removeprefix("\n"), re.I)
+
+
+def _format_list_line(lines: list[str]) -> bool | None:
+    """Whether the first unindented label line of ``lines`` is
+    Format-List's; None: they hold none."""
+    for line in _label_lines(lines, _UNINDENTED_LINE):
         found = _label(line)
         if found and found[2] == 0:
             return found[0] in FORMAT_LIST and " :" in line[:40] and found[0] not in LABELS
-    return False
+    return None
 
 
-def _label_lines(lines: list[str]) -> list[str]:
-    """The lines a label's test may take (found by one scan for the labels)."""
-    return [lines[i] for i in label_rows("\n".join(lines), _TEXT_LINE)]
+def _label_lines(lines: list[str], pattern: re.Pattern[str] = _TEXT_LINE) -> Iterator[str]:
+    """The lines a label's test may take (those ``pattern`` finds), found by
+    one scan for the labels as they are asked for (the first that settles a
+    test ends it)."""
+    text = "\n".join(lines)  # no line of ``lines`` holds a break
+    for _, _, line in marked_lines(text, pattern, len(text)):
+        if line is None:
+            return
+        yield line
 
 
 def _finish(rec: _Record, times: LocalTimes) -> Iterator[Event]:
@@ -248,18 +305,41 @@ def looks_friendly(head: str) -> bool:
             or ("BugcheckCode " in head and ("Event ID" in head or "EventID" in head)))
 
 
+# Where a word that must stand alone as a line's first word ends: at a
+# space, or at blanks to the line's end, or where its line is cut (at
+# MAX_LINE) inside it or the blanks after it.  That last test looks back
+# for a line break; a look back as far as MAX_LINE may run through a long
+# line before a short one, for each short line after it, so it is made
+# in steps eight times as far as the one before, each tried only once
+# the last found no break: a step costs at most eight times the line read
+# so far, and the cost stays linear in the text.
+_CUT = "".join(f"(?<=[^\\n]{{{far}}})" for far in (64, 512, 4096, MAX_LINE))
+_WORD_END = f"(?:[ ]|[{BLANKS}]*+(?:(?![^\\n])|{_CUT}))"
+
 # Where a line of the friendly view may say something, after its blanks and
-# tree marks: a section's name, "[ Name]", or the System fields it reads.
-_FRIENDLY_WORDS = ("System", "Event", "UserData", "[", "Computer", "Channel", "Level")
-_FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, _FRIENDLY_WORDS)) + ")")
+# tree marks: a section's name, "[ Name]", or the System fields it reads
+# (a "Computer:" or "Level:" of some other text there is walked over).
+# "[" and "Event" (EventID, "Event ID:", EventData) lead a line; the others
+# are its whole text or its first word.
+_FRIENDLY_ALONE = ("System", "UserData", "Computer", "Channel", "Level")
+_FRIENDLY_LINE = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|Event|(?:" + "|".join(_FRIENDLY_ALONE) + f"){_WORD_END})")
+
+# The lines of an event's data that may say something while it has room
+# for more fields: a "[ Name]" line, or one whose first word (after its
+# blanks and tree marks) may be an identifier (ASCII letters, digits and
+# "_", and any other character).  Blank lines, rules, numbers, "Value: 1"
+# and the like are walked over.
+_NAME_RUN = "[A-Za-z_\\x80-\\U0010ffff][0-9A-Za-z_\\x80-\\U0010ffff]*+"
+_FRIENDLY_DATA = re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|{_NAME_RUN}{_WORD_END})")
 
 
 @lru_cache(maxsize=64)
 def _friendly_fields(names: tuple[str, ...]) -> re.Pattern[str]:
     """The lines that may say something once an event's data has all the
-    fields it may hold: those above, and those that name one of them again."""
-    words = sorted(set(_FRIENDLY_WORDS) | set(names), key=len, reverse=True)
-    return re.compile(f"\\n[{BLANKS}\\-+]*+(?:" + "|".join(map(re.escape, words)) + ")")
+    fields it may hold: those above, and those whose first word names one
+    of them again."""
+    words = sorted(set(_FRIENDLY_ALONE) | set(names), key=len, reverse=True)
+    return re.compile(f"\\n[{BLANKS}\\-+]*+(?:\\[|Event|(?:" + "|".join(map(re.escape, words)) + f"){_WORD_END})")
 
 
 def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
@@ -274,6 +354,8 @@ def read_friendly(pieces: Iterable[str]) -> Iterator[Event]:
                 walk.jump(_FRIENDLY_LINE)
             elif len(event.data) >= MAX_FIELDS:
                 walk.jump(_friendly_fields(tuple(event.data)))
+            else:
+                walk.jump(_FRIENDLY_DATA)
             taken = walk.take()
             if taken is None:
                 break

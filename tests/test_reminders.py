@@ -230,7 +230,10 @@ async def test_the_reminder_reaches_the_case_thread_or_its_owner_in_slack(tmp_pa
         root = chat.last_ts
         await chat.say("case call agreed to upgrade, next 2021-09-02", thread=root)
         deliver = case_outlets(app.desk, app.platforms)
-        later = datetime.now(timezone.utc) + timedelta(days=400)
+        # Past the working day's start wherever the desk's clock is: a time
+        # of day taken from the wall clock made this fail from 00:00 to
+        # 09:00 in the desk's zone (16:00-01:00 UTC for Shanghai).
+        later = datetime.combine((datetime.now(d.tz) + timedelta(days=400)).date(), time(10, 0), tzinfo=d.tz)
         assert await send_due(d, deliver, NINE, now=later) == 2  # due, and quiet since
         in_thread = [p for p in fake.posts() if p.get("thread_ts") == root and "Reminder" in p.get("text", "")]
         assert len(in_thread) == 2

@@ -496,3 +496,34 @@ def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
     for text, got in zip(texts, lazy):
         forget()
         assert got == repr(read(text, "r.txt")), text[:300]
+
+
+def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
+    """Every reader's Marks (searched first as shared words in the folded
+    text) tell the same as searching each mark in the text itself, on texts
+    holding the marks and their words in other cases, cut, or in a wider text."""
+    import gc
+
+    import analysis.reports  # noqa: F401  (every reader, so every reader's Marks)
+    from analysis.reports.common import Marks
+
+    gates = [o for o in gc.get_objects() if isinstance(o, Marks)]
+    assert len(gates) >= 12
+    rng = random.Random(31)
+    pool = _fixture_lines()
+    bits = [m for g in gates for m in g.marks]
+    bits += [b.upper() for b in bits] + [b.swapcase() for b in bits] + [b[: len(b) // 2] for b in bits]
+    bits += [b[1:] for b in bits] + ["\u0130", "\u212a", "\ud800", "é", "\u2014", "stop", "STOP", "Blue", "search"]
+    texts = []
+    for _ in range(400):
+        rows = [rng.choice(bits) + rng.choice(["", " ", "x"]) if rng.random() < 0.4 else rng.choice(pool)
+                for _ in range(rng.randint(0, 40))]
+        texts.append(rng.choice(["\n", "", " "]).join(rows))
+    texts += ["".join(rng.choice(bits) for _ in range(rng.randint(0, 6))) for _ in range(2000)] + [""]
+    for text in texts:
+        forget()
+        head = text[: rng.randint(0, len(text))]
+        for gate in gates:
+            assert gate.found(text) == any(m in text for m in gate.marks), (gate.marks, text[:300])
+            assert sorted(gate.present(text)) == sorted({m for m in gate.marks if m in text})
+            assert gate.found(text, head) == any(m in head for m in gate.marks)

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
-    MAX_CRASHES, MAX_VALUE, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
+    MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
     BLANKS, image_name, label_pattern, label_rows, lines, lowered, marked_rows, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
@@ -96,6 +96,8 @@ _MARKS = (
     "Verursacht durch", "Address In Stack", "Adresse im", "由驱动程序", "错误检查", "蓝屏错误", "堆栈地址",
     ".dmp\t", ".dmp,", '.dmp"', "<td", "<TD", _HEADER_RUN, "Caused by Driver",
 )
+_MARK_GATE = Marks(_MARKS, also=("bug check ",))
+_HTML = Marks(("<td", "<TD"))  # its folded word searched by the gate already
 
 
 # A line that may be "Label : value" of a known label, or a rule of '='.
@@ -108,10 +110,10 @@ def label_key(label: str) -> str | None:
 
 
 def read_bluescreenview(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _MARKS):
+    if not _MARK_GATE.found(text):
         return None
     records: list[dict[str, str]] = []
-    if "<td" in text or "<TD" in text:
+    if _HTML.found(text):
         records = _html_records(text)
     if not records:
         records = _text_records(text)

@@ -24,6 +24,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 _LINES: list[tuple[str, list[str]]] = []
 _LOWER: list[tuple[str, str]] = []
+_FOLDED: list[tuple[str, bytes, dict[bytes, bool]]] = []
 
 
 def lines(text: str) -> list[str]:
@@ -41,6 +42,7 @@ def forget() -> None:
     """Let go of the last text's lines and lowered copy (once its readers are done)."""
     _LINES.clear()
     _LOWER.clear()
+    _FOLDED.clear()
 
 
 def lowered(text: str) -> str:
@@ -52,6 +54,71 @@ def lowered(text: str) -> str:
     low = text.lower()
     _LOWER[:] = [(text, low)]
     return low
+
+
+def fold(text: str) -> bytes:
+    """``text`` as UTF-8 with its ASCII letters lowered (the bytes' lower(),
+    ten times cheaper than str.lower()): whatever the case of a mark's
+    ASCII letters in ``text``, ``fold(mark)`` is in ``fold(text)``; UTF-8
+    keeps a substring a substring (lone surrogates passed through)."""
+    return text.encode("utf-8", "surrogatepass").lower()
+
+
+def _folded_has(text: str, word: bytes) -> bool:
+    """``word in fold(text)``, each word searched once for the readers of one
+    text (kept until ``forget``, as ``lines`` are)."""
+    if not (_FOLDED and _FOLDED[0][0] is text):
+        _FOLDED[:] = [(text, fold(text), {})]
+    _, folded, seen = _FOLDED[0]
+    found = seen.get(word)
+    if found is None:
+        found = seen[word] = word in folded
+    return found
+
+
+class Marks:
+    """Literal marks, ``any(mark in text for mark in marks)`` told by fewer
+    scans of the text: each scan of a megabyte costs about as much as a
+    twentieth of the whole read, and a reader lists its marks in every case
+    people write them.  First a few ``words`` are searched in the folded
+    text (``fold``), each in every mark of a group (the marks' own folded
+    forms, and ``also``: a shorter word several marks share); only the
+    marks of a group whose word is there are then searched as they are.
+    The words a reader's marks share with another reader's are searched
+    once per text."""
+
+    def __init__(self, marks: Iterable[str], also: Iterable[str] = ()) -> None:
+        self.marks = tuple(marks)
+        folded = {fold(w) for w in self.marks} | {fold(w) for w in also}
+        # The least words: one within another is enough for both.
+        words = sorted(w for w in folded if not any(o != w and o in w for o in folded))
+        self.groups = [(w, not w.isascii(), tuple(m for m in self.marks if w in fold(m))) for w in words]
+        self.groups = [g for g in self.groups if g[2]]
+        assert all(any(m in g[2] for g in self.groups) for m in self.marks)
+
+    def found(self, text: str, within: str | None = None) -> bool:
+        """``any(mark in text for mark in self.marks)`` (in ``within``, a
+        part of ``text``, when given)."""
+        return next(self.present(text, within), None) is not None
+
+    def present(self, text: str, within: str | None = None) -> Iterator[str]:
+        """The marks that are in ``text`` (or in ``within``, a part of it),
+        one at a time, each once."""
+        where = text if within is None else within
+        ascii_only = text.isascii()  # O(1): no word with another character can be there
+        told: set[str] = set()
+        for word, wide, marks in self.groups:
+            # A word of other characters (Chinese) only where its first byte
+            # is: one byte is found by memchr, and a few such bytes stand for
+            # all of them.
+            if wide and (ascii_only or not _folded_has(text, word[:1])):
+                continue
+            if not _folded_has(text, word):
+                continue
+            for mark in marks:
+                if mark not in told and mark in where:
+                    told.add(mark)
+                    yield mark
 
 
 def marked_rows(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:

@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    add_identity, hex_int, hex_list, lines, lowered, new_crash, set_bugcheck, walk_marked_rows,
+    Marks, add_identity, hex_int, hex_list, lines, lowered, new_crash, set_bugcheck, walk_marked_rows,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -34,6 +34,7 @@ _KEY_WORDS = ("majorversion", "minorversion", "machineimagetype", "numberprocess
 assert all(any(word in key for word in _KEY_WORDS) for key in _KEYS)
 _WORD_KEYS = {word: tuple(key for name, key in _KEYS.items() if word in name) for word in _KEY_WORDS}
 _MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
+_MARK_GATE = Marks(_MARKS)
 _MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
 _LOADING = re.compile(r"Loading Dump File \[([^\]\n]{1,400})\]")
 _DECIMAL = re.compile(r"\((\d{1,6})\)")
@@ -42,11 +43,10 @@ _BUGCHECK = re.compile(r"BugCheck (?:0x)?([0-9a-fA-F]{1,8}), \{([^}\n]{0,300})\}
 
 def _two_marks(text: str) -> bool:
     found = 0
-    for mark in _MARKS:
-        if mark in text:
-            found += 1
-            if found == 2:
-                return True
+    for _ in _MARK_GATE.present(text):
+        found += 1
+        if found == 2:
+            return True
     return False
 
 

@@ -15,7 +15,7 @@ import re
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
-    MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
+    MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
     lowered, marked_lines, walk_marked_rows,
     module_of, new_crash, set_bugcheck,
 )
@@ -25,6 +25,7 @@ TOOL = "WhoCrashed"
 
 _MARKS = ("your computer crashed", "probably caused by the following module", "crash dump file:", "WhoCrashed",
           "Crash Dump Analysis")
+_MARK_GATE = Marks(_MARKS)
 _CRASH_START = ("your computer crashed", "a problem was reported")
 # Words of the lines that may open a crash block or the conclusion, and of
 # the lines that may hold a field of a block (each line holding one is still
@@ -43,7 +44,7 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 
 
 def read_whocrashed(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _MARKS):
+    if not _MARK_GATE.found(text):
         return None
     low_text = lowered(text)
     if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:

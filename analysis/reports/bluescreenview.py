@@ -21,7 +21,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS, image_name, label_pattern, label_rows, lines, lowered, marked_rows, module_of, new_crash, set_bugcheck,
+    BLANKS, image_name, label_lines, label_pattern, line_at, marked_lines, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -101,7 +101,10 @@ _HTML = Marks(("<td", "<TD"))  # its folded word searched by the gate already
 
 
 # A line that may be "Label : value" of a known label, or a rule of '='.
-_LABEL_LINE = label_pattern(_BY_LABEL, also="[" + BLANKS + "]*+=====")
+# Searched in the text itself, in any case: neither its lowered copy nor its
+# lines are made (tests/test_reader_gates.py: every line whose lowered form
+# the lowered labels match is found so).
+_LABEL_LINE = re.compile(label_pattern(_BY_LABEL, also="[" + BLANKS + "]*+=====").pattern, re.I)
 
 
 def label_key(label: str) -> str | None:
@@ -146,9 +149,8 @@ def _text_records(text: str) -> list[dict[str, str]]:
     """'Label : value' lines; a line of '=' (or a repeated label) starts the next record."""
     records: list[dict[str, str]] = []
     cur: dict[str, str] = {}
-    rows = lines(text)
-    for i in label_rows(lowered(text), _LABEL_LINE):  # the lines that may be a label's or a rule
-        stripped = rows[i].strip()
+    for line in label_lines(text, _LABEL_LINE):  # the lines that may be a label's or a rule
+        stripped = line.strip()
         if stripped.startswith("=====") and not stripped.strip("="):
             if cur:
                 records.append(cur)
@@ -186,11 +188,9 @@ _DELIMITED_LINE = re.compile("\n(?:[^\t\n]*+\t[^\t\n]*+\t|[^,\n]*+,[^,\n]*+,)")
 
 
 def _delimited_records(text: str) -> list[dict[str, str]]:
-    rows = lines(text)
     out: list[dict[str, str]] = []
     header: list[str | None] | None = None
-    for i in label_rows(text, _DELIMITED_LINE):
-        line = rows[i]
+    for line in label_lines(text, _DELIMITED_LINE):
         if not line.strip():
             continue
         delim = "\t" if "\t" in line else ","
@@ -224,9 +224,8 @@ def _flattened_records(text: str) -> list[dict[str, str]]:
     header row on the same line: the values are told apart by their look
     (a .dmp name, a NAME_IN_CAPITALS, 0x codes, image+offset addresses)."""
     out: list[dict[str, str]] = []
-    rows = lines(text)
-    for i in marked_rows(text, (".dmp",)):
-        line = rows[i]
+    for _, begin in marked_lines(text, (".dmp",)):
+        line = line_at(text, begin)
         if ".dmp" not in line:
             continue
         start = line.find(_HEADER_RUN)

@@ -24,7 +24,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 _LINES: list[tuple[str, list[str]]] = []
 _LOWER: list[tuple[str, str]] = []
-_FOLDED: list[tuple[str, bytes, dict[bytes, bool]]] = []
+_FOLDED: list[tuple[str, bytes, dict[bytes, int]]] = []
 
 
 def lines(text: str) -> list[str]:
@@ -64,45 +64,54 @@ def fold(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").lower()
 
 
-def _folded_has(text: str, word: bytes) -> bool:
-    """``word in fold(text)``, each word searched once for the readers of one
-    text (kept until ``forget``, as ``lines`` are)."""
+def _folded_find(text: str, word: bytes, at: int = -1) -> int:
+    """``fold(text).find(word, at + 1)``; the first place of each word is
+    found once for the readers of one text (kept until ``forget``, as
+    ``lines`` are)."""
     if not (_FOLDED and _FOLDED[0][0] is text):
         _FOLDED[:] = [(text, fold(text), {})]
-    _, folded, seen = _FOLDED[0]
-    found = seen.get(word)
-    if found is None:
-        found = seen[word] = word in folded
-    return found
+    _, folded, first = _FOLDED[0]
+    if at >= 0:
+        return folded.find(word, at + 1)
+    place = first.get(word)
+    if place is None:
+        place = first[word] = folded.find(word)
+    return place
 
 
 class Marks:
     """Literal marks, ``any(mark in text for mark in marks)`` told by fewer
     scans of the text: each scan of a megabyte costs about as much as a
     twentieth of the whole read, and a reader lists its marks in every case
-    people write them.  First a few ``words`` are searched in the folded
-    text (``fold``), each in every mark of a group (the marks' own folded
-    forms, and ``also``: a shorter word several marks share); only the
-    marks of a group whose word is there are then searched as they are.
-    The words a reader's marks share with another reader's are searched
-    once per text."""
+    people write them.  First a few words are searched in the folded text
+    (``fold``), each in every mark of a group (the marks' own folded forms,
+    and ``also``: a shorter word several marks share), in the order of the
+    marks; the words a reader shares with another are searched once per
+    text.  The marks of a group whose word is there are then looked for
+    where the word is (an ASCII text's folded bytes are its characters, one
+    for one), or searched as they are when the word is in many places or
+    the text is not ASCII."""
+
+    PLACES = 16  # places of a word looked at before its marks are searched for
 
     def __init__(self, marks: Iterable[str], also: Iterable[str] = ()) -> None:
         self.marks = tuple(marks)
         folded = {fold(w) for w in self.marks} | {fold(w) for w in also}
         # The least words: one within another is enough for both.
-        words = sorted(w for w in folded if not any(o != w and o in w for o in folded))
-        self.groups = [(w, not w.isascii(), tuple(m for m in self.marks if w in fold(m))) for w in words]
-        self.groups = [g for g in self.groups if g[2]]
-        assert all(any(m in g[2] for g in self.groups) for m in self.marks)
+        words = [w for w in folded if not any(o != w and o in w for o in folded)]
+        groups = [(w, tuple(m for m in self.marks if w in fold(m))) for w in words]
+        groups.sort(key=lambda g: self.marks.index(g[1][0]) if g[1] else 0)  # the marks' order: the likeliest first
+        # Each mark with where the word begins in it.
+        self.groups = [(w, not w.isascii(), tuple((m, fold(m).find(w)) for m in ms)) for w, ms in groups if ms]
+        assert all(any(m == n for g in self.groups for n, _ in g[2]) for m in self.marks)
 
     def found(self, text: str, within: str | None = None) -> bool:
-        """``any(mark in text for mark in self.marks)`` (in ``within``, a
-        part of ``text``, when given)."""
+        """``any(mark in text for mark in self.marks)`` (in ``within``, the
+        start of ``text``, when given)."""
         return next(self.present(text, within), None) is not None
 
     def present(self, text: str, within: str | None = None) -> Iterator[str]:
-        """The marks that are in ``text`` (or in ``within``, a part of it),
+        """The marks that are in ``text`` (or in ``within``, the start of it),
         one at a time, each once."""
         where = text if within is None else within
         ascii_only = text.isascii()  # O(1): no word with another character can be there
@@ -111,14 +120,28 @@ class Marks:
             # A word of other characters (Chinese) only where its first byte
             # is: one byte is found by memchr, and a few such bytes stand for
             # all of them.
-            if wide and (ascii_only or not _folded_has(text, word[:1])):
+            if wide and (ascii_only or _folded_find(text, word[:1]) < 0):
                 continue
-            if not _folded_has(text, word):
+            place = _folded_find(text, word)
+            left = [(m, k) for m, k in marks if m not in told]
+            if place < 0 or not left:
                 continue
-            for mark in marks:
-                if mark not in told and mark in where:
-                    told.add(mark)
-                    yield mark
+            if ascii_only:
+                for _ in range(self.PLACES):
+                    for m, k in list(left):
+                        if place >= k and where.startswith(m, place - k):
+                            left.remove((m, k))
+                            told.add(m)
+                            yield m
+                    place = _folded_find(text, word, place)
+                    if place < 0 or not left:
+                        break
+                if place < 0:
+                    continue  # each place looked at: the marks left are not there
+            for m, _ in left:
+                if m in where:
+                    told.add(m)
+                    yield m
 
 
 def marked_rows(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:
@@ -237,6 +260,21 @@ def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
         at = start
         out.append(row)
     return out
+
+
+def label_lines(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
+    """The lines (each cut as ``lines`` cuts it) of ``text`` that a pattern
+    matching from a line break (as ``label_rows`` takes) finds, in order:
+    each taken from the text where it was found, so the text's other lines
+    never become Python objects."""
+    for m in pattern.finditer("\n" + text):
+        yield line_at(text, m.start())  # the break's place in "\n" + text: its line's in text
+
+
+def line_at(text: str, start: int) -> str:
+    """The line of ``text`` that begins at ``start``, as ``lines`` has it."""
+    end = text.find("\n", start, start + MAX_LINE)
+    return text[start : start + MAX_LINE if end < 0 else end].rstrip("\r")
 
 
 def hex_int(text: str | None) -> int | None:

@@ -377,7 +377,7 @@ def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
         text = "\n".join(rows)
         forget()
         found_bsv = set(label_rows(text, bsv._LABEL_LINE))  # in the text itself, in any case
-        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
+        found_sys = set(label_rows(text, inv._SYSTEMINFO_LINE))
         for i, line in enumerate(lines(text)):
             stripped = line.strip()
             sep = bsv._separator(stripped)
@@ -454,12 +454,38 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
 
 
 def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
-    from analysis.reports.common import marked_rows, walk_marked_rows
+    from analysis.reports.common import marked_lines, marked_rows, walk_marked_lines, walk_marked_rows
 
     for text in texts(200, 22):
         low = text.lower()
         words = ("error:", "a", "company:", "crash dump file:")
         assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
+        assert list(walk_marked_lines(low, words, 0, len(low), 0, lambda w: True)) == marked_lines(low, words)
+
+
+def test_rows_taken_where_they_begin_are_the_lines() -> None:
+    """Rows (the lines a reader takes from where its scans found them) are
+    lines(text)'s, with a dotted I (lowering lengthens it), carriage
+    returns and lines past the cut among them."""
+    from analysis.reports.common import Rows, lowered
+
+    rng = random.Random(24)
+    made = texts(150, 25) + ["", "\n", "a", "a\n", "\r\n\r", "x" * (MAX_LINE + 5) + "\r\nb\n"]
+    made += [t.replace("a", "\u0130", 1) for t in made[:40]]
+    for text in made:
+        forget()
+        low = lowered(text)
+        rows, every = Rows(text, low), lines(text)
+        begins = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
+        assert len(rows) == len(every) == len(begins)
+        assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
+        for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
+            assert rows.line(i, begins[i]) == every[i]
+            if i + 1 < len(every):
+                assert rows.after(i, begins[i]) == every[i + 1]
+            end = rng.randint(i, len(every))
+            assert rows.run(i, begins[i], end, 200) == every[i:end][:200]
+            assert rows.run(i, begins[i], end, 2) == every[i:end][:2]
 
 
 def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
@@ -484,14 +510,18 @@ def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monke
 def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
     """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
     the same reader walking every marked row (the eager marked_rows)."""
-    from analysis.reports.common import marked_rows
+    from analysis.reports.common import marked_lines, marked_rows
 
     lazy = []
     for text in texts:
         forget()
         lazy.append(repr(read(text, "r.txt")))
-    monkeypatch.setattr(module, "walk_marked_rows",
-                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    if hasattr(module, "walk_marked_lines"):
+        monkeypatch.setattr(module, "walk_marked_lines",
+                            lambda low, words, start, end, row, needed: iter(marked_lines(low, words, start, end, row)))
+    else:
+        monkeypatch.setattr(module, "walk_marked_rows",
+                            lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
     assert sum(r != "None" for r in lazy) > 50
     for text, got in zip(texts, lazy):
         forget()
@@ -534,14 +564,17 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
 
 
 def test_labels_matched_in_any_case_wherever_the_lowered_text_holds_them() -> None:
-    """BlueScreenView's label lines are searched in the text with re.I, not
-    in its lowered copy: every character whose lower() is one of the
-    labels' characters must match it so (str.lower() is not what re.I
-    compares: the Kelvin sign lowers to "k", the dotted I to "i" and a
-    combining dot)."""
+    """BlueScreenView's and systeminfo's label lines are searched in the
+    text with re.I, not in its lowered copy: every character whose lower()
+    is one of the labels' characters must match it so (str.lower() is not
+    what re.I compares: the Kelvin sign lowers to "k", the dotted I to "i"
+    and a combining dot)."""
     import sys
 
-    wanted = {c for label in bsv._BY_LABEL for c in label} | set(bsv.BLANKS) | set(":：=")
+    from analysis.reports import inventory as inv
+
+    wanted = {c for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO) for c in label}
+    wanted |= set(bsv.BLANKS) | set(":：=")
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         low = char.lower()

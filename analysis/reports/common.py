@@ -186,6 +186,13 @@ def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row
     word searched on only while ``needed(word)`` (asked after each row the
     caller has read): a reader whose rows each fill one field per word
     stops scanning for a word once its field is filled."""
+    return (r for r, _ in walk_marked_lines(low, words, start, end, row, needed))
+
+
+def walk_marked_lines(low: str, words: tuple[str, ...], start: int, end: int, row: int,
+                      needed: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """``walk_marked_rows``, each row with where its line begins in ``low``
+    (as ``marked_lines`` gives them)."""
     nexts: dict[str, int] = {}
     for word in words:
         at = low.find(word, start, end)
@@ -196,7 +203,7 @@ def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row
         at = min(nexts.values())
         row += low.count("\n", last, at)
         last = at
-        yield row
+        yield row, max(low.rfind("\n", start, at) + 1, start)
         line_end = low.find("\n", at, end)
         for word in list(nexts):
             if not needed(word):
@@ -271,10 +278,69 @@ def label_lines(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
         yield line_at(text, m.start())  # the break's place in "\n" + text: its line's in text
 
 
+def label_places(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """``label_rows(text, pattern)``, each row with where its line begins in ``text``."""
+    row = at = 0
+    for m in pattern.finditer("\n" + text):
+        begin = m.start()  # the break's place in "\n" + text: its line's in text
+        row += text.count("\n", at, begin)
+        at = begin
+        yield row, begin
+
+
 def line_at(text: str, start: int) -> str:
     """The line of ``text`` that begins at ``start``, as ``lines`` has it."""
     end = text.find("\n", start, start + MAX_LINE)
     return text[start : start + MAX_LINE if end < 0 else end].rstrip("\r")
+
+
+class Rows:
+    """The lines of a text as ``lines`` has them, each taken from where it
+    begins in the text's lowered copy (where a reader's ``marked_lines``
+    found it): the text's other lines never become Python objects.  The
+    places are the text's own unless lowering lengthened a character
+    (U+0130); then the lines are cut after all."""
+
+    def __init__(self, text: str, low: str | None = None) -> None:
+        """``low``: the lowered copy the places are in (None: the text itself)."""
+        self.text = text
+        self.count = text.count("\n") + 1  # len(lines(text)); lowering never adds or drops a break
+        self._rows = None if low is None or len(low) == len(text) else lines(text)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def line(self, row: int, begin: int) -> str:
+        """lines(text)[row], which begins at ``begin``."""
+        return line_at(self.text, begin) if self._rows is None else self._rows[row]
+
+    def next_begin(self, begin: int) -> int:
+        """Where the line after the one beginning at ``begin`` begins (there
+        must be one; the text's own places only)."""
+        return self.text.index("\n", begin) + 1
+
+    def after(self, row: int, begin: int) -> str:
+        """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""
+        if self._rows is not None:
+            return self._rows[row + 1]
+        return line_at(self.text, self.next_begin(begin))
+
+    def run(self, row: int, begin: int, end_row: int, limit: int) -> list[str]:
+        """lines(text)[row:end_row][:limit], line ``row`` beginning at ``begin``."""
+        if self._rows is not None:
+            return self._rows[row:end_row][:limit]
+        text, out = self.text, []
+        for _ in range(min(end_row - row, limit)):
+            end = text.find("\n", begin)
+            out.append(text[begin : begin + MAX_LINE if end < 0 else min(end, begin + MAX_LINE)].rstrip("\r"))
+            if end < 0:
+                break
+            begin = end + 1
+        return out
+
+    def head(self, count: int) -> list[str]:
+        """lines(text)[:count]."""
+        return self.run(0, 0, self.count, count)
 
 
 def hex_int(text: str | None) -> int | None:

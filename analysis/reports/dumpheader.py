@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    Marks, add_identity, hex_int, hex_list, lines, lowered, new_crash, set_bugcheck, walk_marked_rows,
+    Marks, Rows, add_identity, hex_int, hex_list, lowered, new_crash, set_bugcheck, walk_marked_lines,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -54,7 +54,6 @@ def read_dump_header(text: str, source: str) -> Reading | None:
     if not _two_marks(text):
         return None
     values: dict[str, str] = {}
-    rows = lines(text)
 
     def needed(word: str) -> bool:
         # A field's first line is the one that counts.  A Volatility 3 row
@@ -62,8 +61,9 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return any(key not in values for key in _WORD_KEYS[word])
 
     low = lowered(text)
-    for i in walk_marked_rows(low, _KEY_WORDS, 0, len(low), 0, needed):
-        line = rows[i]
+    rows = Rows(text, low)
+    for i, at in walk_marked_lines(low, _KEY_WORDS, 0, len(low), 0, needed):
+        line = rows.line(i, at)
         words = line.replace(":", " ").split()
         if len(words) >= 2:
             key = _KEYS.get(words[0].lower())
@@ -71,7 +71,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
                 values[key] = line.split(None, 1)[1].lstrip(": ").strip()
                 continue
         if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
-            _table(words, rows[i + 1], values)  # Volatility 3: names in a row, values under them
+            _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
     bugcheck_line = _BUGCHECK.search(text)
     code = _number(values.get("code"))
     args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]

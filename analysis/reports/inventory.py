@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, Marks, label_pattern, label_rows, lines, lowered, marked_rows
+from analysis.reports.common import MAX_VALUE, Marks, Rows, label_pattern, label_places, lines, lowered, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -100,7 +100,8 @@ _SYSTEMINFO: dict[str, str] = {
     **dict.fromkeys(("system type", "系统类型", "系統類型", "systemtyp"), "arch"),
     **dict.fromkeys(("hotfix(s)", "hotfix(es)", "修补程序", "修補程式", "hotfixes"), "hotfixes"),
 }
-_SYSTEMINFO_LINE = label_pattern(_SYSTEMINFO)
+# Searched in the text itself, in any case (as BlueScreenView's labels are).
+_SYSTEMINFO_LINE = re.compile(label_pattern(_SYSTEMINFO).pattern, re.I)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
 _SYSTEMINFO_GATE = Marks(_SYSTEMINFO_MARKS, also=("hotfix(",))
@@ -110,23 +111,24 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
     if not _SYSTEMINFO_GATE.found(text):
         return None
     inv = Inventory(source="systeminfo")
-    rows = lines(text)
-    header = next((r for r in rows[:20] if r.count('","') >= 5), None)
+    rows = Rows(text)
+    header = next((r for r in rows.head(20) if r.count('","') >= 5), None)
     if header is not None:
-        _systeminfo_csv(rows, inv)
+        _systeminfo_csv(lines(text), inv)
     else:
-        # Only the lines that may be a field's are read, and after the
-        # hotfixes' label every line until the list ends: elsewhere a line
-        # changes nothing.
+        # Only the lines that may be a field's are read (each taken from
+        # where the scan found it), and after the hotfixes' label every line
+        # until the list ends: elsewhere a line changes nothing.
         current: str | None = None
         below = 0  # the rows above it are read
-        for i in label_rows(lowered(text), _SYSTEMINFO_LINE):
+        for i, begin in label_places(text, _SYSTEMINFO_LINE):
             if i < below:
                 continue
-            current = _systeminfo_line(inv, rows[i], current)
+            current = _systeminfo_line(inv, rows.line(i, begin), current)
             i += 1
             while current == "hotfixes" and i < len(rows):
-                current = _systeminfo_line(inv, rows[i], current)
+                begin = rows.next_begin(begin)
+                current = _systeminfo_line(inv, rows.line(i, begin), current)
                 i += 1
             below = i
     if not (inv.os_name or inv.os_build or inv.hotfixes or inv.computer):

@@ -376,8 +376,8 @@ def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
         rows = [rng.choice(extra) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 300))]
         text = "\n".join(rows)
         forget()
-        found_bsv = set(label_rows(text, bsv._LABEL_LINE))  # in the text itself, in any case
-        found_sys = set(label_rows(text, inv._SYSTEMINFO_LINE))
+        found_bsv = set(label_rows(lowered(text), bsv._LABEL_LINE))
+        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
         for i, line in enumerate(lines(text)):
             stripped = line.strip()
             sep = bsv._separator(stripped)
@@ -562,21 +562,3 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
             assert sorted(gate.present(text)) == sorted({m for m in gate.marks if m in text})
             assert gate.found(text, head) == any(m in head for m in gate.marks)
 
-
-def test_labels_matched_in_any_case_wherever_the_lowered_text_holds_them() -> None:
-    """BlueScreenView's and systeminfo's label lines are searched in the
-    text with re.I, not in its lowered copy: every character whose lower()
-    is one of the labels' characters must match it so (str.lower() is not
-    what re.I compares: the Kelvin sign lowers to "k", the dotted I to "i"
-    and a combining dot)."""
-    import sys
-
-    from analysis.reports import inventory as inv
-
-    wanted = {c for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO) for c in label}
-    wanted |= set(bsv.BLANKS) | set(":：=")
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        low = char.lower()
-        if low[:1] in wanted:
-            assert re.fullmatch(re.escape(low[0]), char, re.I), hex(code)

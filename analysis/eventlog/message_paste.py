@@ -75,7 +75,10 @@ def read_message_paste(text: str, source: str) -> Reading | None:
 def _bugcheck_events(text: str) -> list[Event]:
     events: list[Event] = []
     tries = 0  # marks without a bug check after them cost a look each: bounded too
+    there = set(_BUGCHECK_GATE.present(text))  # (the gate's scans already made: a mark not there costs none)
     for mark in _BUGCHECK_MARKS:
+        if mark not in there:
+            continue
         at = text.find(mark)
         while at >= 0 and len(events) < MAX_MESSAGES and tries < MAX_MESSAGES * 4:
             tries += 1

@@ -304,20 +304,22 @@ class Rows:
     def __init__(self, text: str, low: str | None = None) -> None:
         """``low``: the lowered copy the places are in (None: the text itself)."""
         self.text = text
-        self.count = text.count("\n") + 1  # len(lines(text)); lowering never adds or drops a break
+        self._places = text if low is None else low
+        self._count: int | None = None
         self._rows = None if low is None or len(low) == len(text) else lines(text)
 
     def __len__(self) -> int:
-        return self.count
+        if self._count is None:  # counted when asked (a scan of the text)
+            self._count = self.text.count("\n") + 1  # lowering never adds or drops a break
+        return self._count
 
     def line(self, row: int, begin: int) -> str:
         """lines(text)[row], which begins at ``begin``."""
         return line_at(self.text, begin) if self._rows is None else self._rows[row]
 
     def next_begin(self, begin: int) -> int:
-        """Where the line after the one beginning at ``begin`` begins (there
-        must be one; the text's own places only)."""
-        return self.text.index("\n", begin) + 1
+        """Where the line after the one beginning at ``begin`` begins (there must be one)."""
+        return self._places.index("\n", begin) + 1
 
     def after(self, row: int, begin: int) -> str:
         """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""
@@ -340,7 +342,9 @@ class Rows:
 
     def head(self, count: int) -> list[str]:
         """lines(text)[:count]."""
-        return self.run(0, 0, self.count, count)
+        if self._rows is not None:
+            return self._rows[:count]
+        return self.run(0, 0, count, count)  # (the run stops at the text's end)
 
 
 def hex_int(text: str | None) -> int | None:

@@ -100,8 +100,7 @@ _SYSTEMINFO: dict[str, str] = {
     **dict.fromkeys(("system type", "系统类型", "系統類型", "systemtyp"), "arch"),
     **dict.fromkeys(("hotfix(s)", "hotfix(es)", "修补程序", "修補程式", "hotfixes"), "hotfixes"),
 }
-# Searched in the text itself, in any case (as BlueScreenView's labels are).
-_SYSTEMINFO_LINE = re.compile(label_pattern(_SYSTEMINFO).pattern, re.I)
+_SYSTEMINFO_LINE = label_pattern(_SYSTEMINFO)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
 _SYSTEMINFO_GATE = Marks(_SYSTEMINFO_MARKS, also=("hotfix(",))
@@ -111,7 +110,8 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
     if not _SYSTEMINFO_GATE.found(text):
         return None
     inv = Inventory(source="systeminfo")
-    rows = Rows(text)
+    low = lowered(text)
+    rows = Rows(text, low)
     header = next((r for r in rows.head(20) if r.count('","') >= 5), None)
     if header is not None:
         _systeminfo_csv(lines(text), inv)
@@ -121,7 +121,7 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
         # until the list ends: elsewhere a line changes nothing.
         current: str | None = None
         below = 0  # the rows above it are read
-        for i, begin in label_places(text, _SYSTEMINFO_LINE):
+        for i, begin in label_places(low, _SYSTEMINFO_LINE):
             if i < below:
                 continue
             current = _systeminfo_line(inv, rows.line(i, begin), current)

@@ -535,6 +535,7 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
     import gc
 
     import analysis.reports  # noqa: F401  (every reader, so every reader's Marks)
+    from analysis.reports import common
     from analysis.reports.common import Marks
 
     gates = [o for o in gc.get_objects() if isinstance(o, Marks)]
@@ -561,4 +562,7 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
             assert gate.found(text) == any(m in text for m in gate.marks), (gate.marks, text[:300])
             assert sorted(gate.present(text)) == sorted({m for m in gate.marks if m in text})
             assert gate.found(text, head) == any(m in head for m in gate.marks)
+        forget()
+        assert gate.found_alone(text) == any(m in text for m in gate.marks)
+        assert not common._FOLDED  # nothing kept after it
 

@@ -89,8 +89,9 @@ def is_blue_screen(text: str) -> bool:
 
 
 def is_screen_text(text: str) -> bool:
-    """The text holds the screen's own sentences, not just a stop code."""
-    return _SENTENCE_GATE.found(text)
+    """The text holds the screen's own sentences, not just a stop code
+    (asked after the readers are done with the text)."""
+    return _SENTENCE_GATE.found_alone(text)
 
 
 def read_blue_screen(text: str, source: str) -> Reading | None:

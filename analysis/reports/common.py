@@ -110,6 +110,16 @@ class Marks:
         start of ``text``, when given)."""
         return next(self.present(text, within), None) is not None
 
+    def found_alone(self, text: str) -> bool:
+        """``found``, for a caller outside the readers of a text (no
+        ``forget`` after it): the folded copy it makes is let go of."""
+        held = bool(_FOLDED) and _FOLDED[0][0] is text
+        try:
+            return self.found(text)
+        finally:
+            if not held:
+                _FOLDED.clear()
+
     def present(self, text: str, within: str | None = None) -> Iterator[str]:
         """The marks that are in ``text`` (or in ``within``, the start of it),
         one at a time, each once."""

@@ -14,14 +14,14 @@ driver even when BlueScreenView blamed ntoskrnl.exe."""
 from __future__ import annotations
 
 import csv
-import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS, Rows, image_name, label_lines, label_pattern, label_places, line_at, lowered, marked_lines, module_of, new_crash, set_bugcheck,
+    BLANKS, Rows, image_name, label_pattern, label_places, line_at, lowered, marked_lines, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -183,15 +183,24 @@ def _separator(line: str) -> int:
     return -1
 
 
-# A line that may split into three cells or more: two tabs, or two commas.
-# Only these are read (a line with fewer of its delimiter changes nothing).
-_DELIMITED_LINE = re.compile("\n(?:[^\t\n]*+\t[^\t\n]*+\t|[^,\n]*+,[^,\n]*+,)")
+def _delimited_lines(text: str) -> Iterator[str]:
+    """The lines that may split into three cells or more: two tabs, or two
+    commas.  Only these are read (a line with fewer of its delimiter changes
+    nothing).  The lines with a tab or a comma are found by str.find in C
+    and their delimiters counted there: a pattern walking each line's
+    characters for either costs three times as much."""
+    for _, begin in marked_lines(text, ("\t", ",")):
+        end = text.find("\n", begin)
+        if end < 0:
+            end = len(text)
+        if text.count("\t", begin, end) >= 2 or text.count(",", begin, end) >= 2:  # the whole line's, uncut
+            yield line_at(text, begin)
 
 
 def _delimited_records(text: str) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     header: list[str | None] | None = None
-    for line in label_lines(text, _DELIMITED_LINE):
+    for line in _delimited_lines(text):
         if not line.strip():
             continue
         delim = "\t" if "\t" in line else ","

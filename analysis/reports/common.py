@@ -279,15 +279,6 @@ def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
     return out
 
 
-def label_lines(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
-    """The lines (each cut as ``lines`` cuts it) of ``text`` that a pattern
-    matching from a line break (as ``label_rows`` takes) finds, in order:
-    each taken from the text where it was found, so the text's other lines
-    never become Python objects."""
-    for m in pattern.finditer("\n" + text):
-        yield line_at(text, m.start())  # the break's place in "\n" + text: its line's in text
-
-
 def label_places(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
     """``label_rows(text, pattern)``, each row with where its line begins in ``text``."""
     row = at = 0

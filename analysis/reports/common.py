@@ -81,9 +81,9 @@ def _folded_find(text: str, word: bytes, at: int = -1) -> int:
 
 class Marks:
     """Literal marks, ``any(mark in text for mark in marks)`` told by fewer
-    scans of the text: each scan of a megabyte costs about as much as a
-    twentieth of the whole read, and a reader lists its marks in every case
-    people write them.  First a few words are searched in the folded text
+    scans of the text: each scan costs about a twentieth of the baseline
+    read + decode + regex scan of bench_text.py (0.3 to 0.6 ms a megabyte),
+    and a reader lists its marks in every case people write them.  First a few words are searched in the folded text
     (``fold``), each in every mark of a group (the marks' own folded forms,
     and ``also``: a shorter word several marks share), in the order of the
     marks; the words a reader shares with another are searched once per

@@ -111,7 +111,9 @@ def read_decoded(decoded: str, source: str, context: list[object],
             if not readings:
                 raise
             windbg = []
-        screen = is_screen_text(decoded)
+        # The screen's sentences are looked for only when a screen and the
+        # debugger's output are both there (a scan of the text, mostly not needed).
+        screen = bool(windbg) and any(c[0].kind == "blue-screen" for c in found) and is_screen_text(decoded)
         found = windbg + [crash for crash in found if not _same_crash_told(crash, windbg)
                           and (screen or crash[0].kind != "blue-screen" or not windbg)]
     if not found and readings:

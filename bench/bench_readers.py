@@ -10,7 +10,10 @@ machine is shared), then measures the baseline; the first run warms the
 caches and is not counted.  Printed: the min and median over the other
 runs of whole analysis / baseline, analysis.reports.read_reports /
 baseline, analysis.eventlog.read_event_log / baseline, eventlog.sniff /
-baseline, and of each report reader alone.
+baseline, and of each report reader alone.  Then the same ratios of the
+report readers alone on 1 MB of WinDbg logs without a report in them
+(tests/fixtures/real* logs that no report reader reads, one after another):
+what the readers cost a text that is not theirs.
 """
 
 from __future__ import annotations
@@ -84,7 +87,27 @@ def main() -> int:
             ratios[label].append(spent / base)
     for label, values in sorted(ratios.items(), key=lambda kv: -statistics.median(kv[1])):
         print(f"{label:24s} min {min(values):5.2f}x  median {statistics.median(values):5.2f}x  of the baseline")
+    windbg = bench_text.repeated([log for log in bench_text.real_logs() if not _read(log)], 1 << 20)
+    text = windbg.decode("utf-8", "replace")
+    ratios.clear()
+    for run in range(args.runs + 1):
+        SPENT.clear()
+        start = time.process_time()
+        bench_text.bare_scan(windbg)
+        base = time.process_time() - start
+        reports.read_reports(text, "windbg.txt")
+        if run:
+            for label, spent in SPENT.items():
+                ratios[label].append(spent / base)
+    print(f"1 MB of WinDbg logs without a report ({len(windbg) / 1e6:.1f} MB):")
+    for label, values in sorted(ratios.items(), key=lambda kv: -statistics.median(kv[1])):
+        print(f"{label:24s} min {min(values):5.2f}x  median {statistics.median(values):5.2f}x  of the baseline")
     return 0
+
+
+def _read(log: bytes) -> bool:
+    """Whether a report reader reads anything in the log."""
+    return bool(reports.read_reports(log.decode("utf-8", "replace"), "x.txt"))
 
 
 if __name__ == "__main__":

@@ -473,12 +473,38 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
 
 
 def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
-    from analysis.reports.common import marked_rows, walk_marked_rows
+    from analysis.reports.common import marked_lines, marked_rows, walk_marked_lines, walk_marked_rows
 
     for text in texts(200, 22):
         low = text.lower()
         words = ("error:", "a", "company:", "crash dump file:")
         assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
+        assert list(walk_marked_lines(low, words, 0, len(low), 0, lambda w: True)) == marked_lines(low, words)
+
+
+def test_rows_taken_where_they_begin_are_the_lines() -> None:
+    """Rows (the lines a reader takes from where its scans found them) are
+    lines(text)'s, with a dotted I (lowering lengthens it), carriage
+    returns and lines past the cut among them."""
+    from analysis.reports.common import Rows, lowered
+
+    rng = random.Random(24)
+    made = texts(150, 25) + ["", "\n", "a", "a\n", "\r\n\r", "x" * (MAX_LINE + 5) + "\r\nb\n"]
+    made += [t.replace("a", "\u0130", 1) for t in made[:40]]
+    for text in made:
+        forget()
+        low = lowered(text)
+        rows, every = Rows(text, low), lines(text)
+        begins = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
+        assert len(rows) == len(every) == len(begins)
+        assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
+        for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
+            assert rows.line(i, begins[i]) == every[i]
+            if i + 1 < len(every):
+                assert rows.after(i, begins[i]) == every[i + 1]
+            end = rng.randint(i, len(every))
+            assert rows.run(i, begins[i], end, 200) == every[i:end][:200]
+            assert rows.run(i, begins[i], end, 2) == every[i:end][:2]
 
 
 def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
@@ -503,15 +529,59 @@ def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monke
 def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
     """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
     the same reader walking every marked row (the eager marked_rows)."""
-    from analysis.reports.common import marked_rows
+    from analysis.reports.common import marked_lines, marked_rows
 
     lazy = []
     for text in texts:
         forget()
         lazy.append(repr(read(text, "r.txt")))
-    monkeypatch.setattr(module, "walk_marked_rows",
-                        lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    if hasattr(module, "walk_marked_lines"):
+        monkeypatch.setattr(module, "walk_marked_lines",
+                            lambda low, words, start, end, row, needed: iter(marked_lines(low, words, start, end, row)))
+    else:
+        monkeypatch.setattr(module, "walk_marked_rows",
+                            lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
     assert sum(r != "None" for r in lazy) > 50
     for text, got in zip(texts, lazy):
         forget()
         assert got == repr(read(text, "r.txt")), text[:300]
+
+
+def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
+    """Every reader's Marks (searched first as shared words in the folded
+    text) tell the same as searching each mark in the text itself, on texts
+    holding the marks and their words in other cases, cut, or in a wider text."""
+    import gc
+
+    import analysis.reports  # noqa: F401  (every reader, so every reader's Marks)
+    from analysis.reports import common
+    from analysis.reports.common import Marks
+
+    gates = [o for o in gc.get_objects() if isinstance(o, Marks)]
+    assert len(gates) >= 12
+    rng = random.Random(31)
+    pool = _fixture_lines()
+    bits = [m for g in gates for m in g.marks]
+    bits += [b.upper() for b in bits] + [b.swapcase() for b in bits] + [b[: len(b) // 2] for b in bits]
+    bits += [b[1:] for b in bits] + ["\u0130", "\u212a", "\ud800", "é", "\u2014", "stop", "STOP", "Blue", "search"]
+    texts = []
+    for _ in range(400):
+        rows = [rng.choice(bits) + rng.choice(["", " ", "x"]) if rng.random() < 0.4 else rng.choice(pool)
+                for _ in range(rng.randint(0, 40))]
+        texts.append(rng.choice(["\n", "", " "]).join(rows))
+    texts += ["".join(rng.choice(bits) for _ in range(rng.randint(0, 6))) for _ in range(2000)] + [""]
+    # ASCII texts, where the marks are looked for at their words' places:
+    # many places of one word (past Marks.PLACES), in other cases.
+    plain = [b for b in bits if b.isascii()]
+    texts += ["".join(rng.choice(plain) for _ in range(rng.randint(0, 40))) for _ in range(1500)]
+    for text in texts:
+        forget()
+        head = text[: rng.randint(0, len(text))]
+        for gate in gates:
+            assert gate.found(text) == any(m in text for m in gate.marks), (gate.marks, text[:300])
+            assert sorted(gate.present(text)) == sorted({m for m in gate.marks if m in text})
+            assert gate.found(text, head) == any(m in head for m in gate.marks)
+        forget()
+        assert gate.found_alone(text) == any(m in text for m in gate.marks)
+        assert not common._FOLDED  # nothing kept after it
+

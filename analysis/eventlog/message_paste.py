@@ -22,6 +22,7 @@ from analysis.eventlog import messages as msg
 from analysis.eventlog.event import Event, bounded
 from analysis.eventlog.interpret import Interpreter
 from analysis.findings import Reading
+from analysis.reports.common import Marks
 
 MAX_TEXT = 1 << 20  # a paste longer than this is not a message copied by hand
 MAX_MESSAGES = 200
@@ -39,15 +40,19 @@ _LOG_WORDS = ("event viewer", "event log", "eventlog", "Event Viewer", "Event vi
 _WER_NAME = "BlueScreen"
 _WER_FIELDS = ("P1:", "P1 :", "BCCode", "Parameter 1", "参数 1", "P1：")
 _BUCKET_WORDS = ("bucket", "Bucket", "存储段")
+# Searched first in any case (see Marks), in the whole text, the marks then in its head.
+_BUGCHECK_GATE = Marks(_BUGCHECK_MARKS, also=("rebooted from a bug",))
+_WER_GATE = Marks((_WER_NAME,))
+_LOG_GATE = Marks(_LOG_WORDS)
 
 
 def looks_like_message(text: str) -> bool:
     head = text[:MAX_TEXT]
-    if any(mark in head for mark in _BUGCHECK_MARKS):
+    if _BUGCHECK_GATE.found(text, head):
         return True
-    if _WER_NAME in head and any(f in head for f in _WER_FIELDS):
+    if _WER_GATE.found(text, head) and any(f in head for f in _WER_FIELDS):
         return True
-    return "0x" in head and "(" in head and any(w in head for w in _LOG_WORDS)
+    return "0x" in head and "(" in head and _LOG_GATE.found(text, head)
 
 
 def read_message_paste(text: str, source: str) -> Reading | None:
@@ -70,7 +75,10 @@ def read_message_paste(text: str, source: str) -> Reading | None:
 def _bugcheck_events(text: str) -> list[Event]:
     events: list[Event] = []
     tries = 0  # marks without a bug check after them cost a look each: bounded too
+    there = set(_BUGCHECK_GATE.present(text))  # (the gate's scans already made: a mark not there costs none)
     for mark in _BUGCHECK_MARKS:
+        if mark not in there:
+            continue
         at = text.find(mark)
         while at >= 0 and len(events) < MAX_MESSAGES and tries < MAX_MESSAGES * 4:
             tries += 1

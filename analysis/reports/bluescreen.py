@@ -15,7 +15,7 @@ import re
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo
 from analysis.reports.common import (
-    MAX_NAME, add_module, bugcheck_from_name, claim, corrected_note, hex_int, hex_list, image_name, lines,
+    MAX_NAME, Marks, add_module, bugcheck_from_name, claim, corrected_note, hex_int, hex_list, image_name, lines,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -37,6 +37,8 @@ _MARKS = (
     # its file with no word for the screen around them.
     ".sys)", ".SYS)", ".Sys)",
 )
+# Searched first in any case: words that marks share (see Marks).
+_MARK_GATE = Marks(_MARKS, also=("blue", "停止代"))
 
 # "Stop code: X", "终止代码：X", "Stop code - X (0x0000007E)"; what follows the
 # mark is read without a pattern (see _stop_value).
@@ -79,15 +81,17 @@ _SCREEN_SENTENCES = (
     "Technical information", "windows.com/stopcode", "遇到问题", "检测到问题", "失败的操作", "技术信息", "發生問題",
     "失敗的操作", "search online later for this error", "search for the error online",
 )
+_SENTENCE_GATE = Marks(_SCREEN_SENTENCES)
 
 
 def is_blue_screen(text: str) -> bool:
-    return any(mark in text for mark in _MARKS)
+    return _MARK_GATE.found(text)
 
 
 def is_screen_text(text: str) -> bool:
-    """The text holds the screen's own sentences, not just a stop code."""
-    return any(mark in text for mark in _SCREEN_SENTENCES)
+    """The text holds the screen's own sentences, not just a stop code
+    (asked after the readers are done with the text)."""
+    return _SENTENCE_GATE.found_alone(text)
 
 
 def read_blue_screen(text: str, source: str) -> Reading | None:

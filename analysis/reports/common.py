@@ -24,6 +24,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 _LINES: list[tuple[str, list[str]]] = []
 _LOWER: list[tuple[str, str]] = []
+_FOLDED: list[tuple[str, bytes, dict[bytes, int]]] = []
 
 
 def lines(text: str) -> list[str]:
@@ -41,6 +42,7 @@ def forget() -> None:
     """Let go of the last text's lines and lowered copy (once its readers are done)."""
     _LINES.clear()
     _LOWER.clear()
+    _FOLDED.clear()
 
 
 def lowered(text: str) -> str:
@@ -52,6 +54,104 @@ def lowered(text: str) -> str:
     low = text.lower()
     _LOWER[:] = [(text, low)]
     return low
+
+
+def fold(text: str) -> bytes:
+    """``text`` as UTF-8 with its ASCII letters lowered (the bytes' lower(),
+    ten times cheaper than str.lower()): whatever the case of a mark's
+    ASCII letters in ``text``, ``fold(mark)`` is in ``fold(text)``; UTF-8
+    keeps a substring a substring (lone surrogates passed through)."""
+    return text.encode("utf-8", "surrogatepass").lower()
+
+
+def _folded_find(text: str, word: bytes, at: int = -1) -> int:
+    """``fold(text).find(word, at + 1)``; the first place of each word is
+    found once for the readers of one text (kept until ``forget``, as
+    ``lines`` are)."""
+    if not (_FOLDED and _FOLDED[0][0] is text):
+        _FOLDED[:] = [(text, fold(text), {})]
+    _, folded, first = _FOLDED[0]
+    if at >= 0:
+        return folded.find(word, at + 1)
+    place = first.get(word)
+    if place is None:
+        place = first[word] = folded.find(word)
+    return place
+
+
+class Marks:
+    """Literal marks, ``any(mark in text for mark in marks)`` told by fewer
+    scans of the text: each scan costs about a twentieth of the baseline
+    read + decode + regex scan of bench_text.py (0.3 to 0.6 ms a megabyte),
+    and a reader lists its marks in every case people write them.  First a few words are searched in the folded text
+    (``fold``), each in every mark of a group (the marks' own folded forms,
+    and ``also``: a shorter word several marks share), in the order of the
+    marks; the words a reader shares with another are searched once per
+    text.  The marks of a group whose word is there are then looked for
+    where the word is (an ASCII text's folded bytes are its characters, one
+    for one), or searched as they are when the word is in many places or
+    the text is not ASCII."""
+
+    PLACES = 16  # places of a word looked at before its marks are searched for
+
+    def __init__(self, marks: Iterable[str], also: Iterable[str] = ()) -> None:
+        self.marks = tuple(marks)
+        folded = {fold(w) for w in self.marks} | {fold(w) for w in also}
+        # The least words: one within another is enough for both.
+        words = [w for w in folded if not any(o != w and o in w for o in folded)]
+        groups = [(w, tuple(m for m in self.marks if w in fold(m))) for w in words]
+        groups.sort(key=lambda g: self.marks.index(g[1][0]) if g[1] else 0)  # the marks' order: the likeliest first
+        # Each mark with where the word begins in it.
+        self.groups = [(w, not w.isascii(), tuple((m, fold(m).find(w)) for m in ms)) for w, ms in groups if ms]
+        assert all(any(m == n for g in self.groups for n, _ in g[2]) for m in self.marks)
+
+    def found(self, text: str, within: str | None = None) -> bool:
+        """``any(mark in text for mark in self.marks)`` (in ``within``, the
+        start of ``text``, when given)."""
+        return next(self.present(text, within), None) is not None
+
+    def found_alone(self, text: str) -> bool:
+        """``found``, for a caller outside the readers of a text (no
+        ``forget`` after it): the folded copy it makes is let go of."""
+        held = bool(_FOLDED) and _FOLDED[0][0] is text
+        try:
+            return self.found(text)
+        finally:
+            if not held:
+                _FOLDED.clear()
+
+    def present(self, text: str, within: str | None = None) -> Iterator[str]:
+        """The marks that are in ``text`` (or in ``within``, the start of it),
+        one at a time, each once."""
+        where = text if within is None else within
+        ascii_only = text.isascii()  # O(1): no word with another character can be there
+        told: set[str] = set()
+        for word, wide, marks in self.groups:
+            # A word of other characters (Chinese) only where its first byte
+            # is: one byte is found by memchr, and a few such bytes stand for
+            # all of them.
+            if wide and (ascii_only or _folded_find(text, word[:1]) < 0):
+                continue
+            place = _folded_find(text, word)
+            left = [(m, k) for m, k in marks if m not in told]
+            if place < 0 or not left:
+                continue
+            if ascii_only:
+                for _ in range(self.PLACES):
+                    for m, k in list(left):
+                        if place >= k and where.startswith(m, place - k):
+                            left.remove((m, k))
+                            told.add(m)
+                            yield m
+                    place = _folded_find(text, word, place)
+                    if place < 0 or not left:
+                        break
+                if place < 0:
+                    continue  # each place looked at: the marks left are not there
+            for m, _ in left:
+                if m in where:
+                    told.add(m)
+                    yield m
 
 
 def marked_rows(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:
@@ -96,6 +196,13 @@ def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row
     word searched on only while ``needed(word)`` (asked after each row the
     caller has read): a reader whose rows each fill one field per word
     stops scanning for a word once its field is filled."""
+    return (r for r, _ in walk_marked_lines(low, words, start, end, row, needed))
+
+
+def walk_marked_lines(low: str, words: tuple[str, ...], start: int, end: int, row: int,
+                      needed: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """``walk_marked_rows``, each row with where its line begins in ``low``
+    (as ``marked_lines`` gives them)."""
     nexts: dict[str, int] = {}
     for word in words:
         at = low.find(word, start, end)
@@ -106,7 +213,7 @@ def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row
         at = min(nexts.values())
         row += low.count("\n", last, at)
         last = at
-        yield row
+        yield row, max(low.rfind("\n", start, at) + 1, start)
         line_end = low.find("\n", at, end)
         for word in list(nexts):
             if not needed(word):
@@ -170,6 +277,75 @@ def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
         at = start
         out.append(row)
     return out
+
+
+def label_places(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """``label_rows(text, pattern)``, each row with where its line begins in ``text``."""
+    row = at = 0
+    for m in pattern.finditer("\n" + text):
+        begin = m.start()  # the break's place in "\n" + text: its line's in text
+        row += text.count("\n", at, begin)
+        at = begin
+        yield row, begin
+
+
+def line_at(text: str, start: int) -> str:
+    """The line of ``text`` that begins at ``start``, as ``lines`` has it."""
+    end = text.find("\n", start, start + MAX_LINE)
+    return text[start : start + MAX_LINE if end < 0 else end].rstrip("\r")
+
+
+class Rows:
+    """The lines of a text as ``lines`` has them, each taken from where it
+    begins in the text's lowered copy (where a reader's ``marked_lines``
+    found it): the text's other lines never become Python objects.  The
+    places are the text's own unless lowering lengthened a character
+    (U+0130); then the lines are cut after all."""
+
+    def __init__(self, text: str, low: str | None = None) -> None:
+        """``low``: the lowered copy the places are in (None: the text itself)."""
+        self.text = text
+        self._places = text if low is None else low
+        self._count: int | None = None
+        self._rows = None if low is None or len(low) == len(text) else lines(text)
+
+    def __len__(self) -> int:
+        if self._count is None:  # counted when asked (a scan of the text)
+            self._count = self.text.count("\n") + 1  # lowering never adds or drops a break
+        return self._count
+
+    def line(self, row: int, begin: int) -> str:
+        """lines(text)[row], which begins at ``begin``."""
+        return line_at(self.text, begin) if self._rows is None else self._rows[row]
+
+    def next_begin(self, begin: int) -> int:
+        """Where the line after the one beginning at ``begin`` begins (there must be one)."""
+        return self._places.index("\n", begin) + 1
+
+    def after(self, row: int, begin: int) -> str:
+        """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""
+        if self._rows is not None:
+            return self._rows[row + 1]
+        return line_at(self.text, self.next_begin(begin))
+
+    def run(self, row: int, begin: int, end_row: int, limit: int) -> list[str]:
+        """lines(text)[row:end_row][:limit], line ``row`` beginning at ``begin``."""
+        if self._rows is not None:
+            return self._rows[row:end_row][:limit]
+        text, out = self.text, []
+        for _ in range(min(end_row - row, limit)):
+            end = text.find("\n", begin)
+            out.append(text[begin : begin + MAX_LINE if end < 0 else min(end, begin + MAX_LINE)].rstrip("\r"))
+            if end < 0:
+                break
+            begin = end + 1
+        return out
+
+    def head(self, count: int) -> list[str]:
+        """lines(text)[:count]."""
+        if self._rows is not None:
+            return self._rows[:count]
+        return self.run(0, 0, count, count)  # (the run stops at the text's end)
 
 
 def hex_int(text: str | None) -> int | None:

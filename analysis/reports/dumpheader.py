@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    add_identity, hex_int, hex_list, lines, lowered, new_crash, set_bugcheck, walk_marked_rows,
+    Marks, Rows, add_identity, hex_int, hex_list, lowered, new_crash, set_bugcheck, walk_marked_lines,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -34,6 +34,7 @@ _KEY_WORDS = ("majorversion", "minorversion", "machineimagetype", "numberprocess
 assert all(any(word in key for word in _KEY_WORDS) for key in _KEYS)
 _WORD_KEYS = {word: tuple(key for name, key in _KEYS.items() if word in name) for word in _KEY_WORDS}
 _MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
+_MARK_GATE = Marks(_MARKS)
 _MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
 _LOADING = re.compile(r"Loading Dump File \[([^\]\n]{1,400})\]")
 _DECIMAL = re.compile(r"\((\d{1,6})\)")
@@ -42,11 +43,10 @@ _BUGCHECK = re.compile(r"BugCheck (?:0x)?([0-9a-fA-F]{1,8}), \{([^}\n]{0,300})\}
 
 def _two_marks(text: str) -> bool:
     found = 0
-    for mark in _MARKS:
-        if mark in text:
-            found += 1
-            if found == 2:
-                return True
+    for _ in _MARK_GATE.present(text):
+        found += 1
+        if found == 2:
+            return True
     return False
 
 
@@ -54,7 +54,6 @@ def read_dump_header(text: str, source: str) -> Reading | None:
     if not _two_marks(text):
         return None
     values: dict[str, str] = {}
-    rows = lines(text)
 
     def needed(word: str) -> bool:
         # A field's first line is the one that counts.  A Volatility 3 row
@@ -62,8 +61,9 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return any(key not in values for key in _WORD_KEYS[word])
 
     low = lowered(text)
-    for i in walk_marked_rows(low, _KEY_WORDS, 0, len(low), 0, needed):
-        line = rows[i]
+    rows = Rows(text, low)
+    for i, at in walk_marked_lines(low, _KEY_WORDS, 0, len(low), 0, needed):
+        line = rows.line(i, at)
         words = line.replace(":", " ").split()
         if len(words) >= 2:
             key = _KEYS.get(words[0].lower())
@@ -71,7 +71,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
                 values[key] = line.split(None, 1)[1].lstrip(": ").strip()
                 continue
         if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
-            _table(words, rows[i + 1], values)  # Volatility 3: names in a row, values under them
+            _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
     bugcheck_line = _BUGCHECK.search(text)
     code = _number(values.get("code"))
     args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]

@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, label_pattern, label_rows, lines, lowered, marked_rows
+from analysis.reports.common import MAX_VALUE, Marks, Rows, label_pattern, label_places, lines, lowered, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -103,29 +103,32 @@ _SYSTEMINFO: dict[str, str] = {
 _SYSTEMINFO_LINE = label_pattern(_SYSTEMINFO)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
+_SYSTEMINFO_GATE = Marks(_SYSTEMINFO_MARKS, also=("hotfix(",))
 
 
 def read_systeminfo(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _SYSTEMINFO_MARKS):
+    if not _SYSTEMINFO_GATE.found(text):
         return None
     inv = Inventory(source="systeminfo")
-    rows = lines(text)
-    header = next((r for r in rows[:20] if r.count('","') >= 5), None)
+    low = lowered(text)
+    rows = Rows(text, low)
+    header = next((r for r in rows.head(20) if r.count('","') >= 5), None)
     if header is not None:
-        _systeminfo_csv(rows, inv)
+        _systeminfo_csv(lines(text), inv)
     else:
-        # Only the lines that may be a field's are read, and after the
-        # hotfixes' label every line until the list ends: elsewhere a line
-        # changes nothing.
+        # Only the lines that may be a field's are read (each taken from
+        # where the scan found it), and after the hotfixes' label every line
+        # until the list ends: elsewhere a line changes nothing.
         current: str | None = None
         below = 0  # the rows above it are read
-        for i in label_rows(lowered(text), _SYSTEMINFO_LINE):
+        for i, begin in label_places(low, _SYSTEMINFO_LINE):
             if i < below:
                 continue
-            current = _systeminfo_line(inv, rows[i], current)
+            current = _systeminfo_line(inv, rows.line(i, begin), current)
             i += 1
             while current == "hotfixes" and i < len(rows):
-                current = _systeminfo_line(inv, rows[i], current)
+                begin = rows.next_begin(begin)
+                current = _systeminfo_line(inv, rows.line(i, begin), current)
                 i += 1
             below = i
     if not (inv.os_name or inv.os_build or inv.hotfixes or inv.computer):
@@ -206,10 +209,11 @@ _DRIVER_COLUMNS: dict[str, str] = {
     **dict.fromkeys(("manufacturer", "制造商", "製造商", "hersteller"), "company"),
 }
 _DRIVERQUERY_MARKS = ("Module Name", "模块名", "Modulname", "模組名稱", "IsSigned", "InfName", "DeviceName")
+_DRIVERQUERY_GATE = Marks(_DRIVERQUERY_MARKS)
 
 
 def read_driverquery(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _DRIVERQUERY_MARKS):
+    if not _DRIVERQUERY_GATE.found(text):
         return None
     rows = lines(text)
     inv = Inventory(source="driverquery")
@@ -334,10 +338,11 @@ _SIGNED_DRIVERS = ("signed drivers", "签名驱动程序", "已签名的驱动�
 _SUMMARY = ("system summary", "系统摘要", "系統摘要", "systemübersicht")
 _MSINFO_MARKS = ("<MsInfo", "[System Drivers]", "[Signed Drivers]", "[System Summary]", "[系统摘要]",
                  "[系统驱动程序]", "System Information report written at", "系统信息报告")
+_MSINFO_GATE = Marks(_MSINFO_MARKS, also=("[system ", "drivers]"))
 
 
 def read_msinfo(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _MSINFO_MARKS):
+    if not _MSINFO_GATE.found(text):
         return None
     inv = Inventory(source="msinfo32")
     if "<MsInfo" in text:

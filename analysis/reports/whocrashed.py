@@ -15,8 +15,8 @@ import re
 from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
-    MAX_CRASHES, MAX_VALUE, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name, lines,
-    lowered, marked_lines, walk_marked_rows,
+    MAX_CRASHES, MAX_VALUE, Marks, Rows, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name,
+    lowered, marked_lines, walk_marked_lines,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -25,6 +25,7 @@ TOOL = "WhoCrashed"
 
 _MARKS = ("your computer crashed", "probably caused by the following module", "crash dump file:", "WhoCrashed",
           "Crash Dump Analysis")
+_MARK_GATE = Marks(_MARKS)
 _CRASH_START = ("your computer crashed", "a problem was reported")
 # Words of the lines that may open a crash block or the conclusion, and of
 # the lines that may hold a field of a block (each line holding one is still
@@ -43,13 +44,13 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 
 
 def read_whocrashed(text: str, source: str) -> Reading | None:
-    if not any(mark in text for mark in _MARKS):
+    if not _MARK_GATE.found(text):
         return None
     low_text = lowered(text)
     if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:
         return None
-    rows = lines(text)
-    machine = _system(rows)
+    rows = Rows(text, low_text)
+    machine = _system(rows.head(200))
     # Blocks and the conclusion as spans of rows: only the lines that may
     # start or end one are looked at (found by one scan of the text).
     spans: list[list[int]] = []
@@ -57,12 +58,13 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     cur: int | None = None  # first row of the open block
     cur_dump = False  # the open block has its "crash dump file:" line
     conc: int | None = None  # first row of the open run of the conclusion
+    conc_begin = 0  # where it begins
     stop = len(rows)
     split = marked_lines(low_text, _SPLIT)
     begins = dict(split)  # where each of these lines begins in low_text
     begins[len(rows)] = len(low_text)
-    for i, _ in split:
-        line = rows[i]
+    for i, begin in split:
+        line = rows.line(i, begin)
         low = line.lower()
         if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or cur_dump)):
             if len(spans) >= MAX_CRASHES:
@@ -71,7 +73,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
             if cur is not None:
                 spans[-1][1] = i
             if conc is not None:
-                conclusion.extend(rows[conc:i])
+                conclusion.extend(rows.run(conc, conc_begin, i, 200))
             cur, conc, cur_dump = i, None, low.startswith("crash dump file:")
             spans.append([i, stop])
             continue
@@ -79,15 +81,16 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
             if cur is not None:
                 spans[-1][1] = i
             if conc is not None:
-                conclusion.extend(rows[conc:i])
+                conclusion.extend(rows.run(conc, conc_begin, i, 200))
             cur, conc = None, i + 1
+            conc_begin = low_text.find("\n", begin) + 1  # (none after the last line: no run then)
             continue
         if cur is not None and low.startswith("crash dump file:"):
             cur_dump = True
     if cur is not None:
         spans[-1][1] = stop
     if conc is not None:
-        conclusion.extend(rows[conc:stop])
+        conclusion.extend(rows.run(conc, conc_begin, stop, 200))
     reading = Reading()
     for start, end in spans:
         # A block's fields are searched within it only (a block ends where
@@ -122,7 +125,7 @@ def _value(line: str) -> str:
     return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
 
 
-def _crash(rows: list[str], start: int, end: int, low_text: str, begin: int, finish: int, source: str,
+def _crash(rows: Rows, start: int, end: int, low_text: str, begin: int, finish: int, source: str,
            machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
     """The crash of the block rows[start:end], which is low_text[begin:finish]
     lowered.  Only its rows that may hold a field are read (the others hold
@@ -138,15 +141,15 @@ def _crash(rows: list[str], start: int, end: int, low_text: str, begin: int, fin
             return code_line is None
         return word[:-1] not in fields  # "error:" fills "error"
 
-    for i in walk_marked_rows(low_text, _FIELDS, begin, finish, start, needed):
-        line = rows[i]
+    for i, at in walk_marked_lines(low_text, _FIELDS, begin, finish, start, needed):
+        line = rows.line(i, at)
         low = line.lower().strip()
         if "following module" in low and module_line is None:
             module_line = line
         elif low.startswith(("bugcheck code", "bug check code")) and code_line is None:
             code_line = line
             if "(" in line and ")" not in line and i + 1 < end:
-                code_line += " " + rows[i + 1].strip()  # the argument list wrapped
+                code_line += " " + rows.after(i, at).strip()  # the argument list wrapped
         else:
             for key in _KEYS:
                 if low.startswith(key + ":"):
@@ -169,7 +172,7 @@ def _crash(rows: list[str], start: int, end: int, low_text: str, begin: int, fin
     set_bugcheck(report, code, hex_list(args_text))
     report.dump_file = dump
     add_identity(report, "loading", dump)
-    m = _ON.search(rows[start])
+    m = _ON.search(rows.line(start, begin))
     report.crash_time = m[1].strip() if m else None
     report.uptime = fields.get("uptime") or None
     report.computer = machine.get("computer")  # type: ignore[assignment]

@@ -221,3 +221,13 @@ def test_a_module_key_cache_keeps_no_hostile_names():
     names = ["\U0001d400" * 2000 + str(i) for i in range(100)]
     assert _kept_after(lambda: [module_key(name) for name in names]) < 100_000
     assert module_key("\U0001d400" * 300 + ".SYS") == "\U0001d400" * 300
+
+
+def test_the_normal_form_cache_keeps_no_hostile_values():
+    # 4,200 "Probably caused by" lines of distinct 2,000-character causes
+    # (4-byte characters) left 40 MB more in _norm's cache after the case.
+    from analysis.text.assemble import _norm
+
+    values = ["\U0001d400 " * 1000 + str(i) for i in range(100)]
+    assert _kept_after(lambda: [_norm(value) for value in values]) < 100_000
+    assert _norm(" A  b\tC ") == "a b c"

@@ -195,3 +195,39 @@ def test_a_line_a_block_long_ending_in_crlf_is_one_line(monkeypatch):
     assert "crashes_left:50:303" in whole[0][0].notes
     streamed = read_large_text([text.encode()[i:i + 700] for i in range(0, len(text), 700)], b"", "x")
     assert streamed == whole
+
+
+def _kept_after(calls) -> int:
+    """Bytes still allocated after ``calls`` ran (what a cache kept of them)."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        calls()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_module_key_cache_keeps_no_hostile_names():
+    # A text of 8,192 lm lines, each a distinct 2,000-character name of
+    # 4-byte characters, left 125 MB in module_key's cache after its case.
+    from analysis.model import module_key
+
+    names = ["\U0001d400" * 2000 + str(i) for i in range(100)]
+    assert _kept_after(lambda: [module_key(name) for name in names]) < 100_000
+    assert module_key("\U0001d400" * 300 + ".SYS") == "\U0001d400" * 300
+
+
+def test_the_normal_form_cache_keeps_no_hostile_values():
+    # 4,200 "Probably caused by" lines of distinct 2,000-character causes
+    # (4-byte characters) left 40 MB more in _norm's cache after the case.
+    from analysis.text.assemble import _norm
+
+    values = ["\U0001d400 " * 1000 + str(i) for i in range(100)]
+    assert _kept_after(lambda: [_norm(value) for value in values]) < 100_000
+    assert _norm(" A  b\tC ") == "a b c"

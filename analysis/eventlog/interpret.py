@@ -282,8 +282,14 @@ def _merge_renames(computers: dict[str, _Machine], forwarded: bool) -> list[_Mac
     machine, called by its latest.  Only a ForwardedEvents log (collected
     from many machines) keeps its computers apart."""
     named = sorted((m for name, m in computers.items() if name), key=lambda m: _max_time(m) or "")
+    # Each machine is called by the first name it is kept under, found in
+    # one walk: a search of the names for each machine was quadratic (an
+    # export of 46,000 computers, one event each: 34 s for its 8 MB).
+    first_name: dict[int, str] = {}
+    for name, m in computers.items():
+        first_name.setdefault(id(m), name)
     for m in named:
-        m.log.computer = next(k for k, v in computers.items() if v is m)
+        m.log.computer = first_name[id(m)]
     if forwarded:
         out = named
     elif named:

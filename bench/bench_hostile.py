@@ -35,6 +35,13 @@ _BASELINE = re.compile(r"^[ ]*([A-Za-z_][\w]*)", re.M)
 HEAD = "BugCheck 1A, {41792, fffffa8001234560, 0, 0}\nMODULE_NAME: VSApiNt\n"
 
 
+_FRIENDLY_HEAD = ("- System\n\n  - Provider\n\n   [ Name]  Microsoft-Windows-Kernel-Power\n\n   EventID 41\n\n"
+                  "  - TimeCreated\n\n   [ SystemTime]  2017-01-01T10:34:23.587306400Z\n\n- EventData\n\n"
+                  + "".join(f"  {'A' * (65 + k)} 1\n" for k in range(64)))
+_COMPUTER = ("Log Name: System\nSource: Microsoft-Windows-Kernel-Power\nDate: 7/13/2018 10:00:00 AM\nEvent ID: 41\n"
+             "Level: Critical\nComputer: PC{i}\nDescription:\nThe system has rebooted {i}\n")
+
+
 def _lines(line: str):
     return lambda size: HEAD + line * (size // len(line) + 1)
 
@@ -64,6 +71,11 @@ SHAPES = {
     "digit-led modules": _lines("ffffd000`2345fcd0 fffff800`1e1f4d2a : 00000000`00000001 : 360FsFlt+0x5678\n"),
     "17-digit arguments": _counted(lambda i: f"Arg{i % 4 + 1}: fffffee0{i:09x}\n"),
     "arg meaning wraps": _lines("Arg1: 0000000000041792, x\n" + "      wrapped meaning text\n" * 200),
+    # Event-log exports: a friendly view whose data is full and whose lines
+    # start like many of its 64 names; a General-pane export of one event
+    # per computer (each machine's name was searched for among them all).
+    "friendly names sharing a start": lambda size: _FRIENDLY_HEAD + ("  " + "A" * 128 + "-\n") * (size // 131 + 1),
+    "many computers": lambda size: "".join(_COMPUTER.format(i=i) for i in range(size // len(_COMPUTER) + 1)),
 }
 LARGE = "one line past the whole-text limit"
 

@@ -348,19 +348,15 @@ def test_a_large_evtx_is_streamed_in_bounded_memory(tmp_path):
     assert hwm_kb < 48 * 1024 + 64 * 1024 // 2, out  # well under the file's size plus the interpreter
 
 
-def test_an_export_of_many_computers_is_read_in_time_linear_in_its_size():
-    # Each machine's name was found by a search of all the names: 4x the
-    # computers took 12x the time (46,000 of one event each, 8 MB: 34 s).
-    import time
-
+def test_an_export_of_many_computers_is_one_machine_called_by_its_latest_name():
+    # One event per computer in a log that is not ForwardedEvents: one
+    # machine renamed, called by its latest name (what this costs as the
+    # computers grow is bench/bench_hostile.py's "many computers": each
+    # machine's name was searched for among them all, quadratic).
     unit = ("Log Name: System\nSource: Microsoft-Windows-Kernel-Power\nDate: 7/13/2018 10:00:00 AM\nEvent ID: 41\n"
             "Level: Critical\nComputer: PC{i}\nDescription:\nThe system has rebooted {i}\n")
+    data = "".join(unit.format(i=i) for i in range(300)).encode()
+    reading = read_event_log(Blob("x.txt", data))
+    from analysis.eventlog.machine import MachineLog
 
-    def cost(count: int) -> float:
-        data = "".join(unit.format(i=i) for i in range(count)).encode()
-        start = time.process_time()
-        read_event_log(Blob("x.txt", data))
-        return time.process_time() - start
-
-    small, large = min(cost(6000) for _ in range(2)), cost(24000)
-    assert large < 7 * small, (small, large)
+    assert [c.computer for c in reading.context if isinstance(c, MachineLog)] == ["PC299"]

@@ -578,8 +578,8 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
     import gc
 
     import analysis.reports  # noqa: F401  (every reader, so every reader's Marks)
-    from analysis.reports import common
-    from analysis.reports.common import Marks
+    from analysis import marks
+    from analysis.marks import Marks
 
     gates = [o for o in gc.get_objects() if isinstance(o, Marks)]
     assert len(gates) >= 12
@@ -607,5 +607,5 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
             assert gate.found(text, head) == any(m in head for m in gate.marks)
         forget()
         assert gate.found_alone(text) == any(m in text for m in gate.marks)
-        assert not common._FOLDED  # nothing kept after it
+        assert not marks._FOLDED  # nothing kept after it
 

@@ -22,7 +22,7 @@ from analysis.eventlog import messages as msg
 from analysis.eventlog.event import Event, bounded
 from analysis.eventlog.interpret import Interpreter
 from analysis.findings import Reading
-from analysis.reports.common import Marks
+from analysis.marks import Marks
 
 MAX_TEXT = 1 << 20  # a paste longer than this is not a message copied by hand
 MAX_MESSAGES = 200

@@ -14,6 +14,7 @@ driver even when BlueScreenView blamed ntoskrnl.exe."""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -183,18 +184,28 @@ def _separator(line: str) -> int:
     return -1
 
 
+# Two tabs, or two commas, on one line.  Searched from a delimiter only (the
+# search runs in C to each tab or comma, a try to the next one or the line's
+# end): a line with one of each, prose or a two-column list, costs no Python
+# step, as it did when each line with a tab or a comma was found by str.find
+# and its delimiters counted (4 MB of such lines: 1.7 s; a pattern walking
+# each line from its start: 0.26 s, and three times the cost on other text).
+_TWO_DELIMITERS = (re.compile("\t[^\t\n]*+\t"), re.compile(",[^,\n]*+,"))
+
+
 def _delimited_lines(text: str) -> Iterator[str]:
     """The lines that may split into three cells or more: two tabs, or two
-    commas.  Only these are read (a line with fewer of its delimiter changes
-    nothing).  The lines with a tab or a comma are found by str.find in C
-    and their delimiters counted there: a pattern walking each line's
-    characters for either costs three times as much."""
-    for _, begin in marked_lines(text, ("\t", ",")):
-        end = text.find("\n", begin)
-        if end < 0:
-            end = len(text)
-        if text.count("\t", begin, end) >= 2 or text.count(",", begin, end) >= 2:  # the whole line's, uncut
-            yield line_at(text, begin)
+    commas (the whole line's, uncut).  Only these are read (a line with
+    fewer of its delimiter changes nothing)."""
+    begins: set[int] = set()
+    for pattern in _TWO_DELIMITERS:
+        found = pattern.search(text)
+        while found is not None:
+            begins.add(text.rfind("\n", 0, found.start()) + 1)
+            end = text.find("\n", found.end())
+            found = pattern.search(text, end) if end >= 0 else None  # on from the next line
+    for begin in sorted(begins):
+        yield line_at(text, begin)
 
 
 def _delimited_records(text: str) -> list[dict[str, str]]:

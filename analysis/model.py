@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from typing import overload
+
+from analysis.memo import short_cached
 
 
 class Kind(StrEnum):
@@ -249,25 +250,14 @@ class CaseReport:
     timelines: list = field(default_factory=list)  # analysis.eventlog.MachineLog: what the event logs tell
 
 
+# One crash's stacks, modules and claims name the same few modules again
+# and again (40,000 look-ups in 300 logs): each name's key is made once.
+@short_cached(maxsize=8192)
 def module_key(name: str) -> str:
     """Modules are compared case-insensitively and without extension:
     WinDbg prints VSapiNt, VSApiNt and VSApiNt.sys for one file."""
-    return _kept_key(name) if len(name) <= _KEPT_NAME else _key(name)
-
-
-def _key(name: str) -> str:
     name = name.strip().lower()
     for ext in (".sys", ".dll", ".exe", ".drv"):
         if name.endswith(ext):
             return name[: -len(ext)]
     return name
-
-
-# One crash's stacks, modules and claims name the same few modules again
-# and again (40,000 look-ups in 300 logs): each name's key is made once.
-# Only short names are kept, so the cache stays small whatever a text
-# names (8,192 distinct names of 2,000 four-byte characters, one hostile
-# text's lm lines, kept 125 MB after its case): at most 8,192 x 128
-# characters, twice.
-_KEPT_NAME = 128
-_kept_key = lru_cache(maxsize=8192)(_key)

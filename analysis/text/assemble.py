@@ -13,9 +13,9 @@ import re
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from analysis import buckets, catalog
+from analysis.memo import short_cached
 from analysis.findings import Claim, Claimant, Findings, Site
 from analysis.model import BugCheck, DumpReport, Frame, ModuleInfo, OsInfo, module_key
 from analysis.text.events import MAX_ARG, Event
@@ -61,22 +61,12 @@ def _first_hex(value: str) -> int | None:
         return None
 
 
-def _norm(value: str) -> str:
-    return _kept_norm(value) if len(value) <= _KEPT_VALUE else _normal(value)
-
-
-def _normal(value: str) -> str:
-    return " ".join(value.lower().split())
-
-
 # The same few values are compared again each time a quote of a crash is
 # folded into it (23,000 times in 8 MB of real logs): each one's normal
-# form is made once.  Only short values are kept, so the cache stays small
-# whatever a text says (4,200 distinct causes of 2,000 four-byte
-# characters kept 40 MB after their case): at most 4,096 x 128
-# characters, twice.
-_KEPT_VALUE = 128
-_kept_norm = lru_cache(maxsize=4096)(_normal)
+# form is made once.
+@short_cached(maxsize=4096)
+def _norm(value: str) -> str:
+    return " ".join(value.lower().split())
 
 
 def bucket_code(bucket: str | None) -> int | None:

@@ -431,13 +431,13 @@ class Scanner:
                 elif kind == "arg" and end - start <= MAX_LINE:
                     out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
                     cursor = end + 1
-                elif (kind == "key" and not end + 1 >= stop < n and m.end(4) - start <= MAX_LINE
+                elif (kind == "key" and (end + 1 < stop or stop >= n) and m.end(4) - start <= MAX_LINE
                       and m[5].lower() not in _KEYS_READ):
                     cursor = m.end(4) + 1
                     if m[6] is not None:  # the Value line goes with it
-                        end = text.find("\n", cursor)
-                        cursor = (end if end >= 0 else n) + 1
-                elif kind == "numbers" and not end + 1 >= stop < n:
+                        value_end = text.find("\n", cursor)
+                        cursor = (value_end if value_end >= 0 else n) + 1
+                elif kind == "numbers" and (end + 1 < stop or stop >= n):
                     cursor = end + 1
                 else:
                     # (Only the long way reads a line in pieces or starts a

@@ -170,19 +170,11 @@ def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
     itself) that a ``label_pattern`` (or another pattern that matches from a
     line break) finds, in order: one scan in C, and Python sees only those
     lines."""
-    text = "\n" + low
-    out: list[int] = []
-    row = at = 0
-    for m in pattern.finditer(text):
-        start = m.start()
-        row += text.count("\n", at, start)
-        at = start
-        out.append(row)
-    return out
+    return [row for row, _ in label_places(low, pattern)]
 
 
 def label_places(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
-    """``label_rows(text, pattern)``, each row with where its line begins in ``text``."""
+    """The rows ``label_rows`` gives, each with where its line begins in ``text``."""
     row = at = 0
     for m in pattern.finditer("\n" + text):
         begin = m.start()  # the break's place in "\n" + text: its line's in text
@@ -236,8 +228,8 @@ class Rows:
             return self._rows[row:end_row][:limit]
         text, out = self.text, []
         for _ in range(min(end_row - row, limit)):
+            out.append(line_at(text, begin))
             end = text.find("\n", begin)
-            out.append(text[begin : begin + MAX_LINE if end < 0 else min(end, begin + MAX_LINE)].rstrip("\r"))
             if end < 0:
                 break
             begin = end + 1

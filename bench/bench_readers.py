@@ -85,8 +85,7 @@ def main() -> int:
         ratios["whole analysis"].append(whole / base)
         for label, spent in SPENT.items():
             ratios[label].append(spent / base)
-    for label, values in sorted(ratios.items(), key=lambda kv: -statistics.median(kv[1])):
-        print(f"{label:24s} min {min(values):5.2f}x  median {statistics.median(values):5.2f}x  of the baseline")
+    _print(ratios)
     windbg = bench_text.repeated([log for log in bench_text.real_logs() if not _read(log)], 1 << 20)
     text = windbg.decode("utf-8", "replace")
     ratios.clear()
@@ -100,9 +99,14 @@ def main() -> int:
             for label, spent in SPENT.items():
                 ratios[label].append(spent / base)
     print(f"1 MB of WinDbg logs without a report ({len(windbg) / 1e6:.1f} MB):")
+    _print(ratios)
+    return 0
+
+
+def _print(ratios: dict[str, list[float]]) -> None:
+    """Each part's min and median ratio, the costliest first."""
     for label, values in sorted(ratios.items(), key=lambda kv: -statistics.median(kv[1])):
         print(f"{label:24s} min {min(values):5.2f}x  median {statistics.median(values):5.2f}x  of the baseline")
-    return 0
 
 
 def _read(log: bytes) -> bool:

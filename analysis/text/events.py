@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from analysis import native
 from analysis.deadline import NEVER, Deadline
 from analysis.text.stack import (
     ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, frame_from_addr_groups,
@@ -267,10 +268,10 @@ _KEYS_READ = frozenset(("bugcheck.code.legacyapi", "bugcheck.code.targetmodel", 
                         "failure.bucket", "failure.hash"))
 
 
-def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:
+def _midline_lines_py(text: str, a: int, b: int, max_line: int = MAX_LINE) -> tuple[list[int], dict[int, set[int]]]:
     """The lines of text[a:b] (a at a line start) that hold one of the
     mid-line words, by their start; and for a line over MAX_LINE
-    characters, the further pieces of it that hold one.  A few passes of
+    characters (``max_line``), the further pieces of it that hold one.  A few passes of
     str.find over the block, at memchr speed."""
     found = [a]
     pieces: dict[int, set[int]] = {}
@@ -281,9 +282,9 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
         and the line is noted only when that test takes it (most lines
         with "code" in them are not about a stop code)."""
         line = text.rfind("\n", a, at) + 1 or a
-        piece = line + (at - line) // MAX_LINE * MAX_LINE
-        end = text.find("\n", at, piece + MAX_LINE)
-        end = end if end >= 0 else piece + MAX_LINE
+        piece = line + (at - line) // max_line * max_line
+        end = text.find("\n", at, piece + max_line)
+        end = end if end >= 0 else piece + max_line
         if stop_code and not _says_stop_code(text[piece:end]):
             return end
         found.append(line)
@@ -301,6 +302,18 @@ def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[
         while m:
             m = pattern.search(text, hit(m.start()), b)
     return sorted(set(found)), pieces
+
+
+# The same in one pass of C over the characters (csrc/midline.c), where it
+# was built: on a text stored two bytes a character (any Chinese in it) the
+# eleven passes above cost more than the whole line-start scan.
+_NATIVE_MIDLINE = native.load("midline")
+
+
+def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:
+    if _NATIVE_MIDLINE is not None:
+        return _NATIVE_MIDLINE.midline_lines(text, a, b, MAX_LINE)
+    return _midline_lines_py(text, a, b)
 
 
 class Scanner:

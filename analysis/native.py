@@ -18,14 +18,20 @@ PURE = os.environ.get("CRASHDESK_PURE_PYTHON", "") not in ("", "0")
 REQUIRED = os.environ.get("CRASHDESK_REQUIRE_NATIVE", "") not in ("", "0")
 
 
+# The cores loaded so far, by name (what bench/ prints it measured).
+LOADED: list[str] = []
+
+
 def load(name: str) -> ModuleType | None:
     """The compiled module ``analysis._<name>``, or None: the caller uses
     its Python twin."""
     if PURE:
         return None
     try:
-        return importlib.import_module(f"analysis._{name}")
+        module = importlib.import_module(f"analysis._{name}")
     except ImportError:
         if REQUIRED:
             raise
         return None
+    LOADED.append(name)
+    return module

@@ -36,6 +36,12 @@ import analysis
 assert analysis.__file__.startswith(sys.argv[1]), analysis.__file__
 from analysis.intake import Blob
 from analysis.pipeline import analyze_blobs
+analyze_blobs([Blob("warm", b"BugCheck 1A, {41792, 0, 0, 0}")])  # imports every reader (and its cores)
+try:
+    from analysis import native
+    print("cores:", ",".join(native.LOADED) or "none", flush=True)
+except ImportError:  # a tree from before the cores
+    print("cores: none", flush=True)
 clock = time.process_time
 for line in sys.stdin:
     data = open(line.rstrip("\n"), "rb").read()
@@ -79,6 +85,10 @@ def main() -> int:
         workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(tree.resolve()), str(ROOT / "bench")],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                    for tree in (args.old, args.new)]
+
+        for tree, worker in zip((args.old, args.new), workers):
+            assert worker.stdout is not None
+            print(f"{tree}: {worker.stdout.readline().strip()}", flush=True)
 
         def run(worker: subprocess.Popen, path: Path) -> tuple[float, float]:
             assert worker.stdin is not None and worker.stdout is not None

@@ -310,6 +310,9 @@ def main() -> int:
             speeds.append(total / 1e6 / o)
             bases.append(total / 1e6 / b)
     mb = total / 1e6
+    from analysis import native
+
+    print(f"compiled cores: {', '.join(native.LOADED) or 'none (pure Python)'}")
     print(f"corpus: {len(paths)} logs, {mb:.1f} MB, {args.runs} runs")
     print(f"  baseline (read+decode+regex scan): {statistics.median(bases):7.1f} MB/s (median)")
     print(f"  crashdesk analysis:                {statistics.median(speeds):7.1f} MB/s (median), "

@@ -39,9 +39,9 @@ from analysis.pipeline import analyze_blobs
 analyze_blobs([Blob("warm", b"BugCheck 1A, {41792, 0, 0, 0}")])  # imports every reader (and its cores)
 try:
     from analysis import native
-    print("cores:", ",".join(native.LOADED) or "none", flush=True)
 except ImportError:  # a tree from before the cores
-    print("cores: none", flush=True)
+    native = None
+print("cores:", ",".join(getattr(native, "LOADED", ())) or "none", flush=True)
 clock = time.process_time
 for line in sys.stdin:
     data = open(line.rstrip("\n"), "rb").read()

@@ -13,7 +13,15 @@
  * "\n" (then it goes), whatever the next character becomes.
  *
  * replace(text): the replacements alone, _replace_all_py (after
- * html.unescape, where a "&#13;" is a "\r" that clean keeps). */
+ * html.unescape, where a "&#13;" is a "\r" that clean keeps).
+ *
+ * unquote_unbold(text): _unquote_unbold_py, e-mail quote markers taken off
+ * the line starts (_QUOTE_FIRST, _QUOTE) and then runs of exactly two
+ * stars (_BOLD), in one pass: two regex subs (and a copy of the text
+ * after the first line's markers) over a text of banners of stars.  One
+ * pass equals the two in turn because the markers taken off hold no star
+ * and are between a line's start and what follows them: a run of stars
+ * has the same neighbours after the first pass as before it. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -174,12 +182,99 @@ static PyObject *pass(PyObject *text, int lines) {
     return result;
 }
 
+/* The line start at p (the text's start, or just after a "\n"): where the
+ * quote markers there end, p if there are none.  "[ ]*+(?:>[ ]?)++": the
+ * blanks, then at least one ">" (each with one blank after it). */
+static inline __attribute__((always_inline)) Py_ssize_t
+after_markers(int kind, const void *data, Py_ssize_t len, Py_ssize_t p) {
+    Py_ssize_t q = p;
+    while (q < len && PyUnicode_READ(kind, data, q) == ' ')
+        q++;
+    if (q >= len || PyUnicode_READ(kind, data, q) != '>')
+        return p;
+    while (q < len && PyUnicode_READ(kind, data, q) == '>') {
+        q++;
+        if (q < len && PyUnicode_READ(kind, data, q) == ' ')
+            q++;
+    }
+    return q;
+}
+
+/* The text without its markers and its two-star runs: the pieces between
+ * what goes copied whole, into a result made at the first cut (a text
+ * that loses nothing is returned as it is, having only been read).  Only
+ * ASCII characters go: the result needs the text's kind (its greatest
+ * character stays, or it was ASCII). */
+static inline __attribute__((always_inline)) PyObject *
+unquote_unbold_kind(PyObject *text, int kind, const void *data, Py_ssize_t len) {
+    PyObject *result = NULL;
+    char *out = NULL;
+    Py_ssize_t n = 0;    /* characters written */
+    Py_ssize_t kept = 0; /* where the piece not yet copied starts */
+#define CUT(from, to)                                                                      \
+    do {                                                                                   \
+        if (!result) {                                                                     \
+            result = PyUnicode_New(len, PyUnicode_MAX_CHAR_VALUE(text));                   \
+            if (!result)                                                                   \
+                return NULL;                                                               \
+            out = PyUnicode_DATA(result);                                                  \
+        }                                                                                  \
+        memcpy(out + n * kind, (const char *)data + kept * kind, (size_t)((from) - kept) * kind); \
+        n += (from) - kept;                                                                \
+        kept = (to);                                                                       \
+    } while (0)
+    Py_ssize_t p = after_markers(kind, data, len, 0);
+    if (p > 0)
+        CUT(0, p);
+    while (p < len) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, p);
+        if (c == '\n') {
+            Py_ssize_t q = after_markers(kind, data, len, p + 1);
+            if (q > p + 1)
+                CUT(p + 1, q);
+            p = q;
+        } else if (c == '*') {
+            Py_ssize_t run = p;
+            while (p < len && PyUnicode_READ(kind, data, p) == '*')
+                p++;
+            if (p - run == 2)
+                CUT(run, p);
+        } else {
+            p++;
+        }
+    }
+#undef CUT
+    if (!result)  /* nothing went: the text itself, as a str */
+        return PyUnicode_Substring(text, 0, len);
+    memcpy(out + n * kind, (const char *)data + kept * kind, (size_t)(len - kept) * kind);
+    n += len - kept;
+    if (PyUnicode_Resize(&result, n) < 0)
+        return NULL;  /* the result was released */
+    return result;
+}
+
+static PyObject *unquote_unbold(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "a str is required, not %.100s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: return unquote_unbold_kind(text, PyUnicode_1BYTE_KIND, data, len);
+    case PyUnicode_2BYTE_KIND: return unquote_unbold_kind(text, PyUnicode_2BYTE_KIND, data, len);
+    default: return unquote_unbold_kind(text, PyUnicode_4BYTE_KIND, data, len);
+    }
+}
+
 static PyObject *fold(PyObject *self, PyObject *text) { return pass(text, 1); }
 static PyObject *replace(PyObject *self, PyObject *text) { return pass(text, 0); }
 
 static PyMethodDef METHODS[] = {
     {"fold", fold, METH_O, "fold(text) -> str: clean._fold_py (CR line ends and _REPLACE, in one pass)."},
     {"replace", replace, METH_O, "replace(text) -> str: clean._replace_all_py (_REPLACE alone)."},
+    {"unquote_unbold", unquote_unbold, METH_O,
+     "unquote_unbold(text) -> str: clean._unquote_unbold_py (quote markers, then two-star runs)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -73,7 +73,7 @@ def test_midline_core_on_long_lines_and_real_transcripts() -> None:
 @needs_clean
 def test_clean_core_holds_the_replacements_clean_makes() -> None:
     assert clean_core.REPLACE == cleaning._REPLACE
-    assert cleaning._PASSES == (clean_core.fold, clean_core.replace)
+    assert cleaning._PASSES == (clean_core.fold, clean_core.replace, clean_core.unquote_unbold)
 
 
 # Pieces of text clean's passes branch on, and the order of its passes
@@ -90,7 +90,8 @@ _CLEAN_BITS = [old for old, _ in cleaning._REPLACE] + [
     "<`br>", "<\u200bbr>", "[code]", "[/quote]", "[color=red]", "[", "&nbsp;", "&#13;", "&#x0d;", "&#9;", "&amp;",
     "&lt;br&gt;", "&#xff1a;", "&Tab;", "&", "\\_", "\\*", "\\>", "\\", "nvlddmkm", "MODULE_NAME: a", "IMAGE_NAME:",
     "sysDEBUG_FLR_IMAGE_TIMESTAMP: 1", "x`PROCESS_NAME:", " SYMBOL_NAME:  r+1b ", " Arg1: ffff ", "x" * 250,
-    " MEMORY_MANAGEMENT (1a) ", "a", " ", ":", "中", "é", "\xff", "\U0001f600", "代码",
+    " MEMORY_MANAGEMENT (1a) ", "a", " ", ":", "中", "é", "\xff", "\U0001f600", "代码", "  ", "> >", ">\n", "\n ",
+    "****", "\n**", "**\n", ">**", "* *",
 ]
 
 
@@ -102,6 +103,7 @@ def test_clean_with_its_core_gives_the_text_clean_on_the_twins_gives(bits) -> No
     assert cleaning.clean(text) == cleaning.clean_py(text)
     assert clean_core.fold(text) == cleaning._fold_py(text)
     assert clean_core.replace(text) == cleaning._replace_all_py(text)
+    assert clean_core.unquote_unbold(text) == cleaning._unquote_unbold_py(text)
 
 
 @needs_clean
@@ -111,18 +113,22 @@ def test_clean_core_on_real_transcripts_and_odd_strings() -> None:
     fixtures = Path(__file__).parent / "fixtures"
     texts = [p.read_text("utf-8", "replace") for p in sorted(fixtures.rglob("*.txt"))]
     texts += ["", "\r", "\r\r", "\n\r", "\u00a0", "\u00a0\t" * 5000 + "\U0001f600", "\uff1a" * 7000, "\udc80\r\u200b"]
+    texts += ["> " + t.replace("\n", "\n > > ") for t in texts[:20]]
+    texts += [">", "> ", " >", "\n>", "**", "*" * 5000, "**" + "é" * 3 + "**", "> **\U0001f600**", "\n" * 3000 + ">" * 3000]
     texts += ["\r\n".join(texts[:5]), "\U0001f600".join(texts[-5:])]
     for text in texts:
         assert cleaning.clean(text) == cleaning.clean_py(text)
         assert clean_core.fold(text) == cleaning._fold_py(text)
+        assert clean_core.unquote_unbold(text) == cleaning._unquote_unbold_py(text)
 
     class Text(str):
         pass
 
-    assert type(clean_core.fold(Text("a\tb"))) is str and type(clean_core.fold(Text("ab"))) is str
-    for wrong in (b"a\r\n", None, 1):
-        with pytest.raises(TypeError):
-            clean_core.fold(wrong)
+    for core in (clean_core.fold, clean_core.replace, clean_core.unquote_unbold):
+        assert type(core(Text("> a\t**b**"))) is str and type(core(Text("ab"))) is str
+        for wrong in (b"a\r\n", None, 1):
+            with pytest.raises(TypeError):
+                core(wrong)
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

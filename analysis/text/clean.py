@@ -163,20 +163,37 @@ def _fold_py(text: str) -> str:
     return _replace_all_py(text)
 
 
+def _may_be_quoted(text: str) -> bool:
+    """Whether a text may have quote markers: a ">" at a line start or after a blank."""
+    return ">" in text and ("\n>" in text or " >" in text or text[:1] == ">")  # one character: a memchr
+
+
+def _unquote_unbold_py(text: str) -> str:
+    """E-mail quote markers off the line starts, then markdown bold's stars."""
+    if _may_be_quoted(text):
+        first = _QUOTE_FIRST.match(text)
+        text = _QUOTE.sub("\n", text[first.end():] if first else text)
+    if "**" in text:
+        text = _BOLD.sub("", text)
+    return text
+
+
 class _Passes(NamedTuple):
     """The passes of clean that are loops over the characters: compiled
     (csrc/clean.c) or their pure-Python twins above, the reference."""
 
     fold: Callable[[str], str]
     replace_all: Callable[[str], str]
+    unquote_unbold: Callable[[str], str]
 
 
-_PY_PASSES = _Passes(_fold_py, _replace_all_py)
+_PY_PASSES = _Passes(_fold_py, _replace_all_py, _unquote_unbold_py)
 # One pass of C for the three of _fold_py (two str.replace passes and a
 # regex sub calling back to Python for each character replaced, over texts
-# nearly all stored two bytes a character): see csrc/clean.c.
+# nearly all stored two bytes a character), and one for the two regex subs
+# of _unquote_unbold_py: see csrc/clean.c.
 _NATIVE = native.load("clean")
-_PASSES = _Passes(_NATIVE.fold, _NATIVE.replace) if _NATIVE else _PY_PASSES
+_PASSES = _Passes(_NATIVE.fold, _NATIVE.replace, _NATIVE.unquote_unbold) if _NATIVE else _PY_PASSES
 _replace_all = _PASSES.replace_all
 
 
@@ -221,11 +238,8 @@ def _clean(text: str, passes: _Passes) -> str:
         text = _BBCODE.sub("", text)
     if _MD_MARK.search(text):
         text = _MD_ESCAPE.sub(r"\1", text)
-    if ">" in text and ("\n>" in text or " >" in text or text[:1] == ">"):  # one character: a memchr
-        first = _QUOTE_FIRST.match(text)
-        text = _QUOTE.sub("\n", text[first.end():] if first else text)
-    if "**" in text:
-        text = _BOLD.sub("", text)
+    if "**" in text or _may_be_quoted(text):
+        text = passes.unquote_unbold(text)
     if "_NAME:" in text:
         text = _unglue(text)
         text = _reflow(text)

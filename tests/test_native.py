@@ -81,9 +81,12 @@ def test_clean_core_holds_the_replacements_clean_makes() -> None:
 # ends), CR and CR LF (and a CR before a character that goes, or after an
 # entity that is a CR), tabs and backticks (inside stars, tags, keys and
 # addresses), star runs, quote markers, tags, BBCode, entities that stand
-# for characters replaced, markdown escapes, glued and flattened keys (and
-# a line long enough to be reflowed), in texts stored one, two and four
-# bytes a character, and in Latin-1 texts that turn ASCII when cleaned.
+# for characters replaced (and html's references at their edges: "#"
+# without digits, long names, what ends a name, references that stand for
+# nothing or for a wide character), markdown escapes, glued and flattened
+# keys (and a line long enough to be reflowed), in texts stored one, two
+# and four bytes a character, and in Latin-1 texts that turn ASCII when
+# cleaned; and any characters at all between them.
 _CLEAN_BITS = [old for old, _ in cleaning._REPLACE] + [
     "\r", "\r\n", "\n", "\n\n", "\r\r\n", "\t", "`", "``` ", "fffff801`cc98ce55", "*", "**", "***", "*`*", "**\t",
     ">", "> ", "\n> ", "\n  > > ", " >", ">>", "\n>\t", "<br>", "<BR />", "</p>", "</div>\n", "<p class=x>", "<b>", "</",
@@ -91,13 +94,15 @@ _CLEAN_BITS = [old for old, _ in cleaning._REPLACE] + [
     "&lt;br&gt;", "&#xff1a;", "&Tab;", "&", "\\_", "\\*", "\\>", "\\", "nvlddmkm", "MODULE_NAME: a", "IMAGE_NAME:",
     "sysDEBUG_FLR_IMAGE_TIMESTAMP: 1", "x`PROCESS_NAME:", " SYMBOL_NAME:  r+1b ", " Arg1: ffff ", "x" * 250,
     " MEMORY_MANAGEMENT (1a) ", "a", " ", ":", "中", "é", "\xff", "\U0001f600", "代码", "  ", "> >", ">\n", "\n ",
-    "****", "\n**", "**\n", ">**", "* *",
+    "****", "\n**", "**\n", ">**", "* *", "&#", "&#x", "&#X4e2d", "&#xg", "&lt", "&notit;", "&#0;", "&#x110000;",
+    "&#128;", "&#65", "&amp", ";", "&a\rb;", "&中;", "&\U0001f600;", "&#x1F600;", "&#xd800;", "&" + "a" * 31, "a" * 2,
+    "&#12345678901234567890;", "&\f", "&<", "&&", "&#;", "&gt;&gt;",
 ]
 
 
 @needs_clean
 @settings(max_examples=1500, deadline=None)
-@given(bits=st.lists(st.sampled_from(_CLEAN_BITS), max_size=40))
+@given(bits=st.lists(st.sampled_from(_CLEAN_BITS) | st.text(max_size=4), max_size=40))
 def test_clean_with_its_core_gives_the_text_clean_on_the_twins_gives(bits) -> None:
     text = "".join(bits)
     assert cleaning.clean(text) == cleaning.clean_py(text)
@@ -115,6 +120,7 @@ def test_clean_core_on_real_transcripts_and_odd_strings() -> None:
     texts += ["", "\r", "\r\r", "\n\r", "\u00a0", "\u00a0\t" * 5000 + "\U0001f600", "\uff1a" * 7000, "\udc80\r\u200b"]
     texts += ["> " + t.replace("\n", "\n > > ") for t in texts[:20]]
     texts += [">", "> ", " >", "\n>", "**", "*" * 5000, "**" + "é" * 3 + "**", "> **\U0001f600**", "\n" * 3000 + ">" * 3000]
+    texts += ["&nbsp;" * 3000 + "中", "&lt;br&gt;&#13;\n" * 500, "&#x1F600;" + "a" * 100, "&a" * 2000, "&#xff1a;&Tab;"]
     texts += ["\r\n".join(texts[:5]), "\U0001f600".join(texts[-5:])]
     for text in texts:
         assert cleaning.clean(text) == cleaning.clean_py(text)

@@ -4,6 +4,7 @@ asks for them (CRASHDESK_REQUIRE_NATIVE=1) they were built."""
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -15,12 +16,16 @@ from analysis.text import events
 
 midline = native.load("midline")
 needs_midline = pytest.mark.skipif(midline is None, reason="analysis._midline not built (or CRASHDESK_PURE_PYTHON)")
+clean_core = native.load("clean")
+needs_clean = pytest.mark.skipif(clean_core is None, reason="analysis._clean not built (or CRASHDESK_PURE_PYTHON)")
+cleaning = importlib.import_module("analysis.text.clean")  # the module: the package's name is the function
 
 
 def test_the_cores_were_built_where_ci_asks_for_them() -> None:
     if not os.environ.get("CRASHDESK_REQUIRE_NATIVE") or native.PURE:
         pytest.skip("only where .ci/run asks for the compiled cores")
     assert midline is not None
+    assert clean_core is not None
 
 
 @needs_midline
@@ -63,6 +68,73 @@ def test_midline_core_on_long_lines_and_real_transcripts() -> None:
     for text in texts:
         for a, b in ((0, len(text)), (text.find("\n") + 1, len(text) // 2)):
             assert midline.midline_lines(text, a, b, events.MAX_LINE) == events._midline_lines_py(text, a, b)
+
+
+@needs_clean
+def test_clean_core_holds_the_replacements_clean_makes() -> None:
+    assert clean_core.REPLACE == cleaning._REPLACE
+    assert cleaning._PASSES == (clean_core.fold, clean_core.replace, clean_core.unquote_unbold)
+
+
+# Pieces of text clean's passes branch on, and the order of its passes
+# shows in: each character replaced (and the full-width ones next to line
+# ends), CR and CR LF (and a CR before a character that goes, or after an
+# entity that is a CR), tabs and backticks (inside stars, tags, keys and
+# addresses), star runs, quote markers, tags, BBCode, entities that stand
+# for characters replaced (and html's references at their edges: "#"
+# without digits, long names, what ends a name, references that stand for
+# nothing or for a wide character), markdown escapes, glued and flattened
+# keys (and a line long enough to be reflowed), in texts stored one, two
+# and four bytes a character, and in Latin-1 texts that turn ASCII when
+# cleaned; and any characters at all between them.
+_CLEAN_BITS = [old for old, _ in cleaning._REPLACE] + [
+    "\r", "\r\n", "\n", "\n\n", "\r\r\n", "\t", "`", "``` ", "fffff801`cc98ce55", "*", "**", "***", "*`*", "**\t",
+    ">", "> ", "\n> ", "\n  > > ", " >", ">>", "\n>\t", "<br>", "<BR />", "</p>", "</div>\n", "<p class=x>", "<b>", "</",
+    "<`br>", "<\u200bbr>", "[code]", "[/quote]", "[color=red]", "[", "&nbsp;", "&#13;", "&#x0d;", "&#9;", "&amp;",
+    "&lt;br&gt;", "&#xff1a;", "&Tab;", "&", "\\_", "\\*", "\\>", "\\", "nvlddmkm", "MODULE_NAME: a", "IMAGE_NAME:",
+    "sysDEBUG_FLR_IMAGE_TIMESTAMP: 1", "x`PROCESS_NAME:", " SYMBOL_NAME:  r+1b ", " Arg1: ffff ", "x" * 250,
+    " MEMORY_MANAGEMENT (1a) ", "a", " ", ":", "中", "é", "\xff", "\U0001f600", "代码", "  ", "> >", ">\n", "\n ",
+    "****", "\n**", "**\n", ">**", "* *", "&#", "&#x", "&#X4e2d", "&#xg", "&lt", "&notit;", "&#0;", "&#x110000;",
+    "&#128;", "&#65", "&amp", ";", "&a\rb;", "&中;", "&\U0001f600;", "&#x1F600;", "&#xd800;", "&" + "a" * 31, "a" * 2,
+    "&#12345678901234567890;", "&\f", "&<", "&&", "&#;", "&gt;&gt;",
+]
+
+
+@needs_clean
+@settings(max_examples=1500, deadline=None)
+@given(bits=st.lists(st.sampled_from(_CLEAN_BITS) | st.text(max_size=4), max_size=40))
+def test_clean_with_its_core_gives_the_text_clean_on_the_twins_gives(bits) -> None:
+    text = "".join(bits)
+    assert cleaning.clean(text) == cleaning.clean_py(text)
+    assert clean_core.fold(text) == cleaning._fold_py(text)
+    assert clean_core.replace(text) == cleaning._replace_all_py(text)
+    assert clean_core.unquote_unbold(text) == cleaning._unquote_unbold_py(text)
+
+
+@needs_clean
+def test_clean_core_on_real_transcripts_and_odd_strings() -> None:
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = [p.read_text("utf-8", "replace") for p in sorted(fixtures.rglob("*.txt"))]
+    texts += ["", "\r", "\r\r", "\n\r", "\u00a0", "\u00a0\t" * 5000 + "\U0001f600", "\uff1a" * 7000, "\udc80\r\u200b"]
+    texts += ["> " + t.replace("\n", "\n > > ") for t in texts[:20]]
+    texts += [">", "> ", " >", "\n>", "**", "*" * 5000, "**" + "é" * 3 + "**", "> **\U0001f600**", "\n" * 3000 + ">" * 3000]
+    texts += ["&nbsp;" * 3000 + "中", "&lt;br&gt;&#13;\n" * 500, "&#x1F600;" + "a" * 100, "&a" * 2000, "&#xff1a;&Tab;"]
+    texts += ["\r\n".join(texts[:5]), "\U0001f600".join(texts[-5:])]
+    for text in texts:
+        assert cleaning.clean(text) == cleaning.clean_py(text)
+        assert clean_core.fold(text) == cleaning._fold_py(text)
+        assert clean_core.unquote_unbold(text) == cleaning._unquote_unbold_py(text)
+
+    class Text(str):
+        pass
+
+    for core in (clean_core.fold, clean_core.replace, clean_core.unquote_unbold):
+        assert type(core(Text("> a\t**b**"))) is str and type(core(Text("ab"))) is str
+        for wrong in (b"a\r\n", None, 1):
+            with pytest.raises(TypeError):
+                core(wrong)
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

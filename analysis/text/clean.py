@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from itertools import pairwise
+from typing import NamedTuple
+
+from analysis import native
 
 # Characters to replace (str.translate would walk a non-ASCII text one code
 # point at a time through Python's mapping protocol; see _replace_all).
@@ -143,10 +147,54 @@ _REPLACED = dict(_REPLACE)
 _TO_REPLACE = re.compile("[" + "".join(re.escape(old) for old, _ in _REPLACE) + "]")
 
 
-def _replace_all(text: str) -> str:
+def _replace_all_py(text: str) -> str:
     if text.isascii():  # O(1): an ASCII string says so; the tab is the one ASCII character replaced
         return text.replace("\t", " ") if "\t" in text else text
     return _TO_REPLACE.sub(lambda m: _REPLACED[m[0]], text)
+
+
+def _fold_py(text: str) -> str:
+    """clean's first pass: a text's line ends made "\n" (CR LF, then a CR
+    alone), then its characters replaced."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            text = text.replace("\r", "\n")
+    return _replace_all_py(text)
+
+
+def _may_be_quoted(text: str) -> bool:
+    """Whether a text may have quote markers: a ">" at a line start or after a blank."""
+    return ">" in text and ("\n>" in text or " >" in text or text[:1] == ">")  # one character: a memchr
+
+
+def _unquote_unbold_py(text: str) -> str:
+    """E-mail quote markers off the line starts, then markdown bold's stars."""
+    if _may_be_quoted(text):
+        first = _QUOTE_FIRST.match(text)
+        text = _QUOTE.sub("\n", text[first.end():] if first else text)
+    if "**" in text:
+        text = _BOLD.sub("", text)
+    return text
+
+
+class _Passes(NamedTuple):
+    """The passes of clean that are loops over the characters: compiled
+    (csrc/clean.c) or their pure-Python twins above, the reference."""
+
+    fold: Callable[[str], str]
+    replace_all: Callable[[str], str]
+    unquote_unbold: Callable[[str], str]
+
+
+_PY_PASSES = _Passes(_fold_py, _replace_all_py, _unquote_unbold_py)
+# One pass of C for the three of _fold_py (two str.replace passes and a
+# regex sub calling back to Python for each character replaced, over texts
+# nearly all stored two bytes a character), and one for the two regex subs
+# of _unquote_unbold_py: see csrc/clean.c.
+_NATIVE = native.load("clean")
+_PASSES = _Passes(_NATIVE.fold, _NATIVE.replace, _NATIVE.unquote_unbold) if _NATIVE else _PY_PASSES
+_replace_all = _PASSES.replace_all
 
 
 # What makes a pass worth its cost, each as one pattern that starts with a
@@ -169,13 +217,20 @@ def last_break_end(text: str, end: int) -> int:
 
 
 def clean(text: str) -> str:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            text = text.replace("\r", "\n")
-    text = _replace_all(text)
+    return _clean(text, _PASSES)
+
+
+def clean_py(text: str) -> str:
+    """clean on the pure-Python twins alone: the reference of the compiled passes."""
+    return _clean(text, _PY_PASSES)
+
+
+def _clean(text: str, passes: _Passes) -> str:
+    text = passes.fold(text)
     if "&" in text and _ENTITY.search(text):
-        text = _replace_all(html.unescape(text))
+        # An entity may stand for a character replaced ("&nbsp;"); a "&#13;"
+        # is a "\r" that stays (its line was one already).
+        text = passes.replace_all(html.unescape(text))
     if _HTML_MARK.search(text):
         text = _HTML_BREAK.sub("\n", text)
         text = _HTML_TAG.sub("", text)
@@ -183,11 +238,8 @@ def clean(text: str) -> str:
         text = _BBCODE.sub("", text)
     if _MD_MARK.search(text):
         text = _MD_ESCAPE.sub(r"\1", text)
-    if ">" in text and ("\n>" in text or " >" in text or text[:1] == ">"):  # one character: a memchr
-        first = _QUOTE_FIRST.match(text)
-        text = _QUOTE.sub("\n", text[first.end():] if first else text)
-    if "**" in text:
-        text = _BOLD.sub("", text)
+    if "**" in text or _may_be_quoted(text):
+        text = passes.unquote_unbold(text)
     if "_NAME:" in text:
         text = _unglue(text)
         text = _reflow(text)

@@ -12,10 +12,11 @@ import email
 import email.header
 import email.utils
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from email.message import Message
+
+from analysis.entities import unescape
 
 # A mail may say GB2312 and carry GBK (or GB18030): GB18030 reads all three.
 _CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
@@ -149,7 +150,7 @@ def html_text(doc: str) -> str:
             pos = n if end_tag is None else end_tag.end()
         elif name in _BREAKS:
             parts.append("\n")
-    text = html.unescape("".join(parts)).replace("\xa0", " ")
+    text = unescape("".join(parts)).replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 

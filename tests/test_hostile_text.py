@@ -109,3 +109,28 @@ def test_a_dump_lists_at_most_256_frames_and_2048_modules():
     d = outcome.case.dumps[0]
     assert len(d.stack) == MAX_FRAMES and "stack_cut" in d.notes
     assert len(d.modules) == MAX_MODULES and "modules_cut" in d.notes
+
+
+def test_a_character_reference_of_thousands_of_digits_is_read_as_any_other() -> None:
+    """html.unescape's int() refuses a number of more than 4,300 digits: such
+    a reference in a paste ended the whole analysis with a ValueError."""
+    import html
+
+    from analysis.entities import unescape
+    from analysis.eventlog.xml_export import clean_paste
+    from analysis.intake import Blob
+    from analysis.pipeline import analyze_blobs
+    from analysis.text.clean import clean
+    from bot.mailparse import html_text
+
+    long_a = "&#" + "0" * 5000 + "65;"
+    assert unescape(long_a + " &#" + "9" * 5000 + "; &#x" + "0" * 5000 + "41; &#66") == "A \ufffd A B"
+    for short in ("&#65;", "&#0000065", "&#99999999;", "&#1114111;", "&#0;", "&#128;", "&amp;&#x41;"):
+        assert unescape(short) == html.unescape(short)
+    for digits in ("65", "99999999", "1114111", "0"):
+        assert unescape("&#" + "0" * 5000 + digits + ";") == html.unescape(f"&#{digits};")
+    assert clean("x " + long_a + " &nbsp;y") == "x A  y"
+    outcome = analyze_blobs([Blob("paste.txt", f"BugCheck 1A, {{41792, 0, 0, 0}}\n{long_a}\nMODULE_NAME: x\n".encode())])
+    assert outcome.case.dumps[0].bugcheck.code == 0x1A
+    assert "&#" not in clean_paste("&lt;Event&gt;" + long_a + "&lt;/Event&gt;")
+    assert "A" in html_text(f"<p>{long_a}</p>")

@@ -10,12 +10,12 @@ XXE: nothing is ever expanded or fetched)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Iterator
 from xml.parsers import expat
 
 from analysis.eventlog.event import MAX_MESSAGE, Event, bounded, level_of, set_field, utc_iso
+from analysis.entities import unescape
 from analysis.inputs import Rejected
 
 MAX_DEPTH = 64
@@ -170,7 +170,7 @@ def clean_paste(text: str) -> str:
     lies around them (a ticket's prose, Event Viewer's General text) goes,
     tree markers go, and an escaped copy is unescaped once."""
     if looks_escaped(text[:65536]) and len(text) <= MAX_ESCAPED:
-        text = html.unescape(text)
+        text = unescape(text)
     # Tree markers are cut from the elements only, after they are found:
     # a marker is blanks and a dash before a '<' at a line's start, and no
     # '<Event' or '</Event>' is made or broken by cutting one.

@@ -5,13 +5,13 @@ parser (and every look at the next line) sees the cleaned text."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from itertools import pairwise
 from typing import NamedTuple
 
 from analysis import native
+from analysis.entities import unescape
 
 # Characters to replace (str.translate would walk a non-ASCII text one code
 # point at a time through Python's mapping protocol; see _replace_all).
@@ -230,7 +230,7 @@ def _clean(text: str, passes: _Passes) -> str:
     if "&" in text and _ENTITY.search(text):
         # An entity may stand for a character replaced ("&nbsp;"); a "&#13;"
         # is a "\r" that stays (its line was one already).
-        text = passes.replace_all(html.unescape(text))
+        text = passes.replace_all(unescape(text))
     if _HTML_MARK.search(text):
         text = _HTML_BREAK.sub("\n", text)
         text = _HTML_TAG.sub("", text)

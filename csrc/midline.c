@@ -194,6 +194,9 @@ static PyObject *midline_lines(PyObject *self, PyObject *args) {
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     if (a < 0) a = 0;
     if (b > len) b = len;
+    /* A piece longer than the text is the whole line: past len + 1 nothing
+     * changes, and piece + max_line below could overflow. */
+    if (max_line > len + 1) max_line = len + 1;
     const void *data = PyUnicode_DATA(text);
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND: return scan(PyUnicode_1BYTE_KIND, data, len, a, b, max_line);

@@ -72,6 +72,23 @@ def test_midline_core_on_long_lines_and_real_transcripts() -> None:
             assert midline.midline_lines(text, a, b, events.MAX_LINE) == events._midline_lines_py(text, a, b)
 
 
+@needs_midline
+def test_midline_core_takes_any_bounds_and_piece_length_without_reading_outside_the_text() -> None:
+    """A piece length near the largest size overflowed piece + max_line, and
+    the scan then read before the text's start (a segfault)."""
+    import sys
+
+    text = "ab, {cd\nxx, {  stop code 0x1a\n中 Owning Process"
+    for max_line in (len(text), len(text) + 1, 10**15, 2**62):
+        assert midline.midline_lines(text, 0, len(text), max_line) == events._midline_lines_py(text, 0, len(text), max_line)
+    assert midline.midline_lines(text, 0, len(text), sys.maxsize) == midline.midline_lines(text, 0, len(text), 10**15)
+    for a, b in ((-5, len(text)), (0, len(text) + 99), (len(text) + 3, len(text) + 9), (7, 2), (-9, -1)):
+        found, pieces = midline.midline_lines(text, a, b, 3)
+        assert all(0 <= line <= len(text) for line in found[1:]) and all(0 <= line < len(text) for line in pieces)
+    with pytest.raises(ValueError):
+        midline.midline_lines(text, 0, len(text), 0)
+
+
 @needs_clean
 def test_clean_core_holds_the_replacements_clean_makes() -> None:
     assert clean_core.REPLACE == cleaning._REPLACE

@@ -18,6 +18,8 @@ midline = native.load("midline")
 needs_midline = pytest.mark.skipif(midline is None, reason="analysis._midline not built (or CRASHDESK_PURE_PYTHON)")
 clean_core = native.load("clean")
 needs_clean = pytest.mark.skipif(clean_core is None, reason="analysis._clean not built (or CRASHDESK_PURE_PYTHON)")
+marks_core = native.load("marks")
+needs_marks = pytest.mark.skipif(marks_core is None, reason="analysis._marks not built (or CRASHDESK_PURE_PYTHON)")
 cleaning = importlib.import_module("analysis.text.clean")  # the module: the package's name is the function
 
 
@@ -154,6 +156,55 @@ def test_clean_core_on_real_transcripts_and_odd_strings() -> None:
         for wrong in (b"a\r\n", None, 1):
             with pytest.raises(TypeError):
                 core(wrong)
+
+
+# Words that share their first pair of bytes, one inside another, one that
+# is another's start, of UTF-8 lead bytes, and at a text's very end.
+_MARK_WORDS = [b"ab", b"abc", b"abd", b"abcab", b"ba", b"bb", b"\xe4\xb8", b"\xe4\xb8\xad\xe6", b"zz", b"a\n", b"\n\n"]
+
+
+@needs_marks
+@settings(max_examples=500, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"b", b"c", b"d", b"ab", b"abc", b"\xe4\xb8\xad", b"\xe6", b"\n", b"z"]),
+                     max_size=40).map(b"".join),
+       words=st.lists(st.sampled_from(_MARK_WORDS), max_size=len(_MARK_WORDS)))
+def test_marks_core_finds_the_first_place_str_find_finds(data, words) -> None:
+    from analysis.marks import _first_places_py
+
+    finder = marks_core.Finder(tuple(words))
+    assert finder.words == tuple(words)
+    assert finder.first(data) == _first_places_py(data, tuple(words))
+    assert finder.first(bytearray(data)) == finder.first(memoryview(data)) == finder.first(data)
+
+
+@needs_marks
+def test_marks_core_on_the_readers_words_and_real_texts() -> None:
+    """Every word the readers' gates search for, over the fixtures folded
+    (and over none of them: every word absent), as one finder."""
+    from pathlib import Path
+
+    import analysis.eventlog.message_paste
+    import analysis.pipeline
+    import analysis.reports  # noqa: F401  (their Marks register their words)
+    from analysis import marks
+
+    words = tuple(marks._WORDS)
+    assert len(words) > 50 and all(len(w) >= 2 for w in words)
+    finder = marks_core.Finder(words)
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = [marks.fold(p.read_text("utf-8", "replace")) for p in sorted(fixtures.rglob("*.txt"))]
+    texts += [b"".join(texts), b"", b"x", words[0][:1], words[0], b" ".join(words)[1:], b"\x00" * 1000]
+    for data in texts:
+        assert finder.first(data) == marks._first_places_py(data, words)
+    for wrong in ((b"a",), (b"",), ("ab",), (None,)):
+        with pytest.raises(ValueError):
+            marks_core.Finder(wrong)
+    with pytest.raises(TypeError):
+        marks_core.Finder([b"ab"])
+    with pytest.raises(TypeError):
+        finder.first("ab")
+    with pytest.raises(TypeError):
+        finder.__init__((b"ab",))  # made once: its table is not made again under a scan
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

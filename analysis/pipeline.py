@@ -16,6 +16,7 @@ from analysis.intake import (
     KIND_APP, KIND_KERNEL32, KIND_KERNEL64, KIND_TEXT, Blob, Rejected, expand, open_path, sniff,
 )
 from analysis.inputs import said
+from analysis.marks import Marks
 from analysis.model import CaseReport, DumpReport, module_key
 
 
@@ -87,6 +88,9 @@ def read_blob(blob: Blob, context: list[object] | None = None,
 # the text even when a report reader found its shape there too.
 _WINDBG_MARKS = ("Bugcheck Analysis", "BUGCHECK_CODE", "FAILURE_BUCKET_ID", "STACK_TEXT", "Probably caused by",
                  "Loading Dump File", "\nArg1: ", "MODULE_NAME:", "BugCheck ", "Child-SP", "ChildEBP", "kd> ")
+# Its words are searched in the same pass as the report readers' (asked
+# before them, while their folded copy of the text is held).
+_WINDBG_GATE = Marks(_WINDBG_MARKS)
 
 
 def read_decoded(decoded: str, source: str, context: list[object],
@@ -97,6 +101,7 @@ def read_decoded(decoded: str, source: str, context: list[object],
     from analysis.reports import XmlRefused, read_reports
     from analysis.reports.bluescreen import is_screen_text
 
+    windbg_marked = _WINDBG_GATE.found(decoded)
     try:
         readings = read_reports(decoded, source)
     except XmlRefused:
@@ -104,7 +109,7 @@ def read_decoded(decoded: str, source: str, context: list[object],
     found = [crash for reading in readings for crash in reading.crashes]
     for reading in readings:
         context.extend(reading.context)
-    if not found or any(mark in decoded for mark in _WINDBG_MARKS):
+    if not found or windbg_marked:
         try:
             windbg = text.parse_text(decoded, source, deadline)
         except text.NoCrashFound:

@@ -601,30 +601,6 @@ static int frame_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
     return *made ? TAKEN : -1;
 }
 
-/* The line at s, up to e (a line break or the walk's stop). */
-static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject **made) {
-    *made = NULL;
-    Py_ssize_t p = s;
-    while (p < e && READ(p) == ' ')
-        p++;
-    if (p >= e)
-        return SKIP;  /* (?=[!-~]) after the blanks */
-    Py_UCS4 c = READ(p);
-    if (c < '!' || c > '~')
-        return SKIP;
-    if (is_upper(c)) {
-        int r = field_line(text, kind, data, s, p, e, made);
-        if (r != SKIP)
-            return r;
-    }
-    if (is_hex(c)) {
-        int r = frame_line(text, kind, data, s, p, e, made);
-        if (r != SKIP)
-            return r;
-    }
-    return may_match(kind, data, s, p, e, c) ? STOP : SKIP;
-}
-
 static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
     if (kind == PyUnicode_1BYTE_KIND) {
         const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
@@ -635,6 +611,163 @@ static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from,
             return i;
     return -1;
 }
+
+static PyObject *KEYS_READ;  /* tuple: the "Key : name" names read the long way (lower case) */
+static PyObject *KIND_ARG, *KIND_BAD_ARG;
+
+/* The key branch: Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n]) and whether a
+ * "Value:" line follows; as Scanner._take reads it, a key whose value is
+ * no fact is passed over with its Value line (*next: past them). */
+static int key_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
+                    Py_ssize_t *next) {
+    if (e - p < 3 || READ(p) != 'K' || READ(p + 1) != 'e' || READ(p + 2) != 'y')
+        return SKIP;
+    Py_ssize_t q = p + 3;
+    if (q >= e || READ(q) != ' ')
+        return SKIP;
+    while (q < e && READ(q) == ' ')
+        q++;
+    if (q >= e || READ(q) != ':')
+        return SKIP;
+    q++;
+    while (q < e && READ(q) == ' ')
+        q++;
+    Py_ssize_t na = q;
+    int wide = 0;
+    while (q < e && (is_word(READ(q)) || READ(q) == '.')) {
+        wide |= READ(q) >= 128;
+        q++;
+    }
+    if (q == na)
+        return SKIP;
+    Py_ssize_t nb = q;
+    while (q < e && READ(q) == ' ')
+        q++;
+    if (q != e)
+        return SKIP;  /* the name is all the line holds */
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (!(e + 1 < stop || stop >= n) || e - s > MAX_LINE || wide)
+        return STOP;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(KEYS_READ); i++) {
+        PyObject *w = PyTuple_GET_ITEM(KEYS_READ, i);
+        if (PyUnicode_GET_LENGTH(w) == nb - na && starts_with(kind, data, na, nb, w, 1))
+            return STOP;  /* its value is a fact: the long way reads it */
+    }
+    *next = e + 1;
+    /* (?=\n[ ]{0,MAX_LINE - 6}+Value:()): the Value line goes with it */
+    if (e < stop) {
+        Py_ssize_t v = e + 1, k = 0;
+        while (v < stop && READ(v) == ' ' && k <= MAX_LINE - 6) {
+            v++;
+            k++;
+        }
+        static const char VALUE[] = "Value:";
+        int value = k <= MAX_LINE - 6 && v + 6 <= stop;
+        for (int i = 0; value && i < 6; i++)
+            value = READ(v + i) == (Py_UCS4)VALUE[i];
+        if (value) {
+            Py_ssize_t end = find_break(kind, data, e + 1, n);
+            *next = (end >= 0 ? end : n) + 1;
+        }
+    }
+    return TAKEN;
+}
+
+/* " ".join(text[a:b].split()) */
+static PyObject *single_blanks(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    Py_UCS4 *buf = PyMem_Malloc((b - a + 1) * sizeof(Py_UCS4));
+    if (!buf)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    int gap = 0;
+    for (Py_ssize_t i = a; i < b; i++) {
+        Py_UCS4 c = READ(i);
+        if (Py_UNICODE_ISSPACE(c)) {
+            gap = n > 0;
+            continue;
+        }
+        if (gap) {
+            buf[n++] = ' ';
+            gap = 0;
+        }
+        buf[n++] = c;
+    }
+    PyObject *out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+/* The arg branch: Arg([1-4]): (HEX++)\b(?:,? ?([^\n]*+))?(?=\n(?![ ]{3})[\s\S]),
+ * made as _arg_event makes it. */
+static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
+                    PyObject **made) {
+    if (e - p < 7 || READ(p) != 'A' || READ(p + 1) != 'r' || READ(p + 2) != 'g' || READ(p + 3) < '1' || READ(p + 3) > '4'
+        || READ(p + 4) != ':' || READ(p + 5) != ' ' || !is_hex(READ(p + 6)))
+        return SKIP;
+    Py_ssize_t da = p + 6, db = da;
+    while (db < e && is_hex(READ(db)))
+        db++;
+    if (db < e && is_word(READ(db)))
+        return SKIP;  /* \b */
+    /* the next line is there and does not go on with the meaning */
+    if (!(e < stop && e + 1 < stop))
+        return SKIP;
+    if (e + 3 < stop && READ(e + 1) == ' ' && READ(e + 2) == ' ' && READ(e + 3) == ' ')
+        return SKIP;
+    if (e - s > MAX_LINE)
+        return STOP;
+    Py_ssize_t ma = db;
+    if (ma < e && READ(ma) == ',')
+        ma++;
+    if (ma < e && READ(ma) == ' ')
+        ma++;
+    Py_ssize_t lead = da;
+    while (lead < db - 1 && READ(lead) == '0')
+        lead++;
+    long number = READ(p + 3) - '0';
+    PyObject *pair;
+    if (db - lead > 16) {
+        /* wider than 64 bits: (number, digits[:64]) */
+        pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
+        *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
+    } else {
+        Py_ssize_t mb = e - ma > MAX_VALUE ? ma + MAX_VALUE : e;
+        pair = Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), single_blanks(kind, data, ma, mb));
+        *made = pair ? event(s, KIND_ARG, pair) : NULL;
+    }
+    return *made ? TAKEN : -1;
+}
+
+/* The line at s, up to e (a line break or the walk's stop): *next is
+ * where the reading goes on when it is TAKEN. */
+static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, PyObject **made,
+                Py_ssize_t *next) {
+    *made = NULL;
+    *next = e + 1;
+    Py_ssize_t p = s;
+    while (p < e && READ(p) == ' ')
+        p++;
+    if (p >= e)
+        return SKIP;  /* (?=[!-~]) after the blanks */
+    Py_UCS4 c = READ(p);
+    if (c < '!' || c > '~')
+        return SKIP;
+    /* The branches in the pattern's order where they could overlap: a
+     * field, a key, an argument, a plain frame. */
+    int r = SKIP;
+    if (is_upper(c))
+        r = field_line(text, kind, data, s, p, e, made);
+    if (r == SKIP && c == 'K')
+        r = key_line(text, kind, data, s, p, e, stop, next);
+    if (r == SKIP && c == 'A')
+        r = arg_line(text, kind, data, s, p, e, stop, made);
+    if (r == SKIP && is_hex(c))
+        r = frame_line(text, kind, data, s, p, e, made);
+    if (r != SKIP)
+        return r;
+    return may_match(kind, data, s, p, e, c) ? STOP : SKIP;
+}
+
 
 /* scan(text, pos, bound, stop, cursor, out) -> (s, cursor).
  * The lines that start after a line break at pos - 1 or later and before
@@ -674,7 +807,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (e < 0)
             e = stop;
         PyObject *made;
-        int r = line(text, kind, data, s, e, &made);
+        Py_ssize_t next;
+        int r = line(text, kind, data, s, e, stop, &made, &next);
         if (r < 0)
             return NULL;
         if (r == STOP)
@@ -686,13 +820,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 if (bad < 0)
                     return NULL;
             }
-            cursor = e + 1;
+            cursor = next;
         }
         j = e;
     }
 }
 
-/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None):
+/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None, where the reading goes on):
  * the walk's reading of the one line at s (for the tests). */
 static PyObject *classify(PyObject *self, PyObject *args) {
     PyObject *text;
@@ -714,10 +848,11 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t e = find_break(kind, data, s, stop);
     PyObject *made;
-    int r = line(text, kind, data, s, e < 0 ? stop : e, &made);
+    Py_ssize_t next;
+    int r = line(text, kind, data, s, e < 0 ? stop : e, stop, &made, &next);
     if (r < 0)
         return NULL;
-    return Py_BuildValue("(iN)", r, or_none(made));
+    return Py_BuildValue("(iNn)", r, or_none(made), next);
 }
 
 static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
@@ -736,14 +871,14 @@ static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
 }
 
 /* setup(Event, Frame, fields, value_next, opening, lm_first, lm_rest, dump_words, dump_seconds,
- *       not_modules, max_line, max_value): the reader's tables. */
+ *       not_modules, keys_read, max_line, max_value): the reader's tables. */
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *event_type, *frame_type, *fields, *value_next, *opening, *lm_first, *lm_rest, *dump_words, *dump_seconds,
-        *not_modules;
+        *not_modules, *keys_read;
     Py_ssize_t max_line, max_value;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
                           &fields, &PySet_Type, &value_next, &opening, &lm_first, &lm_rest, &dump_words, &dump_seconds,
-                          &not_modules, &max_line, &max_value))
+                          &not_modules, &keys_read, &max_line, &max_value))
         return NULL;
     static const char *event_slots[3] = {"pos", "kind", "value"};
     static const char *frame_slots[8] = {"module", "function", "offset", "index", "child_sp", "return_address",
@@ -757,7 +892,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
             return NULL;
     if (set_tuple(&OPENING, opening, "opening") < 0 || set_tuple(&LM_REST, lm_rest, "lm_rest") < 0
         || set_tuple(&DUMP_WORDS, dump_words, "dump_words") < 0 || set_tuple(&DUMP_SECONDS, dump_seconds, "dump_seconds") < 0
-        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0)
+        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0 || set_tuple(&KEYS_READ, keys_read, "keys_read") < 0)
         return NULL;
     if (PyTuple_GET_SIZE(dump_words) != PyTuple_GET_SIZE(dump_seconds)) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
@@ -767,7 +902,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
         return NULL;
     }
-    if (max_line <= 0 || max_value < 0) {
+    if (max_line <= 6 || max_value < 0) {
         PyErr_SetString(PyExc_ValueError, "max_line and max_value must be positive");
         return NULL;
     }
@@ -800,7 +935,9 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "analysis._lines", NU
 PyMODINIT_FUNC PyInit__lines(void) {
     KIND_FIELD = PyUnicode_InternFromString("field");
     KIND_FRAME = PyUnicode_InternFromString("frame");
-    if (!KIND_FIELD || !KIND_FRAME)
+    KIND_ARG = PyUnicode_InternFromString("arg");
+    KIND_BAD_ARG = PyUnicode_InternFromString("bad_arg");
+    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG)
         return NULL;
     return PyModule_Create(&MODULE);
 }

@@ -80,7 +80,7 @@ static PyObject *make(PyTypeObject *type, const Py_ssize_t *offsets, PyObject **
 
 /* int(text[a:b], 16) of ASCII hex digits. */
 static PyObject *hex_int(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
-    if (b - a <= 15) {
+    if (b - a <= 16) {  /* 64 bits: the addresses and arguments of a 64-bit stack */
         unsigned long long v = 0;
         for (Py_ssize_t i = a; i < b; i++) {
             Py_UCS4 c = READ(i);
@@ -352,9 +352,39 @@ static PyObject *LM_FIRST;    /* str: each label's first letter, lower case */
 static PyObject *DUMP_WORDS;    /* tuple: the dump kinds' first words with their blank */
 static PyObject *DUMP_SECONDS;  /* tuple: for each, a word that may follow it (lower case) */
 
-static int starts_with_any(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, PyObject *words) {
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++)
-        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(words, i), 0))
+/* The opening words by their first character (all are ASCII): a line of
+ * prose is compared with the few that start as it does, not with all. */
+#define MAX_OPENING 256
+static unsigned char OPENING_AT[128][2];  /* first index and count in OPENING_ORDER */
+static Py_ssize_t OPENING_ORDER[MAX_OPENING];
+
+static int index_opening(void) {
+    Py_ssize_t n = PyTuple_GET_SIZE(OPENING), k = 0;
+    if (n > MAX_OPENING) {
+        PyErr_SetString(PyExc_ValueError, "too many opening words");
+        return -1;
+    }
+    memset(OPENING_AT, 0, sizeof OPENING_AT);
+    for (int c = 0; c < 128; c++) {
+        OPENING_AT[c][0] = (unsigned char)(k < 255 ? k : 255);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) == (Py_UCS4)c)
+                OPENING_ORDER[k++] = i;
+        OPENING_AT[c][1] = (unsigned char)(k - OPENING_AT[c][0]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) >= 128) {
+            PyErr_SetString(PyExc_ValueError, "the opening words are ASCII");
+            return -1;
+        }
+    return 0;
+}
+
+static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
+    if (c >= 128)
+        return 0;
+    for (int i = OPENING_AT[c][0], end = i + OPENING_AT[c][1]; i < end; i++)
+        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(OPENING, OPENING_ORDER[i]), 0))
             return 1;
     return 0;
 }
@@ -448,7 +478,7 @@ static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
         }
     }
     /* the opening words, Key, Arg, THREAD, start */
-    if (starts_with_any(kind, data, p, e, OPENING))
+    if (starts_with_opening(kind, data, p, e, c))
         return 1;
     /* lm details: [lL](?i:oaded symbol image file) and the others */
     if (is_alpha(c)) {
@@ -606,8 +636,16 @@ static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from,
         const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
         return hit ? hit - (const char *)data : -1;
     }
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = data;
+        for (Py_ssize_t i = from; i < stop; i++)
+            if (d[i] == '\n')
+                return i;
+        return -1;
+    }
+    const Py_UCS4 *d = data;
     for (Py_ssize_t i = from; i < stop; i++)
-        if (READ(i) == '\n')
+        if (d[i] == '\n')
             return i;
     return -1;
 }
@@ -898,6 +936,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
         return NULL;
     }
+    if (index_opening() < 0)
+        return NULL;
     if (PyUnicode_GET_LENGTH(lm_first) != PyTuple_GET_SIZE(lm_rest)) {
         PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
         return NULL;

@@ -621,3 +621,28 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
         assert gate.found_alone(text) == any(m in text for m in gate.marks)
         assert not marks._FOLDED  # nothing kept after it
 
+
+
+def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
+    """messages.hinted, for each pattern with a hint (X and X_HINT), is
+    X.search from any place: on texts of X's words in every case (and the
+    characters other cases fold to: U+0130, U+0131, U+017F, U+212A), cut
+    short, glued to the hint's characters and to what follows a word."""
+    from analysis.eventlog import messages
+
+    pairs = [(getattr(messages, name.removesuffix("_HINT")), hint) for name, hint in vars(messages).items()
+             if name.endswith("_HINT")]
+    assert len(pairs) >= 2
+    rng = random.Random(32)
+    for pattern, hint in pairs:
+        words = re.findall(r"[^()|?:\\]{2,}", pattern.pattern.split(")")[0])
+        assert len(words) >= 2, pattern.pattern
+        bits = words + [w.upper() for w in words] + [w.swapcase() for w in words] + [w[1:] for w in words]
+        bits += [w[: len(w) // 2] for w in words] + [w.replace("i", "\u0131").replace("k", "\u212a") for w in words]
+        bits += ["\u0130", "\u017f", "bu", "Bu", "BUC", "c", "存储", "段", "\\", "C:", "c:\\", ":", "：", " ", "\t", "\n",
+                 "0x13A_win32kfull!x", "abcd", "type 0", ".dmp", ".DMP", "MEMORY", ",", "x" * 70]
+        for _ in range(4000):
+            text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+            pos = rng.choice([0, 0, rng.randint(0, len(text))])
+            a, b = messages.hinted(pattern, hint, text, pos), pattern.search(text, pos)
+            assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text, pos)

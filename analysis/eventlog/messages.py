@@ -19,8 +19,34 @@ _BUGCHECK = re.compile(
 # "A dump was saved in: C:\Windows\MEMORY.DMP." / "已将转储的数据保存在: ..." /
 # "Ein Speicherabbild wurde gespeichert in: ...": the path is what ends in .dmp.
 _DUMP = re.compile(r"(?:[A-Za-z]:|%SystemRoot%|\\SystemRoot)\\[^\r\n<>\"|?*。，,]{0,260}?\.dmp", re.I)
+# Every _DUMP match holds a backslash at most 12 characters after its start
+# (after "C:", "%SystemRoot%" or at once): _DUMP is searched only from there
+# (see ``hinted``).
+_DUMP_HINT = (re.compile(r"\\"), 12)
 _REPORT = re.compile(r"(?:Report\s?Id|报告\s?I[Dd]|Berichts?-?(?:ID|kennung))\s{0,3}[:：]\s{0,3}([0-9A-Za-z][0-9A-Za-z-]{0,63})")
 _BUGCHECK_WORDS = ("bugcheck", "bug check", "检测错误", "fehlercode", "schwerwiegenden fehler", "stopfehler")
+
+
+def hinted(pattern: re.Pattern[str], hint: tuple[re.Pattern[str], int], text: str, pos: int = 0) -> re.Match[str] | None:
+    """``pattern.search(text, pos)`` for a pattern each of whose matches
+    holds a match of ``hint[0]`` (a pattern without a cased letter, whose
+    matches cannot overlap) beginning at most ``hint[1]`` characters after
+    its own start.  A case-insensitive pattern of words has no first
+    characters for the engine to skip to, so its search tries every word
+    at every character of the text (30 ns a character for the WER bucket's
+    seven); the hint's first characters are skipped to in C, and the whole
+    pattern is tried only at the starts from ``hint[1]`` before each hint
+    to it, in order: the first that matches is the leftmost match."""
+    hint_pattern, back = hint
+    tried = pos  # starts below this were tried
+    for found in hint_pattern.finditer(text, pos):
+        at = found.start()
+        for start in range(max(tried, at - back), at + 1):
+            m = pattern.match(text, start)
+            if m is not None:
+                return m
+        tried = at + 1
+    return None
 
 
 @dataclass(slots=True)
@@ -41,7 +67,7 @@ def bugcheck_message(text: str | None) -> BugCheckText | None:
     m = _BUGCHECK.search(text)
     if not m:
         return None
-    dump = _DUMP.search(text, m.end())
+    dump = hinted(_DUMP, _DUMP_HINT, text, m.end())
     report = _REPORT.search(text, m.end())
     return BugCheckText(
         code=int(m["code"], 16),
@@ -264,6 +290,10 @@ _WER_CODE = re.compile(r"(?m)\n[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|
 # tipo 0", "故障存储段 ...，类型 0", "Fehlerbucket ..., Typ 0", "Bucket ID: ...".
 _WER_BUCKET = re.compile(r"(?:Fault bucket|Bucket errato|Fehlerbucket|故障存储段|Bucket ID|存储段 ID|Bucket-ID)"
                          r"[ \t]{0,4}[:：]?[ \t]{0,4}([A-Za-z0-9_][\w.!$~+-]{3,200})", re.I)
+# Each of _WER_BUCKET's words holds "bucket" ("b", "u" and "c" have no case
+# forms but their ASCII ones) at its start or 6 characters in, or 存储段 at
+# its start or 2 characters in.
+_WER_BUCKET_HINT = (re.compile("[Bb存][Uu储][Cc段]"), 6)
 
 
 @dataclass(slots=True)
@@ -285,7 +315,7 @@ def wer_message(text: str | None) -> WerReport:
         for p1, p2, value in _WER_CODE.findall(lined):
             n = p1 or p2
             params.setdefault(int(n) + 1 if n else 1, value)
-    bucket = _WER_BUCKET.search(text)
+    bucket = hinted(_WER_BUCKET, _WER_BUCKET_HINT, text)
     value = bucket[1].rstrip(",.;") if bucket else None
     return WerReport(name[1].strip() if name else None, params,
                      value if value and not value.lower().startswith(("type", "tipo", "typ")) else None)

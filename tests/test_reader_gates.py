@@ -632,13 +632,16 @@ def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
 
     pairs = [(getattr(messages, name.removesuffix("_HINT")), hint) for name, hint in vars(messages).items()
              if name.endswith("_HINT")]
-    assert len(pairs) >= 2
+    # and the labels of a _labelled pattern alone, searched from their hint
+    pairs += [(messages._LABELS_ALONE[key], hint) for key, hint in messages._LABEL_HINTS.items()]
+    assert len(pairs) >= 3
     rng = random.Random(32)
     for pattern, hint in pairs:
-        words = re.findall(r"[^()|?:\\]{2,}", pattern.pattern.split(")")[0])
+        words = [re.sub(r"\\(.)", r"\1", w) for w in re.findall(r"(?:[^()|?:\\]|\\[ -])[^()|?:]+", pattern.pattern.split(")")[0])]
         assert len(words) >= 2, pattern.pattern
-        bits = words + [w.upper() for w in words] + [w.swapcase() for w in words] + [w[1:] for w in words]
-        bits += [w[: len(w) // 2] for w in words] + [w.replace("i", "\u0131").replace("k", "\u212a") for w in words]
+        cases = words + [w.upper() for w in words] + [w.lower() for w in words] + [w.swapcase() for w in words]
+        bits = cases + [w[1:] for w in words] + [w[: len(w) // 2] for w in words]
+        bits += [w.replace("i", "\u0131").replace("k", "\u212a") for w in words] + ["\\" + w + "\\" for w in cases]
         bits += ["\u0130", "\u017f", "bu", "Bu", "BUC", "c", "存储", "段", "\\", "C:", "c:\\", ":", "：", " ", "\t", "\n",
                  "0x13A_win32kfull!x", "abcd", "type 0", ".dmp", ".DMP", "MEMORY", ",", "x" * 70]
         for _ in range(4000):
@@ -646,3 +649,9 @@ def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
             pos = rng.choice([0, 0, rng.randint(0, len(text))])
             a, b = messages.hinted(pattern, hint, text, pos), pattern.search(text, pos)
             assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text, pos)
+        for key in messages._LABEL_HINTS:
+            labelled = next(p for d in (messages._SERVICE, messages._APP) for p in d.values() if p.pattern == key)
+            for _ in range(500):
+                text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+                found = [m.span() for m in messages.labels_in(labelled, text)]
+                assert found == [m.span() for m in messages._LABELS_ALONE[key].finditer(text)], text

@@ -7,6 +7,7 @@ Every pattern is linear: bounded repeats, no nested quantifiers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analysis.buckets import bucket_module, bucket_text  # noqa: F401  (read by interpret and the readers)
@@ -19,10 +20,11 @@ _BUGCHECK = re.compile(
 # "A dump was saved in: C:\Windows\MEMORY.DMP." / "已将转储的数据保存在: ..." /
 # "Ein Speicherabbild wurde gespeichert in: ...": the path is what ends in .dmp.
 _DUMP = re.compile(r"(?:[A-Za-z]:|%SystemRoot%|\\SystemRoot)\\[^\r\n<>\"|?*。，,]{0,260}?\.dmp", re.I)
-# Every _DUMP match holds a backslash at most 12 characters after its start
-# (after "C:", "%SystemRoot%" or at once): _DUMP is searched only from there
-# (see ``hinted``).
-_DUMP_HINT = (re.compile(r"\\"), 12)
+# Every _DUMP match holds a backslash after the colon of "C:", the "%" of
+# "%SystemRoot%" or the "t" of "\SystemRoot", at most 11 characters after
+# its start: _DUMP is searched only from there (see ``hinted``; a backslash
+# alone is in most of a path's places).
+_DUMP_HINT = (re.compile(r"[:%Tt]\\"), 11)
 _REPORT = re.compile(r"(?:Report\s?Id|报告\s?I[Dd]|Berichts?-?(?:ID|kennung))\s{0,3}[:：]\s{0,3}([0-9A-Za-z][0-9A-Za-z-]{0,63})")
 _BUGCHECK_WORDS = ("bugcheck", "bug check", "检测错误", "fehlercode", "schwerwiegenden fehler", "stopfehler")
 
@@ -71,7 +73,7 @@ def bugcheck_message(text: str | None) -> BugCheckText | None:
     report = _REPORT.search(text, m.end())
     return BugCheckText(
         code=int(m["code"], 16),
-        args=[int(m[f"a{i}"], 16) for i in range(1, 5)],
+        args=[int(arg, 16) for arg in m.group("a1", "a2", "a3", "a4")],
         dump=dump[0] if dump else None,
         report_id=report[1].rstrip("-") if report else None,
     )
@@ -135,15 +137,37 @@ def os_build_message(text: str | None) -> int | None:
     return int(m[3]) if m else None
 
 
-def _labelled(labels: tuple[str, ...]) -> re.Pattern:
+def _labelled(labels: tuple[str, ...], hint: tuple[re.Pattern[str], int] | None = None) -> re.Pattern:
+    """The pattern of a label of ``labels`` and its value; ``hint``: a hint
+    its labels alone are searched from (see ``hinted``)."""
     names = "|".join(re.escape(label) for label in labels)
     pattern = re.compile(r"(?:^|[\n，,]|\s)\s{0,4}(?:" + names + r")\s{0,3}[:：][ \t]{0,8}([^\r\n，,]{0,400})", re.I)
     _LABELS_ALONE[pattern.pattern] = re.compile("(?:" + names + ")", re.I)
+    if hint is not None:
+        _LABEL_HINTS[pattern.pattern] = hint
     return pattern
 
 
 # A _labelled pattern's labels alone: searched first, by their first letters.
 _LABELS_ALONE: dict[str, re.Pattern] = {}
+# The hints of those searched for in the whole of a long message where it
+# often holds none (a WER report's "Report Id").
+_LABEL_HINTS: dict[str, tuple[re.Pattern[str], int]] = {}
+
+
+def labels_in(pattern: re.Pattern, text: str) -> Iterator[re.Match[str]]:
+    """``_LABELS_ALONE[pattern.pattern].finditer(text)``: from its hint where
+    it has one (no label is empty: each search goes on from the end of the
+    label before)."""
+    alone = _LABELS_ALONE[pattern.pattern]
+    hint = _LABEL_HINTS.get(pattern.pattern)
+    if hint is None:
+        yield from alone.finditer(text)
+        return
+    at = 0
+    while (label := hinted(alone, hint, text, at)) is not None:
+        yield label
+        at = label.end()
 
 
 def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
@@ -155,7 +179,7 @@ def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
     lies within that one's span: the whole pattern is tried only at the
     starts from five before each label found to its end, in order."""
     tried = 0  # starts below this were tried
-    for label in _LABELS_ALONE[pattern.pattern].finditer(text):
+    for label in labels_in(pattern, text):
         for start in range(max(tried, label.start() - 5), label.end()):
             m = pattern.match(text, start)
             if m is not None:
@@ -235,7 +259,9 @@ _APP = {
     "offset": _labelled(("Fault offset", "错误偏移量", "Fehleroffset")),
     "app_path": _labelled(("Faulting application path", "错误应用程序路径", "Pfad der fehlerhaften Anwendung")),
     "module_path": _labelled(("Faulting module path", "错误模块路径", "Pfad des fehlerhaften Moduls")),
-    "report": _labelled(("Report Id", "报告 ID", "报告 Id", "Berichtskennung", "Bericht-ID", "Berichts-ID")),
+    # Each label starts with "re", "be" (no case forms but ASCII ones) or 报告.
+    "report": _labelled(("Report Id", "报告 ID", "报告 Id", "Berichtskennung", "Bericht-ID", "Berichts-ID"),
+                        (re.compile("[RrBb报][Ee告]"), 0)),
 }
 _VERSION = re.compile(r"(?:version|版本|Version)\s{0,2}[:：]\s{0,2}([\w.]{1,40})")
 

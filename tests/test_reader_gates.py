@@ -488,6 +488,10 @@ def test_first_lines_are_the_first_of_all_lines() -> None:
         text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
         for count in (0, 1, 2, 3, 5, 40):
             assert first_lines(text, count) == text.splitlines()[:count], (text, count)
+    for _ in range(300):  # the counts the readers ask for, in long texts
+        text = "".join(rng.choice(bits + ["x" * 50]) for _ in range(rng.randint(0, 2000)))
+        for count in (3, 64, 400):
+            assert first_lines(text, count) == text.splitlines()[:count], count
 
 
 def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:

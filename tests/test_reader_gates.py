@@ -659,3 +659,17 @@ def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
                 text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
                 found = [m.span() for m in messages.labels_in(labelled, text)]
                 assert found == [m.span() for m in messages._LABELS_ALONE[key].finditer(text)], text
+
+
+def test_a_bug_check_told_as_its_reading_tells_it() -> None:
+    """messages.has_bugcheck (the paste reader's test of a mark's window)
+    is whether bugcheck_message reads one there."""
+    from analysis.eventlog import messages
+
+    rng = random.Random(37)
+    bits = ["0x0000003b", "0x1", "(", "（", ")", "）", ",", " ", "  ", "\n", "0xfffff80", "0x", "x", "The bugcheck was: ",
+            "0x00000050 (0xffffa00000000000, 0x0000000000000002, 0xfffff8037b2e1b50, 0x0000000000000002)"]
+    texts = [None, "", "x" * 8190 + "0x1 (0x2, 0x3, 0x4, 0x5)", "x" * 8170 + "0x1 (0x2, 0x3, 0x4, 0x5)"]
+    texts += ["".join(rng.choice(bits) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    for text in texts:
+        assert messages.has_bugcheck(text) == (messages.bugcheck_message(text) is not None), text

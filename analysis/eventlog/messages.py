@@ -79,6 +79,14 @@ def bugcheck_message(text: str | None) -> BugCheckText | None:
     )
 
 
+def has_bugcheck(text: str | None) -> bool:
+    """``bugcheck_message(text) is not None``, without reading the dump
+    and the report id after the code."""
+    if not text:
+        return False
+    return _BUGCHECK.search(text[:8192]) is not None
+
+
 def says_bugcheck(text: str | None) -> bool:
     low = (text or "")[:2000].lower()
     return any(w in low for w in _BUGCHECK_WORDS)

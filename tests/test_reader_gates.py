@@ -488,6 +488,10 @@ def test_first_lines_are_the_first_of_all_lines() -> None:
         text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
         for count in (0, 1, 2, 3, 5, 40):
             assert first_lines(text, count) == text.splitlines()[:count], (text, count)
+    for _ in range(300):  # the counts the readers ask for, in long texts
+        text = "".join(rng.choice(bits + ["x" * 50]) for _ in range(rng.randint(0, 2000)))
+        for count in (3, 64, 400):
+            assert first_lines(text, count) == text.splitlines()[:count], count
 
 
 def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
@@ -621,3 +625,51 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
         assert gate.found_alone(text) == any(m in text for m in gate.marks)
         assert not marks._FOLDED  # nothing kept after it
 
+
+
+def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
+    """messages.hinted, for each pattern with a hint (X and X_HINT), is
+    X.search from any place: on texts of X's words in every case (and the
+    characters other cases fold to: U+0130, U+0131, U+017F, U+212A), cut
+    short, glued to the hint's characters and to what follows a word."""
+    from analysis.eventlog import messages
+
+    pairs = [(getattr(messages, name.removesuffix("_HINT")), hint) for name, hint in vars(messages).items()
+             if name.endswith("_HINT")]
+    # and the labels of a _labelled pattern alone, searched from their hint
+    pairs += [(messages._LABELS_ALONE[key], hint) for key, hint in messages._LABEL_HINTS.items()]
+    assert len(pairs) >= 3
+    rng = random.Random(32)
+    for pattern, hint in pairs:
+        words = [re.sub(r"\\(.)", r"\1", w) for w in re.findall(r"(?:[^()|?:\\]|\\[ -])[^()|?:]+", pattern.pattern.split(")")[0])]
+        assert len(words) >= 2, pattern.pattern
+        cases = words + [w.upper() for w in words] + [w.lower() for w in words] + [w.swapcase() for w in words]
+        bits = cases + [w[1:] for w in words] + [w[: len(w) // 2] for w in words]
+        bits += [w.replace("i", "\u0131").replace("k", "\u212a") for w in words] + ["\\" + w + "\\" for w in cases]
+        bits += ["\u0130", "\u017f", "bu", "Bu", "BUC", "c", "存储", "段", "\\", "C:", "c:\\", ":", "：", " ", "\t", "\n",
+                 "0x13A_win32kfull!x", "abcd", "type 0", ".dmp", ".DMP", "MEMORY", ",", "x" * 70]
+        for _ in range(4000):
+            text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+            pos = rng.choice([0, 0, rng.randint(0, len(text))])
+            a, b = messages.hinted(pattern, hint, text, pos), pattern.search(text, pos)
+            assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text, pos)
+        for key in messages._LABEL_HINTS:
+            labelled = next(p for d in (messages._SERVICE, messages._APP) for p in d.values() if p.pattern == key)
+            for _ in range(500):
+                text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+                found = [m.span() for m in messages.labels_in(labelled, text)]
+                assert found == [m.span() for m in messages._LABELS_ALONE[key].finditer(text)], text
+
+
+def test_a_bug_check_told_as_its_reading_tells_it() -> None:
+    """messages.has_bugcheck (the paste reader's test of a mark's window)
+    is whether bugcheck_message reads one there."""
+    from analysis.eventlog import messages
+
+    rng = random.Random(37)
+    bits = ["0x0000003b", "0x1", "(", "（", ")", "）", ",", " ", "  ", "\n", "0xfffff80", "0x", "x", "The bugcheck was: ",
+            "0x00000050 (0xffffa00000000000, 0x0000000000000002, 0xfffff8037b2e1b50, 0x0000000000000002)"]
+    texts = [None, "", "x" * 8190 + "0x1 (0x2, 0x3, 0x4, 0x5)", "x" * 8170 + "0x1 (0x2, 0x3, 0x4, 0x5)"]
+    texts += ["".join(rng.choice(bits) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    for text in texts:
+        assert messages.has_bugcheck(text) == (messages.bugcheck_message(text) is not None), text

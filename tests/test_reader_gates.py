@@ -614,6 +614,10 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
     # many places of one word (past Marks.PLACES), in other cases.
     plain = [b for b in bits if b.isascii()]
     texts += ["".join(rng.choice(plain) for _ in range(rng.randint(0, 40))) for _ in range(1500)]
+    # ... and texts of other characters too, where they are looked for at
+    # their words' places in the text's UTF-8 bytes.
+    texts += [rng.choice(["中", "é", "\ud800", "\U0001f600", "\u0130"]).join(rng.choice(plain + bits) for _ in range(rng.randint(0, 40)))
+              for _ in range(1500)]
     for text in texts:
         forget()
         head = text[: rng.randint(0, len(text))]

@@ -416,23 +416,51 @@ def test_marked_rows_within_a_range_are_those_of_the_whole_text_there() -> None:
         assert marked_rows(low, words, begin, end, a) == [r for r, _ in whole if a <= r < b]
 
 
-def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
-    """The lines label_rows passes over are none that BlueScreenView's or
-    systeminfo's line test would take (each line tested here one by one)."""
+# Characters that lowering changes in other ways than an ASCII letter's
+# (the folded copy lowers only those): a Kelvin sign lowers to "k", a
+# dotted I to two characters, the German and other letters stay upper case.
+_ODD_CASES = ["\u212a", "\u0130", "Ü", "ẞ", "Ä", "Ö", "Σ", "ﬃ", "\ud83d", "😀", "中"]
+
+
+def _odd_cased(line: str, rng: random.Random) -> str:
+    """``line`` with its letters in other cases, a Kelvin sign for a k, a
+    sharp S in upper case, odd characters put in."""
+    out = "".join(c.swapcase() if rng.random() < 0.3 else c for c in line)
+    if rng.random() < 0.3:
+        out = out.replace("k", "\u212a").replace("ß", "ẞ")
+    if rng.random() < 0.2:
+        at = rng.randint(0, len(out))
+        out = out[:at] + rng.choice(_ODD_CASES) + out[at:]
+    return out
+
+
+def _label_texts(count: int, seed: int) -> list[str]:
     from analysis.reports import inventory as inv
-    from analysis.reports.common import label_rows, lowered
 
     pool = _fixture_lines()
-    rng = random.Random(15)
-    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL)[:60] + list(inv._SYSTEMINFO)
-             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", "")) if rng.random() < 0.5]
-    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x"]
-    for _ in range(150):
-        rows = [rng.choice(extra) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 300))]
-        text = "\n".join(rows)
+    rng = random.Random(seed)
+    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO)
+             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", ""), ("\u3000", "\xa0")) if rng.random() < 0.5]
+    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x", "\u2000====="]
+    made = []
+    for _ in range(count):
+        rows = [_odd_cased(rng.choice(extra), rng) if rng.random() < 0.3 else rng.choice(pool)
+                for _ in range(rng.randint(1, 300))]
+        made.append("\n".join(rows))
+    return made
+
+
+def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
+    """The lines label_rows passes over are none that BlueScreenView's or
+    systeminfo's line test would take (each line tested here one by one),
+    whatever the case of the labels' letters."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import folded, label_rows
+
+    for text in _label_texts(150, 15):
         forget()
-        found_bsv = set(label_rows(lowered(text), bsv._LABEL_LINE))
-        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
+        found_bsv = set(label_rows(folded(text).low, bsv._LABEL_LINE))
+        found_sys = set(label_rows(folded(text).low, inv._SYSTEMINFO_LINE))
         for i, line in enumerate(lines(text)):
             stripped = line.strip()
             sep = bsv._separator(stripped)
@@ -441,6 +469,91 @@ def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
             colon = inv._label_colon(line)
             if colon > 0 and inv._SYSTEMINFO.get(inv._norm(line[:colon])):
                 assert i in found_sys, line
+
+
+def test_folded_label_scans_find_what_the_label_pattern_finds_in_the_lowered_text() -> None:
+    """A folded_label_pattern in the folded copy finds the lines that the
+    label_pattern of the same labels finds in the text lowered in full (the
+    reference), letters in any case, a Kelvin sign or a dotted I among them."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import BLANKS, folded, label_pattern
+
+    def reference(low: str, pattern: re.Pattern[str]) -> list[int]:
+        return [("\n" + low).count("\n", 0, m.start()) for m in pattern.finditer("\n" + low)]
+
+    patterns = [(bsv._LABEL_LINE, label_pattern(bsv._BY_LABEL, also="[" + BLANKS + "]*+=====")),
+                (inv._SYSTEMINFO_LINE, label_pattern(inv._SYSTEMINFO))]
+    from analysis.reports.common import label_rows
+
+    texts = _label_texts(150, 16)
+    assert any(not folded(t).exact for t in texts) and any(folded(t).exact and not t.isascii() for t in texts)
+    for text in texts:
+        forget()
+        for fast, slow in patterns:
+            assert label_rows(folded(text).low, fast) == reference(text.lower(), slow)
+
+
+def test_folded_words_are_where_the_lowered_text_holds_them() -> None:
+    from analysis.reports import dumpheader, whocrashed
+    from analysis.reports.common import fold_words, folded, marked_lines
+
+    rng = random.Random(17)
+    words = whocrashed._SPLIT + whocrashed._FIELDS + dumpheader._KEY_WORDS + ("[", "system name:", "系统名称:", "系统名称：")
+    bits = [w.upper() for w in words] + list(words) + [w.replace("k", "\u212a") for w in words if "k" in w]
+    texts = []
+    for text in texts_mixed(200, 18, bits):
+        texts.append(_odd_cased(text, rng) if rng.random() < 0.5 else text)
+    assert any(not folded(t).exact for t in texts)
+    for text in texts:
+        forget()
+        low = text.lower()
+        every = [i for i, line in enumerate(low.split("\n")) if any(w in line for w in words)]
+        fold = folded(text)
+        got = marked_lines(fold.low, fold_words(words))
+        assert [r for r, _ in got] == every
+        begins = [0] + [i + 1 for i, c in enumerate(fold.low) if c == 10]
+        assert all(begins[r] == at for r, at in got)
+
+
+def texts_mixed(count: int, seed: int, bits: list[str]) -> list[str]:
+    """Texts of the fixtures' lines with ``bits`` put in (within lines too)."""
+    rng = random.Random(seed)
+    pool = _fixture_lines()
+    made = []
+    for _ in range(count):
+        rows = [rng.choice(pool) for _ in range(rng.randint(1, 100))]
+        for _ in range(rng.randint(0, 12)):
+            i = rng.randrange(len(rows))
+            at = rng.randint(0, len(rows[i]))
+            rows[i] = rows[i][:at] + rng.choice(bits) + rows[i][at:]
+        made.append("\n".join(rows))
+    return made
+
+
+def test_cases_name_every_character_that_lowers_to_a_labels_letter() -> None:
+    """Every character whose lower case is a letter of a label or a word the
+    readers search their folded copy for is one that pattern or word takes
+    there (the folded copy keeps each letter that is not ASCII as it is)."""
+    import sys
+
+    from analysis.reports import dumpheader, inventory as inv, whocrashed
+    from analysis.reports.common import _KELVIN, _DOTTED_I, _cases, _uncased
+
+    by_lower: dict[str, set[str]] = {}
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        low = ch.lower()
+        if low != ch:
+            by_lower.setdefault(low, set()).add(ch)
+    # Only these two lower to an ASCII letter (or a longer text): with either
+    # in a text, the folded copy is the text lowered in full.
+    assert {ch for low, chars in by_lower.items() for ch in chars if len(low) > 1 or low.isascii()} == {
+        _KELVIN, _DOTTED_I} | {chr(c) for c in range(65, 91)}
+    for ch in {c for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO) for c in label if not c.isascii()}:
+        assert by_lower.get(ch, set()) <= set(_cases(ch)), ch
+    words = whocrashed._SPLIT + whocrashed._FIELDS + dumpheader._KEY_WORDS + ("系统名称:", "系统名称：")
+    for ch in {c for w in words for c in w if not c.isascii()}:
+        assert _uncased(ch) and not by_lower.get(ch), ch
 
 
 def test_an_application_error_field_alone_reads_as_among_all() -> None:
@@ -520,24 +633,29 @@ def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> 
 
 def test_rows_taken_where_they_begin_are_the_lines() -> None:
     """Rows (the lines a reader takes from where its scans found them) are
-    lines(text)'s, with a dotted I (lowering lengthens it), carriage
-    returns and lines past the cut among them."""
-    from analysis.reports.common import Rows, lowered
+    lines(text)'s, with a dotted I and a Kelvin sign (lowering changes
+    them: the lines are cut then), wide characters, lone surrogates,
+    carriage returns and lines past the cut among them."""
+    from analysis.reports.common import Rows, folded
 
     rng = random.Random(24)
     made = texts(150, 25) + ["", "\n", "a", "a\n", "\r\n\r", "x" * (MAX_LINE + 5) + "\r\nb\n"]
-    made += [t.replace("a", "\u0130", 1) for t in made[:40]]
+    made += ["中" * (MAX_LINE + 5) + "\nb", "😀" * (MAX_LINE * 2) + "\r\n" + "é" * (MAX_LINE * 3), "😀" * (MAX_LINE - 1) + "\r",
+             "a\ud83d\n\ude00b\udcff\n"]
+    made += [t.replace("a", rng.choice(["\u0130", "\u212a", "Ü", "😀", "\ud800"]), 1) for t in made[:60]]
+    assert any(not folded(t).exact for t in made)
     for text in made:
         forget()
-        low = lowered(text)
-        rows, every = Rows(text, low), lines(text)
-        begins = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
+        low = folded(text).low
+        rows, every = Rows(text), lines(text)
+        begins = [0] + [i + 1 for i, c in enumerate(low) if c == 10]
         assert len(rows) == len(every) == len(begins)
         assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
         for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
             assert rows.line(i, begins[i]) == every[i]
             if i + 1 < len(every):
                 assert rows.after(i, begins[i]) == every[i + 1]
+                assert rows.next_begin(begins[i]) == begins[i + 1]
             end = rng.randint(i, len(every))
             assert rows.run(i, begins[i], end, 200) == every[i:end][:200]
             assert rows.run(i, begins[i], end, 2) == every[i:end][:2]

@@ -16,7 +16,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, Rows, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name,
-    lowered, marked_lines, walk_marked_lines,
+    fold_words, folded, marked_lines, walk_marked_lines,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -36,6 +36,10 @@ _FIELDS = ("following module", "bugcheck code", "bug check code", "crash dump fi
 # The fields a block's labelled lines fill, and each field word's: "error:" fills "error".
 _KEYS = ("crash dump file", "error", "file path", "product", "company", "description", "uptime", "bugcheck name")
 assert all(word[:-1] in _KEYS for word in _FIELDS if word.endswith(":"))
+# As the folded copy holds them.
+_SPLIT_WORDS, _FIELD_WORDS = fold_words(_SPLIT), fold_words(_FIELDS)
+_MODULE_WORD, _FOLLOWING, _CODE_WORDS = b"probably caused by the following module", b"following module", (b"bugcheck code", b"bug check code")
+_FIELD_OF = {word: word[:-1].decode() for word in _FIELD_WORDS}  # b"error:" fills "error"
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
 _MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
 _CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
@@ -46,10 +50,10 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 def read_whocrashed(text: str, source: str) -> Reading | None:
     if not _MARK_GATE.found(text):
         return None
-    low_text = lowered(text)
-    if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:
+    low_text = folded(text).low
+    if _MODULE_WORD not in low_text and b"bugcheck code" not in low_text:
         return None
-    rows = Rows(text, low_text)
+    rows = Rows(text)
     machine = _system(rows.head(200))
     # Blocks and the conclusion as spans of rows: only the lines that may
     # start or end one are looked at (found by one scan of the text).
@@ -60,7 +64,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     conc: int | None = None  # first row of the open run of the conclusion
     conc_begin = 0  # where it begins
     stop = len(rows)
-    split = marked_lines(low_text, _SPLIT)
+    split = marked_lines(low_text, _SPLIT_WORDS)
     begins = dict(split)  # where each of these lines begins in low_text
     begins[len(rows)] = len(low_text)
     for i, begin in split:
@@ -83,7 +87,7 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
             if conc is not None:
                 conclusion.extend(rows.run(conc, conc_begin, i, 200))
             cur, conc = None, i + 1
-            conc_begin = low_text.find("\n", begin) + 1  # (none after the last line: no run then)
+            conc_begin = low_text.find(b"\n", begin) + 1  # (none after the last line: no run then)
             continue
         if cur is not None and low.startswith("crash dump file:"):
             cur_dump = True
@@ -125,23 +129,23 @@ def _value(line: str) -> str:
     return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
 
 
-def _crash(rows: Rows, start: int, end: int, low_text: str, begin: int, finish: int, source: str,
+def _crash(rows: Rows, start: int, end: int, low_text: bytes, begin: int, finish: int, source: str,
            machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
     """The crash of the block rows[start:end], which is low_text[begin:finish]
-    lowered.  Only its rows that may hold a field are read (the others hold
+    folded.  Only its rows that may hold a field are read (the others hold
     none), and each field's words are searched for until the field is
     filled: its first line is the one that counts."""
     fields: dict[str, str] = {}
     module_line = code_line = None
 
-    def needed(word: str) -> bool:
-        if word == "following module":
+    def needed(word: bytes) -> bool:
+        if word == _FOLLOWING:
             return module_line is None
-        if word in ("bugcheck code", "bug check code"):
+        if word in _CODE_WORDS:
             return code_line is None
-        return word[:-1] not in fields  # "error:" fills "error"
+        return _FIELD_OF[word] not in fields
 
-    for i, at in walk_marked_lines(low_text, _FIELDS, begin, finish, start, needed):
+    for i, at in walk_marked_lines(low_text, _FIELD_WORDS, begin, finish, start, needed):
         line = rows.line(i, at)
         low = line.lower().strip()
         if "following module" in low and module_line is None:

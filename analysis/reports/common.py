@@ -318,12 +318,28 @@ def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:
 
 def label_places(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[int, int]]:
     """The rows ``label_rows`` gives, each with where its line begins in ``low``."""
+    first = low.find(b"\n")
+    if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
+        yield 0, 0
     row = at = 0
-    for m in pattern.finditer(b"\n" + low):
-        begin = m.start()  # the break's place in b"\n" + low: its line's in low
+    for m in pattern.finditer(low):  # (a match never takes the break after its line)
+        begin = m.start() + 1  # where the line after the break begins
         row += low.count(b"\n", at, begin)
         at = begin
         yield row, begin
+
+
+def search_at(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
+    """``pattern.search(text)`` for a pattern whose every match starts with
+    ``literal``: tried only where str.find finds it (a faster scan of a
+    text of wide characters than the regex engine's search for its prefix)."""
+    at = text.find(literal)
+    while at >= 0:
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+        at = text.find(literal, at + 1)
+    return None
 
 
 def line_at(text: str, start: int) -> str:

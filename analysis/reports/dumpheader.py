@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    Marks, Rows, add_identity, fold_words, folded, hex_int, hex_list, new_crash, set_bugcheck, walk_marked_lines,
+    Marks, Rows, add_identity, fold_words, folded, hex_int, hex_list, new_crash, search_at, set_bugcheck, walk_marked_lines,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -74,7 +74,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
                 continue
         if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
             _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
-    bugcheck_line = _BUGCHECK.search(text)
+    bugcheck_line = search_at(_BUGCHECK, text, "BugCheck ")
     code = _number(values.get("code"))
     args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]
     if values.get("params") and not any(args):
@@ -90,7 +90,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return None
     report, findings = new_crash(source, Kind.TOOL_REPORT)
     set_bugcheck(report, code, args)
-    m = _LOADING.search(text)
+    m = search_at(_LOADING, text, "Loading Dump File [")
     if m:
         report.dump_file = m[1].strip()
         add_identity(report, "loading", report.dump_file)

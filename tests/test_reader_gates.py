@@ -739,3 +739,20 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
         assert gate.found_alone(text) == any(m in text for m in gate.marks)
         assert not marks._FOLDED  # nothing kept after it
 
+
+
+def test_searches_from_a_literal_start_find_what_the_search_finds() -> None:
+    """search_at (tried where str.find finds the pattern's literal start)
+    against the pattern's own search, on texts where the start is there
+    without the rest, overlapping itself, or at the very end."""
+    from analysis.reports import dumpheader as dh
+    from analysis.reports.common import search_at
+
+    rng = random.Random(41)
+    bits = ["BugCheck ", "BugCheck 1A, {1, 2, 3, 4}", "BugCheck 0x3b, {", "}", "BugCheck BugCheck 7e, {x}", "Loading Dump File [",
+            "Loading Dump File [C:\\m.dmp]", "]", "\n", "x", "中", "😀", "Loading Dump File [Loading Dump File [a]", "bugcheck 1, {2}"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 12)))
+        for pattern, literal in ((dh._BUGCHECK, "BugCheck "), (dh._LOADING, "Loading Dump File [")):
+            want, got = pattern.search(text), search_at(pattern, text, literal)
+            assert (want and (want.span(), want.groups())) == (got and (got.span(), got.groups())), text

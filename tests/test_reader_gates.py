@@ -478,19 +478,21 @@ def test_folded_label_scans_find_what_the_label_pattern_finds_in_the_lowered_tex
     from analysis.reports import inventory as inv
     from analysis.reports.common import BLANKS, folded, label_pattern
 
-    def reference(low: str, pattern: re.Pattern[str]) -> list[int]:
-        return [("\n" + low).count("\n", 0, m.start()) for m in pattern.finditer("\n" + low)]
+    def reference(low: str, pattern: re.Pattern[str], indented: bool) -> list[int]:
+        found = [("\n" + low).count("\n", 0, m.start()) for m in pattern.finditer("\n" + low)]
+        every = low.split("\n")
+        return [row for row in found if indented or not every[row].startswith((" ", "\t"))]
 
-    patterns = [(bsv._LABEL_LINE, label_pattern(bsv._BY_LABEL, also="[" + BLANKS + "]*+=====")),
-                (inv._SYSTEMINFO_LINE, label_pattern(inv._SYSTEMINFO))]
+    patterns = [(bsv._LABEL_LINE, label_pattern(bsv._BY_LABEL, also="[" + BLANKS + "]*+====="), True),
+                (inv._SYSTEMINFO_LINE, label_pattern(inv._SYSTEMINFO), False)]
     from analysis.reports.common import label_rows
 
     texts = _label_texts(150, 16)
     assert any(not folded(t).exact for t in texts) and any(folded(t).exact and not t.isascii() for t in texts)
     for text in texts:
         forget()
-        for fast, slow in patterns:
-            assert label_rows(folded(text).low, fast) == reference(text.lower(), slow)
+        for fast, slow, indented in patterns:
+            assert label_rows(folded(text).low, fast) == reference(text.lower(), slow, indented)
 
 
 def test_folded_words_are_where_the_lowered_text_holds_them() -> None:
@@ -653,6 +655,7 @@ def test_rows_taken_where_they_begin_are_the_lines() -> None:
         assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
         for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
             assert rows.line(i, begins[i]) == every[i]
+            assert rows.has_after(begins[i]) == (i + 1 < len(every))
             if i + 1 < len(every):
                 assert rows.after(i, begins[i]) == every[i + 1]
                 assert rows.next_begin(begins[i]) == begins[i + 1]

@@ -288,13 +288,16 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
     return re.compile("\n(?:" + words + (f"|{also}" if also else "") + ")")
 
 
-def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: str = "") -> re.Pattern[bytes]:
+def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: str = "",
+                         indented: bool = True) -> re.Pattern[bytes]:
     """``label_pattern`` for ``b"\n" + folded(text).low`` (see
     ``label_rows``), where it finds the lines that ``label_pattern`` would
     find in ``"\n" + text.lower()``: a letter that is not ASCII matches in
     either case there (see ``_cases``).  ``also``: a further alternative
     (of bytes), after the line break, whose match starts with a blank, a
-    colon or one of the characters ``also_starts``."""
+    colon or one of the characters ``also_starts``.  ``indented=False``:
+    not the lines that begin with a space or a tab (a reader that never
+    takes those: its scan passes over them at their first byte)."""
     labels = list(labels)
     blanks = utf8_run(_chars(BLANKS), 1)
     trie = _trie(labels, lambda ch: blanks if ch == " " else utf8_class(_cases(ch)), b"")
@@ -303,7 +306,8 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
     # all, one class of the first bytes of those, the blanks, the colons and
     # what ``also`` starts with, which most lines fail at once.
     heads = {c for label in labels if label for c in _cases(label[0])}
-    leads = sorted({c.encode()[0] for c in heads | set(_chars(BLANKS)) | {":", "："} | set(also_starts)})
+    leads = sorted({c.encode()[0] for c in heads | set(_chars(BLANKS)) | {":", "："} | set(also_starts)}
+                   - (set() if indented else {ord(" "), ord("\t")}))
     words = _BLANKS_OR_COLONS + b"(?=" + utf8_class(heads) + b")" + trie + b"(?=" + _BLANK_OR_COLON + b")"
     return re.compile(b"\n(?=" + _byte_class(leads) + b")(?:" + words + (b"|" + also if also else b"") + b")")
 
@@ -388,6 +392,10 @@ class Rows:
     def next_begin(self, begin: int) -> int:
         """Where the line after the one beginning at ``begin`` begins (there must be one)."""
         return self._places.index(b"\n", begin) + 1
+
+    def has_after(self, begin: int) -> bool:
+        """Whether a line follows the one beginning at ``begin`` (without counting the lines)."""
+        return self._places.find(b"\n", begin) >= 0
 
     def after(self, row: int, begin: int) -> str:
         """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""

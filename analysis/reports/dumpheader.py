@@ -72,7 +72,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
             if key and key not in values:
                 values[key] = line.split(None, 1)[1].lstrip(": ").strip()
                 continue
-        if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
+        if len(words) > 6 and "BugCheckCode" in words and rows.has_after(at):
             _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
     bugcheck_line = search_at(_BUGCHECK, text, "BugCheck ")
     code = _number(values.get("code"))

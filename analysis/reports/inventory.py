@@ -100,7 +100,9 @@ _SYSTEMINFO: dict[str, str] = {
     **dict.fromkeys(("system type", "系统类型", "系統類型", "systemtyp"), "arch"),
     **dict.fromkeys(("hotfix(s)", "hotfix(es)", "修补程序", "修補程式", "hotfixes"), "hotfixes"),
 }
-_SYSTEMINFO_LINE = folded_label_pattern(_SYSTEMINFO)
+# A field's line never begins with a space or a tab (see _label_colon; the
+# hotfixes' indented lines are read after their label's, not found).
+_SYSTEMINFO_LINE = folded_label_pattern(_SYSTEMINFO, indented=False)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
 _SYSTEMINFO_GATE = Marks(_SYSTEMINFO_MARKS, also=("hotfix(",))
@@ -126,7 +128,7 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
                 continue
             current = _systeminfo_line(inv, rows.line(i, begin), current)
             i += 1
-            while current == "hotfixes" and i < len(rows):
+            while current == "hotfixes" and rows.has_after(begin):
                 begin = rows.next_begin(begin)
                 current = _systeminfo_line(inv, rows.line(i, begin), current)
                 i += 1

@@ -63,10 +63,12 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
     cur_dump = False  # the open block has its "crash dump file:" line
     conc: int | None = None  # first row of the open run of the conclusion
     conc_begin = 0  # where it begins
-    stop = len(rows)
+    # The end of the last block and of the conclusion: a row past the last
+    # one (the text's rows are not counted: a scan of the text).
+    stop = len(low_text) + 2
     split = marked_lines(low_text, _SPLIT_WORDS)
     begins = dict(split)  # where each of these lines begins in low_text
-    begins[len(rows)] = len(low_text)
+    begins[stop] = len(low_text)
     for i, begin in split:
         line = rows.line(i, begin)
         low = line.lower()
@@ -86,8 +88,8 @@ def read_whocrashed(text: str, source: str) -> Reading | None:
                 spans[-1][1] = i
             if conc is not None:
                 conclusion.extend(rows.run(conc, conc_begin, i, 200))
-            cur, conc = None, i + 1
-            conc_begin = low_text.find(b"\n", begin) + 1  # (none after the last line: no run then)
+            conc_begin = low_text.find(b"\n", begin) + 1
+            cur, conc = None, i + 1 if conc_begin else None  # (none after the last line: no run then)
             continue
         if cur is not None and low.startswith("crash dump file:"):
             cur_dump = True
@@ -152,7 +154,7 @@ def _crash(rows: Rows, start: int, end: int, low_text: bytes, begin: int, finish
             module_line = line
         elif low.startswith(("bugcheck code", "bug check code")) and code_line is None:
             code_line = line
-            if "(" in line and ")" not in line and i + 1 < end:
+            if "(" in line and ")" not in line and i + 1 < end and rows.has_after(at):
                 code_line += " " + rows.after(i, at).strip()  # the argument list wrapped
         else:
             for key in _KEYS:

@@ -653,8 +653,12 @@ def test_rows_taken_where_they_begin_are_the_lines() -> None:
         begins = [0] + [i + 1 for i, c in enumerate(low) if c == 10]
         assert len(rows) == len(every) == len(begins)
         assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
-        for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
+        picked = rng.sample(range(len(every)), min(30, len(every)))
+        for i in picked:  # in no order: a row counted again from the start
+            assert rows.line_from(begins[i]) == every[i]
+        for i in sorted(picked):
             assert rows.line(i, begins[i]) == every[i]
+            assert rows.line_from(begins[i]) == every[i]
             assert rows.has_after(begins[i]) == (i + 1 < len(every))
             if i + 1 < len(every):
                 assert rows.after(i, begins[i]) == every[i + 1]

@@ -22,7 +22,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS_RUN, Rows, folded, image_name, folded_label_pattern, label_places, line_at, marked_lines, module_of, new_crash, set_bugcheck,
+    BLANKS_RUN, Rows, folded, image_name, folded_label_pattern, label_begins, line_at, marked_lines, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -150,8 +150,8 @@ def _text_records(text: str) -> list[dict[str, str]]:
     # The folded copy (the other readers search it too): the pattern is a
     # third cheaper there than in any case in the text itself.
     rows = Rows(text)
-    for i, begin in label_places(folded(text).low, _LABEL_LINE):  # the lines that may be a label's or a rule
-        stripped = rows.line(i, begin).strip()
+    for begin in label_begins(folded(text).low, _LABEL_LINE):  # the lines that may be a label's or a rule
+        stripped = rows.line_from(begin).strip()
         if stripped.startswith("=====") and not stripped.strip("="):
             if cur:
                 records.append(cur)

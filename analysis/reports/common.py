@@ -322,15 +322,21 @@ def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:
 
 def label_places(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[int, int]]:
     """The rows ``label_rows`` gives, each with where its line begins in ``low``."""
-    first = low.find(b"\n")
-    if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
-        yield 0, 0
     row = at = 0
-    for m in pattern.finditer(low):  # (a match never takes the break after its line)
-        begin = m.start() + 1  # where the line after the break begins
+    for begin in label_begins(low, pattern):
         row += low.count(b"\n", at, begin)
         at = begin
         yield row, begin
+
+
+def label_begins(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
+    """Where each line ``label_rows`` gives begins in ``low``, the rows not
+    counted (``Rows.line_from`` takes a line from where it begins)."""
+    first = low.find(b"\n")
+    if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
+        yield 0
+    for m in pattern.finditer(low):  # (a match never takes the break after its line)
+        yield m.start() + 1  # where the line after the break begins
 
 
 def search_at(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
@@ -369,6 +375,7 @@ class Rows:
         self._raw = self._fold.raw
         self._places = self._fold.low
         self._rows = None if self._fold.exact else lines(text)
+        self._counted = (0, 0)  # a place in the folded copy, and its line's row (see line_from)
 
     def __len__(self) -> int:
         fold = self._fold
@@ -388,6 +395,18 @@ class Rows:
     def line(self, row: int, begin: int) -> str:
         """lines(text)[row], which begins at ``begin``."""
         return self._line(begin) if self._rows is None else self._rows[row]
+
+    def line_from(self, begin: int) -> str:
+        """The line that begins at ``begin``, its row not asked: counted only
+        where the lines are cut (from the last place asked, when later)."""
+        if self._rows is None:
+            return self._line(begin)
+        at, row = self._counted
+        if begin < at:
+            at, row = 0, 0
+        row += self._places.count(b"\n", at, begin)
+        self._counted = (begin, row)
+        return self._rows[row]
 
     def next_begin(self, begin: int) -> int:
         """Where the line after the one beginning at ``begin`` begins (there must be one)."""

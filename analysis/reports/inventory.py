@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, Marks, Rows, fold_words, folded, folded_label_pattern, label_places, lines, marked_rows
+from analysis.reports.common import MAX_VALUE, Marks, Rows, fold_words, folded, folded_label_pattern, label_begins, lines, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -122,17 +122,15 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
         # where the scan found it), and after the hotfixes' label every line
         # until the list ends: elsewhere a line changes nothing.
         current: str | None = None
-        below = 0  # the rows above it are read
-        for i, begin in label_places(low, _SYSTEMINFO_LINE):
-            if i < below:
+        below = 0  # the lines that begin before it are read
+        for begin in label_begins(low, _SYSTEMINFO_LINE):
+            if begin < below:
                 continue
-            current = _systeminfo_line(inv, rows.line(i, begin), current)
-            i += 1
+            current = _systeminfo_line(inv, rows.line_from(begin), current)
             while current == "hotfixes" and rows.has_after(begin):
                 begin = rows.next_begin(begin)
-                current = _systeminfo_line(inv, rows.line(i, begin), current)
-                i += 1
-            below = i
+                current = _systeminfo_line(inv, rows.line_from(begin), current)
+            below = begin + 1
     if not (inv.os_name or inv.os_build or inv.hotfixes or inv.computer):
         return None
     return Reading(context=[inv])

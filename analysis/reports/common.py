@@ -46,10 +46,14 @@ def forget() -> None:
     marks.forget()
 
 
-# The two characters whose lower case is (or holds) an ASCII letter: with
-# either in the text, ASCII lowering is not str.lower() there (see folded).
+# The two characters whose lower case is (or holds) an ASCII letter.  With
+# a Kelvin sign in the text ASCII lowering is not str.lower() for a word
+# with a k (see folded).  A dotted I lowers to "i" and a combining dot: a
+# word or a label holding that "i" would have to end there or go on with
+# the dot, and none does (fold_words, folded_label_pattern), so it is
+# nowhere where the folded copy keeps İ, as in the full lowering.
 _KELVIN = "\u212a"  # K -> "k"
-_DOTTED_I = "\u0130"  # İ -> "i" and a combining dot (a character longer)
+_DOTTED_I = "\u0130"  # İ -> "i\u0307" (a character longer)
 
 
 @dataclass(slots=True)
@@ -73,7 +77,7 @@ def folded(text: str) -> Folded:
     if _FOLDED and _FOLDED[0][0] is text:
         return _FOLDED[0][1]
     raw = text.encode("utf-8", "surrogatepass")
-    if text.isascii() or (_KELVIN not in text and _DOTTED_I not in text):  # (found faster in the text than in raw)
+    if text.isascii() or _KELVIN not in text:  # (found faster in the text than in raw)
         # Every other character lowers to one that is not ASCII, or to
         # itself: a word of ASCII letters is where its letters are in any
         # case, and a pattern names the upper-case forms of its other letters.
@@ -92,9 +96,11 @@ def fold_words(words: Iterable[str]) -> tuple[bytes, ...]:
     """Lower-case words as the folded copy (``Folded.low``) holds them: each
     must be lower-case, and each of its characters ASCII or uncased (no
     upper-case form that the copy would keep), so that the word is in the
-    copy where ``str.lower()`` of the text holds it."""
+    copy where ``str.lower()`` of the text holds it; and none may end in
+    "i" (see _DOTTED_I)."""
     out = tuple(word.encode("utf-8") for word in words)
-    assert all(w == w.lower() and all(c.isascii() or _uncased(c) for c in w.decode()) for w in out), words
+    assert all(w == w.lower() and not w.endswith(b"i") and all(c.isascii() or _uncased(c) for c in w.decode())
+               for w in out), words
     return out
 
 
@@ -299,6 +305,7 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
     not the lines that begin with a space or a tab (a reader that never
     takes those: its scan passes over them at their first byte)."""
     labels = list(labels)
+    assert not any("\u0307" in label for label in labels)  # (see _DOTTED_I)
     blanks = utf8_run(_chars(BLANKS), 1)
     trie = _trie(labels, lambda ch: blanks if ch == " " else utf8_class(_cases(ch)), b"")
     # The labels' first characters ahead of the trie: the engine tests a

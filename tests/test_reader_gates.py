@@ -624,13 +624,14 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
 
 
 def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
-    from analysis.reports.common import marked_lines, marked_rows, walk_marked_lines, walk_marked_rows
+    from analysis.reports.common import marked_begins, marked_lines, marked_rows, walk_marked_begins, walk_marked_lines, walk_marked_rows
 
     for text in texts(200, 22):
         low = text.lower()
         words = ("error:", "a", "company:", "crash dump file:")
         assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
         assert list(walk_marked_lines(low, words, 0, len(low), 0, lambda w: True)) == marked_lines(low, words)
+        assert list(walk_marked_begins(low, words, 0, len(low), lambda w: True)) == marked_begins(low, words)
 
 
 def test_rows_taken_where_they_begin_are_the_lines() -> None:
@@ -665,6 +666,8 @@ def test_rows_taken_where_they_begin_are_the_lines() -> None:
                 assert rows.next_begin(begins[i]) == begins[i + 1]
             end = rng.randint(i, len(every))
             assert rows.run(i, begins[i], end, 200) == every[i:end][:200]
+            assert rows.run_to(begins[i], (begins + [len(low) + 1])[end], 200) == every[i:end][:200]
+            assert rows.run_to(begins[i], (begins + [len(low) + 1])[end], 2) == every[i:end][:2]
             assert rows.run(i, begins[i], end, 2) == every[i:end][:2]
 
 
@@ -688,20 +691,16 @@ def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monke
 
 
 def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
-    """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
-    the same reader walking every marked row (the eager marked_rows)."""
-    from analysis.reports.common import marked_lines, marked_rows
+    """``read`` (a reader of ``module``) with its lazy walk_marked_begins
+    against the same reader walking every marked line (the eager marked_begins)."""
+    from analysis.reports.common import marked_begins
 
     lazy = []
     for text in texts:
         forget()
         lazy.append(repr(read(text, "r.txt")))
-    if hasattr(module, "walk_marked_lines"):
-        monkeypatch.setattr(module, "walk_marked_lines",
-                            lambda low, words, start, end, row, needed: iter(marked_lines(low, words, start, end, row)))
-    else:
-        monkeypatch.setattr(module, "walk_marked_rows",
-                            lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    monkeypatch.setattr(module, "walk_marked_begins",
+                        lambda low, words, start, end, needed: iter(marked_begins(low, words, start, end)))
     assert sum(r != "None" for r in lazy) > 50
     for text, got in zip(texts, lazy):
         forget()

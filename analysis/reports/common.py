@@ -123,26 +123,34 @@ def _break(low: AnyStr) -> AnyStr:
 def marked_lines(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: int | None = None,
                  row: int = 0) -> list[tuple[int, int]]:
     """``marked_rows``, each with where its line begins in ``low``."""
+    return list(_counted(low, marked_begins(low, words, start, end), start, row))
+
+
+def _counted(low: AnyStr, begins: Iterable[int], start: int, row: int) -> Iterator[tuple[int, int]]:
+    """Each line's begin with its row (``start`` where row ``row`` begins)."""
+    nl = _break(low)
+    last = start
+    for begin in begins:
+        row += low.count(nl, last, begin)
+        last = begin
+        yield row, begin
+
+
+def marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: int | None = None) -> list[int]:
+    """Where each line ``marked_rows`` gives begins in ``low``, the rows not
+    counted (``Rows.line_from`` takes a line from where it begins)."""
     nl = _break(low)
     stop = len(low) if end is None else end
     hits: list[int] = []
     for word in words:
         at = low.find(word, start, stop)
         while at >= 0:
-            hits.append(at)
+            hits.append(max(low.rfind(nl, start, at) + 1, start))
             brk = low.find(nl, at, stop)
             if brk < 0:
                 break
             at = low.find(word, brk, stop)
-    hits.sort()
-    out: list[tuple[int, int]] = []
-    last = start
-    for at in hits:
-        row += low.count(nl, last, at)
-        last = at
-        if not out or out[-1][0] != row:
-            out.append((row, max(low.rfind(nl, start, at) + 1, start)))
-    return out
+    return sorted(set(hits))
 
 
 def walk_marked_rows(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int, row: int,
@@ -158,18 +166,21 @@ def walk_marked_lines(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: i
                       needed: Callable[[AnyStr], bool]) -> Iterator[tuple[int, int]]:
     """``walk_marked_rows``, each row with where its line begins in ``low``
     (as ``marked_lines`` gives them)."""
+    return _counted(low, walk_marked_begins(low, words, start, end, needed), start, row)
+
+
+def walk_marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int,
+                       needed: Callable[[AnyStr], bool]) -> Iterator[int]:
+    """Where each line ``walk_marked_rows`` gives begins, the rows not counted."""
     nl = _break(low)
     nexts: dict[AnyStr, int] = {}
     for word in words:
         at = low.find(word, start, end)
         if at >= 0:
             nexts[word] = at
-    last = start
     while nexts:
         at = min(nexts.values())
-        row += low.count(nl, last, at)
-        last = at
-        yield row, max(low.rfind(nl, start, at) + 1, start)
+        yield max(low.rfind(nl, start, at) + 1, start)
         line_end = low.find(nl, at, end)
         for word in list(nexts):
             if not needed(word):
@@ -437,6 +448,17 @@ class Rows:
         for _ in range(min(end_row - row, limit)):
             out.append(self._line(begin))
             end = raw.find(b"\n", begin)
+            if end < 0:
+                break
+            begin = end + 1
+        return out
+
+    def run_to(self, begin: int, finish: int, limit: int) -> list[str]:
+        """The lines that begin at ``begin`` or after it and before ``finish``, at most ``limit``."""
+        out: list[str] = []
+        while len(out) < limit and begin < finish:
+            out.append(self.line_from(begin))
+            end = self._places.find(b"\n", begin)
             if end < 0:
                 break
             begin = end + 1

@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    Marks, Rows, add_identity, fold_words, folded, hex_int, hex_list, new_crash, search_at, set_bugcheck, walk_marked_lines,
+    Marks, Rows, add_identity, fold_words, folded, hex_int, hex_list, new_crash, search_at, set_bugcheck, walk_marked_begins,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -64,8 +64,8 @@ def read_dump_header(text: str, source: str) -> Reading | None:
 
     low = folded(text).low
     rows = Rows(text)
-    for i, at in walk_marked_lines(low, _FOLDED_WORDS, 0, len(low), 0, needed):
-        line = rows.line(i, at)
+    for at in walk_marked_begins(low, _FOLDED_WORDS, 0, len(low), needed):  # (the rows not counted)
+        line = rows.line_from(at)
         words = line.replace(":", " ").split()
         if len(words) >= 2:
             key = _KEYS.get(words[0].lower())
@@ -73,7 +73,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
                 values[key] = line.split(None, 1)[1].lstrip(": ").strip()
                 continue
         if len(words) > 6 and "BugCheckCode" in words and rows.has_after(at):
-            _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
+            _table(words, rows.line_from(rows.next_begin(at)), values)  # Volatility 3: names in a row, values under them
     bugcheck_line = search_at(_BUGCHECK, text, "BugCheck ")
     code = _number(values.get("code"))
     args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]

@@ -22,7 +22,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS_RUN, Rows, folded, image_name, folded_label_pattern, label_begins, line_at, marked_lines, module_of, new_crash, set_bugcheck,
+    BLANKS_RUN, Rows, folded, image_name, folded_label_pattern, label_begins, line_at, marked_begins, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -244,7 +244,7 @@ def _flattened_records(text: str) -> list[dict[str, str]]:
     header row on the same line: the values are told apart by their look
     (a .dmp name, a NAME_IN_CAPITALS, 0x codes, image+offset addresses)."""
     out: list[dict[str, str]] = []
-    for _, begin in marked_lines(text, (".dmp",)):
+    for begin in marked_begins(text, (".dmp",)):
         line = line_at(text, begin)
         if ".dmp" not in line:
             continue

@@ -69,7 +69,6 @@ class Folded:
     raw: bytes
     low: bytes
     exact: bool
-    count: int = -1  # the lines, counted when asked
 
 
 def folded(text: str) -> Folded:
@@ -153,25 +152,13 @@ def marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: i
     return sorted(set(hits))
 
 
-def walk_marked_rows(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int, row: int,
-                     needed: Callable[[AnyStr], bool]) -> Iterator[int]:
-    """``marked_rows(low, words, start, end, row)``, one row at a time, each
-    word searched on only while ``needed(word)`` (asked after each row the
-    caller has read): a reader whose rows each fill one field per word
-    stops scanning for a word once its field is filled."""
-    return (r for r, _ in walk_marked_lines(low, words, start, end, row, needed))
-
-
-def walk_marked_lines(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int, row: int,
-                      needed: Callable[[AnyStr], bool]) -> Iterator[tuple[int, int]]:
-    """``walk_marked_rows``, each row with where its line begins in ``low``
-    (as ``marked_lines`` gives them)."""
-    return _counted(low, walk_marked_begins(low, words, start, end, needed), start, row)
-
-
 def walk_marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int,
                        needed: Callable[[AnyStr], bool]) -> Iterator[int]:
-    """Where each line ``walk_marked_rows`` gives begins, the rows not counted."""
+    """Where each line of ``low[start:end]`` that holds one of ``words``
+    begins (as ``marked_begins`` gives them), one at a time, each word
+    searched on only while ``needed(word)`` (asked after each line the
+    caller has read): a reader whose lines each fill one field per word
+    stops scanning for a word once its field is filled."""
     nl = _break(low)
     nexts: dict[AnyStr, int] = {}
     for word in words:
@@ -333,23 +320,15 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
 def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:
     """The numbers of the lines of the folded copy ``low`` that a
     ``folded_label_pattern`` (or another pattern that matches from a line
-    break) finds, in order: one scan in C, and Python sees only those
-    lines."""
-    return [row for row, _ in label_places(low, pattern)]
-
-
-def label_places(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[int, int]]:
-    """The rows ``label_rows`` gives, each with where its line begins in ``low``."""
-    row = at = 0
-    for begin in label_begins(low, pattern):
-        row += low.count(b"\n", at, begin)
-        at = begin
-        yield row, begin
+    break) finds, in order (the rows of ``label_begins``)."""
+    return [row for row, _ in _counted(low, label_begins(low, pattern), 0, 0)]
 
 
 def label_begins(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
-    """Where each line ``label_rows`` gives begins in ``low``, the rows not
-    counted (``Rows.line_from`` takes a line from where it begins)."""
+    """Where each line that a ``folded_label_pattern`` (or another pattern
+    that matches from a line break) finds begins in the folded copy ``low``,
+    in order: one scan in C, Python sees only those lines, and their rows
+    are not counted (``Rows.line_from`` takes a line from where it begins)."""
     first = low.find(b"\n")
     if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
         yield 0
@@ -385,7 +364,8 @@ class Rows:
     ``folded(text).low`` found it): decoded from the text's UTF-8 there, so
     the text's other lines never become Python objects.  Unless lowering
     changed a character's length (``Folded.exact``): then the lines are
-    cut after all."""
+    cut after all, and each one's row is counted from the last line taken
+    (a reader takes them in order: each break is counted about once)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -395,12 +375,6 @@ class Rows:
         self._rows = None if self._fold.exact else lines(text)
         self._counted = (0, 0)  # a place in the folded copy, and its line's row (see line_from)
 
-    def __len__(self) -> int:
-        fold = self._fold
-        if fold.count < 0:  # counted when asked (a scan of the text), once for all its readers
-            fold.count = fold.low.count(b"\n") + 1  # lowering never adds or drops a break
-        return fold.count
-
     def _line(self, begin: int) -> str:
         raw = self._raw
         end = raw.find(b"\n", begin, begin + _WIDEST)
@@ -409,10 +383,6 @@ class Rows:
             while end < len(raw) and raw[end] & 0xC0 == 0x80:  # not within a character
                 end -= 1
         return raw[begin:end].decode("utf-8", "surrogatepass")[:MAX_LINE].rstrip("\r")
-
-    def line(self, row: int, begin: int) -> str:
-        """lines(text)[row], which begins at ``begin``."""
-        return self._line(begin) if self._rows is None else self._rows[row]
 
     def line_from(self, begin: int) -> str:
         """The line that begins at ``begin``, its row not asked: counted only
@@ -434,25 +404,6 @@ class Rows:
         """Whether a line follows the one beginning at ``begin`` (without counting the lines)."""
         return self._places.find(b"\n", begin) >= 0
 
-    def after(self, row: int, begin: int) -> str:
-        """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""
-        if self._rows is not None:
-            return self._rows[row + 1]
-        return self._line(self.next_begin(begin))
-
-    def run(self, row: int, begin: int, end_row: int, limit: int) -> list[str]:
-        """lines(text)[row:end_row][:limit], line ``row`` beginning at ``begin``."""
-        if self._rows is not None:
-            return self._rows[row:end_row][:limit]
-        raw, out = self._raw, []
-        for _ in range(min(end_row - row, limit)):
-            out.append(self._line(begin))
-            end = raw.find(b"\n", begin)
-            if end < 0:
-                break
-            begin = end + 1
-        return out
-
     def run_to(self, begin: int, finish: int, limit: int) -> list[str]:
         """The lines that begin at ``begin`` or after it and before ``finish``, at most ``limit``."""
         out: list[str] = []
@@ -468,7 +419,7 @@ class Rows:
         """lines(text)[:count]."""
         if self._rows is not None:
             return self._rows[:count]
-        return self.run(0, 0, count, count)  # (the run stops at the text's end)
+        return self.run_to(0, len(self._places) + 1, count)
 
 
 def hex_int(text: str | None) -> int | None:

@@ -75,12 +75,12 @@ def folded(text: str) -> Folded:
     """``text``'s ``Folded``, made once for the readers of one text (kept until ``forget``)."""
     if _FOLDED and _FOLDED[0][0] is text:
         return _FOLDED[0][1]
-    raw = text.encode("utf-8", "surrogatepass")
+    raw, low = marks.copies(text)  # (the literal marks' folded copy: low is raw.lower())
     if text.isascii() or _KELVIN not in text:  # (found faster in the text than in raw)
         # Every other character lowers to one that is not ASCII, or to
         # itself: a word of ASCII letters is where its letters are in any
         # case, and a pattern names the upper-case forms of its other letters.
-        fold = Folded(raw, raw.lower(), True)
+        fold = Folded(raw, low, True)
     else:
         fold = Folded(raw, text.lower().encode("utf-8", "surrogatepass"), False)
     _FOLDED[:] = [(text, fold)]

@@ -893,6 +893,38 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iNn)", r, or_none(made), next);
 }
 
+/* long_lines(text, longer) -> list: where each line of more than
+ * ``longer`` characters starts (clean._reflow's lines to look at; its
+ * twin, a regex of the line break and that many characters, walked every
+ * character of every line). */
+static PyObject *long_lines(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t longer;
+    if (!PyArg_ParseTuple(args, "Un", &text, &longer))
+        return NULL;
+    if (longer < 0) {
+        PyErr_SetString(PyExc_ValueError, "longer must not be negative");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0;
+    PyObject *out = PyList_New(0);
+    while (out && start <= n) {
+        Py_ssize_t end = find_break(kind, data, start, n);
+        if (end < 0)
+            end = n;
+        if (end - start > longer) {
+            PyObject *v = PyLong_FromSsize_t(start);
+            if (!v || PyList_Append(out, v) < 0)
+                Py_CLEAR(out);
+            Py_XDECREF(v);
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
 static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
     if (!PyTuple_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be a tuple", what);
@@ -966,7 +998,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 static PyMethodDef METHODS[] = {
     {"setup", setup, METH_VARARGS, "setup(...): the reader's tables (analysis.text.events)."},
     {"scan", scan, METH_VARARGS, "scan(text, pos, bound, stop, cursor, out) -> (line start, cursor)."},
-    {"classify", classify, METH_VARARGS, "classify(text, s, stop) -> (decision, event or None)."},
+    {"classify", classify, METH_VARARGS, "classify(text, s, stop) -> (decision, event or None, where the reading goes on)."},
+    {"long_lines", long_lines, METH_VARARGS, "long_lines(text, longer) -> the starts of the lines of more than longer characters."},
     {NULL, NULL, 0, NULL},
 };
 

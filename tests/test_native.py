@@ -327,7 +327,19 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
 
 
 @needs_lines
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "a", "中", "\U0001f600", "x" * 5, "\r", " "]), max_size=60), st.integers(0, 12))
+def test_lines_core_finds_the_long_lines_clean_reflows(bits, longer) -> None:
+    text = "".join(bits)
+    assert lines_core.long_lines(text, longer) == cleaning._long_lines_py(text, longer)
+    assert lines_core.long_lines(text, 240) == cleaning._long_lines_py(text)
+
+
+@needs_lines
 def test_lines_core_takes_only_its_own_arguments() -> None:
+    with pytest.raises(ValueError):
+        lines_core.long_lines("ab", -1)
+    assert lines_core.long_lines("", 0) == [] and lines_core.long_lines("\n", 0) == []
     for args in ((b"x", 1, 2, 3, 0, []), ("x", 1, 2, 3, 0, ()), ("x", "1", 2, 3, 0, [])):
         with pytest.raises(TypeError):
             lines_core.scan(*args)

@@ -119,10 +119,22 @@ def _reflow_line(line: str) -> str:
 _LONG_LINE = re.compile(r"\n[^\n]{%d}" % (_REFLOW_LONGER + 1))
 
 
-def _reflow(text: str) -> str:
+def _long_lines_py(text: str, longer: int = _REFLOW_LONGER) -> list[int]:
+    """Where each line of more than ``longer`` characters starts (the twin of
+    analysis._lines.long_lines)."""
     first = text.find("\n")
-    starts = [0] if (first if first >= 0 else len(text)) > _REFLOW_LONGER else []
-    starts.extend(m.start() + 1 for m in _LONG_LINE.finditer(text))
+    starts = [0] if (first if first >= 0 else len(text)) > longer else []
+    pattern = _LONG_LINE if longer == _REFLOW_LONGER else re.compile(r"\n[^\n]{%d}" % (longer + 1))
+    starts.extend(m.start() + 1 for m in pattern.finditer(text))
+    return starts
+
+
+def _long_lines(text: str) -> list[int]:
+    return _LINES.long_lines(text, _REFLOW_LONGER) if _LINES is not None else _long_lines_py(text)
+
+
+def _reflow(text: str) -> str:
+    starts = _long_lines(text)
     pieces: list[str] = []
     done = 0
     for start in starts:
@@ -195,6 +207,8 @@ _PY_PASSES = _Passes(_fold_py, _replace_all_py, _unquote_unbold_py)
 _NATIVE = native.load("clean")
 _PASSES = _Passes(_NATIVE.fold, _NATIVE.replace, _NATIVE.unquote_unbold) if _NATIVE else _PY_PASSES
 _replace_all = _PASSES.replace_all
+# The long lines _reflow looks at, found by a memchr walk (csrc/lines.c).
+_LINES = native.load("lines")
 
 
 # What makes a pass worth its cost, each as one pattern that starts with a

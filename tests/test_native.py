@@ -240,6 +240,32 @@ def test_marks_core_on_the_readers_words_and_real_texts() -> None:
         finder.__init__((b"ab",))  # made once: its table is not made again under a scan
 
 
+@needs_marks
+def test_marks_core_made_again_after_a_failed_making_keeps_no_memory() -> None:
+    """A Finder whose making failed (a word too short) can be made again
+    by calling __init__ once more; each failed try leaked the three arrays
+    it had allocated for the words (180 KB for these)."""
+    import tracemalloc
+
+    finder = marks_core.Finder.__new__(marks_core.Finder)
+    words = (b"ab",) * 10_000 + (b"a",)
+    tracemalloc.start()
+    try:
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                finder.__init__(words)
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(20):
+            with pytest.raises(ValueError):
+                finder.__init__(words)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 100_000, kept
+    finder.__init__((b"ab", b"cd"))
+    assert finder.first(b"xcdab") == (3, 1)
+
+
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:
     """The whole analysis on the twins alone (as on a machine without a C
     compiler): the golden verdicts and the readers' gate checks, in a

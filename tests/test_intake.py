@@ -113,6 +113,30 @@ def test_same_file_twice_counts_once():
     assert "counted once" in outcome.problems[0][1]
 
 
+def test_the_same_content_is_told_in_any_order_and_a_file_alone_is_not_hashed(monkeypatch):
+    member = io.BytesIO()
+    with zipfile.ZipFile(member, "w") as z:
+        z.writestr("inner.txt", EXAMPLE)
+    other = EXAMPLE.replace(b"BugCheck", b"Bugcheck")  # the same length, another content
+    assert len(other) == len(EXAMPLE) and other != EXAMPLE
+    cases = [
+        ([Blob("a.txt", EXAMPLE), Blob("o.txt", other), Blob("b.txt", EXAMPLE)], ["b.txt"]),
+        ([Blob("a.txt", EXAMPLE), Blob("m.zip", member.getvalue())], ["m.zip:inner.txt"]),
+        ([Blob("m.zip", member.getvalue()), Blob("a.txt", EXAMPLE)], ["a.txt"]),
+        ([Blob("o.txt", other), Blob("a.txt", EXAMPLE)], []),
+    ]
+    for blobs, repeated in cases:
+        outcome = analyze_blobs(blobs)
+        assert [name for name, said in outcome.problems if "counted once" in said] == repeated, blobs
+
+    def no_hash(self):
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(Blob, "digest", no_hash)
+    assert analyze_blobs([Blob("a.txt", EXAMPLE)]).case.dumps
+    assert len(analyze_blobs([Blob("a.txt", EXAMPLE), Blob("short.txt", EXAMPLE[:-1])]).case.dumps) >= 2
+
+
 def test_encrypted_member_is_named(monkeypatch):
     data = bytearray(zip_of({"secret.txt": EXAMPLE}, zipfile.ZIP_STORED))
     for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):

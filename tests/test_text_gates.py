@@ -319,6 +319,9 @@ def test_the_lines_the_scanner_reads_give_what_every_line_gives() -> None:
               "** Fatal System Errorx", "*  uFatal System Error", "* UUGCHECK ANALYSIS", "#uu ugcheck Analysis",
               "# # DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "#  X", "#x", "*** WARNING: Unable to verify timestamp for a.sys",
               "* x " * 600 + "Fatal System Error: 0x0000001a", "# " + "u" * 3000 + "ugcheck Analysis",
+              # lines of stars, hashes and blanks alone: passed over
+              "*" * 79, "*" + " " * 77 + "*", "# # #", "*#* ", "*" * 2100 + "   *", "*" * 2100 + " Fatal System Error: 0x0000001a",
+              "**\t**", "*** ", "*" * 2047 + "#SYSTEM_SERVICE_EXCEPTION (3b)",
               # lines the mid-line words' gates must take or leave
               "Kernel base = 0xfffff80623400000 PsLoadedModuleList = 0xfffff8062402a3f0", " ProductType  0x00000001",
               "Unable to get NonPagedPoolStart", "Unable to load image \\SystemRoot\\x.sys, Win32 error 0n2",

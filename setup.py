@@ -9,4 +9,5 @@ setup(ext_modules=[
     Extension("analysis._midline", ["csrc/midline.c"], optional=True, extra_compile_args=["-O2"]),
     Extension("analysis._clean", ["csrc/clean.c"], optional=True, extra_compile_args=["-O2"]),
     Extension("analysis._marks", ["csrc/marks.c"], optional=True, extra_compile_args=["-O2"]),
+    Extension("analysis._lines", ["csrc/lines.c"], optional=True, extra_compile_args=["-O2"]),
 ])

@@ -19,6 +19,8 @@ midline = native.load("midline")
 needs_midline = pytest.mark.skipif(midline is None, reason="analysis._midline not built (or CRASHDESK_PURE_PYTHON)")
 clean_core = native.load("clean")
 needs_clean = pytest.mark.skipif(clean_core is None, reason="analysis._clean not built (or CRASHDESK_PURE_PYTHON)")
+lines_core = native.load("lines")
+needs_lines = pytest.mark.skipif(lines_core is None, reason="analysis._lines not built (or CRASHDESK_PURE_PYTHON)")
 marks_core = native.load("marks")
 needs_marks = pytest.mark.skipif(marks_core is None, reason="analysis._marks not built (or CRASHDESK_PURE_PYTHON)")
 cleaning = importlib.import_module("analysis.text.clean")  # the module: the package's name is the function
@@ -287,6 +289,119 @@ def test_marks_core_made_again_after_a_failed_making_keeps_no_memory() -> None:
     assert kept < 100_000, kept
     finder.__init__((b"ab", b"cd"))
     assert finder.first(b"xcdab") == (3, 1)
+
+
+def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
+    """Each line's reading by the compiled walk (csrc/lines.c) against
+    _LINE_START: a line passed over is one the pattern does not match, and
+    a line read is a field or a plain frame the pattern reads the same
+    (what Scanner._take makes of it).  Returns (lines left to Python that
+    the pattern does not match, lines left to Python)."""
+    from analysis.text.stack import plain_frame
+
+    idle = left = 0
+    n = len(text)
+    for s in [i + 1 for i, c in enumerate(text) if c == "\n"]:
+        decision, made = lines_core.classify(text, s, n)
+        m = events._LINE_START.match(text, s - 1, n)
+        where = (s, text[s:s + 120])
+        if decision == 0:
+            assert m is None, where
+        elif decision == 2:
+            assert m is not None and m.lastgroup in ("field", "frame") and m.end() - s <= events.MAX_LINE, where
+            if m.lastgroup == "field":
+                value = m[3].strip()
+                assert value or m[2] not in events._VALUE_NEXT, where
+                assert made == events.Event(s, "field", (m[2], value[:events.MAX_VALUE])), where
+            else:
+                frame = plain_frame(m)
+                assert (made is None) if frame is None else (made == events.Event(s, "frame", frame)), where
+        else:
+            left += 1
+            idle += m is None
+    return idle, left
+
+
+# Lines of every branch of the line pattern and their near misses: fields
+# and names, prefixes the walk must not pass over (in cases the engine's
+# case-insensitive comparison lets stand for ASCII), numbers, stars.
+_LINE_BITS = [
+    "MODULE_NAME:", "MODULE_NAME: x", "MODULE_NAMEX: x", "FAULTING_IP:", "FAULTING_IP:  ", "FOLLOWUP_IP: nt!x",
+    "STACK_TEXT:  ", "OSNAME: W", "BUCKET_ID_FUNC_OFFSET: 1", "BUCKET_ID:", "IMAGE_NAME:\u3000x\u3000", "OS_VERSION:\x0b",
+    "A_B", "A_B (3b)", "ABC", "Key  : Analysis.X", "Key", "    Value: 1", "Arg1: fffff, x", "Arg5: 1", "Arg1:",
+    "THREAD ffffd00012345678  Cid", "start end module name", "start   end", "Mini Kernel Dump", "Mini kernel", "MiniX",
+    "Kernel Bitmap Dump", "Full kernel", "Complete Dump", "User Mini", "Automatic dump", "Image path: x", "IMAGE PATH :",
+    "imagesize:", "\u212aey", "Timestamp: 1", "t\u0131mestamp:", "ProductVersion:", "legalcopyright :", "Loaded symbol image file: x",
+    "checksum", "FileVersion", "originalfilename:", "0: kd> k", "12:", "1\u0663:", "13: kd>", "2:3:x86>", "kd>", "lkd>",
+    "Bug check code", "bugcheck code", "Bugcheck Analysis", "BugCheck 1A, {", "Unknown bugcheck code (1)",
+    "Probably caused by : x", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
+    "ExceptionCode: c0000005", "Subcode: 0x1 x", "Processor: x", "Crash Time", "*", "**", "* *", "*#", "#", "# x", "*x",
+    "0a 1b", "dead beef", "de:ad", "ab", "ab cd ef01", "abcdef01", "abcdef0", "12 abcdef01 x", "1234 abcdef01",
+    "12345 abcdef01", "nt!x", "nt+0x1", "nt+0y", "a.b-c$d!", "a~b!x", "\u00e9t\u00e9!x", "x" * 10 + "+0x", "_a!b",
+    "The prose line", "the prose", "- dash", ".sympath", "$x!y", "-x!y", "[x]", "<x>", "\tTab", "\u4e2d\u6587",
+    " ", "  ", "", "MODULE_NAME: " + "v" * 600, "MODULE_NAME: " + "v" * 513, "MODULE_NAME: " + "v" * 512,
+    "fffff80112345678 fffff80112345678 un\u212anown+0x1", "fffff80112345678 fffff80112345678 un\u00e9nown+0x1", "fffff80112345678 fffff80112345678 UNKNOWN_IMAGE+0x1", "MODULE_NAME: " + "w" * 2100, "X" * 2100 + "_Y",
+]
+
+
+@needs_lines
+def test_lines_core_reads_or_passes_over_a_line_as_the_line_pattern_does() -> None:
+    import random
+    from pathlib import Path
+
+    from analysis.text.clean import clean
+    from analysis.text.decode import NotText, decode
+    from tests.test_text_gates import _frame_lines
+
+    rng = random.Random(22)
+    texts = []
+    for path in sorted((Path(__file__).parent / "fixtures").rglob("*.txt")):
+        try:
+            texts.append(clean(decode(path.read_bytes())))
+        except NotText:
+            continue
+    frames = _frame_lines(rng)
+    texts.append("\n" + "\n".join(frames))
+    texts.append("\n" + "\n".join(" " * rng.choice([0, 1, 3]) + b for b in _LINE_BITS * 3))
+    for _ in range(400):
+        texts.append("".join(rng.choice(["\n", "\n", " ", ""]) + rng.choice(_LINE_BITS + frames[:200]) for _ in range(30)))
+    idle = left = 0
+    for text in texts:
+        a, b = _walk_agrees_with_the_line_pattern(text)
+        idle, left = idle + a, left + b
+    assert left  # (lines were left to Python: the test saw both ways)
+
+
+@needs_lines
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_BITS + ["\n", " ", ":", "!", "+0x", "0", "f", "A", "_", "\u212a", "\u00e9", "\U0001f600"]),
+                max_size=40))
+def test_lines_core_on_generated_lines(bits) -> None:
+    _walk_agrees_with_the_line_pattern("\n" + "".join(bits))
+
+
+@needs_lines
+def test_lines_core_reads_the_common_shapes_itself() -> None:
+    """What the walk is for: the shapes of most frame and field lines are
+    read in C, not left to the Python reader."""
+    w = "fffff801" + "12345678"
+    for line in (f"{w} {w} nt!KiPageFault+0x260", f"{w} {w} : {w} {w} {w} {w} : nt!Foo+0x1",
+                 f"0e {w} {w} : {w} {w} {w} {w} : nt!Foo+0x1", f"{w} : {w} {w} : x!y", f"  0a {w} {w} drv+0x15  ",
+                 f"{w} {w} {w} {w} {w} {w} nt!Foo", f"{w}1 {w} : {w}1 {w} : 360FsFlt+0x9", f"{w} {w} mod~1!f$+0x1",
+                 "MODULE_NAME: x", "  STACK_TEXT:  ", "FAILURE_BUCKET_ID:  AV_x!y"):
+        decision, made = lines_core.classify("\n" + line, 1, len(line) + 1)
+        assert decision == 2 and made is not None, line
+
+
+@needs_lines
+def test_lines_core_takes_only_its_own_arguments() -> None:
+    for args in ((b"x", 1, 2, 3, 0, []), ("x", 1, 2, 3, 0, ()), ("x", "1", 2, 3, 0, [])):
+        with pytest.raises(TypeError):
+            lines_core.scan(*args)
+    assert lines_core.scan("ab\nzz", -5, 99, 99, -3, []) == (5, -3)  # bounds past the text: the text's end
+    assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0)  # a line of hex digits alone: left to Python
+    with pytest.raises(ValueError):
+        lines_core.classify("ab", 5, 2)
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 from analysis import native
 from analysis.deadline import NEVER, Deadline
+from analysis.model import Frame
 from analysis.text.stack import (
-    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, PLAIN_FRAME_BODY, frame_from_addr_groups,
+    ADDR, FRAME_ADDR_BODY, FRAME_SITE_BODY, MODULE_START, NOT_MODULES, PLAIN_FRAME_BODY, frame_from_addr_groups,
     frame_from_site_groups, plain_frame,
 )
 
@@ -211,6 +212,13 @@ _OPENING_WORDS = (
     "Crash Address", "Crash Time", "Processor", "Major Version", "Minor Version", "Dump File", "kd>", "lkd>",
     "bug check code", "bugcheck code",
 )
+# The dump kinds' first words (as written) and what may follow them (any case).
+_DUMP_KINDS = (("Mini", ("kernel",)), ("Kernel", ("bitmap", "summary", "complete")), ("Full", ("kernel",)),
+               ("Complete", ("dump",)), ("User", ("mini",)), ("Automatic", ("dump",)))
+# The labels of lm's details: a first letter of either case, the rest in any.
+_LM_LABELS = (("l", ("oaded symbol image file",)), ("i", ("mage path", "mage name", "magesize", "nternalname")),
+              ("t", ("imestamp",)), ("c", ("hecksum", "ompanyname")), ("f", ("ile version", "iledescription", "ileversion")),
+              ("p", ("roduct version", "roductname", "roductversion")), ("o", ("riginalfilename",)), ("l", ("egalcopyright",)))
 _LINE_START = re.compile(
     r"\n[ ]*+(?=[!-~])(?:"
     # The two commonest lines are read here whole (see Scanner.run): a key
@@ -234,11 +242,8 @@ _LINE_START = re.compile(
     rf"|THREAD {_H}{{8}}|Key[ ]++:|start[ ]++end"
     # a bug check's name alone on its line (as far as a line is read), or with its code
     r"|[A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{%d})))" % MAX_LINE
-    + r"|Mini (?i:kernel)|Kernel (?i:bitmap|summary|complete)|Full (?i:kernel)|Complete (?i:dump)|User (?i:mini)"
-    r"|Automatic (?i:dump)"
-    r"|(?:[lL](?i:oaded symbol image file)|[iI](?i:mage path|mage name|magesize|nternalname)|[tT](?i:imestamp)"
-    r"|[cC](?i:hecksum|ompanyname)|[fF](?i:ile version|iledescription|ileversion)"
-    r"|[pP](?i:roduct version|roductname|roductversion)|[oO](?i:riginalfilename)|[lL](?i:egalcopyright))[ ]*+:"
+    + "|" + "|".join(f"{first} (?i:{'|'.join(seconds)})" for first, seconds in _DUMP_KINDS)
+    + "|(?:" + "|".join(f"[{first}{first.upper()}](?i:{'|'.join(rests)})" for first, rests in _LM_LABELS) + ")[ ]*+:"
     r")")
 # ... or when it holds what ``_midline`` looks for first (each of its
 # tests asks for one of these words; a BugCheck line for its ", {"); and a
@@ -318,6 +323,23 @@ def _midline_lines_py(text: str, a: int, b: int, max_line: int = MAX_LINE) -> tu
 # was built: on a text stored two bytes a character (any Chinese in it) the
 # eleven passes above cost more than the whole line-start scan.
 _NATIVE_MIDLINE = native.load("midline")
+
+
+# The walk over the lines in C (csrc/lines.c; Scanner._walk), given the
+# tables the line pattern above is made of: the words each of its
+# branches starts with, so that it passes over a line only when no
+# branch can match it.
+_NATIVE_LINES = native.load("lines")
+if _NATIVE_LINES is not None:
+    # What csrc/lines.c reads as a field's name: capitals, digits and "_", a capital first.
+    assert all("A" <= name[0] <= "Z" and set(name) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") for name in ANALYSIS_FIELDS)
+    _NATIVE_LINES.setup(
+        Event, Frame, {name: name for name in ANALYSIS_FIELDS}, set(_VALUE_NEXT),
+        (*_OPENING_WORDS, "Key ", "THREAD ", "start"),  # (the key lines: "Key" and a blank at least)
+        "".join(first for first, rests in _LM_LABELS for _ in rests),
+        tuple(rest for _, rests in _LM_LABELS for rest in rests),
+        tuple(first + " " for first, seconds in _DUMP_KINDS for _ in seconds),
+        tuple(second for _, seconds in _DUMP_KINDS for second in seconds), tuple(sorted(NOT_MODULES)), MAX_LINE, MAX_VALUE)
 
 
 def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:
@@ -405,9 +427,10 @@ class Scanner:
         return self.feed(self.text)
 
     def _run(self, cursor: int, limit: int) -> int:
+        if _NATIVE_LINES is not None:
+            return self._walk(cursor, limit)
         text = self.text
         n = len(text)
-        out = self.out
         # Lines that hold a mid-line word, with a sentinel past the last.
         others, pieces = _midline_lines(text, cursor, limit)
         others.append(n + 1)
@@ -423,62 +446,123 @@ class Scanner:
                 start = m.start() + 1
                 if others[o] <= start:
                     while others[o] < start:
-                        if others[o] >= cursor:
-                            cursor = self._read(others[o])
-                            if pieces and others[o] in pieces:
-                                self._read_pieces(pieces[others[o]])
+                        cursor = self._read_other(others[o], cursor, pieces)
                         o += 1
                     if others[o] == start:
                         o += 1
                 if start < cursor:
                     continue
-                kind, end = m.lastgroup, m.end()
-                # What _read would make of the line, without the detour: it
-                # holds exactly this much (a longer one is cut first, and
-                # read in pieces).  The pattern sees the text only up to
-                # ``stop``: at the segment's (or a block's) last line but
-                # one, its looks at the next line (the Value line of a key,
-                # the line after one of numbers) saw an end of text that is
-                # not there.
-                if kind == "field" and end - start <= MAX_LINE:
-                    value = m[3].strip()
-                    cursor = end + 1
-                    if not value and m[2] in _VALUE_NEXT:  # "FAULTING_IP:\nnt!KiPageFault+260"
-                        value = self.line_from(cursor).strip()
-                    out.append(Event(start, "field", (m[2], value[:MAX_VALUE])))
-                elif kind == "frame" and end - start <= MAX_LINE:
-                    frame = plain_frame(m)
-                    if frame is not None:
-                        out.append(Event(start, "frame", frame))
-                    cursor = end + 1
-                elif kind == "arg" and end - start <= MAX_LINE:
-                    out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
-                    cursor = end + 1
-                elif (kind == "key" and (end + 1 < stop or stop >= n) and m.end(4) - start <= MAX_LINE
-                      and m[5].lower() not in _KEYS_READ):
-                    cursor = m.end(4) + 1
-                    if m[6] is not None:  # the Value line goes with it
-                        value_end = text.find("\n", cursor)
-                        cursor = (value_end if value_end >= 0 else n) + 1
-                elif kind == "numbers" and (end + 1 < stop or stop >= n):
-                    cursor = end + 1
-                else:
-                    # (Only the long way reads a line in pieces or starts a
-                    # wrapped argument.)
-                    cursor = self._read(start)
-                    if pieces and start in pieces:
-                        self._read_pieces(pieces[start])
-                    if self.wrap is not None:
-                        return cursor
+                cursor = self._take(m, start, stop, cursor, pieces)
+                if self.wrap is not None:
+                    return cursor
             while others[o] < stop:
-                if others[o] >= cursor:
-                    cursor = self._read(others[o])
-                    if pieces and others[o] in pieces:
-                        self._read_pieces(pieces[others[o]])
-                    if self.wrap is not None:
-                        return cursor
+                cursor = self._read_other(others[o], cursor, pieces)
+                if self.wrap is not None:
+                    return cursor
                 o += 1
             seg = stop
+        return cursor
+
+    def _walk(self, cursor: int, limit: int) -> int:
+        """``_run`` with the walk over the lines in C (csrc/lines.c): it
+        reads the field and plain frame lines itself, passes over the lines
+        no branch of _LINE_START can match, and hands back each other line,
+        which is matched and read here as ``_run`` reads it."""
+        assert _NATIVE_LINES is not None
+        scan = _NATIVE_LINES.scan
+        match = _LINE_START.match
+        text = self.text
+        n = len(text)
+        out = self.out
+        others, pieces = _midline_lines(text, cursor, limit)
+        others.append(n + 1)
+        o = 0
+        seg = cursor
+        while seg < limit:
+            if seg and self.deadline.expired():
+                self.stopped_at = seg
+                break
+            stop = text.find("\n", seg + _SEGMENT, limit)
+            stop = limit if stop < 0 else stop + 1
+            pos = seg
+            while True:
+                start, cursor = scan(text, pos, others[o], stop, cursor, out)
+                if start >= stop:
+                    break
+                # The lines a mid-line word is in before this one are read
+                # as the match after them would read them in _run; with no
+                # match between, reading them now reads them in the same order.
+                while others[o] < start:
+                    cursor = self._read_other(others[o], cursor, pieces)
+                    if self.wrap is not None:
+                        return cursor
+                    o += 1
+                m = match(text, start - 1, stop)
+                if others[o] == start:
+                    o += 1
+                    if m is None:
+                        cursor = self._read_other(start, cursor, pieces)
+                        if self.wrap is not None:
+                            return cursor
+                if m is not None and start >= cursor:
+                    cursor = self._take(m, start, stop, cursor, pieces)
+                    if self.wrap is not None:
+                        return cursor
+                end = text.find("\n", start, stop)
+                pos = end + 1 if end >= 0 else stop
+            while others[o] < stop:
+                cursor = self._read_other(others[o], cursor, pieces)
+                if self.wrap is not None:
+                    return cursor
+                o += 1
+            seg = stop
+        return cursor
+
+    def _read_other(self, start: int, cursor: int, pieces: dict[int, set[int]]) -> int:
+        """Read a line a mid-line word is in, unless a fact before it took it."""
+        if start < cursor:
+            return cursor
+        cursor = self._read(start)
+        if pieces and start in pieces:
+            self._read_pieces(pieces[start])
+        return cursor
+
+    def _take(self, m: re.Match, start: int, stop: int, cursor: int, pieces: dict[int, set[int]]) -> int:
+        """Read the line _LINE_START matched (m) at ``start``; the new cursor."""
+        kind, end = m.lastgroup, m.end()
+        # What _read would make of the line, without the detour: it
+        # holds exactly this much (a longer one is cut first, and
+        # read in pieces).  The pattern sees the text only up to
+        # ``stop``: at the segment's (or a block's) last line but
+        # one, its looks at the next line (the Value line of a key,
+        # the line after one of numbers) saw an end of text that is
+        # not there.
+        if kind == "field" and end - start <= MAX_LINE:
+            value = m[3].strip()
+            cursor = end + 1
+            if not value and m[2] in _VALUE_NEXT:  # "FAULTING_IP:\nnt!KiPageFault+260"
+                value = self.line_from(cursor).strip()
+            self.out.append(Event(start, "field", (m[2], value[:MAX_VALUE])))
+        elif kind == "frame" and end - start <= MAX_LINE:
+            frame = plain_frame(m)
+            if frame is not None:
+                self.out.append(Event(start, "frame", frame))
+            cursor = end + 1
+        elif kind == "arg" and end - start <= MAX_LINE:
+            self.out.append(_arg_event(start, m["a_n"], m["a_digits"], m["a_meaning"] or ""))
+            cursor = end + 1
+        elif (kind == "key" and (end + 1 < stop or stop >= len(self.text)) and m.end(4) - start <= MAX_LINE
+              and m[5].lower() not in _KEYS_READ):
+            cursor = m.end(4) + 1
+            if m[6] is not None:  # the Value line goes with it
+                value_end = self.text.find("\n", cursor)
+                cursor = (value_end if value_end >= 0 else len(self.text)) + 1
+        elif kind == "numbers" and (end + 1 < stop or stop >= len(self.text)):
+            cursor = end + 1
+        else:
+            # (Only the long way reads a line in pieces or starts a
+            # wrapped argument.)
+            cursor = self._read_other(start, -1, pieces)
         return cursor
 
     def go_on_wrap(self) -> None:

@@ -51,7 +51,7 @@ _SITE_NEG = re.compile(rf"^(?P<mod>{MODULE_START}[\w.$-]*+)[ ]++-0x{HEX}++\b")
 _ADDR = re.compile(ADDR)
 
 # Names that look like modules but are not loaded images.
-_NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
+NOT_MODULES = {"0x0", "unknown", "unknown_module", "unknown_image"}
 
 
 _MODULE_NAME = re.compile(MODULE_START + r"[\w.$~-]*+")
@@ -98,7 +98,7 @@ def parse_site(site: str) -> Frame | None:
         module, function = site[:bang], site[bang + 1 :] or None
     else:
         module, function = site, None
-    if not _MODULE_NAME.fullmatch(module) or module.lower() in _NOT_MODULES:
+    if not _MODULE_NAME.fullmatch(module) or module.lower() in NOT_MODULES:
         return None
     if function is None and offset is None:
         # A bare word after two numbers is as often a disassembly line
@@ -139,7 +139,7 @@ def plain_frame(m: re.Match) -> Frame | None:
     line comes here."""
     idx, sp, ret, args, module, function, offset = m.group("f_idx", "f_sp", "f_ret", "f_args", "f_mod", "f_fn",
                                                            "f_off")
-    if module.lower() in _NOT_MODULES:
+    if module.lower() in NOT_MODULES:
         return None
     index, child_sp, return_address, numbers = _place(idx, sp, ret, args)
     return Frame(module, function, int(offset, 16) if offset is not None else None, index, child_sp, return_address,

@@ -1,0 +1,806 @@
+/* The WinDbg reader's walk over line starts, in C (analysis/text/events.py:
+ * Scanner._run, whose loop over _LINE_START.finditer is the pure-Python
+ * twin and the reference: tests/test_native.py and tests/test_text_gates.py
+ * hold the two to the same events).
+ *
+ * Per line it settles one of three things:
+ *   - the line says nothing any branch of _LINE_START could take (most
+ *     prose, empty lines, lines of another script): passed over;
+ *   - the line is an !analyze field ("MODULE_NAME: x") or a plain frame
+ *     line, exactly as the pattern's first and fifth branches read them:
+ *     its event is made here and appended to the scanner's list;
+ *   - anything else: the walk stops there and the Python reader matches
+ *     the line with _LINE_START and reads it as before.
+ * The first test only passes over a line when no branch can match it
+ * (a conservative test of each branch's first characters); the field and
+ * frame readings are exact, or the line is left to Python.
+ *
+ * Events and frames are made without running their dataclasses' __init__
+ * (the slots are filled in the order the classes declare them): their
+ * constructors were a third of the time of a frame line. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <string.h>
+
+/* What setup() is given (the reader's own tables, so that the two readers
+ * cannot disagree on them). */
+static PyTypeObject *EVENT_TYPE, *FRAME_TYPE;
+static Py_ssize_t EVENT_SLOTS[3];  /* pos, kind, value */
+static Py_ssize_t FRAME_SLOTS[8];  /* module, function, offset, index, child_sp, return_address, address, args */
+static PyObject *FIELDS;           /* dict: field name -> the same str */
+static PyObject *VALUE_NEXT;       /* set of the fields whose empty value is on the next line */
+static PyObject *OPENING;          /* tuple of the opening words (case as written) */
+static PyObject *KIND_FIELD, *KIND_FRAME;
+static Py_ssize_t MAX_LINE = 2048, MAX_VALUE = 512;
+
+enum { SKIP = 0, STOP = 1, TAKEN = 2 };
+
+#define READ(i) PyUnicode_READ(kind, data, (i))
+
+static inline int is_hex(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline int is_upper(Py_UCS4 c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_alpha(Py_UCS4 c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+/* The re module's \w and \d on str patterns. */
+static inline int is_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+static inline int is_decimal(Py_UCS4 c) { return Py_UNICODE_ISDECIMAL(c); }
+
+/* A slot of a dataclass(slots=True) instance, by its name. */
+static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *offset) {
+    for (PyTypeObject *t = type; t; t = t->tp_base) {
+        PyMemberDef *m = t->tp_members;
+        for (; m && m->name; m++)
+            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX) {
+                *offset = m->offset;
+                return 0;
+            }
+    }
+    PyErr_Format(PyExc_TypeError, "%s has no slot %s", type->tp_name, name);
+    return -1;
+}
+
+/* An instance of type with its slots set to values (references stolen;
+ * NULL in values: an error already raised, the instance is not made). */
+static PyObject *make(PyTypeObject *type, const Py_ssize_t *offsets, PyObject **values, int n) {
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        bad |= values[i] == NULL;
+    PyObject *obj = bad ? NULL : type->tp_alloc(type, 0);
+    if (!obj) {
+        for (int i = 0; i < n; i++)
+            Py_XDECREF(values[i]);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        *(PyObject **)((char *)obj + offsets[i]) = values[i];
+    return obj;
+}
+
+/* int(text[a:b], 16) of ASCII hex digits. */
+static PyObject *hex_int(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    if (b - a <= 15) {
+        unsigned long long v = 0;
+        for (Py_ssize_t i = a; i < b; i++) {
+            Py_UCS4 c = READ(i);
+            v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        return PyLong_FromUnsignedLongLong(v);
+    }
+    char buf[64], *s = b - a < (Py_ssize_t)sizeof buf ? buf : PyMem_Malloc(b - a + 1);
+    if (!s)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = a; i < b; i++)
+        s[i - a] = (char)READ(i);
+    s[b - a] = 0;
+    PyObject *v = PyLong_FromString(s, NULL, 16);
+    if (s != buf)
+        PyMem_Free(s);
+    return v;
+}
+
+/* ---- the plain frame (stack.PLAIN_FRAME_BODY), with its backtracking ----
+ * Every run of blanks and of digits in the pattern is possessive; what is
+ * left to try again is the return address (there or not), how many of the
+ * two argument groups there are, and inside a group its leading colon, how
+ * many of its three further words and its trailing colon, in the order
+ * the regex engine tries them (the longest first). */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t end;  /* the line's end (a line break or the walk's stop) */
+} Line;
+
+#define LREAD(L, i) PyUnicode_READ((L)->kind, (L)->data, (i))
+
+static inline Py_ssize_t blanks(const Line *L, Py_ssize_t p) {
+    while (p < L->end && LREAD(L, p) == ' ')
+        p++;
+    return p;
+}
+
+/* HEX{8,17}+ at p: where it ends, or -1. */
+static inline Py_ssize_t word(const Line *L, Py_ssize_t p) {
+    Py_ssize_t q = p;
+    while (q < L->end && q - p < 17 && is_hex(LREAD(L, q)))
+        q++;
+    return q - p >= 8 ? q : -1;
+}
+
+/* [ ]++WORD at p: where it ends, or -1. */
+static inline Py_ssize_t blank_word(const Line *L, Py_ssize_t p) {
+    if (p >= L->end || LREAD(L, p) != ' ')
+        return -1;
+    return word(L, blanks(L, p));
+}
+
+typedef struct {
+    Py_ssize_t mod_a, mod_b, fn_a, fn_b, off_a, off_b;
+} Site;
+
+/* [ ]++(?=[\w.$~-]*+[!+])(MODULE_START[\w.$~-]*+)(?:!([A-Za-z_?@$][\w@?$]*+))?
+ * (?:\+0x(HEX++))?[ ]*+(?![^\n]) at p. */
+static int site(const Line *L, Py_ssize_t p, Site *s) {
+    if (p >= L->end || LREAD(L, p) != ' ')
+        return 0;
+    Py_ssize_t m = blanks(L, p), q = m;
+    for (; q < L->end; q++) {
+        Py_UCS4 c = LREAD(L, q);
+        if (!(is_word(c) || c == '.' || c == '$' || c == '~' || c == '-'))
+            break;
+    }
+    if (q >= L->end)
+        return 0;
+    Py_UCS4 after = LREAD(L, q);
+    if (after != '!' && after != '+')
+        return 0;
+    /* MODULE_START: [A-Za-z_] | (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
+    if (m >= q)
+        return 0;
+    Py_UCS4 c0 = LREAD(L, m);
+    if (c0 >= '0' && c0 <= '9') {
+        if (c0 == '0' && m + 1 < L->end && (LREAD(L, m + 1) | 0x20) == 'x')
+            return 0;
+        Py_ssize_t h = m + 1;
+        while (h < L->end && is_hex(LREAD(L, h)))
+            h++;
+        if (h >= L->end)
+            return 0;
+        Py_UCS4 g = LREAD(L, h);
+        if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
+            return 0;
+    } else if (!(is_alpha(c0) || c0 == '_')) {
+        return 0;
+    }
+    s->mod_a = m;
+    s->mod_b = q;
+    s->fn_a = s->fn_b = s->off_a = s->off_b = -1;
+    Py_ssize_t r = q;
+    if (after == '!') {
+        if (r + 1 >= L->end)
+            return 0;
+        Py_UCS4 f = LREAD(L, r + 1);
+        if (!(is_alpha(f) || f == '_' || f == '?' || f == '@' || f == '$'))
+            return 0;  /* without the function the "!" stays, and no line ends at it */
+        s->fn_a = r + 1;
+        r += 2;
+        while (r < L->end) {
+            Py_UCS4 c = LREAD(L, r);
+            if (!(is_word(c) || c == '@' || c == '?' || c == '$'))
+                break;
+            r++;
+        }
+        s->fn_b = r;
+    }
+    if (r + 3 < L->end + 1 && r + 2 < L->end && LREAD(L, r) == '+' && LREAD(L, r + 1) == '0' && LREAD(L, r + 2) == 'x'
+        && r + 3 < L->end && is_hex(LREAD(L, r + 3))) {
+        s->off_a = r + 3;
+        r += 3;
+        while (r < L->end && is_hex(LREAD(L, r)))
+            r++;
+        s->off_b = r;
+    }
+    r = blanks(L, r);
+    return r == L->end;
+}
+
+typedef struct {
+    Py_ssize_t idx_a, idx_b, sp_a, sp_b, ret_a, ret_b, args_a, args_b;
+    Site site;
+} Plain;
+
+/* One argument group at p, its way number ``way`` in the order the engine
+ * tries them: where it ends, or -1 when there is no such way.
+ * [ ]++(?::[ ]*+)?WORD(?:[ ]++WORD){0,3}(?:[ ]*+:)? */
+static Py_ssize_t group_way(const Line *L, Py_ssize_t p, int way) {
+    if (p >= L->end || LREAD(L, p) != ' ')
+        return -1;
+    Py_ssize_t a = blanks(L, p);
+    /* ways: colon (with, without) x further words (3..0) x trailing colon (with, without) */
+    int n = 0;
+    for (int colon = 1; colon >= 0; colon--) {
+        Py_ssize_t c = a;
+        if (colon) {
+            if (c >= L->end || LREAD(L, c) != ':')
+                continue;
+            c = blanks(L, c + 1);
+        }
+        Py_ssize_t w = word(L, c);
+        if (w < 0)
+            continue;
+        Py_ssize_t ends[4] = {w, -1, -1, -1};
+        int got = 0;
+        while (got < 3) {
+            Py_ssize_t nx = blank_word(L, ends[got]);
+            if (nx < 0)
+                break;
+            ends[++got] = nx;
+        }
+        for (int k = got; k >= 0; k--) {
+            Py_ssize_t e = ends[k], t = blanks(L, e);
+            if (t < L->end && LREAD(L, t) == ':') {
+                if (n++ == way)
+                    return t + 1;
+            }
+            if (n++ == way)
+                return e;
+        }
+    }
+    return -1;
+}
+
+/* The argument groups from p (count done so far), then the site: the
+ * first way, in the engine's order, that reaches the line's end. */
+static int args_then_site(const Line *L, Py_ssize_t p, int count, Plain *f) {
+    if (count < 2) {
+        for (int way = 0;; way++) {
+            Py_ssize_t q = group_way(L, p, way);
+            if (q < 0)
+                break;
+            if (args_then_site(L, q, count + 1, f))
+                return 1;
+        }
+    }
+    if (site(L, p, &f->site)) {
+        f->args_b = p;  /* the groups' text ends where the site starts */
+        return 1;
+    }
+    return 0;
+}
+
+/* PLAIN_FRAME_BODY at p (the line's first character that is not a blank). */
+static int plain_frame(const Line *L, Py_ssize_t p, Plain *f) {
+    if (p + 1 >= L->end || !is_hex(LREAD(L, p)) || !is_hex(LREAD(L, p + 1)))
+        return 0;
+    Py_ssize_t q = p;
+    while (q < L->end) {
+        Py_UCS4 c = LREAD(L, q);
+        if (c == '!' || c == '+')
+            break;
+        q++;
+    }
+    if (q >= L->end)
+        return 0;
+    for (int with_idx = 1; with_idx >= 0; with_idx--) {
+        Py_ssize_t a = p;
+        f->idx_a = f->idx_b = -1;
+        if (with_idx) {
+            Py_ssize_t h = p;
+            while (h < L->end && h - p < 5 && is_hex(LREAD(L, h)))
+                h++;
+            if (h - p < 2 || h - p > 4 || h >= L->end || LREAD(L, h) != ' ')
+                continue;
+            f->idx_a = p;
+            f->idx_b = h;
+            a = blanks(L, h);
+        }
+        Py_ssize_t sp = word(L, a);
+        if (sp < 0)
+            continue;
+        f->sp_a = a;
+        f->sp_b = sp;
+        for (int with_ret = 1; with_ret >= 0; with_ret--) {
+            Py_ssize_t r = sp;
+            f->ret_a = f->ret_b = -1;
+            if (with_ret) {
+                r = blank_word(L, sp);
+                if (r < 0)
+                    continue;
+                f->ret_b = r;
+                f->ret_a = r;
+                while (f->ret_a > sp && is_hex(LREAD(L, f->ret_a - 1)))
+                    f->ret_a--;
+            }
+            f->args_a = r;
+            f->args_b = -1;
+            if (args_then_site(L, r, 0, f))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- which branches of _LINE_START may match (the conservative test) ---- */
+
+/* text[p:] starts with the str w (case folded to ASCII lower case where
+ * fold is set: a character outside ASCII then counts as a match, since the
+ * engine's case-insensitive comparison lets a few of them stand for ASCII
+ * letters, the Kelvin sign for "k"). */
+static int starts_with(int kind, const void *data, Py_ssize_t p, Py_ssize_t end, PyObject *w, int fold) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(w);
+    int wkind = PyUnicode_KIND(w);
+    const void *wdata = PyUnicode_DATA(w);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p + i >= end)
+            return 0;
+        Py_UCS4 c = READ(p + i), x = PyUnicode_READ(wkind, wdata, i);
+        if (fold) {
+            if (c >= 128)
+                return 1;
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+        }
+        if (c != x)
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *LM_REST;     /* tuple: the lm detail labels after their first letter, lower case */
+static PyObject *LM_FIRST;    /* str: each label's first letter, lower case */
+static PyObject *DUMP_WORDS;    /* tuple: the dump kinds' first words with their blank */
+static PyObject *DUMP_SECONDS;  /* tuple: for each, a word that may follow it (lower case) */
+
+static int starts_with_any(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, PyObject *words) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++)
+        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(words, i), 0))
+            return 1;
+    return 0;
+}
+
+/* Whether some branch other than the field and the plain frame may match
+ * the line whose first character that is not a blank is c, at p. */
+static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
+    if (c == '*' || c == '#') {
+        for (Py_ssize_t q = p + 1; q < e; q++) {
+            Py_UCS4 d = READ(q);
+            if (d != '*' && d != '#' && d != ' ')
+                return 1;
+        }
+        return 0;
+    }
+    /* numbers: a line of hex digits, blanks and colons alone */
+    if (is_hex(c) || c == ':') {
+        Py_ssize_t q = p;
+        while (q < e) {
+            Py_UCS4 d = READ(q);
+            if (!(is_hex(d) || d == ' ' || d == ':'))
+                break;
+            q++;
+        }
+        if (q == e)
+            return 1;
+    }
+    /* (?:HEX{2,4}[ ]++)?(?:HEX{8}|[\w.$-]++(?:!|\+0x)), from p and past a short number */
+    Py_ssize_t from[2] = {p, -1};
+    {
+        Py_ssize_t h = p;
+        while (h < e && h - p < 5 && is_hex(READ(h)))
+            h++;
+        if (h - p >= 2 && h - p <= 4 && h < e && READ(h) == ' ') {
+            while (h < e && READ(h) == ' ')
+                h++;
+            from[1] = h;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        Py_ssize_t a = from[i];
+        if (a < 0)
+            continue;
+        Py_ssize_t h = a;
+        while (h < e && h - a < 8 && is_hex(READ(h)))
+            h++;
+        if (h - a == 8)
+            return 1;
+        Py_ssize_t q = a;
+        while (q < e) {
+            Py_UCS4 d = READ(q);
+            if (!(is_word(d) || d == '.' || d == '$' || d == '-'))
+                break;
+            q++;
+        }
+        if (q > a && q < e) {
+            Py_UCS4 d = READ(q);
+            if (d == '!' || (d == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
+                return 1;
+        }
+    }
+    /* [0-9]\d*+: */
+    if (c >= '0' && c <= '9') {
+        Py_ssize_t q = p + 1;
+        while (q < e && is_decimal(READ(q)))
+            q++;
+        if (q < e && READ(q) == ':')
+            return 1;
+    }
+    if (is_upper(c)) {
+        /* a bug check's name: [A-Z][A-Z0-9]*+_[A-Z0-9_]*+(?: \(|[ *]*+(?:(?![^\n])|(?<=[^\n]{MAX_LINE}))) */
+        Py_ssize_t q = p + 1;
+        while (q < e && (is_upper(READ(q)) || (READ(q) >= '0' && READ(q) <= '9')))
+            q++;
+        if (q < e && READ(q) == '_') {
+            while (q < e && (is_upper(READ(q)) || (READ(q) >= '0' && READ(q) <= '9') || READ(q) == '_'))
+                q++;
+            if (q + 1 < e && READ(q) == ' ' && READ(q + 1) == '(')
+                return 1;
+            while (q < e && (READ(q) == ' ' || READ(q) == '*'))
+                q++;
+            if (q == e || q - s >= MAX_LINE)
+                return 1;
+        }
+        /* a dump kind: its first word, then one of its second (in any case) */
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(DUMP_WORDS); i++) {
+            PyObject *first = PyTuple_GET_ITEM(DUMP_WORDS, i);
+            if (starts_with(kind, data, p, e, first, 0)
+                && starts_with(kind, data, p + PyUnicode_GET_LENGTH(first), e, PyTuple_GET_ITEM(DUMP_SECONDS, i), 1))
+                return 1;
+        }
+    }
+    /* the opening words, Key, Arg, THREAD, start */
+    if (starts_with_any(kind, data, p, e, OPENING))
+        return 1;
+    /* lm details: [lL](?i:oaded symbol image file) and the others */
+    if (is_alpha(c)) {
+        Py_UCS4 l = c | 0x20;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++)
+            if (PyUnicode_READ_CHAR(LM_FIRST, i) == l
+                && starts_with(kind, data, p + 1, e, PyTuple_GET_ITEM(LM_REST, i), 1))
+                return 1;
+    }
+    return 0;
+}
+
+/* ---- one line ---- */
+
+static PyObject *NOT_MODULES;  /* tuple: the names that are no module, lower case */
+
+static PyObject *event(Py_ssize_t pos, PyObject *kind_name, PyObject *value) {
+    PyObject *values[3] = {PyLong_FromSsize_t(pos), kind_name, value};
+    Py_INCREF(kind_name);
+    return make(EVENT_TYPE, EVENT_SLOTS, values, 3);
+}
+
+static inline PyObject *or_none(PyObject *v) {
+    if (v)
+        return v;
+    Py_RETURN_NONE;
+}
+
+/* The field line at s (its first character not a blank at p, its end e):
+ * TAKEN (*made: its event), STOP, or SKIP when the field branch does not
+ * match.  -1: an error. */
+static int field_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                      PyObject **made) {
+    Py_ssize_t q = p;
+    while (q < e) {
+        Py_UCS4 c = READ(q);
+        if (!(is_upper(c) || (c >= '0' && c <= '9') || c == '_'))
+            break;
+        q++;
+    }
+    if (q >= e || READ(q) != ':' || q == p)
+        return SKIP;
+    PyObject *probe = PyUnicode_Substring(text, p, q);
+    if (!probe)
+        return -1;
+    PyObject *name = PyDict_GetItemWithError(FIELDS, probe);  /* borrowed */
+    Py_DECREF(probe);
+    if (!name)
+        return PyErr_Occurred() ? -1 : SKIP;
+    if (e - s > MAX_LINE)
+        return STOP;  /* the long way reads it in pieces */
+    Py_ssize_t va = q + 1;
+    while (va < e && READ(va) == ' ')
+        va++;
+    while (va < e && Py_UNICODE_ISSPACE(READ(va)))
+        va++;
+    Py_ssize_t vb = e;
+    while (vb > va && Py_UNICODE_ISSPACE(READ(vb - 1)))
+        vb--;
+    if (va == vb) {
+        int next = PySet_Contains(VALUE_NEXT, name);
+        if (next < 0)
+            return -1;
+        if (next)
+            return STOP;  /* the value is on the next line */
+    }
+    if (vb - va > MAX_VALUE)
+        vb = va + MAX_VALUE;
+    PyObject *value = PyUnicode_Substring(text, va, vb);
+    if (!value)
+        return -1;
+    Py_INCREF(name);
+    PyObject *pair = PyTuple_New(2);
+    if (!pair) {
+        Py_DECREF(name);
+        Py_DECREF(value);
+        return -1;
+    }
+    PyTuple_SET_ITEM(pair, 0, name);
+    PyTuple_SET_ITEM(pair, 1, value);
+    *made = event(s, KIND_FIELD, pair);
+    return *made ? TAKEN : -1;
+}
+
+static int not_a_module(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(NOT_MODULES); i++) {
+        PyObject *w = PyTuple_GET_ITEM(NOT_MODULES, i);
+        if (PyUnicode_GET_LENGTH(w) == b - a && starts_with(kind, data, a, b, w, 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* The numbers of the argument groups: _ADDR.findall(args), HEX{8,17}. */
+static PyObject *numbers(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *list = PyList_New(0);
+    Py_ssize_t i = a;
+    while (list && i < b) {
+        Py_ssize_t j = i;
+        while (j < b && j - i < 17 && is_hex(READ(j)))
+            j++;
+        if (j - i >= 8) {
+            PyObject *v = hex_int(kind, data, i, j);
+            if (!v || PyList_Append(list, v) < 0)
+                Py_CLEAR(list);
+            Py_XDECREF(v);
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    if (!list)
+        return NULL;
+    PyObject *t = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return t;
+}
+
+/* The plain frame line at s: TAKEN (*made: its event, or NULL for a name
+ * that is no module), STOP, or SKIP when the frame branch does not match. */
+static int frame_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                      PyObject **made) {
+    Line L = {kind, data, e};
+    Plain f;
+    if (!plain_frame(&L, p, &f))
+        return SKIP;
+    if (e - s > MAX_LINE)
+        return STOP;
+    for (Py_ssize_t i = f.site.mod_a; i < f.site.mod_b; i++)
+        if (READ(i) >= 128)
+            return STOP;  /* str.lower() of other characters is the Python reader's */
+    *made = NULL;
+    if (not_a_module(kind, data, f.site.mod_a, f.site.mod_b))
+        return TAKEN;
+    int has_ret = f.ret_a >= 0;
+    PyObject *values[8] = {
+        PyUnicode_Substring(text, f.site.mod_a, f.site.mod_b),
+        f.site.fn_a >= 0 ? PyUnicode_Substring(text, f.site.fn_a, f.site.fn_b) : or_none(NULL),
+        f.site.off_a >= 0 ? hex_int(kind, data, f.site.off_a, f.site.off_b) : or_none(NULL),
+        f.idx_a >= 0 ? hex_int(kind, data, f.idx_a, f.idx_b) : or_none(NULL),
+        has_ret ? hex_int(kind, data, f.sp_a, f.sp_b) : or_none(NULL),
+        has_ret ? hex_int(kind, data, f.ret_a, f.ret_b) : hex_int(kind, data, f.sp_a, f.sp_b),
+        or_none(NULL),
+        f.args_b > f.args_a ? numbers(kind, data, f.args_a, f.args_b) : or_none(NULL),
+    };
+    PyObject *frame = make(FRAME_TYPE, FRAME_SLOTS, values, 8);
+    if (!frame)
+        return -1;
+    *made = event(s, KIND_FRAME, frame);
+    return *made ? TAKEN : -1;
+}
+
+/* The line at s, up to e (a line break or the walk's stop). */
+static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject **made) {
+    *made = NULL;
+    Py_ssize_t p = s;
+    while (p < e && READ(p) == ' ')
+        p++;
+    if (p >= e)
+        return SKIP;  /* (?=[!-~]) after the blanks */
+    Py_UCS4 c = READ(p);
+    if (c < '!' || c > '~')
+        return SKIP;
+    if (is_upper(c)) {
+        int r = field_line(text, kind, data, s, p, e, made);
+        if (r != SKIP)
+            return r;
+    }
+    if (is_hex(c)) {
+        int r = frame_line(text, kind, data, s, p, e, made);
+        if (r != SKIP)
+            return r;
+    }
+    return may_match(kind, data, s, p, e, c) ? STOP : SKIP;
+}
+
+static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
+        return hit ? hit - (const char *)data : -1;
+    }
+    for (Py_ssize_t i = from; i < stop; i++)
+        if (READ(i) == '\n')
+            return i;
+    return -1;
+}
+
+/* scan(text, pos, bound, stop, cursor, out) -> (s, cursor).
+ * The lines that start after a line break at pos - 1 or later and before
+ * stop, from the first at or past cursor: each the Python reader would
+ * match and read as a field or a plain frame is read here (its event
+ * appended to out, cursor past it), each no branch can match passed over.
+ * Returns at the first line left to the Python reader, or the first at or
+ * past bound (the next line a mid-line word is in), with its start; or
+ * stop when no such line is left. */
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *text, *out;
+    Py_ssize_t pos, bound, stop, cursor;
+    if (!PyArg_ParseTuple(args, "UnnnnO!", &text, &pos, &bound, &stop, &cursor, &PyList_Type, &out))
+        return NULL;
+    if (!EVENT_TYPE) {
+        PyErr_SetString(PyExc_RuntimeError, "analysis._lines.setup() not called");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (stop > n)
+        stop = n;
+    if (pos < 1)
+        pos = 1;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t j = pos - 1;
+    for (;;) {
+        if (j < cursor - 1)
+            j = cursor - 1;  /* the lines before cursor were read with a fact before them */
+        j = find_break(kind, data, j, stop);
+        if (j < 0 || j + 1 >= stop)
+            return Py_BuildValue("(nn)", stop, cursor);
+        Py_ssize_t s = j + 1;
+        if (s >= bound)
+            return Py_BuildValue("(nn)", s, cursor);
+        Py_ssize_t e = find_break(kind, data, s, stop);
+        if (e < 0)
+            e = stop;
+        PyObject *made;
+        int r = line(text, kind, data, s, e, &made);
+        if (r < 0)
+            return NULL;
+        if (r == STOP)
+            return Py_BuildValue("(nn)", s, cursor);
+        if (r == TAKEN) {
+            if (made) {
+                int bad = PyList_Append(out, made);
+                Py_DECREF(made);
+                if (bad < 0)
+                    return NULL;
+            }
+            cursor = e + 1;
+        }
+        j = e;
+    }
+}
+
+/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None):
+ * the walk's reading of the one line at s (for the tests). */
+static PyObject *classify(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t s, stop;
+    if (!PyArg_ParseTuple(args, "Unn", &text, &s, &stop))
+        return NULL;
+    if (!EVENT_TYPE) {
+        PyErr_SetString(PyExc_RuntimeError, "analysis._lines.setup() not called");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (stop > n)
+        stop = n;
+    if (s < 0 || s > stop) {
+        PyErr_SetString(PyExc_ValueError, "s out of the text");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t e = find_break(kind, data, s, stop);
+    PyObject *made;
+    int r = line(text, kind, data, s, e < 0 ? stop : e, &made);
+    if (r < 0)
+        return NULL;
+    return Py_BuildValue("(iN)", r, or_none(made));
+}
+
+static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
+    if (!PyTuple_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a tuple", what);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(value); i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(value, i)) || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(value, i)) == 0) {
+            PyErr_Format(PyExc_TypeError, "%s must hold str that are not empty", what);
+            return -1;
+        }
+    Py_INCREF(value);
+    Py_XSETREF(*slot, value);
+    return 0;
+}
+
+/* setup(Event, Frame, fields, value_next, opening, lm_first, lm_rest, dump_words, dump_seconds,
+ *       not_modules, max_line, max_value): the reader's tables. */
+static PyObject *setup(PyObject *self, PyObject *args) {
+    PyObject *event_type, *frame_type, *fields, *value_next, *opening, *lm_first, *lm_rest, *dump_words, *dump_seconds,
+        *not_modules;
+    Py_ssize_t max_line, max_value;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
+                          &fields, &PySet_Type, &value_next, &opening, &lm_first, &lm_rest, &dump_words, &dump_seconds,
+                          &not_modules, &max_line, &max_value))
+        return NULL;
+    static const char *event_slots[3] = {"pos", "kind", "value"};
+    static const char *frame_slots[8] = {"module", "function", "offset", "index", "child_sp", "return_address",
+                                         "address", "args"};
+    Py_ssize_t es[3], fs[8];
+    for (int i = 0; i < 3; i++)
+        if (slot_offset((PyTypeObject *)event_type, event_slots[i], &es[i]) < 0)
+            return NULL;
+    for (int i = 0; i < 8; i++)
+        if (slot_offset((PyTypeObject *)frame_type, frame_slots[i], &fs[i]) < 0)
+            return NULL;
+    if (set_tuple(&OPENING, opening, "opening") < 0 || set_tuple(&LM_REST, lm_rest, "lm_rest") < 0
+        || set_tuple(&DUMP_WORDS, dump_words, "dump_words") < 0 || set_tuple(&DUMP_SECONDS, dump_seconds, "dump_seconds") < 0
+        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0)
+        return NULL;
+    if (PyTuple_GET_SIZE(dump_words) != PyTuple_GET_SIZE(dump_seconds)) {
+        PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
+        return NULL;
+    }
+    if (PyUnicode_GET_LENGTH(lm_first) != PyTuple_GET_SIZE(lm_rest)) {
+        PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
+        return NULL;
+    }
+    if (max_line <= 0 || max_value < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_line and max_value must be positive");
+        return NULL;
+    }
+    memcpy(EVENT_SLOTS, es, sizeof es);
+    memcpy(FRAME_SLOTS, fs, sizeof fs);
+    Py_INCREF(event_type);
+    Py_XSETREF(EVENT_TYPE, (PyTypeObject *)event_type);
+    Py_INCREF(frame_type);
+    Py_XSETREF(FRAME_TYPE, (PyTypeObject *)frame_type);
+    Py_INCREF(fields);
+    Py_XSETREF(FIELDS, fields);
+    Py_INCREF(value_next);
+    Py_XSETREF(VALUE_NEXT, value_next);
+    Py_INCREF(lm_first);
+    Py_XSETREF(LM_FIRST, lm_first);
+    MAX_LINE = max_line;
+    MAX_VALUE = max_value;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef METHODS[] = {
+    {"setup", setup, METH_VARARGS, "setup(...): the reader's tables (analysis.text.events)."},
+    {"scan", scan, METH_VARARGS, "scan(text, pos, bound, stop, cursor, out) -> (line start, cursor)."},
+    {"classify", classify, METH_VARARGS, "classify(text, s, stop) -> (decision, event or None)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "analysis._lines", NULL, -1, METHODS};
+
+PyMODINIT_FUNC PyInit__lines(void) {
+    KIND_FIELD = PyUnicode_InternFromString("field");
+    KIND_FRAME = PyUnicode_InternFromString("frame");
+    if (!KIND_FIELD || !KIND_FRAME)
+        return NULL;
+    return PyModule_Create(&MODULE);
+}

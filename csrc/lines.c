@@ -80,7 +80,7 @@ static PyObject *make(PyTypeObject *type, const Py_ssize_t *offsets, PyObject **
 
 /* int(text[a:b], 16) of ASCII hex digits. */
 static PyObject *hex_int(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
-    if (b - a <= 15) {
+    if (b - a <= 16) {  /* 64 bits: the addresses and arguments of a 64-bit stack */
         unsigned long long v = 0;
         for (Py_ssize_t i = a; i < b; i++) {
             Py_UCS4 c = READ(i);
@@ -352,9 +352,39 @@ static PyObject *LM_FIRST;    /* str: each label's first letter, lower case */
 static PyObject *DUMP_WORDS;    /* tuple: the dump kinds' first words with their blank */
 static PyObject *DUMP_SECONDS;  /* tuple: for each, a word that may follow it (lower case) */
 
-static int starts_with_any(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, PyObject *words) {
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++)
-        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(words, i), 0))
+/* The opening words by their first character (all are ASCII): a line of
+ * prose is compared with the few that start as it does, not with all. */
+#define MAX_OPENING 256
+static unsigned char OPENING_AT[128][2];  /* first index and count in OPENING_ORDER */
+static Py_ssize_t OPENING_ORDER[MAX_OPENING];
+
+static int index_opening(void) {
+    Py_ssize_t n = PyTuple_GET_SIZE(OPENING), k = 0;
+    if (n > MAX_OPENING) {
+        PyErr_SetString(PyExc_ValueError, "too many opening words");
+        return -1;
+    }
+    memset(OPENING_AT, 0, sizeof OPENING_AT);
+    for (int c = 0; c < 128; c++) {
+        OPENING_AT[c][0] = (unsigned char)(k < 255 ? k : 255);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) == (Py_UCS4)c)
+                OPENING_ORDER[k++] = i;
+        OPENING_AT[c][1] = (unsigned char)(k - OPENING_AT[c][0]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) >= 128) {
+            PyErr_SetString(PyExc_ValueError, "the opening words are ASCII");
+            return -1;
+        }
+    return 0;
+}
+
+static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
+    if (c >= 128)
+        return 0;
+    for (int i = OPENING_AT[c][0], end = i + OPENING_AT[c][1]; i < end; i++)
+        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(OPENING, OPENING_ORDER[i]), 0))
             return 1;
     return 0;
 }
@@ -448,7 +478,7 @@ static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
         }
     }
     /* the opening words, Key, Arg, THREAD, start */
-    if (starts_with_any(kind, data, p, e, OPENING))
+    if (starts_with_opening(kind, data, p, e, c))
         return 1;
     /* lm details: [lL](?i:oaded symbol image file) and the others */
     if (is_alpha(c)) {
@@ -601,9 +631,157 @@ static int frame_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
     return *made ? TAKEN : -1;
 }
 
-/* The line at s, up to e (a line break or the walk's stop). */
-static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject **made) {
+static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
+        return hit ? hit - (const char *)data : -1;
+    }
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = data;
+        for (Py_ssize_t i = from; i < stop; i++)
+            if (d[i] == '\n')
+                return i;
+        return -1;
+    }
+    const Py_UCS4 *d = data;
+    for (Py_ssize_t i = from; i < stop; i++)
+        if (d[i] == '\n')
+            return i;
+    return -1;
+}
+
+static PyObject *KEYS_READ;  /* tuple: the "Key : name" names read the long way (lower case) */
+static PyObject *KIND_ARG, *KIND_BAD_ARG;
+
+/* The key branch: Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n]) and whether a
+ * "Value:" line follows; as Scanner._take reads it, a key whose value is
+ * no fact is passed over with its Value line (*next: past them). */
+static int key_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
+                    Py_ssize_t *next) {
+    if (e - p < 3 || READ(p) != 'K' || READ(p + 1) != 'e' || READ(p + 2) != 'y')
+        return SKIP;
+    Py_ssize_t q = p + 3;
+    if (q >= e || READ(q) != ' ')
+        return SKIP;
+    while (q < e && READ(q) == ' ')
+        q++;
+    if (q >= e || READ(q) != ':')
+        return SKIP;
+    q++;
+    while (q < e && READ(q) == ' ')
+        q++;
+    Py_ssize_t na = q;
+    int wide = 0;
+    while (q < e && (is_word(READ(q)) || READ(q) == '.')) {
+        wide |= READ(q) >= 128;
+        q++;
+    }
+    if (q == na)
+        return SKIP;
+    Py_ssize_t nb = q;
+    while (q < e && READ(q) == ' ')
+        q++;
+    if (q != e)
+        return SKIP;  /* the name is all the line holds */
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (!(e + 1 < stop || stop >= n) || e - s > MAX_LINE || wide)
+        return STOP;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(KEYS_READ); i++) {
+        PyObject *w = PyTuple_GET_ITEM(KEYS_READ, i);
+        if (PyUnicode_GET_LENGTH(w) == nb - na && starts_with(kind, data, na, nb, w, 1))
+            return STOP;  /* its value is a fact: the long way reads it */
+    }
+    *next = e + 1;
+    /* (?=\n[ ]{0,MAX_LINE - 6}+Value:()): the Value line goes with it */
+    if (e < stop) {
+        Py_ssize_t v = e + 1, k = 0;
+        while (v < stop && READ(v) == ' ' && k <= MAX_LINE - 6) {
+            v++;
+            k++;
+        }
+        static const char VALUE[] = "Value:";
+        int value = k <= MAX_LINE - 6 && v + 6 <= stop;
+        for (int i = 0; value && i < 6; i++)
+            value = READ(v + i) == (Py_UCS4)VALUE[i];
+        if (value) {
+            Py_ssize_t end = find_break(kind, data, e + 1, n);
+            *next = (end >= 0 ? end : n) + 1;
+        }
+    }
+    return TAKEN;
+}
+
+/* " ".join(text[a:b].split()) */
+static PyObject *single_blanks(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    Py_UCS4 *buf = PyMem_Malloc((b - a + 1) * sizeof(Py_UCS4));
+    if (!buf)
+        return PyErr_NoMemory();
+    Py_ssize_t n = 0;
+    int gap = 0;
+    for (Py_ssize_t i = a; i < b; i++) {
+        Py_UCS4 c = READ(i);
+        if (Py_UNICODE_ISSPACE(c)) {
+            gap = n > 0;
+            continue;
+        }
+        if (gap) {
+            buf[n++] = ' ';
+            gap = 0;
+        }
+        buf[n++] = c;
+    }
+    PyObject *out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+/* The arg branch: Arg([1-4]): (HEX++)\b(?:,? ?([^\n]*+))?(?=\n(?![ ]{3})[\s\S]),
+ * made as _arg_event makes it. */
+static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
+                    PyObject **made) {
+    if (e - p < 7 || READ(p) != 'A' || READ(p + 1) != 'r' || READ(p + 2) != 'g' || READ(p + 3) < '1' || READ(p + 3) > '4'
+        || READ(p + 4) != ':' || READ(p + 5) != ' ' || !is_hex(READ(p + 6)))
+        return SKIP;
+    Py_ssize_t da = p + 6, db = da;
+    while (db < e && is_hex(READ(db)))
+        db++;
+    if (db < e && is_word(READ(db)))
+        return SKIP;  /* \b */
+    /* the next line is there and does not go on with the meaning */
+    if (!(e < stop && e + 1 < stop))
+        return SKIP;
+    if (e + 3 < stop && READ(e + 1) == ' ' && READ(e + 2) == ' ' && READ(e + 3) == ' ')
+        return SKIP;
+    if (e - s > MAX_LINE)
+        return STOP;
+    Py_ssize_t ma = db;
+    if (ma < e && READ(ma) == ',')
+        ma++;
+    if (ma < e && READ(ma) == ' ')
+        ma++;
+    Py_ssize_t lead = da;
+    while (lead < db - 1 && READ(lead) == '0')
+        lead++;
+    long number = READ(p + 3) - '0';
+    PyObject *pair;
+    if (db - lead > 16) {
+        /* wider than 64 bits: (number, digits[:64]) */
+        pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
+        *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
+    } else {
+        Py_ssize_t mb = e - ma > MAX_VALUE ? ma + MAX_VALUE : e;
+        pair = Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), single_blanks(kind, data, ma, mb));
+        *made = pair ? event(s, KIND_ARG, pair) : NULL;
+    }
+    return *made ? TAKEN : -1;
+}
+
+/* The line at s, up to e (a line break or the walk's stop): *next is
+ * where the reading goes on when it is TAKEN. */
+static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, PyObject **made,
+                Py_ssize_t *next) {
     *made = NULL;
+    *next = e + 1;
     Py_ssize_t p = s;
     while (p < e && READ(p) == ' ')
         p++;
@@ -612,29 +790,22 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
     Py_UCS4 c = READ(p);
     if (c < '!' || c > '~')
         return SKIP;
-    if (is_upper(c)) {
-        int r = field_line(text, kind, data, s, p, e, made);
-        if (r != SKIP)
-            return r;
-    }
-    if (is_hex(c)) {
-        int r = frame_line(text, kind, data, s, p, e, made);
-        if (r != SKIP)
-            return r;
-    }
+    /* The branches in the pattern's order where they could overlap: a
+     * field, a key, an argument, a plain frame. */
+    int r = SKIP;
+    if (is_upper(c))
+        r = field_line(text, kind, data, s, p, e, made);
+    if (r == SKIP && c == 'K')
+        r = key_line(text, kind, data, s, p, e, stop, next);
+    if (r == SKIP && c == 'A')
+        r = arg_line(text, kind, data, s, p, e, stop, made);
+    if (r == SKIP && is_hex(c))
+        r = frame_line(text, kind, data, s, p, e, made);
+    if (r != SKIP)
+        return r;
     return may_match(kind, data, s, p, e, c) ? STOP : SKIP;
 }
 
-static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
-        return hit ? hit - (const char *)data : -1;
-    }
-    for (Py_ssize_t i = from; i < stop; i++)
-        if (READ(i) == '\n')
-            return i;
-    return -1;
-}
 
 /* scan(text, pos, bound, stop, cursor, out) -> (s, cursor).
  * The lines that start after a line break at pos - 1 or later and before
@@ -674,7 +845,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (e < 0)
             e = stop;
         PyObject *made;
-        int r = line(text, kind, data, s, e, &made);
+        Py_ssize_t next;
+        int r = line(text, kind, data, s, e, stop, &made, &next);
         if (r < 0)
             return NULL;
         if (r == STOP)
@@ -686,13 +858,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 if (bad < 0)
                     return NULL;
             }
-            cursor = e + 1;
+            cursor = next;
         }
         j = e;
     }
 }
 
-/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None):
+/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None, where the reading goes on):
  * the walk's reading of the one line at s (for the tests). */
 static PyObject *classify(PyObject *self, PyObject *args) {
     PyObject *text;
@@ -714,10 +886,11 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t e = find_break(kind, data, s, stop);
     PyObject *made;
-    int r = line(text, kind, data, s, e < 0 ? stop : e, &made);
+    Py_ssize_t next;
+    int r = line(text, kind, data, s, e < 0 ? stop : e, stop, &made, &next);
     if (r < 0)
         return NULL;
-    return Py_BuildValue("(iN)", r, or_none(made));
+    return Py_BuildValue("(iNn)", r, or_none(made), next);
 }
 
 static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
@@ -736,14 +909,14 @@ static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
 }
 
 /* setup(Event, Frame, fields, value_next, opening, lm_first, lm_rest, dump_words, dump_seconds,
- *       not_modules, max_line, max_value): the reader's tables. */
+ *       not_modules, keys_read, max_line, max_value): the reader's tables. */
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *event_type, *frame_type, *fields, *value_next, *opening, *lm_first, *lm_rest, *dump_words, *dump_seconds,
-        *not_modules;
+        *not_modules, *keys_read;
     Py_ssize_t max_line, max_value;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
                           &fields, &PySet_Type, &value_next, &opening, &lm_first, &lm_rest, &dump_words, &dump_seconds,
-                          &not_modules, &max_line, &max_value))
+                          &not_modules, &keys_read, &max_line, &max_value))
         return NULL;
     static const char *event_slots[3] = {"pos", "kind", "value"};
     static const char *frame_slots[8] = {"module", "function", "offset", "index", "child_sp", "return_address",
@@ -757,17 +930,19 @@ static PyObject *setup(PyObject *self, PyObject *args) {
             return NULL;
     if (set_tuple(&OPENING, opening, "opening") < 0 || set_tuple(&LM_REST, lm_rest, "lm_rest") < 0
         || set_tuple(&DUMP_WORDS, dump_words, "dump_words") < 0 || set_tuple(&DUMP_SECONDS, dump_seconds, "dump_seconds") < 0
-        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0)
+        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0 || set_tuple(&KEYS_READ, keys_read, "keys_read") < 0)
         return NULL;
     if (PyTuple_GET_SIZE(dump_words) != PyTuple_GET_SIZE(dump_seconds)) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
         return NULL;
     }
+    if (index_opening() < 0)
+        return NULL;
     if (PyUnicode_GET_LENGTH(lm_first) != PyTuple_GET_SIZE(lm_rest)) {
         PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
         return NULL;
     }
-    if (max_line <= 0 || max_value < 0) {
+    if (max_line <= 6 || max_value < 0) {
         PyErr_SetString(PyExc_ValueError, "max_line and max_value must be positive");
         return NULL;
     }
@@ -800,7 +975,9 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "analysis._lines", NU
 PyMODINIT_FUNC PyInit__lines(void) {
     KIND_FIELD = PyUnicode_InternFromString("field");
     KIND_FRAME = PyUnicode_InternFromString("frame");
-    if (!KIND_FIELD || !KIND_FRAME)
+    KIND_ARG = PyUnicode_InternFromString("arg");
+    KIND_BAD_ARG = PyUnicode_InternFromString("bad_arg");
+    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG)
         return NULL;
     return PyModule_Create(&MODULE);
 }

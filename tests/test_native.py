@@ -302,20 +302,27 @@ def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
     idle = left = 0
     n = len(text)
     for s in [i + 1 for i, c in enumerate(text) if c == "\n"]:
-        decision, made = lines_core.classify(text, s, n)
+        decision, made, after = lines_core.classify(text, s, n)
         m = events._LINE_START.match(text, s - 1, n)
         where = (s, text[s:s + 120])
         if decision == 0:
             assert m is None, where
         elif decision == 2:
-            assert m is not None and m.lastgroup in ("field", "frame") and m.end() - s <= events.MAX_LINE, where
+            assert m is not None and m.lastgroup in ("field", "frame", "key", "arg"), where
+            assert m.end() - s <= events.MAX_LINE and after == (m.end() + 1 if m.lastgroup != "key" else after), where
             if m.lastgroup == "field":
                 value = m[3].strip()
                 assert value or m[2] not in events._VALUE_NEXT, where
                 assert made == events.Event(s, "field", (m[2], value[:events.MAX_VALUE])), where
-            else:
+            elif m.lastgroup == "frame":
                 frame = plain_frame(m)
                 assert (made is None) if frame is None else (made == events.Event(s, "frame", frame)), where
+            elif m.lastgroup == "arg":
+                assert made == events._arg_event(s, m["a_n"], m["a_digits"], m["a_meaning"] or ""), where
+            else:  # a key whose value is no fact: passed over with its Value line
+                assert made is None and m[5].lower() not in events._KEYS_READ, where
+                value_end = text.find("\n", m.end(4) + 1)
+                assert after == (m.end(4) + 1 if m[6] is None else (value_end if value_end >= 0 else n) + 1), where
         else:
             left += 1
             idle += m is None
@@ -329,6 +336,10 @@ _LINE_BITS = [
     "MODULE_NAME:", "MODULE_NAME: x", "MODULE_NAMEX: x", "FAULTING_IP:", "FAULTING_IP:  ", "FOLLOWUP_IP: nt!x",
     "STACK_TEXT:  ", "OSNAME: W", "BUCKET_ID_FUNC_OFFSET: 1", "BUCKET_ID:", "IMAGE_NAME:\u3000x\u3000", "OS_VERSION:\x0b",
     "A_B", "A_B (3b)", "ABC", "Key  : Analysis.X", "Key", "    Value: 1", "Arg1: fffff, x", "Arg5: 1", "Arg1:",
+    "Key  : Failure.Bucket", "Key : bugcheck.code.LEGACYAPI", "Key:x", "Key  :  a.b  ", "Key : \u00e9.x", "Key : a b",
+    "Value:", " " * 2042 + "Value: 1", " " * 2043 + "Value: 1", "Arg1: " + "f" * 17, "Arg2: 0000000000000000000001, x",
+    "Arg3: ffffg", "Arg4: 1,x", "Arg1: 12 \u3000 a  b", "Arg2: 1\u0663", "Arg3: 1, " + "m " * 400, "Arg4: 0",
+    "   continued meaning", "Arg1: fffff801,",
     "THREAD ffffd00012345678  Cid", "start end module name", "start   end", "Mini Kernel Dump", "Mini kernel", "MiniX",
     "Kernel Bitmap Dump", "Full kernel", "Complete Dump", "User Mini", "Automatic dump", "Image path: x", "IMAGE PATH :",
     "imagesize:", "\u212aey", "Timestamp: 1", "t\u0131mestamp:", "ProductVersion:", "legalcopyright :", "Loaded symbol image file: x",
@@ -363,6 +374,8 @@ def test_lines_core_reads_or_passes_over_a_line_as_the_line_pattern_does() -> No
     frames = _frame_lines(rng)
     texts.append("\n" + "\n".join(frames))
     texts.append("\n" + "\n".join(" " * rng.choice([0, 1, 3]) + b for b in _LINE_BITS * 3))
+    for blanks in (0, 1, 2, 3, 2042, 2043):  # a key's Value line and an argument's next line, at each width
+        texts.append(f"\nKey  : Analysis.X\n{' ' * blanks}Value: 1\nArg1: 1, x\n{' ' * blanks}y\nArg2: 2\n{' ' * blanks}")
     for _ in range(400):
         texts.append("".join(rng.choice(["\n", "\n", " ", ""]) + rng.choice(_LINE_BITS + frames[:200]) for _ in range(30)))
     idle = left = 0
@@ -388,9 +401,11 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
     for line in (f"{w} {w} nt!KiPageFault+0x260", f"{w} {w} : {w} {w} {w} {w} : nt!Foo+0x1",
                  f"0e {w} {w} : {w} {w} {w} {w} : nt!Foo+0x1", f"{w} : {w} {w} : x!y", f"  0a {w} {w} drv+0x15  ",
                  f"{w} {w} {w} {w} {w} {w} nt!Foo", f"{w}1 {w} : {w}1 {w} : 360FsFlt+0x9", f"{w} {w} mod~1!f$+0x1",
-                 "MODULE_NAME: x", "  STACK_TEXT:  ", "FAILURE_BUCKET_ID:  AV_x!y"):
-        decision, made = lines_core.classify("\n" + line, 1, len(line) + 1)
-        assert decision == 2 and made is not None, line
+                 "MODULE_NAME: x", "  STACK_TEXT:  ", "FAILURE_BUCKET_ID:  AV_x!y", "Arg1: ffffffffc0000005, The exception",
+                 "Arg4: 0000000000000000"):
+        for after in ("x", "  x"):  # (two blanks: no wrapped meaning)
+            decision, made, _ = lines_core.classify(f"\n{line}\n{after}", 1, len(line) + 2 + len(after))
+            assert decision == 2 and made is not None, line
 
 
 @needs_lines

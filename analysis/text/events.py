@@ -339,7 +339,8 @@ if _NATIVE_LINES is not None:
         "".join(first for first, rests in _LM_LABELS for _ in rests),
         tuple(rest for _, rests in _LM_LABELS for rest in rests),
         tuple(first + " " for first, seconds in _DUMP_KINDS for _ in seconds),
-        tuple(second for _, seconds in _DUMP_KINDS for second in seconds), tuple(sorted(NOT_MODULES)), MAX_LINE, MAX_VALUE)
+        tuple(second for _, seconds in _DUMP_KINDS for second in seconds), tuple(sorted(NOT_MODULES)),
+        tuple(sorted(_KEYS_READ)), MAX_LINE, MAX_VALUE)
 
 
 def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:

@@ -419,6 +419,47 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
         lines_core.classify("ab", 5, 2)
 
 
+_REFUSED_SETUP = """
+import sys
+from analysis.model import Frame
+from analysis import _lines
+from analysis.text import events
+
+lines = ["Mini kernel dump", "Loaded symbol image file: x", "0: kd> k", "MODULE_NAME: x", "Key  : Failure.Hash", "zz"]
+text = "\\n" + "\\n".join(lines)
+def readings():
+    return [_lines.classify(text, text.index("\\n" + line) + 1, len(text)) for line in lines]
+before = readings()
+tables = dict(event=events.Event, frame=Frame, fields={"X": "X"}, value_next=set(), opening=("zz",), lm_first="q",
+              lm_rest=("uux",), dump_words=("Mini ",), dump_seconds=("zzz",), not_modules=("zz",), keys_read=("zz",),
+              max_line=2048, max_value=512)
+tables.update(dict(dump=dict(dump_words=("Mini ", "Mini "), dump_seconds=()), size=dict(max_line=0))[sys.argv[1]])
+try:
+    _lines.setup(*tables.values())
+except ValueError:
+    pass
+else:
+    raise SystemExit("setup took tables out of step")
+assert readings() == before, (readings(), before)
+print("same")
+"""
+
+
+@needs_lines
+def test_lines_core_setup_refused_keeps_the_tables_it_had() -> None:
+    """setup() replaced the walk's tables one by one and only then checked
+    them against each other: a refused call left them out of step (dump
+    kinds' first words without their second: the walk read past a tuple, a
+    segfault) or replaced (lm labels, opening words: lines the pattern
+    matches passed over)."""
+    import subprocess
+
+    for why in ("dump", "size"):
+        run = subprocess.run([sys.executable, "-c", _REFUSED_SETUP, why], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert run.returncode == 0 and run.stdout.strip() == "same", (why, run.returncode, run.stderr[-2000:])
+
+
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:
     """The whole analysis on the twins alone (as on a machine without a C
     compiler): the golden verdicts and the readers' gate checks, in a

@@ -16,11 +16,12 @@ _CORE = native.load("marks")
 class _Folded:
     """One text's folded copy and the first places of words in it."""
 
-    __slots__ = ("text", "data", "first", "all_asked")
+    __slots__ = ("text", "raw", "data", "first", "all_asked")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.data = fold(text)
+        self.raw = text.encode("utf-8", "surrogatepass")
+        self.data = self.raw.lower()  # fold(text)
         self.first: dict[bytes, int] = {}
         self.all_asked = False  # the first places of every word of _WORDS are in ``first``
 
@@ -62,13 +63,25 @@ def fold(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").lower()
 
 
+def _held(text: str) -> _Folded:
+    if not (_FOLDED and _FOLDED[0].text is text):
+        _FOLDED[:] = [_Folded(text)]
+    return _FOLDED[0]
+
+
+def copies(text: str) -> tuple[bytes, bytes]:
+    """``text`` as UTF-8, and ``fold(text)``: made once for the readers of
+    one text (the report readers search the same folded bytes; kept until
+    ``forget``)."""
+    held = _held(text)
+    return held.raw, held.data
+
+
 def _folded_find(text: str, word: bytes, at: int = -1) -> int:
     """``fold(text).find(word, at + 1)``; the first place of each word is
     found once for the readers of one text (kept until ``forget``, which
-    analysis.reports.common.forget calls with its lines' and lowered copy's)."""
-    if not (_FOLDED and _FOLDED[0].text is text):
-        _FOLDED[:] = [_Folded(text)]
-    held = _FOLDED[0]
+    analysis.reports.common.forget calls with its lines' and folded copies')."""
+    held = _held(text)
     if at >= 0:
         return held.data.find(word, at + 1)
     place = held.first.get(word)

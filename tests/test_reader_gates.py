@@ -416,23 +416,51 @@ def test_marked_rows_within_a_range_are_those_of_the_whole_text_there() -> None:
         assert marked_rows(low, words, begin, end, a) == [r for r, _ in whole if a <= r < b]
 
 
-def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
-    """The lines label_rows passes over are none that BlueScreenView's or
-    systeminfo's line test would take (each line tested here one by one)."""
+# Characters that lowering changes in other ways than an ASCII letter's
+# (the folded copy lowers only those): a Kelvin sign lowers to "k", a
+# dotted I to two characters, the German and other letters stay upper case.
+_ODD_CASES = ["\u212a", "\u0130", "Ü", "ẞ", "Ä", "Ö", "Σ", "ﬃ", "\ud83d", "😀", "中"]
+
+
+def _odd_cased(line: str, rng: random.Random) -> str:
+    """``line`` with its letters in other cases, a Kelvin sign for a k, a
+    sharp S in upper case, odd characters put in."""
+    out = "".join(c.swapcase() if rng.random() < 0.3 else c for c in line)
+    if rng.random() < 0.3:
+        out = out.replace("k", "\u212a").replace("ß", "ẞ")
+    if rng.random() < 0.2:
+        at = rng.randint(0, len(out))
+        out = out[:at] + rng.choice(_ODD_CASES) + out[at:]
+    return out
+
+
+def _label_texts(count: int, seed: int) -> list[str]:
     from analysis.reports import inventory as inv
-    from analysis.reports.common import label_rows, lowered
 
     pool = _fixture_lines()
-    rng = random.Random(15)
-    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL)[:60] + list(inv._SYSTEMINFO)
-             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", "")) if rng.random() < 0.5]
-    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x"]
-    for _ in range(150):
-        rows = [rng.choice(extra) if rng.random() < 0.3 else rng.choice(pool) for _ in range(rng.randint(1, 300))]
-        text = "\n".join(rows)
+    rng = random.Random(seed)
+    extra = [f"{pre}{label}{mid}: x" for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO)
+             for pre, mid in (("", ""), ("  ", " "), ("\t", ""), ("::", ""), ("\u3000", "\xa0")) if rng.random() < 0.5]
+    extra += [label.upper() + " : 1" for label in bsv._BY_LABEL] + ["=====", "  ==========", "=== x", "\u2000====="]
+    made = []
+    for _ in range(count):
+        rows = [_odd_cased(rng.choice(extra), rng) if rng.random() < 0.3 else rng.choice(pool)
+                for _ in range(rng.randint(1, 300))]
+        made.append("\n".join(rows))
+    return made
+
+
+def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
+    """The lines label_rows passes over are none that BlueScreenView's or
+    systeminfo's line test would take (each line tested here one by one),
+    whatever the case of the labels' letters."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import folded, label_rows
+
+    for text in _label_texts(150, 15):
         forget()
-        found_bsv = set(label_rows(lowered(text), bsv._LABEL_LINE))
-        found_sys = set(label_rows(lowered(text), inv._SYSTEMINFO_LINE))
+        found_bsv = set(label_rows(folded(text).low, bsv._LABEL_LINE))
+        found_sys = set(label_rows(folded(text).low, inv._SYSTEMINFO_LINE))
         for i, line in enumerate(lines(text)):
             stripped = line.strip()
             sep = bsv._separator(stripped)
@@ -441,6 +469,93 @@ def test_label_scans_find_every_line_a_reader_takes_as_a_label() -> None:
             colon = inv._label_colon(line)
             if colon > 0 and inv._SYSTEMINFO.get(inv._norm(line[:colon])):
                 assert i in found_sys, line
+
+
+def test_folded_label_scans_find_what_the_label_pattern_finds_in_the_lowered_text() -> None:
+    """A folded_label_pattern in the folded copy finds the lines that the
+    label_pattern of the same labels finds in the text lowered in full (the
+    reference), letters in any case, a Kelvin sign or a dotted I among them."""
+    from analysis.reports import inventory as inv
+    from analysis.reports.common import BLANKS, folded, label_pattern
+
+    def reference(low: str, pattern: re.Pattern[str], indented: bool) -> list[int]:
+        found = [("\n" + low).count("\n", 0, m.start()) for m in pattern.finditer("\n" + low)]
+        every = low.split("\n")
+        return [row for row in found if indented or not every[row].startswith((" ", "\t"))]
+
+    patterns = [(bsv._LABEL_LINE, label_pattern(bsv._BY_LABEL, also="[" + BLANKS + "]*+====="), True),
+                (inv._SYSTEMINFO_LINE, label_pattern(inv._SYSTEMINFO), False)]
+    from analysis.reports.common import label_rows
+
+    texts = _label_texts(150, 16)
+    assert any(not folded(t).exact for t in texts) and any(folded(t).exact and not t.isascii() for t in texts)
+    for text in texts:
+        forget()
+        for fast, slow, indented in patterns:
+            assert label_rows(folded(text).low, fast) == reference(text.lower(), slow, indented)
+
+
+def test_folded_words_are_where_the_lowered_text_holds_them() -> None:
+    from analysis.reports import dumpheader, whocrashed
+    from analysis.reports.common import fold_words, folded, marked_lines
+
+    rng = random.Random(17)
+    words = whocrashed._SPLIT + whocrashed._FIELDS + dumpheader._KEY_WORDS + ("[", "system name:", "系统名称:", "系统名称：")
+    bits = [w.upper() for w in words] + list(words) + [w.replace("k", "\u212a") for w in words if "k" in w]
+    texts = []
+    for text in texts_mixed(200, 18, bits):
+        texts.append(_odd_cased(text, rng) if rng.random() < 0.5 else text)
+    assert any(not folded(t).exact for t in texts)
+    for text in texts:
+        forget()
+        low = text.lower()
+        every = [i for i, line in enumerate(low.split("\n")) if any(w in line for w in words)]
+        fold = folded(text)
+        got = marked_lines(fold.low, fold_words(words))
+        assert [r for r, _ in got] == every
+        begins = [0] + [i + 1 for i, c in enumerate(fold.low) if c == 10]
+        assert all(begins[r] == at for r, at in got)
+
+
+def texts_mixed(count: int, seed: int, bits: list[str]) -> list[str]:
+    """Texts of the fixtures' lines with ``bits`` put in (within lines too)."""
+    rng = random.Random(seed)
+    pool = _fixture_lines()
+    made = []
+    for _ in range(count):
+        rows = [rng.choice(pool) for _ in range(rng.randint(1, 100))]
+        for _ in range(rng.randint(0, 12)):
+            i = rng.randrange(len(rows))
+            at = rng.randint(0, len(rows[i]))
+            rows[i] = rows[i][:at] + rng.choice(bits) + rows[i][at:]
+        made.append("\n".join(rows))
+    return made
+
+
+def test_cases_name_every_character_that_lowers_to_a_labels_letter() -> None:
+    """Every character whose lower case is a letter of a label or a word the
+    readers search their folded copy for is one that pattern or word takes
+    there (the folded copy keeps each letter that is not ASCII as it is)."""
+    import sys
+
+    from analysis.reports import dumpheader, inventory as inv, whocrashed
+    from analysis.reports.common import _KELVIN, _DOTTED_I, _cases, _uncased
+
+    by_lower: dict[str, set[str]] = {}
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        low = ch.lower()
+        if low != ch:
+            by_lower.setdefault(low, set()).add(ch)
+    # Only these two lower to an ASCII letter (or a longer text): with either
+    # in a text, the folded copy is the text lowered in full.
+    assert {ch for low, chars in by_lower.items() for ch in chars if len(low) > 1 or low.isascii()} == {
+        _KELVIN, _DOTTED_I} | {chr(c) for c in range(65, 91)}
+    for ch in {c for label in list(bsv._BY_LABEL) + list(inv._SYSTEMINFO) for c in label if not c.isascii()}:
+        assert by_lower.get(ch, set()) <= set(_cases(ch)), ch
+    words = whocrashed._SPLIT + whocrashed._FIELDS + dumpheader._KEY_WORDS + ("系统名称:", "系统名称：")
+    for ch in {c for w in words for c in w if not c.isascii()}:
+        assert _uncased(ch) and not by_lower.get(ch), ch
 
 
 def test_an_application_error_field_alone_reads_as_among_all() -> None:
@@ -488,6 +603,10 @@ def test_first_lines_are_the_first_of_all_lines() -> None:
         text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 30)))
         for count in (0, 1, 2, 3, 5, 40):
             assert first_lines(text, count) == text.splitlines()[:count], (text, count)
+    for _ in range(300):  # the counts the readers ask for, in long texts
+        text = "".join(rng.choice(bits + ["x" * 50]) for _ in range(rng.randint(0, 2000)))
+        for count in (3, 64, 400):
+            assert first_lines(text, count) == text.splitlines()[:count], count
 
 
 def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
@@ -508,39 +627,50 @@ def test_whocrashed_fields_searched_until_filled_read_as_every_marked_row(monkey
     _lazy_reads_as_eager(monkeypatch, wc, wc.read_whocrashed, texts)
 
 
-def test_walk_marked_rows_gives_the_marked_rows_while_every_word_is_needed() -> None:
-    from analysis.reports.common import marked_lines, marked_rows, walk_marked_lines, walk_marked_rows
+def test_walk_marked_begins_gives_the_marked_lines_while_every_word_is_needed() -> None:
+    from analysis.reports.common import marked_begins, marked_lines, walk_marked_begins
 
+    words = ("error:", "a", "company:", "crash dump file:")
+    folded_words = tuple(w.encode() for w in words)
     for text in texts(200, 22):
-        low = text.lower()
-        words = ("error:", "a", "company:", "crash dump file:")
-        assert list(walk_marked_rows(low, words, 0, len(low), 0, lambda w: True)) == marked_rows(low, words)
-        assert list(walk_marked_lines(low, words, 0, len(low), 0, lambda w: True)) == marked_lines(low, words)
+        low, folded_low = text.lower(), text.lower().encode("utf-8", "surrogatepass")
+        assert list(walk_marked_begins(low, words, 0, len(low), lambda w: True)) == marked_begins(low, words)
+        assert marked_begins(low, words) == [begin for _, begin in marked_lines(low, words)]
+        assert (list(walk_marked_begins(folded_low, folded_words, 0, len(folded_low), lambda w: True))
+                == marked_begins(folded_low, folded_words) == [b for _, b in marked_lines(folded_low, folded_words)])
 
 
 def test_rows_taken_where_they_begin_are_the_lines() -> None:
     """Rows (the lines a reader takes from where its scans found them) are
-    lines(text)'s, with a dotted I (lowering lengthens it), carriage
-    returns and lines past the cut among them."""
-    from analysis.reports.common import Rows, lowered
+    lines(text)'s, with a dotted I and a Kelvin sign (lowering changes
+    them: the lines are cut then), wide characters, lone surrogates,
+    carriage returns and lines past the cut among them."""
+    from analysis.reports.common import Rows, folded
 
     rng = random.Random(24)
     made = texts(150, 25) + ["", "\n", "a", "a\n", "\r\n\r", "x" * (MAX_LINE + 5) + "\r\nb\n"]
-    made += [t.replace("a", "\u0130", 1) for t in made[:40]]
+    made += ["中" * (MAX_LINE + 5) + "\nb", "😀" * (MAX_LINE * 2) + "\r\n" + "é" * (MAX_LINE * 3), "😀" * (MAX_LINE - 1) + "\r",
+             "a\ud83d\n\ude00b\udcff\n"]
+    made += [t.replace("a", rng.choice(["\u0130", "\u212a", "Ü", "😀", "\ud800"]), 1) for t in made[:60]]
+    assert any(not folded(t).exact for t in made)
     for text in made:
         forget()
-        low = lowered(text)
-        rows, every = Rows(text, low), lines(text)
-        begins = [0] + [i + 1 for i, c in enumerate(low) if c == "\n"]
-        assert len(rows) == len(every) == len(begins)
+        low = folded(text).low
+        rows, every = Rows(text), lines(text)
+        begins = [0] + [i + 1 for i, c in enumerate(low) if c == 10]
+        assert len(every) == len(begins)
         assert rows.head(200) == every[:200] and rows.head(3) == every[:3]
-        for i in sorted(rng.sample(range(len(every)), min(30, len(every)))):
-            assert rows.line(i, begins[i]) == every[i]
+        picked = rng.sample(range(len(every)), min(30, len(every)))
+        for i in picked:  # in no order: a row counted again from the start
+            assert rows.line_from(begins[i]) == every[i]
+        for i in sorted(picked):
+            assert rows.line_from(begins[i]) == every[i]
+            assert rows.has_after(begins[i]) == (i + 1 < len(every))
             if i + 1 < len(every):
-                assert rows.after(i, begins[i]) == every[i + 1]
+                assert rows.next_begin(begins[i]) == begins[i + 1]
             end = rng.randint(i, len(every))
-            assert rows.run(i, begins[i], end, 200) == every[i:end][:200]
-            assert rows.run(i, begins[i], end, 2) == every[i:end][:2]
+            assert rows.run_to(begins[i], (begins + [len(low) + 1])[end], 200) == every[i:end][:200]
+            assert rows.run_to(begins[i], (begins + [len(low) + 1])[end], 2) == every[i:end][:2]
 
 
 def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monkeypatch) -> None:
@@ -563,20 +693,16 @@ def test_dump_header_fields_searched_until_filled_read_as_every_marked_row(monke
 
 
 def _lazy_reads_as_eager(monkeypatch, module, read, texts: list[str]) -> None:
-    """``read`` (a reader of ``module``) with its lazy walk_marked_rows against
-    the same reader walking every marked row (the eager marked_rows)."""
-    from analysis.reports.common import marked_lines, marked_rows
+    """``read`` (a reader of ``module``) with its lazy walk_marked_begins
+    against the same reader walking every marked line (the eager marked_begins)."""
+    from analysis.reports.common import marked_begins
 
     lazy = []
     for text in texts:
         forget()
         lazy.append(repr(read(text, "r.txt")))
-    if hasattr(module, "walk_marked_lines"):
-        monkeypatch.setattr(module, "walk_marked_lines",
-                            lambda low, words, start, end, row, needed: iter(marked_lines(low, words, start, end, row)))
-    else:
-        monkeypatch.setattr(module, "walk_marked_rows",
-                            lambda low, words, start, end, row, needed: iter(marked_rows(low, words, start, end, row)))
+    monkeypatch.setattr(module, "walk_marked_begins",
+                        lambda low, words, start, end, needed: iter(marked_begins(low, words, start, end)))
     assert sum(r != "None" for r in lazy) > 50
     for text, got in zip(texts, lazy):
         forget()
@@ -610,6 +736,10 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
     # many places of one word (past Marks.PLACES), in other cases.
     plain = [b for b in bits if b.isascii()]
     texts += ["".join(rng.choice(plain) for _ in range(rng.randint(0, 40))) for _ in range(1500)]
+    # ... and texts of other characters too, where they are looked for at
+    # their words' places in the text's UTF-8 bytes.
+    texts += [rng.choice(["中", "é", "\ud800", "\U0001f600", "\u0130"]).join(rng.choice(plain + bits) for _ in range(rng.randint(0, 40)))
+              for _ in range(1500)]
     for text in texts:
         forget()
         head = text[: rng.randint(0, len(text))]
@@ -621,3 +751,68 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
         assert gate.found_alone(text) == any(m in text for m in gate.marks)
         assert not marks._FOLDED  # nothing kept after it
 
+
+
+def test_hinted_searches_find_what_the_whole_pattern_finds() -> None:
+    """messages.hinted, for each pattern with a hint (X and X_HINT), is
+    X.search from any place: on texts of X's words in every case (and the
+    characters other cases fold to: U+0130, U+0131, U+017F, U+212A), cut
+    short, glued to the hint's characters and to what follows a word."""
+    from analysis.eventlog import messages
+
+    pairs = [(getattr(messages, name.removesuffix("_HINT")), hint) for name, hint in vars(messages).items()
+             if name.endswith("_HINT")]
+    # and the labels of a _labelled pattern alone, searched from their hint
+    pairs += [(messages._LABELS_ALONE[key], hint) for key, hint in messages._LABEL_HINTS.items()]
+    assert len(pairs) >= 3
+    rng = random.Random(32)
+    for pattern, hint in pairs:
+        words = [re.sub(r"\\(.)", r"\1", w) for w in re.findall(r"(?:[^()|?:\\]|\\[ -])[^()|?:]+", pattern.pattern.split(")")[0])]
+        assert len(words) >= 2, pattern.pattern
+        cases = words + [w.upper() for w in words] + [w.lower() for w in words] + [w.swapcase() for w in words]
+        bits = cases + [w[1:] for w in words] + [w[: len(w) // 2] for w in words]
+        bits += [w.replace("i", "\u0131").replace("k", "\u212a") for w in words] + ["\\" + w + "\\" for w in cases]
+        bits += ["\u0130", "\u017f", "bu", "Bu", "BUC", "c", "存储", "段", "\\", "C:", "c:\\", ":", "：", " ", "\t", "\n",
+                 "0x13A_win32kfull!x", "abcd", "type 0", ".dmp", ".DMP", "MEMORY", ",", "x" * 70]
+        for _ in range(4000):
+            text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+            pos = rng.choice([0, 0, rng.randint(0, len(text))])
+            a, b = messages.hinted(pattern, hint, text, pos), pattern.search(text, pos)
+            assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (pattern.pattern, text, pos)
+        for key in messages._LABEL_HINTS:
+            labelled = next(p for d in (messages._SERVICE, messages._APP) for p in d.values() if p.pattern == key)
+            for _ in range(500):
+                text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 25)))
+                found = [m.span() for m in messages.labels_in(labelled, text)]
+                assert found == [m.span() for m in messages._LABELS_ALONE[key].finditer(text)], text
+
+
+def test_a_bug_check_told_as_its_reading_tells_it() -> None:
+    """messages.has_bugcheck (the paste reader's test of a mark's window)
+    is whether bugcheck_message reads one there."""
+    from analysis.eventlog import messages
+
+    rng = random.Random(37)
+    bits = ["0x0000003b", "0x1", "(", "（", ")", "）", ",", " ", "  ", "\n", "0xfffff80", "0x", "x", "The bugcheck was: ",
+            "0x00000050 (0xffffa00000000000, 0x0000000000000002, 0xfffff8037b2e1b50, 0x0000000000000002)"]
+    texts = [None, "", "x" * 8190 + "0x1 (0x2, 0x3, 0x4, 0x5)", "x" * 8170 + "0x1 (0x2, 0x3, 0x4, 0x5)"]
+    texts += ["".join(rng.choice(bits) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    for text in texts:
+        assert messages.has_bugcheck(text) == (messages.bugcheck_message(text) is not None), text
+
+
+def test_searches_from_a_literal_start_find_what_the_search_finds() -> None:
+    """search_at (tried where str.find finds the pattern's literal start)
+    against the pattern's own search, on texts where the start is there
+    without the rest, overlapping itself, or at the very end."""
+    from analysis.reports import dumpheader as dh
+    from analysis.reports.common import search_at
+
+    rng = random.Random(41)
+    bits = ["BugCheck ", "BugCheck 1A, {1, 2, 3, 4}", "BugCheck 0x3b, {", "}", "BugCheck BugCheck 7e, {x}", "Loading Dump File [",
+            "Loading Dump File [C:\\m.dmp]", "]", "\n", "x", "中", "😀", "Loading Dump File [Loading Dump File [a]", "bugcheck 1, {2}"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 12)))
+        for pattern, literal in ((dh._BUGCHECK, "BugCheck "), (dh._LOADING, "Loading Dump File [")):
+            want, got = pattern.search(text), search_at(pattern, text, literal)
+            assert (want and (want.span(), want.groups())) == (got and (got.span(), got.groups())), text

@@ -21,16 +21,16 @@ def test_dates_with_marks_read_as_without() -> None:
 
 
 def test_marked_rows_numbers_lines_as_lines_does() -> None:
-    from analysis.reports.common import lines, lowered, marked_rows
+    from analysis.reports.common import fold_words, folded, lines, marked_rows
 
     text = "a\r\nFoo x foo\n\nbar BAR\r\n" + "y" * 5000 + " foo\nfoo\nİ foo"
     rows = lines(text)
-    low = lowered(text)
-    assert low == text.lower() and lowered(text) is low
+    fold = folded(text)
+    assert fold.low == text.encode().lower() and fold.exact and folded(text) is fold  # (a dotted I kept)
     split = text.lower().split("\n")
-    assert marked_rows(low, ("foo",)) == [i for i, r in enumerate(split) if "foo" in r] == [1, 4, 5, 6]
-    assert marked_rows(low, ("bar", "foo")) == [1, 3, 4, 5, 6]
-    assert [rows[i][:3] for i in marked_rows(low, ("bar",))] == ["bar"]
+    assert marked_rows(fold.low, fold_words(("foo",))) == [i for i, r in enumerate(split) if "foo" in r] == [1, 4, 5, 6]
+    assert marked_rows(fold.low, fold_words(("bar", "foo"))) == [1, 3, 4, 5, 6]
+    assert [rows[i][:3] for i in marked_rows(fold.low, fold_words(("bar",)))] == ["bar"]
     assert lines(text) is rows  # the readers of one text share its lines
 
 
@@ -65,12 +65,15 @@ def test_blanks_are_what_str_strip_takes_but_the_line_break() -> None:
 
 
 def test_label_pattern_finds_each_shape_a_label_line_takes() -> None:
-    from analysis.reports.common import label_pattern, label_rows
+    from analysis.reports.common import folded, folded_label_pattern, label_pattern, label_rows
 
-    pattern = label_pattern(["dump file", "bug check code", "time", "time string"], also="=====")
+    labels = ["dump file", "bug check code", "time", "time string", "größe"]
+    pattern = label_pattern(labels, also="=====")
     text = ("Dump File  : x\n  bug \u3000 check code： 0x1a\ntime string: a\ntimes: b\n=====\nfoo: bar\n"
-            "：Dump file: y\ntime\ndump files: z\n\tTIME\t:\t1")
-    assert label_rows(text.lower(), pattern) == [0, 1, 2, 4, 6, 9]
+            "：Dump file: y\ntime\ndump files: z\n\tTIME\t:\t1\nGRÖẞE: 1\ngrösse: 2")
+    assert [("\n" + text.lower()).count("\n", 0, m.start()) for m in pattern.finditer("\n" + text.lower())] == [
+        0, 1, 2, 4, 6, 9, 10]
+    assert label_rows(folded(text).low, folded_label_pattern(labels, also=b"=====", also_starts="=")) == [0, 1, 2, 4, 6, 9, 10]
 
 
 def test_bluescreenview_text_records_read_from_label_lines_only() -> None:

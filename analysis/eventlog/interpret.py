@@ -56,6 +56,9 @@ class _Evidence:
     args: list[int]
     event: Event
     bucket: str | None = None  # WER's failure bucket ("0x3B_lxcore!Lxp..."), when the report gives one
+    # A BugCheck 1001's message as read here (its dump and report id are
+    # read again where the crash is made: kept, not parsed a second time).
+    told: msg.BugCheckText | None = None
 
 
 @dataclass
@@ -119,7 +122,7 @@ class Interpreter:
                                                                 and not d):
             found = msg.bugcheck_message(d.get("param1") and " ".join(d.values()) or text)
             if found:
-                m.evidence.append(_Evidence(e.time, "bugcheck", found.code, found.args, e))
+                m.evidence.append(_Evidence(e.time, "bugcheck", found.code, found.args, e, told=found))
             return
         if eid == 1001 and key == "wer":
             self._wer(m, e)
@@ -393,7 +396,7 @@ def _crashes(m: _Machine) -> None:
             if bc is not None:
                 d = bc.event.data
                 # The event's fields: param1 the bug check, param2 the dump, param3 the report id.
-                found = msg.bugcheck_message(d.get("param1") and " ".join(d.values()) or bc.event.message)
+                found = bc.told
                 dump = d.get("param2") or (found.dump if found else None)
                 report = d.get("param3") or (found.report_id if found else None)
             crash = Crash(start, best.code, best.args, dump, report, last_alive, sources,

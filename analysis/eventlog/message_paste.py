@@ -83,7 +83,7 @@ def _bugcheck_events(text: str) -> list[Event]:
         while at >= 0 and len(events) < MAX_MESSAGES and tries < MAX_MESSAGES * 4:
             tries += 1
             chunk = text[at : at + WINDOW]
-            if msg.bugcheck_message(chunk) is not None:
+            if msg.has_bugcheck(chunk):
                 events.append(Event(provider="BugCheck", event_id=1001, message=bounded(chunk, WINDOW)))
             at = text.find(mark, at + len(mark))
     return events

@@ -7,6 +7,7 @@ Every pattern is linear: bounded repeats, no nested quantifiers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analysis.buckets import bucket_module, bucket_text  # noqa: F401  (read by interpret and the readers)
@@ -19,8 +20,35 @@ _BUGCHECK = re.compile(
 # "A dump was saved in: C:\Windows\MEMORY.DMP." / "已将转储的数据保存在: ..." /
 # "Ein Speicherabbild wurde gespeichert in: ...": the path is what ends in .dmp.
 _DUMP = re.compile(r"(?:[A-Za-z]:|%SystemRoot%|\\SystemRoot)\\[^\r\n<>\"|?*。，,]{0,260}?\.dmp", re.I)
+# Every _DUMP match holds a backslash after the colon of "C:", the "%" of
+# "%SystemRoot%" or the "t" of "\SystemRoot", at most 11 characters after
+# its start: _DUMP is searched only from there (see ``hinted``; a backslash
+# alone is in most of a path's places).
+_DUMP_HINT = (re.compile(r"[:%Tt]\\"), 11)
 _REPORT = re.compile(r"(?:Report\s?Id|报告\s?I[Dd]|Berichts?-?(?:ID|kennung))\s{0,3}[:：]\s{0,3}([0-9A-Za-z][0-9A-Za-z-]{0,63})")
 _BUGCHECK_WORDS = ("bugcheck", "bug check", "检测错误", "fehlercode", "schwerwiegenden fehler", "stopfehler")
+
+
+def hinted(pattern: re.Pattern[str], hint: tuple[re.Pattern[str], int], text: str, pos: int = 0) -> re.Match[str] | None:
+    """``pattern.search(text, pos)`` for a pattern each of whose matches
+    holds a match of ``hint[0]`` (a pattern without a cased letter, whose
+    matches cannot overlap) beginning at most ``hint[1]`` characters after
+    its own start.  A case-insensitive pattern of words has no first
+    characters for the engine to skip to, so its search tries every word
+    at every character of the text (30 ns a character for the WER bucket's
+    seven); the hint's first characters are skipped to in C, and the whole
+    pattern is tried only at the starts from ``hint[1]`` before each hint
+    to it, in order: the first that matches is the leftmost match."""
+    hint_pattern, back = hint
+    tried = pos  # starts below this were tried
+    for found in hint_pattern.finditer(text, pos):
+        at = found.start()
+        for start in range(max(tried, at - back), at + 1):
+            m = pattern.match(text, start)
+            if m is not None:
+                return m
+        tried = at + 1
+    return None
 
 
 @dataclass(slots=True)
@@ -41,14 +69,22 @@ def bugcheck_message(text: str | None) -> BugCheckText | None:
     m = _BUGCHECK.search(text)
     if not m:
         return None
-    dump = _DUMP.search(text, m.end())
+    dump = hinted(_DUMP, _DUMP_HINT, text, m.end())
     report = _REPORT.search(text, m.end())
     return BugCheckText(
         code=int(m["code"], 16),
-        args=[int(m[f"a{i}"], 16) for i in range(1, 5)],
+        args=[int(arg, 16) for arg in m.group("a1", "a2", "a3", "a4")],
         dump=dump[0] if dump else None,
         report_id=report[1].rstrip("-") if report else None,
     )
+
+
+def has_bugcheck(text: str | None) -> bool:
+    """``bugcheck_message(text) is not None``, without reading the dump
+    and the report id after the code."""
+    if not text:
+        return False
+    return _BUGCHECK.search(text[:8192]) is not None
 
 
 def says_bugcheck(text: str | None) -> bool:
@@ -109,15 +145,37 @@ def os_build_message(text: str | None) -> int | None:
     return int(m[3]) if m else None
 
 
-def _labelled(labels: tuple[str, ...]) -> re.Pattern:
+def _labelled(labels: tuple[str, ...], hint: tuple[re.Pattern[str], int] | None = None) -> re.Pattern:
+    """The pattern of a label of ``labels`` and its value; ``hint``: a hint
+    its labels alone are searched from (see ``hinted``)."""
     names = "|".join(re.escape(label) for label in labels)
     pattern = re.compile(r"(?:^|[\n，,]|\s)\s{0,4}(?:" + names + r")\s{0,3}[:：][ \t]{0,8}([^\r\n，,]{0,400})", re.I)
     _LABELS_ALONE[pattern.pattern] = re.compile("(?:" + names + ")", re.I)
+    if hint is not None:
+        _LABEL_HINTS[pattern.pattern] = hint
     return pattern
 
 
 # A _labelled pattern's labels alone: searched first, by their first letters.
 _LABELS_ALONE: dict[str, re.Pattern] = {}
+# The hints of those searched for in the whole of a long message where it
+# often holds none (a WER report's "Report Id").
+_LABEL_HINTS: dict[str, tuple[re.Pattern[str], int]] = {}
+
+
+def labels_in(pattern: re.Pattern, text: str) -> Iterator[re.Match[str]]:
+    """``_LABELS_ALONE[pattern.pattern].finditer(text)``: from its hint where
+    it has one (no label is empty: each search goes on from the end of the
+    label before)."""
+    alone = _LABELS_ALONE[pattern.pattern]
+    hint = _LABEL_HINTS.get(pattern.pattern)
+    if hint is None:
+        yield from alone.finditer(text)
+        return
+    at = 0
+    while (label := hinted(alone, hint, text, at)) is not None:
+        yield label
+        at = label.end()
 
 
 def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
@@ -129,7 +187,7 @@ def labelled(pattern: re.Pattern, text: str) -> re.Match | None:
     lies within that one's span: the whole pattern is tried only at the
     starts from five before each label found to its end, in order."""
     tried = 0  # starts below this were tried
-    for label in _LABELS_ALONE[pattern.pattern].finditer(text):
+    for label in labels_in(pattern, text):
         for start in range(max(tried, label.start() - 5), label.end()):
             m = pattern.match(text, start)
             if m is not None:
@@ -209,7 +267,9 @@ _APP = {
     "offset": _labelled(("Fault offset", "错误偏移量", "Fehleroffset")),
     "app_path": _labelled(("Faulting application path", "错误应用程序路径", "Pfad der fehlerhaften Anwendung")),
     "module_path": _labelled(("Faulting module path", "错误模块路径", "Pfad des fehlerhaften Moduls")),
-    "report": _labelled(("Report Id", "报告 ID", "报告 Id", "Berichtskennung", "Bericht-ID", "Berichts-ID")),
+    # Each label starts with "re", "be" (no case forms but ASCII ones) or 报告.
+    "report": _labelled(("Report Id", "报告 ID", "报告 Id", "Berichtskennung", "Bericht-ID", "Berichts-ID"),
+                        (re.compile("[RrBb报][Ee告]"), 0)),
 }
 _VERSION = re.compile(r"(?:version|版本|Version)\s{0,2}[:：]\s{0,2}([\w.]{1,40})")
 
@@ -264,6 +324,10 @@ _WER_CODE = re.compile(r"(?m)\n[ \t>]{0,8}(?:Code|代码|Parameter[ \t]?([1-4])|
 # tipo 0", "故障存储段 ...，类型 0", "Fehlerbucket ..., Typ 0", "Bucket ID: ...".
 _WER_BUCKET = re.compile(r"(?:Fault bucket|Bucket errato|Fehlerbucket|故障存储段|Bucket ID|存储段 ID|Bucket-ID)"
                          r"[ \t]{0,4}[:：]?[ \t]{0,4}([A-Za-z0-9_][\w.!$~+-]{3,200})", re.I)
+# Each of _WER_BUCKET's words holds "bucket" ("b", "u" and "c" have no case
+# forms but their ASCII ones) at its start or 6 characters in, or 存储段 at
+# its start or 2 characters in.
+_WER_BUCKET_HINT = (re.compile("[Bb存][Uu储][Cc段]"), 6)
 
 
 @dataclass(slots=True)
@@ -285,7 +349,7 @@ def wer_message(text: str | None) -> WerReport:
         for p1, p2, value in _WER_CODE.findall(lined):
             n = p1 or p2
             params.setdefault(int(n) + 1 if n else 1, value)
-    bucket = _WER_BUCKET.search(text)
+    bucket = hinted(_WER_BUCKET, _WER_BUCKET_HINT, text)
     value = bucket[1].rstrip(",.;") if bucket else None
     return WerReport(name[1].strip() if name else None, params,
                      value if value and not value.lower().startswith(("type", "tipo", "typ")) else None)

@@ -41,5 +41,5 @@ def read_reports(text: str, source: str) -> list[Reading]:
             if screen is not None:
                 readings.append(screen)
     finally:
-        forget()  # the lines and the lowered copy the readers shared
+        forget()  # the lines and the folded copy the readers shared
     return readings

@@ -22,7 +22,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Frame, Kind, ModuleInfo, OsInfo, module_key
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, add_identity, add_module, address_frame, claim, code_from_words, hex_int, hex_list,
-    BLANKS, Rows, image_name, label_pattern, label_places, line_at, lowered, marked_lines, module_of, new_crash, set_bugcheck,
+    BLANKS_RUN, Rows, folded, image_name, folded_label_pattern, label_begins, line_at, marked_begins, module_of, new_crash, set_bugcheck,
 )
 from analysis.reports.inventory import Inventory, InstalledDriver
 from analysis.winbuilds import fill as fill_os
@@ -102,7 +102,7 @@ _HTML = Marks(("<td", "<TD"))  # its folded word searched by the gate already
 
 
 # A line that may be "Label : value" of a known label, or a rule of '='.
-_LABEL_LINE = label_pattern(_BY_LABEL, also="[" + BLANKS + "]*+=====")
+_LABEL_LINE = folded_label_pattern(_BY_LABEL, also=BLANKS_RUN + b"=====", also_starts="=")
 
 
 def label_key(label: str) -> str | None:
@@ -147,12 +147,11 @@ def _text_records(text: str) -> list[dict[str, str]]:
     """'Label : value' lines; a line of '=' (or a repeated label) starts the next record."""
     records: list[dict[str, str]] = []
     cur: dict[str, str] = {}
-    # The lowered copy (WhoCrashed's reader lowers the text too): the pattern
-    # is a third cheaper there than in any case in the text itself.
-    low = lowered(text)
-    rows = Rows(text, low)
-    for i, begin in label_places(low, _LABEL_LINE):  # the lines that may be a label's or a rule
-        stripped = rows.line(i, begin).strip()
+    # The folded copy (the other readers search it too): the pattern is a
+    # third cheaper there than in any case in the text itself.
+    rows = Rows(text)
+    for begin in label_begins(folded(text).low, _LABEL_LINE):  # the lines that may be a label's or a rule
+        stripped = rows.line_from(begin).strip()
         if stripped.startswith("=====") and not stripped.strip("="):
             if cur:
                 records.append(cur)
@@ -245,7 +244,7 @@ def _flattened_records(text: str) -> list[dict[str, str]]:
     header row on the same line: the values are told apart by their look
     (a .dmp name, a NAME_IN_CAPITALS, 0x codes, image+offset addresses)."""
     out: list[dict[str, str]] = []
-    for _, begin in marked_lines(text, (".dmp",)):
+    for begin in marked_begins(text, (".dmp",)):
         line = line_at(text, begin)
         if ".dmp" not in line:
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import AnyStr
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,7 +25,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 
 
 _LINES: list[tuple[str, list[str]]] = []
-_LOWER: list[tuple[str, str]] = []
+_FOLDED: list[tuple[str, "Folded"]] = []
 
 
 def lines(text: str) -> list[str]:
@@ -39,84 +40,135 @@ def lines(text: str) -> list[str]:
 
 
 def forget() -> None:
-    """Let go of the last text's lines, lowered and folded copies (once its readers are done)."""
+    """Let go of the last text's lines and folded copies (once its readers are done)."""
     _LINES.clear()
-    _LOWER.clear()
+    _FOLDED.clear()
     marks.forget()
 
 
-def lowered(text: str) -> str:
-    """``text.lower()``, made once for the readers of one text (its lines
-    are the lowered lines of ``text``: lowering never adds or drops a
-    line break)."""
-    if _LOWER and _LOWER[0][0] is text:
-        return _LOWER[0][1]
-    low = text.lower()
-    _LOWER[:] = [(text, low)]
-    return low
+# The two characters whose lower case is (or holds) an ASCII letter.  With
+# a Kelvin sign in the text ASCII lowering is not str.lower() for a word
+# with a k (see folded).  A dotted I lowers to "i" and a combining dot: a
+# word or a label holding that "i" would have to end there or go on with
+# the dot, and none does (fold_words, folded_label_pattern), so it is
+# nowhere where the folded copy keeps İ, as in the full lowering.
+_KELVIN = "\u212a"  # K -> "k"
+_DOTTED_I = "\u0130"  # İ -> "i\u0307" (a character longer)
 
 
-def marked_rows(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:
-    """The numbers of the lines (as ``lines`` counts them) of the lowered
-    text ``low`` that hold one of ``words``, in order, each once: found
-    with str.find in C, at most once per line and word.  A reader walks
-    these rows instead of every line, so its words must be in every line
-    its own test takes (a row may hold a word and still be passed over:
-    the reader decides on the line itself).  Only ``low[start:end]`` is
-    searched when they are given: ``start`` where line ``row`` begins,
-    ``end`` where a line begins (or the end)."""
+@dataclass(slots=True)
+class Folded:
+    """A text as UTF-8 (``raw``) and a lowered copy of it (``low``) that the
+    readers search: what ``str.lower()`` of the text would tell, for
+    ``fold_words`` and ``label_pattern``, found in bytes (a UTF-8 text's
+    bytes lowered are ten times cheaper than str.lower() of a text of wide
+    characters, and searched faster).  ``exact``: low's places are raw's
+    (its ASCII letters lowered, nothing else changed); otherwise low is
+    ``text.lower()`` encoded, and the lines are cut after all."""
+
+    raw: bytes
+    low: bytes
+    exact: bool
+
+
+def folded(text: str) -> Folded:
+    """``text``'s ``Folded``, made once for the readers of one text (kept until ``forget``)."""
+    if _FOLDED and _FOLDED[0][0] is text:
+        return _FOLDED[0][1]
+    raw, low = marks.copies(text)  # (the literal marks' folded copy: low is raw.lower())
+    if text.isascii() or _KELVIN not in text:  # (found faster in the text than in raw)
+        # Every other character lowers to one that is not ASCII, or to
+        # itself: a word of ASCII letters is where its letters are in any
+        # case, and a pattern names the upper-case forms of its other letters.
+        fold = Folded(raw, low, True)
+    else:
+        fold = Folded(raw, text.lower().encode("utf-8", "surrogatepass"), False)
+    _FOLDED[:] = [(text, fold)]
+    return fold
+
+
+def _uncased(ch: str) -> bool:
+    return ch.lower() == ch == ch.upper()
+
+
+def fold_words(words: Iterable[str]) -> tuple[bytes, ...]:
+    """Lower-case words as the folded copy (``Folded.low``) holds them: each
+    must be lower-case, and each of its characters ASCII or uncased (no
+    upper-case form that the copy would keep), so that the word is in the
+    copy where ``str.lower()`` of the text holds it; and none may end in
+    "i" (see _DOTTED_I)."""
+    out = tuple(word.encode("utf-8") for word in words)
+    assert all(w == w.lower() and not w.endswith(b"i") and all(c.isascii() or _uncased(c) for c in w.decode())
+               for w in out), words
+    return out
+
+
+def marked_rows(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: int | None = None, row: int = 0) -> list[int]:
+    """The numbers of the lines (as ``lines`` counts them) of ``low`` (the
+    folded copy, with ``fold_words``; or a text itself) that hold one of
+    ``words``, in order, each once: found with find in C, at most once per
+    line and word.  A reader walks these rows instead of every line, so its
+    words must be in every line its own test takes (a row may hold a word
+    and still be passed over: the reader decides on the line itself).  Only
+    ``low[start:end]`` is searched when they are given: ``start`` where line
+    ``row`` begins, ``end`` where a line begins (or the end)."""
     return [r for r, _ in marked_lines(low, words, start, end, row)]
 
 
-def marked_lines(low: str, words: tuple[str, ...], start: int = 0, end: int | None = None,
+def _break(low: AnyStr) -> AnyStr:
+    return "\n" if isinstance(low, str) else b"\n"  # type: ignore[return-value]
+
+
+def marked_lines(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: int | None = None,
                  row: int = 0) -> list[tuple[int, int]]:
     """``marked_rows``, each with where its line begins in ``low``."""
+    return list(_counted(low, marked_begins(low, words, start, end), start, row))
+
+
+def _counted(low: AnyStr, begins: Iterable[int], start: int, row: int) -> Iterator[tuple[int, int]]:
+    """Each line's begin with its row (``start`` where row ``row`` begins)."""
+    nl = _break(low)
+    last = start
+    for begin in begins:
+        row += low.count(nl, last, begin)
+        last = begin
+        yield row, begin
+
+
+def marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int = 0, end: int | None = None) -> list[int]:
+    """Where each line ``marked_rows`` gives begins in ``low``, the rows not
+    counted (``Rows.line_from`` takes a line from where it begins)."""
+    nl = _break(low)
     stop = len(low) if end is None else end
     hits: list[int] = []
     for word in words:
         at = low.find(word, start, stop)
         while at >= 0:
-            hits.append(at)
-            nl = low.find("\n", at, stop)
-            if nl < 0:
+            hits.append(max(low.rfind(nl, start, at) + 1, start))
+            brk = low.find(nl, at, stop)
+            if brk < 0:
                 break
-            at = low.find(word, nl, stop)
-    hits.sort()
-    out: list[tuple[int, int]] = []
-    last = start
-    for at in hits:
-        row += low.count("\n", last, at)
-        last = at
-        if not out or out[-1][0] != row:
-            out.append((row, max(low.rfind("\n", start, at) + 1, start)))
-    return out
+            at = low.find(word, brk, stop)
+    return sorted(set(hits))
 
 
-def walk_marked_rows(low: str, words: tuple[str, ...], start: int, end: int, row: int,
-                     needed: Callable[[str], bool]) -> Iterator[int]:
-    """``marked_rows(low, words, start, end, row)``, one row at a time, each
-    word searched on only while ``needed(word)`` (asked after each row the
-    caller has read): a reader whose rows each fill one field per word
+def walk_marked_begins(low: AnyStr, words: tuple[AnyStr, ...], start: int, end: int,
+                       needed: Callable[[AnyStr], bool]) -> Iterator[int]:
+    """Where each line of ``low[start:end]`` that holds one of ``words``
+    begins (as ``marked_begins`` gives them), one at a time, each word
+    searched on only while ``needed(word)`` (asked after each line the
+    caller has read): a reader whose lines each fill one field per word
     stops scanning for a word once its field is filled."""
-    return (r for r, _ in walk_marked_lines(low, words, start, end, row, needed))
-
-
-def walk_marked_lines(low: str, words: tuple[str, ...], start: int, end: int, row: int,
-                      needed: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
-    """``walk_marked_rows``, each row with where its line begins in ``low``
-    (as ``marked_lines`` gives them)."""
-    nexts: dict[str, int] = {}
+    nl = _break(low)
+    nexts: dict[AnyStr, int] = {}
     for word in words:
         at = low.find(word, start, end)
         if at >= 0:
             nexts[word] = at
-    last = start
     while nexts:
         at = min(nexts.values())
-        row += low.count("\n", last, at)
-        last = at
-        yield row, max(low.rfind("\n", start, at) + 1, start)
-        line_end = low.find("\n", at, end)
+        yield max(low.rfind(nl, start, at) + 1, start)
+        line_end = low.find(nl, at, end)
         for word in list(nexts):
             if not needed(word):
                 del nexts[word]
@@ -133,14 +185,77 @@ def walk_marked_lines(low: str, words: tuple[str, ...], start: int, end: int, ro
 BLANKS = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
-    """Lines that may be a "Label: value" line of one of ``labels`` (each
-    lowered, its words single-blanked): the label's words after blanks and
-    stray colons at the line's start, then a blank or a colon.  The labels
-    become a trie, so each line start costs a few steps, not one per label.
-    Searched in ``"\n" + lowered(text)`` (see ``label_rows``); ``also``: a
-    further alternative, after the line break."""
-    labels = list(labels)
+def _chars(spec: str) -> list[str]:
+    """The characters of a class written as ``BLANKS`` is ("a-c": a, b and c)."""
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out += [chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)]
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return out
+
+
+def utf8_class(chars: Iterable[str]) -> bytes:
+    """A pattern of bytes matching one of ``chars`` as UTF-8: the ASCII ones
+    as one class, the others grouped by their leading bytes behind one class
+    of their first bytes (a try at a byte that starts none of them costs two
+    tests, as a class of characters would cost one)."""
+    ends: dict[bytes, set[int]] = {}
+    for ch in set(chars):
+        code = ch.encode("utf-8", "surrogatepass")
+        ends.setdefault(code[:-1], set()).add(code[-1])
+    singles = sorted(ends.pop(b"", set()))
+    alts = [re.escape(head) + _byte_class(sorted(tails)) for head, tails in sorted(ends.items())]
+    if len(alts) > 1:
+        alts = [b"(?=" + _byte_class(sorted({head[0] for head in ends})) + b")(?:" + b"|".join(alts) + b")"]
+    parts = ([_byte_class(singles)] if singles else []) + alts
+    return parts[0] if len(parts) == 1 else b"(?:" + b"|".join(parts) + b")"
+
+
+def _byte_class(codes: list[int]) -> bytes:
+    if len(codes) == 1:
+        return re.escape(bytes(codes))
+    return b"[" + b"".join(b"\\x%02x" % c for c in codes) + b"]"
+
+
+# Lowered characters the folded copy may still hold in upper case (the
+# upper case of a letter that is not ASCII): each, with every character
+# that lowers to it (tests/test_reader_gates.py checks them against every
+# character there is).  A label with another such letter fails at import.
+_UPPER = {"ä": "Ä", "ö": "Ö", "ü": "Ü", "ß": "ẞ"}
+
+
+def _cases(ch: str) -> list[str]:
+    """``ch`` (lower case) and each character the folded copy may hold where str.lower() has ``ch``."""
+    if ch.isascii() or _uncased(ch):
+        return [ch]
+    assert ch in _UPPER, ch  # a letter whose upper-case forms are not known here
+    return [ch, *_UPPER[ch]]
+
+
+def utf8_run(chars: Iterable[str], least: int = 0) -> bytes:
+    """A pattern of bytes matching the longest run (possessive) of ``chars``
+    as UTF-8, of at least ``least`` (0 or 1) of them: the ASCII ones as one
+    repeated class, which the engine walks in one loop (a repeat of
+    ``utf8_class`` would step through its alternatives at each one)."""
+    chars = set(chars)
+    ascii_run = _byte_class(sorted(ord(c) for c in chars if c.isascii())) + b"*+"
+    others = utf8_class(c for c in chars if not c.isascii())
+    run = ascii_run + b"(?:" + others + ascii_run + b")*+"
+    return b"(?=" + utf8_class(chars) + b")" + run if least else run
+
+
+BLANKS_RUN = utf8_run(_chars(BLANKS))  # blanks (or none), as a pattern of bytes
+_BLANK_OR_COLON = utf8_class(_chars(BLANKS) + [":", "："])
+_BLANKS_OR_COLONS = utf8_run(_chars(BLANKS) + [":", "："])
+
+
+def _trie(labels: list[str], step: Callable[[str], AnyStr], empty: AnyStr) -> AnyStr:
+    """The labels as one pattern of a trie: each character's ``step``, a
+    branch where the labels part, a label that ends within another optional."""
     trie: dict = {}
     for label in labels:
         node = trie
@@ -148,39 +263,90 @@ def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def walk(node: dict) -> str:
-        alts = []
-        for ch in sorted(k for k in node if k):
-            step = f"[{BLANKS}]++" if ch == " " else re.escape(ch)
-            alts.append(step + walk(node[ch]))
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
+    group, bar, close, optional = ("(?:", "|", ")", ")?") if isinstance(empty, str) else (b"(?:", b"|", b")", b")?")
 
+    def walk(node: dict) -> AnyStr:
+        alts = [step(ch) + walk(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return empty
+        body = alts[0] if len(alts) == 1 and "" not in node else group + bar.join(alts) + close
+        return group + body + optional if "" in node else body
+
+    return walk(trie)
+
+
+def label_pattern(labels: Iterable[str], also: str = "") -> re.Pattern[str]:
+    """Lines that may be a "Label: value" line of one of ``labels`` (each
+    lowered, its words single-blanked): the label's words after blanks and
+    stray colons at the line's start, then a blank or a colon.  The labels
+    become a trie, so each line start costs a few steps, not one per label.
+    Searched in ``"\n" + text.lower()``; ``also``: a further alternative,
+    after the line break.  (The report readers search their folded copy
+    with ``folded_label_pattern`` instead.)"""
+    labels = list(labels)
+    trie = _trie(labels, lambda ch: f"[{BLANKS}]++" if ch == " " else re.escape(ch), "")
     # The labels' first characters as one class ahead of the trie: the
     # engine tests a line's first character once, not against each branch.
     first = "".join(sorted({re.escape(label[0]) for label in labels if label}))
-    words = f"[{BLANKS}:：]*+(?=[{first}]){walk(trie)}(?=[{BLANKS}:：])"
+    words = f"[{BLANKS}:：]*+(?=[{first}]){trie}(?=[{BLANKS}:：])"
     return re.compile("\n(?:" + words + (f"|{also}" if also else "") + ")")
 
 
-def label_rows(low: str, pattern: re.Pattern[str]) -> list[int]:
-    """The numbers of the lines of the lowered text ``low`` (or of the text
-    itself) that a ``label_pattern`` (or another pattern that matches from a
-    line break) finds, in order: one scan in C, and Python sees only those
-    lines."""
-    return [row for row, _ in label_places(low, pattern)]
+def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: str = "",
+                         indented: bool = True) -> re.Pattern[bytes]:
+    """``label_pattern`` for ``b"\n" + folded(text).low`` (see
+    ``label_rows``), where it finds the lines that ``label_pattern`` would
+    find in ``"\n" + text.lower()``: a letter that is not ASCII matches in
+    either case there (see ``_cases``).  ``also``: a further alternative
+    (of bytes), after the line break, whose match starts with a blank, a
+    colon or one of the characters ``also_starts``.  ``indented=False``:
+    not the lines that begin with a space or a tab (a reader that never
+    takes those: its scan passes over them at their first byte)."""
+    labels = list(labels)
+    assert not any("\u0307" in label for label in labels)  # (see _DOTTED_I)
+    blanks = utf8_run(_chars(BLANKS), 1)
+    trie = _trie(labels, lambda ch: blanks if ch == " " else utf8_class(_cases(ch)), b"")
+    # The labels' first characters ahead of the trie: the engine tests a
+    # line's first character once, not against each branch; and first of
+    # all, one class of the first bytes of those, the blanks, the colons and
+    # what ``also`` starts with, which most lines fail at once.
+    heads = {c for label in labels if label for c in _cases(label[0])}
+    leads = sorted({c.encode()[0] for c in heads | set(_chars(BLANKS)) | {":", "："} | set(also_starts)}
+                   - (set() if indented else {ord(" "), ord("\t")}))
+    words = _BLANKS_OR_COLONS + b"(?=" + utf8_class(heads) + b")" + trie + b"(?=" + _BLANK_OR_COLON + b")"
+    return re.compile(b"\n(?=" + _byte_class(leads) + b")(?:" + words + (b"|" + also if also else b"") + b")")
 
 
-def label_places(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
-    """The rows ``label_rows`` gives, each with where its line begins in ``text``."""
-    row = at = 0
-    for m in pattern.finditer("\n" + text):
-        begin = m.start()  # the break's place in "\n" + text: its line's in text
-        row += text.count("\n", at, begin)
-        at = begin
-        yield row, begin
+def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:
+    """The numbers of the lines of the folded copy ``low`` that a
+    ``folded_label_pattern`` (or another pattern that matches from a line
+    break) finds, in order (the rows of ``label_begins``)."""
+    return [row for row, _ in _counted(low, label_begins(low, pattern), 0, 0)]
+
+
+def label_begins(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
+    """Where each line that a ``folded_label_pattern`` (or another pattern
+    that matches from a line break) finds begins in the folded copy ``low``,
+    in order: one scan in C, Python sees only those lines, and their rows
+    are not counted (``Rows.line_from`` takes a line from where it begins)."""
+    first = low.find(b"\n")
+    if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
+        yield 0
+    for m in pattern.finditer(low):  # (a match never takes the break after its line)
+        yield m.start() + 1  # where the line after the break begins
+
+
+def search_at(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
+    """``pattern.search(text)`` for a pattern whose every match starts with
+    ``literal``: tried only where str.find finds it (a faster scan of a
+    text of wide characters than the regex engine's search for its prefix)."""
+    at = text.find(literal)
+    while at >= 0:
+        m = pattern.match(text, at)
+        if m is not None:
+            return m
+        at = text.find(literal, at + 1)
+    return None
 
 
 def line_at(text: str, start: int) -> str:
@@ -189,47 +355,61 @@ def line_at(text: str, start: int) -> str:
     return text[start : start + MAX_LINE if end < 0 else end].rstrip("\r")
 
 
+_WIDEST = 4 * MAX_LINE  # bytes of UTF-8 that hold a line's first MAX_LINE characters
+
+
 class Rows:
     """The lines of a text as ``lines`` has them, each taken from where it
-    begins in the text's lowered copy (where a reader's ``marked_lines``
-    found it): the text's other lines never become Python objects.  The
-    places are the text's own unless lowering lengthened a character
-    (U+0130); then the lines are cut after all."""
+    begins in the text's folded copy (where a reader's scan of
+    ``folded(text).low`` found it): decoded from the text's UTF-8 there, so
+    the text's other lines never become Python objects.  Unless lowering
+    changed a character's length (``Folded.exact``): then the lines are
+    cut after all, and each one's row is counted from the last line taken
+    (a reader takes them in order: each break is counted about once)."""
 
-    def __init__(self, text: str, low: str | None = None) -> None:
-        """``low``: the lowered copy the places are in (None: the text itself)."""
+    def __init__(self, text: str) -> None:
         self.text = text
-        self._places = text if low is None else low
-        self._count: int | None = None
-        self._rows = None if low is None or len(low) == len(text) else lines(text)
+        self._fold = folded(text)
+        self._raw = self._fold.raw
+        self._places = self._fold.low
+        self._rows = None if self._fold.exact else lines(text)
+        self._counted = (0, 0)  # a place in the folded copy, and its line's row (see line_from)
 
-    def __len__(self) -> int:
-        if self._count is None:  # counted when asked (a scan of the text)
-            self._count = self.text.count("\n") + 1  # lowering never adds or drops a break
-        return self._count
+    def _line(self, begin: int) -> str:
+        raw = self._raw
+        end = raw.find(b"\n", begin, begin + _WIDEST)
+        if end < 0:
+            end = min(len(raw), begin + _WIDEST)
+            while end < len(raw) and raw[end] & 0xC0 == 0x80:  # not within a character
+                end -= 1
+        return raw[begin:end].decode("utf-8", "surrogatepass")[:MAX_LINE].rstrip("\r")
 
-    def line(self, row: int, begin: int) -> str:
-        """lines(text)[row], which begins at ``begin``."""
-        return line_at(self.text, begin) if self._rows is None else self._rows[row]
+    def line_from(self, begin: int) -> str:
+        """The line that begins at ``begin``, its row not asked: counted only
+        where the lines are cut (from the last place asked, when later)."""
+        if self._rows is None:
+            return self._line(begin)
+        at, row = self._counted
+        if begin < at:
+            at, row = 0, 0
+        row += self._places.count(b"\n", at, begin)
+        self._counted = (begin, row)
+        return self._rows[row]
 
     def next_begin(self, begin: int) -> int:
         """Where the line after the one beginning at ``begin`` begins (there must be one)."""
-        return self._places.index("\n", begin) + 1
+        return self._places.index(b"\n", begin) + 1
 
-    def after(self, row: int, begin: int) -> str:
-        """lines(text)[row + 1] (there must be one) of line ``row``, which begins at ``begin``."""
-        if self._rows is not None:
-            return self._rows[row + 1]
-        return line_at(self.text, self.next_begin(begin))
+    def has_after(self, begin: int) -> bool:
+        """Whether a line follows the one beginning at ``begin`` (without counting the lines)."""
+        return self._places.find(b"\n", begin) >= 0
 
-    def run(self, row: int, begin: int, end_row: int, limit: int) -> list[str]:
-        """lines(text)[row:end_row][:limit], line ``row`` beginning at ``begin``."""
-        if self._rows is not None:
-            return self._rows[row:end_row][:limit]
-        text, out = self.text, []
-        for _ in range(min(end_row - row, limit)):
-            out.append(line_at(text, begin))
-            end = text.find("\n", begin)
+    def run_to(self, begin: int, finish: int, limit: int) -> list[str]:
+        """The lines that begin at ``begin`` or after it and before ``finish``, at most ``limit``."""
+        out: list[str] = []
+        while len(out) < limit and begin < finish:
+            out.append(self.line_from(begin))
+            end = self._places.find(b"\n", begin)
             if end < 0:
                 break
             begin = end + 1
@@ -239,7 +419,7 @@ class Rows:
         """lines(text)[:count]."""
         if self._rows is not None:
             return self._rows[:count]
-        return self.run(0, 0, count, count)  # (the run stops at the text's end)
+        return self.run_to(0, len(self._places) + 1, count)
 
 
 def hex_int(text: str | None) -> int | None:

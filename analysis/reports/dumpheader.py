@@ -17,7 +17,7 @@ from analysis import catalog
 from analysis.findings import Reading
 from analysis.model import Kind, OsInfo
 from analysis.reports.common import (
-    Marks, Rows, add_identity, hex_int, hex_list, lowered, new_crash, set_bugcheck, walk_marked_lines,
+    Marks, Rows, add_identity, fold_words, folded, hex_int, hex_list, new_crash, search_at, set_bugcheck, walk_marked_begins,
 )
 from analysis.winbuilds import fill as fill_os
 
@@ -32,7 +32,9 @@ _KEYS = {
 _KEY_WORDS = ("majorversion", "minorversion", "machineimagetype", "numberprocessors", "bugcheckcode",
               "bugcheckparameter", "kddebuggerdatablock")
 assert all(any(word in key for word in _KEY_WORDS) for key in _KEYS)
-_WORD_KEYS = {word: tuple(key for name, key in _KEYS.items() if word in name) for word in _KEY_WORDS}
+_WORD_KEYS = {folded: tuple(key for name, key in _KEYS.items() if word in name)
+              for word, folded in zip(_KEY_WORDS, fold_words(_KEY_WORDS))}
+_FOLDED_WORDS = tuple(_WORD_KEYS)
 _MARKS = ("DUMP_HEADER", "_DMP_HEADER", "MachineImageType", "KdDebuggerDataBlock", "BugCheckParameter1")
 _MARK_GATE = Marks(_MARKS)
 _MACHINES = {0x8664: "x64", 0x14C: "x86", 0xAA64: "arm64"}
@@ -55,24 +57,24 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return None
     values: dict[str, str] = {}
 
-    def needed(word: str) -> bool:
+    def needed(word: bytes) -> bool:
         # A field's first line is the one that counts.  A Volatility 3 row
         # fills only the fields it names, and holds each one's word.
         return any(key not in values for key in _WORD_KEYS[word])
 
-    low = lowered(text)
-    rows = Rows(text, low)
-    for i, at in walk_marked_lines(low, _KEY_WORDS, 0, len(low), 0, needed):
-        line = rows.line(i, at)
+    low = folded(text).low
+    rows = Rows(text)
+    for at in walk_marked_begins(low, _FOLDED_WORDS, 0, len(low), needed):  # (the rows not counted)
+        line = rows.line_from(at)
         words = line.replace(":", " ").split()
         if len(words) >= 2:
             key = _KEYS.get(words[0].lower())
             if key and key not in values:
                 values[key] = line.split(None, 1)[1].lstrip(": ").strip()
                 continue
-        if len(words) > 6 and "BugCheckCode" in words and i + 1 < len(rows):
-            _table(words, rows.after(i, at), values)  # Volatility 3: names in a row, values under them
-    bugcheck_line = _BUGCHECK.search(text)
+        if len(words) > 6 and "BugCheckCode" in words and rows.has_after(at):
+            _table(words, rows.line_from(rows.next_begin(at)), values)  # Volatility 3: names in a row, values under them
+    bugcheck_line = search_at(_BUGCHECK, text, "BugCheck ")
     code = _number(values.get("code"))
     args: list[int | None] = [hex_int(values.get(f"p{n}")) for n in range(1, 5)]
     if values.get("params") and not any(args):
@@ -88,7 +90,7 @@ def read_dump_header(text: str, source: str) -> Reading | None:
         return None
     report, findings = new_crash(source, Kind.TOOL_REPORT)
     set_bugcheck(report, code, args)
-    m = _LOADING.search(text)
+    m = search_at(_LOADING, text, "Loading Dump File [")
     if m:
         report.dump_file = m[1].strip()
         add_identity(report, "loading", report.dump_file)

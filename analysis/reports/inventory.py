@@ -16,7 +16,7 @@ from xml.parsers import expat
 
 from analysis.findings import Reading
 from analysis.model import module_key
-from analysis.reports.common import MAX_VALUE, Marks, Rows, label_pattern, label_places, lines, lowered, marked_rows
+from analysis.reports.common import MAX_VALUE, Marks, Rows, fold_words, folded, folded_label_pattern, label_begins, lines, marked_rows
 
 MAX_DRIVERS = 5000
 MAX_HOTFIXES = 2000
@@ -100,7 +100,9 @@ _SYSTEMINFO: dict[str, str] = {
     **dict.fromkeys(("system type", "系统类型", "系統類型", "systemtyp"), "arch"),
     **dict.fromkeys(("hotfix(s)", "hotfix(es)", "修补程序", "修補程式", "hotfixes"), "hotfixes"),
 }
-_SYSTEMINFO_LINE = label_pattern(_SYSTEMINFO)
+# A field's line never begins with a space or a tab (see _label_colon; the
+# hotfixes' indented lines are read after their label's, not found).
+_SYSTEMINFO_LINE = folded_label_pattern(_SYSTEMINFO, indented=False)
 _SYSTEMINFO_MARKS = ("OS Name", "Hotfix(s)", "System Boot Time", "OS 名称", "修补程序", "系统启动时间",
                      "Betriebssystemname", "Hotfix(es)", "作業系統名稱", '"Host Name"', '"主机名"')
 _SYSTEMINFO_GATE = Marks(_SYSTEMINFO_MARKS, also=("hotfix(",))
@@ -110,8 +112,8 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
     if not _SYSTEMINFO_GATE.found(text):
         return None
     inv = Inventory(source="systeminfo")
-    low = lowered(text)
-    rows = Rows(text, low)
+    low = folded(text).low
+    rows = Rows(text)
     header = next((r for r in rows.head(20) if r.count('","') >= 5), None)
     if header is not None:
         _systeminfo_csv(lines(text), inv)
@@ -120,17 +122,15 @@ def read_systeminfo(text: str, source: str) -> Reading | None:
         # where the scan found it), and after the hotfixes' label every line
         # until the list ends: elsewhere a line changes nothing.
         current: str | None = None
-        below = 0  # the rows above it are read
-        for i, begin in label_places(low, _SYSTEMINFO_LINE):
-            if i < below:
+        below = 0  # the lines that begin before it are read
+        for begin in label_begins(low, _SYSTEMINFO_LINE):
+            if begin < below:
                 continue
-            current = _systeminfo_line(inv, rows.line(i, begin), current)
-            i += 1
-            while current == "hotfixes" and i < len(rows):
+            current = _systeminfo_line(inv, rows.line_from(begin), current)
+            while current == "hotfixes" and rows.has_after(begin):
                 begin = rows.next_begin(begin)
-                current = _systeminfo_line(inv, rows.line(i, begin), current)
-                i += 1
-            below = i
+                current = _systeminfo_line(inv, rows.line_from(begin), current)
+            below = begin + 1
     if not (inv.os_name or inv.os_build or inv.hotfixes or inv.computer):
         return None
     return Reading(context=[inv])
@@ -339,6 +339,8 @@ _SUMMARY = ("system summary", "系统摘要", "系統摘要", "systemübersicht"
 _MSINFO_MARKS = ("<MsInfo", "[System Drivers]", "[Signed Drivers]", "[System Summary]", "[系统摘要]",
                  "[系统驱动程序]", "System Information report written at", "系统信息报告")
 _MSINFO_GATE = Marks(_MSINFO_MARKS, also=("[system ", "drivers]"))
+# The lines of the text export read outside a known section: a heading, the system's name.
+_MSINFO_ROW_WORDS = fold_words(("[", "system name:", "系统名称:", "系统名称："))
 
 
 def read_msinfo(text: str, source: str) -> Reading | None:
@@ -401,7 +403,7 @@ def _msinfo_text(text: str, inv: Inventory) -> None:
     rows = lines(text)
     # Outside a known section only a heading or the system's name counts:
     # the rows between are passed over unread.
-    marked = marked_rows(lowered(text), ("[", "system name:", "系统名称:", "系统名称："))
+    marked = marked_rows(folded(text).low, _MSINFO_ROW_WORDS)
     m = i = 0
     while i < len(rows):
         if section is None:

@@ -16,7 +16,7 @@ from analysis.findings import Findings, Reading, Site
 from analysis.model import DumpReport, Kind, ModuleInfo, OsInfo
 from analysis.reports.common import (
     MAX_CRASHES, MAX_VALUE, Marks, Rows, add_identity, add_module, claim, code_from_words, hex_int, hex_list, image_name,
-    lowered, marked_lines, walk_marked_lines,
+    fold_words, folded, marked_begins, walk_marked_begins,
     module_of, new_crash, set_bugcheck,
 )
 from analysis.winbuilds import fill as fill_os
@@ -36,6 +36,10 @@ _FIELDS = ("following module", "bugcheck code", "bug check code", "crash dump fi
 # The fields a block's labelled lines fill, and each field word's: "error:" fills "error".
 _KEYS = ("crash dump file", "error", "file path", "product", "company", "description", "uptime", "bugcheck name")
 assert all(word[:-1] in _KEYS for word in _FIELDS if word.endswith(":"))
+# As the folded copy holds them.
+_SPLIT_WORDS, _FIELD_WORDS = fold_words(_SPLIT), fold_words(_FIELDS)
+_MODULE_WORD, _FOLLOWING, _CODE_WORDS = b"probably caused by the following module", b"following module", (b"bugcheck code", b"bug check code")
+_FIELD_OF = {word: word[:-1].decode() for word in _FIELD_WORDS}  # b"error:" fills "error"
 _ON = re.compile(r"On (.{6,60}?) your computer crashed", re.I)
 _MODULE = re.compile(r"probably caused by the following module:[ \t]*+([\w.$~-]{1,120})(?:[ \t]*+\(([^)\n]{0,200})\))?", re.I)
 _CODE = re.compile(r"bug ?check code:[ \t]*+(0x[0-9a-fA-F]{1,8}|[0-9a-fA-F]{1,8})\b[ \t]*+(?:\(([^)\n]{0,200})\)?)?", re.I)
@@ -46,56 +50,52 @@ _CONCLUSION_DRIVER = re.compile(r"^[ \t]*+([\w.$~-]{1,120}\.(?:sys|dll|exe))[ \t
 def read_whocrashed(text: str, source: str) -> Reading | None:
     if not _MARK_GATE.found(text):
         return None
-    low_text = lowered(text)
-    if "probably caused by the following module" not in low_text and "bugcheck code" not in low_text:
+    low_text = folded(text).low
+    if _MODULE_WORD not in low_text and b"bugcheck code" not in low_text:
         return None
-    rows = Rows(text, low_text)
+    rows = Rows(text)
     machine = _system(rows.head(200))
-    # Blocks and the conclusion as spans of rows: only the lines that may
-    # start or end one are looked at (found by one scan of the text).
-    spans: list[list[int]] = []
+    # Blocks and the conclusion as spans of the folded text: only the lines
+    # that may start or end one are looked at (found by one scan of it), and
+    # the rows are not counted.
+    spans: list[list[int]] = []  # each block: where it begins and where it ends
     conclusion: list[str] = []
-    cur: int | None = None  # first row of the open block
+    cur: int | None = None  # where the open block begins
     cur_dump = False  # the open block has its "crash dump file:" line
-    conc: int | None = None  # first row of the open run of the conclusion
-    conc_begin = 0  # where it begins
-    stop = len(rows)
-    split = marked_lines(low_text, _SPLIT)
-    begins = dict(split)  # where each of these lines begins in low_text
-    begins[len(rows)] = len(low_text)
-    for i, begin in split:
-        line = rows.line(i, begin)
+    conc: int | None = None  # where the open run of the conclusion begins
+    stop = len(low_text) + 1  # where the last block and the conclusion end: past the last line's beginning
+    for begin in marked_begins(low_text, _SPLIT_WORDS):
+        line = rows.line_from(begin)
         low = line.lower()
         if any(mark in low for mark in _CRASH_START) or (low.startswith("crash dump file:") and (cur is None or cur_dump)):
             if len(spans) >= MAX_CRASHES:
-                stop = i
+                stop = begin
                 break
             if cur is not None:
-                spans[-1][1] = i
+                spans[-1][1] = begin
             if conc is not None:
-                conclusion.extend(rows.run(conc, conc_begin, i, 200))
-            cur, conc, cur_dump = i, None, low.startswith("crash dump file:")
-            spans.append([i, stop])
+                conclusion.extend(rows.run_to(conc, begin, 200))
+            cur, conc, cur_dump = begin, None, low.startswith("crash dump file:")
+            spans.append([begin, stop])
             continue
         if low.strip() == "conclusion" or low.startswith("conclusion"):
             if cur is not None:
-                spans[-1][1] = i
+                spans[-1][1] = begin
             if conc is not None:
-                conclusion.extend(rows.run(conc, conc_begin, i, 200))
-            cur, conc = None, i + 1
-            conc_begin = low_text.find("\n", begin) + 1  # (none after the last line: no run then)
+                conclusion.extend(rows.run_to(conc, begin, 200))
+            cur, conc = None, low_text.find(b"\n", begin) + 1 or None  # (none after the last line: no run then)
             continue
         if cur is not None and low.startswith("crash dump file:"):
             cur_dump = True
     if cur is not None:
         spans[-1][1] = stop
     if conc is not None:
-        conclusion.extend(rows.run(conc, conc_begin, stop, 200))
+        conclusion.extend(rows.run_to(conc, stop, 200))
     reading = Reading()
-    for start, end in spans:
+    for begin, finish in spans:
         # A block's fields are searched within it only (a block ends where
         # a marked line begins, or at the end).
-        crash = _crash(rows, start, end, low_text, begins[start], begins[end], source, machine)
+        crash = _crash(rows, low_text, begin, finish, source, machine)
         if crash is not None:
             reading.crashes.append(crash)
     if not reading.crashes:
@@ -125,31 +125,32 @@ def _value(line: str) -> str:
     return line.split(":", 1)[1].strip()[:MAX_VALUE] if ":" in line else ""
 
 
-def _crash(rows: Rows, start: int, end: int, low_text: str, begin: int, finish: int, source: str,
+def _crash(rows: Rows, low_text: bytes, begin: int, finish: int, source: str,
            machine: dict[str, object]) -> tuple[DumpReport, Findings] | None:
-    """The crash of the block rows[start:end], which is low_text[begin:finish]
-    lowered.  Only its rows that may hold a field are read (the others hold
+    """The crash of the block of lines that is low_text[begin:finish]
+    (folded).  Only its rows that may hold a field are read (the others hold
     none), and each field's words are searched for until the field is
     filled: its first line is the one that counts."""
     fields: dict[str, str] = {}
     module_line = code_line = None
+    first = rows.line_from(begin)  # (taken first: the lines are taken in order)
 
-    def needed(word: str) -> bool:
-        if word == "following module":
+    def needed(word: bytes) -> bool:
+        if word == _FOLLOWING:
             return module_line is None
-        if word in ("bugcheck code", "bug check code"):
+        if word in _CODE_WORDS:
             return code_line is None
-        return word[:-1] not in fields  # "error:" fills "error"
+        return _FIELD_OF[word] not in fields
 
-    for i, at in walk_marked_lines(low_text, _FIELDS, begin, finish, start, needed):
-        line = rows.line(i, at)
+    for at in walk_marked_begins(low_text, _FIELD_WORDS, begin, finish, needed):
+        line = rows.line_from(at)
         low = line.lower().strip()
         if "following module" in low and module_line is None:
             module_line = line
         elif low.startswith(("bugcheck code", "bug check code")) and code_line is None:
             code_line = line
-            if "(" in line and ")" not in line and i + 1 < end:
-                code_line += " " + rows.after(i, at).strip()  # the argument list wrapped
+            if "(" in line and ")" not in line and rows.has_after(at) and rows.next_begin(at) < finish:
+                code_line += " " + rows.line_from(rows.next_begin(at)).strip()  # the argument list wrapped
         else:
             for key in _KEYS:
                 if low.startswith(key + ":"):
@@ -172,7 +173,7 @@ def _crash(rows: Rows, start: int, end: int, low_text: str, begin: int, finish: 
     set_bugcheck(report, code, hex_list(args_text))
     report.dump_file = dump
     add_identity(report, "loading", dump)
-    m = _ON.search(rows.line(start, begin))
+    m = _ON.search(first)
     report.crash_time = m[1].strip() if m else None
     report.uptime = fields.get("uptime") or None
     report.computer = machine.get("computer")  # type: ignore[assignment]

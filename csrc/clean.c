@@ -135,11 +135,26 @@ fill(int kind, const void *data, Py_ssize_t len, int lines, int out_kind, void *
     }
 }
 
-static PyObject *pass(PyObject *text, int lines) {
+/* A str made by the C API's deprecated PyUnicode_FromUnicode(NULL, n) is
+ * not "ready" before Python 3.12: its length reads 0 and its data NULL
+ * until PyUnicode_READY makes them (PyArg_Parse's "U" does it; these take
+ * their argument as it is), and the passes returned "" for it.  From 3.12
+ * every str is ready (and the macro deprecated). */
+static int is_str(PyObject *text) {
     if (!PyUnicode_Check(text)) {
         PyErr_Format(PyExc_TypeError, "a str is required, not %.100s", Py_TYPE(text)->tp_name);
-        return NULL;
+        return 0;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return 0;
+#endif
+    return 1;
+}
+
+static PyObject *pass(PyObject *text, int lines) {
+    if (!is_str(text))
+        return NULL;
     Py_ssize_t len = PyUnicode_GET_LENGTH(text), n;
     if (len > PY_SSIZE_T_MAX / 2) {  /* every character becomes two at most */
         PyErr_NoMemory();
@@ -254,10 +269,8 @@ unquote_unbold_kind(PyObject *text, int kind, const void *data, Py_ssize_t len) 
 }
 
 static PyObject *unquote_unbold(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "a str is required, not %.100s", Py_TYPE(text)->tp_name);
+    if (!is_str(text))
         return NULL;
-    }
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
     switch (PyUnicode_KIND(text)) {

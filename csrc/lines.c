@@ -354,30 +354,35 @@ static PyObject *DUMP_SECONDS;  /* tuple: for each, a word that may follow it (l
 
 /* The opening words by their first character (all are ASCII): a line of
  * prose is compared with the few that start as it does, not with all. */
-#define MAX_OPENING 256
+#define MAX_OPENING 255  /* a word's place and a letter's count are bytes: 256 words of one letter counted 0 */
 static unsigned char OPENING_AT[128][2];  /* first index and count in OPENING_ORDER */
 static Py_ssize_t OPENING_ORDER[MAX_OPENING];
 
-static int index_opening(void) {
-    Py_ssize_t n = PyTuple_GET_SIZE(OPENING), k = 0;
-    if (n > MAX_OPENING) {
+/* What index_opening needs of the opening words (checked before setup
+ * keeps any of its tables). */
+static int check_opening(PyObject *opening) {
+    if (PyTuple_GET_SIZE(opening) > MAX_OPENING) {
         PyErr_SetString(PyExc_ValueError, "too many opening words");
         return -1;
     }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(opening); i++)
+        if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(opening, i), 0) >= 128) {
+            PyErr_SetString(PyExc_ValueError, "the opening words are ASCII");
+            return -1;
+        }
+    return 0;
+}
+
+static void index_opening(void) {
+    Py_ssize_t n = PyTuple_GET_SIZE(OPENING), k = 0;
     memset(OPENING_AT, 0, sizeof OPENING_AT);
     for (int c = 0; c < 128; c++) {
-        OPENING_AT[c][0] = (unsigned char)(k < 255 ? k : 255);
+        OPENING_AT[c][0] = (unsigned char)k;
         for (Py_ssize_t i = 0; i < n; i++)
             if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) == (Py_UCS4)c)
                 OPENING_ORDER[k++] = i;
         OPENING_AT[c][1] = (unsigned char)(k - OPENING_AT[c][0]);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) >= 128) {
-            PyErr_SetString(PyExc_ValueError, "the opening words are ASCII");
-            return -1;
-        }
-    return 0;
 }
 
 static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
@@ -925,7 +930,7 @@ static PyObject *long_lines(PyObject *self, PyObject *args) {
     return out;
 }
 
-static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
+static int check_tuple(PyObject *value, const char *what) {
     if (!PyTuple_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be a tuple", what);
         return -1;
@@ -935,9 +940,12 @@ static int set_tuple(PyObject **slot, PyObject *value, const char *what) {
             PyErr_Format(PyExc_TypeError, "%s must hold str that are not empty", what);
             return -1;
         }
+    return 0;
+}
+
+static void keep(PyObject **slot, PyObject *value) {
     Py_INCREF(value);
     Py_XSETREF(*slot, value);
-    return 0;
 }
 
 /* setup(Event, Frame, fields, value_next, opening, lm_first, lm_rest, dump_words, dump_seconds,
@@ -960,15 +968,19 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     for (int i = 0; i < 8; i++)
         if (slot_offset((PyTypeObject *)frame_type, frame_slots[i], &fs[i]) < 0)
             return NULL;
-    if (set_tuple(&OPENING, opening, "opening") < 0 || set_tuple(&LM_REST, lm_rest, "lm_rest") < 0
-        || set_tuple(&DUMP_WORDS, dump_words, "dump_words") < 0 || set_tuple(&DUMP_SECONDS, dump_seconds, "dump_seconds") < 0
-        || set_tuple(&NOT_MODULES, not_modules, "not_modules") < 0 || set_tuple(&KEYS_READ, keys_read, "keys_read") < 0)
+    /* Every check before any table is kept: a call refused after some of
+     * them were replaced left them out of step with the rest (dump kinds'
+     * first words without as many second words: the walk read past the
+     * tuple of the second, a segfault; lm labels past their first letters). */
+    if (check_tuple(opening, "opening") < 0 || check_tuple(lm_rest, "lm_rest") < 0
+        || check_tuple(dump_words, "dump_words") < 0 || check_tuple(dump_seconds, "dump_seconds") < 0
+        || check_tuple(not_modules, "not_modules") < 0 || check_tuple(keys_read, "keys_read") < 0)
         return NULL;
     if (PyTuple_GET_SIZE(dump_words) != PyTuple_GET_SIZE(dump_seconds)) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
         return NULL;
     }
-    if (index_opening() < 0)
+    if (check_opening(opening) < 0)
         return NULL;
     if (PyUnicode_GET_LENGTH(lm_first) != PyTuple_GET_SIZE(lm_rest)) {
         PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
@@ -978,6 +990,13 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "max_line and max_value must be positive");
         return NULL;
     }
+    keep(&OPENING, opening);
+    keep(&LM_REST, lm_rest);
+    keep(&DUMP_WORDS, dump_words);
+    keep(&DUMP_SECONDS, dump_seconds);
+    keep(&NOT_MODULES, not_modules);
+    keep(&KEYS_READ, keys_read);
+    index_opening();
     memcpy(EVENT_SLOTS, es, sizeof es);
     memcpy(FRAME_SLOTS, fs, sizeof fs);
     Py_INCREF(event_type);

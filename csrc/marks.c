@@ -50,19 +50,27 @@ static int finder_init(Finder *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "too many words");
         return -1;
     }
-    self->text = PyMem_Calloc(n ? n : 1, sizeof(const char *));
-    self->size = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
-    self->next = PyMem_Calloc(n ? n : 1, sizeof(uint16_t));
-    if (!self->text || !self->size || !self->next) {
-        PyErr_NoMemory();
-        return -1;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *w = PyTuple_GET_ITEM(words, i);
         if (!PyBytes_CheckExact(w) || PyBytes_GET_SIZE(w) < 2) {
             PyErr_SetString(PyExc_ValueError, "each word is bytes of two bytes or more");
             return -1;
         }
+    }
+    /* A Finder whose making failed can be made again (__init__ called once
+     * more): each failed try leaked the three arrays it had allocated before
+     * it looked at the words (a megabyte for 60,000 words).  The words are
+     * now looked at first, and what a try that ran out of memory left is
+     * let go of here. */
+    PyMem_Free(self->text);
+    PyMem_Free(self->size);
+    PyMem_Free(self->next);
+    self->text = PyMem_Calloc(n ? n : 1, sizeof(const char *));
+    self->size = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
+    self->next = PyMem_Calloc(n ? n : 1, sizeof(uint16_t));
+    if (!self->text || !self->size || !self->next) {
+        PyErr_NoMemory();
+        return -1;
     }
     /* Chained in reverse, so that each pair's words are compared in the
      * order given. */

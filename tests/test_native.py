@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -93,6 +94,29 @@ def test_midline_core_takes_any_bounds_and_piece_length_without_reading_outside_
         midline.midline_lines(text, 0, len(text), 0)
 
 
+def test_midline_twin_looks_back_for_each_line_start_once() -> None:
+    """The twin looked for the line of each word found back to the block's
+    start: on one long line whose every piece holds a word, the length of
+    the line for each piece (pure Python: 3.4 s for 8 million characters).
+    Counted here as the characters its rfind calls span."""
+
+    class Counted(str):
+        spanned = 0
+
+        def rfind(self, sub: str, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+            assert start is not None and end is not None
+            Counted.spanned += end - start
+            return super().rfind(sub, start, end)
+
+    line = "x" * 13 + ", {" + ("x" * 13 + " 0x1" + ", {" + "stop code") * 2000
+    text = Counted("a\n" + line + "\nb, {\n" + line)
+    found = events._midline_lines_py(text, 2, len(text), 16)
+    assert Counted.spanned < 4 * len(text), Counted.spanned
+    if midline is not None:
+        assert found == midline.midline_lines(str(text), 2, len(text), 16)
+    assert len(found[1][2]) > 1000
+
+
 @needs_clean
 def test_clean_core_holds_the_replacements_clean_makes() -> None:
     assert clean_core.REPLACE == cleaning._REPLACE
@@ -160,6 +184,38 @@ def test_clean_core_on_real_transcripts_and_odd_strings() -> None:
                 core(wrong)
 
 
+def _not_ready(value: str) -> str:
+    """``value`` as a str made the way the C API's deprecated
+    PyUnicode_FromUnicode(NULL, n) makes one and then written: before
+    Python 3.12 it is not "ready" (its length reads 0, its data NULL) until
+    PyUnicode_READY is called on it, which any use from Python does."""
+    import ctypes
+    import warnings
+
+    api = ctypes.pythonapi
+    new, buffer = api.PyUnicode_FromUnicode, api.PyUnicode_AsUnicode
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_ssize_t]
+    buffer.restype, buffer.argtypes = ctypes.c_void_p, [ctypes.py_object]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # what the test is about
+        text = new(None, len(value))
+    ctypes.memmove(buffer(text), ctypes.create_unicode_buffer(value), len(value) * ctypes.sizeof(ctypes.c_wchar))
+    return text
+
+
+@needs_clean
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="from Python 3.12 every str is ready")
+def test_clean_core_reads_a_str_not_yet_ready() -> None:
+    """The passes took their argument as it was, and gave "" for a str not
+    yet ready (made by C code with the deprecated API)."""
+    value = "> a\r\n\u00a0b **c**\n> > d\t中"
+    for core, twin in ((clean_core.fold, cleaning._fold_py), (clean_core.replace, cleaning._replace_all_py),
+                       (clean_core.unquote_unbold, cleaning._unquote_unbold_py)):
+        assert core(_not_ready(value)) == twin(value)
+    found = midline.midline_lines(_not_ready("x, {\nOwning Process"), 0, 19, 2048) if midline else None
+    assert found is None or found == events._midline_lines_py("x, {\nOwning Process", 0, 19)
+
+
 # Words that share their first pair of bytes, one inside another, one that
 # is another's start, of UTF-8 lead bytes, and at a text's very end.
 _MARK_WORDS = [b"ab", b"abc", b"abd", b"abcab", b"ba", b"bb", b"\xe4\xb8", b"\xe4\xb8\xad\xe6", b"zz", b"a\n", b"\n\n"]
@@ -207,6 +263,32 @@ def test_marks_core_on_the_readers_words_and_real_texts() -> None:
         finder.first("ab")
     with pytest.raises(TypeError):
         finder.__init__((b"ab",))  # made once: its table is not made again under a scan
+
+
+@needs_marks
+def test_marks_core_made_again_after_a_failed_making_keeps_no_memory() -> None:
+    """A Finder whose making failed (a word too short) can be made again
+    by calling __init__ once more; each failed try leaked the three arrays
+    it had allocated for the words (180 KB for these)."""
+    import tracemalloc
+
+    finder = marks_core.Finder.__new__(marks_core.Finder)
+    words = (b"ab",) * 10_000 + (b"a",)
+    tracemalloc.start()
+    try:
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                finder.__init__(words)
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(20):
+            with pytest.raises(ValueError):
+                finder.__init__(words)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 100_000, kept
+    finder.__init__((b"ab", b"cd"))
+    assert finder.first(b"xcdab") == (3, 1)
 
 
 def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
@@ -347,6 +429,47 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
     assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0)  # a line of hex digits alone: left to Python
     with pytest.raises(ValueError):
         lines_core.classify("ab", 5, 2)
+
+
+_REFUSED_SETUP = """
+import sys
+from analysis.model import Frame
+from analysis import _lines
+from analysis.text import events
+
+lines = ["Mini kernel dump", "Loaded symbol image file: x", "0: kd> k", "MODULE_NAME: x", "Key  : Failure.Hash", "zz"]
+text = "\\n" + "\\n".join(lines)
+def readings():
+    return [_lines.classify(text, text.index("\\n" + line) + 1, len(text)) for line in lines]
+before = readings()
+tables = dict(event=events.Event, frame=Frame, fields={"X": "X"}, value_next=set(), opening=("zz",), lm_first="q",
+              lm_rest=("uux",), dump_words=("Mini ",), dump_seconds=("zzz",), not_modules=("zz",), keys_read=("zz",),
+              max_line=2048, max_value=512)
+tables.update(dict(dump=dict(dump_words=("Mini ", "Mini "), dump_seconds=()), size=dict(max_line=0))[sys.argv[1]])
+try:
+    _lines.setup(*tables.values())
+except ValueError:
+    pass
+else:
+    raise SystemExit("setup took tables out of step")
+assert readings() == before, (readings(), before)
+print("same")
+"""
+
+
+@needs_lines
+def test_lines_core_setup_refused_keeps_the_tables_it_had() -> None:
+    """setup() replaced the walk's tables one by one and only then checked
+    them against each other: a refused call left them out of step (dump
+    kinds' first words without their second: the walk read past a tuple, a
+    segfault) or replaced (lm labels, opening words: lines the pattern
+    matches passed over)."""
+    import subprocess
+
+    for why in ("dump", "size"):
+        run = subprocess.run([sys.executable, "-c", _REFUSED_SETUP, why], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert run.returncode == 0 and run.stdout.strip() == "same", (why, run.returncode, run.stderr[-2000:])
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

@@ -34,7 +34,10 @@ static PyObject *OPENING;          /* tuple of the opening words (case as writte
 static PyObject *KIND_FIELD, *KIND_FRAME;
 static Py_ssize_t MAX_LINE = 2048, MAX_VALUE = 512;
 
-enum { SKIP = 0, STOP = 1, TAKEN = 2 };
+/* What the walk makes of a line: passed over; left to Python's match of
+ * the line pattern; read here; left to Python's long way (Scanner._read),
+ * the line being none of the shapes the pattern reads whole. */
+enum { SKIP = 0, STOP = 1, TAKEN = 2, LONG = 3 };
 
 #define READ(i) PyUnicode_READ(kind, data, (i))
 
@@ -394,8 +397,9 @@ static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssiz
     return 0;
 }
 
-/* Whether some branch other than the field and the plain frame may match
- * the line whose first character that is not a blank is c, at p. */
+/* Whether some branch other than those read here may match the line whose
+ * first character that is not a blank is c, at p: 0 none, 2 the numbers
+ * branch (whose look at the next line the pattern makes), 1 another. */
 static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
     if (c == '*' || c == '#') {
         for (Py_ssize_t q = p + 1; q < e; q++) {
@@ -415,7 +419,7 @@ static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
             q++;
         }
         if (q == e)
-            return 1;
+            return 2;
     }
     /* (?:HEX{2,4}[ ]++)?(?:HEX{8}|[\w.$-]++(?:!|\+0x)), from p and past a short number */
     Py_ssize_t from[2] = {p, -1};
@@ -808,18 +812,24 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
         r = frame_line(text, kind, data, s, p, e, made);
     if (r != SKIP)
         return r;
-    return may_match(kind, data, s, p, e, c) ? STOP : SKIP;
+    switch (may_match(kind, data, s, p, e, c)) {
+    case 0: return SKIP;
+    case 2: return STOP;
+    default: return LONG;
+    }
 }
 
 
-/* scan(text, pos, bound, stop, cursor, out) -> (s, cursor).
+/* scan(text, pos, bound, stop, cursor, out) -> (s, cursor, long_way).
  * The lines that start after a line break at pos - 1 or later and before
  * stop, from the first at or past cursor: each the Python reader would
- * match and read as a field or a plain frame is read here (its event
- * appended to out, cursor past it), each no branch can match passed over.
- * Returns at the first line left to the Python reader, or the first at or
- * past bound (the next line a mid-line word is in), with its start; or
- * stop when no such line is left. */
+ * match and read whole (a field, a plain frame, an argument, a key) is read
+ * here (its event appended to out, cursor past it), each no branch can
+ * match passed over.  Returns at the first line left to the Python reader
+ * (long_way: it is none of the shapes the pattern reads whole, and goes to
+ * Scanner._read without the pattern), or the first at or past bound (the
+ * next line a mid-line word is in), with its start; or stop when no such
+ * line is left. */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *out;
     Py_ssize_t pos, bound, stop, cursor;
@@ -842,10 +852,10 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             j = cursor - 1;  /* the lines before cursor were read with a fact before them */
         j = find_break(kind, data, j, stop);
         if (j < 0 || j + 1 >= stop)
-            return Py_BuildValue("(nn)", stop, cursor);
+            return Py_BuildValue("(nnO)", stop, cursor, Py_False);
         Py_ssize_t s = j + 1;
         if (s >= bound)
-            return Py_BuildValue("(nn)", s, cursor);
+            return Py_BuildValue("(nnO)", s, cursor, Py_False);
         Py_ssize_t e = find_break(kind, data, s, stop);
         if (e < 0)
             e = stop;
@@ -854,8 +864,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         int r = line(text, kind, data, s, e, stop, &made, &next);
         if (r < 0)
             return NULL;
-        if (r == STOP)
-            return Py_BuildValue("(nn)", s, cursor);
+        if (r == STOP || r == LONG)
+            return Py_BuildValue("(nnO)", s, cursor, r == LONG ? Py_True : Py_False);
         if (r == TAKEN) {
             if (made) {
                 int bad = PyList_Append(out, made);
@@ -1016,7 +1026,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 
 static PyMethodDef METHODS[] = {
     {"setup", setup, METH_VARARGS, "setup(...): the reader's tables (analysis.text.events)."},
-    {"scan", scan, METH_VARARGS, "scan(text, pos, bound, stop, cursor, out) -> (line start, cursor)."},
+    {"scan", scan, METH_VARARGS, "scan(text, pos, bound, stop, cursor, out) -> (line start, cursor, long way)."},
     {"classify", classify, METH_VARARGS, "classify(text, s, stop) -> (decision, event or None, where the reading goes on)."},
     {"long_lines", long_lines, METH_VARARGS, "long_lines(text, longer) -> the starts of the lines of more than longer characters."},
     {NULL, NULL, 0, NULL},

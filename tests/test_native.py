@@ -323,6 +323,10 @@ def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
                 assert made is None and m[5].lower() not in events._KEYS_READ, where
                 value_end = text.find("\n", m.end(4) + 1)
                 assert after == (m.end(4) + 1 if m[6] is None else (value_end if value_end >= 0 else n) + 1), where
+        elif decision == 3:  # the long way: no shape the pattern reads whole
+            assert m is None or m.lastgroup is None, where
+            left += 1
+            idle += m is None
         else:
             left += 1
             idle += m is None
@@ -425,8 +429,9 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
     for args in ((b"x", 1, 2, 3, 0, []), ("x", 1, 2, 3, 0, ()), ("x", "1", 2, 3, 0, [])):
         with pytest.raises(TypeError):
             lines_core.scan(*args)
-    assert lines_core.scan("ab\nzz", -5, 99, 99, -3, []) == (5, -3)  # bounds past the text: the text's end
-    assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0)  # a line of hex digits alone: left to Python
+    assert lines_core.scan("ab\nzz", -5, 99, 99, -3, []) == (5, -3, False)  # bounds past the text: the text's end
+    assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0, False)  # a line of hex digits alone: matched in Python
+    assert lines_core.scan("ab\nkd> x", 0, 99, 99, 0, []) == (3, 0, True)  # a prompt: read the long way
     with pytest.raises(ValueError):
         lines_core.classify("ab", 5, 2)
 

@@ -487,7 +487,7 @@ class Scanner:
             stop = limit if stop < 0 else stop + 1
             pos = seg
             while True:
-                start, cursor = scan(text, pos, others[o], stop, cursor, out)
+                start, cursor, long_way = scan(text, pos, others[o], stop, cursor, out)
                 if start >= stop:
                     break
                 # The lines a mid-line word is in before this one are read
@@ -498,17 +498,24 @@ class Scanner:
                     if self.wrap is not None:
                         return cursor
                     o += 1
-                m = match(text, start - 1, stop)
-                if others[o] == start:
+                m = None
+                if others[o] == start:  # (a mid-line word's line: read, matched or not)
                     o += 1
-                    if m is None:
-                        cursor = self._read_other(start, cursor, pieces)
-                        if self.wrap is not None:
-                            return cursor
-                if m is not None and start >= cursor:
+                    if not long_way:
+                        m = match(text, start - 1, stop)
+                        long_way = m is None
+                elif not long_way and start >= cursor:
+                    m = match(text, start - 1, stop)
+                if long_way:
+                    # What _take does with a line of no shape it reads whole;
+                    # or a line the pattern might not match at all, which
+                    # then says nothing (tests/test_text_gates.py: reading
+                    # every line says what the lines the pattern takes say).
+                    cursor = self._read_other(start, cursor, pieces)
+                elif m is not None and start >= cursor:
                     cursor = self._take(m, start, stop, cursor, pieces)
-                    if self.wrap is not None:
-                        return cursor
+                if self.wrap is not None:
+                    return cursor
                 end = text.find("\n", start, stop)
                 pos = end + 1 if end >= 0 else stop
             while others[o] < stop:

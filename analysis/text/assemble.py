@@ -374,6 +374,28 @@ class Grouper:
             self.cur, self.stack, self.prev, self.last_kind, self.lm, self.in_unloaded)
         for e in events:
             k = e.kind
+            if k == "frame":
+                # Half the events, and none of the tests below takes one: a
+                # frame starts no draft and contradicts nothing.
+                in_unloaded = False
+                frame: Frame = e.value
+                fresh = stack is None or last_kind != "frame" or (
+                    frame.index is not None and prev is not None and prev.index is not None
+                    and frame.index <= prev.index)
+                prev = frame
+                if cur.frames < MAX_DRAFT_FRAMES and folder.held < MAX_HELD:
+                    if fresh or stack is None:
+                        stack = []
+                        cur.stacks.append(stack)
+                    stack.append(frame)
+                    cur.frames += 1
+                    folder.held += 1
+                else:
+                    cur.cut.add("stack_cut")
+                    if fresh:
+                        stack = None
+                last_kind = k
+                continue
             if k not in ("bare_module", "unloaded_header"):
                 in_unloaded = False
             if k == "prompt":
@@ -410,28 +432,11 @@ class Grouper:
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, "command"), None, None
                 cur.mode = "command"
-            elif k != "frame" and cur.conflicts(e):  # a frame contradicts nothing (half the events)
+            elif cur.conflicts(e):
                 folder.add(cur)
                 cur, stack, lm = draft(e.pos, cur.mode), None, None
 
-            if k == "frame":
-                frame: Frame = e.value
-                fresh = stack is None or last_kind != "frame" or (
-                    frame.index is not None and prev is not None and prev.index is not None
-                    and frame.index <= prev.index)
-                prev = frame
-                if cur.frames < MAX_DRAFT_FRAMES and folder.held < MAX_HELD:
-                    if fresh or stack is None:
-                        stack = []
-                        cur.stacks.append(stack)
-                    stack.append(frame)
-                    cur.frames += 1
-                    folder.held += 1
-                else:
-                    cur.cut.add("stack_cut")
-                    if fresh:
-                        stack = None
-            elif k == "lm":
+            if k == "lm":
                 start, end, name, symbols, image = e.value
                 info = ModuleInfo(name=name, image=image if image and "." in image else None, base=start,
                                   size=(end - start) if end > start else None)

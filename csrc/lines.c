@@ -820,6 +820,17 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
 }
 
 
+/* The walk's tables are there, and stop is within the text. */
+static int within(PyObject *text, Py_ssize_t *stop) {
+    if (!EVENT_TYPE) {
+        PyErr_SetString(PyExc_RuntimeError, "analysis._lines.setup() not called");
+        return -1;
+    }
+    if (*stop > PyUnicode_GET_LENGTH(text))
+        *stop = PyUnicode_GET_LENGTH(text);
+    return 0;
+}
+
 /* scan(text, pos, bound, stop, cursor, out) -> (s, cursor, long_way).
  * The lines that start after a line break at pos - 1 or later and before
  * stop, from the first at or past cursor: each the Python reader would
@@ -833,15 +844,9 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *out;
     Py_ssize_t pos, bound, stop, cursor;
-    if (!PyArg_ParseTuple(args, "UnnnnO!", &text, &pos, &bound, &stop, &cursor, &PyList_Type, &out))
+    if (!PyArg_ParseTuple(args, "UnnnnO!", &text, &pos, &bound, &stop, &cursor, &PyList_Type, &out)
+        || within(text, &stop) < 0)
         return NULL;
-    if (!EVENT_TYPE) {
-        PyErr_SetString(PyExc_RuntimeError, "analysis._lines.setup() not called");
-        return NULL;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (stop > n)
-        stop = n;
     if (pos < 1)
         pos = 1;
     int kind = PyUnicode_KIND(text);
@@ -884,15 +889,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 static PyObject *classify(PyObject *self, PyObject *args) {
     PyObject *text;
     Py_ssize_t s, stop;
-    if (!PyArg_ParseTuple(args, "Unn", &text, &s, &stop))
+    if (!PyArg_ParseTuple(args, "Unn", &text, &s, &stop) || within(text, &stop) < 0)
         return NULL;
-    if (!EVENT_TYPE) {
-        PyErr_SetString(PyExc_RuntimeError, "analysis._lines.setup() not called");
-        return NULL;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (stop > n)
-        stop = n;
     if (s < 0 || s > stop) {
         PyErr_SetString(PyExc_ValueError, "s out of the text");
         return NULL;

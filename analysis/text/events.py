@@ -9,6 +9,7 @@ dozens of whole-text scans.  The result is an ordered list of events that
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -431,24 +432,15 @@ class Scanner:
         if _NATIVE_LINES is not None:
             return self._walk(cursor, limit)
         text = self.text
-        n = len(text)
-        # Lines that hold a mid-line word, with a sentinel past the last.
-        others, pieces = _midline_lines(text, cursor, limit)
-        others.append(n + 1)
+        others, pieces = self._others(cursor, limit)
         o = 0
-        seg = cursor
-        while seg < limit:
-            if seg and self.deadline.expired():
-                self.stopped_at = seg
-                break
-            stop = text.find("\n", seg + _SEGMENT, limit)
-            stop = limit if stop < 0 else stop + 1
+        for seg, stop in self._segments(cursor, limit):
             for m in _LINE_START.finditer(text, seg - 1 if seg else 0, stop):
                 start = m.start() + 1
                 if others[o] <= start:
-                    while others[o] < start:
-                        cursor = self._read_other(others[o], cursor, pieces)
-                        o += 1
+                    o, cursor = self._read_others(others, o, start, cursor, pieces)
+                    if self.wrap is not None:
+                        return cursor
                     if others[o] == start:
                         o += 1
                 if start < cursor:
@@ -456,35 +448,25 @@ class Scanner:
                 cursor = self._take(m, start, stop, cursor, pieces)
                 if self.wrap is not None:
                     return cursor
-            while others[o] < stop:
-                cursor = self._read_other(others[o], cursor, pieces)
-                if self.wrap is not None:
-                    return cursor
-                o += 1
-            seg = stop
+            o, cursor = self._read_others(others, o, stop, cursor, pieces)
+            if self.wrap is not None:
+                return cursor
         return cursor
 
     def _walk(self, cursor: int, limit: int) -> int:
         """``_run`` with the walk over the lines in C (csrc/lines.c): it
-        reads the field and plain frame lines itself, passes over the lines
-        no branch of _LINE_START can match, and hands back each other line,
-        which is matched and read here as ``_run`` reads it."""
+        reads the lines of the shapes the pattern reads whole itself, passes
+        over the lines no branch of _LINE_START can match, and hands back
+        each other line, which is matched (or read the long way) here as
+        ``_run`` reads it."""
         assert _NATIVE_LINES is not None
         scan = _NATIVE_LINES.scan
         match = _LINE_START.match
         text = self.text
-        n = len(text)
         out = self.out
-        others, pieces = _midline_lines(text, cursor, limit)
-        others.append(n + 1)
+        others, pieces = self._others(cursor, limit)
         o = 0
-        seg = cursor
-        while seg < limit:
-            if seg and self.deadline.expired():
-                self.stopped_at = seg
-                break
-            stop = text.find("\n", seg + _SEGMENT, limit)
-            stop = limit if stop < 0 else stop + 1
+        for seg, stop in self._segments(cursor, limit):
             pos = seg
             while True:
                 start, cursor, long_way = scan(text, pos, others[o], stop, cursor, out)
@@ -493,11 +475,9 @@ class Scanner:
                 # The lines a mid-line word is in before this one are read
                 # as the match after them would read them in _run; with no
                 # match between, reading them now reads them in the same order.
-                while others[o] < start:
-                    cursor = self._read_other(others[o], cursor, pieces)
-                    if self.wrap is not None:
-                        return cursor
-                    o += 1
+                o, cursor = self._read_others(others, o, start, cursor, pieces)
+                if self.wrap is not None:
+                    return cursor
                 m = None
                 if others[o] == start:  # (a mid-line word's line: read, matched or not)
                     o += 1
@@ -518,13 +498,41 @@ class Scanner:
                     return cursor
                 end = text.find("\n", start, stop)
                 pos = end + 1 if end >= 0 else stop
-            while others[o] < stop:
-                cursor = self._read_other(others[o], cursor, pieces)
-                if self.wrap is not None:
-                    return cursor
-                o += 1
-            seg = stop
+            o, cursor = self._read_others(others, o, stop, cursor, pieces)
+            if self.wrap is not None:
+                return cursor
         return cursor
+
+    def _others(self, cursor: int, limit: int) -> tuple[list[int], dict[int, set[int]]]:
+        """The lines that hold a mid-line word, with a sentinel past the
+        last, and the further pieces of the long ones that do."""
+        others, pieces = _midline_lines(self.text, cursor, limit)
+        others.append(len(self.text) + 1)
+        return others, pieces
+
+    def _segments(self, seg: int, limit: int) -> Iterator[tuple[int, int]]:
+        """text[seg:limit] in segments of about _SEGMENT characters, each
+        ending at a line end; the clock is looked at between two."""
+        text = self.text
+        while seg < limit:
+            if seg and self.deadline.expired():
+                self.stopped_at = seg
+                return
+            stop = text.find("\n", seg + _SEGMENT, limit)
+            stop = limit if stop < 0 else stop + 1
+            yield seg, stop
+            seg = stop
+
+    def _read_others(self, others: list[int], o: int, before: int, cursor: int,
+                     pieces: dict[int, set[int]]) -> tuple[int, int]:
+        """Read the lines a mid-line word is in from others[o] to ``before``
+        (until one starts a wrapped argument); the next of them, the cursor."""
+        while others[o] < before:
+            cursor = self._read_other(others[o], cursor, pieces)
+            if self.wrap is not None:
+                break
+            o += 1
+        return o, cursor
 
     def _read_other(self, start: int, cursor: int, pieces: dict[int, set[int]]) -> int:
         """Read a line a mid-line word is in, unless a fact before it took it."""

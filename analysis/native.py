@@ -33,5 +33,6 @@ def load(name: str) -> ModuleType | None:
         if REQUIRED:
             raise
         return None
-    LOADED.append(name)
+    if name not in LOADED:
+        LOADED.append(name)
     return module

@@ -337,6 +337,66 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
         lines_core.classify("ab", 5, 2)
 
 
+@needs_lines
+def test_lines_core_reads_from_any_cursor_before_the_text() -> None:
+    """A cursor before the text reads every line, the most negative too
+    (``cursor - 1`` wrapped round to the largest number: nothing was read)."""
+    import sys
+
+    text = "ab\nMODULE_NAME: x\nfffff80112345678 fffff80112345678 nt!KiPageFault+0x260\n"
+    read = []
+    assert lines_core.scan(text, 0, 99, 99, 0, read)[0] == len(text) and len(read) == 2
+    for cursor in (-1, -(1 << 40), -sys.maxsize, -sys.maxsize - 1):
+        out: list = []
+        assert lines_core.scan(text, 0, 99, 99, cursor, out) == (len(text), len(text)) and out == read, cursor
+
+
+def _decisions(text: str) -> list:
+    return [lines_core.classify(text, s, len(text)) for s in [i + 1 for i, c in enumerate(text) if c == "\n"]]
+
+
+@needs_lines
+def test_lines_core_keeps_its_tables_when_a_setup_is_refused() -> None:
+    """A setup refused changes none of the tables: one table changed and
+    its twin not (the dump kinds' first and second words, the lm labels'
+    first letters and rests) had the walk index one by the other's length,
+    past its end; and the opening words, taken before the lm labels were
+    refused, had the walk pass over every line they open."""
+    tables = events._LINES_TABLES
+    probe = "\n" + "\n".join(["Windows 10 Kernel Version 19041", "kd> k", "User Mini Dump File", "Automatic dump",
+                              "Image path: x", "Legalcopyright: x", "Key  : x", "THREAD ffffd00012345678  Cid",
+                              "start end", "Zebra", "MODULE_NAME: x"]) + "\n"
+    before = _decisions(probe)
+    wrong = []
+    for at, value in ((7, tables[7][:2]), (4, ("Q",)), (6, tables[6] + ("zzz",))):
+        changed = list(tables)
+        changed[at] = value
+        wrong.append(changed)
+    wrong[1][6] = tables[6][:-1]  # (the opening words pass; the lm labels after them are refused)
+    try:
+        for changed in wrong:
+            with pytest.raises(ValueError):
+                lines_core.setup(*changed)
+            assert _decisions(probe) == before
+    finally:
+        lines_core.setup(*tables)
+
+
+@needs_lines
+def test_lines_core_counts_each_first_characters_opening_words_to_the_last() -> None:
+    """As many opening words as setup takes (256), all of one first
+    character: each is looked for (the count was kept in a byte: 0)."""
+    tables = list(events._LINES_TABLES)
+    tables[4] = tuple(f"W{i}" for i in range(256))
+    try:
+        lines_core.setup(*tables)
+        assert [d for d, _, _ in _decisions("\nW7 x\nW255\nW\nX7")] == [1, 1, 0, 0]
+    finally:
+        lines_core.setup(*events._LINES_TABLES)
+    with pytest.raises(ValueError):
+        lines_core.setup(*(tables[:4] + [tuple(f"W{i}" for i in range(257))] + tables[5:]))
+
+
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:
     """The whole analysis on the twins alone (as on a machine without a C
     compiler): the golden verdicts and the readers' gate checks, in a

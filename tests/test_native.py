@@ -311,6 +311,52 @@ def test_lines_core_on_generated_lines(bits) -> None:
     _walk_agrees_with_the_line_pattern("\n" + "".join(bits))
 
 
+def _walk_and_loop(text: str, cuts: list[int]) -> None:
+    """Scanner with the compiled walk (Scanner._walk) and with the Python
+    loop (Scanner._run, the twin): the same events and cursor on the whole
+    text, and the same events and kept tail fed in blocks cut at ``cuts``."""
+    import itertools
+
+    def read(walk):
+        events._NATIVE_LINES = walk
+        sc = events.Scanner()
+        sc.text = text
+        cursor = sc._run(0, len(text))
+        whole = (cursor, [(e.pos, e.kind, repr(e.value)) for e in sc.out])
+        sc, streamed = events.Scanner(), []
+        ends = sorted({text.find("\n", c) + 1 for c in cuts if 0 < text.find("\n", c) + 1 < len(text)})
+        for a, b in itertools.pairwise([0, *ends, len(text)]):
+            streamed.append(([(e.pos, e.kind, repr(e.value)) for e in sc.feed(text[a:b], final=b == len(text))], sc.tail))
+        return whole, streamed
+
+    try:
+        assert read(lines_core) == read(None), text[:300]
+    finally:
+        events._NATIVE_LINES = lines_core
+
+
+@needs_lines
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_BITS + ["\n", "\n", "\n", " ", ":", "!", "+0x", "0", "f", "\u212a", "\U0001f600",
+                                              "fffff80112345678 ", "fffff80112345678 fffff80112345678 nt!KiPageFault+0x260",
+                                              # what a look at the next line finds: a fact there, a wrapped meaning
+                                              "\nKey  : Analysis.X\n    Value: BugCheck 1A, {1, 2, 3, 4}\n",
+                                              "\nArg1: 1, x\n   wrapped 0x1a bugcheck\n", "\nffffffff ffffffff\nnt!Foo+0x1\n"]),
+                max_size=40),
+       st.lists(st.integers(0, 4000), max_size=4), st.sampled_from([16 * 1024, 1, 30, 200]))
+def test_lines_core_walk_gives_the_loops_events(bits, cuts, segment) -> None:
+    """The compiled walk and the Python loop, text by text: segments of a
+    line or a few put a segment's end after every line (a key's Value line
+    and an argument's next line looked at up to it), blocks a block's end."""
+    old = events._SEGMENT
+    events._SEGMENT = segment
+    try:
+        _walk_and_loop("".join(bits), cuts)
+        _walk_and_loop("\n" + "".join(bits), cuts)
+    finally:
+        events._SEGMENT = old
+
+
 @needs_lines
 def test_lines_core_reads_the_common_shapes_itself() -> None:
     """What the walk is for: the shapes of most frame and field lines are

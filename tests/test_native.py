@@ -395,6 +395,12 @@ def test_lines_core_reads_from_any_cursor_before_the_text() -> None:
     for cursor in (-1, -(1 << 40), -sys.maxsize, -sys.maxsize - 1):
         out: list = []
         assert lines_core.scan(text, 0, 99, 99, cursor, out) == (len(text), len(text)) and out == read, cursor
+    big = sys.maxsize
+    for pos, bound, stop, cursor in ((big, 99, 99, 0), (0, 99, 99, big), (0, 99, -big - 1, 0), (-big - 1, 99, big, 99)):
+        out = []
+        assert lines_core.scan(text, pos, bound, stop, cursor, out) == (min(stop, len(text)), cursor) and out == []
+    out = []
+    assert lines_core.scan(text, 5, 0, 99, 0, out) == (text.index("fffff"), 0) and out == []  # bound before pos
 
 
 def _decisions(text: str) -> list:

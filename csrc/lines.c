@@ -357,42 +357,42 @@ static PyObject *DUMP_SECONDS;  /* tuple: for each, a word that may follow it (l
 
 /* The opening words by their first character (all are ASCII): a line of
  * prose is compared with the few that start as it does, not with all. */
-#define MAX_OPENING 255  /* a word's place and a letter's count are bytes: 256 words of one letter counted 0 */
-static unsigned char OPENING_AT[128][2];  /* first index and count in OPENING_ORDER */
-static Py_ssize_t OPENING_ORDER[MAX_OPENING];
+#define MAX_OPENING 256
+typedef struct {
+    unsigned short at[128][2];  /* first index and count in order (a count may be MAX_OPENING) */
+    Py_ssize_t order[MAX_OPENING];
+} OpeningIndex;
+static OpeningIndex OPENING_INDEX;
 
-/* What index_opening needs of the opening words (checked before setup
- * keeps any of its tables). */
-static int check_opening(PyObject *opening) {
-    if (PyTuple_GET_SIZE(opening) > MAX_OPENING) {
+/* The index of the opening words (a tuple of str that are not empty),
+ * made into *ix; -1 (and nothing of the module's changed) when they are
+ * not all ASCII or too many. */
+static int index_opening(PyObject *opening, OpeningIndex *ix) {
+    Py_ssize_t n = PyTuple_GET_SIZE(opening), k = 0;
+    if (n > MAX_OPENING) {
         PyErr_SetString(PyExc_ValueError, "too many opening words");
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(opening); i++)
+    for (Py_ssize_t i = 0; i < n; i++)
         if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(opening, i), 0) >= 128) {
             PyErr_SetString(PyExc_ValueError, "the opening words are ASCII");
             return -1;
         }
-    return 0;
-}
-
-static void index_opening(void) {
-    Py_ssize_t n = PyTuple_GET_SIZE(OPENING), k = 0;
-    memset(OPENING_AT, 0, sizeof OPENING_AT);
     for (int c = 0; c < 128; c++) {
-        OPENING_AT[c][0] = (unsigned char)k;
+        ix->at[c][0] = (unsigned short)k;
         for (Py_ssize_t i = 0; i < n; i++)
-            if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(OPENING, i), 0) == (Py_UCS4)c)
-                OPENING_ORDER[k++] = i;
-        OPENING_AT[c][1] = (unsigned char)(k - OPENING_AT[c][0]);
+            if (PyUnicode_READ_CHAR(PyTuple_GET_ITEM(opening, i), 0) == (Py_UCS4)c)
+                ix->order[k++] = i;
+        ix->at[c][1] = (unsigned short)(k - ix->at[c][0]);
     }
+    return 0;
 }
 
 static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
     if (c >= 128)
         return 0;
-    for (int i = OPENING_AT[c][0], end = i + OPENING_AT[c][1]; i < end; i++)
-        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(OPENING, OPENING_ORDER[i]), 0))
+    for (int i = OPENING_INDEX.at[c][0], end = i + OPENING_INDEX.at[c][1]; i < end; i++)
+        if (starts_with(kind, data, p, e, PyTuple_GET_ITEM(OPENING, OPENING_INDEX.order[i]), 0))
             return 1;
     return 0;
 }
@@ -853,7 +853,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t j = pos - 1;
     for (;;) {
-        if (j < cursor - 1)
+        if (cursor > j + 1)  /* (not j < cursor - 1: no cursor, however negative, wraps round) */
             j = cursor - 1;  /* the lines before cursor were read with a fact before them */
         j = find_break(kind, data, j, stop);
         if (j < 0 || j + 1 >= stop)
@@ -951,7 +951,7 @@ static int check_tuple(PyObject *value, const char *what) {
     return 0;
 }
 
-static void keep(PyObject **slot, PyObject *value) {
+static void set_ref(PyObject **slot, PyObject *value) {
     Py_INCREF(value);
     Py_XSETREF(*slot, value);
 }
@@ -976,10 +976,9 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     for (int i = 0; i < 8; i++)
         if (slot_offset((PyTypeObject *)frame_type, frame_slots[i], &fs[i]) < 0)
             return NULL;
-    /* Every check before any table is kept: a call refused after some of
-     * them were replaced left them out of step with the rest (dump kinds'
-     * first words without as many second words: the walk read past the
-     * tuple of the second, a segfault; lm labels past their first letters). */
+    /* Every table is checked before any is set: a setup refused leaves the
+     * walk with the tables it had, not with some of each (the loops over
+     * one table index the other by its length). */
     if (check_tuple(opening, "opening") < 0 || check_tuple(lm_rest, "lm_rest") < 0
         || check_tuple(dump_words, "dump_words") < 0 || check_tuple(dump_seconds, "dump_seconds") < 0
         || check_tuple(not_modules, "not_modules") < 0 || check_tuple(keys_read, "keys_read") < 0)
@@ -988,8 +987,6 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
         return NULL;
     }
-    if (check_opening(opening) < 0)
-        return NULL;
     if (PyUnicode_GET_LENGTH(lm_first) != PyTuple_GET_SIZE(lm_rest)) {
         PyErr_SetString(PyExc_ValueError, "one first letter for each lm label");
         return NULL;
@@ -998,25 +995,25 @@ static PyObject *setup(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "max_line and max_value must be positive");
         return NULL;
     }
-    keep(&OPENING, opening);
-    keep(&LM_REST, lm_rest);
-    keep(&DUMP_WORDS, dump_words);
-    keep(&DUMP_SECONDS, dump_seconds);
-    keep(&NOT_MODULES, not_modules);
-    keep(&KEYS_READ, keys_read);
-    index_opening();
+    OpeningIndex ix;
+    if (index_opening(opening, &ix) < 0)
+        return NULL;
+    OPENING_INDEX = ix;
+    set_ref(&OPENING, opening);
+    set_ref(&LM_REST, lm_rest);
+    set_ref(&DUMP_WORDS, dump_words);
+    set_ref(&DUMP_SECONDS, dump_seconds);
+    set_ref(&NOT_MODULES, not_modules);
+    set_ref(&KEYS_READ, keys_read);
     memcpy(EVENT_SLOTS, es, sizeof es);
     memcpy(FRAME_SLOTS, fs, sizeof fs);
     Py_INCREF(event_type);
     Py_XSETREF(EVENT_TYPE, (PyTypeObject *)event_type);
     Py_INCREF(frame_type);
     Py_XSETREF(FRAME_TYPE, (PyTypeObject *)frame_type);
-    Py_INCREF(fields);
-    Py_XSETREF(FIELDS, fields);
-    Py_INCREF(value_next);
-    Py_XSETREF(VALUE_NEXT, value_next);
-    Py_INCREF(lm_first);
-    Py_XSETREF(LM_FIRST, lm_first);
+    set_ref(&FIELDS, fields);
+    set_ref(&VALUE_NEXT, value_next);
+    set_ref(&LM_FIRST, lm_first);
     MAX_LINE = max_line;
     MAX_VALUE = max_value;
     Py_RETURN_NONE;

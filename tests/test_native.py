@@ -397,6 +397,52 @@ def test_lines_core_on_generated_lines(bits) -> None:
     _walk_agrees_with_the_line_pattern("\n" + "".join(bits))
 
 
+def _walk_and_loop(text: str, cuts: list[int]) -> None:
+    """Scanner with the compiled walk (Scanner._walk) and with the Python
+    loop (Scanner._run, the twin): the same events and cursor on the whole
+    text, and the same events and kept tail fed in blocks cut at ``cuts``."""
+    import itertools
+
+    def read(walk):
+        events._NATIVE_LINES = walk
+        sc = events.Scanner()
+        sc.text = text
+        cursor = sc._run(0, len(text))
+        whole = (cursor, [(e.pos, e.kind, repr(e.value)) for e in sc.out])
+        sc, streamed = events.Scanner(), []
+        ends = sorted({text.find("\n", c) + 1 for c in cuts if 0 < text.find("\n", c) + 1 < len(text)})
+        for a, b in itertools.pairwise([0, *ends, len(text)]):
+            streamed.append(([(e.pos, e.kind, repr(e.value)) for e in sc.feed(text[a:b], final=b == len(text))], sc.tail))
+        return whole, streamed
+
+    try:
+        assert read(lines_core) == read(None), text[:300]
+    finally:
+        events._NATIVE_LINES = lines_core
+
+
+@needs_lines
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_BITS + ["\n", "\n", "\n", " ", ":", "!", "+0x", "0", "f", "\u212a", "\U0001f600",
+                                              "fffff80112345678 ", "fffff80112345678 fffff80112345678 nt!KiPageFault+0x260",
+                                              # what a look at the next line finds: a fact there, a wrapped meaning
+                                              "\nKey  : Analysis.X\n    Value: BugCheck 1A, {1, 2, 3, 4}\n",
+                                              "\nArg1: 1, x\n   wrapped 0x1a bugcheck\n", "\nffffffff ffffffff\nnt!Foo+0x1\n"]),
+                max_size=40),
+       st.lists(st.integers(0, 4000), max_size=4), st.sampled_from([16 * 1024, 1, 30, 200]))
+def test_lines_core_walk_gives_the_loops_events(bits, cuts, segment) -> None:
+    """The compiled walk and the Python loop, text by text: segments of a
+    line or a few put a segment's end after every line (a key's Value line
+    and an argument's next line looked at up to it), blocks a block's end."""
+    old = events._SEGMENT
+    events._SEGMENT = segment
+    try:
+        _walk_and_loop("".join(bits), cuts)
+        _walk_and_loop("\n" + "".join(bits), cuts)
+    finally:
+        events._SEGMENT = old
+
+
 @needs_lines
 def test_lines_core_reads_the_common_shapes_itself() -> None:
     """What the walk is for: the shapes of most frame and field lines are
@@ -436,45 +482,71 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
         lines_core.classify("ab", 5, 2)
 
 
-_REFUSED_SETUP = """
-import sys
-from analysis.model import Frame
-from analysis import _lines
-from analysis.text import events
+@needs_lines
+def test_lines_core_reads_from_any_cursor_before_the_text() -> None:
+    """A cursor before the text reads every line, the most negative too
+    (``cursor - 1`` wrapped round to the largest number: nothing was read)."""
+    import sys
 
-lines = ["Mini kernel dump", "Loaded symbol image file: x", "0: kd> k", "MODULE_NAME: x", "Key  : Failure.Hash", "zz"]
-text = "\\n" + "\\n".join(lines)
-def readings():
-    return [_lines.classify(text, text.index("\\n" + line) + 1, len(text)) for line in lines]
-before = readings()
-tables = dict(event=events.Event, frame=Frame, fields={"X": "X"}, value_next=set(), opening=("zz",), lm_first="q",
-              lm_rest=("uux",), dump_words=("Mini ",), dump_seconds=("zzz",), not_modules=("zz",), keys_read=("zz",),
-              max_line=2048, max_value=512)
-tables.update(dict(dump=dict(dump_words=("Mini ", "Mini "), dump_seconds=()), size=dict(max_line=0))[sys.argv[1]])
-try:
-    _lines.setup(*tables.values())
-except ValueError:
-    pass
-else:
-    raise SystemExit("setup took tables out of step")
-assert readings() == before, (readings(), before)
-print("same")
-"""
+    text = "ab\nMODULE_NAME: x\nfffff80112345678 fffff80112345678 nt!KiPageFault+0x260\n"
+    read = []
+    assert lines_core.scan(text, 0, 99, 99, 0, read)[0] == len(text) and len(read) == 2
+    for cursor in (-1, -(1 << 40), -sys.maxsize, -sys.maxsize - 1):
+        out: list = []
+        assert lines_core.scan(text, 0, 99, 99, cursor, out) == (len(text), len(text), False) and out == read, cursor
+    big = sys.maxsize
+    for pos, bound, stop, cursor in ((big, 99, 99, 0), (0, 99, 99, big), (0, 99, -big - 1, 0), (-big - 1, 99, big, 99)):
+        out = []
+        assert lines_core.scan(text, pos, bound, stop, cursor, out) == (min(stop, len(text)), cursor, False) and out == []
+    out = []
+    assert lines_core.scan(text, 5, 0, 99, 0, out) == (text.index("fffff"), 0, False) and out == []  # bound before pos
+
+
+def _decisions(text: str) -> list:
+    return [lines_core.classify(text, s, len(text)) for s in [i + 1 for i, c in enumerate(text) if c == "\n"]]
 
 
 @needs_lines
-def test_lines_core_setup_refused_keeps_the_tables_it_had() -> None:
-    """setup() replaced the walk's tables one by one and only then checked
-    them against each other: a refused call left them out of step (dump
-    kinds' first words without their second: the walk read past a tuple, a
-    segfault) or replaced (lm labels, opening words: lines the pattern
-    matches passed over)."""
-    import subprocess
+def test_lines_core_keeps_its_tables_when_a_setup_is_refused() -> None:
+    """A setup refused changes none of the tables: one table changed and
+    its twin not (the dump kinds' first and second words, the lm labels'
+    first letters and rests) had the walk index one by the other's length,
+    past its end; and the opening words, taken before the lm labels were
+    refused, had the walk pass over every line they open."""
+    tables = events._LINES_TABLES
+    probe = "\n" + "\n".join(["Windows 10 Kernel Version 19041", "kd> k", "User Mini Dump File", "Automatic dump",
+                              "Image path: x", "Legalcopyright: x", "Key  : x", "THREAD ffffd00012345678  Cid",
+                              "start end", "Zebra", "MODULE_NAME: x"]) + "\n"
+    before = _decisions(probe)
+    wrong = []
+    for at, value in ((7, tables[7][:2]), (4, ("Q",)), (6, tables[6] + ("zzz",))):
+        changed = list(tables)
+        changed[at] = value
+        wrong.append(changed)
+    wrong[1][6] = tables[6][:-1]  # (the opening words pass; the lm labels after them are refused)
+    wrong.append([*tables[:-2], 0, tables[-1]])  # every table right, the line length refused
+    try:
+        for changed in wrong:
+            with pytest.raises(ValueError):
+                lines_core.setup(*changed)
+            assert _decisions(probe) == before
+    finally:
+        lines_core.setup(*tables)
 
-    for why in ("dump", "size"):
-        run = subprocess.run([sys.executable, "-c", _REFUSED_SETUP, why], capture_output=True, text=True,
-                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        assert run.returncode == 0 and run.stdout.strip() == "same", (why, run.returncode, run.stderr[-2000:])
+
+@needs_lines
+def test_lines_core_counts_each_first_characters_opening_words_to_the_last() -> None:
+    """As many opening words as setup takes (256), all of one first
+    character: each is looked for (the count was kept in a byte: 0)."""
+    tables = list(events._LINES_TABLES)
+    tables[4] = tuple(f"W{i}" for i in range(256))
+    try:
+        lines_core.setup(*tables)
+        assert [d for d, _, _ in _decisions("\nW7 x\nW255\nW\nX7")] == [3, 3, 0, 0]  # (the long way)
+    finally:
+        lines_core.setup(*events._LINES_TABLES)
+    with pytest.raises(ValueError):
+        lines_core.setup(*(tables[:4] + [tuple(f"W{i}" for i in range(257))] + tables[5:]))
 
 
 def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:

@@ -334,7 +334,8 @@ _NATIVE_LINES = native.load("lines")
 if _NATIVE_LINES is not None:
     # What csrc/lines.c reads as a field's name: capitals, digits and "_", a capital first.
     assert all("A" <= name[0] <= "Z" and set(name) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") for name in ANALYSIS_FIELDS)
-    _NATIVE_LINES.setup(
+    # (Named: tests/test_native.py gives setup wrong ones and then these again.)
+    _LINES_TABLES = (
         Event, Frame, {name: name for name in ANALYSIS_FIELDS}, set(_VALUE_NEXT),
         (*_OPENING_WORDS, "Key ", "THREAD ", "start"),  # (the key lines: "Key" and a blank at least)
         "".join(first for first, rests in _LM_LABELS for _ in rests),
@@ -342,6 +343,7 @@ if _NATIVE_LINES is not None:
         tuple(first + " " for first, seconds in _DUMP_KINDS for _ in seconds),
         tuple(second for _, seconds in _DUMP_KINDS for second in seconds), tuple(sorted(NOT_MODULES)),
         tuple(sorted(_KEYS_READ)), MAX_LINE, MAX_VALUE)
+    _NATIVE_LINES.setup(*_LINES_TABLES)
 
 
 def _midline_lines(text: str, a: int, b: int) -> tuple[list[int], dict[int, set[int]]]:

@@ -612,10 +612,10 @@ static int frame_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
                       PyObject **made) {
     Line L = {kind, data, e};
     Plain f;
+    if (e - s > MAX_LINE)
+        return STOP;  /* frame or not, the Python reader's (the long way reads it in pieces) */
     if (!plain_frame(&L, p, &f))
         return SKIP;
-    if (e - s > MAX_LINE)
-        return STOP;
     for (Py_ssize_t i = f.site.mod_a; i < f.site.mod_b; i++)
         if (READ(i) >= 128)
             return STOP;  /* str.lower() of other characters is the Python reader's */

@@ -399,16 +399,24 @@ def test_lines_core_on_generated_lines(bits) -> None:
 
 def _walk_and_loop(text: str, cuts: list[int]) -> None:
     """Scanner with the compiled walk (Scanner._walk) and with the Python
-    loop (Scanner._run, the twin): the same events and cursor on the whole
-    text, and the same events and kept tail fed in blocks cut at ``cuts``."""
+    loop (Scanner._run, the twin): the same events on the whole text, the
+    same events and kept tail when it is fed as a block that is not the
+    last, and when it is fed in blocks cut at ``cuts``.  (Not the same
+    cursor: the walk reads the long way some lines the line pattern does
+    not match, which say nothing ("FileVersion" without its colon), and
+    its cursor is then past them where the loop's is not.  A cursor is
+    only ever used for the tail a block keeps, and that is compared.)"""
     import itertools
 
     def read(walk):
         events._NATIVE_LINES = walk
         sc = events.Scanner()
         sc.text = text
-        cursor = sc._run(0, len(text))
-        whole = (cursor, [(e.pos, e.kind, repr(e.value)) for e in sc.out])
+        sc._run(0, len(text))
+        whole = [(e.pos, e.kind, repr(e.value)) for e in sc.out]
+        sc = events.Scanner()
+        held = ([(e.pos, e.kind, repr(e.value)) for e in sc.feed(text, final=False)], sc.tail)
+        whole = (whole, held)
         sc, streamed = events.Scanner(), []
         ends = sorted({text.find("\n", c) + 1 for c in cuts if 0 < text.find("\n", c) + 1 < len(text)})
         for a, b in itertools.pairwise([0, *ends, len(text)]):
@@ -441,6 +449,24 @@ def test_lines_core_walk_gives_the_loops_events(bits, cuts, segment) -> None:
         _walk_and_loop("\n" + "".join(bits), cuts)
     finally:
         events._SEGMENT = old
+
+
+@needs_lines
+def test_lines_core_walk_gives_the_loops_events_after_a_line_it_reads_the_long_way_unmatched() -> None:
+    """A line the walk sends the long way that the line pattern does not
+    match ("FileVersion" without its colon, after another line): the walk's
+    cursor is past it, the loop's is not, and the events and kept tails are
+    the same (the comparison of cursors failed on texts as plain as these,
+    whenever the generated texts held one)."""
+    for text in ("a\n\nFileVersion\n", "x\n*\nFileVersion", "x\ny\nFileVersion\nz\n", "x\n\nFileVersion\n    Value: 1\n"):
+        for segment in (16 * 1024, 1):
+            old = events._SEGMENT
+            events._SEGMENT = segment
+            try:
+                _walk_and_loop(text, [])
+                _walk_and_loop(text, [2, 4])
+            finally:
+                events._SEGMENT = old
 
 
 @needs_lines

@@ -816,3 +816,41 @@ def test_searches_from_a_literal_start_find_what_the_search_finds() -> None:
         for pattern, literal in ((dh._BUGCHECK, "BugCheck "), (dh._LOADING, "Loading Dump File [")):
             want, got = pattern.search(text), search_at(pattern, text, literal)
             assert (want and (want.span(), want.groups())) == (got and (got.span(), got.groups())), text
+
+
+def test_rows_of_a_text_whose_lines_are_cut_count_back_from_the_last_line_taken() -> None:
+    """Where lowering changes a character's length (a Kelvin sign) the rows
+    are counted (Rows.line_from).  WhoCrashed takes a conclusion's run from
+    its start after the next marked line: a step back, which counted the
+    breaks again from the text's start; a text of many "conclusion" lines
+    cost the text's length per line (8,000 of them in 2 MB: 2.5 s, 0.08 s
+    before the folded copy).  A step back counts back from the last place."""
+    from analysis.reports.common import Rows, folded
+    from analysis.reports.whocrashed import read_whocrashed
+
+    text = "\u212a WhoCrashed\nbugcheck code: 0x1a\n" + ("conclusion\n" + "filler line\n" * 20) * 300
+    assert not folded(text).exact
+    counted = [0]
+
+    class Counting(bytes):
+        def count(self, sub, start=0, end=None):  # type: ignore[override]
+            counted[0] += (len(self) if end is None else end) - start
+            return bytes.count(self, sub, start, end)
+
+    rows = Rows(text)
+    every = lines(text)
+    places = Counting(rows._places)
+    rows._places = places
+    begins = [0] + [i + 1 for i, b in enumerate(places) if b == 10]
+    rng = random.Random(5)
+    for _ in range(300):  # a step back and on, anywhere: the lines are right
+        at = rng.randrange(len(begins))
+        assert rows.line_from(begins[at]) == every[at]
+    counted[0] = 0
+    for i in range(21, len(begins) - 21, 21):  # WhoCrashed's walk: a marked line, then the run before it
+        assert rows.line_from(begins[i]) == every[i]
+        assert rows.run_to(begins[i - 20], begins[i], 200) == every[i - 20:i]
+    assert counted[0] <= 5 * len(places)  # (each region: on, back and on again; 150 times it before)
+    forget()
+    assert read_whocrashed(text, "x") is None  # (no crash block: the conclusions alone)
+    forget()

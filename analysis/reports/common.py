@@ -386,13 +386,17 @@ class Rows:
 
     def line_from(self, begin: int) -> str:
         """The line that begins at ``begin``, its row not asked: counted only
-        where the lines are cut (from the last place asked, when later)."""
+        where the lines are cut (from the last place asked, on or back)."""
         if self._rows is None:
             return self._line(begin)
         at, row = self._counted
+        # A step back (WhoCrashed takes a conclusion's run after the marked
+        # line that ends it) counts back to there: counted again from the
+        # start, a text of many such runs cost its length per run.
         if begin < at:
-            at, row = 0, 0
-        row += self._places.count(b"\n", at, begin)
+            row -= self._places.count(b"\n", begin, at)
+        else:
+            row += self._places.count(b"\n", at, begin)
         self._counted = (begin, row)
         return self._rows[row]
 

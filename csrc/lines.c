@@ -196,8 +196,8 @@ static int site(const Line *L, Py_ssize_t p, Site *s) {
         }
         s->fn_b = r;
     }
-    if (r + 3 < L->end + 1 && r + 2 < L->end && LREAD(L, r) == '+' && LREAD(L, r + 1) == '0' && LREAD(L, r + 2) == 'x'
-        && r + 3 < L->end && is_hex(LREAD(L, r + 3))) {
+    if (r + 3 < L->end && LREAD(L, r) == '+' && LREAD(L, r + 1) == '0' && LREAD(L, r + 2) == 'x'
+        && is_hex(LREAD(L, r + 3))) {
         s->off_a = r + 3;
         r += 3;
         while (r < L->end && is_hex(LREAD(L, r)))

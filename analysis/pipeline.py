@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from analysis import collector
 from analysis.attribution import judge
 from analysis.findings import Findings
 from analysis.correlate import correlate
@@ -185,6 +186,11 @@ def analyze_blobs(blobs: list[Blob], budget: TimeBudget = TimeBudget(), known: S
     unpacks to), all of them together ``budget.total``: an input the time
     ran out in is reported as far as it was read (note time_limit), one not
     reached is named in the problems."""
+    with collector.paused():
+        return _analyze(blobs, budget, known)
+
+
+def _analyze(blobs: list[Blob], budget: TimeBudget, known: Sequence[dict]) -> Outcome:
     problems: list[tuple[str, str]] = []
     found: list[tuple[DumpReport, Findings]] = []
     context: list[object] = []

@@ -785,6 +785,90 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
     return *made ? TAKEN : -1;
 }
 
+static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY;
+
+/* hex digits from a, 1 to 8 of them, then ")": (HEX{1,8})\) ; *b: where
+ * the digits end. */
+static int hex_then_paren(int kind, const void *data, Py_ssize_t a, Py_ssize_t e, Py_ssize_t *b) {
+    Py_ssize_t q = a;
+    while (q < e && q - a <= 8 && is_hex(READ(q)))
+        q++;
+    if (q == a || q - a > 8 || q >= e || READ(q) != ')')
+        return 0;
+    *b = q;
+    return 1;
+}
+
+/* What the long way (Scanner._read) makes of the two commonest lines it is
+ * sent, read here when a line is exactly of their shape; LONG otherwise.
+ *   - A bug check's name and code, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)":
+ *     _upper_line's _NAME_CODE, [A-Z][A-Z0-9_]{3,80} \((?:0x)?(HEX{1,8})\)[ *]*+$.
+ *     Only a name holding a "_": before _NAME_CODE, _upper_line looks the
+ *     line's first word up in its tables of words (none of which holds a
+ *     "_", tests/test_native.py), and tries _NAME_CODE only on a line with
+ *     a "_"; _FIELD cannot match (the name is followed by a blank), and
+ *     _read's test of a number first fails on a word with a "_".
+ *   - "Probably caused by : x": _UPPER_WORDS["Probably"], _CAUSED_BY,
+ *     Probably caused by ?: ?(.++)$, its value stripped (_FIELD cannot
+ *     match a line whose second letter is small).
+ * Either way the line is handled, so _read looks for nothing mid-line; a
+ * line holding a mid-line word never reaches the walk (it stops before). */
+static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                         Py_UCS4 c, PyObject **made) {
+    if (e - s > MAX_LINE)
+        return LONG;  /* read in pieces */
+    if (c == 'P') {
+        static const char CAUSED[] = "Probably caused by";
+        Py_ssize_t q = p, n = (Py_ssize_t)sizeof CAUSED - 1;
+        if (e - p < n)
+            return LONG;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (READ(p + i) != (Py_UCS4)CAUSED[i])
+                return LONG;
+        q = p + n;
+        if (q < e && READ(q) == ' ')
+            q++;
+        if (q >= e || READ(q) != ':')
+            return LONG;
+        q++;  /* " ?(.++)": at least one character, and the value is stripped either way */
+        if (q >= e)
+            return LONG;
+        Py_ssize_t vb = e;
+        while (q < vb && Py_UNICODE_ISSPACE(READ(q)))
+            q++;
+        while (vb > q && Py_UNICODE_ISSPACE(READ(vb - 1)))
+            vb--;
+        PyObject *value = PyUnicode_Substring(text, q, vb);
+        *made = value ? event(s, KIND_CAUSED_BY, value) : NULL;
+        return *made ? TAKEN : -1;
+    }
+    if (!is_upper(c))
+        return LONG;
+    Py_ssize_t q = p + 1;
+    int under = 0;
+    while (q < e && (is_upper(READ(q)) || (READ(q) >= '0' && READ(q) <= '9') || READ(q) == '_')) {
+        under |= READ(q) == '_';
+        q++;
+    }
+    if (!under || q - p < 4 || q - p > 81 || q + 1 >= e || READ(q) != ' ' || READ(q + 1) != '(')
+        return LONG;
+    Py_ssize_t h = q + 2, ha, hb;
+    if (h + 1 < e && READ(h) == '0' && READ(h + 1) == 'x' && hex_then_paren(kind, data, h + 2, e, &hb))
+        ha = h + 2;
+    else if (hex_then_paren(kind, data, h, e, &hb))
+        ha = h;
+    else
+        return LONG;
+    Py_ssize_t t = hb + 1;
+    while (t < e && (READ(t) == ' ' || READ(t) == '*'))
+        t++;
+    if (t != e)
+        return LONG;
+    PyObject *pair = Py_BuildValue("(NN)", PyUnicode_Substring(text, p, q), hex_int(kind, data, ha, hb));
+    *made = pair ? event(s, KIND_NAME_CODE, pair) : NULL;
+    return *made ? TAKEN : -1;
+}
+
 /* The line at s, up to e (a line break or the walk's stop): *next is
  * where the reading goes on when it is TAKEN. */
 static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, PyObject **made,
@@ -815,7 +899,7 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
     switch (may_match(kind, data, s, p, e, c)) {
     case 0: return SKIP;
     case 2: return STOP;
-    default: return LONG;
+    default: return long_way_line(text, kind, data, s, p, e, c, made);
     }
 }
 
@@ -1034,7 +1118,9 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_FRAME = PyUnicode_InternFromString("frame");
     KIND_ARG = PyUnicode_InternFromString("arg");
     KIND_BAD_ARG = PyUnicode_InternFromString("bad_arg");
-    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG)
+    KIND_NAME_CODE = PyUnicode_InternFromString("name_code");
+    KIND_CAUSED_BY = PyUnicode_InternFromString("caused_by");
+    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY)
         return NULL;
     return PyModule_Create(&MODULE);
 }

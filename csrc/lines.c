@@ -785,7 +785,7 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
     return *made ? TAKEN : -1;
 }
 
-static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY;
+static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY, *KIND_BUGCHECK;
 
 /* hex digits from a, 1 to 8 of them, then ")": (HEX{1,8})\) ; *b: where
  * the digits end. */
@@ -869,6 +869,123 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
     return *made ? TAKEN : -1;
 }
 
+/* "BugCheck D1, {ffffc30e`e36d9010, 2, 0, fffff8068e5a1b2e}", the line of
+ * a crash's arguments (a line of a mid-line word, ", {", that the walk
+ * stops at): what the long way makes of it, when the line is exactly that,
+ * its arguments written with hex digits, backticks, commas and blanks
+ * alone; events appended to out.  Read the long way, such a line is no
+ * word _upper_line dispatches on but "BugCheck" (_whocrashed_or_cmd, whose
+ * patterns want "code" or "name" after it), no field, number or site (it
+ * has no ":", "_", "!" or "+0x", and its second letter is no hex digit),
+ * and _midline finds _BUGCHECK_LINE in it and nothing else (no "x", so no
+ * "0x" of a code in prose; no word of the other mid-line facts).  Its
+ * arguments are _args' words: a value, None (an empty word, or one with a
+ * blank inside, which int() refuses), or one wider than 64 bits, flagged
+ * as bad_arg (the stripped word as written, 64 characters at most).
+ * TAKEN, or LONG: another line. */
+static int bugcheck_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject *out) {
+    static const char HEAD[] = "BugCheck ";
+    Py_ssize_t p = s, n = (Py_ssize_t)sizeof HEAD - 1;
+    if (e - s > MAX_LINE)
+        return LONG;
+    while (p < e && READ(p) == ' ')
+        p++;
+    if (e - p < n)
+        return LONG;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (READ(p + i) != (Py_UCS4)HEAD[i])
+            return LONG;
+    Py_ssize_t ca = p + n, cb = ca;
+    while (cb < e && cb - ca <= 8 && is_hex(READ(cb)))
+        cb++;
+    if (cb == ca || cb - ca > 8 || cb + 2 >= e || READ(cb) != ',' || READ(cb + 1) != ' ' || READ(cb + 2) != '{')
+        return LONG;
+    Py_ssize_t aa = cb + 3, ab = aa;
+    while (ab < e && (is_hex(READ(ab)) || READ(ab) == '`' || READ(ab) == ',' || READ(ab) == ' '))
+        ab++;
+    if (ab >= e || READ(ab) != '}')
+        return LONG;
+    for (Py_ssize_t q = ab + 1; q < e; q++)
+        if (READ(q) != ' ')
+            return LONG;
+    PyObject *values = PyList_New(0), *bad = PyList_New(0);
+    if (!values || !bad)
+        goto fail;
+    Py_ssize_t wa = aa;
+    for (long number = 1; number <= 4 && wa <= ab; number++) {
+        Py_ssize_t wb = wa;
+        while (wb < ab && READ(wb) != ',')
+            wb++;
+        Py_ssize_t ta = wa, tb = wb;  /* the word stripped */
+        while (ta < tb && READ(ta) == ' ')
+            ta++;
+        while (tb > ta && READ(tb - 1) == ' ')
+            tb--;
+        Py_ssize_t digits = 0, significant = 0;
+        int blank = 0;
+        unsigned long long v = 0;
+        for (Py_ssize_t q = ta; q < tb; q++) {
+            Py_UCS4 c = READ(q);
+            if (c == '`')
+                continue;
+            if (c == ' ') {
+                blank = 1;
+                break;
+            }
+            digits++;
+            if (significant || c != '0')
+                significant++;
+            if (significant <= 16)
+                v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        PyObject *value;
+        if (blank || !digits) {
+            value = Py_None;
+            Py_INCREF(value);
+        } else if (significant > 16) {
+            PyObject *flag = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, ta, tb - ta > 64 ? ta + 64 : tb));
+            if (!flag || PyList_Append(bad, flag) < 0) {
+                Py_XDECREF(flag);
+                goto fail;
+            }
+            Py_DECREF(flag);
+            value = Py_None;
+            Py_INCREF(value);
+        } else {
+            value = PyLong_FromUnsignedLongLong(v);
+        }
+        if (!value || PyList_Append(values, value) < 0) {
+            Py_XDECREF(value);
+            goto fail;
+        }
+        Py_DECREF(value);
+        wa = wb + 1;
+    }
+    PyObject *made = event(s, KIND_BUGCHECK, Py_BuildValue("(NN)", hex_int(kind, data, ca, cb), values));
+    values = NULL;  /* (stolen) */
+    if (!made || PyList_Append(out, made) < 0) {
+        Py_XDECREF(made);
+        goto fail;
+    }
+    Py_DECREF(made);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(bad); i++) {
+        PyObject *flag = PyList_GET_ITEM(bad, i);
+        Py_INCREF(flag);
+        made = event(s, KIND_BAD_ARG, flag);
+        if (!made || PyList_Append(out, made) < 0) {
+            Py_XDECREF(made);
+            goto fail;
+        }
+        Py_DECREF(made);
+    }
+    Py_DECREF(bad);
+    return TAKEN;
+fail:
+    Py_XDECREF(values);
+    Py_XDECREF(bad);
+    return -1;
+}
+
 /* The line at s, up to e (a line break or the walk's stop): *next is
  * where the reading goes on when it is TAKEN. */
 static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, PyObject **made,
@@ -924,7 +1041,8 @@ static int within(PyObject *text, Py_ssize_t *stop) {
  * (long_way: it is none of the shapes the pattern reads whole, and goes to
  * Scanner._read without the pattern), or the first at or past bound (the
  * next line a mid-line word is in), with its start; or stop when no such
- * line is left. */
+ * line is left.  long_way is 0 or 1 (a bool), or 2 when the line at bound
+ * was read here (bugcheck_line; cursor is past it). */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *out;
     Py_ssize_t pos, bound, stop, cursor;
@@ -941,20 +1059,26 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             j = cursor - 1;  /* the lines before cursor were read with a fact before them */
         j = find_break(kind, data, j, stop);
         if (j < 0 || j + 1 >= stop)
-            return Py_BuildValue("(nnO)", stop, cursor, Py_False);
+            return Py_BuildValue("(nni)", stop, cursor, 0);
         Py_ssize_t s = j + 1;
-        if (s >= bound)
-            return Py_BuildValue("(nnO)", s, cursor, Py_False);
         Py_ssize_t e = find_break(kind, data, s, stop);
         if (e < 0)
             e = stop;
+        if (s >= bound) {
+            /* the next line of a mid-line word: a crash's arguments read
+             * here, or any other left to Python (s is past the cursor) */
+            int r = s == bound ? bugcheck_line(text, kind, data, s, e, out) : LONG;
+            if (r < 0)
+                return NULL;
+            return Py_BuildValue("(nni)", s, r == TAKEN ? e + 1 : cursor, r == TAKEN ? 2 : 0);
+        }
         PyObject *made;
         Py_ssize_t next;
         int r = line(text, kind, data, s, e, stop, &made, &next);
         if (r < 0)
             return NULL;
         if (r == STOP || r == LONG)
-            return Py_BuildValue("(nnO)", s, cursor, r == LONG ? Py_True : Py_False);
+            return Py_BuildValue("(nni)", s, cursor, r == LONG);
         if (r == TAKEN) {
             if (made) {
                 int bad = PyList_Append(out, made);
@@ -1120,7 +1244,8 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_BAD_ARG = PyUnicode_InternFromString("bad_arg");
     KIND_NAME_CODE = PyUnicode_InternFromString("name_code");
     KIND_CAUSED_BY = PyUnicode_InternFromString("caused_by");
-    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY)
+    KIND_BUGCHECK = PyUnicode_InternFromString("bugcheck");
+    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY || !KIND_BUGCHECK)
         return NULL;
     return PyModule_Create(&MODULE);
 }

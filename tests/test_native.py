@@ -358,7 +358,11 @@ _LINE_BITS = [
     "Probably caused by :\u3000x\u3000", "Probably caused by x", "Probably caused byx", "ProbablyX caused by : x",
     "A_B (0x1a)", "AB_C (0x1a)", "AB_C (0x)", "AB_C (0x0x1)", "AB_C (0)", "AB_C (123456789)", "AB_C (12345678)", "AB_C (0x123456789)", "AB_C (0x12345678)", "A_B (1a) *", "A_B (1a)x", "A_BC  (1)",
     "ABCD (1)", "AB_ (1)", "X" * 80 + "_ (1)", "X" * 79 + "_ (1)", "A_B (1\u0663)", "BAD_POOL_HEADER (19)", "DEAD_BEEF (1)",
-    "A_B\u212a (1)", "A_B (1) : x", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
+    "A_B\u212a (1)", "A_B (1) : x", "BugCheck D1, {ffffc30e`e36d9010, 2, 0, fffff8068e5a1b2e}", "BugCheck 1a, {}",
+    "BugCheck 1A, {1, 2, 3, 4, 5}", "BugCheck 1A, {1,,, }  ", "BugCheck 1A, {1 2, `, ``1`, 0}", "BugCheck 1A, {1}x",
+    "BugCheck 123456789, {1}", "BugCheck 0x1A, {1}", "BugCheck 1A, {0x1}", "BugCheck 1A, {" + "f" * 17 + ", 1}",
+    "BugCheck 1A, {" + "0" * 30 + "1, " + "f" * 70 + "}", "BugCheck 1A, {1, 2} BugCheck 2, {3}", "BugCheck 1A,{1}",
+    "bugcheck 1A, {1}", "BugCheck 1A, {1\u3000}", "BugCheck 1A, {1, 2, 3, 4} (Owning Process x)", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
     "ExceptionCode: c0000005", "Subcode: 0x1 x", "Processor: x", "Crash Time", "*", "**", "* *", "*#", "#", "# x", "*x",
     "0a 1b", "dead beef", "de:ad", "ab", "ab cd ef01", "abcdef01", "abcdef0", "12 abcdef01 x", "1234 abcdef01",
     "12345 abcdef01", "nt!x", "nt+0x1", "nt+0y", "a.b-c$d!", "a~b!x", "\u00e9t\u00e9!x", "x" * 10 + "+0x", "_a!b",
@@ -476,6 +480,30 @@ def test_lines_core_walk_gives_the_loops_events_after_a_line_it_reads_the_long_w
                 _walk_and_loop(text, [2, 4])
             finally:
                 events._SEGMENT = old
+
+
+@needs_lines
+def test_lines_core_walk_reads_a_crashs_argument_lines_as_the_loop_does() -> None:
+    """The lines of a crash's arguments ("BugCheck D1, {...}") are lines of a
+    mid-line word, which the walk reads in C when they are of the plain
+    shape: the same events as the loop's long way, for each shape and its
+    near misses, alone and between other lines."""
+    bits = [b for b in _LINE_BITS if "ugCheck" in b or "ugcheck" in b]
+    assert len(bits) > 15
+    for bit in bits:
+        for text in (f"{bit}\n", f"\n{bit}", f"x\n  {bit}\nMODULE_NAME: y\n{bit}\n{bit}\nArg1: 1, z\n\n"):
+            for segment in (16 * 1024, 1):
+                old = events._SEGMENT
+                events._SEGMENT = segment
+                try:
+                    _walk_and_loop(text, [])
+                    _walk_and_loop(text, [3])
+                finally:
+                    events._SEGMENT = old
+    sc = events.Scanner()
+    made = sc.feed("x\nBugCheck D1, {ffffc30e`e36d9010, 2, 0, " + "f" * 17 + "}\n")
+    assert [(e.kind, e.value) for e in made] == [("bugcheck", (0xD1, [0xFFFFC30EE36D9010, 2, 0, None])),
+                                                 ("bad_arg", (4, "f" * 17))]
 
 
 @needs_lines

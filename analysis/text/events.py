@@ -457,10 +457,11 @@ class Scanner:
 
     def _walk(self, cursor: int, limit: int) -> int:
         """``_run`` with the walk over the lines in C (csrc/lines.c): it
-        reads the lines of the shapes the pattern reads whole itself, passes
-        over the lines no branch of _LINE_START can match, and hands back
-        each other line, which is matched (or read the long way) here as
-        ``_run`` reads it."""
+        reads the lines of the shapes the pattern reads whole itself and
+        the commonest of the long way's (a bug check's name, "Probably
+        caused by", a crash's arguments), passes over the lines no branch of
+        _LINE_START can match, and hands back each other line, which is
+        matched (or read the long way) here as ``_run`` reads it."""
         assert _NATIVE_LINES is not None
         scan = _NATIVE_LINES.scan
         match = _LINE_START.match
@@ -474,6 +475,10 @@ class Scanner:
                 start, cursor, long_way = scan(text, pos, others[o], stop, cursor, out)
                 if start >= stop:
                     break
+                if long_way == 2:  # a mid-line word's line (others[o]), a crash's arguments read in C
+                    o += 1
+                    pos = cursor
+                    continue
                 # The lines a mid-line word is in before this one are read
                 # as the match after them would read them in _run; with no
                 # match between, reading them now reads them in the same order.

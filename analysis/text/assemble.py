@@ -141,17 +141,7 @@ class Draft:
     def conflicts(self, e: Event) -> bool:
         k, v = e.kind, e.value
         if k == "field":
-            key, value = v
-            if key in IDENTITY_FIELDS and self.fields.get(key) and _norm(self.fields[key]) != _norm(value):
-                return True
-            if key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR") and self.code is not None:
-                code = bucket_code(value)
-                if code is not None and not catalog.same_bugcheck(code, self.code):
-                    return True
-            if key == "BUGCHECK_CODE" and self.code is not None:
-                code = _first_hex(value)
-                return code is not None and not catalog.same_bugcheck(code, self.code)
-            return False
+            return self.field_conflicts(*v)
         if k == "name_code":
             if not catalog.same_bugcheck(v[1], self.code):
                 return True
@@ -177,6 +167,18 @@ class Draft:
             return self.loading is not None and _norm(self.loading) != _norm(v)
         return False
 
+    def field_conflicts(self, key: str, value: str) -> bool:
+        if key in IDENTITY_FIELDS and self.fields.get(key) and _norm(self.fields[key]) != _norm(value):
+            return True
+        if key in ("FAILURE_BUCKET_ID", "BUGCHECK_STR") and self.code is not None:
+            code = bucket_code(value)
+            if code is not None and not catalog.same_bugcheck(code, self.code):
+                return True
+        if key == "BUGCHECK_CODE" and self.code is not None:
+            code = _first_hex(value)
+            return code is not None and not catalog.same_bugcheck(code, self.code)
+        return False
+
     def compatible(self, other: "Draft") -> bool:
         for key in IDENTITY_FIELDS:
             a, b = self.fields.get(key), other.fields.get(key)
@@ -200,22 +202,7 @@ class Draft:
     def add(self, e: Event) -> None:
         k, v = e.kind, e.value
         if k == "field":
-            key, value = v
-            if value and not self.fields.get(key):
-                self.fields[key] = value
-            # "BUGCHECK_CODE:  7e   (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED)": the
-            # number is the first word.
-            if key in ("BUGCHECK_CODE",) and self.code is None:
-                self.code = _first_hex(value)
-            elif key.startswith("BUGCHECK_P") and key[-1] in "1234":
-                n = int(key[-1])
-                if self.args[n - 1] is None:
-                    number = _first_hex(value)
-                    if number is not None and number > MAX_ARG:
-                        self.bad_args.setdefault(n, value.split()[0][:64])
-                    else:
-                        self.args[n - 1] = number
-            self.analysis_seen = True
+            self.add_field(*v)
         elif k == "name_code":
             self.name, self.code = v[0] or self.name, v[1]
             self.saw_name_code = True
@@ -273,6 +260,23 @@ class Draft:
                 self.prose_codes.append(v)
         elif k == "bad_arg":
             self.bad_args.setdefault(v[0], v[1])
+
+    def add_field(self, key: str, value: str) -> None:
+        if value and not self.fields.get(key):
+            self.fields[key] = value
+        # "BUGCHECK_CODE:  7e   (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED)": the
+        # number is the first word.
+        if key in ("BUGCHECK_CODE",) and self.code is None:
+            self.code = _first_hex(value)
+        elif key.startswith("BUGCHECK_P") and key[-1] in "1234":
+            n = int(key[-1])
+            if self.args[n - 1] is None:
+                number = _first_hex(value)
+                if number is not None and number > MAX_ARG:
+                    self.bad_args.setdefault(n, value.split()[0][:64])
+                else:
+                    self.args[n - 1] = number
+        self.analysis_seen = True
 
     def absorb(self, other: "Draft") -> None:
         """Fill what this draft lacks from another view of the same crash."""
@@ -398,6 +402,21 @@ class Grouper:
                 continue
             if k not in ("bare_module", "unloaded_header"):
                 in_unloaded = False
+            if k == "field":
+                # A third of the events: what the tests below do with one,
+                # in the order they do it, without the walk through them.
+                key, value = e.value
+                if cur.mode == "command" and cur.analysis_seen:
+                    folder.add(cur)
+                    cur, stack, lm = draft(e.pos, "analysis"), None, None
+                elif key in _CONFLICT_FIELDS and cur.field_conflicts(key, value):
+                    folder.add(cur)
+                    cur, stack, lm = draft(e.pos, cur.mode), None, None
+                if cur.mode != "command":
+                    cur.mode = "analysis"
+                cur.add_field(key, value)
+                last_kind = k
+                continue
             if k == "prompt":
                 command = e.value.lower()
                 if command.startswith("!analyze"):

@@ -239,26 +239,72 @@ def clean_py(text: str) -> str:
     return _clean(text, _PY_PASSES)
 
 
-def _clean(text: str, passes: _Passes) -> str:
-    text = passes.fold(text)
-    if "&" in text and _ENTITY.search(text):
+# A text is cleaned in pieces of about this many characters, each ending
+# at a line end.  A pass that changes a text copies it: on 8 MB of real
+# logs, which one emoji makes four bytes a character, each copy was 31 MB
+# of fresh pages, and the kernel's page faults were most of clean's time.
+# A piece's copies fit in memory already used (and a piece without the
+# emoji is stored one byte a character); the pieces are joined once.
+_PIECE = 32 * 1024
+
+
+def _cut(text: str, size: int) -> list[str]:
+    """text in pieces of about ``size`` characters, each ending with a "\n"
+    (but the last); one piece, the text itself, when it is not longer."""
+    if len(text) <= size:
+        return [text]
+    pieces, at = [], 0
+    while at < len(text):
+        end = text.find("\n", at + size)
+        end = len(text) if end < 0 else end + 1
+        pieces.append(text[at:end])
+        at = end
+    return pieces
+
+
+def _closed(pieces: list[str], opening: str, closing: str) -> list[str]:
+    """The pieces, each joined to the one before it while an ``opening``
+    has no ``closing`` after it there: a tag's (or a BBCode's) match holds
+    neither character inside, so one that crosses a piece's end starts at
+    the last opening before it."""
+    out: list[str] = []
+    is_open = False
+    for piece in pieces:
+        if is_open:
+            out[-1] += piece
+        else:
+            out.append(piece)
+        last_open, last_close = piece.rfind(opening), piece.rfind(closing)
+        if last_open >= 0 or last_close >= 0:
+            is_open = last_open > last_close
+    return out
+
+
+def _clean(text: str, passes: _Passes, size: int = _PIECE) -> str:
+    """The passes in turn over the pieces of the text: each pass's test of
+    whether it applies is taken over all of them (what it looks for holds
+    no line end, so no piece's end cuts it), and each pass changes what it
+    would change in the whole text, since none of its matches crosses a
+    line end (the tags' and the BBCode's, which may, are kept in one
+    piece by _closed; tests/test_text_clean.py)."""
+    pieces = [passes.fold(piece) for piece in _cut(text, size)]  # (a "\r\n" never crosses a piece's end either)
+    if any("&" in piece and _ENTITY.search(piece) for piece in pieces):
         # An entity may stand for a character replaced ("&nbsp;"); a "&#13;"
         # is a "\r" that stays (its line was one already).
-        text = passes.replace_all(unescape(text))
-    if _HTML_MARK.search(text):
-        text = _HTML_BREAK.sub("\n", text)
-        text = _HTML_TAG.sub("", text)
-    if _BBCODE_MARK.search(text):
-        text = _BBCODE.sub("", text)
-    if _MD_MARK.search(text):
-        text = _MD_ESCAPE.sub(r"\1", text)
-    if "**" in text or _may_be_quoted(text):
-        text = passes.unquote_unbold(text)
-    if "_NAME:" in text:
-        text = _unglue(text)
-        text = _reflow(text)
-    if "`" in text:
+        pieces = [passes.replace_all(unescape(piece)) for piece in pieces]
+    if any(_HTML_MARK.search(piece) for piece in pieces):
+        pieces = [_HTML_BREAK.sub("\n", piece) for piece in _closed(pieces, "<", ">")]
+        pieces = [_HTML_TAG.sub("", piece) for piece in _closed(pieces, "<", ">")]
+    if any(_BBCODE_MARK.search(piece) for piece in pieces):
+        pieces = [_BBCODE.sub("", piece) for piece in _closed(pieces, "[", "]")]
+    if any(_MD_MARK.search(piece) for piece in pieces):
+        pieces = [_MD_ESCAPE.sub(r"\1", piece) for piece in pieces]
+    if any("**" in piece or _may_be_quoted(piece) for piece in pieces):
+        pieces = [passes.unquote_unbold(piece) for piece in pieces]
+    if any("_NAME:" in piece for piece in pieces):
+        pieces = [_reflow(_unglue(piece)) for piece in pieces]
+    if any("`" in piece for piece in pieces):
         # Backticks either split a 64-bit address (fffff801`cc98ce55) or
         # are markdown code spans and fences: dropping them serves all.
-        text = text.replace("`", "")
-    return text
+        pieces = [piece.replace("`", "") for piece in pieces]
+    return pieces[0] if len(pieces) == 1 else "".join(pieces)

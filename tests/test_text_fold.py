@@ -41,3 +41,16 @@ def test_quotes_fold_into_the_crash_they_quote(monkeypatch):
     assert [r.module_name for r, _ in found] == [f"mod{i}" for i in range(1, 101)]
     assert [r.failure_bucket for r, _ in found] == [f"AV_bucket{i}" for i in range(1, 101)]
     assert calls[0] < 400
+
+
+def test_a_stacks_signature_holds_every_field_of_its_frames() -> None:
+    """Two stacks are the same when their frames are equal (Frame's own
+    equality, over all its fields): the signature reads them all."""
+    from dataclasses import fields
+
+    from analysis.model import Frame
+    from analysis.text import assemble
+
+    assert assemble._FRAME_KEY(Frame(*range(8))) == tuple(range(8))
+    assert [f.name for f in fields(Frame)] == ["module", "function", "offset", "index", "child_sp", "return_address",
+                                               "address", "args"]

@@ -13,6 +13,7 @@ import re
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from analysis import buckets, catalog
 from analysis.memo import short_cached
@@ -332,10 +333,13 @@ class Draft:
             self.bad_args.setdefault(n, text)
 
 
+# A frame's fields in Frame's order (its equality), read in C.
+_FRAME_KEY = attrgetter("module", "function", "offset", "index", "child_sp", "return_address", "address", "args")
+
+
 def _signature(stack: list[Frame]) -> tuple:
     """What makes two stacks equal (Frame's own equality), hashable."""
-    return tuple((f.module, f.function, f.offset, f.index, f.child_sp, f.return_address, f.address, f.args)
-                 for f in stack)
+    return tuple(map(_FRAME_KEY, stack))
 
 
 def _held(d: Draft) -> int:

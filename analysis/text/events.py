@@ -486,7 +486,8 @@ class Scanner:
                 if self.wrap is not None:
                     return cursor
                 m = None
-                if others[o] == start:  # (a mid-line word's line: read, matched or not)
+                other = others[o] == start
+                if other:  # (a mid-line word's line: read, matched or not)
                     o += 1
                     if not long_way:
                         m = match(text, start - 1, stop)
@@ -498,7 +499,9 @@ class Scanner:
                     # or a line the pattern might not match at all, which
                     # then says nothing (tests/test_text_gates.py: reading
                     # every line says what the lines the pattern takes say).
-                    cursor = self._read_other(start, cursor, pieces)
+                    # A line the walk sends here holds no mid-line word (it
+                    # stops at those): nothing is looked for mid-line in it.
+                    cursor = self._read_other(start, cursor, pieces, other)
                 elif m is not None and start >= cursor:
                     cursor = self._take(m, start, stop, cursor, pieces)
                 if self.wrap is not None:
@@ -541,11 +544,12 @@ class Scanner:
             o += 1
         return o, cursor
 
-    def _read_other(self, start: int, cursor: int, pieces: dict[int, set[int]]) -> int:
-        """Read a line a mid-line word is in, unless a fact before it took it."""
+    def _read_other(self, start: int, cursor: int, pieces: dict[int, set[int]], midline: bool = True) -> int:
+        """Read a line a mid-line word is in, unless a fact before it took it
+        (``midline``: False for a line known to hold none)."""
         if start < cursor:
             return cursor
-        cursor = self._read(start)
+        cursor = self._read(start, midline)
         if pieces and start in pieces:
             self._read_pieces(pieces[start])
         return cursor
@@ -612,8 +616,10 @@ class Scanner:
         for piece in sorted(starts):
             self._read_piece(piece)
 
-    def _read(self, start: int) -> int:
-        """Read the line at ``start``; where the next line to read starts."""
+    def _read(self, start: int, midline: bool = True) -> int:
+        """Read the line at ``start``; where the next line to read starts.
+        ``midline``: False when the line holds no mid-line word, so that
+        _midline can find nothing in it."""
         text = self.text
         end = text.find("\n", start)
         if end < 0:
@@ -638,7 +644,7 @@ class Scanner:
                 handled = False
             # A line already read as a field, an argument, an lm detail...
             # holds no second fact in the middle.
-            if not handled:
+            if not handled and midline:
                 self._midline(line)
         return self.nxt
 

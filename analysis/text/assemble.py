@@ -148,9 +148,7 @@ class Draft:
                 return True
             return self.saw_name_code and all(a is not None for a in self.args)
         if k == "arg":
-            n, value, _ = v
-            old = self.args[n - 1]
-            return old is not None and old != value
+            return self.arg_conflicts(v[0], v[1])
         if k == "bugcheck":
             code, args = v
             if not catalog.same_bugcheck(code, self.code):
@@ -179,6 +177,10 @@ class Draft:
             code = _first_hex(value)
             return code is not None and not catalog.same_bugcheck(code, self.code)
         return False
+
+    def arg_conflicts(self, n: int, value: int) -> bool:
+        old = self.args[n - 1]
+        return old is not None and old != value
 
     def compatible(self, other: "Draft") -> bool:
         for key in IDENTITY_FIELDS:
@@ -209,9 +211,7 @@ class Draft:
             self.saw_name_code = True
             self.analysis_seen = True
         elif k == "arg":
-            n, value, _meaning = v
-            self.args[n - 1] = value
-            self.analysis_seen = True
+            self.add_arg(v[0], v[1])
         elif k == "bugcheck":
             code, args = v
             self.code = code if self.code is None else self.code
@@ -277,6 +277,10 @@ class Draft:
                     self.bad_args.setdefault(n, value.split()[0][:64])
                 else:
                     self.args[n - 1] = number
+        self.analysis_seen = True
+
+    def add_arg(self, n: int, value: int) -> None:
+        self.args[n - 1] = value
         self.analysis_seen = True
 
     def absorb(self, other: "Draft") -> None:
@@ -406,19 +410,24 @@ class Grouper:
                 continue
             if k not in ("bare_module", "unloaded_header"):
                 in_unloaded = False
-            if k == "field":
-                # A third of the events: what the tests below do with one,
-                # in the order they do it, without the walk through them.
-                key, value = e.value
+            if k == "field" or k == "arg":
+                # Most of the other events: what the tests below do with
+                # them, in the order they do it, without the walk through
+                # every other kind's tests.
+                v = e.value
                 if cur.mode == "command" and cur.analysis_seen:
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, "analysis"), None, None
-                elif key in _CONFLICT_FIELDS and cur.field_conflicts(key, value):
+                elif (cur.arg_conflicts(v[0], v[1]) if k == "arg"
+                      else v[0] in _CONFLICT_FIELDS and cur.field_conflicts(v[0], v[1])):
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, cur.mode), None, None
                 if cur.mode != "command":
                     cur.mode = "analysis"
-                cur.add_field(key, value)
+                if k == "arg":
+                    cur.add_arg(v[0], v[1])
+                else:
+                    cur.add_field(v[0], v[1])
                 last_kind = k
                 continue
             if k == "prompt":

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
+
+R = TypeVar("R")
 
 
-def short_cached(maxsize: int, longest: int = 128) -> Callable[[Callable[[str], str]], Callable[[str], str]]:
+def short_cached(maxsize: int, longest: int = 128) -> Callable[[Callable[[str], R]], Callable[[str], R]]:
     """``function`` made once per string of up to ``longest`` characters
     (at most ``maxsize`` of them kept); a longer one is worked out each time."""
-    def wrap(function: Callable[[str], str]) -> Callable[[str], str]:
+    def wrap(function: Callable[[str], R]) -> Callable[[str], R]:
         kept = lru_cache(maxsize=maxsize)(function)
 
-        def cached(value: str) -> str:
+        def cached(value: str) -> R:
             return kept(value) if len(value) <= longest else function(value)
 
         cached.__doc__ = function.__doc__

@@ -71,8 +71,12 @@ def _norm(value: str) -> str:
 
 
 def bucket_code(bucket: str | None) -> int | None:
-    if not bucket:
-        return None
+    return _bucket_code(bucket) if bucket else None
+
+
+# A crash's bucket is read again each time a quote of it is compared with it.
+@short_cached(maxsize=4096)
+def _bucket_code(bucket: str) -> int | None:
     m = _BUCKET_CODE.search(bucket)
     return int(m[1], 16) if m else None
 
@@ -183,10 +187,13 @@ class Draft:
         return old is not None and old != value
 
     def compatible(self, other: "Draft") -> bool:
+        mine, theirs = self.fields, other.fields
         for key in IDENTITY_FIELDS:
-            a, b = self.fields.get(key), other.fields.get(key)
-            if a and b and _norm(a) != _norm(b):
-                return False
+            a = mine.get(key)
+            if a:
+                b = theirs.get(key)
+                if b and a != b and _norm(a) != _norm(b):  # (the same value again: a quote)
+                    return False
         if not catalog.same_bugcheck(self.code, other.code):
             return False
         for code in (bucket_code(self.fields.get("FAILURE_BUCKET_ID")), bucket_code(other.fields.get("FAILURE_BUCKET_ID"))):
@@ -285,8 +292,9 @@ class Draft:
 
     def absorb(self, other: "Draft") -> None:
         """Fill what this draft lacks from another view of the same crash."""
-        for key, value in other.fields.items():
-            self.fields.setdefault(key, value)
+        if not other.fields.keys() <= self.fields.keys():  # (a quote of the same analysis has no field more)
+            for key, value in other.fields.items():
+                self.fields.setdefault(key, value)
         if self.code is None:
             self.code, self.name = other.code, other.name
         self.name = self.name or other.name

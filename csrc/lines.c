@@ -1042,7 +1042,7 @@ static int within(PyObject *text, Py_ssize_t *stop) {
  * Scanner._read without the pattern), or the first at or past bound (the
  * next line a mid-line word is in), with its start; or stop when no such
  * line is left.  long_way is 0 or 1 (a bool), or 2 when the line at bound
- * was read here (bugcheck_line; cursor is past it). */
+ * was read here (cursor is past it). */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *out;
     Py_ssize_t pos, bound, stop, cursor;
@@ -1065,12 +1065,32 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (e < 0)
             e = stop;
         if (s >= bound) {
-            /* the next line of a mid-line word: a crash's arguments read
-             * here, or any other left to Python (s is past the cursor) */
-            int r = s == bound ? bugcheck_line(text, kind, data, s, e, out) : LONG;
+            /* The next line of a mid-line word (s is past the cursor).  One
+             * of the shapes read here is read as Python reads it there: a
+             * field, frame, argument or key line as _take reads the line
+             * pattern's match (which says nothing mid-line), the long way's
+             * shapes as _read reads them (each a line it has handled, so it
+             * looks for nothing mid-line), and a crash's arguments.  Any
+             * other is left to Python, which looks for the word. */
+            PyObject *made = NULL;
+            Py_ssize_t next = e + 1;
+            int r = LONG;
+            if (s == bound) {
+                r = line(text, kind, data, s, e, stop, &made, &next);
+                if (r == LONG)
+                    r = bugcheck_line(text, kind, data, s, e, out);
+            }
             if (r < 0)
                 return NULL;
-            return Py_BuildValue("(nni)", s, r == TAKEN ? e + 1 : cursor, r == TAKEN ? 2 : 0);
+            if (r != TAKEN)
+                return Py_BuildValue("(nni)", s, cursor, 0);
+            if (made) {
+                int bad = PyList_Append(out, made);
+                Py_DECREF(made);
+                if (bad < 0)
+                    return NULL;
+            }
+            return Py_BuildValue("(nni)", s, next, 2);
         }
         PyObject *made;
         Py_ssize_t next;

@@ -483,11 +483,12 @@ def test_lines_core_walk_gives_the_loops_events_after_a_line_it_reads_the_long_w
 
 
 @needs_lines
-def test_lines_core_walk_reads_a_crashs_argument_lines_as_the_loop_does() -> None:
+def test_lines_core_walk_reads_the_lines_of_a_mid_line_word_as_the_loop_does() -> None:
     """The lines of a crash's arguments ("BugCheck D1, {...}") are lines of a
     mid-line word, which the walk reads in C when they are of the plain
-    shape: the same events as the loop's long way, for each shape and its
-    near misses, alone and between other lines."""
+    shape, as it reads a field, frame, argument or key line that holds such
+    a word: the same events as the loop's, for each shape and its near
+    misses, alone and between other lines."""
     bits = [b for b in _LINE_BITS if "ugCheck" in b or "ugcheck" in b]
     assert len(bits) > 15
     for bit in bits:
@@ -498,6 +499,25 @@ def test_lines_core_walk_reads_a_crashs_argument_lines_as_the_loop_does() -> Non
                 try:
                     _walk_and_loop(text, [])
                     _walk_and_loop(text, [3])
+                finally:
+                    events._SEGMENT = old
+    # Lines of the shapes the walk reads that hold a mid-line word (a code
+    # after a blank, "Owning Process", "nable to"): read in C at the stop too.
+    w = "fffff801" + "12345678"
+    for line in ("BUGCHECK_STR:  0x1E_c0000005", "FAILURE_BUCKET_ID:  0x7E_nt!Foo", "MODULE_NAME: Owning Process",
+                 "EXCEPTION_CODE: (NTSTATUS) 0xc0000005 - The instruction", "FAULTING_IP: ", "FAULTING_IP:  0x1",
+                 "Arg1: ffffffffc0000005, The exception code 0x1 that was not handled", "Arg2: 1, nable to x",
+                 f"{w} {w} nt!KiBugCheck+0x1 code 0x1", f"{w} {w} : {w} {w} : nt!Foo+0x1 (Owning Process)",
+                 "Key  : Failure.Bucket 0x1", "Key  : Analysis.X code 0x1", "Probably caused by : nable to x ( 0x1 )",
+                 "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "PROCESS_NAME:  Owning Process x", "    Value: 0x1 code",
+                 "x" * 2050 + " 0x1", "BUGCHECK_STR:  " + "0x1 " * 600):
+        for text in (f"{line}\n", f"a\n{line}\n    Value: 0x2\n{line}\nb", f"{line}\n{line}\nArg1: 1, x\n  y\n"):
+            for segment in (16 * 1024, 1):
+                old = events._SEGMENT
+                events._SEGMENT = segment
+                try:
+                    _walk_and_loop(text, [])
+                    _walk_and_loop(text, [2])
                 finally:
                     events._SEGMENT = old
     sc = events.Scanner()

@@ -475,7 +475,7 @@ class Scanner:
                 start, cursor, long_way = scan(text, pos, others[o], stop, cursor, out)
                 if start >= stop:
                     break
-                if long_way == 2:  # a mid-line word's line (others[o]), a crash's arguments read in C
+                if long_way == 2:  # a mid-line word's line (others[o]), read in C
                     o += 1
                     pos = cursor
                     continue

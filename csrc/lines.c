@@ -253,38 +253,50 @@ static Py_ssize_t group_way(const Line *L, Py_ssize_t p, int way) {
     return -1;
 }
 
-/* The argument groups from p (count done so far), then the site: the
- * first way, in the engine's order, that reaches the line's end. */
-static int args_then_site(const Line *L, Py_ssize_t p, int count, Plain *f) {
+/* FRAME_ADDR_BODY's call site on one line, [ ]++(?!HEX++(?:[ ]|$))([^\s:(].*+)$
+ * at p: anything to the line's end that does not open with a number alone
+ * (nor a blank, a colon or a parenthesis); its start in mod_a. */
+static int any_site(const Line *L, Py_ssize_t p, Site *s) {
+    if (p >= L->end || LREAD(L, p) != ' ')
+        return 0;
+    Py_ssize_t m = blanks(L, p), h = m;
+    if (m >= L->end)
+        return 0;
+    while (h < L->end && is_hex(LREAD(L, h)))
+        h++;
+    if (h > m && (h == L->end || LREAD(L, h) == ' '))
+        return 0;
+    Py_UCS4 c = LREAD(L, m);
+    if (Py_UNICODE_ISSPACE(c) || c == ':' || c == '(')
+        return 0;
+    s->mod_a = m;
+    s->mod_b = s->fn_a = s->fn_b = s->off_a = s->off_b = -1;
+    return 1;
+}
+
+/* The argument groups from p (count done so far), then the site (a plain
+ * one, or with ``any`` FRAME_ADDR_BODY's): the first way, in the engine's
+ * order, that reaches the line's end. */
+static int args_then_site(const Line *L, Py_ssize_t p, int count, Plain *f, int any) {
     if (count < 2) {
         for (int way = 0;; way++) {
             Py_ssize_t q = group_way(L, p, way);
             if (q < 0)
                 break;
-            if (args_then_site(L, q, count + 1, f))
+            if (args_then_site(L, q, count + 1, f, any))
                 return 1;
         }
     }
-    if (site(L, p, &f->site)) {
+    if (any ? any_site(L, p, &f->site) : site(L, p, &f->site)) {
         f->args_b = p;  /* the groups' text ends where the site starts */
         return 1;
     }
     return 0;
 }
 
-/* PLAIN_FRAME_BODY at p (the line's first character that is not a blank). */
-static int plain_frame(const Line *L, Py_ssize_t p, Plain *f) {
-    if (p + 1 >= L->end || !is_hex(LREAD(L, p)) || !is_hex(LREAD(L, p + 1)))
-        return 0;
-    Py_ssize_t q = p;
-    while (q < L->end) {
-        Py_UCS4 c = LREAD(L, q);
-        if (c == '!' || c == '+')
-            break;
-        q++;
-    }
-    if (q >= L->end)
-        return 0;
+/* The numbers of a frame line at p, then its site (``any``: as
+ * FRAME_ADDR_BODY takes it, else as PLAIN_FRAME_BODY does). */
+static int frame_numbers(const Line *L, Py_ssize_t p, Plain *f, int any) {
     for (int with_idx = 1; with_idx >= 0; with_idx--) {
         Py_ssize_t a = p;
         f->idx_a = f->idx_b = -1;
@@ -317,11 +329,27 @@ static int plain_frame(const Line *L, Py_ssize_t p, Plain *f) {
             }
             f->args_a = r;
             f->args_b = -1;
-            if (args_then_site(L, r, 0, f))
+            if (args_then_site(L, r, 0, f, any))
                 return 1;
         }
     }
     return 0;
+}
+
+/* PLAIN_FRAME_BODY at p (the line's first character that is not a blank). */
+static int plain_frame(const Line *L, Py_ssize_t p, Plain *f) {
+    if (p + 1 >= L->end || !is_hex(LREAD(L, p)) || !is_hex(LREAD(L, p + 1)))
+        return 0;
+    Py_ssize_t q = p;
+    while (q < L->end) {
+        Py_UCS4 c = LREAD(L, q);
+        if (c == '!' || c == '+')
+            break;
+        q++;
+    }
+    if (q >= L->end)
+        return 0;
+    return frame_numbers(L, p, f, 0);
 }
 
 /* ---- which branches of _LINE_START may match (the conservative test) ---- */
@@ -787,6 +815,166 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
 
 static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY, *KIND_BUGCHECK;
 
+/* _MODULE_NAME.fullmatch(text[a:b]): MODULE_START[\w.$~-]*+ */
+static int module_name(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    if (a >= b)
+        return 0;
+    Py_UCS4 c0 = READ(a);
+    Py_ssize_t q = a + 1;
+    if (c0 >= '0' && c0 <= '9') {
+        /* (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
+        if (c0 == '0' && q < b && (READ(q) | 0x20) == 'x')
+            return 0;
+        while (q < b && is_hex(READ(q)))
+            q++;
+        if (q >= b)
+            return 0;
+        Py_UCS4 g = READ(q);
+        if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
+            return 0;
+        q++;
+    } else if (!(is_alpha(c0) || c0 == '_')) {
+        return 0;
+    }
+    for (; q < b; q++) {
+        Py_UCS4 c = READ(q);
+        if (!(is_word(c) || c == '.' || c == '$' || c == '~' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int all_hex(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    for (Py_ssize_t q = a; q < b; q++)
+        if (!is_hex(READ(q)))
+            return 0;
+    return b > a;
+}
+
+/* A frame line the plain frame is not (a call site with a trailer, a C++
+ * name, a bare address), and the disassembly line next to it: what the long
+ * way's _hex_line makes of it, when that is settled without the catalog or
+ * another pattern.  The line opens with a word of hex digits (so _read's
+ * test of a number holds, and none of _lower_line's words can open it:
+ * each of _LM_DETAIL's has a letter past f in its first two), holds no ">"
+ * or "(" (_PROMPT and _LM are not tried) and is not numbers alone.  Then
+ * _FRAME (FRAME_ADDR_BODY, on the line alone) is walked as the plain frame
+ * is, with its own site, and the site read as stack.parse_site reads it:
+ * TAKEN with its frame, or with none (_frame handles the line either way).
+ * No match: a line with no ".", "!" or "+0x" (_BARE_MODULE and _site_line
+ * are not tried) that opens with a digit or a small letter says nothing
+ * (TAKEN, no event), unless it is a line of a mid-line word (``other``),
+ * which _midline reads; any other is LONG. */
+static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                     int other, PyObject **made) {
+    Py_ssize_t w = p;
+    while (w < e && READ(w) != ' ')
+        w++;
+    if (w - p < 2 || !all_hex(kind, data, p, w))
+        return LONG;
+    int numbers_only = 1, dot_or_site = 0;
+    for (Py_ssize_t q = p; q < e; q++) {
+        Py_UCS4 c = READ(q);
+        if (c == '>' || c == '(')
+            return LONG;
+        if (!(is_hex(c) || c == ' ' || c == ':'))
+            numbers_only = 0;
+        if (c == '.' || c == '!' || (c == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
+            dot_or_site = 1;
+    }
+    if (numbers_only)
+        return LONG;
+    Line L = {kind, data, e};
+    Plain f;
+    if (!frame_numbers(&L, p, &f, 1)) {
+        Py_UCS4 c = READ(p);
+        return !other && !dot_or_site && !(c >= 'A' && c <= 'F') ? TAKEN : LONG;
+    }
+    /* parse_site(text[a:b]): stripped (it opens with no blank; no "(" to take off its end) */
+    Py_ssize_t a = f.site.mod_a, b = e;
+    while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+        b--;
+    int trailer = 0;
+    for (Py_ssize_t q = a; q < b; q++)
+        if (READ(q) == ' ') {
+            Py_ssize_t r = q;
+            while (r < b && Py_UNICODE_ISSPACE(READ(r)))
+                r++;
+            if (r >= b || (READ(r) != '[' && READ(r) != '<'))
+                return LONG;  /* a site written with blanks: _SITE_SPACED's */
+            b = q;  /* [file @ line], <...>: the site is its first word */
+            trailer = 1;
+            break;
+        }
+    *made = NULL;
+    PyObject *module = NULL, *function = NULL, *offset = NULL, *address = NULL;
+    if (b - a >= 2 && READ(a) == '0' && (READ(a + 1) == 'x' || READ(a + 1) == 'X')) {
+        if (!all_hex(kind, data, a + 2, b))
+            return TAKEN;  /* no frame */
+        address = hex_int(kind, data, a + 2, b);
+        if (!address)
+            return -1;
+    } else {
+        Py_ssize_t bang = -1, plus = -1;
+        for (Py_ssize_t q = a; q < b; q++) {
+            if (READ(q) == '!' && bang < 0)
+                bang = q;
+            if (READ(q) == '+')
+                plus = q;
+        }
+        Py_ssize_t oa = -1;
+        if (plus > bang) {
+            Py_ssize_t d = plus + 1;
+            if (b - d >= 2 && READ(d) == '0' && (READ(d + 1) == 'x' || READ(d + 1) == 'X'))
+                d += 2;
+            if (all_hex(kind, data, d, b)) {
+                oa = d;
+                offset = hex_int(kind, data, d, b);
+                if (!offset)
+                    return -1;
+            }
+        }
+        Py_ssize_t cut = oa >= 0 ? plus : b, mb = bang > a ? bang : cut;
+        for (Py_ssize_t q = a; q < mb; q++)
+            if (READ(q) >= 128) {
+                Py_XDECREF(offset);
+                return LONG;  /* str.lower() of other characters is the Python reader's */
+            }
+        if (!module_name(kind, data, a, mb) || not_a_module(kind, data, a, mb)) {
+            Py_XDECREF(offset);
+            return TAKEN;  /* no frame */
+        }
+        int has_function = bang > a && cut > bang + 1;
+        if (!has_function && !offset) {
+            /* a bare name: with a trailer no frame, else the catalog says (Python) */
+            return trailer ? TAKEN : LONG;
+        }
+        module = PyUnicode_Substring(text, a, mb);
+        function = has_function ? PyUnicode_Substring(text, bang + 1, cut) : NULL;
+        if (!module || (has_function && !function)) {
+            Py_XDECREF(module);
+            Py_XDECREF(offset);
+            return -1;
+        }
+    }
+    int has_ret = f.ret_a >= 0;
+    PyObject *values[8] = {
+        or_none(module),
+        or_none(function),
+        or_none(offset),
+        f.idx_a >= 0 ? hex_int(kind, data, f.idx_a, f.idx_b) : or_none(NULL),
+        has_ret ? hex_int(kind, data, f.sp_a, f.sp_b) : or_none(NULL),
+        has_ret ? hex_int(kind, data, f.ret_a, f.ret_b) : hex_int(kind, data, f.sp_a, f.sp_b),
+        or_none(address),
+        f.args_b > f.args_a ? numbers(kind, data, f.args_a, f.args_b) : or_none(NULL),
+    };
+    PyObject *frame = make(FRAME_TYPE, FRAME_SLOTS, values, 8);
+    if (!frame)
+        return -1;
+    *made = event(s, KIND_FRAME, frame);
+    return *made ? TAKEN : -1;
+}
+
 /* hex digits from a, 1 to 8 of them, then ")": (HEX{1,8})\) ; *b: where
  * the digits end. */
 static int hex_then_paren(int kind, const void *data, Py_ssize_t a, Py_ssize_t e, Py_ssize_t *b) {
@@ -814,9 +1002,14 @@ static int hex_then_paren(int kind, const void *data, Py_ssize_t a, Py_ssize_t e
  * Either way the line is handled, so _read looks for nothing mid-line; a
  * line holding a mid-line word never reaches the walk (it stops before). */
 static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
-                         Py_UCS4 c, PyObject **made) {
+                         Py_UCS4 c, int other, PyObject **made) {
     if (e - s > MAX_LINE)
         return LONG;  /* read in pieces */
+    if (is_hex(c)) {
+        int r = addr_line(text, kind, data, s, p, e, other, made);
+        if (r != LONG)
+            return r;
+    }
     if (c == 'P') {
         static const char CAUSED[] = "Probably caused by";
         Py_ssize_t q = p, n = (Py_ssize_t)sizeof CAUSED - 1;
@@ -988,8 +1181,8 @@ fail:
 
 /* The line at s, up to e (a line break or the walk's stop): *next is
  * where the reading goes on when it is TAKEN. */
-static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, PyObject **made,
-                Py_ssize_t *next) {
+static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, int other,
+                PyObject **made, Py_ssize_t *next) {
     *made = NULL;
     *next = e + 1;
     Py_ssize_t p = s;
@@ -1016,7 +1209,7 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
     switch (may_match(kind, data, s, p, e, c)) {
     case 0: return SKIP;
     case 2: return STOP;
-    default: return long_way_line(text, kind, data, s, p, e, c, made);
+    default: return long_way_line(text, kind, data, s, p, e, c, other, made);
     }
 }
 
@@ -1076,7 +1269,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             Py_ssize_t next = e + 1;
             int r = LONG;
             if (s == bound) {
-                r = line(text, kind, data, s, e, stop, &made, &next);
+                r = line(text, kind, data, s, e, stop, 1, &made, &next);
                 if (r == LONG)
                     r = bugcheck_line(text, kind, data, s, e, out);
             }
@@ -1094,7 +1287,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         PyObject *made;
         Py_ssize_t next;
-        int r = line(text, kind, data, s, e, stop, &made, &next);
+        int r = line(text, kind, data, s, e, stop, 0, &made, &next);
         if (r < 0)
             return NULL;
         if (r == STOP || r == LONG)
@@ -1112,12 +1305,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
 }
 
-/* classify(text, s, stop) -> (0 passed over | 1 left to Python | 2 read, event or None, where the reading goes on):
- * the walk's reading of the one line at s (for the tests). */
+/* classify(text, s, stop, other=False) -> (0 passed over | 1 left to Python | 2 read, event or None, where the
+ * reading goes on): the walk's reading of the one line at s (other: a line of a mid-line word), for the tests. */
 static PyObject *classify(PyObject *self, PyObject *args) {
     PyObject *text;
     Py_ssize_t s, stop;
-    if (!PyArg_ParseTuple(args, "Unn", &text, &s, &stop) || within(text, &stop) < 0)
+    int other = 0;
+    if (!PyArg_ParseTuple(args, "Unn|p", &text, &s, &stop, &other) || within(text, &stop) < 0)
         return NULL;
     if (s < 0 || s > stop) {
         PyErr_SetString(PyExc_ValueError, "s out of the text");
@@ -1128,7 +1322,7 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     Py_ssize_t e = find_break(kind, data, s, stop);
     PyObject *made;
     Py_ssize_t next;
-    int r = line(text, kind, data, s, e < 0 ? stop : e, stop, &made, &next);
+    int r = line(text, kind, data, s, e < 0 ? stop : e, stop, other, &made, &next);
     if (r < 0)
         return NULL;
     return Py_BuildValue("(iNn)", r, or_none(made), next);
@@ -1250,7 +1444,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 static PyMethodDef METHODS[] = {
     {"setup", setup, METH_VARARGS, "setup(...): the reader's tables (analysis.text.events)."},
     {"scan", scan, METH_VARARGS, "scan(text, pos, bound, stop, cursor, out) -> (line start, cursor, long way)."},
-    {"classify", classify, METH_VARARGS, "classify(text, s, stop) -> (decision, event or None, where the reading goes on)."},
+    {"classify", classify, METH_VARARGS,
+     "classify(text, s, stop, other=False) -> (decision, event or None, where the reading goes on)."},
     {"long_lines", long_lines, METH_VARARGS, "long_lines(text, longer) -> the starts of the lines of more than longer characters."},
     {NULL, NULL, 0, NULL},
 };

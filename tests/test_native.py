@@ -301,18 +301,20 @@ def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
 
     idle = left = 0
     n = len(text)
+    others = set(events._midline_lines_py(text, 0, n)[0])
     for s in [i + 1 for i, c in enumerate(text) if c == "\n"]:
-        decision, made, after = lines_core.classify(text, s, n)
+        decision, made, after = lines_core.classify(text, s, n, s in others)
         m = events._LINE_START.match(text, s - 1, n)
         where = (s, text[s:s + 120])
         if decision == 0:
             assert m is None, where
         elif decision == 2 and (m is None or m.lastgroup not in ("field", "frame", "key", "arg")):
             # A line of the long way read whole in C (a bug check's name and
-            # code, "Probably caused by"): what Scanner._read makes of it.
+            # code, "Probably caused by", a frame of another shape, a line
+            # of disassembly): what Scanner._read makes of it.
             sc = events.Scanner()
             sc.text = text
-            assert (sc._read(s), sc.out) == (after, [made]), where
+            assert (sc._read(s), sc.out) == (after, [] if made is None else [made]), where
         elif decision == 2:
             assert m.end() - s <= events.MAX_LINE and after == (m.end() + 1 if m.lastgroup != "key" else after), where
             if m.lastgroup == "field":
@@ -362,7 +364,22 @@ _LINE_BITS = [
     "BugCheck 1A, {1, 2, 3, 4, 5}", "BugCheck 1A, {1,,, }  ", "BugCheck 1A, {1 2, `, ``1`, 0}", "BugCheck 1A, {1}x",
     "BugCheck 123456789, {1}", "BugCheck 0x1A, {1}", "BugCheck 1A, {0x1}", "BugCheck 1A, {" + "f" * 17 + ", 1}",
     "BugCheck 1A, {" + "0" * 30 + "1, " + "f" * 70 + "}", "BugCheck 1A, {1, 2} BugCheck 2, {3}", "BugCheck 1A,{1}",
-    "bugcheck 1A, {1}", "BugCheck 1A, {1\u3000}", "BugCheck 1A, {1, 2, 3, 4} (Owning Process x)", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
+    "bugcheck 1A, {1}", "BugCheck 1A, {1\u3000}", "BugCheck 1A, {1, 2, 3, 4} (Owning Process x)",
+    # frames of the long way's shapes, disassembly, and their near misses
+    "8ba0f878 8231f07e 8ba0f8ec adf5d4c8 872e2eb8 nt!IofCallDriver+0x48 [minkernel\\ntos\\io\\iosubs.c @ 3149]",
+    "0e fffffb842813a3b0 fffff8015a336aa2 dxgkrnl!CCompositionToken::Delete+0x28", "002dd968 00000000 00000000 0x77a670d4",
+    "ffff86890c47eeb0 ffff86890c47f840 : 0000000000000000 0000000000000000 : 0x1", "00283ab8 ffffffff 0xffffffff",
+    "fffff58d50bfebf8 0000000000000000     : 00000000fffffff5 ffffba083b22c7f0 : 0xffffba083b22c7f0", "ab12cd34 0x",
+    "ab12cd34 0xg", "ab12cd34 nt+1", "ab12cd34 nt+0x", "ab12cd34 nt!", "ab12cd34 !nt", "ab12cd34 nt [x]", "ab12cd34 nt <x>",
+    "ab12cd34 nt!f [x]", "ab12cd34 nt x", "ab12cd34 nt!f x", "ab12cd34 unknown!f", "ab12cd34 UNKNOWN+0x1", "ab12cd34 un\u212anown!f",
+    "ab12cd34 \u00e9t\u00e9!f", "ab12cd34 360FsFlt+0x9 [x]", "ab12cd34 0x1a!f", "ab12cd34 1394ohci!f", "ab12cd34 12ab!f",
+    "ab12cd34 a+b!f", "ab12cd34 a!b+c!d+0x1", "ab12cd34 nt!f+0x1+0x2", "ab12cd34 nt!f+0X1f", "ab12cd34 nt!f+1f",
+    "ab12cd34 nt!f+0x1\u3000", "ab12cd34 nt!f+0x1 \u3000[x]", "ab12cd34 :x", "ab12cd34 (x)", "ab12cd34 \u3000x",
+    "ab12cd34 12345678 abc", "ab12cd34 12345678 abc x", "AB12CD34 12345678 x", "ab12cd34 x.y", "ab12cd34 x>y",
+    "fffff88000c8d715 8b6e28          mov     ebp,dword ptr [rsi+28h]", "82ae06af 0fb738 movzx edi,word ptr [eax] ds:0023:4a4a=?",
+    "fffff805'6da4c4ce 8327cf and dword ptr [rdi],0FFFFFFCFh", "ab12cd34 nt!f+0x1a (x)", "1234 x", "12 ab12cd34 nt!f [x]",
+    "ab12cd34 " + "n" * 2100, "0a nt!KiPageFault+0x1", "0a nt+0x1a", "ab12cd34 :nt!f", "ab12cd34 :x.sys", "0a :x",
+    "ab12cd34 ab12cd34 :ab.sys", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
     "ExceptionCode: c0000005", "Subcode: 0x1 x", "Processor: x", "Crash Time", "*", "**", "* *", "*#", "#", "# x", "*x",
     "0a 1b", "dead beef", "de:ad", "ab", "ab cd ef01", "abcdef01", "abcdef0", "12 abcdef01 x", "1234 abcdef01",
     "12345 abcdef01", "nt!x", "nt+0x1", "nt+0y", "a.b-c$d!", "a~b!x", "\u00e9t\u00e9!x", "x" * 10 + "+0x", "_a!b",
@@ -536,10 +553,16 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
                  f"{w} {w} {w} {w} {w} {w} nt!Foo", f"{w}1 {w} : {w}1 {w} : 360FsFlt+0x9", f"{w} {w} mod~1!f$+0x1",
                  "MODULE_NAME: x", "  STACK_TEXT:  ", "FAILURE_BUCKET_ID:  AV_x!y", "Arg1: ffffffffc0000005, The exception",
                  "Arg4: 0000000000000000", "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "  BAD_POOL_HEADER (0x19)  ",
-                 "Probably caused by : drv.sys ( drv!Routine+0x1a )"):
+                 "Probably caused by : drv.sys ( drv!Routine+0x1a )",
+                 "8ba0f878 8231f07e 8ba0f8ec adf5d4c8 872e2eb8 nt!IofCallDriver+0x48 [minkernel\\ntos\\io\\iosubs.c @ 3149]",
+                 "0e fffffb842813a3b0 fffff8015a336aa2 dxgkrnl!CCompositionToken::Delete+0x28",
+                 "002dd968 00000000 00000000 00000000 00000000 0x77a670d4"):
         for after in ("x", "  x"):  # (two blanks: no wrapped meaning)
             decision, made, _ = lines_core.classify(f"\n{line}\n{after}", 1, len(line) + 2 + len(after))
             assert decision == 2 and made is not None, line
+    line = "fffff88000c8d715 8b6e28          mov     ebp,dword ptr [rsi+28h]"  # says nothing
+    assert lines_core.classify(f"\n{line}\nx", 1, len(line) + 3)[:2] == (2, None)
+    assert lines_core.classify(f"\n{line}\nx", 1, len(line) + 3, True)[0] == 3  # (unless _midline is to read it)
 
 
 @needs_lines
@@ -549,6 +572,17 @@ def test_lines_core_finds_the_long_lines_clean_reflows(bits, longer) -> None:
     text = "".join(bits)
     assert lines_core.long_lines(text, longer) == cleaning._long_lines_py(text, longer)
     assert lines_core.long_lines(text, 240) == cleaning._long_lines_py(text)
+
+
+def test_no_lm_detail_opens_with_two_hex_digits() -> None:
+    """What lets the walk say a line of disassembly says nothing (csrc/lines.c,
+    addr_line): a line opening with a word of hex digits is no lm detail."""
+    import re
+
+    alternatives = re.search(r"\((.*?)\)", events._LM_DETAIL.pattern)[1].split("|")
+    assert len(alternatives) > 10
+    for word in alternatives:
+        assert not all(c in "0123456789abcdefABCDEF" for c in word[:2]), word
 
 
 def test_no_word_the_upper_line_looks_up_holds_an_underscore() -> None:

@@ -815,33 +815,94 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
 
 static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY, *KIND_BUGCHECK;
 
-/* _MODULE_NAME.fullmatch(text[a:b]): MODULE_START[\w.$~-]*+ */
-static int module_name(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+/* Where MODULE_START[\w.$~-]*+ (without "~": [\w.$-]*+) matched at a
+ * ends, within b; -1: no match. */
+static Py_ssize_t module_end(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, int tilde) {
     if (a >= b)
-        return 0;
+        return -1;
     Py_UCS4 c0 = READ(a);
     Py_ssize_t q = a + 1;
     if (c0 >= '0' && c0 <= '9') {
         /* (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
         if (c0 == '0' && q < b && (READ(q) | 0x20) == 'x')
-            return 0;
+            return -1;
         while (q < b && is_hex(READ(q)))
             q++;
         if (q >= b)
-            return 0;
+            return -1;
         Py_UCS4 g = READ(q);
         if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
-            return 0;
+            return -1;
         q++;
     } else if (!(is_alpha(c0) || c0 == '_')) {
-        return 0;
+        return -1;
     }
     for (; q < b; q++) {
         Py_UCS4 c = READ(q);
-        if (!(is_word(c) || c == '.' || c == '$' || c == '~' || c == '-'))
-            return 0;
+        if (!(is_word(c) || c == '.' || c == '$' || c == '-' || (tilde && c == '~')))
+            break;
     }
-    return 1;
+    return q;
+}
+
+/* _MODULE_NAME.fullmatch(text[a:b]) */
+static int module_name(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    return module_end(kind, data, a, b, 1) == b;
+}
+
+/* HEX++\b at q, within b: where the digits end, or -1. */
+static Py_ssize_t hex_bounded(int kind, const void *data, Py_ssize_t q, Py_ssize_t b) {
+    Py_ssize_t h = q;
+    while (h < b && is_hex(READ(h)))
+        h++;
+    return h > q && (h == b || !is_word(READ(h))) ? h : -1;
+}
+
+/* stack.parse_site's site written with blanks, text[a:b]: _SITE_SPACED
+ * ("VSApiNt VSSwapShortTable+0x136d": module, function, offset) or else
+ * _SITE_NEG ("nt -0x10": the module alone).  0: neither (no frame). */
+static int spaced_site(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, Py_ssize_t *mod_b,
+                       Py_ssize_t *fn_a, Py_ssize_t *fn_b, Py_ssize_t *off_a, Py_ssize_t *off_b) {
+    Py_ssize_t me = module_end(kind, data, a, b, 0), q = me;
+    if (me < 0 || q >= b || READ(q) != ' ')
+        return 0;
+    while (q < b && READ(q) == ' ')
+        q++;
+    *mod_b = me;
+    *fn_a = *fn_b = *off_a = *off_b = -1;
+    if (q < b) {
+        /* (?P<fn>[A-Za-z_?@$][\w@?$:<>~]*+)\+(?:0x)?(?P<off>HEX++)\b */
+        Py_UCS4 f = READ(q);
+        if (is_alpha(f) || f == '_' || f == '?' || f == '@' || f == '$') {
+            Py_ssize_t r = q + 1;
+            while (r < b) {
+                Py_UCS4 c = READ(r);
+                if (!(is_word(c) || c == '@' || c == '?' || c == '$' || c == ':' || c == '<' || c == '>' || c == '~'))
+                    break;
+                r++;
+            }
+            if (r < b && READ(r) == '+') {
+                Py_ssize_t d = r + 1, h = -1;
+                if (d + 1 < b && READ(d) == '0' && READ(d + 1) == 'x')
+                    h = hex_bounded(kind, data, d + 2, b);
+                if (h >= 0)
+                    d += 2;
+                else
+                    h = hex_bounded(kind, data, d, b);
+                if (h >= 0) {
+                    *fn_a = q;
+                    *fn_b = r;
+                    *off_a = d;
+                    *off_b = h;
+                    return 1;
+                }
+            }
+        }
+        /* [ ]++-0x(HEX++)\b */
+        if (q + 2 < b && READ(q) == '-' && READ(q + 1) == '0' && READ(q + 2) == 'x' && hex_bounded(kind, data, q + 3, b) >= 0)
+            return 1;
+    }
+    return 0;
 }
 
 static int all_hex(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
@@ -860,7 +921,8 @@ static int all_hex(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
  * or "(" (_PROMPT and _LM are not tried) and is not numbers alone.  Then
  * _FRAME (FRAME_ADDR_BODY, on the line alone) is walked as the plain frame
  * is, with its own site, and the site read as stack.parse_site reads it:
- * TAKEN with its frame, or with none (_frame handles the line either way).
+ * TAKEN with its frame, or with none (_frame handles the line either way;
+ * a site written with blanks is read as _SITE_SPACED and _SITE_NEG read it).
  * No match: a line with no ".", "!" or "+0x" (_BARE_MODULE and _site_line
  * are not tried) that opens with a digit or a small letter says nothing
  * (TAKEN, no event), unless it is a line of a mid-line word (``other``),
@@ -900,15 +962,34 @@ static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, P
             Py_ssize_t r = q;
             while (r < b && Py_UNICODE_ISSPACE(READ(r)))
                 r++;
-            if (r >= b || (READ(r) != '[' && READ(r) != '<'))
-                return LONG;  /* a site written with blanks: _SITE_SPACED's */
-            b = q;  /* [file @ line], <...>: the site is its first word */
-            trailer = 1;
+            if (r < b && (READ(r) == '[' || READ(r) == '<')) {
+                b = q;  /* [file @ line], <...>: the site is its first word */
+                trailer = 1;
+            } else {
+                trailer = -1;  /* a site written with blanks */
+            }
             break;
         }
     *made = NULL;
     PyObject *module = NULL, *function = NULL, *offset = NULL, *address = NULL;
-    if (b - a >= 2 && READ(a) == '0' && (READ(a + 1) == 'x' || READ(a + 1) == 'X')) {
+    if (trailer < 0) {
+        Py_ssize_t mb, fa, fb, oa, ob;
+        if (!spaced_site(kind, data, a, b, &mb, &fa, &fb, &oa, &ob))
+            return TAKEN;  /* no frame */
+        module = PyUnicode_Substring(text, a, mb);
+        if (!module)
+            return -1;
+        if (fa >= 0) {
+            function = PyUnicode_Substring(text, fa, fb);
+            offset = hex_int(kind, data, oa, ob);
+            if (!function || !offset) {
+                Py_DECREF(module);
+                Py_XDECREF(function);
+                Py_XDECREF(offset);
+                return -1;
+            }
+        }
+    } else if (b - a >= 2 && READ(a) == '0' && (READ(a + 1) == 'x' || READ(a + 1) == 'X')) {
         if (!all_hex(kind, data, a + 2, b))
             return TAKEN;  /* no frame */
         address = hex_int(kind, data, a + 2, b);

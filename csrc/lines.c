@@ -1082,12 +1082,118 @@ static int hex_then_paren(int kind, const void *data, Py_ssize_t a, Py_ssize_t e
  *     match a line whose second letter is small).
  * Either way the line is handled, so _read looks for nothing mid-line; a
  * line holding a mid-line word never reaches the walk (it stops before). */
+static PyObject *KIND_BANNER, *KIND_PROMPT;
+
+/* The ASCII word w in text[a:b]. */
+static int holds(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, const char *w) {
+    Py_ssize_t n = (Py_ssize_t)strlen(w);
+    for (Py_ssize_t q = a; q + n <= b; q++) {
+        Py_ssize_t i = 0;
+        while (i < n && READ(q + i) == (Py_UCS4)w[i])
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* A line of stars or hashes with more in it (the walk passes over those
+ * of stars, hashes and blanks alone): _star_line's reading.  A banner
+ * ("*   Bugcheck Analysis   *") is one whatever else the line holds; a
+ * line of hashes whose first other character is a capital letter may be
+ * a bug check's name (_NAME_CODE, _NAME_ONLY), and one with "Fatal System
+ * Error" a bug check: LONG.  Any other says nothing (TAKEN), unless it is
+ * a line of a mid-line word (``other``), which _midline reads. */
+static int star_line(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c, int other,
+                     PyObject **made) {
+    if (holds(kind, data, p, e, "ugcheck Analysis") || holds(kind, data, p, e, "UGCHECK ANALYSIS")) {
+        Py_INCREF(Py_None);
+        *made = event(s, KIND_BANNER, Py_None);
+        return *made ? TAKEN : -1;
+    }
+    if (c == '#') {
+        Py_ssize_t q = p;
+        while (q < e && (READ(q) == ' ' || READ(q) == '#' || READ(q) == '*'))
+            q++;
+        if (q < e && is_upper(READ(q)))
+            return LONG;
+    }
+    if (other || holds(kind, data, p, e, "Fatal System Error"))
+        return LONG;
+    return TAKEN;
+}
+
+/* A prompt, "0: kd> !analyze -v": _PROMPT, [ ]*+(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(.*+)$,
+ * its command stripped (what _hex_line and _lower_line make of a line
+ * opening with a digit, "kd" or "lkd" that has a ">": the first thing each
+ * tries).  LONG: no prompt. */
+static int prompt_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                       PyObject **made) {
+    Py_ssize_t starts[2] = {-1, p};
+    {
+        Py_ssize_t q = p;
+        while (q < e && is_decimal(READ(q)))
+            q++;
+        if (q > p && q + 1 < e && READ(q) == ':' && READ(q + 1) == ' ')
+            starts[0] = q + 2;
+    }
+    for (int i = 0; i < 2; i++) {
+        Py_ssize_t q = starts[i], gt[2] = {-1, -1};
+        if (q < 0)
+            continue;
+        if (q + 2 < e && READ(q) == 'l' && READ(q + 1) == 'k' && READ(q + 2) == 'd')
+            gt[0] = q + 3;
+        else if (q + 1 < e && READ(q) == 'k' && READ(q + 1) == 'd')
+            gt[0] = q + 2;
+        else {
+            Py_ssize_t d = q;
+            while (d < e && is_decimal(READ(d)))
+                d++;
+            if (d == q || d >= e || READ(d) != ':')
+                continue;
+            Py_ssize_t d2 = d + 1;
+            while (d2 < e && is_decimal(READ(d2)))
+                d2++;
+            if (d2 == d + 1)
+                continue;
+            gt[1] = d2;  /* without the (?::\w++) */
+            if (d2 + 1 < e && READ(d2) == ':' && is_word(READ(d2 + 1))) {
+                Py_ssize_t w = d2 + 1;
+                while (w < e && is_word(READ(w)))
+                    w++;
+                gt[0] = w;
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            Py_ssize_t g = gt[k];
+            if (g < 0 || g >= e || READ(g) != '>')
+                continue;
+            Py_ssize_t a = g + 1, b = e;
+            while (a < b && Py_UNICODE_ISSPACE(READ(a)))
+                a++;
+            while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+                b--;
+            PyObject *command = PyUnicode_Substring(text, a, b);
+            *made = command ? event(s, KIND_PROMPT, command) : NULL;
+            return *made ? TAKEN : -1;
+        }
+    }
+    return LONG;
+}
+
 static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
                          Py_UCS4 c, int other, PyObject **made) {
     if (e - s > MAX_LINE)
         return LONG;  /* read in pieces */
+    if (c == '*' || c == '#')
+        return star_line(kind, data, s, p, e, c, other, made);
     if (is_hex(c)) {
         int r = addr_line(text, kind, data, s, p, e, other, made);
+        if (r != LONG)
+            return r;
+    }
+    if ((c >= '0' && c <= '9') || c == 'k' || c == 'l') {
+        int r = prompt_line(text, kind, data, s, p, e, made);
         if (r != LONG)
             return r;
     }
@@ -1541,7 +1647,10 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_NAME_CODE = PyUnicode_InternFromString("name_code");
     KIND_CAUSED_BY = PyUnicode_InternFromString("caused_by");
     KIND_BUGCHECK = PyUnicode_InternFromString("bugcheck");
-    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY || !KIND_BUGCHECK)
+    KIND_BANNER = PyUnicode_InternFromString("banner");
+    KIND_PROMPT = PyUnicode_InternFromString("prompt");
+    if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY || !KIND_BUGCHECK
+        || !KIND_BANNER || !KIND_PROMPT)
         return NULL;
     return PyModule_Create(&MODULE);
 }

@@ -383,7 +383,14 @@ _LINE_BITS = [
     "ab12cd34 nt f+0xg", "ab12cd34 nt f+0", "ab12cd34 nt f+0x1 x", "ab12cd34 n~t f+1", "ab12cd34 nt ?f<a>:b~c+1a",
     "ab12cd34 nt  f+1\u0663", "ab12cd34 nt f+0X1", "ab12cd34 nt f+0x1g", "ab12cd34 ??   ???", "ab12cd34 n.t f+1 [x]",
     "ab12cd34 448b4a28        mov     r9d,dword ptr [rdx+28h]", "ab12cd34 12345678 mov x+0x1", "ab12cd34 \u00e9 f+1",
-    "ab12cd34 m\u00e9 f\u00e9+1", "ab12cd34 0x1 f+1", "ab12cd34 1a2b f+1", "ab12cd34 1a2g f+1", "ab12cd34 nt f-0x1", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
+    "ab12cd34 m\u00e9 f\u00e9+1", "ab12cd34 0x1 f+1", "ab12cd34 1a2b f+1", "ab12cd34 1a2g f+1", "ab12cd34 nt f-0x1",
+    # prompts and their near misses
+    "0: kd> !analyze -v", "kd>", "lkd> lm", "lkd>x", "kd > x", "kkd> x", "lkdx> y", "0:kd> x", "0:  kd> x", "12: 3:4> x",
+    "1:2:x86> kb", "1:2:> x", "1:2:x86 > x", "1:> x", ":2> x", "1\u0663: kd> x", "1: 2:3:\u00e9> x", "0: kd>  \u3000x\u3000",
+    "3: kd> !analyze -v > out.txt", "0: 1: kd> x", "0: kd x> y", "kd> ugcheck Analysis", "0:000> !analyze", "lkd",
+    # lines of stars and hashes with more in them
+    "*   Bugcheck Analysis   *", "#  UGCHECK ANALYSIS #", "# BAD_POOL (19)", "# A_B", "#a_b", "## 9_A", "# # *X_Y (1)",
+    "* Fatal System Error: 0x0000001a", "*** WARNING: Unable to verify", "# code 0x1a", "*  x  *", "#\u00c9_A", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
     "ExceptionCode: c0000005", "Subcode: 0x1 x", "Processor: x", "Crash Time", "*", "**", "* *", "*#", "#", "# x", "*x",
     "0a 1b", "dead beef", "de:ad", "ab", "ab cd ef01", "abcdef01", "abcdef0", "12 abcdef01 x", "1234 abcdef01",
     "12345 abcdef01", "nt!x", "nt+0x1", "nt+0y", "a.b-c$d!", "a~b!x", "\u00e9t\u00e9!x", "x" * 10 + "+0x", "_a!b",
@@ -606,7 +613,9 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
             lines_core.scan(*args)
     assert lines_core.scan("ab\nzz", -5, 99, 99, -3, []) == (5, -3, False)  # bounds past the text: the text's end
     assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0, False)  # a line of hex digits alone: matched in Python
-    assert lines_core.scan("ab\nkd> x", 0, 99, 99, 0, []) == (3, 0, True)  # a prompt: read the long way
+    assert lines_core.scan("ab\nLoading Dump File [x]", 0, 99, 99, 0, []) == (3, 0, True)  # read the long way
+    out: list = []
+    assert lines_core.scan("ab\nkd> x", 0, 99, 99, 0, out) == (8, 9, 0) and out == [events.Event(3, "prompt", "x")]
     with pytest.raises(ValueError):
         lines_core.classify("ab", 5, 2)
 

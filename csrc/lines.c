@@ -912,65 +912,15 @@ static int all_hex(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
     return b > a;
 }
 
-/* A frame line the plain frame is not (a call site with a trailer, a C++
- * name, a bare address), and the disassembly line next to it: what the long
- * way's _hex_line makes of it, when that is settled without the catalog or
- * another pattern.  The line opens with a word of hex digits (so _read's
- * test of a number holds, and none of _lower_line's words can open it:
- * each of _LM_DETAIL's has a letter past f in its first two), holds no ">"
- * or "(" (_PROMPT and _LM are not tried) and is not numbers alone.  Then
- * _FRAME (FRAME_ADDR_BODY, on the line alone) is walked as the plain frame
- * is, with its own site, and the site read as stack.parse_site reads it:
- * TAKEN with its frame, or with none (_frame handles the line either way;
- * a site written with blanks is read as _SITE_SPACED and _SITE_NEG read it).
- * No match: a line with no ".", "!" or "+0x" (_BARE_MODULE and _site_line
- * are not tried) that opens with a digit or a small letter says nothing
- * (TAKEN, no event), unless it is a line of a mid-line word (``other``),
- * which _midline reads; any other is LONG. */
-static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
-                     int other, PyObject **made) {
-    Py_ssize_t w = p;
-    while (w < e && READ(w) != ' ')
-        w++;
-    if (w - p < 2 || !all_hex(kind, data, p, w))
-        return LONG;
-    int numbers_only = 1, dot_or_site = 0;
-    for (Py_ssize_t q = p; q < e; q++) {
-        Py_UCS4 c = READ(q);
-        if (c == '>' || c == '(')
-            return LONG;
-        if (!(is_hex(c) || c == ' ' || c == ':'))
-            numbers_only = 0;
-        if (c == '.' || c == '!' || (c == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
-            dot_or_site = 1;
-    }
-    if (numbers_only)
-        return LONG;
-    Line L = {kind, data, e};
-    Plain f;
-    if (!frame_numbers(&L, p, &f, 1)) {
-        Py_UCS4 c = READ(p);
-        return !other && !dot_or_site && !(c >= 'A' && c <= 'F') ? TAKEN : LONG;
-    }
-    /* parse_site(text[a:b]): stripped (it opens with no blank; no "(" to take off its end) */
-    Py_ssize_t a = f.site.mod_a, b = e;
-    while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
-        b--;
-    int trailer = 0;
-    for (Py_ssize_t q = a; q < b; q++)
-        if (READ(q) == ' ') {
-            Py_ssize_t r = q;
-            while (r < b && Py_UNICODE_ISSPACE(READ(r)))
-                r++;
-            if (r < b && (READ(r) == '[' || READ(r) == '<')) {
-                b = q;  /* [file @ line], <...>: the site is its first word */
-                trailer = 1;
-            } else {
-                trailer = -1;  /* a site written with blanks */
-            }
-            break;
-        }
-    *made = NULL;
+/* stack.parse_site of the site text[a:b] (stripped, and cut at its first
+ * blank when a trailer follows: ``trailer`` 1; -1 when it is written with
+ * blanks, 0 when it has none): FRAME with its parts in parts (module,
+ * function, offset, address: new references or NULL), TAKEN when it is no
+ * frame, LONG when the Python reader must say (the catalog knows a bare
+ * name; str.lower() of other characters), -1 on an error. */
+enum { FRAME = 4 };
+static int parse_site_at(PyObject *text, int kind, const void *data, Py_ssize_t a, Py_ssize_t b, int trailer,
+                         PyObject *parts[4]) {
     PyObject *module = NULL, *function = NULL, *offset = NULL, *address = NULL;
     if (trailer < 0) {
         Py_ssize_t mb, fa, fb, oa, ob;
@@ -1038,15 +988,85 @@ static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, P
             return -1;
         }
     }
+    parts[0] = module;
+    parts[1] = function;
+    parts[2] = offset;
+    parts[3] = address;
+    return FRAME;
+}
+
+/* A frame line the plain frame is not (a call site with a trailer, a C++
+ * name, a bare address), and the disassembly line next to it: what the long
+ * way's _hex_line makes of it, when that is settled without the catalog or
+ * another pattern.  The line opens with a word of hex digits (so _read's
+ * test of a number holds, and none of _lower_line's words can open it:
+ * each of _LM_DETAIL's has a letter past f in its first two), holds no ">"
+ * or "(" (_PROMPT and _LM are not tried) and is not numbers alone.  Then
+ * _FRAME (FRAME_ADDR_BODY, on the line alone) is walked as the plain frame
+ * is, with its own site, and the site read as stack.parse_site reads it:
+ * TAKEN with its frame, or with none (_frame handles the line either way;
+ * a site written with blanks is read as _SITE_SPACED and _SITE_NEG read it).
+ * No match: a line with no ".", "!" or "+0x" (_BARE_MODULE and _site_line
+ * are not tried) that opens with a digit or a small letter says nothing
+ * (TAKEN, no event), unless it is a line of a mid-line word (``other``),
+ * which _midline reads; any other is LONG. */
+static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                     int other, PyObject **made) {
+    Py_ssize_t w = p;
+    while (w < e && READ(w) != ' ')
+        w++;
+    if (w - p < 2 || !all_hex(kind, data, p, w))
+        return LONG;
+    int numbers_only = 1, dot_or_site = 0;
+    for (Py_ssize_t q = p; q < e; q++) {
+        Py_UCS4 c = READ(q);
+        if (c == '>' || c == '(')
+            return LONG;
+        if (!(is_hex(c) || c == ' ' || c == ':'))
+            numbers_only = 0;
+        if (c == '.' || c == '!' || (c == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
+            dot_or_site = 1;
+    }
+    if (numbers_only)
+        return LONG;
+    Line L = {kind, data, e};
+    Plain f;
+    if (!frame_numbers(&L, p, &f, 1)) {
+        Py_UCS4 c = READ(p);
+        return !other && !dot_or_site && !(c >= 'A' && c <= 'F') ? TAKEN : LONG;
+    }
+    /* parse_site(text[a:b]): stripped (it opens with no blank; no "(" to take off its end) */
+    Py_ssize_t a = f.site.mod_a, b = e;
+    while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+        b--;
+    int trailer = 0;
+    for (Py_ssize_t q = a; q < b; q++)
+        if (READ(q) == ' ') {
+            Py_ssize_t r = q;
+            while (r < b && Py_UNICODE_ISSPACE(READ(r)))
+                r++;
+            if (r < b && (READ(r) == '[' || READ(r) == '<')) {
+                b = q;  /* [file @ line], <...>: the site is its first word */
+                trailer = 1;
+            } else {
+                trailer = -1;  /* a site written with blanks */
+            }
+            break;
+        }
+    *made = NULL;
+    PyObject *parts[4];
+    int r = parse_site_at(text, kind, data, a, b, trailer, parts);
+    if (r != FRAME)
+        return r;
     int has_ret = f.ret_a >= 0;
     PyObject *values[8] = {
-        or_none(module),
-        or_none(function),
-        or_none(offset),
+        or_none(parts[0]),
+        or_none(parts[1]),
+        or_none(parts[2]),
         f.idx_a >= 0 ? hex_int(kind, data, f.idx_a, f.idx_b) : or_none(NULL),
         has_ret ? hex_int(kind, data, f.sp_a, f.sp_b) : or_none(NULL),
         has_ret ? hex_int(kind, data, f.ret_a, f.ret_b) : hex_int(kind, data, f.sp_a, f.sp_b),
-        or_none(address),
+        or_none(parts[3]),
         f.args_b > f.args_a ? numbers(kind, data, f.args_a, f.args_b) : or_none(NULL),
     };
     PyObject *frame = make(FRAME_TYPE, FRAME_SLOTS, values, 8);
@@ -1181,49 +1201,37 @@ static int prompt_line(PyObject *text, int kind, const void *data, Py_ssize_t s,
     return LONG;
 }
 
-static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
-                         Py_UCS4 c, int other, PyObject **made) {
-    if (e - s > MAX_LINE)
-        return LONG;  /* read in pieces */
-    if (c == '*' || c == '#')
-        return star_line(kind, data, s, p, e, c, other, made);
-    if (is_hex(c)) {
-        int r = addr_line(text, kind, data, s, p, e, other, made);
-        if (r != LONG)
-            return r;
-    }
-    if ((c >= '0' && c <= '9') || c == 'k' || c == 'l') {
-        int r = prompt_line(text, kind, data, s, p, e, made);
-        if (r != LONG)
-            return r;
-    }
-    if (c == 'P') {
-        static const char CAUSED[] = "Probably caused by";
-        Py_ssize_t q = p, n = (Py_ssize_t)sizeof CAUSED - 1;
-        if (e - p < n)
-            return LONG;
-        for (Py_ssize_t i = 0; i < n; i++)
-            if (READ(p + i) != (Py_UCS4)CAUSED[i])
-                return LONG;
-        q = p + n;
-        if (q < e && READ(q) == ' ')
-            q++;
-        if (q >= e || READ(q) != ':')
-            return LONG;
-        q++;  /* " ?(.++)": at least one character, and the value is stripped either way */
-        if (q >= e)
-            return LONG;
-        Py_ssize_t vb = e;
-        while (q < vb && Py_UNICODE_ISSPACE(READ(q)))
-            q++;
-        while (vb > q && Py_UNICODE_ISSPACE(READ(vb - 1)))
-            vb--;
-        PyObject *value = PyUnicode_Substring(text, q, vb);
-        *made = value ? event(s, KIND_CAUSED_BY, value) : NULL;
-        return *made ? TAKEN : -1;
-    }
-    if (!is_upper(c))
+/* "Probably caused by : x" (see long_way_line). */
+static int caused_by_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                          PyObject **made) {
+    static const char CAUSED[] = "Probably caused by";
+    Py_ssize_t q = p, n = (Py_ssize_t)sizeof CAUSED - 1;
+    if (e - p < n)
         return LONG;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (READ(p + i) != (Py_UCS4)CAUSED[i])
+            return LONG;
+    q = p + n;
+    if (q < e && READ(q) == ' ')
+        q++;
+    if (q >= e || READ(q) != ':')
+        return LONG;
+    q++;  /* " ?(.++)": at least one character, and the value is stripped either way */
+    if (q >= e)
+        return LONG;
+    Py_ssize_t vb = e;
+    while (q < vb && Py_UNICODE_ISSPACE(READ(q)))
+        q++;
+    while (vb > q && Py_UNICODE_ISSPACE(READ(vb - 1)))
+        vb--;
+    PyObject *value = PyUnicode_Substring(text, q, vb);
+    *made = value ? event(s, KIND_CAUSED_BY, value) : NULL;
+    return *made ? TAKEN : -1;
+}
+
+/* "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)" (see long_way_line). */
+static int name_code_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                          PyObject **made) {
     Py_ssize_t q = p + 1;
     int under = 0;
     while (q < e && (is_upper(READ(q)) || (READ(q) >= '0' && READ(q) <= '9') || READ(q) == '_')) {
@@ -1247,6 +1255,93 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
     PyObject *pair = Py_BuildValue("(NN)", PyUnicode_Substring(text, p, q), hex_int(kind, data, ha, hb));
     *made = pair ? event(s, KIND_NAME_CODE, pair) : NULL;
     return *made ? TAKEN : -1;
+}
+
+static PyObject *KIND_INSTRUCTION;
+
+/* A call site alone on its line ("nt!KeBugCheckEx+0x107", a frame of kc;
+ * "nt!DbgBreakPointWithStatus:", where an instruction is), opening with a
+ * letter: what _site_line makes of it, _INSTRUCTION and then
+ * _FRAME_SITE (without a frame number) read as the patterns do and the
+ * site as parse_site reads it.  _site_line is what such a line comes to:
+ * it is no field (the module is followed by "!" or "+"), none of
+ * _upper_line's words or names, and no number (_read's test of one fails
+ * on its "!" or "+0x"); _lower_line's prompt, lm header and lm detail
+ * cannot be it (no ">", not "start", and an lm detail's label would be
+ * followed by a blank or a colon).  TAKEN (with the instruction, the
+ * frame, or nothing: _site_line handles the line), or LONG. */
+static int site_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                     PyObject **made) {
+    Py_ssize_t w = p;
+    while (w < e && !Py_UNICODE_ISSPACE(READ(w)))
+        w++;
+    for (Py_ssize_t q = w; q < e; q++)
+        if (READ(q) != ' ')
+            return LONG;  /* one word, then blanks */
+    if (holds(kind, data, p, w, ">") || holds(kind, data, p, w, "start"))
+        return LONG;
+    Py_ssize_t me = module_end(kind, data, p, w, 0), end, q;
+    if (me < 0 || me >= w)
+        return LONG;
+    if (READ(me) == '!') {
+        q = me + 1;  /* [^\s:]++ (the word holds no blank) */
+        while (q < w && READ(q) != ':')
+            q++;
+        if (q == me + 1)
+            return LONG;
+    } else if (me + 3 < w && READ(me + 1) == '0' && READ(me + 2) == 'x' && READ(me) == '+' && is_hex(READ(me + 3))) {
+        q = me + 3;  /* \+0xHEX++ */
+        while (q < w && is_hex(READ(q)))
+            q++;
+    } else {
+        return LONG;
+    }
+    if (q == w - 1 && READ(q) == ':') {  /* _INSTRUCTION: the site, ":" and the line's end */
+        PyObject *site = PyUnicode_Substring(text, p, q);
+        *made = site ? event(s, KIND_INSTRUCTION, site) : NULL;
+        return *made ? TAKEN : -1;
+    }
+    if (q != w)
+        return LONG;  /* neither pattern matches */
+    end = w;
+    while (end > p && READ(end - 1) == '(')  /* parse_site: kP opens the parameter list on the frame line */
+        end--;
+    *made = NULL;
+    if (end == p)
+        return TAKEN;
+    PyObject *parts[4];
+    int r = parse_site_at(text, kind, data, p, end, 0, parts);
+    if (r != FRAME)
+        return r;
+    PyObject *values[8] = {
+        or_none(parts[0]), or_none(parts[1]), or_none(parts[2]), or_none(NULL),
+        or_none(NULL), or_none(NULL), or_none(parts[3]), or_none(NULL),
+    };
+    PyObject *frame = make(FRAME_TYPE, FRAME_SLOTS, values, 8);
+    if (!frame)
+        return -1;
+    *made = event(s, KIND_FRAME, frame);
+    return *made ? TAKEN : -1;
+}
+
+static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                         Py_UCS4 c, int other, PyObject **made) {
+    if (e - s > MAX_LINE)
+        return LONG;  /* read in pieces */
+    if (c == '*' || c == '#')
+        return star_line(kind, data, s, p, e, c, other, made);
+    int r = LONG;
+    if (is_hex(c))
+        r = addr_line(text, kind, data, s, p, e, other, made);
+    if (r == LONG && ((c >= '0' && c <= '9') || c == 'k' || c == 'l'))
+        r = prompt_line(text, kind, data, s, p, e, made);
+    if (r == LONG && c == 'P')
+        r = caused_by_line(text, kind, data, s, p, e, made);
+    if (r == LONG && is_upper(c))
+        r = name_code_line(text, kind, data, s, p, e, made);
+    if (r == LONG && is_alpha(c))  /* (a line opening with "_" is neither _upper_line's nor _lower_line's) */
+        r = site_line(text, kind, data, s, p, e, made);
+    return r;
 }
 
 /* "BugCheck D1, {ffffc30e`e36d9010, 2, 0, fffff8068e5a1b2e}", the line of
@@ -1649,8 +1744,9 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_BUGCHECK = PyUnicode_InternFromString("bugcheck");
     KIND_BANNER = PyUnicode_InternFromString("banner");
     KIND_PROMPT = PyUnicode_InternFromString("prompt");
+    KIND_INSTRUCTION = PyUnicode_InternFromString("instruction");
     if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY || !KIND_BUGCHECK
-        || !KIND_BANNER || !KIND_PROMPT)
+        || !KIND_BANNER || !KIND_PROMPT || !KIND_INSTRUCTION)
         return NULL;
     return PyModule_Create(&MODULE);
 }

@@ -388,6 +388,12 @@ _LINE_BITS = [
     "0: kd> !analyze -v", "kd>", "lkd> lm", "lkd>x", "kd > x", "kkd> x", "lkdx> y", "0:kd> x", "0:  kd> x", "12: 3:4> x",
     "1:2:x86> kb", "1:2:> x", "1:2:x86 > x", "1:> x", ":2> x", "1\u0663: kd> x", "1: 2:3:\u00e9> x", "0: kd>  \u3000x\u3000",
     "3: kd> !analyze -v > out.txt", "0: 1: kd> x", "0: kd x> y", "kd> ugcheck Analysis", "0:000> !analyze", "lkd",
+    # call sites alone (kc) and instructions, and their near misses
+    "nt!KeBugCheckEx", "nt!KeBugCheckEx+0x107", "Wdf01000!FxVerifierBugCheckWorker+0x1c", "nt!DbgBreakPointWithStatus:",
+    "nt+0x1a:", "nt!f:x", "nt!f:", "nt!:", "nt!", "nt+0x", "nt+0x1:", "nt+0xg", "nt!f(", "nt!f((", "nt!(", "startup!f",
+    "a>b!f", "unknown!f", "Unknown+0x1", "NDIS!f", "x.sys!f", "n~t!f", "nt!f+0x1 ", "nt!f+0x1 x", "nt!f\x0b", "nt!f+0x1\u3000",
+    "k!f", "l!f", "kd!f", "P!f", "Probably!x", "BAD_X!f", "abc!f", "ab!f", "AB!f", "nt!f+0x1+0x2", "m\u00e9!f", "nt!f\u00e9",
+    "nt!f:\u3000", "nt +0x1", "nt!f+0X1", "nt!f+1", "Nt+0x1a", "n.t-x$!f", "nt!f  ", "  nt!f", "nt!!f", "nt!f!g", "_nt!f",
     # lines of stars and hashes with more in them
     "*   Bugcheck Analysis   *", "#  UGCHECK ANALYSIS #", "# BAD_POOL (19)", "# A_B", "#a_b", "## 9_A", "# # *X_Y (1)",
     "* Fatal System Error: 0x0000001a", "*** WARNING: Unable to verify", "# code 0x1a", "*  x  *", "#\u00c9_A", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",

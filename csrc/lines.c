@@ -296,7 +296,7 @@ static int args_then_site(const Line *L, Py_ssize_t p, int count, Plain *f, int 
 
 /* The numbers of a frame line at p, then its site (``any``: as
  * FRAME_ADDR_BODY takes it, else as PLAIN_FRAME_BODY does). */
-static int frame_numbers(const Line *L, Py_ssize_t p, Plain *f, int any) {
+static inline __attribute__((always_inline)) int frame_numbers(const Line *L, Py_ssize_t p, Plain *f, int any) {
     for (int with_idx = 1; with_idx >= 0; with_idx--) {
         Py_ssize_t a = p;
         f->idx_a = f->idx_b = -1;

@@ -1120,8 +1120,8 @@ static int holds(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, const c
 /* A line of stars or hashes with more in it (the walk passes over those
  * of stars, hashes and blanks alone): _star_line's reading.  A banner
  * ("*   Bugcheck Analysis   *") is one whatever else the line holds; a
- * line of hashes whose first other character is a capital letter may be
- * a bug check's name (_NAME_CODE, _NAME_ONLY), and one with "Fatal System
+ * line of hashes whose first other characters are a capital letter and a
+ * capital, a digit or "_" may be a bug check's name (_NAME_CODE, _NAME_ONLY), and one with "Fatal System
  * Error" a bug check: LONG.  Any other says nothing (TAKEN), unless it is
  * a line of a mid-line word (``other``), which _midline reads. */
 static int star_line(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c, int other,
@@ -1135,7 +1135,9 @@ static int star_line(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
         Py_ssize_t q = p;
         while (q < e && (READ(q) == ' ' || READ(q) == '#' || READ(q) == '*'))
             q++;
-        if (q < e && is_upper(READ(q)))
+        /* both names go on with a capital, a digit or "_" ([A-Z][A-Z0-9_]{3,80}, [A-Z][A-Z0-9]++) */
+        if (q + 1 < e && is_upper(READ(q)) && (is_upper(READ(q + 1)) || (READ(q + 1) >= '0' && READ(q + 1) <= '9')
+                                               || READ(q + 1) == '_'))
             return LONG;
     }
     if (other || holds(kind, data, p, e, "Fatal System Error"))

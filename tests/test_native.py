@@ -395,7 +395,8 @@ _LINE_BITS = [
     "k!f", "l!f", "kd!f", "P!f", "Probably!x", "BAD_X!f", "abc!f", "ab!f", "AB!f", "nt!f+0x1+0x2", "m\u00e9!f", "nt!f\u00e9",
     "nt!f:\u3000", "nt +0x1", "nt!f+0X1", "nt!f+1", "Nt+0x1a", "n.t-x$!f", "nt!f  ", "  nt!f", "nt!!f", "nt!f!g", "_nt!f",
     # lines of stars and hashes with more in them
-    "*   Bugcheck Analysis   *", "#  UGCHECK ANALYSIS #", "# BAD_POOL (19)", "# A_B", "#a_b", "## 9_A", "# # *X_Y (1)",
+    "*   Bugcheck Analysis   *", "#  UGCHECK ANALYSIS #", "# BAD_POOL (19)", "# A_B", "#a_b", "## 9_A", "# # *X_Y (1)", "## Debug info", "# AB", "# A1", "# A", "#A_", "# AB_C", "# AB_CD (12)", "# A1_B",
+    "# Ab_C (1)", "# A\u212a_B", 
     "* Fatal System Error: 0x0000001a", "*** WARNING: Unable to verify", "# code 0x1a", "*  x  *", "#\u00c9_A", "Windows 10 Kernel Version 19041", "DBGHELP: x", "Unloaded modules:", "Parameter 1", "Dump File",
     "ExceptionCode: c0000005", "Subcode: 0x1 x", "Processor: x", "Crash Time", "*", "**", "* *", "*#", "#", "# x", "*x",
     "0a 1b", "dead beef", "de:ad", "ab", "ab cd ef01", "abcdef01", "abcdef0", "12 abcdef01 x", "1234 abcdef01",

@@ -119,3 +119,37 @@ def test_reading_texts_leaves_no_cycle_for_the_paused_collector() -> None:
     finally:
         gc.enable()
 
+
+def test_pauses_that_always_overlap_collect_the_older_generations_in_turn() -> None:
+    """A server whose readings always overlap (the collector never on): a
+    cycle that outlives one pause's end is promoted by its collection, and
+    becomes garbage later; it is freed at a later pause's end, as the
+    collector would free it (it was kept for ever when each end collected
+    the youngest generation alone)."""
+    held, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with collector.paused():
+            held.set()
+            done.wait()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    try:
+        node = _Node()
+        ref = weakref.ref(node)
+        with collector.paused():
+            pass  # (collected while node is alive: promoted)
+        del node
+        for _ in range(200):
+            with collector.paused():
+                pass
+            if ref() is None:
+                break
+        assert ref() is None
+        assert not gc.isenabled()
+    finally:
+        done.set()
+        t.join()
+    assert gc.isenabled()

@@ -66,6 +66,8 @@ SHAPES = {
     "quote markers": _lines("> " * 1000 + "Arg1: 0000000000041792\n"),
     "glued fields": _lines("MODULE_NAME: nvlddmkmIMAGE_NAME: nvlddmkm.sys" * 40 + "\n"),
     "bold stars": _lines("**" * 1000 + "\n"),
+    # Every piece of clean's ends with an open "<": its pieces joined for the tags' pass.
+    "open angles on every line": _lines("a <- b </p> x < y \U0001f600\n"),
     "wrapped frames": _lines("fffff880`0331f5c8 fffff800`02ed6be9 : " + "00000000`0000000a " * 3 + "\n"),
     "hex words only": _lines("fffff801`cc98ce55 " * 100 + "\n"),
     "digit-led modules": _lines("ffffd000`2345fcd0 fffff800`1e1f4d2a : 00000000`00000001 : 360FsFlt+0x5678\n"),

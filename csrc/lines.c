@@ -1357,7 +1357,8 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
  * and _midline finds _BUGCHECK_LINE in it and nothing else (no "x", so no
  * "0x" of a code in prose; no word of the other mid-line facts).  Its
  * arguments are _args' words: a value, None (an empty word, or one with a
- * blank inside, which int() refuses), or one wider than 64 bits, flagged
+ * blank between two digits once its backticks are gone, which int()
+ * refuses), or one wider than 64 bits, flagged
  * as bad_arg (the stripped word as written, 64 characters at most).
  * TAKEN, or LONG: another line. */
 static int bugcheck_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject *out) {
@@ -1398,14 +1399,21 @@ static int bugcheck_line(PyObject *text, int kind, const void *data, Py_ssize_t 
             ta++;
         while (tb > ta && READ(tb - 1) == ' ')
             tb--;
+        /* _hex drops the backticks after stripping the word, and int()
+         * strips the blanks that leaves at its ends ("` 1" is 1): a blank
+         * counts only between two digits. */
         Py_ssize_t digits = 0, significant = 0;
-        int blank = 0;
+        int blank = 0, gap = 0;
         unsigned long long v = 0;
         for (Py_ssize_t q = ta; q < tb; q++) {
             Py_UCS4 c = READ(q);
             if (c == '`')
                 continue;
             if (c == ' ') {
+                gap = digits > 0;
+                continue;
+            }
+            if (gap) {
                 blank = 1;
                 break;
             }

@@ -361,7 +361,9 @@ _LINE_BITS = [
     "A_B (0x1a)", "AB_C (0x1a)", "AB_C (0x)", "AB_C (0x0x1)", "AB_C (0)", "AB_C (123456789)", "AB_C (12345678)", "AB_C (0x123456789)", "AB_C (0x12345678)", "A_B (1a) *", "A_B (1a)x", "A_BC  (1)",
     "ABCD (1)", "AB_ (1)", "X" * 80 + "_ (1)", "X" * 79 + "_ (1)", "A_B (1\u0663)", "BAD_POOL_HEADER (19)", "DEAD_BEEF (1)",
     "A_B\u212a (1)", "A_B (1) : x", "BugCheck D1, {ffffc30e`e36d9010, 2, 0, fffff8068e5a1b2e}", "BugCheck 1a, {}",
-    "BugCheck 1A, {1, 2, 3, 4, 5}", "BugCheck 1A, {1,,, }  ", "BugCheck 1A, {1 2, `, ``1`, 0}", "BugCheck 1A, {1}x",
+    "BugCheck 1A, {1, 2, 3, 4, 5}", "BugCheck 1A, {1,,, }  ", "BugCheck 1A, {1 2, `, ``1`, 0}",
+    # int() strips the blanks a word's backticks leave at its ends: values, one too wide
+    "BugCheck 1A, {` 1, 2 `, `` 3 ` , ` " + "f" * 17 + "}", "BugCheck 1A, {1}x",
     "BugCheck 123456789, {1}", "BugCheck 0x1A, {1}", "BugCheck 1A, {0x1}", "BugCheck 1A, {" + "f" * 17 + ", 1}",
     "BugCheck 1A, {" + "0" * 30 + "1, " + "f" * 70 + "}", "BugCheck 1A, {1, 2} BugCheck 2, {3}", "BugCheck 1A,{1}",
     "bugcheck 1A, {1}", "BugCheck 1A, {1\u3000}", "BugCheck 1A, {1, 2, 3, 4} (Owning Process x)",

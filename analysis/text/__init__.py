@@ -37,42 +37,31 @@ class NoCrashFound(Rejected):
     """Readable text, but no bug check, stack or analysis in it."""
 
 
-class _Reading:
-    """One text on its way through: what its blocks said, folded into the
-    drafts of its crashes as they come."""
+class _Lines:
+    """Which line of the whole cleaned text a position lies on, for the
+    grouper and the folder.  Apart from the _Reading that holds them: their
+    bound methods there made each reading a cycle (reading -> grouper ->
+    method -> reading), which only the collector frees, and while it is
+    paused (analysis/collector.py) every text of a batch, as sent and as
+    cleaned, stayed in memory until the batch's end (tests/test_collector.py)."""
 
-    def __init__(self, deadline: Deadline):
-        self.scanner = Scanner(deadline)
-        self.folder = Folder()
-        self.grouper = Grouper(self.folder)
-        self.grouper.line_at = self.line_at
-        self.folder.line_of = self.line_of
-        self._counted: tuple[str, int, int] = ("", 0, 1)  # line_at's last count: its text, position, line
+    __slots__ = ("scanner", "counted", "previous")
+
+    def __init__(self, scanner: Scanner):
+        self.scanner = scanner
+        self.counted: tuple[str, int, int] = ("", 0, 1)  # line_at's last count: its text, position, line
         self.previous: tuple[int, int, str] = (0, 0, "")  # the block before: its start, lines before it, text
-        # clean() moved line breaks (HTML breaks, entities, glued fields):
-        # the lines counted are the cleaned text's, not those the sender sees.
-        self.moved = False
-        self.sent: str | None = None  # a text read whole, as sent (moved is settled when a note needs it)
-
-    def feed(self, cleaned: str, final: bool) -> bool:
-        """Read one cleaned block; False once the time ran out in it."""
-        sc = self.scanner
-        self.previous = (sc.base, sc.lines_before, sc.text)
-        events = sc.feed(cleaned, final)
-        self.grouper.base = sc.base
-        self.grouper.feed(events)
-        return sc.stopped_at is None
 
     def line_at(self, pos: int) -> int:
         """The line (from 1) of the whole cleaned text that a position in the
         block being read lies on: counted on from the last one asked for
         (a draft is given its line as it begins, in the order of the text)."""
         text, before = self.scanner.text, self.scanner.lines_before
-        counted, at, line = self._counted
+        counted, at, line = self.counted
         if counted is not text or pos < at:
             at, line = 0, before + 1
         line += text.count("\n", at, pos)
-        self._counted = (text, pos, line)
+        self.counted = (text, pos, line)
         return line
 
     def line_of(self, pos: int) -> int:
@@ -85,6 +74,32 @@ class _Reading:
             return self.line_at(pos - sc.base)
         base, before, text = self.previous
         return before + (text.count("\n", 0, pos - base) if pos >= base else 0) + 1
+
+
+class _Reading:
+    """One text on its way through: what its blocks said, folded into the
+    drafts of its crashes as they come."""
+
+    def __init__(self, deadline: Deadline):
+        self.scanner = Scanner(deadline)
+        self.folder = Folder()
+        self.grouper = Grouper(self.folder)
+        self.lines = _Lines(self.scanner)
+        self.grouper.line_at = self.lines.line_at
+        self.folder.line_of = self.lines.line_of
+        # clean() moved line breaks (HTML breaks, entities, glued fields):
+        # the lines counted are the cleaned text's, not those the sender sees.
+        self.moved = False
+        self.sent: str | None = None  # a text read whole, as sent (moved is settled when a note needs it)
+
+    def feed(self, cleaned: str, final: bool) -> bool:
+        """Read one cleaned block; False once the time ran out in it."""
+        sc = self.scanner
+        self.lines.previous = (sc.base, sc.lines_before, sc.text)
+        events = sc.feed(cleaned, final)
+        self.grouper.base = sc.base
+        self.grouper.feed(events)
+        return sc.stopped_at is None
 
     def reports(self, source: str, share: float | None) -> list[tuple[DumpReport, Findings]]:
         """The crashes, as reports; ``share``: how much of the text was read
@@ -134,7 +149,7 @@ class _Reading:
 
     def first_unread_line(self) -> int:
         """The line the time ran out at."""
-        return self.line_at(self.read_to() - self.scanner.base)
+        return self.lines.line_at(self.read_to() - self.scanner.base)
 
 
 def line_ends(text: str) -> int:

@@ -266,17 +266,23 @@ def _closed(pieces: list[str], opening: str, closing: str) -> list[str]:
     """The pieces, each joined to the one before it while an ``opening``
     has no ``closing`` after it there: a tag's (or a BBCode's) match holds
     neither character inside, so one that crosses a piece's end starts at
-    the last opening before it."""
+    the last opening before it.  A run of pieces to join is joined once:
+    added to the one before piece by piece, a text whose every piece ends
+    with an open "<" ("a <- b" in R, "x < y") was copied once per piece,
+    quadratic in its size (tests/test_text_clean.py)."""
     out: list[str] = []
+    run: list[str] = []  # the pieces since the last one that ended closed
     is_open = False
     for piece in pieces:
-        if is_open:
-            out[-1] += piece
-        else:
-            out.append(piece)
+        run.append(piece)
         last_open, last_close = piece.rfind(opening), piece.rfind(closing)
         if last_open >= 0 or last_close >= 0:
             is_open = last_open > last_close
+        if not is_open:
+            out.append(run[0] if len(run) == 1 else "".join(run))
+            run = []
+    if run:
+        out.append(run[0] if len(run) == 1 else "".join(run))
     return out
 
 

@@ -1145,6 +1145,18 @@ static int star_line(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
     return TAKEN;
 }
 
+/* The event of the line at s whose value is text[a:b] stripped (str.strip()). */
+static int stripped_event(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t a, Py_ssize_t b,
+                          PyObject *kind_name, PyObject **made) {
+    while (a < b && Py_UNICODE_ISSPACE(READ(a)))
+        a++;
+    while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+        b--;
+    PyObject *value = PyUnicode_Substring(text, a, b);
+    *made = value ? event(s, kind_name, value) : NULL;
+    return *made ? TAKEN : -1;
+}
+
 /* A prompt, "0: kd> !analyze -v": _PROMPT, [ ]*+(?:\d++: )?(?:l?kd|\d++:\d++(?::\w++)?)> ?(.*+)$,
  * its command stripped (what _hex_line and _lower_line make of a line
  * opening with a digit, "kd" or "lkd" that has a ">": the first thing each
@@ -1190,14 +1202,7 @@ static int prompt_line(PyObject *text, int kind, const void *data, Py_ssize_t s,
             Py_ssize_t g = gt[k];
             if (g < 0 || g >= e || READ(g) != '>')
                 continue;
-            Py_ssize_t a = g + 1, b = e;
-            while (a < b && Py_UNICODE_ISSPACE(READ(a)))
-                a++;
-            while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
-                b--;
-            PyObject *command = PyUnicode_Substring(text, a, b);
-            *made = command ? event(s, KIND_PROMPT, command) : NULL;
-            return *made ? TAKEN : -1;
+            return stripped_event(text, kind, data, s, g + 1, e, KIND_PROMPT, made);
         }
     }
     return LONG;
@@ -1221,14 +1226,7 @@ static int caused_by_line(PyObject *text, int kind, const void *data, Py_ssize_t
     q++;  /* " ?(.++)": at least one character, and the value is stripped either way */
     if (q >= e)
         return LONG;
-    Py_ssize_t vb = e;
-    while (q < vb && Py_UNICODE_ISSPACE(READ(q)))
-        q++;
-    while (vb > q && Py_UNICODE_ISSPACE(READ(vb - 1)))
-        vb--;
-    PyObject *value = PyUnicode_Substring(text, q, vb);
-    *made = value ? event(s, KIND_CAUSED_BY, value) : NULL;
-    return *made ? TAKEN : -1;
+    return stripped_event(text, kind, data, s, q, e, KIND_CAUSED_BY, made);
 }
 
 /* "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)" (see long_way_line). */

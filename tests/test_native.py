@@ -519,6 +519,18 @@ def test_lines_core_walk_gives_the_loops_events_after_a_line_it_reads_the_long_w
                 events._SEGMENT = old
 
 
+def _walk_and_loop_by_segments(text: str, cut: int) -> None:
+    """_walk_and_loop in segments of many lines and of one, whole and cut."""
+    for segment in (16 * 1024, 1):
+        old = events._SEGMENT
+        events._SEGMENT = segment
+        try:
+            _walk_and_loop(text, [])
+            _walk_and_loop(text, [cut])
+        finally:
+            events._SEGMENT = old
+
+
 @needs_lines
 def test_lines_core_walk_reads_the_lines_of_a_mid_line_word_as_the_loop_does() -> None:
     """The lines of a crash's arguments ("BugCheck D1, {...}") are lines of a
@@ -530,14 +542,7 @@ def test_lines_core_walk_reads_the_lines_of_a_mid_line_word_as_the_loop_does() -
     assert len(bits) > 15
     for bit in bits:
         for text in (f"{bit}\n", f"\n{bit}", f"x\n  {bit}\nMODULE_NAME: y\n{bit}\n{bit}\nArg1: 1, z\n\n"):
-            for segment in (16 * 1024, 1):
-                old = events._SEGMENT
-                events._SEGMENT = segment
-                try:
-                    _walk_and_loop(text, [])
-                    _walk_and_loop(text, [3])
-                finally:
-                    events._SEGMENT = old
+            _walk_and_loop_by_segments(text, 3)
     # Lines of the shapes the walk reads that hold a mid-line word (a code
     # after a blank, "Owning Process", "nable to"): read in C at the stop too.
     w = "fffff801" + "12345678"
@@ -549,14 +554,7 @@ def test_lines_core_walk_reads_the_lines_of_a_mid_line_word_as_the_loop_does() -
                  "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "PROCESS_NAME:  Owning Process x", "    Value: 0x1 code",
                  "x" * 2050 + " 0x1", "BUGCHECK_STR:  " + "0x1 " * 600):
         for text in (f"{line}\n", f"a\n{line}\n    Value: 0x2\n{line}\nb", f"{line}\n{line}\nArg1: 1, x\n  y\n"):
-            for segment in (16 * 1024, 1):
-                old = events._SEGMENT
-                events._SEGMENT = segment
-                try:
-                    _walk_and_loop(text, [])
-                    _walk_and_loop(text, [2])
-                finally:
-                    events._SEGMENT = old
+            _walk_and_loop_by_segments(text, 2)
     sc = events.Scanner()
     made = sc.feed("x\nBugCheck D1, {ffffc30e`e36d9010, 2, 0, " + "f" * 17 + "}\n")
     assert [(e.kind, e.value) for e in made] == [("bugcheck", (0xD1, [0xFFFFC30EE36D9010, 2, 0, None])),

@@ -138,6 +138,36 @@ static inline Py_ssize_t blank_word(const Line *L, Py_ssize_t p) {
     return word(L, blanks(L, p));
 }
 
+/* Where MODULE_START[\w.$~-]*+ (without "~": [\w.$-]*+) matched at a
+ * ends, within b; -1: no match. */
+static Py_ssize_t module_end(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, int tilde) {
+    if (a >= b)
+        return -1;
+    Py_UCS4 c0 = READ(a);
+    Py_ssize_t q = a + 1;
+    if (c0 >= '0' && c0 <= '9') {
+        /* (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
+        if (c0 == '0' && q < b && (READ(q) | 0x20) == 'x')
+            return -1;
+        while (q < b && is_hex(READ(q)))
+            q++;
+        if (q >= b)
+            return -1;
+        Py_UCS4 g = READ(q);
+        if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
+            return -1;
+        q++;
+    } else if (!(is_alpha(c0) || c0 == '_')) {
+        return -1;
+    }
+    for (; q < b; q++) {
+        Py_UCS4 c = READ(q);
+        if (!(is_word(c) || c == '.' || c == '$' || c == '-' || (tilde && c == '~')))
+            break;
+    }
+    return q;
+}
+
 typedef struct {
     Py_ssize_t mod_a, mod_b, fn_a, fn_b, off_a, off_b;
 } Site;
@@ -158,24 +188,8 @@ static int site(const Line *L, Py_ssize_t p, Site *s) {
     Py_UCS4 after = LREAD(L, q);
     if (after != '!' && after != '+')
         return 0;
-    /* MODULE_START: [A-Za-z_] | (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
-    if (m >= q)
+    if (m >= q || module_end(L->kind, L->data, m, q, 1) != q)  /* MODULE_START, and the run is the name */
         return 0;
-    Py_UCS4 c0 = LREAD(L, m);
-    if (c0 >= '0' && c0 <= '9') {
-        if (c0 == '0' && m + 1 < L->end && (LREAD(L, m + 1) | 0x20) == 'x')
-            return 0;
-        Py_ssize_t h = m + 1;
-        while (h < L->end && is_hex(LREAD(L, h)))
-            h++;
-        if (h >= L->end)
-            return 0;
-        Py_UCS4 g = LREAD(L, h);
-        if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
-            return 0;
-    } else if (!(is_alpha(c0) || c0 == '_')) {
-        return 0;
-    }
     s->mod_a = m;
     s->mod_b = q;
     s->fn_a = s->fn_b = s->off_a = s->off_b = -1;
@@ -814,36 +828,6 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
 }
 
 static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY, *KIND_BUGCHECK;
-
-/* Where MODULE_START[\w.$~-]*+ (without "~": [\w.$-]*+) matched at a
- * ends, within b; -1: no match. */
-static Py_ssize_t module_end(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, int tilde) {
-    if (a >= b)
-        return -1;
-    Py_UCS4 c0 = READ(a);
-    Py_ssize_t q = a + 1;
-    if (c0 >= '0' && c0 <= '9') {
-        /* (?!0[xX])[0-9][0-9a-fA-F]*+[g-zG-Z_] */
-        if (c0 == '0' && q < b && (READ(q) | 0x20) == 'x')
-            return -1;
-        while (q < b && is_hex(READ(q)))
-            q++;
-        if (q >= b)
-            return -1;
-        Py_UCS4 g = READ(q);
-        if (!((g >= 'g' && g <= 'z') || (g >= 'G' && g <= 'Z') || g == '_'))
-            return -1;
-        q++;
-    } else if (!(is_alpha(c0) || c0 == '_')) {
-        return -1;
-    }
-    for (; q < b; q++) {
-        Py_UCS4 c = READ(q);
-        if (!(is_word(c) || c == '.' || c == '$' || c == '-' || (tilde && c == '~')))
-            break;
-    }
-    return q;
-}
 
 /* _MODULE_NAME.fullmatch(text[a:b]) */
 static int module_name(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {

@@ -418,24 +418,27 @@ class Grouper:
                 continue
             if k not in ("bare_module", "unloaded_header"):
                 in_unloaded = False
-            if k == "field" or k == "arg":
-                # Most of the other events: what the tests below do with
-                # them, in the order they do it, without the walk through
-                # every other kind's tests.
+            if k in _ANALYSIS_KINDS:
+                # Most of the other events (a field, an argument): judged
+                # and added here, without the walk through every other
+                # kind's tests below.
                 v = e.value
                 if cur.mode == "command" and cur.analysis_seen:
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, "analysis"), None, None
                 elif (cur.arg_conflicts(v[0], v[1]) if k == "arg"
-                      else v[0] in _CONFLICT_FIELDS and cur.field_conflicts(v[0], v[1])):
+                      else (v[0] in _CONFLICT_FIELDS and cur.field_conflicts(v[0], v[1])) if k == "field"
+                      else cur.conflicts(e)):
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, cur.mode), None, None
                 if cur.mode != "command":
                     cur.mode = "analysis"
                 if k == "arg":
                     cur.add_arg(v[0], v[1])
-                else:
+                elif k == "field":
                     cur.add_field(v[0], v[1])
+                else:
+                    cur.add(e)
                 last_kind = k
                 continue
             if k == "prompt":
@@ -458,16 +461,7 @@ class Grouper:
                     cur.add(e)
                 last_kind = k
                 continue
-            if k in _ANALYSIS_KINDS:
-                if cur.mode == "command" and cur.analysis_seen:
-                    folder.add(cur)
-                    cur, stack, lm = draft(e.pos, "analysis"), None, None
-                elif (k != "field" or e.value[0] in _CONFLICT_FIELDS) and cur.conflicts(e):
-                    folder.add(cur)
-                    cur, stack, lm = draft(e.pos, cur.mode), None, None
-                if cur.mode != "command":
-                    cur.mode = "analysis"
-            elif k in _COMMAND_MARKERS:
+            if k in _COMMAND_MARKERS:
                 if cur.conflicts(e):
                     folder.add(cur)
                     cur, stack, lm = draft(e.pos, "command"), None, None

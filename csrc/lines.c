@@ -558,6 +558,46 @@ static inline PyObject *or_none(PyObject *v) {
     Py_RETURN_NONE;
 }
 
+static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
+        return hit ? hit - (const char *)data : -1;
+    }
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = data;
+        for (Py_ssize_t i = from; i < stop; i++)
+            if (d[i] == '\n')
+                return i;
+        return -1;
+    }
+    const Py_UCS4 *d = data;
+    for (Py_ssize_t i = from; i < stop; i++)
+        if (d[i] == '\n')
+            return i;
+    return -1;
+}
+
+/* text[a:b] stripped (str.strip()), cut to its first MAX_VALUE characters. */
+static PyObject *stripped_value(PyObject *text, int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    while (a < b && Py_UNICODE_ISSPACE(READ(a)))
+        a++;
+    while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+        b--;
+    if (b - a > MAX_VALUE)
+        b = a + MAX_VALUE;
+    return PyUnicode_Substring(text, a, b);
+}
+
+/* Where Scanner.line_from(j) ends: the line at j, cut at MAX_LINE
+ * characters (j itself past the text: an empty line). */
+static Py_ssize_t line_from_end(int kind, const void *data, Py_ssize_t j, Py_ssize_t n) {
+    if (j >= n)
+        return j;
+    Py_ssize_t lim = n - j > MAX_LINE ? j + MAX_LINE : n;
+    Py_ssize_t end = find_break(kind, data, j, lim);
+    return end >= 0 ? end : lim;
+}
+
 /* The field line at s (its first character not a blank at p, its end e):
  * TAKEN (*made: its event), STOP, or SKIP when the field branch does not
  * match.  -1: an error. */
@@ -593,12 +633,15 @@ static int field_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
         int next = PySet_Contains(VALUE_NEXT, name);
         if (next < 0)
             return -1;
-        if (next)
-            return STOP;  /* the value is on the next line */
+        if (next) {
+            /* "FAULTING_IP:\nnt!KiPageFault+260": the value is the next line,
+             * as _take reads it (line_from past the line's end, which is not
+             * taken: it is read as a line of its own too) */
+            va = e + 1;
+            vb = line_from_end(kind, data, va, PyUnicode_GET_LENGTH(text));
+        }
     }
-    if (vb - va > MAX_VALUE)
-        vb = va + MAX_VALUE;
-    PyObject *value = PyUnicode_Substring(text, va, vb);
+    PyObject *value = stripped_value(text, kind, data, va, vb);
     if (!value)
         return -1;
     Py_INCREF(name);
@@ -682,33 +725,144 @@ static int frame_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
     return *made ? TAKEN : -1;
 }
 
-static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from, Py_ssize_t stop) {
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
-        return hit ? hit - (const char *)data : -1;
-    }
-    if (kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *d = data;
-        for (Py_ssize_t i = from; i < stop; i++)
-            if (d[i] == '\n')
-                return i;
-        return -1;
-    }
-    const Py_UCS4 *d = data;
-    for (Py_ssize_t i = from; i < stop; i++)
-        if (d[i] == '\n')
-            return i;
-    return -1;
-}
 
 static PyObject *KEYS_READ;  /* tuple: the "Key : name" names read the long way (lower case) */
 static PyObject *KIND_ARG, *KIND_BAD_ARG;
+
+static PyObject *KIND_FIELD_BUCKET, *KIND_FIELD_HASH, *KIND_FIELD_CODE;  /* the field names _key gives */
+
+/* ASCII text[a:b] equals the C string w. */
+static int is_word_of(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, const char *w) {
+    Py_ssize_t n = (Py_ssize_t)strlen(w);
+    if (b - a != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (READ(a + i) != (Py_UCS4)w[i])
+            return 0;
+    return 1;
+}
+
+/* A "Key : name" line whose value is a fact (_KEYS_READ, its name at
+ * text[na:nb], of ASCII letters, digits, "_" and "."): what _key makes of
+ * it the long way.  The next line is looked at as peek() has it; when it
+ * is "Value: ..." (_VALUE), it is taken with the key, and its value
+ * (stripped, MAX_VALUE characters) is the failure bucket's or hash's, or
+ * the bug check's code when _hex reads a number in it.  _hex is read here
+ * only when what it strips down to is empty or hex digits alone (int()
+ * takes more: signs, blanks, "_" between digits, other scripts' digits);
+ * a value of anything else, and a name this does not know, go to Python
+ * (STOP).  TAKEN: *made the event or NULL (no fact), *next past the lines taken. */
+static int key_fact(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t na, Py_ssize_t nb,
+                    Py_ssize_t e, PyObject **made, Py_ssize_t *next) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int which;  /* 0 the code, 1 the bucket, 2 the hash */
+    Py_UCS4 lowered[32];
+    if (nb - na >= 32)
+        return STOP;
+    for (Py_ssize_t i = na; i < nb; i++) {
+        Py_UCS4 c = READ(i);
+        lowered[i - na] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+    }
+    {
+        char name[32];
+        for (Py_ssize_t i = 0; i < nb - na; i++)
+            name[i] = (char)lowered[i];
+        name[nb - na] = 0;
+        if (!strcmp(name, "bugcheck.code.legacyapi") || !strcmp(name, "bugcheck.code.targetmodel")
+            || !strcmp(name, "bugcheck.code.kibugcheckdata"))
+            which = 0;
+        else if (!strcmp(name, "failure.bucket"))
+            which = 1;
+        else if (!strcmp(name, "failure.hash"))
+            which = 2;
+        else
+            return STOP;
+    }
+    /* _VALUE, [ ]*+Value:[ ]*+(.*+)$, on the next line as peek() cuts it */
+    Py_ssize_t j = e + 1, pe = line_from_end(kind, data, j, n), v = j;
+    while (v < pe && READ(v) == ' ')
+        v++;
+    if (!(pe - v >= 6 && is_word_of(kind, data, v, v + 6, "Value:"))) {
+        *next = e + 1;
+        return TAKEN;  /* no Value line: the key says nothing */
+    }
+    v += 6;
+    while (v < pe && READ(v) == ' ')
+        v++;
+    Py_ssize_t after = find_break(kind, data, j, n);  /* take_next */
+    PyObject *value = stripped_value(text, kind, data, v, pe);
+    if (!value)
+        return -1;
+    PyObject *name = which == 1 ? KIND_FIELD_BUCKET : which == 2 ? KIND_FIELD_HASH : KIND_FIELD_CODE;
+    if (which == 0) {
+        /* _hex(value) is not None: value.strip().rstrip(",").replace("`", ""), its "0x" off, int(..., 16) */
+        Py_ssize_t len = PyUnicode_GET_LENGTH(value), b = len;
+        int vkind = PyUnicode_KIND(value);
+        const void *vdata = PyUnicode_DATA(value);
+        while (b > 0 && PyUnicode_READ(vkind, vdata, b - 1) == ',')
+            b--;
+        /* t: value[:b] without its backticks; "0x" at t's start is dropped */
+        Py_UCS4 first[2] = {0, 0};
+        Py_ssize_t k = 0;
+        for (Py_ssize_t i = 0; i < b && k < 2; i++) {
+            Py_UCS4 c = PyUnicode_READ(vkind, vdata, i);
+            if (c != '`')
+                first[k++] = c;
+        }
+        Py_ssize_t skip = k == 2 && first[0] == '0' && (first[1] == 'x' || first[1] == 'X') ? 2 : 0, digits = 0;
+        int hex = 1;
+        k = 0;
+        for (Py_ssize_t i = 0; i < b && hex; i++) {
+            Py_UCS4 c = PyUnicode_READ(vkind, vdata, i);
+            if (c == '`' || k++ < skip)
+                continue;
+            hex = is_hex(c);
+            digits++;
+        }
+        if (!hex) {
+            Py_DECREF(value);
+            return STOP;  /* int() decides */
+        }
+        if (!digits) {
+            Py_DECREF(value);
+            *next = (after >= 0 ? after : n) + 1;
+            return TAKEN;  /* nothing left of it: _hex gives None, no fact */
+        }
+        /* value.lower().removeprefix("0x") (ASCII: digits, commas, backticks, "0x") */
+        PyObject *low = PyObject_CallMethod(value, "lower", NULL);
+        Py_DECREF(value);
+        if (!low)
+            return -1;
+        if (PyUnicode_GET_LENGTH(low) >= 2 && PyUnicode_READ_CHAR(low, 0) == '0' && PyUnicode_READ_CHAR(low, 1) == 'x') {
+            value = PyUnicode_Substring(low, 2, PyUnicode_GET_LENGTH(low));
+            Py_DECREF(low);
+            if (!value)
+                return -1;
+        } else {
+            value = low;
+        }
+    }
+    Py_INCREF(name);
+    PyObject *pair = PyTuple_New(2);
+    if (!pair) {
+        Py_DECREF(name);
+        Py_DECREF(value);
+        return -1;
+    }
+    PyTuple_SET_ITEM(pair, 0, name);
+    PyTuple_SET_ITEM(pair, 1, value);
+    *made = event(s, KIND_FIELD, pair);
+    if (!*made)
+        return -1;
+    *next = (after >= 0 ? after : n) + 1;
+    return TAKEN;
+}
 
 /* The key branch: Key[ ]++:[ ]*+([\w.]++)[ ]*+(?![^\n]) and whether a
  * "Value:" line follows; as Scanner._take reads it, a key whose value is
  * no fact is passed over with its Value line (*next: past them). */
 static int key_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
-                    Py_ssize_t *next) {
+                    PyObject **made, Py_ssize_t *next) {
     if (e - p < 3 || READ(p) != 'K' || READ(p + 1) != 'e' || READ(p + 2) != 'y')
         return SKIP;
     Py_ssize_t q = p + 3;
@@ -740,7 +894,7 @@ static int key_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(KEYS_READ); i++) {
         PyObject *w = PyTuple_GET_ITEM(KEYS_READ, i);
         if (PyUnicode_GET_LENGTH(w) == nb - na && starts_with(kind, data, na, nb, w, 1))
-            return STOP;  /* its value is a fact: the long way reads it */
+            return key_fact(text, kind, data, s, na, nb, e, made, next);  /* its value is a fact */
     }
     *next = e + 1;
     /* (?=\n[ ]{0,MAX_LINE - 6}+Value:()): the Value line goes with it */
@@ -1308,6 +1462,80 @@ static int site_line(PyObject *text, int kind, const void *data, Py_ssize_t s, P
     return *made ? TAKEN : -1;
 }
 
+static PyObject *KIND_LM_DETAIL;
+static PyObject *LM_WORDS;  /* tuple: the first words _upper_line reads an lm detail after (_LM_DETAIL_WORDS) */
+
+/* text[a:b] (ASCII) equals the lower-case str w in any case of its letters. */
+static int ascii_fold_equal(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, PyObject *w) {
+    if (PyUnicode_GET_LENGTH(w) != b - a)
+        return 0;
+    for (Py_ssize_t i = a; i < b; i++) {
+        Py_UCS4 c = READ(i);
+        if (c >= 128)
+            return 0;
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != PyUnicode_READ_CHAR(w, i - a))
+            return 0;
+    }
+    return 1;
+}
+
+/* An lm detail, "    Image name: srvnet.sys": what _upper_line makes of a
+ * line whose first word (up to a blank, as str.split() has it) is one of
+ * _LM_DETAIL_WORDS, as written: none is a field (each has a small letter
+ * second, which _FIELD refuses) or a word _UPPER_WORDS holds, so that
+ * _lm_detail reads it: _LM_DETAIL, [ ]*+(label)[ ]*+:[ ]*+(.*+)$ in any
+ * case, its label lowered and its value stripped (MAX_VALUE characters).
+ * Read here when the label is in ASCII letters (the engine lets a few
+ * other characters stand for some of them in any case); no label is the
+ * start of another, so only one can match.  LONG: any other line. */
+static int lm_detail_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                          PyObject **made) {
+    Py_ssize_t q = p;
+    while (q < e && !Py_UNICODE_ISSPACE(READ(q)))
+        q++;
+    int listed = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_WORDS) && !listed; i++) {
+        PyObject *w = PyTuple_GET_ITEM(LM_WORDS, i);
+        listed = PyUnicode_GET_LENGTH(w) == q - p && starts_with(kind, data, p, q, w, 0);
+    }
+    if (!listed)
+        return LONG;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++) {
+        PyObject *rest = PyTuple_GET_ITEM(LM_REST, i);
+        Py_ssize_t b = p + 1 + PyUnicode_GET_LENGTH(rest);
+        Py_UCS4 c = READ(p);
+        if (b > e || (c | 0x20) != PyUnicode_READ_CHAR(LM_FIRST, i) || !ascii_fold_equal(kind, data, p + 1, b, rest))
+            continue;
+        Py_ssize_t v = b;
+        while (v < e && READ(v) == ' ')
+            v++;
+        if (v >= e || READ(v) != ':')
+            return LONG;  /* (no other label starts the line) */
+        v++;
+        while (v < e && READ(v) == ' ')
+            v++;
+        PyObject *written = PyUnicode_Substring(text, p, b);  /* m[1].lower() */
+        PyObject *label = written ? PyObject_CallMethod(written, "lower", NULL) : NULL;
+        Py_XDECREF(written);
+        if (!label)
+            return -1;
+        PyObject *value = stripped_value(text, kind, data, v, e);
+        PyObject *pair = value ? PyTuple_New(2) : NULL;
+        if (!pair) {
+            Py_DECREF(label);
+            Py_XDECREF(value);
+            return -1;
+        }
+        PyTuple_SET_ITEM(pair, 0, label);
+        PyTuple_SET_ITEM(pair, 1, value);
+        *made = event(s, KIND_LM_DETAIL, pair);
+        return *made ? TAKEN : -1;
+    }
+    return LONG;
+}
+
 static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
                          Py_UCS4 c, int other, PyObject **made) {
     if (e - s > MAX_LINE)
@@ -1321,6 +1549,8 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
         r = prompt_line(text, kind, data, s, p, e, made);
     if (r == LONG && c == 'P')
         r = caused_by_line(text, kind, data, s, p, e, made);
+    if (r == LONG && is_upper(c))
+        r = lm_detail_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_upper(c))
         r = name_code_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_alpha(c))  /* (a line opening with "_" is neither _upper_line's nor _lower_line's) */
@@ -1453,6 +1683,122 @@ fail:
     return -1;
 }
 
+static PyObject *KIND_MENTIONED;
+static PyObject *MISSING;  /* tuple: _MISSING's phrases, lower case */
+
+/* The lower-case ASCII str w at q in text, in any case of its letters, within b. */
+static int phrase_at(int kind, const void *data, Py_ssize_t q, Py_ssize_t b, PyObject *w) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(w);
+    return q + n <= b && ascii_fold_equal(kind, data, q, q + n, w);
+}
+
+/* A line of a mid-line word that _read reads for _MISSING's module names
+ * alone, "*** WARNING: Unable to verify timestamp for nvlddmkm.sys",
+ * "Unable to load image \SystemRoot\system32\DRIVERS\atikmpag.sys, Win32
+ * error 0n2", "unable to get nt!MmSpecialPoolEnd": a line in ASCII whose
+ * opening says nothing to _read (stars, which _star_line reads for a
+ * banner or "Fatal System Error"; or the word "Unable", which no table of
+ * _upper_line holds, or "unable", no prompt, lm detail or bug check code),
+ * and which holds no word another test of _midline looks for ("ug", "UG",
+ * "Owning Process", "t fault", "following module", "code" in any of its
+ * cases, which covers the codes in prose too) and no "!" or "+0x" (a call
+ * site _site_line would read).  Its modules: _MISSING.finditer, a phrase
+ * in any case, blanks, the path's folders (possessive), and a name of
+ * [\w.$~-] whose last ".sys", ".dll" or ".exe" within 255 characters
+ * ends it; each an event (appended to out).  TAKEN, or LONG: another line. */
+static int missing_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject *out) {
+    if (e - s > MAX_LINE)
+        return LONG;
+    for (Py_ssize_t q = s; q < e; q++)
+        if (READ(q) >= 128)
+            return LONG;
+    Py_ssize_t p = s;
+    while (p < e && READ(p) == ' ')
+        p++;
+    if (p >= e)
+        return LONG;
+    Py_UCS4 c = READ(p);
+    if (c == 'U' || c == 'u') {
+        static const char WORD[] = "nable";
+        Py_ssize_t q = p + 1, i = 0;
+        while (WORD[i] && q < e && READ(q) == (Py_UCS4)WORD[i]) {
+            q++;
+            i++;
+        }
+        if (WORD[i] || (c == 'U' && q < e && !Py_UNICODE_ISSPACE(READ(q))))
+            return LONG;  /* (_upper_line looks "Unable" up as a word; _lower_line reads any "unable...") */
+    } else if (c != '*') {
+        return LONG;
+    }
+    static const char *const OTHERS[] = {"ug", "UG", "Owning Process", "t fault", "following module", "code", "Code",
+                                         "CODE", "Fatal System Error", "!", "+0x", NULL};
+    for (int i = 0; OTHERS[i]; i++)
+        if (holds(kind, data, s, e, OTHERS[i]))
+            return LONG;
+    Py_ssize_t q = s;
+    while (q < e) {
+        PyObject *phrase = NULL;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(MISSING) && !phrase; i++)
+            if (phrase_at(kind, data, q, e, PyTuple_GET_ITEM(MISSING, i)))
+                phrase = PyTuple_GET_ITEM(MISSING, i);
+        if (!phrase) {
+            q++;
+            continue;
+        }
+        Py_ssize_t r = q + PyUnicode_GET_LENGTH(phrase), blanks_from = r;
+        while (r < e && READ(r) == ' ')
+            r++;
+        Py_ssize_t found = -1, name = r;
+        if (r > blanks_from) {
+            /* (?:[^\s\\]*+\\)*+ */
+            for (;;) {
+                Py_ssize_t t = name;
+                while (t < e && READ(t) != '\\' && !Py_UNICODE_ISSPACE(READ(t)))
+                    t++;
+                if (t < e && READ(t) == '\\')
+                    name = t + 1;
+                else
+                    break;
+            }
+            /* ([\w.$~-]{1,255}\.(?:sys|dll|exe)): the longest run, given back from its end */
+            Py_ssize_t run = 0;
+            while (name + run < e && run < 255) {
+                Py_UCS4 d = READ(name + run);
+                if (!(is_word(d) || d == '.' || d == '$' || d == '~' || d == '-'))
+                    break;
+                run++;
+            }
+            for (Py_ssize_t k = run; k >= 1 && found < 0; k--) {
+                Py_ssize_t dot = name + k;
+                if (dot + 4 <= e && READ(dot) == '.') {
+                    char ext[4];
+                    for (int i = 0; i < 3; i++) {
+                        Py_UCS4 d = READ(dot + 1 + i);
+                        ext[i] = (char)(d >= 'A' && d <= 'Z' ? d + 32 : d);
+                    }
+                    ext[3] = 0;
+                    if (!strcmp(ext, "sys") || !strcmp(ext, "dll") || !strcmp(ext, "exe"))
+                        found = dot + 4;
+                }
+            }
+        }
+        if (found < 0) {
+            q++;
+            continue;
+        }
+        PyObject *module = PyUnicode_Substring(text, name, found);
+        PyObject *made = module ? event(s, KIND_MENTIONED, module) : NULL;
+        if (!made)
+            return -1;
+        int bad = PyList_Append(out, made);
+        Py_DECREF(made);
+        if (bad < 0)
+            return -1;
+        q = found;
+    }
+    return TAKEN;
+}
+
 /* The line at s, up to e (a line break or the walk's stop): *next is
  * where the reading goes on when it is TAKEN. */
 static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, Py_ssize_t stop, int other,
@@ -1473,7 +1819,7 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
     if (is_upper(c))
         r = field_line(text, kind, data, s, p, e, made);
     if (r == SKIP && c == 'K')
-        r = key_line(text, kind, data, s, p, e, stop, next);
+        r = key_line(text, kind, data, s, p, e, stop, made, next);
     if (r == SKIP && c == 'A')
         r = arg_line(text, kind, data, s, p, e, stop, made);
     if (r == SKIP && is_hex(c))
@@ -1546,6 +1892,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 r = line(text, kind, data, s, e, stop, 1, &made, &next);
                 if (r == LONG)
                     r = bugcheck_line(text, kind, data, s, e, out);
+                if (r == LONG || r == SKIP)  /* (the lines no branch of the pattern matches are read the long way too) */
+                    r = missing_line(text, kind, data, s, e, out);
             }
             if (r < 0)
                 return NULL;
@@ -1656,11 +2004,11 @@ static void set_ref(PyObject **slot, PyObject *value) {
  *       not_modules, keys_read, max_line, max_value): the reader's tables. */
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *event_type, *frame_type, *fields, *value_next, *opening, *lm_first, *lm_rest, *dump_words, *dump_seconds,
-        *not_modules, *keys_read;
+        *not_modules, *keys_read, *lm_words, *missing;
     Py_ssize_t max_line, max_value;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OUOOOOOOOnn", &PyType_Type, &event_type, &PyType_Type, &frame_type, &PyDict_Type,
                           &fields, &PySet_Type, &value_next, &opening, &lm_first, &lm_rest, &dump_words, &dump_seconds,
-                          &not_modules, &keys_read, &max_line, &max_value))
+                          &not_modules, &keys_read, &lm_words, &missing, &max_line, &max_value))
         return NULL;
     static const char *event_slots[3] = {"pos", "kind", "value"};
     static const char *frame_slots[8] = {"module", "function", "offset", "index", "child_sp", "return_address",
@@ -1677,7 +2025,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
      * one table index the other by its length). */
     if (check_tuple(opening, "opening") < 0 || check_tuple(lm_rest, "lm_rest") < 0
         || check_tuple(dump_words, "dump_words") < 0 || check_tuple(dump_seconds, "dump_seconds") < 0
-        || check_tuple(not_modules, "not_modules") < 0 || check_tuple(keys_read, "keys_read") < 0)
+        || check_tuple(not_modules, "not_modules") < 0 || check_tuple(keys_read, "keys_read") < 0
+        || check_tuple(lm_words, "lm_words") < 0 || check_tuple(missing, "missing") < 0)
         return NULL;
     if (PyTuple_GET_SIZE(dump_words) != PyTuple_GET_SIZE(dump_seconds)) {
         PyErr_SetString(PyExc_ValueError, "one second word for each dump kind's first");
@@ -1701,6 +2050,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     set_ref(&DUMP_SECONDS, dump_seconds);
     set_ref(&NOT_MODULES, not_modules);
     set_ref(&KEYS_READ, keys_read);
+    set_ref(&LM_WORDS, lm_words);
+    set_ref(&MISSING, missing);
     memcpy(EVENT_SLOTS, es, sizeof es);
     memcpy(FRAME_SLOTS, fs, sizeof fs);
     Py_INCREF(event_type);
@@ -1737,6 +2088,13 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_BANNER = PyUnicode_InternFromString("banner");
     KIND_PROMPT = PyUnicode_InternFromString("prompt");
     KIND_INSTRUCTION = PyUnicode_InternFromString("instruction");
+    KIND_LM_DETAIL = PyUnicode_InternFromString("lm_detail");
+    KIND_MENTIONED = PyUnicode_InternFromString("mentioned_module");
+    KIND_FIELD_BUCKET = PyUnicode_InternFromString("FAILURE_BUCKET_ID");
+    KIND_FIELD_HASH = PyUnicode_InternFromString("FAILURE_ID_HASH");
+    KIND_FIELD_CODE = PyUnicode_InternFromString("BUGCHECK_CODE");
+    if (!KIND_LM_DETAIL || !KIND_MENTIONED || !KIND_FIELD_BUCKET || !KIND_FIELD_HASH || !KIND_FIELD_CODE)
+        return NULL;
     if (!KIND_FIELD || !KIND_FRAME || !KIND_ARG || !KIND_BAD_ARG || !KIND_NAME_CODE || !KIND_CAUSED_BY || !KIND_BUGCHECK
         || !KIND_BANNER || !KIND_PROMPT || !KIND_INSTRUCTION)
         return NULL;

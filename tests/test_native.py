@@ -319,15 +319,22 @@ def _walk_agrees_with_the_line_pattern(text: str) -> tuple[int, int]:
             assert m.end() - s <= events.MAX_LINE and after == (m.end() + 1 if m.lastgroup != "key" else after), where
             if m.lastgroup == "field":
                 value = m[3].strip()
-                assert value or m[2] not in events._VALUE_NEXT, where
+                if not value and m[2] in events._VALUE_NEXT:  # "FAULTING_IP:": the next line is the value
+                    sc = events.Scanner()
+                    sc.text = text
+                    value = sc.line_from(m.end() + 1).strip()
                 assert made == events.Event(s, "field", (m[2], value[:events.MAX_VALUE])), where
             elif m.lastgroup == "frame":
                 frame = plain_frame(m)
                 assert (made is None) if frame is None else (made == events.Event(s, "frame", frame)), where
             elif m.lastgroup == "arg":
                 assert made == events._arg_event(s, m["a_n"], m["a_digits"], m["a_meaning"] or ""), where
+            elif m[5].lower() in events._KEYS_READ:  # a key whose value is a fact: as the long way reads it
+                sc = events.Scanner()
+                sc.text = text
+                assert (sc._read(s), sc.out) == (after, [] if made is None else [made]), where
             else:  # a key whose value is no fact: passed over with its Value line
-                assert made is None and m[5].lower() not in events._KEYS_READ, where
+                assert made is None, where
                 value_end = text.find("\n", m.end(4) + 1)
                 assert after == (m.end(4) + 1 if m[6] is None else (value_end if value_end >= 0 else n) + 1), where
         elif decision == 3:  # the long way: no shape the pattern reads whole
@@ -405,6 +412,35 @@ _LINE_BITS = [
     "12345 abcdef01", "nt!x", "nt+0x1", "nt+0y", "a.b-c$d!", "a~b!x", "\u00e9t\u00e9!x", "x" * 10 + "+0x", "_a!b",
     "The prose line", "the prose", "- dash", ".sympath", "$x!y", "-x!y", "[x]", "<x>", "\tTab", "\u4e2d\u6587",
     " ", "  ", "", "MODULE_NAME: " + "v" * 600, "MODULE_NAME: " + "v" * 513, "MODULE_NAME: " + "v" * 512,
+    # keys whose value is a fact, with values _hex reads, refuses, or leaves to int()
+    "Key  : Bugcheck.Code.LegacyAPI\n    Value: 0x9F", "Key : bugcheck.code.targetmodel\nValue:9f,,",
+    "Key  : Bugcheck.Code.KiBugCheckData\n  Value:  `0x`1`a` ", "Key  : Bugcheck.Code.LegacyAPI\n    Value: 0x",
+    "Key  : Bugcheck.Code.LegacyAPI\n    Value: +1a", "Key  : Bugcheck.Code.LegacyAPI\n    Value: 1_a",
+    "Key  : Bugcheck.Code.LegacyAPI\n    Value: \u0661", "Key  : Bugcheck.Code.LegacyAPI\n    Value: 0x0x1",
+    "Key  : Bugcheck.Code.LegacyAPI\n    Value: 1a ,", "Key  : Bugcheck.Code.LegacyAPI\n    Value: zz",
+    "Key  : Bugcheck.Code.LegacyAPI\n    Value: 0", "Key  : Bugcheck.Code.LegacyAPI\n    Value: ,`,",
+    "Key  : Failure.Hash\n    Value: {a-b}\u3000", "Key  : FAILURE.BUCKET\n  Value:", "Key  : Failure.Bucket\n  Value :x",
+    "Key  : Failure.Bucket\nx Value: y", "Key  : Failure.Bucket\n\tValue: y", "Key  : Failure.Bucket\n" + " " * 2043 + "Value: 1",
+    # lm details: the words _upper_line reads one after, and their near misses
+    "Image name: x", "IMAGE name:  x  ", "Image Name  :  x ", "Image name:x", "ImageSize:", "ImageSize: 0052000",
+    "Image\u3000name: x", "CheckSum:\u3000x", "Checksum: 1", "Timestamp:x", "Timestamp: x", "File version : 1",
+    "File  version: 1", "Loaded symbol image file:", "Loaded symbol image file: a.sys", "Image nameX: y",
+    "Image path: \\??\\C:\\a.sys", "Product version: 1", "ProductVersion:\t1", "CompanyName: \u00e9", "InternalName:",
+    "OriginalFilename: x" + "y" * 600, "LegalCopyright: (c)", "FileDescription: \u212a", "Image na\u212ae: x",
+    "Timeſtamp: x", "Image   name: x", "Image name", "Image: x",
+    # lines of a mid-line word read for the modules they name alone, and their near misses
+    "*** WARNING: Unable to verify timestamp for nvlddmkm.sys", "*** ERROR: Module load completed but symbols could not be loaded for w.SYS",
+    "Unable to load image \\SystemRoot\\system32\\DRIVERS\\atikmpag.sys, Win32 error 0n2", "unable to get nt!MmPoolEnd",
+    "Unable to get NonPagedPoolStart", "UNABLE TO LOAD IMAGE  a\\b\\c.dll", "Unable to load image a.b.sys.exe.x",
+    "Unable to load image \\a b\\c.sys", "Unable to load image c.sys\\d.sys", "Unable to load image " + "a" * 260 + ".sys",
+    "Unable to load image " + "a" * 250 + ".sys.sys", "Unable to load image x.sy", "Unable to load imagex.sys",
+    "Unable to load image\tx.sys", "Unable to load image x.sysUnable to load image y.dll", "Unable to load image \u00e9.sys",
+    "Unable to verify checksum for a.exe code", "Unable to verify checksum for a.exe (ug)", "* Unable to load image a.sys",
+    "*** Unable to load image a.sys ! x", "Unabled to load image a.sys", "Unable: to load image a.sys", "unable to load image k.sys",
+    "Unable to load image Unable to load image x.sys", "Unable to load image ~$-.x.DLL", "# Unable to load image a.sys",
+    "*** Fatal System Error: Unable to load image a.sys", "Unable to load image a.sys +0x1", "Unable to load image a.sys t fault",
+    "*** Unable to load image a.sys BugCheck 1A, {1}", "Unable to load image a.sys bugcheck 0x1a", "Unable to load image a.sys Stop code: ABCD_EFG",
+    "Unable to load image a.sys Owning Process 1 Image: x", "Unable to load image driver at fault: b.sys", "Unable to load image a.sys DEBUG 0x1",
     "fffff80112345678 fffff80112345678 un\u212anown+0x1", "fffff80112345678 fffff80112345678 un\u00e9nown+0x1", "fffff80112345678 fffff80112345678 UNKNOWN_IMAGE+0x1", "MODULE_NAME: " + "w" * 2100, "X" * 2100 + "_Y",
 ]
 
@@ -552,7 +588,8 @@ def test_lines_core_walk_reads_the_lines_of_a_mid_line_word_as_the_loop_does() -
                  f"{w} {w} nt!KiBugCheck+0x1 code 0x1", f"{w} {w} : {w} {w} : nt!Foo+0x1 (Owning Process)",
                  "Key  : Failure.Bucket 0x1", "Key  : Analysis.X code 0x1", "Probably caused by : nable to x ( 0x1 )",
                  "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)", "PROCESS_NAME:  Owning Process x", "    Value: 0x1 code",
-                 "x" * 2050 + " 0x1", "BUGCHECK_STR:  " + "0x1 " * 600):
+                 "x" * 2050 + " 0x1", "BUGCHECK_STR:  " + "0x1 " * 600,
+                 *[b for b in _LINE_BITS if "nable to" in b or "could not be loaded" in b]):
         for text in (f"{line}\n", f"a\n{line}\n    Value: 0x2\n{line}\nb", f"{line}\n{line}\nArg1: 1, x\n  y\n"):
             _walk_and_loop_by_segments(text, 2)
     sc = events.Scanner()
@@ -578,6 +615,19 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
         for after in ("x", "  x"):  # (two blanks: no wrapped meaning)
             decision, made, _ = lines_core.classify(f"\n{line}\n{after}", 1, len(line) + 2 + len(after))
             assert decision == 2 and made is not None, line
+    for line in ("FAULTING_IP: ", "    Key  : Bugcheck.Code.LegacyAPI", "  Key  : Failure.Bucket", "    Image name: srvnet.sys",
+                 "    Timestamp:        Sun Sep 15 21:28:14 2019 (5D7E3C6E)", "Loaded symbol image file: man.sys"):
+        text = f"\n{line}\n    Value: 0x9f\n"
+        decision, made, _ = lines_core.classify(text, 1, len(text))
+        assert decision == 2 and made is not None, line
+    # lines of a mid-line word that name a module, or say nothing: read in C at the walk's stop
+    for line, named in (("*** WARNING: Unable to verify timestamp for nvlddmkm.sys", ["nvlddmkm.sys"]),
+                        ("Unable to load image \\SystemRoot\\system32\\DRIVERS\\atikmpag.sys, Win32 error 0n2", ["atikmpag.sys"]),
+                        ("Unable to get NonPagedPoolStart", [])):
+        text = f"x\n{line}\ny\n"
+        out: list = []
+        assert lines_core.scan(text, 1, 2, len(text), 0, out) == (2, len(line) + 3, 2), line
+        assert [e.value for e in out] == named
     line = "fffff88000c8d715 8b6e28          mov     ebp,dword ptr [rsi+28h]"  # says nothing
     assert lines_core.classify(f"\n{line}\nx", 1, len(line) + 3)[:2] == (2, None)
     assert lines_core.classify(f"\n{line}\nx", 1, len(line) + 3, True)[0] == 3  # (unless _midline is to read it)
@@ -601,6 +651,15 @@ def test_no_lm_detail_opens_with_two_hex_digits() -> None:
     assert len(alternatives) > 10
     for word in alternatives:
         assert not all(c in "0123456789abcdefABCDEF" for c in word[:2]), word
+
+
+def test_the_lines_core_knows_the_keys_whose_value_is_a_fact_and_the_lm_words() -> None:
+    """What csrc/lines.c reads of a key whose value is a fact (key_fact
+    names them) and of an lm detail (lm_detail_line: a word of
+    _LM_DETAIL_WORDS is none _UPPER_WORDS dispatches on)."""
+    assert events._KEYS_READ == {"bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata",
+                                 "failure.bucket", "failure.hash"}
+    assert not events._LM_DETAIL_WORDS & events._UPPER_WORDS.keys()
 
 
 def test_no_word_the_upper_line_looks_up_holds_an_underscore() -> None:

@@ -116,9 +116,9 @@ _FATAL_ERROR = _c(r"Fatal System Error: 0x(HEX{8})")
 _PAREN_ARGS = _c(r"\s*+\(([^)]*+)\)")
 # Tried only where a name starts (a file name is at most 255 characters).
 _DRIVER_AT_FAULT = _c(r"(?<![\w.$~-])([\w.$~-]{1,255}\.sys)\b", re.I)
-_MISSING = _c(
-    r"(?:Unable to load image|symbols could not be loaded for|Unable to verify timestamp for|"
-    r"Unable to verify checksum for)[ ]++(?:[^\s\\]*+\\)*+([\w.$~-]{1,255}\.(?:sys|dll|exe))", re.I)
+_MISSING_PHRASES = ("Unable to load image", "symbols could not be loaded for", "Unable to verify timestamp for",
+                    "Unable to verify checksum for")
+_MISSING = _c(r"(?:" + "|".join(_MISSING_PHRASES) + r")[ ]++(?:[^\s\\]*+\\)*+([\w.$~-]{1,255}\.(?:sys|dll|exe))", re.I)
 _WHOCRASHED_MODULE = _c(r"probably caused by the following module:[ ]*+([\w.$~-]++)(?:[ ]*+\(([^)]*+)\))?", re.I)
 _STOP_CODE = _c(r"(?:Stop ?code|停止代码|终止代码)[ ]*+[:：]?[ ]*+([A-Za-z][A-Za-z0-9_]{3,80})(?:[ ]*+\((?:0x)?(HEX{1,8})\))?", re.I)
 # What an engineer types in prose: "BugCheck: 0x1a", "蓝屏代码 0x139".
@@ -342,7 +342,8 @@ if _NATIVE_LINES is not None:
         tuple(rest for _, rests in _LM_LABELS for rest in rests),
         tuple(first + " " for first, seconds in _DUMP_KINDS for _ in seconds),
         tuple(second for _, seconds in _DUMP_KINDS for second in seconds), tuple(sorted(NOT_MODULES)),
-        tuple(sorted(_KEYS_READ)), MAX_LINE, MAX_VALUE)
+        tuple(sorted(_KEYS_READ)), tuple(sorted(_LM_DETAIL_WORDS)), tuple(p.lower() for p in _MISSING_PHRASES),
+        MAX_LINE, MAX_VALUE)
     _NATIVE_LINES.setup(*_LINES_TABLES)
 
 

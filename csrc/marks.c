@@ -167,7 +167,64 @@ static PyTypeObject FINDER_TYPE = {
     .tp_new = PyType_GenericNew,
 };
 
-static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "analysis._marks", NULL, -1, NULL};
+/* label_lines(low, leads, pairs, after) -> list: the starts of the lines
+ * of the folded bytes low (0, and each place after a b"\n") that a
+ * folded_label_pattern may match, for label_begins to ask the pattern of
+ * each (its scan tried the pattern after every line break).  A line is
+ * passed over when its first byte is not one of leads (the pattern's first
+ * look ahead), or when, past its ASCII blanks and colons, the next byte is
+ * ASCII and neither starts with the next one a pair of pairs (the first
+ * two bytes of a label, as the folded copy holds them) nor is one of after
+ * (what may follow the blanks of the pattern's further alternative).  Any
+ * byte of another character may be a blank or a letter of a label: such a
+ * line is one to ask.  leads and after: 256 bytes, pairs 65,536 (first
+ * byte * 256 + second), each 0 or 1. */
+static PyObject *label_lines(PyObject *self, PyObject *args) {
+    Py_buffer low, leads, pairs, after;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &low, &leads, &pairs, &after))
+        return NULL;
+    PyObject *out = NULL;
+    if (leads.len != 256 || pairs.len != 65536 || after.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "leads and after of 256 bytes, pairs of 65536");
+        goto done;
+    }
+    const unsigned char *d = low.buf, *lead = leads.buf, *pair = pairs.buf, *then = after.buf;
+    Py_ssize_t n = low.len, q = 0;
+    out = PyList_New(0);
+    while (out && q < n) {
+        if (lead[d[q]]) {
+            Py_ssize_t r = q;
+            /* the ASCII blanks of analysis.reports.common.BLANKS, and the colon */
+            while (r < n && (d[r] == ' ' || d[r] == ':' || (d[r] >= '\t' && d[r] <= '\r' && d[r] != '\n')
+                             || (d[r] >= 0x1c && d[r] <= 0x1f)))
+                r++;
+            if (r < n && (d[r] >= 0x80 || then[d[r]] || (r + 1 < n && pair[d[r] * 256 + d[r + 1]]))) {
+                PyObject *at = PyLong_FromSsize_t(q);
+                if (!at || PyList_Append(out, at) < 0)
+                    Py_CLEAR(out);
+                Py_XDECREF(at);
+            }
+        }
+        const unsigned char *nl = memchr(d + q, '\n', n - q);
+        if (!nl)
+            break;
+        q = nl - d + 1;
+    }
+done:
+    PyBuffer_Release(&low);
+    PyBuffer_Release(&leads);
+    PyBuffer_Release(&pairs);
+    PyBuffer_Release(&after);
+    return out;
+}
+
+static PyMethodDef METHODS[] = {
+    {"label_lines", label_lines, METH_VARARGS,
+     "label_lines(low, leads, pairs, after) -> list: the line starts a folded label pattern may match."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "analysis._marks", NULL, -1, METHODS};
 
 PyMODINIT_FUNC PyInit__marks(void) {
     if (PyType_Ready(&FINDER_TYPE) < 0)

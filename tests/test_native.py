@@ -235,6 +235,62 @@ def test_marks_core_finds_the_first_place_str_find_finds(data, words) -> None:
     assert finder.first(bytearray(data)) == finder.first(memoryview(data)) == finder.first(data)
 
 
+def _label_begins_both_ways(low: bytes, pattern) -> None:
+    """label_begins over the lines the core leaves (analysis._marks.label_lines)
+    and over every line break (the pattern's own scan, the twin)."""
+    from analysis.reports import common
+
+    core = common._MARKS_CORE
+    assert core is not None and pattern in common._LINE_TABLES
+    walked = list(common.label_begins(low, pattern))
+    common._MARKS_CORE = None
+    try:
+        assert walked == list(common.label_begins(low, pattern)), low[:200]
+    finally:
+        common._MARKS_CORE = core
+
+
+_LABEL_BITS = ["\n", "\n", " ", "  ", "\t", ":", "\uff1a", "\u3000", "\xa0", "\u2000", "=====", "==", "x", "ff", "bu", "1",
+               "dump file", "dump  file", "dump\u3000file", "dumpfile", "bug check code", "bugcheck-code", "caused by driver",
+               "\u9519\u8bef\u4ee3\u7801", "fehlerpr\u00fcfungscode", "fehlerpr\u00dcfungscode", "size", "s", "\u212a",
+               "os name", "os  version", "host name", "system boot time", "processor(s)", "hotfix(s)", "\u5904\u7406\u5668",
+               "\ud83d\ude00", "\x85", "\x1c", "\r", "\x0b"]
+
+
+@needs_marks
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_LABEL_BITS), max_size=50))
+def test_marks_core_label_lines_leave_every_line_the_label_patterns_match(bits) -> None:
+    from analysis.marks import fold
+    from analysis.reports import bluescreenview, inventory
+
+    text = "".join(bits)
+    for low in (fold(text), text.lower().encode("utf-8", "surrogatepass")):
+        for pattern in (bluescreenview._LABEL_LINE, inventory._SYSTEMINFO_LINE):
+            _label_begins_both_ways(low, pattern)
+
+
+@needs_marks
+def test_marks_core_label_lines_on_real_texts_and_odd_tables() -> None:
+    from pathlib import Path
+
+    from analysis.marks import fold
+    from analysis.reports import bluescreenview, inventory
+
+    for path in sorted((Path(__file__).parent / "fixtures").rglob("*.txt")):
+        low = fold(path.read_bytes().decode("utf-8", "replace"))
+        for pattern in (bluescreenview._LABEL_LINE, inventory._SYSTEMINFO_LINE):
+            _label_begins_both_ways(low, pattern)
+    zero, pairs = bytes(256), bytes(65536)
+    assert marks_core.label_lines(b"", zero, pairs, zero) == []
+    every = bytes([1]) * 256
+    assert marks_core.label_lines(b"a\n\nb\n", every, pairs, every) == [0, 2, 3]  # (a line start at the end is none)
+    assert marks_core.label_lines(b"\xe4\n \n:\xe4", every, pairs, zero) == [0, 4]
+    for bad in ((b"x", zero[:255], pairs, zero), (b"x", zero, pairs[:-1], zero), ("x", zero, pairs, zero)):
+        with pytest.raises((ValueError, TypeError)):
+            marks_core.label_lines(*bad)
+
+
 @needs_marks
 def test_marks_core_on_the_readers_words_and_real_texts() -> None:
     """Every word the readers' gates search for, over the fixtures folded

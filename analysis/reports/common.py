@@ -10,7 +10,7 @@ from typing import AnyStr
 from dataclasses import dataclass
 from functools import cache
 
-from analysis import catalog, marks
+from analysis import catalog, marks, native
 from analysis.eventlog.event import cut_lines
 from analysis.findings import Claim, Claimant, Findings
 from analysis.marks import Marks  # noqa: F401  (the readers take their gates from here, with the rest they share)
@@ -298,8 +298,9 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
     ``label_rows``), where it finds the lines that ``label_pattern`` would
     find in ``"\n" + text.lower()``: a letter that is not ASCII matches in
     either case there (see ``_cases``).  ``also``: a further alternative
-    (of bytes), after the line break, whose match starts with a blank, a
-    colon or one of the characters ``also_starts``.  ``indented=False``:
+    (of bytes), after the line break, whose match is blanks (or none) and
+    then one of the characters ``also_starts`` (what the core's walk over
+    the lines, ``label_lines``, lets it see).  ``indented=False``:
     not the lines that begin with a space or a tab (a reader that never
     takes those: its scan passes over them at their first byte)."""
     labels = list(labels)
@@ -314,7 +315,45 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
     leads = sorted({c.encode()[0] for c in heads | set(_chars(BLANKS)) | {":", "："} | set(also_starts)}
                    - (set() if indented else {ord(" "), ord("\t")}))
     words = _BLANKS_OR_COLONS + b"(?=" + utf8_class(heads) + b")" + trie + b"(?=" + _BLANK_OR_COLON + b")"
-    return re.compile(b"\n(?=" + _byte_class(leads) + b")(?:" + words + (b"|" + also if also else b"") + b")")
+    pattern = re.compile(b"\n(?=" + _byte_class(leads) + b")(?:" + words + (b"|" + also if also else b"") + b")")
+    _LINE_TABLES[pattern] = _line_tables(labels, leads, also_starts)
+    return pattern
+
+
+# The tables of each folded_label_pattern for the compiled core's walk over
+# the lines (analysis._marks.label_lines), which leaves to the pattern only
+# the lines it may match.
+_LINE_TABLES: dict[re.Pattern[bytes], tuple[bytes, bytes, bytes]] = {}
+_MARKS_CORE = native.load("marks")
+_ASCII_BLANKS = [ord(c) for c in _chars(BLANKS) if c.isascii()]
+
+
+def _line_tables(labels: list[str], leads: list[int], also_starts: str) -> tuple[bytes, bytes, bytes]:
+    """label_lines' tables for a pattern: its first bytes (``leads``); the
+    pairs of bytes a label's folded copy may open with (a blank where the
+    label has one; any byte of another character is one label_lines asks
+    of the pattern anyway); and the bytes its further alternative may hold
+    past its blanks (``also_starts``)."""
+    first = bytearray(256)
+    for b in leads:
+        first[b] = 1
+    pairs = bytearray(65536)
+    for label in labels:
+        assert label and label[0] != " "
+        for head in (c for c in _cases(label[0]) if c.isascii()):
+            if len(label) == 1:
+                seconds = list(range(256))  # what follows a label: a blank or a colon
+            elif label[1] == " ":
+                seconds = _ASCII_BLANKS
+            else:
+                seconds = [ord(c) for c in _cases(label[1]) if c.isascii()]
+            for second in seconds:
+                pairs[ord(head) * 256 + second] = 1
+    after = bytearray(256)
+    for c in also_starts:
+        assert c.isascii() and c not in BLANKS
+        after[ord(c)] = 1
+    return bytes(first), bytes(pairs), bytes(after)
 
 
 def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:
@@ -330,6 +369,15 @@ def label_begins(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
     in order: one scan in C, Python sees only those lines, and their rows
     are not counted (``Rows.line_from`` takes a line from where it begins)."""
     first = low.find(b"\n")
+    core = _MARKS_CORE
+    tables = _LINE_TABLES.get(pattern) if core is not None else None
+    if core is not None and tables is not None:
+        # The lines the pattern may match, found in C: each asked of the
+        # pattern, from the break before it, as its scan asks it.
+        for begin in core.label_lines(low, *tables):
+            if pattern.match(b"\n" + (low if first < 0 else low[:first])) if begin == 0 else pattern.match(low, begin - 1):
+                yield begin
+        return
     if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
         yield 0
     for m in pattern.finditer(low):  # (a match never takes the break after its line)

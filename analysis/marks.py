@@ -20,13 +20,25 @@ class _Folded:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.raw = text.encode("utf-8", "surrogatepass")
+        self.raw = _DECODED[0][1] if _DECODED and _DECODED[0][0] is text else text.encode("utf-8", "surrogatepass")
         self.data = self.raw.lower()  # fold(text)
         self.first: dict[bytes, int] = {}
         self.all_asked = False  # the first places of every word of _WORDS are in ``first``
 
 
 _FOLDED: list[_Folded] = []
+# The last text decoded from UTF-8 as it was (strictly: every byte read,
+# none replaced), with its bytes: its folded copy is made from them, not
+# from the text encoded again (a third of the copy's cost, on a text of
+# wide characters).  Let go of with the folded copy.
+_DECODED: list[tuple[str, bytes]] = []
+
+
+def decoded_from(text: str, raw: bytes) -> str:
+    """Note that ``text`` is ``raw`` decoded as UTF-8 without an error (so
+    that ``text.encode("utf-8")`` is ``raw``); ``text``."""
+    _DECODED[:] = [(text, raw)]
+    return text
 # Every word a Marks searches for (of two bytes or more: a single byte is a
 # memchr), so that the compiled core finds the first place of all of them
 # in one pass the first time any is asked of a text: the readers ask 50 to
@@ -53,6 +65,7 @@ def _first_places_py(data: bytes, words: tuple[bytes, ...]) -> tuple[int, ...]:
 def forget() -> None:
     """Let go of the last text's folded copy (once its readers are done)."""
     _FOLDED.clear()
+    _DECODED.clear()
 
 
 def fold(text: str) -> bytes:

@@ -854,3 +854,26 @@ def test_rows_of_a_text_whose_lines_are_cut_count_back_from_the_last_line_taken(
     forget()
     assert read_whocrashed(text, "x") is None  # (no crash block: the conclusions alone)
     forget()
+
+
+def test_the_folded_copy_of_a_text_decoded_from_utf8_is_made_from_its_bytes() -> None:
+    """A text decode read as UTF-8 whole (a BOM skipped) lends its bytes to
+    the folded copy (analysis.marks.decoded_from): they are the text's
+    encoding; a text decoded otherwise, or another text, is encoded."""
+    import importlib
+
+    from analysis import marks
+
+    decoding = importlib.import_module("analysis.text.decode")
+    for data in ("Bug Check Code : 0x1a\n中文 \U0001f621".encode(), b"\xef\xbb\xbfBOM first\n", b"plain"):
+        text = decoding.decode(data)
+        raw, low = marks.copies(text)
+        assert raw == text.encode("utf-8") == data.removeprefix(b"\xef\xbb\xbf") and low == raw.lower()
+        marks.forget()
+    text = decoding.decode("\u6587\u5b57".encode("gb18030") + b"\xff")  # not UTF-8: decoded another way
+    other = "x" + text[1:]
+    for each in (text, other):
+        raw, _ = marks.copies(each)
+        assert raw == each.encode("utf-8", "surrogatepass")
+        marks.forget()
+    assert not marks._DECODED

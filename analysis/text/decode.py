@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 
+from analysis import marks
 from analysis.inputs import looks_binary
 
 _BOMS = (
@@ -64,7 +65,8 @@ def decode(data: bytes | bytearray | memoryview) -> str:
         raise NotText("binary data")
     if encoding == "utf-8":
         try:
-            return data[skip:].decode("utf-8")
+            raw = data[skip:]
+            return marks.decoded_from(raw.decode("utf-8"), raw)
         except UnicodeDecodeError:
             encoding = "gb18030"
     try:

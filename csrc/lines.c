@@ -1536,6 +1536,161 @@ static int lm_detail_line(PyObject *text, int kind, const void *data, Py_ssize_t
     return LONG;
 }
 
+static PyObject *KIND_SESSION, *KIND_UPTIME, *KIND_LOADING, *KIND_BUILT_BY, *KIND_KERNEL_VERSION, *KIND_DUMP_KIND;
+
+/* text[p:] starts with the C string w, as written. */
+static int opens_with(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
+    Py_ssize_t n = (Py_ssize_t)strlen(w);
+    if (e - p < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (READ(p + i) != (Py_UCS4)w[i])
+            return 0;
+    return 1;
+}
+
+/* text[p:] starts with the ASCII C string w (lower case) in any case of its letters. */
+static int opens_with_any_case(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
+    Py_ssize_t n = (Py_ssize_t)strlen(w);
+    if (e - p < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = READ(p + i);
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != (Py_UCS4)w[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* "Windows 10 Kernel Version 19041 MP (8 procs) Free x64": _KERNEL_VERSION,
+ * [ ]*+(Windows[\w .]{0,100}?) Kernel Version (\d{4,5})(.*+)$, whose event
+ * is (its name stripped, the build, the rest).  The name is the shortest
+ * that " Kernel Version " and four digits follow; digits of other scripts
+ * (which \d and int() take) are left to Python. */
+static int kernel_version(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                          PyObject **made) {
+    static const char MID[] = " Kernel Version ";
+    Py_ssize_t a = p + 7;  /* past "Windows" */
+    for (Py_ssize_t k = 0; k <= 100 && a + k <= e; k++) {
+        Py_ssize_t v = a + k;
+        if (opens_with(kind, data, v, e, MID)) {
+            Py_ssize_t d = v + (Py_ssize_t)sizeof MID - 1, q = d;
+            while (q < e && q - d < 5 && is_decimal(READ(q))) {
+                if (READ(q) < '0' || READ(q) > '9')
+                    return LONG;
+                q++;
+            }
+            if (q - d >= 4) {
+                Py_ssize_t na = p, nb = v;
+                while (na < nb && Py_UNICODE_ISSPACE(READ(na)))
+                    na++;
+                while (nb > na && Py_UNICODE_ISSPACE(READ(nb - 1)))
+                    nb--;
+                PyObject *name = PyUnicode_Substring(text, na, nb);
+                long number = 0;
+                for (Py_ssize_t i = d; i < q; i++)
+                    number = number * 10 + (long)(READ(i) - '0');
+                PyObject *build = PyLong_FromLong(number);
+                PyObject *rest = PyUnicode_Substring(text, q, e);
+                PyObject *value = name && build && rest ? PyTuple_Pack(3, name, build, rest) : NULL;
+                Py_XDECREF(name);
+                Py_XDECREF(build);
+                Py_XDECREF(rest);
+                *made = value ? event(s, KIND_KERNEL_VERSION, value) : NULL;
+                return *made ? TAKEN : -1;
+            }
+        }
+        if (v >= e)
+            break;
+        Py_UCS4 c = READ(v);
+        if (!(is_word(c) || c == ' ' || c == '.'))
+            break;
+    }
+    return LONG;
+}
+
+/* What _upper_line makes of a line whose first word (up to a blank, as
+ * str.split() has it) is one _UPPER_WORDS dispatches on with _one, of a
+ * fact in the line alone, or one of _DUMP_KIND_WORDS (no word of those
+ * tables is a field: each has a small letter second, which _FIELD
+ * refuses; and none is a word of hex digits, which _hex_line would read):
+ * "Debug session time: ...", "System Uptime: ...", "Loading Dump File
+ * [...]", "Built by: ..." and "Edition build lab: ...", "Windows ...
+ * Kernel Version ...", and the dump kinds ("Mini Kernel Dump File", in any
+ * case, a word's end after it).  The patterns as events.py has them;
+ * LONG when the line is not that fact (_upper_line goes on with it). */
+static int word_fact_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                          PyObject **made) {
+    Py_ssize_t q = p;
+    while (q < e && !Py_UNICODE_ISSPACE(READ(q)))
+        q++;
+    Py_ssize_t w = q - p;
+    Py_UCS4 c = READ(p);
+#define WORD(x) (w == (Py_ssize_t)sizeof(x) - 1 && opens_with(kind, data, p, q, x))
+    if (c == 'D' && WORD("Debug")) {
+        /* [ ]*+Debug session time:(?=.)[ ]*+(.*+)$ */
+        if (!opens_with(kind, data, p, e, "Debug session time:") || p + 19 >= e)
+            return LONG;
+        return stripped_event(text, kind, data, s, p + 19, e, KIND_SESSION, made);
+    }
+    if (c == 'S' && WORD("System")) {
+        if (!opens_with(kind, data, p, e, "System Uptime:") || p + 14 >= e)
+            return LONG;
+        return stripped_event(text, kind, data, s, p + 14, e, KIND_UPTIME, made);
+    }
+    if (c == 'L' && WORD("Loading")) {
+        /* [ ]*+Loading Dump File \[([^\]\n]++)\] */
+        if (!opens_with(kind, data, p, e, "Loading Dump File ["))
+            return LONG;
+        Py_ssize_t a = p + 19, b = a;
+        while (b < e && READ(b) != ']')
+            b++;
+        if (b == a || b >= e)
+            return LONG;
+        return stripped_event(text, kind, data, s, a, b, KIND_LOADING, made);
+    }
+    if ((c == 'B' && WORD("Built")) || (c == 'E' && WORD("Edition"))) {
+        /* [ ]*+(?:Built by|Edition build lab):[ ]*+(\S++) */
+        const char *head = c == 'B' ? "Built by:" : "Edition build lab:";
+        if (!opens_with(kind, data, p, e, head))
+            return LONG;
+        Py_ssize_t a = p + (Py_ssize_t)strlen(head);
+        while (a < e && READ(a) == ' ')
+            a++;
+        Py_ssize_t b = a;
+        while (b < e && !Py_UNICODE_ISSPACE(READ(b)))
+            b++;
+        if (b == a)
+            return LONG;
+        PyObject *value = PyUnicode_Substring(text, a, b);
+        *made = value ? event(s, KIND_BUILT_BY, value) : NULL;
+        return *made ? TAKEN : -1;
+    }
+    if (c == 'W' && WORD("Windows"))
+        return kernel_version(text, kind, data, s, p, e, made);
+    if (WORD("Mini") || WORD("Kernel") || WORD("Full") || WORD("Complete") || WORD("User") || WORD("Automatic")) {
+        /* [ ]*+((?:Mini Kernel|Kernel Bitmap|Kernel Summary|Kernel Complete|Full Kernel|Complete|User Mini|Automatic) Dump File)\b, any case */
+        static const char *const KINDS[] = {"mini kernel", "kernel bitmap", "kernel summary", "kernel complete",
+                                            "full kernel", "complete", "user mini", "automatic", NULL};
+        for (int i = 0; KINDS[i]; i++) {
+            Py_ssize_t n = (Py_ssize_t)strlen(KINDS[i]);
+            if (!opens_with_any_case(kind, data, p, e, KINDS[i]) || !opens_with_any_case(kind, data, p + n, e, " dump file"))
+                continue;
+            Py_ssize_t f = p + n + 10;
+            if (f < e && is_word(READ(f)))
+                return LONG;  /* no word's end: the pattern fails (no other kind opens the same) */
+            PyObject *value = PyUnicode_Substring(text, p, f);
+            *made = value ? event(s, KIND_DUMP_KIND, value) : NULL;
+            return *made ? TAKEN : -1;
+        }
+        return LONG;
+    }
+#undef WORD
+    return LONG;
+}
+
 static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
                          Py_UCS4 c, int other, PyObject **made) {
     if (e - s > MAX_LINE)
@@ -1551,6 +1706,8 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
         r = caused_by_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_upper(c))
         r = lm_detail_line(text, kind, data, s, p, e, made);
+    if (r == LONG && is_upper(c))
+        r = word_fact_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_upper(c))
         r = name_code_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_alpha(c))  /* (a line opening with "_" is neither _upper_line's nor _lower_line's) */
@@ -2090,6 +2247,14 @@ PyMODINIT_FUNC PyInit__lines(void) {
     KIND_INSTRUCTION = PyUnicode_InternFromString("instruction");
     KIND_LM_DETAIL = PyUnicode_InternFromString("lm_detail");
     KIND_MENTIONED = PyUnicode_InternFromString("mentioned_module");
+    KIND_SESSION = PyUnicode_InternFromString("session_time");
+    KIND_UPTIME = PyUnicode_InternFromString("uptime");
+    KIND_LOADING = PyUnicode_InternFromString("loading");
+    KIND_BUILT_BY = PyUnicode_InternFromString("built_by");
+    KIND_KERNEL_VERSION = PyUnicode_InternFromString("kernel_version");
+    KIND_DUMP_KIND = PyUnicode_InternFromString("dump_kind");
+    if (!KIND_SESSION || !KIND_UPTIME || !KIND_LOADING || !KIND_BUILT_BY || !KIND_KERNEL_VERSION || !KIND_DUMP_KIND)
+        return NULL;
     KIND_FIELD_BUCKET = PyUnicode_InternFromString("FAILURE_BUCKET_ID");
     KIND_FIELD_HASH = PyUnicode_InternFromString("FAILURE_ID_HASH");
     KIND_FIELD_CODE = PyUnicode_InternFromString("BUGCHECK_CODE");

@@ -497,6 +497,24 @@ _LINE_BITS = [
     "*** Fatal System Error: Unable to load image a.sys", "Unable to load image a.sys +0x1", "Unable to load image a.sys t fault",
     "*** Unable to load image a.sys BugCheck 1A, {1}", "Unable to load image a.sys bugcheck 0x1a", "Unable to load image a.sys Stop code: ABCD_EFG",
     "Unable to load image a.sys Owning Process 1 Image: x", "Unable to load image driver at fault: b.sys", "Unable to load image a.sys DEBUG 0x1",
+    # facts of one line that _upper_line reads after their first word, and their near misses
+    "Debug session time: Mon Apr 27 10:07:40.296 2020 (GMT+2)", "Debug session time:", "Debug session time: ",
+    "Debug session time:x\u3000", "Debug  session time: x", "Debugsession time: x", "Debug session time :x",
+    "System Uptime: 0 days 4:41:17.788", "System Uptime:", "System Uptime:\t", "System uptime: 1", "SystemUptime: 1",
+    "Loading Dump File [C:\\Windows\\Minidump\\1.dmp]", "Loading Dump File []", "Loading Dump File [x", "Loading Dump File [ x ] y",
+    "Loading Dump File [\u3000]", "Loading dump File [x]", "Loading  Dump File [x]",
+    "Built by: 7601.18798.amd64fre.win7sp1_gdr.150316-1654", "Built by:", "Built by:\tx", "Built by:   x y", "Built by:\u3000x",
+    "Edition build lab: 19041.1.amd64fre", "Edition build lab:", "Built  by: x", "Builtby: x",
+    "Windows 10 Kernel Version 19041 MP (8 procs) Free x64", "Windows 7 Kernel Version 7601 (Service Pack 1) MP",
+    "Windows Kernel Version 2600", "Windows XP Kernel Version 260", "Windows 8 Kernel Version 123456 x",
+    "Windows 8 Kernel Version 1234\u0661", "Windows 8 Kernel Version \u0661234", "Windows \u00e9 Kernel Version 1234",
+    "Windows 8 Kernel Version 12 Kernel Version 3456", "Windows 8, Kernel Version 1234", "Windows " + "x" * 101 + " Kernel Version 1234",
+    "Windows " + "x" * 92 + " Kernel Version 1234", "Windows " + "x" * 99 + " Kernel Version 1234", "Windows " + "x" * 100 + " Kernel Version 1234", "WindowsXP Kernel Version 2600", "Windows\u3000Kernel Version 2600",
+    "Windows 10 Kernel Version 19041  ", "Windows 10 Kernel  Version 19041",
+    "Mini Kernel Dump File: Only registers", "Mini kernel dump file", "MINI KERNEL DUMP FILE", "Mini Kernel Dump Filex",
+    "Mini Kernel Dump File_", "Mini Kernel Dump File\u00e9", "Mini Kernel Dump File.", "Kernel Bitmap Dump File", "Kernel base = 0x1",
+    "Kernel Summary Dump File", "Kernel Complete Dump File", "Full Kernel Dump File", "Complete Dump File", "User Mini Dump File",
+    "Automatic Dump File", "Automatic dump", "Full \u212aernel Dump File", "Kernel Bitmap  Dump File", "User mini dump file: x",
     "fffff80112345678 fffff80112345678 un\u212anown+0x1", "fffff80112345678 fffff80112345678 un\u00e9nown+0x1", "fffff80112345678 fffff80112345678 UNKNOWN_IMAGE+0x1", "MODULE_NAME: " + "w" * 2100, "X" * 2100 + "_Y",
 ]
 
@@ -671,7 +689,9 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
         for after in ("x", "  x"):  # (two blanks: no wrapped meaning)
             decision, made, _ = lines_core.classify(f"\n{line}\n{after}", 1, len(line) + 2 + len(after))
             assert decision == 2 and made is not None, line
-    for line in ("FAULTING_IP: ", "    Key  : Bugcheck.Code.LegacyAPI", "  Key  : Failure.Bucket", "    Image name: srvnet.sys",
+    for line in ("FAULTING_IP: ", "Debug session time: Mon Apr 27 10:07:40.296 2020 (GMT+2)", "System Uptime: 0 days 4:41:17.788",
+                 "Loading Dump File [C:\\x.dmp]", "Built by: 7601.18798", "Windows 10 Kernel Version 19041 MP (8 procs) Free x64",
+                 "Mini Kernel Dump File: Only registers and stack trace are available", "    Key  : Bugcheck.Code.LegacyAPI", "  Key  : Failure.Bucket", "    Image name: srvnet.sys",
                  "    Timestamp:        Sun Sep 15 21:28:14 2019 (5D7E3C6E)", "Loaded symbol image file: man.sys"):
         text = f"\n{line}\n    Value: 0x9f\n"
         decision, made, _ = lines_core.classify(text, 1, len(text))
@@ -715,7 +735,11 @@ def test_the_lines_core_knows_the_keys_whose_value_is_a_fact_and_the_lm_words() 
     _LM_DETAIL_WORDS is none _UPPER_WORDS dispatches on)."""
     assert events._KEYS_READ == {"bugcheck.code.legacyapi", "bugcheck.code.targetmodel", "bugcheck.code.kibugcheckdata",
                                  "failure.bucket", "failure.hash"}
-    assert not events._LM_DETAIL_WORDS & events._UPPER_WORDS.keys()
+    # (csrc/lines.c reads the lines of an lm detail's word or a dump kind's as _upper_line does only with no
+    # other table holding that word; "Bug" is one of _UPPER_WORDS and of _BSV_WORDS, and read in Python)
+    others = events._UPPER_WORDS.keys() | events._BSV_WORDS
+    assert not events._LM_DETAIL_WORDS & others and not events._DUMP_KIND_WORDS & others
+    assert not events._LM_DETAIL_WORDS & events._DUMP_KIND_WORDS
 
 
 def test_no_word_the_upper_line_looks_up_holds_an_underscore() -> None:
@@ -735,7 +759,7 @@ def test_lines_core_takes_only_its_own_arguments() -> None:
             lines_core.scan(*args)
     assert lines_core.scan("ab\nzz", -5, 99, 99, -3, []) == (5, -3, False)  # bounds past the text: the text's end
     assert lines_core.scan("ab\ncd", 0, 99, 99, 0, []) == (3, 0, False)  # a line of hex digits alone: matched in Python
-    assert lines_core.scan("ab\nLoading Dump File [x]", 0, 99, 99, 0, []) == (3, 0, True)  # read the long way
+    assert lines_core.scan("ab\nUnknown bugcheck code (1)", 0, 99, 99, 0, []) == (3, 0, True)  # read the long way
     out: list = []
     assert lines_core.scan("ab\nkd> x", 0, 99, 99, 0, out) == (8, 9, 0) and out == [events.Event(3, "prompt", "x")]
     with pytest.raises(ValueError):

@@ -1849,21 +1849,50 @@ static int phrase_at(int kind, const void *data, Py_ssize_t q, Py_ssize_t b, PyO
     return q + n <= b && ascii_fold_equal(kind, data, q, q + n, w);
 }
 
-/* A line of a mid-line word that _read reads for _MISSING's module names
- * alone, "*** WARNING: Unable to verify timestamp for nvlddmkm.sys",
- * "Unable to load image \SystemRoot\system32\DRIVERS\atikmpag.sys, Win32
- * error 0n2", "unable to get nt!MmSpecialPoolEnd": a line in ASCII whose
- * opening says nothing to _read (stars, which _star_line reads for a
- * banner or "Fatal System Error"; or the word "Unable", which no table of
- * _upper_line holds, or "unable", no prompt, lm detail or bug check code),
- * and which holds no word another test of _midline looks for ("ug", "UG",
- * "Owning Process", "t fault", "following module", "code" in any of its
- * cases, which covers the codes in prose too) and no "!" or "+0x" (a call
- * site _site_line would read).  Its modules: _MISSING.finditer, a phrase
- * in any case, blanks, the path's folders (possessive), and a name of
- * [\w.$~-] whose last ".sys", ".dll" or ".exe" within 255 characters
- * ends it; each an event (appended to out).  TAKEN, or LONG: another line. */
-static int missing_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, PyObject *out) {
+/* Whether _hex_start (events.py) takes the line whose first character
+ * that is not a blank is at p: a digit first, or a word (up to a blank) of
+ * two hex digits or more. */
+static int hex_start(int kind, const void *data, Py_ssize_t p, Py_ssize_t e) {
+    Py_UCS4 c = READ(p);
+    if (c >= '0' && c <= '9')
+        return 1;
+    if (p + 1 >= e || !is_hex(READ(p + 1)))
+        return 0;
+    Py_ssize_t q = p;
+    while (q < e && READ(q) != ' ') {
+        if (!is_hex(READ(q)))
+            return 0;
+        q++;
+    }
+    return q - p >= 2;
+}
+
+/* A line of a mid-line word that _read reads for what _midline finds in
+ * it alone: a line in ASCII whose opening says nothing to _read, and whose
+ * mid-line words are those of _MISSING's module names, "*** WARNING:
+ * Unable to verify timestamp for nvlddmkm.sys", "Unable to load image
+ * \SystemRoot\system32\DRIVERS\atikmpag.sys, Win32 error 0n2", or none
+ * that finds anything, "Kernel base = 0xfffff805... PsLoadedModuleList =
+ * 0x...".  An opening that says nothing: stars, which _star_line reads for
+ * a banner or "Fatal System Error", or hashes without a name after them
+ * (_NAME_CODE, _NAME_ONLY); the word "Unable", which no table of
+ * _upper_line holds, or "unable", no prompt, lm detail or bug check code;
+ * and of a line no branch of the line pattern matches (passed_over: the
+ * line pattern takes each line whose opening _read reads, see
+ * tests/test_text_gates.py), one of a capital and a small letter (no field
+ * or name; and its first word, whose table's pattern the line pattern
+ * would have matched, is not "Key", whose _key takes "Key:" without its
+ * blank), of a small letter, or of another character than a letter or
+ * digit, none of them of hex digits first (_hex_line).  No word another
+ * test of _midline looks for may be there ("ug", "UG", "Owning Process",
+ * "t fault", "following module", "code" in any of its cases, which covers
+ * the codes in prose too), nor a "!" or "+0x" (a call site _site_line
+ * would read).  Its modules: _MISSING.finditer, a phrase in any case,
+ * blanks, the path's folders (possessive), and a name of [\w.$~-] whose
+ * last ".sys", ".dll" or ".exe" within 255 characters ends it; each an
+ * event (appended to out).  TAKEN, or LONG: another line. */
+static int midline_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t e, int passed_over,
+                        PyObject *out) {
     if (e - s > MAX_LINE)
         return LONG;
     for (Py_ssize_t q = s; q < e; q++)
@@ -1875,18 +1904,36 @@ static int missing_line(PyObject *text, int kind, const void *data, Py_ssize_t s
     if (p >= e)
         return LONG;
     Py_UCS4 c = READ(p);
-    if (c == 'U' || c == 'u') {
+    int says_nothing = 0;  /* what _read reads at the line's opening is nothing */
+    if (c == '*') {
+        says_nothing = 1;
+    } else if (c == '#') {
+        Py_ssize_t q = p;
+        while (q < e && (READ(q) == ' ' || READ(q) == '#' || READ(q) == '*'))
+            q++;
+        says_nothing = !(q + 1 < e && is_upper(READ(q))
+                         && (is_upper(READ(q + 1)) || (READ(q + 1) >= '0' && READ(q + 1) <= '9') || READ(q + 1) == '_'));
+    } else if (c == 'U' || c == 'u') {
         static const char WORD[] = "nable";
         Py_ssize_t q = p + 1, i = 0;
         while (WORD[i] && q < e && READ(q) == (Py_UCS4)WORD[i]) {
             q++;
             i++;
         }
-        if (WORD[i] || (c == 'U' && q < e && !Py_UNICODE_ISSPACE(READ(q))))
-            return LONG;  /* (_upper_line looks "Unable" up as a word; _lower_line reads any "unable...") */
-    } else if (c != '*') {
-        return LONG;
+        /* (_upper_line looks "Unable" up as a word; _lower_line reads any "unable...") */
+        says_nothing = !WORD[i] && !(c == 'U' && q < e && !Py_UNICODE_ISSPACE(READ(q)));
     }
+    if (!says_nothing && passed_over) {
+        if (is_upper(c))
+            says_nothing = p + 1 < e && READ(p + 1) >= 'a' && READ(p + 1) <= 'z' && !hex_start(kind, data, p, e)
+                           && !(opens_with(kind, data, p, e, "Key") && (p + 3 == e || Py_UNICODE_ISSPACE(READ(p + 3))));
+        else if (c >= 'a' && c <= 'z')
+            says_nothing = !hex_start(kind, data, p, e);
+        else
+            says_nothing = !(c >= '0' && c <= '9');
+    }
+    if (!says_nothing)
+        return LONG;
     static const char *const OTHERS[] = {"ug", "UG", "Owning Process", "t fault", "following module", "code", "Code",
                                          "CODE", "Fatal System Error", "!", "+0x", NULL};
     for (int i = 0; OTHERS[i]; i++)
@@ -2050,7 +2097,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 if (r == LONG)
                     r = bugcheck_line(text, kind, data, s, e, out);
                 if (r == LONG || r == SKIP)  /* (the lines no branch of the pattern matches are read the long way too) */
-                    r = missing_line(text, kind, data, s, e, out);
+                    r = midline_line(text, kind, data, s, e, r == SKIP, out);
             }
             if (r < 0)
                 return NULL;

@@ -515,6 +515,13 @@ _LINE_BITS = [
     "Mini Kernel Dump File_", "Mini Kernel Dump File\u00e9", "Mini Kernel Dump File.", "Kernel Bitmap Dump File", "Kernel base = 0x1",
     "Kernel Summary Dump File", "Kernel Complete Dump File", "Full Kernel Dump File", "Complete Dump File", "User Mini Dump File",
     "Automatic Dump File", "Automatic dump", "Full \u212aernel Dump File", "Kernel Bitmap  Dump File", "User mini dump file: x",
+    # lines of a mid-line word (a code after a blank) no branch of the line pattern matches, and their near misses
+    "Kernel base = 0xfffff8018fa16000 PsLoadedModuleList = 0xfffff8018fdc4150", "PsActiveProcessHead   0x8297ce98",
+    "- x 0x1", "(x) 0x1", "\"q\" 0x1", "Bad 0x1", "Bed x 0x1", "Add 0x1 Unable to load image a.sys", "add 0x1", "Key 0x1",
+    "Key: 0x1", "Key:0x1", "Key\t: 0x1", "kd 0x1", "Mode 0x1 code", "#x 0x1", "# AB 0x1", "# Ab 0x1", "abc: 0x1", "x: 0x1 ug",
+    "The bugcheck was: 0x0000001a (0x1, 0x2)", "A 0x1", "Ab 0x1", "AB 0x1", "Ab_c 0x1", "ab_c 0x1", "Ab: 0x1", "Zz 0x1 !x",
+    "Zz 0x1 +0x1", "9 0x1", "Mini 0x1", "Kernel 0x1", "Windowsx 0x1", "Debugx 0x1", "start 0x1", "startx 0x1", "kdx> 0x1",
+    "image x 0x1", "imagesize 0x1", "Image 0x1", "Parameter 0x1", "Dump 0x1", "Bug 0x1", "Bugcheck 0x1", "THREADS 0x1",
     "fffff80112345678 fffff80112345678 un\u212anown+0x1", "fffff80112345678 fffff80112345678 un\u00e9nown+0x1", "fffff80112345678 fffff80112345678 UNKNOWN_IMAGE+0x1", "MODULE_NAME: " + "w" * 2100, "X" * 2100 + "_Y",
 ]
 

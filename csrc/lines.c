@@ -1144,10 +1144,16 @@ static int parse_site_at(PyObject *text, int kind, const void *data, Py_ssize_t 
  * is, with its own site, and the site read as stack.parse_site reads it:
  * TAKEN with its frame, or with none (_frame handles the line either way;
  * a site written with blanks is read as _SITE_SPACED and _SITE_NEG read it).
- * No match: a line with no ".", "!" or "+0x" (_BARE_MODULE and _site_line
- * are not tried) that opens with a digit or a small letter says nothing
+ * No match: a line that opens with a digit or a small letter says nothing
  * (TAKEN, no event), unless it is a line of a mid-line word (``other``),
- * which _midline reads; any other is LONG. */
+ * which _midline reads, when each further pattern _hex_line tries fails:
+ * with a "." (_BARE_MODULE) or a "(" (_LM), its first two words are not
+ * both numbers of 8 to 17 hex digits; with a "!" or "+0x" (_site_line:
+ * _INSTRUCTION, _FRAME_SITE, each a call site alone, after a short number
+ * at most), it holds three words or more.  (_PROMPT, tried with a ">",
+ * fails on a line of a hex number first: it wants a digit's ":" or "kd".)
+ * A frame line with a "(" or a ">" is LONG (its site is read as
+ * parse_site reads one without them); any other is LONG. */
 static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
                      int other, PyObject **made) {
     Py_ssize_t w = p;
@@ -1155,15 +1161,19 @@ static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, P
         w++;
     if (w - p < 2 || !all_hex(kind, data, p, w))
         return LONG;
-    int numbers_only = 1, dot_or_site = 0;
+    int numbers_only = 1, dot_or_paren = 0, site_mark = 0, prompt_mark = 0, words = 0;
     for (Py_ssize_t q = p; q < e; q++) {
         Py_UCS4 c = READ(q);
-        if (c == '>' || c == '(')
-            return LONG;
         if (!(is_hex(c) || c == ' ' || c == ':'))
             numbers_only = 0;
-        if (c == '.' || c == '!' || (c == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
-            dot_or_site = 1;
+        if (c == '.' || c == '(')
+            dot_or_paren = 1;
+        else if (c == '>')
+            prompt_mark = 1;
+        else if (c == '!' || (c == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
+            site_mark = 1;
+        if (c != ' ' && (q == p || READ(q - 1) == ' '))
+            words++;
     }
     if (numbers_only)
         return LONG;
@@ -1171,7 +1181,27 @@ static int addr_line(PyObject *text, int kind, const void *data, Py_ssize_t s, P
     Plain f;
     if (!frame_numbers(&L, p, &f, 1)) {
         Py_UCS4 c = READ(p);
-        return !other && !dot_or_site && !(c >= 'A' && c <= 'F') ? TAKEN : LONG;
+        if (other || (c >= 'A' && c <= 'F'))
+            return LONG;
+        if (dot_or_paren) {
+            /* _LM and _BARE_MODULE: [ ]*+(HEX{8,17})[ ]++(HEX{8,17})[ ]++ */
+            Py_ssize_t a = w, b;
+            while (a < e && READ(a) == ' ')
+                a++;
+            b = a;
+            while (b < e && is_hex(READ(b)))
+                b++;
+            if (w - p >= 8 && w - p <= 17 && a > w && b - a >= 8 && b - a <= 17 && b < e && READ(b) == ' ')
+                return LONG;
+        }
+        if (site_mark && words < 3)
+            return LONG;
+        return TAKEN;
+    }
+    if (dot_or_paren || prompt_mark) {
+        for (Py_ssize_t q = p; q < e; q++)
+            if (READ(q) == '(' || READ(q) == '>')
+                return LONG;
     }
     /* parse_site(text[a:b]): stripped (it opens with no blank; no "(" to take off its end) */
     Py_ssize_t a = f.site.mod_a, b = e;
@@ -1691,14 +1721,164 @@ static int word_fact_line(PyObject *text, int kind, const void *data, Py_ssize_t
     return LONG;
 }
 
+/* Whether _hex_start (events.py) takes the line whose first character
+ * that is not a blank is at p: a digit first, or a word (up to a blank) of
+ * two hex digits or more. */
+static int hex_start(int kind, const void *data, Py_ssize_t p, Py_ssize_t e) {
+    Py_UCS4 c = READ(p);
+    if (c >= '0' && c <= '9')
+        return 1;
+    if (p + 1 >= e || !is_hex(READ(p + 1)))
+        return 0;
+    Py_ssize_t q = p;
+    while (q < e && READ(q) != ' ') {
+        if (!is_hex(READ(q)))
+            return 0;
+        q++;
+    }
+    return q - p >= 2;
+}
+
+/* A line that may open with an lm detail's label (any case; a character
+ * outside ASCII counts as one that may be of it): may_match's test. */
+static int lm_label_at(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
+    if (!is_alpha(c))
+        return 0;
+    Py_UCS4 l = c | 0x20;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++)
+        if (PyUnicode_READ_CHAR(LM_FIRST, i) == l && starts_with(kind, data, p + 1, e, PyTuple_GET_ITEM(LM_REST, i), 1))
+            return 1;
+    return 0;
+}
+
+/* A line of a small letter first that _read reads nothing in, which the
+ * line pattern matches for its opening of eight hex digits (the lines of
+ * !chkimg, "fffff1e056a24906-fffff1e056a24907  2 bytes - win32kfull!x+76
+ * (+0x9b)") or another branch: no number opens it (_hex_start: _hex_line
+ * is not tried), and _lower_line finds nothing: it does not open with
+ * "start" (_LM_HEADER), "bug" (a bug check code) or an lm detail's label
+ * (and _PROMPT, tried with a ">", fails: prompt_line, tried first on a
+ * line of "k" or "l", has read none); with a "!" or "+0x" it holds three
+ * words or more (_INSTRUCTION and _FRAME_SITE are a call site alone, after
+ * a short number at most).  TAKEN with no event, unless it is a line of a
+ * mid-line word (other: _midline reads it); else LONG. */
+static int lower_silent_line(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c, int other) {
+    if (other || !(c >= 'a' && c <= 'z') || hex_start(kind, data, p, e) || lm_label_at(kind, data, p, e, c))
+        return LONG;
+    if (opens_with(kind, data, p, e, "start") || opens_with(kind, data, p, e, "bug"))
+        return LONG;
+    int site_mark = 0, words = 0;
+    for (Py_ssize_t q = p; q < e; q++) {
+        Py_UCS4 d = READ(q);
+        if (d == '!' || (d == '+' && q + 2 < e && READ(q + 1) == '0' && READ(q + 2) == 'x'))
+            site_mark = 1;
+        if (d != ' ' && (q == p || READ(q - 1) == ' '))
+            words++;
+    }
+    return site_mark && words < 3 ? LONG : TAKEN;
+}
+
+/* An argument line whose meaning WinDbg wrapped onto the lines after it,
+ * "Arg2: 0000000000000000, X64: bit 0 set if the fault was due to a\n
+ * <blanks>not-present PTE.": what _arg and go_on_wrap make of it (the
+ * line pattern's arg branch, which arg_line reads, wants the next line not
+ * to go on with it).  _ARG is read as arg_line reads its branch (": " and
+ * a number, a word's end after it); each next line (as peek() cuts it)
+ * that opens with three blanks, holds more than blanks and does not open
+ * with "Arg" once stripped goes on with the meaning, stripped, while the
+ * meaning is shorter than MAX_VALUE, and is taken.  At the text's end the
+ * Python reader decides (what comes in a block after a block that is not
+ * the last); LONG then, and for any other line.  TAKEN: *next past the
+ * lines taken. */
+static int arg_wrap_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
+                         PyObject **made, Py_ssize_t *next) {
+    if (e - p < 7 || READ(p) != 'A' || READ(p + 1) != 'r' || READ(p + 2) != 'g' || READ(p + 3) < '1' || READ(p + 3) > '4'
+        || READ(p + 4) != ':' || READ(p + 5) != ' ' || !is_hex(READ(p + 6)))
+        return LONG;
+    Py_ssize_t da = p + 6, db = da;
+    while (db < e && is_hex(READ(db)))
+        db++;
+    if (db < e && is_word(READ(db)))
+        return LONG;  /* \b */
+    Py_ssize_t ma = db;
+    if (ma < e && READ(ma) == ',')
+        ma++;
+    if (ma < e && READ(ma) == ' ')
+        ma++;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), size = e - ma, room = size + 64, nxt = e + 1;
+    Py_UCS4 *meaning = PyMem_Malloc(room * sizeof(Py_UCS4));
+    if (!meaning) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = ma; i < e; i++)
+        meaning[i - ma] = READ(i);
+    int r = TAKEN;
+    for (;;) {
+        if (nxt >= n) {
+            r = LONG;  /* the text's end: more may come (Scanner.go_on_wrap) */
+            break;
+        }
+        Py_ssize_t le = line_from_end(kind, data, nxt, n), a = nxt, b = le;
+        if (!(le - nxt >= 3 && READ(nxt) == ' ' && READ(nxt + 1) == ' ' && READ(nxt + 2) == ' '))
+            break;
+        while (a < b && Py_UNICODE_ISSPACE(READ(a)))
+            a++;
+        while (b > a && Py_UNICODE_ISSPACE(READ(b - 1)))
+            b--;
+        if (a == b || (b - a >= 3 && READ(a) == 'A' && READ(a + 1) == 'r' && READ(a + 2) == 'g'))
+            break;
+        if (size < MAX_VALUE) {
+            if (size + 1 + (b - a) > room) {
+                room = 2 * (size + 1 + (b - a));
+                Py_UCS4 *grown = PyMem_Realloc(meaning, room * sizeof(Py_UCS4));
+                if (!grown) {
+                    PyMem_Free(meaning);
+                    PyErr_NoMemory();
+                    return -1;
+                }
+                meaning = grown;
+            }
+            meaning[size++] = ' ';
+            for (Py_ssize_t i = a; i < b; i++)
+                meaning[size++] = READ(i);
+        }
+        Py_ssize_t f = find_break(kind, data, nxt, n);  /* take_next */
+        nxt = (f >= 0 ? f : n) + 1;
+    }
+    if (r == TAKEN) {
+        Py_ssize_t lead = da;
+        while (lead < db - 1 && READ(lead) == '0')
+            lead++;
+        long number = READ(p + 3) - '0';
+        PyObject *pair;
+        if (db - lead > 16) {
+            pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
+            *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
+        } else {
+            PyObject *whole = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, meaning, size < MAX_VALUE ? size : MAX_VALUE);
+            PyObject *single = whole ? single_blanks(PyUnicode_KIND(whole), PyUnicode_DATA(whole), 0, PyUnicode_GET_LENGTH(whole)) : NULL;
+            Py_XDECREF(whole);
+            pair = single ? Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), single) : NULL;
+            *made = pair ? event(s, KIND_ARG, pair) : NULL;
+        }
+        *next = nxt;
+        r = *made ? TAKEN : -1;
+    }
+    PyMem_Free(meaning);
+    return r;
+}
+
 static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
-                         Py_UCS4 c, int other, PyObject **made) {
+                         Py_UCS4 c, int other, PyObject **made, Py_ssize_t *next) {
     if (e - s > MAX_LINE)
         return LONG;  /* read in pieces */
     if (c == '*' || c == '#')
         return star_line(kind, data, s, p, e, c, other, made);
     int r = LONG;
-    if (is_hex(c))
+    if (c == 'A')
+        r = arg_wrap_line(text, kind, data, s, p, e, made, next);
+    if (r == LONG && is_hex(c))
         r = addr_line(text, kind, data, s, p, e, other, made);
     if (r == LONG && ((c >= '0' && c <= '9') || c == 'k' || c == 'l'))
         r = prompt_line(text, kind, data, s, p, e, made);
@@ -1712,6 +1892,8 @@ static int long_way_line(PyObject *text, int kind, const void *data, Py_ssize_t 
         r = name_code_line(text, kind, data, s, p, e, made);
     if (r == LONG && is_alpha(c))  /* (a line opening with "_" is neither _upper_line's nor _lower_line's) */
         r = site_line(text, kind, data, s, p, e, made);
+    if (r == LONG)
+        r = lower_silent_line(kind, data, p, e, c, other);
     return r;
 }
 
@@ -1847,24 +2029,6 @@ static PyObject *MISSING;  /* tuple: _MISSING's phrases, lower case */
 static int phrase_at(int kind, const void *data, Py_ssize_t q, Py_ssize_t b, PyObject *w) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(w);
     return q + n <= b && ascii_fold_equal(kind, data, q, q + n, w);
-}
-
-/* Whether _hex_start (events.py) takes the line whose first character
- * that is not a blank is at p: a digit first, or a word (up to a blank) of
- * two hex digits or more. */
-static int hex_start(int kind, const void *data, Py_ssize_t p, Py_ssize_t e) {
-    Py_UCS4 c = READ(p);
-    if (c >= '0' && c <= '9')
-        return 1;
-    if (p + 1 >= e || !is_hex(READ(p + 1)))
-        return 0;
-    Py_ssize_t q = p;
-    while (q < e && READ(q) != ' ') {
-        if (!is_hex(READ(q)))
-            return 0;
-        q++;
-    }
-    return q - p >= 2;
 }
 
 /* A line of a mid-line word that _read reads for what _midline finds in
@@ -2033,7 +2197,7 @@ static int line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssi
     switch (may_match(kind, data, s, p, e, c)) {
     case 0: return SKIP;
     case 2: return STOP;
-    default: return long_way_line(text, kind, data, s, p, e, c, other, made);
+    default: return long_way_line(text, kind, data, s, p, e, c, other, made, next);
     }
 }
 

@@ -522,6 +522,24 @@ _LINE_BITS = [
     "The bugcheck was: 0x0000001a (0x1, 0x2)", "A 0x1", "Ab 0x1", "AB 0x1", "Ab_c 0x1", "ab_c 0x1", "Ab: 0x1", "Zz 0x1 !x",
     "Zz 0x1 +0x1", "9 0x1", "Mini 0x1", "Kernel 0x1", "Windowsx 0x1", "Debugx 0x1", "start 0x1", "startx 0x1", "kdx> 0x1",
     "image x 0x1", "imagesize 0x1", "Image 0x1", "Parameter 0x1", "Dump 0x1", "Bug 0x1", "Bugcheck 0x1", "THREADS 0x1",
+    # lines of hex digits first that _hex_line tries every pattern on: disassembly with a call site, !chkimg, db
+    "    fffff80002c690f9 eba0            jmp     nt!ExDeleteResourceLite+0x13b (fffff80002c6909b)",
+    "    fffff80316663aca-fffff80316663acb  2 bytes - FLTMGR!DeleteStreamListCtrlCallback+4a (+0x0e)",
+    "ffffac883ca17920  00 00 00 00 00 00 00 00-70 83 2e 38 88 ac ff ff  ........p..8....", "ab12cd34 12345678 x.sys",
+    "ab12cd34 12345678 a (b)", "ab12cd34 12345678 a (b) c", "ab12cd34 123456789abcdef012 a (b)", "ab12cd34  12345678  x.dll ",
+    "ab12cd34 1234567 a.sys", "ab12cd34 12345678` a.sys", "abcdef012345678901 12345678 a (x)", "ab12cd34 nt!f", "ab12cd34 nt!f x",
+    "ab12cd34 x nt!f", "ab 12 nt!f", "ab 12 nt!f x", "ab12cd34 x\tnt!f y", "ab12cd34 x nt+0x1", "ab x>y z", "12 x>y z", "ab12 x > y",
+    "Ab12cd34 x nt!f", "ab12cd34 ab12cd34 (x)", "ab12cd34 ab12cd34 nt!f (x)", "ab12cd34 ab12cd34 nt!f >", "ab12cd34 x . y",
+    # lines of a small letter first, matched for eight hex digits or a call site, that say nothing; near misses
+    "    fffff1e056a24906-fffff1e056a24907  2 bytes - win32kfull!xxxRealInternalGetMessage+76 (+0x9b)",
+    "fffff1e0-x  2 bytes - a!b+1 (+0x9b)", "ffffffff-x nt!f", "ffffffff-x a nt!f", "ffffffff-x a b nt!f", "abcdefab-q",
+    "start-x 1 2 a!b", "bugs-x 1 2 a!b", "kd-x > a b", "lk-x > a b c", "kx-x > a b a!b", "image-x path: a!b c d",
+    "filexyz-y 1 2 nt!f", "file version-x: a!b c", "bugcheck code 0000001a", "bug check code: 0x1a (1, 2)", "bugcheck name: x", "fffffffff-x\t a!b c", "abcdefgh-x a b+0x1", "abcdefgh-x a+0x1",
+    # arguments whose meaning goes on on the lines after them, and their near misses
+    "Arg2: 0000000000000000, X64: bit 0 set if the fault was due to a\n    not-present PTE.\n    On x86 too\nArg3: 1",
+    "Arg1: 1, a\n   b\n  c", "Arg1: 1, a\n   \u3000\n   b", "Arg1: 1, a\n    Arg2: 2", "Arg1: 1, a\n   \tArg b", "Arg1: 1,a\n\t   b",
+    "Arg1: 1 a\n   " + "m" * 600 + "\n   more", "Arg1: " + "f" * 17 + ", x\n   y", "Arg1: 0x1, x\n   y", "Arg1: 1x\n   y",
+    "Arg1: 1\n   y\n   z\n", "Arg4: 1, " + "w " * 300 + "\n   v", "Arg1:1\n   y", "Arg1: 1,\n   y",
     "fffff80112345678 fffff80112345678 un\u212anown+0x1", "fffff80112345678 fffff80112345678 un\u00e9nown+0x1", "fffff80112345678 fffff80112345678 UNKNOWN_IMAGE+0x1", "MODULE_NAME: " + "w" * 2100, "X" * 2100 + "_Y",
 ]
 

@@ -47,8 +47,12 @@ static inline int is_hex(Py_UCS4 c) {
 static inline int is_upper(Py_UCS4 c) { return c >= 'A' && c <= 'Z'; }
 static inline int is_alpha(Py_UCS4 c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 /* The re module's \w and \d on str patterns. */
-static inline int is_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
-static inline int is_decimal(Py_UCS4 c) { return Py_UNICODE_ISDECIMAL(c); }
+static inline int is_word(Py_UCS4 c) {
+    if (c < 128)  /* (the database's answer for ASCII, without its lookup) */
+        return c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    return Py_UNICODE_ISALNUM(c);
+}
+static inline int is_decimal(Py_UCS4 c) { return c < 128 ? c >= '0' && c <= '9' : Py_UNICODE_ISDECIMAL(c); }
 
 /* A slot of a dataclass(slots=True) instance, by its name. */
 static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *offset) {
@@ -563,17 +567,19 @@ static inline Py_ssize_t find_break(int kind, const void *data, Py_ssize_t from,
         const char *hit = from < stop ? memchr((const char *)data + from, '\n', stop - from) : NULL;
         return hit ? hit - (const char *)data : -1;
     }
-    if (kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *d = data;
-        for (Py_ssize_t i = from; i < stop; i++)
-            if (d[i] == '\n')
-                return i;
-        return -1;
+    /* Wider characters: memchr for the byte of "\n", then the character
+     * that byte is in (a character of another code may hold it too). */
+    Py_ssize_t size = kind == PyUnicode_2BYTE_KIND ? 2 : 4;
+    const char *base = data;
+    for (Py_ssize_t i = from; i < stop;) {
+        const char *hit = memchr(base + i * size, '\n', (size_t)((stop - i) * size));
+        if (!hit)
+            return -1;
+        Py_ssize_t at = (hit - base) / size;
+        if (PyUnicode_READ(kind, data, at) == '\n')
+            return at;
+        i = at + 1;
     }
-    const Py_UCS4 *d = data;
-    for (Py_ssize_t i = from; i < stop; i++)
-        if (d[i] == '\n')
-            return i;
     return -1;
 }
 

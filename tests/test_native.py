@@ -576,7 +576,9 @@ def test_lines_core_reads_or_passes_over_a_line_as_the_line_pattern_does() -> No
 
 @needs_lines
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_LINE_BITS + ["\n", " ", ":", "!", "+0x", "0", "f", "A", "_", "\u212a", "\u00e9", "\U0001f600"]),
+@given(st.lists(st.sampled_from(_LINE_BITS + ["\n", " ", ":", "!", "+0x", "0", "f", "A", "_", "\u212a", "\u00e9", "\U0001f600",
+                                              # characters whose code holds the byte of a line break
+                                              "\u4e0a", "\u010a", "\u0a0a", "\U0001000a", "\U000a0a0a"]),
                 max_size=40))
 def test_lines_core_on_generated_lines(bits) -> None:
     _walk_agrees_with_the_line_pattern("\n" + "".join(bits))
@@ -736,7 +738,8 @@ def test_lines_core_reads_the_common_shapes_itself() -> None:
 
 @needs_lines
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["\n", "a", "中", "\U0001f600", "x" * 5, "\r", " "]), max_size=60), st.integers(0, 12))
+@given(st.lists(st.sampled_from(["\n", "a", "中", "\U0001f600", "x" * 5, "\r", " ", "\u4e0a", "\U0001000a"]), max_size=60),
+       st.integers(0, 12))
 def test_lines_core_finds_the_long_lines_clean_reflows(bits, longer) -> None:
     text = "".join(bits)
     assert lines_core.long_lines(text, longer) == cleaning._long_lines_py(text, longer)

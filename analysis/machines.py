@@ -42,26 +42,30 @@ def group(dumps: list[DumpReport]) -> list[Machine]:
             elif not machines[key].os.build and d.os.build:
                 machines[key].os = d.os
     named = list(machines.values())
-    placed: dict[int, Machine] = {}
+    # The machines the dumps placed so far of each file are on, in the order
+    # the first of each was placed (kept as they are placed: looking back
+    # over every earlier dump for each was quadratic in a case's dumps).
+    by_source: dict[str, dict[str, Machine]] = {}
+
+    def place(i: int, m: Machine) -> None:
+        m.dumps.append(i)
+        by_source.setdefault(dumps[i].source, {}).setdefault(m.key, m)
+
     for i, d in enumerate(dumps):
         if d.computer and d.computer.strip():
-            placed[i] = machines["name:" + d.computer.strip().lower()]
-            placed[i].dumps.append(i)
+            place(i, machines["name:" + d.computer.strip().lower()])
             continue
         # The only named machine of that build: the nameless dump is its.
         owners = [m for m in named if _same_os(m.os, d.os)]
         if len(owners) == 1:
-            owners[0].dumps.append(i)
-            placed[i] = owners[0]
+            place(i, owners[0])
             continue
         if not d.os.build:
             # A dump that does not say its build, told in the same file as
             # others that do (a support thread about one fleet): theirs.
-            siblings = {placed[j].key: placed[j] for j in range(i) if dumps[j].source == d.source and j in placed}
+            siblings = by_source.get(d.source, {})
             if len(siblings) == 1:
-                m = next(iter(siblings.values()))
-                m.dumps.append(i)
-                placed[i] = m
+                place(i, next(iter(siblings.values())))
                 continue
             key = "unknown"
         else:
@@ -71,8 +75,7 @@ def group(dumps: list[DumpReport]) -> list[Machine]:
             machines[key] = Machine(key, None, d.os)
         elif not machines[key].os.arch and d.os.arch:
             machines[key].os = d.os
-        machines[key].dumps.append(i)
-        placed[i] = machines[key]
+        place(i, machines[key])
     return [m for m in machines.values() if m.dumps]
 
 

@@ -101,3 +101,23 @@ def test_the_card_line_counts_each_kind_of_evidence_in_its_own_words():
     mixed = case_json(mixed_case().case, "zh")
     line = verdict_line(mixed, "zh")
     assert line.startswith("3 个 dump、1 个应用程序崩溃：0x1A、0x139、0x1000007E → 亚信安全（VSapiNt、TmXPFlt）")
+
+
+def test_dumps_that_do_not_say_their_build_join_the_one_machine_of_their_file():
+    """A dump without a build joins the machine the earlier dumps of its file
+    are on when there is one (a support thread about one fleet), and is on
+    a machine unknown otherwise: whatever the number of dumps (each was
+    once compared with every earlier one)."""
+    from analysis.machines import group
+    from analysis.model import DumpReport, Kind, OsInfo
+
+    K = Kind.KERNEL_MINIDUMP
+
+    dumps = [DumpReport(source="thread.txt", kind=K, os=OsInfo(build=19041, arch="x64"))]
+    dumps += [DumpReport(source="thread.txt", kind=K) for _ in range(499)]
+    dumps += [DumpReport(source="other.txt", kind=K), DumpReport(source="mixed.txt", kind=K, os=OsInfo(build=7601)),
+              DumpReport(source="mixed.txt", kind=K, os=OsInfo(build=17134)), DumpReport(source="mixed.txt", kind=K)]
+    machines = group(dumps)
+    assert [(m.key, len(m.dumps)) for m in machines] == [("build:19041/x64", 500), ("unknown", 2), ("build:7601/?", 1),
+                                                         ("build:17134/?", 1)]
+    assert machines[1].dumps == [500, 503]

@@ -292,19 +292,27 @@ class Draft:
         self.args[n - 1] = value
         self.analysis_seen = True
 
-    def absorb(self, other: "Draft") -> None:
-        """Fill what this draft lacks from another view of the same crash."""
+    def absorb(self, other: "Draft") -> bool:
+        """Fill what this draft lacks from another view of the same crash;
+        whether what its identity is made of may have changed (a quote of
+        the same analysis adds nothing to it: the folder's index of it stays)."""
+        marked = False
         if not other.fields.keys() <= self.fields.keys():  # (a quote of the same analysis has no field more)
+            marked = True
             for key, value in other.fields.items():
                 self.fields.setdefault(key, value)
         if self.code is None:
             self.code, self.name = other.code, other.name
+            marked = True
         self.name = self.name or other.name
         if None in self.args:
             self.args = [a if a is not None else b for a, b in zip(self.args, other.args)]
+            marked = True
         # (The instances' own dicts: a quote folded in a thousand times made
         # fifteen getattr and setattr calls each time.)
         mine, theirs = self.__dict__, other.__dict__
+        marked = marked or (mine["loading"] is None and theirs["loading"] is not None) or (
+            mine["session_time"] is None and theirs["session_time"] is not None)
         for slot in _FILLED_SLOTS:
             if mine[slot] is None:
                 mine[slot] = theirs[slot]
@@ -347,6 +355,7 @@ class Draft:
         self.cut |= other.cut
         for n, text in other.bad_args.items():
             self.bad_args.setdefault(n, text)
+        return marked
 
 
 # What absorb fills in when the draft has none of it.
@@ -612,9 +621,10 @@ class Folder:
         if target is not None:
             k = kept[target]
             before = _held(k) + _held(d)
-            k.absorb(d)
+            marked = k.absorb(d)
             self.held -= before - _held(k)
-            self._index(target)
+            if marked:
+                self._index(target)
             return
         if self.is_full():
             self.gone = True

@@ -137,6 +137,10 @@ class Marks:
         self.groups = [(w, not w.isascii(), tuple((m, fold(m).find(w)) for m in ms)) for w, ms in groups if ms]
         _register(w for w, _, _ in self.groups)
         assert all(any(m == n for g in self.groups for n, _ in g[2]) for m in self.marks)
+        # Each mark as UTF-8 (none holds a lone surrogate): it is in a text
+        # where these bytes are in the text's, at the places of the folded
+        # copy's bytes (see present).
+        self.encoded = {m: m.encode("utf-8") for m in self.marks}
 
     def found(self, text: str, within: str | None = None) -> bool:
         """``any(mark in text for mark in self.marks)`` (in ``within``, the
@@ -156,8 +160,16 @@ class Marks:
     def present(self, text: str, within: str | None = None) -> Iterator[str]:
         """The marks that are in ``text`` (or in ``within``, the start of it),
         one at a time, each once."""
-        where = text if within is None else within
         ascii_only = text.isascii()  # O(1): no word with another character can be there
+        # Where the marks are looked for: the whole text's UTF-8 (the folded
+        # copy's source: a place in the one is the same place in the other,
+        # and a text of wide characters is four times the bytes as a str);
+        # or the start of it given, a str, whose places are the folded
+        # copy's when it is ASCII.
+        raw: bytes | None = None  # (taken once the folded copy is there: a word is searched)
+        where = text if within is None else within
+        placed = within is None or ascii_only
+        encoded = self.encoded
         told: set[str] = set()
         for word, wide, marks in self.groups:
             # A word of other characters (Chinese) only where its first byte
@@ -169,10 +181,13 @@ class Marks:
             left = [(m, k) for m, k in marks if m not in told]
             if place < 0 or not left:
                 continue
-            if ascii_only:
+            if within is None and raw is None:
+                raw = _held(text).raw
+            if placed:
                 for _ in range(self.PLACES):
                     for m, k in list(left):
-                        if place >= k and where.startswith(m, place - k):
+                        if place >= k and (raw.startswith(encoded[m], place - k) if raw is not None
+                                           else where.startswith(m, place - k)):
                             left.remove((m, k))
                             told.add(m)
                             yield m
@@ -182,6 +197,6 @@ class Marks:
                 if place < 0:
                     continue  # each place looked at: the marks left are not there
             for m, _ in left:
-                if m in where:
+                if encoded[m] in raw if raw is not None else m in where:
                     told.add(m)
                     yield m

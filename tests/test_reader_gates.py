@@ -740,6 +740,9 @@ def test_marks_found_by_their_folded_words_are_the_marks_in_the_text() -> None:
     # their words' places in the text's UTF-8 bytes.
     texts += [rng.choice(["中", "é", "\ud800", "\U0001f600", "\u0130"]).join(rng.choice(plain + bits) for _ in range(rng.randint(0, 40)))
               for _ in range(1500)]
+    # A mark's word in more places than are looked at (the mark in another
+    # case), and the mark but its first character: searched for whole.
+    texts += [(m.swapcase() + " ") * (Marks.PLACES + 4) + m[1:] + end for g in gates for m in g.marks for end in ("", "中")]
     for text in texts:
         forget()
         head = text[: rng.randint(0, len(text))]

@@ -173,22 +173,25 @@ static PyTypeObject FINDER_TYPE = {
  * each (its scan tried the pattern after every line break).  A line is
  * passed over when its first byte is not one of leads (the pattern's first
  * look ahead), or when, past its ASCII blanks and colons, the next byte is
- * ASCII and neither starts with the next one a pair of pairs (the first
- * two bytes of a label, as the folded copy holds them) nor is one of after
- * (what may follow the blanks of the pattern's further alternative).  Any
- * byte of another character may be a blank or a letter of a label: such a
- * line is one to ask.  leads and after: 256 bytes, pairs 65,536 (first
- * byte * 256 + second), each 0 or 1. */
+ * ASCII and neither opens a label there nor is one of after (what may
+ * follow the blanks of the pattern's further alternative).  A label opens
+ * there when the pair of that byte and the next is one of pairs (the first
+ * two bytes of a label, as the folded copy holds them): 2, or 1 when the
+ * pair of the next two is one of thirds too (the second and third bytes of
+ * a label whose first three are ASCII letters).  Any byte of another
+ * character may be a blank or a letter of a label: such a line is one to
+ * ask.  leads and after: 256 bytes, pairs and thirds 65,536 (first byte *
+ * 256 + second). */
 static PyObject *label_lines(PyObject *self, PyObject *args) {
-    Py_buffer low, leads, pairs, after;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*", &low, &leads, &pairs, &after))
+    Py_buffer low, leads, pairs, thirds, after;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &low, &leads, &pairs, &thirds, &after))
         return NULL;
     PyObject *out = NULL;
-    if (leads.len != 256 || pairs.len != 65536 || after.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "leads and after of 256 bytes, pairs of 65536");
+    if (leads.len != 256 || pairs.len != 65536 || thirds.len != 65536 || after.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "leads and after of 256 bytes, pairs and thirds of 65536");
         goto done;
     }
-    const unsigned char *d = low.buf, *lead = leads.buf, *pair = pairs.buf, *then = after.buf;
+    const unsigned char *d = low.buf, *lead = leads.buf, *pair = pairs.buf, *third = thirds.buf, *then = after.buf;
     Py_ssize_t n = low.len, q = 0;
     out = PyList_New(0);
     while (out && q < n) {
@@ -198,7 +201,10 @@ static PyObject *label_lines(PyObject *self, PyObject *args) {
             while (r < n && (d[r] == ' ' || d[r] == ':' || (d[r] >= '\t' && d[r] <= '\r' && d[r] != '\n')
                              || (d[r] >= 0x1c && d[r] <= 0x1f)))
                 r++;
-            if (r < n && (d[r] >= 0x80 || then[d[r]] || (r + 1 < n && pair[d[r] * 256 + d[r + 1]]))) {
+            unsigned char opens = r + 1 < n ? pair[d[r] * 256 + d[r + 1]] : 0;
+            if (opens == 1)
+                opens = r + 2 < n && third[d[r + 1] * 256 + d[r + 2]];
+            if (r < n && (d[r] >= 0x80 || then[d[r]] || opens)) {
                 PyObject *at = PyLong_FromSsize_t(q);
                 if (!at || PyList_Append(out, at) < 0)
                     Py_CLEAR(out);
@@ -214,13 +220,14 @@ done:
     PyBuffer_Release(&low);
     PyBuffer_Release(&leads);
     PyBuffer_Release(&pairs);
+    PyBuffer_Release(&thirds);
     PyBuffer_Release(&after);
     return out;
 }
 
 static PyMethodDef METHODS[] = {
     {"label_lines", label_lines, METH_VARARGS,
-     "label_lines(low, leads, pairs, after) -> list: the line starts a folded label pattern may match."},
+     "label_lines(low, leads, pairs, thirds, after) -> list: the line starts a folded label pattern may match."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -282,11 +282,19 @@ def test_marks_core_label_lines_on_real_texts_and_odd_tables() -> None:
         for pattern in (bluescreenview._LABEL_LINE, inventory._SYSTEMINFO_LINE):
             _label_begins_both_ways(low, pattern)
     zero, pairs = bytes(256), bytes(65536)
-    assert marks_core.label_lines(b"", zero, pairs, zero) == []
+    assert marks_core.label_lines(b"", zero, pairs, pairs, zero) == []
     every = bytes([1]) * 256
-    assert marks_core.label_lines(b"a\n\nb\n", every, pairs, every) == [0, 2, 3]  # (a line start at the end is none)
-    assert marks_core.label_lines(b"\xe4\n \n:\xe4", every, pairs, zero) == [0, 4]
-    for bad in ((b"x", zero[:255], pairs, zero), (b"x", zero, pairs[:-1], zero), ("x", zero, pairs, zero)):
+    assert marks_core.label_lines(b"a\n\nb\n", every, pairs, pairs, every) == [0, 2, 3]  # (a line start at the end is none)
+    assert marks_core.label_lines(b"\xe4\n \n:\xe4", every, pairs, pairs, zero) == [0, 4]
+    # a pair of 2 opens a label; of 1, only with its third byte's pair
+    ab, bc = bytearray(pairs), bytearray(pairs)
+    ab[ord("a") * 256 + ord("b")] = 1
+    bc[ord("b") * 256 + ord("c")] = 1
+    assert marks_core.label_lines(b"abc\nabd\nab\n ab c", every, bytes(ab), bytes(bc), zero) == [0]
+    ab[ord("a") * 256 + ord("b")] = 2
+    assert marks_core.label_lines(b"abc\nabd\nab\n ab c", every, bytes(ab), bytes(bc), zero) == [0, 4, 8, 11]
+    for bad in ((b"x", zero[:255], pairs, pairs, zero), (b"x", zero, pairs[:-1], pairs, zero),
+                (b"x", zero, pairs, pairs[:-1], zero), ("x", zero, pairs, pairs, zero)):
         with pytest.raises((ValueError, TypeError)):
             marks_core.label_lines(*bad)
 

@@ -323,37 +323,49 @@ def folded_label_pattern(labels: Iterable[str], also: bytes = b"", also_starts: 
 # The tables of each folded_label_pattern for the compiled core's walk over
 # the lines (analysis._marks.label_lines), which leaves to the pattern only
 # the lines it may match.
-_LINE_TABLES: dict[re.Pattern[bytes], tuple[bytes, bytes, bytes]] = {}
+_LINE_TABLES: dict[re.Pattern[bytes], tuple[bytes, bytes, bytes, bytes]] = {}
 _MARKS_CORE = native.load("marks")
 _ASCII_BLANKS = [ord(c) for c in _chars(BLANKS) if c.isascii()]
 
 
-def _line_tables(labels: list[str], leads: list[int], also_starts: str) -> tuple[bytes, bytes, bytes]:
+def _line_tables(labels: list[str], leads: list[int], also_starts: str) -> tuple[bytes, bytes, bytes, bytes]:
     """label_lines' tables for a pattern: its first bytes (``leads``); the
-    pairs of bytes a label's folded copy may open with (a blank where the
-    label has one; any byte of another character is one label_lines asks
-    of the pattern anyway); and the bytes its further alternative may hold
-    past its blanks (``also_starts``)."""
+    pairs of bytes a label's folded copy may open with (2; a blank where
+    the label has one, and any byte of a character outside ASCII), or
+    may open with when its second and third are a pair of the third table
+    (1: a label of three ASCII letters first); and the bytes its further
+    alternative may hold past its blanks (``also_starts``)."""
     first = bytearray(256)
     for b in leads:
         first[b] = 1
-    pairs = bytearray(65536)
+    pairs, thirds = bytearray(65536), bytearray(65536)
+    wide = range(0x80, 0x100)  # a byte of a character outside ASCII (a blank among them)
+
+    def ascii_cases(ch: str) -> list[int]:
+        return [ord(c) for c in _cases(ch) if c.isascii()]
+
     for label in labels:
         assert label and label[0] != " "
-        for head in (c for c in _cases(label[0]) if c.isascii()):
+        for head in ascii_cases(label[0]):
             if len(label) == 1:
-                seconds = list(range(256))  # what follows a label: a blank or a colon
-            elif label[1] == " ":
-                seconds = _ASCII_BLANKS
-            else:
-                seconds = [ord(c) for c in _cases(label[1]) if c.isascii()]
-            for second in seconds:
-                pairs[ord(head) * 256 + second] = 1
+                pairs[head * 256 : head * 256 + 256] = b"\x02" * 256  # what follows a label: a blank or a colon
+                continue
+            if label[1] == " " or not label[1].isascii():
+                for second in [*(_ASCII_BLANKS if label[1] == " " else ()), *wide]:
+                    pairs[head * 256 + second] = 2
+                continue
+            for second in ascii_cases(label[1]):
+                if len(label) == 2 or label[2] == " " or not label[2].isascii():
+                    pairs[head * 256 + second] = 2
+                    continue
+                pairs[head * 256 + second] = max(pairs[head * 256 + second], 1)
+                for third in ascii_cases(label[2]):
+                    thirds[second * 256 + third] = 1
     after = bytearray(256)
     for c in also_starts:
         assert c.isascii() and c not in BLANKS
         after[ord(c)] = 1
-    return bytes(first), bytes(pairs), bytes(after)
+    return bytes(first), bytes(pairs), bytes(thirds), bytes(after)
 
 
 def label_rows(low: bytes, pattern: re.Pattern[bytes]) -> list[int]:

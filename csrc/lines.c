@@ -2324,6 +2324,47 @@ static PyObject *classify(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iNn)", r, or_none(made), next);
 }
 
+/* How many of LF, CR and CR LF the code units d[0:n] hold: one loop the
+ * compiler makes a vector one (str.count walks a text of wide characters
+ * one character at a time, and is asked three times). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTOR_LOOP __attribute__((optimize("O3")))  /* (-O2 of GCC 12 leaves these loops scalar: 2.5x slower) */
+#else
+#define VECTOR_LOOP
+#endif
+#define COUNT_BREAKS(T)                                                    \
+    VECTOR_LOOP static void count_breaks_##T(const T *d, Py_ssize_t n, Py_ssize_t *lf, Py_ssize_t *cr, Py_ssize_t *crlf) { \
+        Py_ssize_t a = 0, b = 0, c = 0;                                    \
+        for (Py_ssize_t i = 0; i < n; i++) {                               \
+            a += d[i] == '\n';                                             \
+            b += d[i] == '\r';                                             \
+        }                                                                  \
+        if (b)                                                             \
+            for (Py_ssize_t i = 0; i + 1 < n; i++)                         \
+                c += (d[i] == '\r') & (d[i + 1] == '\n');                  \
+        *lf = a;                                                           \
+        *cr = b;                                                           \
+        *crlf = c;                                                         \
+    }
+COUNT_BREAKS(Py_UCS1)
+COUNT_BREAKS(Py_UCS2)
+COUNT_BREAKS(Py_UCS4)
+
+/* line_breaks(text) -> (LF, CR, CR LF): how many of each the text holds
+ * (text.count("\n"), text.count("\r"), text.count("\r\n")). */
+static PyObject *line_breaks(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), lf, cr, crlf;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: count_breaks_Py_UCS1(PyUnicode_1BYTE_DATA(text), n, &lf, &cr, &crlf); break;
+    case PyUnicode_2BYTE_KIND: count_breaks_Py_UCS2(PyUnicode_2BYTE_DATA(text), n, &lf, &cr, &crlf); break;
+    default: count_breaks_Py_UCS4(PyUnicode_4BYTE_DATA(text), n, &lf, &cr, &crlf); break;
+    }
+    return Py_BuildValue("(nnn)", lf, cr, crlf);
+}
+
 /* long_lines(text, longer) -> list: where each line of more than
  * ``longer`` characters starts (clean._reflow's lines to look at; its
  * twin, a regex of the line break and that many characters, walked every
@@ -2446,6 +2487,7 @@ static PyMethodDef METHODS[] = {
     {"classify", classify, METH_VARARGS,
      "classify(text, s, stop, other=False) -> (decision, event or None, where the reading goes on)."},
     {"long_lines", long_lines, METH_VARARGS, "long_lines(text, longer) -> the starts of the lines of more than longer characters."},
+    {"line_breaks", line_breaks, METH_VARARGS, "line_breaks(text) -> (LF, CR, CR LF): how many of each the text holds."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -886,3 +886,15 @@ def test_the_pure_python_twins_give_the_pinned_verdicts() -> None:
         cwd=here.parent, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
+
+
+@needs_lines
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "\r", "\r\n", "a", "中", "\u4e0a", "\u0a0d", "\U0001f600", "\U0001000a", "\u010d", " "]),
+                max_size=60))
+def test_lines_core_counts_the_line_breaks_str_count_counts(bits) -> None:
+    from analysis.text import line_breaks_py
+
+    text = "".join(bits)
+    assert lines_core.line_breaks(text) == line_breaks_py(text)
+    assert lines_core.line_breaks(text * 50) == line_breaks_py(text * 50)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from analysis import native
 from analysis.deadline import NEVER, Deadline
 from analysis.findings import Findings
 from analysis.inputs import Rejected
@@ -121,7 +122,7 @@ class _Reading:
         # ":cleaned": the line is counted in the text as cleaned, which has
         # other line breaks than the one sent.
         if self.sent is not None and (stop is not None or (cut and left)):
-            self.moved = line_ends(self.sent) != self.scanner.text.count("\n")
+            self.moved = line_ends(self.sent) != lf_count(self.scanner.text)
         of = ":cleaned" if self.moved else ""
         if not results:
             if share is not None:
@@ -152,10 +153,24 @@ class _Reading:
         return self.lines.line_at(self.read_to() - self.scanner.base)
 
 
+def line_breaks_py(text: str) -> tuple[int, int, int]:
+    """How many LF, CR and CR LF a text holds (the twin of analysis._lines.line_breaks)."""
+    return text.count("\n"), text.count("\r"), text.count("\r\n")
+
+
+_LINES_CORE = native.load("lines")
+_line_breaks = _LINES_CORE.line_breaks if _LINES_CORE is not None else line_breaks_py
+
+
 def line_ends(text: str) -> int:
     """The lines a text's sender sees end: LF, CRLF and a CR alone."""
-    crs = text.count("\r")
-    return text.count("\n") + (crs - text.count("\r\n") if crs else 0)
+    lf, crs, crlfs = _line_breaks(text)
+    return lf + crs - crlfs
+
+
+def lf_count(text: str) -> int:
+    """The text's LF."""
+    return _line_breaks(text)[0]
 
 
 def read_text(data: bytes, source: str, deadline: Deadline = NEVER) -> list[tuple[DumpReport, Findings]]:
@@ -229,7 +244,7 @@ def read_large_text(chunks: Iterable[bytes], head: bytes, source: str, deadline:
         else:
             cleaned = clean(block)
             fed, cleaned_fed = fed + len(block), cleaned_fed + len(cleaned)
-            if not reading.moved and line_ends(block) != cleaned.count("\n"):
+            if not reading.moved and line_ends(block) != lf_count(cleaned):
                 reading.moved = True
             stopped = not reading.feed(cleaned, final)
         if stopped:

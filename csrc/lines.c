@@ -2325,15 +2325,10 @@ static PyObject *classify(PyObject *self, PyObject *args) {
 }
 
 /* How many of LF, CR and CR LF the code units d[0:n] hold: one loop the
- * compiler makes a vector one (str.count walks a text of wide characters
- * one character at a time, and is asked three times). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_LOOP __attribute__((optimize("O3")))  /* (-O2 of GCC 12 leaves these loops scalar: 2.5x slower) */
-#else
-#define VECTOR_LOOP
-#endif
+ * compiler makes a vector one at -O3 (setup.py; str.count walks a text of
+ * wide characters one character at a time, and is asked three times). */
 #define COUNT_BREAKS(T)                                                    \
-    VECTOR_LOOP static void count_breaks_##T(const T *d, Py_ssize_t n, Py_ssize_t *lf, Py_ssize_t *cr, Py_ssize_t *crlf) { \
+    static void count_breaks_##T(const T *d, Py_ssize_t n, Py_ssize_t *lf, Py_ssize_t *cr, Py_ssize_t *crlf) { \
         Py_ssize_t a = 0, b = 0, c = 0;                                    \
         for (Py_ssize_t i = 0; i < n; i++) {                               \
             a += d[i] == '\n';                                             \

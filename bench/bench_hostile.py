@@ -73,6 +73,15 @@ SHAPES = {
     "digit-led modules": _lines("ffffd000`2345fcd0 fffff800`1e1f4d2a : 00000000`00000001 : 360FsFlt+0x5678\n"),
     "17-digit arguments": _counted(lambda i: f"Arg{i % 4 + 1}: fffffee0{i:09x}\n"),
     "arg meaning wraps": _lines("Arg1: 0000000000041792, x\n" + "      wrapped meaning text\n" * 200),
+    # Lines the walk reads in C since stop 24: one wrapped argument over the
+    # whole text, names of missing modules over whole lines, a kernel
+    # version's name at its longest, keys whose value is a fact, the label
+    # scan's lines that open like a label.
+    "one argument wrapped throughout": lambda size: HEAD + "Arg1: 1, x\n" + "   y\n" * (size // 5 + 1),
+    "missing module names": _lines("*** WARNING: Unable to verify timestamp for " + "a.sys " * 330 + "\n"),
+    "kernel version names": _lines("Windows " + "x " * 50 + " Kernel Version 12 Kernel Version x\n"),
+    "key facts": _lines("    Key  : Bugcheck.Code.LegacyAPI\n    Value: 0x" + "`" * 400 + "1a,\n"),
+    "label-like openings": _lines("Bug Check Cod x\nDump Filx\nbugcheck_code x\n"),
     # Event-log exports: a friendly view whose data is full and whose lines
     # start like many of its 64 names; a General-pane export of one event
     # per computer (each machine's name was searched for among them all).

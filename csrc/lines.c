@@ -594,6 +594,16 @@ static PyObject *stripped_value(PyObject *text, int kind, const void *data, Py_s
     return PyUnicode_Substring(text, a, b);
 }
 
+/* The event at s of kind_name whose value is (first, second): first
+ * borrowed, second (NULL: an error already raised) stolen. */
+static PyObject *pair_event(Py_ssize_t s, PyObject *kind_name, PyObject *first, PyObject *second) {
+    if (!second)
+        return NULL;
+    PyObject *pair = PyTuple_Pack(2, first, second);
+    Py_DECREF(second);
+    return pair ? event(s, kind_name, pair) : NULL;
+}
+
 /* Where Scanner.line_from(j) ends: the line at j, cut at MAX_LINE
  * characters (j itself past the text: an empty line). */
 static Py_ssize_t line_from_end(int kind, const void *data, Py_ssize_t j, Py_ssize_t n) {
@@ -647,19 +657,7 @@ static int field_line(PyObject *text, int kind, const void *data, Py_ssize_t s, 
             vb = line_from_end(kind, data, va, PyUnicode_GET_LENGTH(text));
         }
     }
-    PyObject *value = stripped_value(text, kind, data, va, vb);
-    if (!value)
-        return -1;
-    Py_INCREF(name);
-    PyObject *pair = PyTuple_New(2);
-    if (!pair) {
-        Py_DECREF(name);
-        Py_DECREF(value);
-        return -1;
-    }
-    PyTuple_SET_ITEM(pair, 0, name);
-    PyTuple_SET_ITEM(pair, 1, value);
-    *made = event(s, KIND_FIELD, pair);
+    *made = pair_event(s, KIND_FIELD, name, stripped_value(text, kind, data, va, vb));
     return *made ? TAKEN : -1;
 }
 
@@ -848,16 +846,7 @@ static int key_fact(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
             value = low;
         }
     }
-    Py_INCREF(name);
-    PyObject *pair = PyTuple_New(2);
-    if (!pair) {
-        Py_DECREF(name);
-        Py_DECREF(value);
-        return -1;
-    }
-    PyTuple_SET_ITEM(pair, 0, name);
-    PyTuple_SET_ITEM(pair, 1, value);
-    *made = event(s, KIND_FIELD, pair);
+    *made = pair_event(s, KIND_FIELD, name, value);
     if (!*made)
         return -1;
     *next = (after >= 0 ? after : n) + 1;
@@ -948,16 +937,58 @@ static PyObject *single_blanks(int kind, const void *data, Py_ssize_t a, Py_ssiz
 
 /* The arg branch: Arg([1-4]): (HEX++)\b(?:,? ?([^\n]*+))?(?=\n(?![ ]{3})[\s\S]),
  * made as _arg_event makes it. */
-static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
-                    PyObject **made) {
+/* "Arg1: " and a number at p, a word's end after it: where its digits are
+ * (*da, *db) and where its meaning starts (*ma, past ",? ?"); 0 when the
+ * line does not open so. */
+static int arg_head(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_ssize_t *da, Py_ssize_t *db,
+                    Py_ssize_t *ma) {
     if (e - p < 7 || READ(p) != 'A' || READ(p + 1) != 'r' || READ(p + 2) != 'g' || READ(p + 3) < '1' || READ(p + 3) > '4'
         || READ(p + 4) != ':' || READ(p + 5) != ' ' || !is_hex(READ(p + 6)))
+        return 0;
+    Py_ssize_t b = p + 6;
+    while (b < e && is_hex(READ(b)))
+        b++;
+    if (b < e && is_word(READ(b)))
+        return 0;  /* \b */
+    *da = p + 6;
+    *db = b;
+    if (b < e && READ(b) == ',')
+        b++;
+    if (b < e && READ(b) == ' ')
+        b++;
+    *ma = b;
+    return 1;
+}
+
+/* _arg_event's event at s for the argument of the line at p whose digits
+ * are text[da:db] and whose meaning is ``meaning`` (blanks made single;
+ * stolen, NULL: an error already raised): bad_arg, (number, digits[:64]),
+ * when no 64-bit value holds them. */
+static int arg_event(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t da,
+                     Py_ssize_t db, PyObject *meaning, PyObject **made) {
+    if (!meaning)
+        return -1;
+    Py_ssize_t lead = da;
+    while (lead < db - 1 && READ(lead) == '0')
+        lead++;
+    long number = READ(p + 3) - '0';
+    PyObject *pair;
+    if (db - lead > 16) {
+        Py_DECREF(meaning);
+        pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
+        *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
+    } else {
+        pair = Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), meaning);
+        *made = pair ? event(s, KIND_ARG, pair) : NULL;
+    }
+    return *made ? TAKEN : -1;
+}
+
+static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e, Py_ssize_t stop,
+                    PyObject **made) {
+    Py_ssize_t da, db, ma;
+    if (!arg_head(kind, data, p, e, &da, &db, &ma))
         return SKIP;
-    Py_ssize_t da = p + 6, db = da;
-    while (db < e && is_hex(READ(db)))
-        db++;
-    if (db < e && is_word(READ(db)))
-        return SKIP;  /* \b */
     /* the next line is there and does not go on with the meaning */
     if (!(e < stop && e + 1 < stop))
         return SKIP;
@@ -965,26 +996,8 @@ static int arg_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py
         return SKIP;
     if (e - s > MAX_LINE)
         return STOP;
-    Py_ssize_t ma = db;
-    if (ma < e && READ(ma) == ',')
-        ma++;
-    if (ma < e && READ(ma) == ' ')
-        ma++;
-    Py_ssize_t lead = da;
-    while (lead < db - 1 && READ(lead) == '0')
-        lead++;
-    long number = READ(p + 3) - '0';
-    PyObject *pair;
-    if (db - lead > 16) {
-        /* wider than 64 bits: (number, digits[:64]) */
-        pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
-        *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
-    } else {
-        Py_ssize_t mb = e - ma > MAX_VALUE ? ma + MAX_VALUE : e;
-        pair = Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), single_blanks(kind, data, ma, mb));
-        *made = pair ? event(s, KIND_ARG, pair) : NULL;
-    }
-    return *made ? TAKEN : -1;
+    Py_ssize_t mb = e - ma > MAX_VALUE ? ma + MAX_VALUE : e;
+    return arg_event(text, kind, data, s, p, da, db, single_blanks(kind, data, ma, mb), made);
 }
 
 static PyObject *KIND_NAME_CODE, *KIND_CAUSED_BY, *KIND_BUGCHECK;
@@ -1557,16 +1570,8 @@ static int lm_detail_line(PyObject *text, int kind, const void *data, Py_ssize_t
         Py_XDECREF(written);
         if (!label)
             return -1;
-        PyObject *value = stripped_value(text, kind, data, v, e);
-        PyObject *pair = value ? PyTuple_New(2) : NULL;
-        if (!pair) {
-            Py_DECREF(label);
-            Py_XDECREF(value);
-            return -1;
-        }
-        PyTuple_SET_ITEM(pair, 0, label);
-        PyTuple_SET_ITEM(pair, 1, value);
-        *made = event(s, KIND_LM_DETAIL, pair);
+        *made = pair_event(s, KIND_LM_DETAIL, label, stripped_value(text, kind, data, v, e));
+        Py_DECREF(label);
         return *made ? TAKEN : -1;
     }
     return LONG;
@@ -1798,19 +1803,9 @@ static int lower_silent_line(int kind, const void *data, Py_ssize_t p, Py_ssize_
  * lines taken. */
 static int arg_wrap_line(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_ssize_t e,
                          PyObject **made, Py_ssize_t *next) {
-    if (e - p < 7 || READ(p) != 'A' || READ(p + 1) != 'r' || READ(p + 2) != 'g' || READ(p + 3) < '1' || READ(p + 3) > '4'
-        || READ(p + 4) != ':' || READ(p + 5) != ' ' || !is_hex(READ(p + 6)))
+    Py_ssize_t da, db, ma;
+    if (!arg_head(kind, data, p, e, &da, &db, &ma))
         return LONG;
-    Py_ssize_t da = p + 6, db = da;
-    while (db < e && is_hex(READ(db)))
-        db++;
-    if (db < e && is_word(READ(db)))
-        return LONG;  /* \b */
-    Py_ssize_t ma = db;
-    if (ma < e && READ(ma) == ',')
-        ma++;
-    if (ma < e && READ(ma) == ' ')
-        ma++;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), size = e - ma, room = size + 64, nxt = e + 1;
     Py_UCS4 *meaning = PyMem_Malloc(room * sizeof(Py_UCS4));
     if (!meaning) {
@@ -1853,23 +1848,12 @@ static int arg_wrap_line(PyObject *text, int kind, const void *data, Py_ssize_t 
         nxt = (f >= 0 ? f : n) + 1;
     }
     if (r == TAKEN) {
-        Py_ssize_t lead = da;
-        while (lead < db - 1 && READ(lead) == '0')
-            lead++;
-        long number = READ(p + 3) - '0';
-        PyObject *pair;
-        if (db - lead > 16) {
-            pair = Py_BuildValue("(lN)", number, PyUnicode_Substring(text, da, db - da > 64 ? da + 64 : db));
-            *made = pair ? event(s, KIND_BAD_ARG, pair) : NULL;
-        } else {
-            PyObject *whole = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, meaning, size < MAX_VALUE ? size : MAX_VALUE);
-            PyObject *single = whole ? single_blanks(PyUnicode_KIND(whole), PyUnicode_DATA(whole), 0, PyUnicode_GET_LENGTH(whole)) : NULL;
-            Py_XDECREF(whole);
-            pair = single ? Py_BuildValue("(lNN)", number, hex_int(kind, data, da, db), single) : NULL;
-            *made = pair ? event(s, KIND_ARG, pair) : NULL;
-        }
+        PyObject *whole = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, meaning, size < MAX_VALUE ? size : MAX_VALUE);
+        PyObject *single = whole ? single_blanks(PyUnicode_KIND(whole), PyUnicode_DATA(whole), 0, PyUnicode_GET_LENGTH(whole))
+                                 : NULL;
+        Py_XDECREF(whole);
+        r = arg_event(text, kind, data, s, p, da, db, single, made);
         *next = nxt;
-        r = *made ? TAKEN : -1;
     }
     PyMem_Free(meaning);
     return r;

@@ -2088,11 +2088,26 @@ static int midline_line(PyObject *text, int kind, const void *data, Py_ssize_t s
     }
     if (!says_nothing)
         return LONG;
-    static const char *const OTHERS[] = {"ug", "UG", "Owning Process", "t fault", "following module", "code", "Code",
-                                         "CODE", "Fatal System Error", "!", "+0x", NULL};
-    for (int i = 0; OTHERS[i]; i++)
-        if (holds(kind, data, s, e, OTHERS[i]))
+    /* The words of _midline's other tests, "!" and "+0x": one pass, each
+     * word tried where its first character is. */
+    for (Py_ssize_t q = s; q < e; q++) {
+        const char *w = NULL, *w2 = NULL;
+        switch (READ(q)) {
+        case '!': return LONG;
+        case 'u': w = "ug"; break;
+        case 'U': w = "UG"; break;
+        case 'O': w = "Owning Process"; break;
+        case 't': w = "t fault"; break;
+        case 'f': w = "following module"; break;
+        case 'c': w = "code"; break;
+        case 'C': w = "Code"; w2 = "CODE"; break;
+        case 'F': w = "Fatal System Error"; break;
+        case '+': w = "+0x"; break;
+        default: continue;
+        }
+        if (opens_with(kind, data, q, e, w) || (w2 && opens_with(kind, data, q, e, w2)))
             return LONG;
+    }
     Py_ssize_t q = s;
     while (q < e) {
         PyObject *phrase = NULL;

@@ -505,6 +505,7 @@ _LINE_BITS = [
     "*** Fatal System Error: Unable to load image a.sys", "Unable to load image a.sys +0x1", "Unable to load image a.sys t fault",
     "*** Unable to load image a.sys BugCheck 1A, {1}", "Unable to load image a.sys bugcheck 0x1a", "Unable to load image a.sys Stop code: ABCD_EFG",
     "Unable to load image a.sys Owning Process 1 Image: x", "Unable to load image driver at fault: b.sys", "Unable to load image a.sys DEBUG 0x1",
+    "Unable to load image a.sys STOP CODE: ABCD_EFGH", "Unable to load image a.sys Stop Code: ABCD_EFGH",
     # facts of one line that _upper_line reads after their first word, and their near misses
     "Debug session time: Mon Apr 27 10:07:40.296 2020 (GMT+2)", "Debug session time:", "Debug session time: ",
     "Debug session time:x\u3000", "Debug  session time: x", "Debugsession time: x", "Debug session time :x",

@@ -443,6 +443,18 @@ static int starts_with_opening(int kind, const void *data, Py_ssize_t p, Py_ssiz
     return 0;
 }
 
+/* A line that may open with an lm detail's label (any case; a character
+ * outside ASCII counts as one that may be of it): may_match's test. */
+static int lm_label_at(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
+    if (!is_alpha(c))
+        return 0;
+    Py_UCS4 l = c | 0x20;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++)
+        if (PyUnicode_READ_CHAR(LM_FIRST, i) == l && starts_with(kind, data, p + 1, e, PyTuple_GET_ITEM(LM_REST, i), 1))
+            return 1;
+    return 0;
+}
+
 /* Whether some branch other than those read here may match the line whose
  * first character that is not a blank is c, at p: 0 none, 2 the numbers
  * branch (whose look at the next line the pattern makes), 1 another. */
@@ -536,14 +548,7 @@ static int may_match(int kind, const void *data, Py_ssize_t s, Py_ssize_t p, Py_
     if (starts_with_opening(kind, data, p, e, c))
         return 1;
     /* lm details: [lL](?i:oaded symbol image file) and the others */
-    if (is_alpha(c)) {
-        Py_UCS4 l = c | 0x20;
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++)
-            if (PyUnicode_READ_CHAR(LM_FIRST, i) == l
-                && starts_with(kind, data, p + 1, e, PyTuple_GET_ITEM(LM_REST, i), 1))
-                return 1;
-    }
-    return 0;
+    return lm_label_at(kind, data, p, e, c);
 }
 
 /* ---- one line ---- */
@@ -735,14 +740,29 @@ static PyObject *KIND_ARG, *KIND_BAD_ARG;
 
 static PyObject *KIND_FIELD_BUCKET, *KIND_FIELD_HASH, *KIND_FIELD_CODE;  /* the field names _key gives */
 
-/* ASCII text[a:b] equals the C string w. */
-static int is_word_of(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, const char *w) {
+/* text[p:] starts with the C string w, as written. */
+static int opens_with(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
     Py_ssize_t n = (Py_ssize_t)strlen(w);
-    if (b - a != n)
+    if (e - p < n)
         return 0;
     for (Py_ssize_t i = 0; i < n; i++)
-        if (READ(a + i) != (Py_UCS4)w[i])
+        if (READ(p + i) != (Py_UCS4)w[i])
             return 0;
+    return 1;
+}
+
+/* text[p:] starts with the ASCII C string w (lower case) in any case of its letters. */
+static int opens_with_any_case(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
+    Py_ssize_t n = (Py_ssize_t)strlen(w);
+    if (e - p < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = READ(p + i);
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != (Py_UCS4)w[i])
+            return 0;
+    }
     return 1;
 }
 
@@ -758,35 +778,21 @@ static int is_word_of(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, co
  * (STOP).  TAKEN: *made the event or NULL (no fact), *next past the lines taken. */
 static int key_fact(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t na, Py_ssize_t nb,
                     Py_ssize_t e, PyObject **made, Py_ssize_t *next) {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int which;  /* 0 the code, 1 the bucket, 2 the hash */
-    Py_UCS4 lowered[32];
-    if (nb - na >= 32)
+    static const struct { const char *key; int which; } KEYS[] = {  /* which: 0 the code, 1 the bucket, 2 the hash */
+        {"bugcheck.code.legacyapi", 0}, {"bugcheck.code.targetmodel", 0}, {"bugcheck.code.kibugcheckdata", 0},
+        {"failure.bucket", 1}, {"failure.hash", 2},
+    };
+    int which = -1;
+    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0] && which < 0; i++)
+        if ((Py_ssize_t)strlen(KEYS[i].key) == nb - na && opens_with_any_case(kind, data, na, nb, KEYS[i].key))
+            which = KEYS[i].which;
+    if (which < 0)
         return STOP;
-    for (Py_ssize_t i = na; i < nb; i++) {
-        Py_UCS4 c = READ(i);
-        lowered[i - na] = c >= 'A' && c <= 'Z' ? c + 32 : c;
-    }
-    {
-        char name[32];
-        for (Py_ssize_t i = 0; i < nb - na; i++)
-            name[i] = (char)lowered[i];
-        name[nb - na] = 0;
-        if (!strcmp(name, "bugcheck.code.legacyapi") || !strcmp(name, "bugcheck.code.targetmodel")
-            || !strcmp(name, "bugcheck.code.kibugcheckdata"))
-            which = 0;
-        else if (!strcmp(name, "failure.bucket"))
-            which = 1;
-        else if (!strcmp(name, "failure.hash"))
-            which = 2;
-        else
-            return STOP;
-    }
     /* _VALUE, [ ]*+Value:[ ]*+(.*+)$, on the next line as peek() cuts it */
-    Py_ssize_t j = e + 1, pe = line_from_end(kind, data, j, n), v = j;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), j = e + 1, pe = line_from_end(kind, data, j, n), v = j;
     while (v < pe && READ(v) == ' ')
         v++;
-    if (!(pe - v >= 6 && is_word_of(kind, data, v, v + 6, "Value:"))) {
+    if (!opens_with(kind, data, v, pe, "Value:")) {
         *next = e + 1;
         return TAKEN;  /* no Value line: the key says nothing */
     }
@@ -1579,32 +1585,6 @@ static int lm_detail_line(PyObject *text, int kind, const void *data, Py_ssize_t
 
 static PyObject *KIND_SESSION, *KIND_UPTIME, *KIND_LOADING, *KIND_BUILT_BY, *KIND_KERNEL_VERSION, *KIND_DUMP_KIND;
 
-/* text[p:] starts with the C string w, as written. */
-static int opens_with(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
-    Py_ssize_t n = (Py_ssize_t)strlen(w);
-    if (e - p < n)
-        return 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (READ(p + i) != (Py_UCS4)w[i])
-            return 0;
-    return 1;
-}
-
-/* text[p:] starts with the ASCII C string w (lower case) in any case of its letters. */
-static int opens_with_any_case(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, const char *w) {
-    Py_ssize_t n = (Py_ssize_t)strlen(w);
-    if (e - p < n)
-        return 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = READ(p + i);
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
-        if (c != (Py_UCS4)w[i])
-            return 0;
-    }
-    return 1;
-}
-
 /* "Windows 10 Kernel Version 19041 MP (8 procs) Free x64": _KERNEL_VERSION,
  * [ ]*+(Windows[\w .]{0,100}?) Kernel Version (\d{4,5})(.*+)$, whose event
  * is (its name stripped, the build, the rest).  The name is the shortest
@@ -1670,22 +1650,20 @@ static int word_fact_line(PyObject *text, int kind, const void *data, Py_ssize_t
     Py_ssize_t w = q - p;
     Py_UCS4 c = READ(p);
 #define WORD(x) (w == (Py_ssize_t)sizeof(x) - 1 && opens_with(kind, data, p, q, x))
-    if (c == 'D' && WORD("Debug")) {
-        /* [ ]*+Debug session time:(?=.)[ ]*+(.*+)$ */
-        if (!opens_with(kind, data, p, e, "Debug session time:") || p + 19 >= e)
+    /* [ ]*+Debug session time:(?=.)[ ]*+(.*+)$, [ ]*+System Uptime:(?=.)[ ]*+(.*+)$: a value of blanks still counts */
+    static const char SESSION[] = "Debug session time:", UPTIME[] = "System Uptime:", LOADING[] = "Loading Dump File [";
+    if ((c == 'D' && WORD("Debug")) || (c == 'S' && WORD("System"))) {
+        const char *head = c == 'D' ? SESSION : UPTIME;
+        Py_ssize_t a = p + (Py_ssize_t)strlen(head);
+        if (!opens_with(kind, data, p, e, head) || a >= e)
             return LONG;
-        return stripped_event(text, kind, data, s, p + 19, e, KIND_SESSION, made);
-    }
-    if (c == 'S' && WORD("System")) {
-        if (!opens_with(kind, data, p, e, "System Uptime:") || p + 14 >= e)
-            return LONG;
-        return stripped_event(text, kind, data, s, p + 14, e, KIND_UPTIME, made);
+        return stripped_event(text, kind, data, s, a, e, c == 'D' ? KIND_SESSION : KIND_UPTIME, made);
     }
     if (c == 'L' && WORD("Loading")) {
         /* [ ]*+Loading Dump File \[([^\]\n]++)\] */
-        if (!opens_with(kind, data, p, e, "Loading Dump File ["))
+        if (!opens_with(kind, data, p, e, LOADING))
             return LONG;
-        Py_ssize_t a = p + 19, b = a;
+        Py_ssize_t a = p + (Py_ssize_t)sizeof LOADING - 1, b = a;
         while (b < e && READ(b) != ']')
             b++;
         if (b == a || b >= e)
@@ -1748,18 +1726,6 @@ static int hex_start(int kind, const void *data, Py_ssize_t p, Py_ssize_t e) {
         q++;
     }
     return q - p >= 2;
-}
-
-/* A line that may open with an lm detail's label (any case; a character
- * outside ASCII counts as one that may be of it): may_match's test. */
-static int lm_label_at(int kind, const void *data, Py_ssize_t p, Py_ssize_t e, Py_UCS4 c) {
-    if (!is_alpha(c))
-        return 0;
-    Py_UCS4 l = c | 0x20;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(LM_REST); i++)
-        if (PyUnicode_READ_CHAR(LM_FIRST, i) == l && starts_with(kind, data, p + 1, e, PyTuple_GET_ITEM(LM_REST, i), 1))
-            return 1;
-    return 0;
 }
 
 /* A line of a small letter first that _read reads nothing in, which the

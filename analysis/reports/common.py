@@ -383,17 +383,16 @@ def label_begins(low: bytes, pattern: re.Pattern[bytes]) -> Iterator[int]:
     first = low.find(b"\n")
     core = _MARKS_CORE
     tables = _LINE_TABLES.get(pattern) if core is not None else None
-    if core is not None and tables is not None:
-        # The lines the pattern may match, found in C: each asked of the
-        # pattern, from the break before it, as its scan asks it.
-        for begin in core.label_lines(low, *tables):
-            if pattern.match(b"\n" + (low if first < 0 else low[:first])) if begin == 0 else pattern.match(low, begin - 1):
-                yield begin
-        return
-    if pattern.match(b"\n" + (low if first < 0 else low[:first])):  # the first line, a break put before it
-        yield 0
-    for m in pattern.finditer(low):  # (a match never takes the break after its line)
-        yield m.start() + 1  # where the line after the break begins
+    # The lines the pattern may match: found in C (each then asked of the
+    # pattern, from the break before it, as its scan asks it), or all of them.
+    begins = core.label_lines(low, *tables) if core is not None and tables is not None else None
+    if (begins is None or begins[:1] == [0]) and pattern.match(b"\n" + (low if first < 0 else low[:first])):
+        yield 0  # the first line, a break put before it
+    if begins is None:
+        for m in pattern.finditer(low):  # (a match never takes the break after its line)
+            yield m.start() + 1  # where the line after the break begins
+    else:
+        yield from (begin for begin in begins if begin and pattern.match(low, begin - 1))
 
 
 def search_at(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
